@@ -1,0 +1,1 @@
+export { ClinmeshError, isRetriable } from './clinmesh-error';
