@@ -1,0 +1,51 @@
+import { TIERS, Tier, tiersAbove } from '@clinmesh/topology';
+
+/**
+ * Tier priority within one service: while `stat` or `urgent` has backlog,
+ * `routine` and `bulk` yield (DESIGN.md "Urgency tiers"). Backlog is known per
+ * partition from two sources: the tier consumers themselves (fresh, for the
+ * partitions this instance holds) and a poller over the group's committed
+ * offsets (for partitions not yet fetched or held by another replica).
+ */
+export class TierGovernor {
+  private readonly lag = new Map<Tier, Map<string, number>>(TIERS.map((t) => [t, new Map()]));
+  private readonly listeners = new Set<() => void>();
+  /** Tiers that yield to higher ones. stat never yields; urgent yields only to stat. */
+  constructor(private readonly yieldingTiers: ReadonlySet<Tier> = new Set(['routine', 'bulk'])) {}
+
+  report(tier: Tier, partitionKey: string, lag: number): void {
+    const before = this.hasBacklogAbove('bulk');
+    this.lag.get(tier)!.set(partitionKey, Math.max(0, lag));
+    if (before && !this.hasBacklogAbove('bulk')) this.notifyClear();
+  }
+
+  forget(tier: Tier, partitionKey: string): void {
+    this.report(tier, partitionKey, 0);
+    this.lag.get(tier)!.delete(partitionKey);
+  }
+
+  backlog(tier: Tier): number {
+    let sum = 0;
+    for (const v of this.lag.get(tier)!.values()) sum += v;
+    return sum;
+  }
+
+  mustYield(tier: Tier): boolean {
+    if (!this.yieldingTiers.has(tier)) return false;
+    return this.hasBacklogAbove(tier);
+  }
+
+  /** Called when no higher tier has backlog any more, so paused tiers resume. */
+  onClear(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private hasBacklogAbove(tier: Tier): boolean {
+    return tiersAbove(tier).filter((t) => t === 'stat' || t === 'urgent').some((t) => this.backlog(t) > 0);
+  }
+
+  private notifyClear(): void {
+    for (const l of this.listeners) l();
+  }
+}

@@ -1,0 +1,244 @@
+import { Admin, Kafka, Producer } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { TIERS, Tier, TopicSpec, isTier, topologyTopics } from '@clinmesh/topology';
+import { SchemaCatalog } from '@clinmesh/schemas';
+import { ClinmeshError } from '@clinmesh/errors';
+import { Logger, RuntimeMetrics } from '@clinmesh/observability';
+import { KafkaConnectionConfig, createKafkaClient } from './kafka/kafka-client.factory';
+import { TopicProvisioner } from './kafka/topic-provisioner';
+import { AvroSerde, SchemaRegistryConfig } from './serde/avro-serde';
+import { OutboxRelay, errorSummary } from './outbox/outbox.relay';
+import { OutgoingEvent, OutboxWriter } from './outbox/outbox.writer';
+import { UnitOfWork, inTransaction } from './persistence/unit-of-work';
+import { ConsumerBinding, TierConsumer, TierConsumerOptions } from './consumer/tier-consumer';
+import { TierGovernor } from './consumer/tier-governor';
+import { DeadLetterOperations } from './operations/dead-letter.operations';
+import { ReplayOperations, ReplayTarget } from './operations/replay.operations';
+
+export interface EventRuntimeConfig {
+  service: string;
+  kafka: KafkaConnectionConfig;
+  registry: SchemaRegistryConfig;
+  dataSource: DataSource;
+  catalog: SchemaCatalog;
+  metrics: RuntimeMetrics;
+  logger: Logger;
+  /** Creates missing topics from the topology on start (embedded: mock control; real: admin API). */
+  provisioner?: TopicProvisioner;
+  topics?: TopicSpec[];
+  consumer?: Partial<TierConsumerOptions>;
+  relay?: { batchSize?: number; idlePollMs?: number };
+}
+
+const DEFAULT_CONSUMER: TierConsumerOptions = {
+  sessionTimeoutMs: 30000,
+  heartbeatIntervalMs: 3000,
+  maxWaitTimeMs: 250,
+  partitionsConsumedConcurrently: 4,
+  chunkSize: 200,
+  maxInProcessAttempts: 6,
+  kafkaCommitIntervalMs: 1000,
+};
+
+/**
+ * The event runtime every service uses: Avro serde against the registry,
+ * one consumer per tier, the transactional outbox and its relay, tier
+ * priority, dead letters, replay and health. Services supply only handlers.
+ */
+export class EventRuntime {
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  readonly governor = new TierGovernor();
+  readonly deadLetters: DeadLetterOperations;
+  readonly replays: ReplayOperations;
+  private admin!: Admin;
+  private producer!: Producer;
+  private relay!: OutboxRelay;
+  private outbox!: OutboxWriter;
+  private clusterId = '';
+  private readonly consumers = new Map<Tier, TierConsumer>();
+  private lagTimer: NodeJS.Timeout | null = null;
+  private health = { kafka: false, registry: false, checkedAt: 0 };
+  private started = false;
+
+  constructor(private readonly config: EventRuntimeConfig) {
+    this.kafka = createKafkaClient({ ...config.kafka, clientId: config.kafka.clientId || config.service }, (level, msg, extra) => {
+      const log = config.logger as unknown as Record<string, (o: unknown, m: string) => void>;
+      (log[level] ?? log.info).call(config.logger, extra, msg);
+    });
+    this.serde = new AvroSerde(config.registry, config.catalog);
+    this.deadLetters = new DeadLetterOperations(config.dataSource, (tier) => this.consumers.get(tier));
+    this.replays = new ReplayOperations(this);
+  }
+
+  get service(): string {
+    return this.config.service;
+  }
+  get dataSource(): DataSource {
+    return this.config.dataSource;
+  }
+  get logger(): Logger {
+    return this.config.logger;
+  }
+  get kafkaAdmin(): Admin {
+    return this.admin;
+  }
+  currentClusterId(): string {
+    return this.clusterId;
+  }
+
+  /** Connects, provisions topics, registers schemas, starts the relay and all tier consumers together. */
+  async start(bindings: ConsumerBinding[]): Promise<void> {
+    const topics = this.config.topics ?? topologyTopics();
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    this.clusterId = (await this.admin.describeCluster()).clusterId;
+    if (this.config.provisioner) await this.config.provisioner.ensureTopics(topics);
+    await this.serde.registerTopics(topics);
+    this.producer = this.kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 } });
+    await this.producer.connect();
+    this.relay = new OutboxRelay(this.config.dataSource, this.producer, this.config.metrics, this.config.logger, this.config.relay);
+    this.outbox = new OutboxWriter(this.serde, () => this.relay.notify());
+    this.relay.start();
+    const options = { ...DEFAULT_CONSUMER, ...this.config.consumer };
+    for (const binding of bindings) {
+      const consumer = new TierConsumer({
+        service: this.config.service, kafka: this.kafka, admin: this.admin, dataSource: this.config.dataSource, serde: this.serde,
+        outbox: this.outbox, metrics: this.config.metrics, logger: this.config.logger, governor: this.governor, clusterId: () => this.clusterId,
+      }, binding, { ...options, chunkSize: binding.tier === 'stat' ? Math.min(50, options.chunkSize) : options.chunkSize });
+      this.consumers.set(binding.tier, consumer);
+    }
+    // Joined concurrently: on the embedded cluster a join takes ~3 s; one after another they add up.
+    await Promise.all([...this.consumers.values()].map((c) => c.start()));
+    this.lagTimer = setInterval(() => void this.pollLag(), 300);
+    this.lagTimer.unref();
+    this.started = true;
+    await this.checkHealth();
+  }
+
+  /** For services that publish without consuming (ingest): write events to the outbox in `uow`. */
+  async publish(uow: UnitOfWork, events: OutgoingEvent[]): Promise<void> {
+    await this.outbox.write(uow, events);
+  }
+
+  /** Runs `work` in one transaction and wakes the relay after commit. */
+  async transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    const result = await inTransaction(this.config.dataSource, work);
+    this.relay.notify();
+    return result;
+  }
+
+  consumerFor(tier: Tier): TierConsumer | undefined {
+    return this.consumers.get(tier);
+  }
+
+  /** Replaces a tier's consumer with a fresh one (used by replay after offsets were reset). */
+  async restartConsumer(tier: Tier): Promise<void> {
+    const c = this.consumers.get(tier);
+    if (!c) throw new ClinmeshError('RUNTIME.NO_CONSUMER', `service ${this.service} has no ${tier} consumer`, { status: 404 });
+    await c.stop();
+    await c.start();
+  }
+
+  async replay(tier: string, target: ReplayTarget) {
+    if (!isTier(tier)) throw new ClinmeshError('RUNTIME.INVALID_TIER', `unknown tier ${tier}`, { status: 400 });
+    return this.replays.replay(tier, target);
+  }
+
+  consumerStatus() {
+    return TIERS.filter((t) => this.consumers.has(t)).map((tier) => ({
+      tier,
+      group: this.consumers.get(tier)!.groupId,
+      topics: this.consumers.get(tier)!.binding.topics,
+      backlog: this.governor.backlog(tier),
+      partitions: this.consumers.get(tier)!.status(),
+    }));
+  }
+
+  /** Waits until the outbox is empty (graceful shutdown, tests). */
+  async drainOutbox(timeoutMs?: number): Promise<void> {
+    await this.relay.drain(timeoutMs);
+  }
+
+  async readiness(): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; detail?: string }> }> {
+    if (Date.now() - this.health.checkedAt > 2000) await this.checkHealth();
+    let db = true;
+    let dbDetail: string | undefined;
+    try {
+      await this.config.dataSource.query('SELECT 1');
+    } catch (error) {
+      db = false;
+      dbDetail = errorSummary(error).message;
+    }
+    const checks = {
+      database: { ok: db, detail: dbDetail },
+      kafka: { ok: this.health.kafka },
+      registry: { ok: this.health.registry },
+      consumers: { ok: this.started },
+    };
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  async stop(): Promise<void> {
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    // Stop taking new work first, then publish what was committed, then disconnect.
+    await Promise.all([...this.consumers.values()].map((c) => c.stop().catch((err) => this.config.logger.warn({ err: errorSummary(err) }, 'consumer stop failed'))));
+    if (this.relay) {
+      await this.relay.drain(10000).catch(() => undefined);
+      await this.relay.stop();
+    }
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  private async checkHealth(): Promise<void> {
+    const [kafka, registry] = await Promise.all([
+      withTimeout(this.admin.describeCluster(), 2000).then(() => true, () => false),
+      withTimeout(this.serde.ping(), 2000).then(() => true, () => false),
+    ]);
+    this.health = { kafka, registry, checkedAt: Date.now() };
+  }
+
+  /**
+   * Group lag for every tier from Kafka (log end minus committed offset), for
+   * partitions this instance does not hold yet. Partitions it holds report
+   * fresher figures themselves after every chunk.
+   */
+  private polling = false;
+  private polls = 0;
+  private async pollLag(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    // stat and urgent decide whether lower tiers yield: poll them often; the rest only feed metrics.
+    const everyTier = this.polls++ % 10 === 0;
+    try {
+      for (const [tier, consumer] of this.consumers) {
+        if (!everyTier && tier !== 'stat' && tier !== 'urgent') continue;
+        const held = new Set(consumer.status().map((s) => `${s.topic}:${s.partition}`));
+        for (const topic of consumer.binding.topics) {
+          const [ends, committed] = await Promise.all([
+            this.admin.fetchTopicOffsets(topic),
+            this.admin.fetchOffsets({ groupId: consumer.groupId, topics: [topic] }),
+          ]);
+          const committedBy = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+          for (const end of ends) {
+            const key = `${topic}:${end.partition}`;
+            if (held.has(key)) continue;
+            const position = committedBy.get(end.partition);
+            const lag = position === undefined || position < 0 ? Number(end.high) - Number(end.low) : Number(end.high) - position;
+            this.governor.report(tier, key, lag);
+            this.config.metrics.consumerLag.set({ tier, topic, partition: String(end.partition) }, Math.max(0, lag));
+          }
+        }
+      }
+    } catch (error) {
+      this.config.logger.debug({ err: errorSummary(error) }, 'lag poll failed');
+    } finally {
+      this.polling = false;
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+}

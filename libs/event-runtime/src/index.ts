@@ -1,0 +1,15 @@
+export { EventRuntime, EventRuntimeConfig } from './event-runtime';
+export { ConsumerBinding, TierConsumer, TierConsumerOptions } from './consumer/tier-consumer';
+export { TierGovernor } from './consumer/tier-governor';
+export { EventContext, EventHandler, InboundEvent } from './consumer/inbound-event';
+export { OutgoingEvent, OutboxWriter } from './outbox/outbox.writer';
+export { OutboxRelay } from './outbox/outbox.relay';
+export { AvroSerde, SchemaRegistryConfig } from './serde/avro-serde';
+export { UnitOfWork, inTransaction, unitOfWork } from './persistence/unit-of-work';
+export { EventRuntimeTables1732200000000 } from './persistence/runtime-tables.migration';
+export { HEADER, EventMetadata, headersToRecord, readMetadata, metadataToHeaders } from './event-headers';
+export { deriveEventId, newEventId, childTraceparent } from './event-id';
+export { KafkaConnectionConfig, createKafkaClient } from './kafka/kafka-client.factory';
+export { TopicProvisioner, KafkaAdminTopicProvisioner, MockControlTopicProvisioner } from './kafka/topic-provisioner';
+export { DeadLetterOperations, DeadLetterView } from './operations/dead-letter.operations';
+export { ReplayOperations, ReplayTarget } from './operations/replay.operations';

@@ -1,0 +1,42 @@
+import { TIER_RANK, Tier } from '@clinmesh/topology';
+import { EventSchemaName } from '@clinmesh/schemas';
+import { AvroSerde } from '../serde/avro-serde';
+import { UnitOfWork } from '../persistence/unit-of-work';
+import { EventMetadata, metadataToHeaders } from '../event-headers';
+
+export interface OutgoingEvent<T = unknown> {
+  topic: string;
+  /** Partition key: a source patient key or EPID, never readable PHI. */
+  key: string | null;
+  value: T;
+  meta: EventMetadata & { tier: Tier };
+  /** Documentation only: the schema the topic carries. */
+  schema?: EventSchemaName;
+}
+
+/**
+ * Writes an event to the transactional outbox inside the caller's
+ * transaction: encoded now (so the relay ships bytes and needs no serde) and
+ * published later by the OutboxRelay. Nothing reaches Kafka unless the
+ * transaction that produced it committed.
+ */
+export class OutboxWriter {
+  constructor(private readonly serde: AvroSerde, private readonly onWritten: () => void) {}
+
+  async write(uow: UnitOfWork, events: OutgoingEvent[]): Promise<void> {
+    if (!events.length) return;
+    const encoded = await Promise.all(events.map((e) => this.serde.encode(e.topic, e.value)));
+    const params: unknown[] = [];
+    const rows = events.map((e, i) => {
+      params.push(e.meta.eventId, e.topic, e.key, encoded[i], JSON.stringify(metadataToHeaders(e.meta)), TIER_RANK[e.meta.tier]);
+      const b = i * 6;
+      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6})`;
+    });
+    await uow.execute(`INSERT INTO cm_outbox (event_id, topic, message_key, value, headers, tier_rank) VALUES ${rows.join(', ')}`, params);
+  }
+
+  /** Called after the surrounding transaction committed, to wake the relay. */
+  committed(): void {
+    this.onWritten();
+  }
+}

@@ -1,0 +1,44 @@
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+
+/**
+ * A database transaction handed to application handlers. Everything a handler
+ * does through it (its own tables, the outbox) commits or rolls back together
+ * with the inbox row and the stored consumer offset.
+ */
+export interface UnitOfWork {
+  readonly manager: EntityManager;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Rows affected by a write. */
+  execute(sql: string, params?: unknown[]): Promise<number>;
+}
+
+export function unitOfWork(runner: QueryRunner): UnitOfWork {
+  return {
+    manager: runner.manager,
+    async query<T>(sql: string, params?: unknown[]) {
+      const result = await runner.query(sql, params, true);
+      return (result.records ?? []) as T[];
+    },
+    async execute(sql: string, params?: unknown[]) {
+      const result = await runner.query(sql, params, true);
+      return Number(result.affected ?? 0);
+    },
+  };
+}
+
+/** Runs `work` in one transaction on its own connection. */
+export async function inTransaction<T>(dataSource: DataSource, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.startTransaction();
+    const result = await work(unitOfWork(runner));
+    await runner.commitTransaction();
+    return result;
+  } catch (error) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    throw error;
+  } finally {
+    await runner.release();
+  }
+}

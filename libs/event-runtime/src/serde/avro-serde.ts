@@ -1,0 +1,78 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { EventSchemaName, SchemaCatalog } from '@clinmesh/schemas';
+import { ClinmeshError } from '@clinmesh/errors';
+
+export interface SchemaRegistryConfig {
+  url: string;
+  auth?: { username: string; password: string };
+}
+
+/**
+ * Avro values in the Confluent wire format (magic byte 0 + 4-byte schema id),
+ * registered under TopicNameStrategy subjects (`<topic>-value`). Decoding
+ * resolves the writer's schema (fetched by id) to our reader schema, so a
+ * producer on an older or newer compatible version is read correctly.
+ */
+export class AvroSerde {
+  private readonly registry: SchemaRegistry;
+  private readonly idsByTopic = new Map<string, number>();
+
+  constructor(config: SchemaRegistryConfig, private readonly catalog: SchemaCatalog) {
+    this.registry = new SchemaRegistry({ host: config.url, auth: config.auth, retry: { retries: 5, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 3 } });
+  }
+
+  /** Registers (idempotently) the schema of each topic under `<topic>-value`. */
+  async registerTopics(topics: Array<{ name: string; schema: string }>): Promise<void> {
+    await Promise.all(topics.map(async (t) => {
+      const schema = this.catalog.schema(t.schema as EventSchemaName);
+      const { id } = await this.registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject: `${t.name}-value` },
+      );
+      this.idsByTopic.set(t.name, id);
+    }));
+  }
+
+  schemaIdFor(topic: string): number {
+    const id = this.idsByTopic.get(topic);
+    if (id === undefined) throw new ClinmeshError('SERDE.TOPIC_NOT_REGISTERED', `no schema registered for topic ${topic}`);
+    return id;
+  }
+
+  async encode(topic: string, value: unknown): Promise<Buffer> {
+    return this.registry.encode(this.schemaIdFor(topic), value);
+  }
+
+  async decode<T>(buffer: Buffer | null, readerSchema?: EventSchemaName): Promise<{ value: T; schemaId: number }> {
+    if (!buffer || buffer.length < 5 || buffer[0] !== 0) {
+      throw new ClinmeshError('SERDE.NOT_CONFLUENT_AVRO', 'value is not in the Confluent Avro wire format (magic byte 0 + schema id)');
+    }
+    const schemaId = buffer.readInt32BE(1);
+    try {
+      const value = await this.registry.decode(buffer, readerSchema
+        ? { [SchemaType.AVRO]: { readerSchema: this.catalog.schema(readerSchema) as never } }
+        : undefined);
+      return { value: value as T, schemaId };
+    } catch (error) {
+      throw classifyDecodeError(error, schemaId);
+    }
+  }
+
+  /** For readiness checks. */
+  async ping(): Promise<void> {
+    const [first] = this.idsByTopic.values();
+    if (first !== undefined) await this.registry.getSchema(first);
+  }
+}
+
+function classifyDecodeError(error: unknown, schemaId: number): ClinmeshError {
+  const e = error as { status?: number; code?: string; message?: string; name?: string };
+  const status = e.status ?? (/status (\d{3})/.exec(String(e.message))?.[1] ? Number(/status (\d{3})/.exec(String(e.message))![1]) : undefined);
+  if (status === 404 || /40403|not found/i.test(String(e.message))) {
+    return new ClinmeshError('SERDE.UNKNOWN_SCHEMA_ID', `schema id ${schemaId} is not known to the schema registry`, { cause: error });
+  }
+  if ((status !== undefined && status >= 500) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|fetch failed/i.test(`${e.code} ${e.message}`)) {
+    return new ClinmeshError('SERDE.REGISTRY_UNAVAILABLE', `schema registry unavailable while decoding schema id ${schemaId}`, { retriable: true, cause: error });
+  }
+  return new ClinmeshError('SERDE.UNDECODABLE', `value does not decode with schema id ${schemaId}: ${String(e.message).slice(0, 200)}`, { cause: error });
+}

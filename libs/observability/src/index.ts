@@ -1,0 +1,3 @@
+export { createLogger, Logger } from './logger';
+export { withLogContext, currentLogContext, LogContext } from './log-context';
+export { RuntimeMetrics } from './runtime-metrics';
