@@ -1,0 +1,10 @@
+export { createSchemaRegistryServer } from './registry.server';
+export type { SchemaRegistryServer, SchemaRegistryServerOptions } from './registry.server';
+export { checkAvroCompatibility, canRead, isCompatibilityLevel, COMPATIBILITY_LEVELS } from './avro-compatibility.checker';
+export type { CompatibilityLevel, AvroCompatibilityResult, AvroIncompatibility, AvroSchemaSource } from './avro-compatibility.checker';
+export { parseAvroSchema, schemaFingerprint, InvalidAvroSchemaError } from './avro-schema.parser';
+export type { AvroSchemaText, ParsedAvroSchema, SchemaReference } from './avro-schema.parser';
+export { SchemaRegistryError, RegistryErrors } from './schema-registry.errors';
+export { BasicAuthGuard, parseBasicAuthSetting } from './basic-auth.guard';
+export type { BasicAuthCredentials } from './basic-auth.guard';
+export type { RegistryMode } from './schema-store.repository';
