@@ -1,0 +1,10 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Enterprise patient ids are opaque and derived from the first source record
+ * that created the person, so a replay of the same record yields the same
+ * EPID even before the index is consulted.
+ */
+export function enterpriseIdFor(sourcePatientKey: string): string {
+  return `EP${createHash('sha256').update(`epid:${sourcePatientKey}`).digest('hex').slice(0, 24).toUpperCase()}`;
+}

@@ -1,0 +1,1 @@
+export const SUBSCRIPTIONS = Symbol('SUBSCRIPTIONS');

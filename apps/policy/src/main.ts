@@ -1,0 +1,4 @@
+import { main } from '@clinmesh/service-kit';
+import { policyService } from './policy.service';
+
+main(policyService);

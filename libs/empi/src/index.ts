@@ -1,0 +1,33 @@
+export type { PersonRecord, PersonIdentifier, PersonAddress, IdentifierType, StoredRecord } from './record/person-record.model';
+export {
+  normalizeRecord, normalizeText, normalizeName, normalizeDigits, normalizePhone, normalizeBirthDate, phoneticCodes,
+  type NormalizedRecord, type NormalizedBirthDate, type NormalizedIdentifier, type PhoneticCodes,
+} from './record/person-record.normalizer';
+export { NICKNAME_GROUPS, areNicknames } from './record/name-nickname.data';
+export { jaroWinklerSimilarity, withinOneEdit, phoneticAgree } from './matching/string-similarity.comparator';
+export {
+  COMPARISON_LEVELS, COMPARISON_NAMES, DEFAULT_MATCH_CONFIG, resolveMatchConfig, validateMatchConfig, matchWeight, identifierSelected,
+  type ComparisonName, type LevelLabel, type LevelProbabilities, type ComparisonParameters, type IdentifierSelector, type MatchConfig, type WeightCap,
+} from './matching/match-config.model';
+export {
+  compareRecords, compareGivenName, compareFamilyName, compareMiddleName, compareBirthDate, compareExact, compareFuzzy, compareOneEdit,
+  compareIdentifiers, MISSING, type ComparisonVector, type RecordComparison,
+} from './matching/record-comparison.comparator';
+export { MatchWeights, type FieldContribution } from './matching/match-weight.scorer';
+export { blockingKeys } from './matching/blocking-key.generator';
+export type { CandidateStore } from './store/candidate-store.port';
+export { InMemoryCandidateStore } from './store/in-memory-candidate.store';
+export { PgCandidateStore } from './store/pg-candidate.store';
+export { EMPI_PG_MIGRATION } from './store/pg-candidate.migration';
+export {
+  MatchEngine,
+  type MatchEngineOptions, type MatchResult, type MatchDecision, type MatchMethod, type CandidateScore, type ReviewItem, type PersonIdGenerator,
+} from './matching/match.engine';
+export {
+  estimateParameters, expectationMaximisation, estimateUFromRandomPairs,
+  type EstimateOptions, type ParameterEstimate, type ExpectationMaximisationOptions, type ExpectationMaximisationResult,
+} from './matching/parameter.estimator';
+export { buildPersonIndex, mergePersons, unmergeRecords, personOfRecord, type PersonIndex, type PersonIndexChange } from './person/person-index.ops';
+export { pairwiseAccuracy, type PairwiseAccuracy } from './matching/pairwise-accuracy.evaluator';
+export { parseFebrlCsv, FEBRL_SSN_SYSTEM, type FebrlRow } from './record/febrl-dataset.reader';
+export { InvalidPersonRecordError, InvalidMatchConfigError, PersonIndexError, CandidateStoreError, DatasetFormatError } from './empi.errors';

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { blockingKeys } from './blocking-key.generator';
+import { DEFAULT_MATCH_CONFIG } from './match-config.model';
+import { normalizeRecord } from '../record/person-record.normalizer';
+
+describe('blocking keys', () => {
+  const record = normalizeRecord({
+    recordId: 'lab|hosp-a|123',
+    identifiers: [{ system: 'hosp-a', value: '123', type: 'MR' }, { system: 'ssn', value: '8638391', type: 'SS' }],
+    givenName: 'Sophie', familyName: 'Snell', birthDate: '1923-11-14', phone: '(02) 6123 4567',
+    address: { streetNumber: '4', street: 'Vaughan Gardens', suburb: 'Hahndorf', postcode: '2372' },
+  });
+  const keys = blockingKeys(record, DEFAULT_MATCH_CONFIG);
+
+  it('are plain, indexable strings, one per door', () => {
+    for (const k of keys) assert.match(k, /^[a-z]+:[^\s]*( [^\s]+)*/);
+    assert.equal(new Set(keys).size, keys.length);
+    assert.ok(keys.includes('r:lab|hosp-a|123'));
+    assert.ok(keys.includes('mr:hosp-a|123'));
+    assert.ok(keys.includes('id:ssn|8638391'));
+    assert.ok(keys.includes('ida:ssn|1336889'));
+    assert.ok(keys.includes(`fy:${record.familyPhonetic!.metaphone}|1923`));
+    assert.ok(keys.includes('gd:s|19231114'));
+    assert.ok(keys.includes('pf:2372|sne'));
+    assert.ok(keys.includes('ph:261234567'));
+    assert.ok(keys.includes('d:19231114'));
+    assert.ok(keys.includes('st:4|vaughan gardens'));
+  });
+
+  it('a record with transposed names and a typo in the id still shares keys', () => {
+    const other = normalizeRecord({
+      recordId: 'x', identifiers: [{ system: 'ssn', value: '8368391', type: 'SS' }], givenName: 'Snell', familyName: 'Sophie',
+    });
+    const shared = blockingKeys(other, DEFAULT_MATCH_CONFIG).filter((k) => keys.includes(k));
+    assert.deepEqual(shared.sort(), ['ida:ssn|1336889', `nm:${[record.familyPhonetic!.metaphone, record.givenPhonetic!.metaphone].sort().join('|')}`].sort());
+  });
+
+  it('missing fields produce no keys rather than empty ones', () => {
+    assert.deepEqual(blockingKeys(normalizeRecord({ recordId: 'only-id' }), DEFAULT_MATCH_CONFIG), ['r:only-id']);
+  });
+});

@@ -1,0 +1,53 @@
+import { identifierSelected, type MatchConfig } from './match-config.model';
+import type { NormalizedRecord } from '../record/person-record.normalizer';
+
+/**
+ * Blocking keys: plain strings so any store can index them (a b-tree on
+ * `empi_blocking_key.key` in PostgreSQL). Each key is one "door" to the
+ * candidate set; several doors keep recall high when any single field is
+ * missing or mistyped, the candidate limit keeps the work bounded.
+ *
+ *   r:   record id (an update of a record we already hold)
+ *   mr:  record identifier (MRN) of an assigning authority
+ *   id:  trusted / compared identifier (SSN, national id)
+ *   fy:  double-metaphone(family) + birth year
+ *   gd:  given initial + full date of birth
+ *   pf:  postcode + first 3 letters of family name
+ *   ph:  phone (last 9 digits)
+ *   d:   full date of birth
+ *   nm:  sorted metaphones of given and family (catches transposed names)
+ *   ss:  street number + street prefix + suburb initial
+ *   st:  street number + full street, from either address line (lines get swapped between sources)
+ *   ida: identifier digits sorted (one transposition of two digits — a common keying error — keeps the key)
+ *   pg:  postcode + first 3 letters of given name (family name missing or changed)
+ */
+export function blockingKeys(record: NormalizedRecord, config: Pick<MatchConfig, 'recordIdentifierTypes' | 'trustedIdentifiers' | 'comparedIdentifiers'>): string[] {
+  const keys = new Set<string>();
+  keys.add(`r:${record.recordId}`);
+  for (const id of record.identifiers) {
+    if (id.type && config.recordIdentifierTypes.some((t) => t.toUpperCase() === id.type)) keys.add(`mr:${id.system}|${id.value}`);
+    if (identifierSelected(id, config.trustedIdentifiers) || identifierSelected(id, config.comparedIdentifiers)) {
+      keys.add(`id:${id.system}|${id.value}`);
+      if (id.value.length >= 6) keys.add(`ida:${id.system}|${[...id.value].sort().join('')}`);
+    }
+  }
+  const family = record.familyName;
+  const given = record.givenName;
+  const dob = record.birthDate;
+  const fullDob = dob && dob.precision === 'day' && dob.compact.length === 8 ? dob.compact : undefined;
+  const famCode = record.familyPhonetic?.metaphone || family;
+  const givenCode = record.givenPhonetic?.metaphone || given;
+  if (famCode && dob) keys.add(`fy:${famCode}|${dob.year}`);
+  if (given && fullDob) keys.add(`gd:${given[0]}|${fullDob}`);
+  if (family && record.postcode) keys.add(`pf:${record.postcode}|${family.slice(0, 3)}`);
+  if (record.phone && record.phone.length >= 7) keys.add(`ph:${record.phone.slice(-9)}`);
+  if (fullDob) keys.add(`d:${fullDob}`);
+  if (famCode && givenCode) keys.add(`nm:${[famCode, givenCode].sort().join('|')}`);
+  if (record.streetNumber && record.street && record.suburb) keys.add(`ss:${record.streetNumber}|${record.street.slice(0, 4)}|${record.suburb[0]}`);
+  if (given && record.postcode) keys.add(`pg:${record.postcode}|${given.slice(0, 3)}`);
+  if (record.streetNumber) {
+    if (record.street) keys.add(`st:${record.streetNumber}|${record.street}`);
+    if (record.line2) keys.add(`st:${record.streetNumber}|${record.line2}`);
+  }
+  return [...keys];
+}

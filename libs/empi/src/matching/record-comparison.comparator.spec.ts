@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { COMPARISON_LEVELS, COMPARISON_NAMES, DEFAULT_MATCH_CONFIG, type ComparisonName } from './match-config.model';
+import type { PersonRecord } from '../record/person-record.model';
+import { normalizeBirthDate, normalizeRecord, phoneticCodes } from '../record/person-record.normalizer';
+import {
+  compareBirthDate, compareFamilyName, compareGivenName, compareIdentifiers, compareOneEdit, compareRecords, MISSING,
+} from './record-comparison.comparator';
+
+const label = (c: ComparisonName, level: number) => (level === MISSING ? 'missing' : (COMPARISON_LEVELS[c] as readonly string[])[level]);
+const given = (a: string, b: string) => label('givenName', compareGivenName(a, b, phoneticCodes(a), phoneticCodes(b)));
+const family = (a: string, b: string) => label('familyName', compareFamilyName(a, b, phoneticCodes(a), phoneticCodes(b)));
+const dob = (a: string, b: string) => label('birthDate', compareBirthDate(normalizeBirthDate(a), normalizeBirthDate(b)));
+
+describe('comparison levels', () => {
+  it('given name: exact, nickname, JW ≥ 0.92, phonetic, JW ≥ 0.80, else', () => {
+    assert.equal(given('william', 'william'), 'exact');
+    assert.equal(given('william', 'bill'), 'nickname');
+    assert.equal(given('jonathon', 'jonathan'), 'jw>=0.92');
+    assert.equal(given('geoffrey', 'jeffery'), 'phonetic');
+    assert.equal(given('sarah', 'sandra'), 'jw>=0.80');
+    assert.equal(given('mary', 'zoltan'), 'else');
+    assert.equal(compareGivenName(undefined, 'x'), MISSING);
+  });
+
+  it('family name levels', () => {
+    assert.equal(family('harrington', 'harrington'), 'exact');
+    assert.equal(family('harrington', 'harringtn'), 'jw>=0.92');
+    assert.equal(family('smith', 'smyth'), 'phonetic');
+    assert.equal(family('morrison', 'nguyen'), 'else');
+  });
+
+  it('date of birth: exact, day/month swapped, one digit, year only, else', () => {
+    assert.equal(dob('1980-03-07', '19800307'), 'exact');
+    assert.equal(dob('1980-03-07', '1980-07-03'), 'day-month-swapped');
+    assert.equal(dob('1980-03-07', '1980-03-08'), 'one-digit');
+    assert.equal(dob('1980-03-07', '1980-11-25'), 'year-only');
+    assert.equal(dob('1980', '1980-11-25'), 'year-only');
+    assert.equal(dob('1980-03-07', '1955-11-25'), 'else');
+    assert.equal(dob('', '1955-11-25'), 'missing');
+  });
+
+  it('postcode: exact / one digit off / else', () => {
+    assert.equal(compareOneEdit('2615', '2615'), 0);
+    assert.equal(compareOneEdit('2615', '2651'), 1);
+    assert.equal(compareOneEdit('2615', '3000'), 2);
+  });
+
+  it('identifiers: exact, one digit, same last 4, only within one assigning authority', () => {
+    const sel = DEFAULT_MATCH_CONFIG.comparedIdentifiers;
+    const rec = (value: string, system = 'nat') => normalizeRecord({ recordId: value, identifiers: [{ system, value, type: 'NI' }] });
+    assert.equal(compareIdentifiers(rec('1234567'), rec('1234567'), sel), 0);
+    assert.equal(compareIdentifiers(rec('1234567'), rec('1234576'), sel), 1);
+    assert.equal(compareIdentifiers(rec('9994567'), rec('1114567'), sel), 2);
+    assert.equal(compareIdentifiers(rec('1234567'), rec('7654321'), sel), 3);
+    assert.equal(compareIdentifiers(rec('1234567'), rec('1234567', 'other'), sel), MISSING);
+  });
+
+  it('transposed given/family names are compared crosswise', () => {
+    const a = normalizeRecord({ recordId: 'a', givenName: 'sophie', familyName: 'snell' });
+    const b = normalizeRecord({ recordId: 'b', givenName: 'snell', familyName: 'sophie' });
+    const { vector, namesTransposed } = compareRecords(a, b, []);
+    assert.ok(namesTransposed);
+    assert.equal(vector[COMPARISON_NAMES.indexOf('givenName')], 0);
+    assert.equal(vector[COMPARISON_NAMES.indexOf('familyName')], 0);
+  });
+
+  it('street is found on the other address line', () => {
+    const addr = (street: string, line2: string): PersonRecord => ({ recordId: street, address: { street, line2 } });
+    const { vector } = compareRecords(normalizeRecord(addr('woralul street', 'flt 68')), normalizeRecord(addr('flt 68', 'woralul street')), []);
+    assert.equal(vector[COMPARISON_NAMES.indexOf('street')], 0);
+    assert.equal(vector[COMPARISON_NAMES.indexOf('line2')], 0);
+  });
+
+  it('missing values give MISSING, never a disagreement', () => {
+    const { vector } = compareRecords(normalizeRecord({ recordId: 'a', givenName: 'ann' }), normalizeRecord({ recordId: 'b', familyName: 'lee' }), []);
+    assert.ok([...vector].every((v) => v === MISSING));
+  });
+});

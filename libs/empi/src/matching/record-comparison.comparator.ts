@@ -1,0 +1,145 @@
+import { areNicknames } from '../record/name-nickname.data';
+import { COMPARISON_NAMES, identifierSelected, type ComparisonName, type IdentifierSelector } from './match-config.model';
+import type { NormalizedBirthDate, NormalizedRecord, PhoneticCodes } from '../record/person-record.normalizer';
+import { jaroWinklerSimilarity, phoneticAgree, withinOneEdit } from './string-similarity.comparator';
+
+/** Level index per comparison (order of COMPARISON_NAMES); MISSING when either side lacks the value. */
+export type ComparisonVector = Int8Array;
+export const MISSING = -1;
+
+export interface RecordComparison {
+  vector: ComparisonVector;
+  /** Given and family names agreed better crosswise (entered in each other's fields). */
+  namesTransposed: boolean;
+}
+
+const IDX = Object.fromEntries(COMPARISON_NAMES.map((n, i) => [n, i])) as Record<ComparisonName, number>;
+
+export function compareGivenName(a?: string, b?: string, pa?: PhoneticCodes, pb?: PhoneticCodes): number {
+  if (!a || !b) return MISSING;
+  if (a === b) return 0;
+  if (areNicknames(a, b)) return 1;
+  const jw = jaroWinklerSimilarity(a, b);
+  if (jw >= 0.92) return 2;
+  if (phoneticAgree(pa, pb)) return 3;
+  return jw >= 0.8 ? 4 : 5;
+}
+
+export function compareFamilyName(a?: string, b?: string, pa?: PhoneticCodes, pb?: PhoneticCodes): number {
+  if (!a || !b) return MISSING;
+  if (a === b) return 0;
+  const jw = jaroWinklerSimilarity(a, b);
+  if (jw >= 0.92) return 1;
+  if (phoneticAgree(pa, pb)) return 2;
+  return jw >= 0.8 ? 3 : 4;
+}
+
+export function compareMiddleName(a?: string, b?: string): number {
+  if (!a || !b) return MISSING;
+  if (a === b) return 0;
+  if ((a.length === 1 || b.length === 1) && a[0] === b[0]) return 1;
+  return jaroWinklerSimilarity(a, b) >= 0.88 ? 2 : 3;
+}
+
+export function compareBirthDate(a?: NormalizedBirthDate, b?: NormalizedBirthDate): number {
+  if (!a || !b) return MISSING;
+  if (a.precision === 'day' && b.precision === 'day') {
+    if (a.compact === b.compact) return 0;
+    if (a.year === b.year && a.month !== undefined && a.month === b.day && a.day === b.month) return 1;
+    if (withinOneEdit(a.compact, b.compact)) return 2;
+    return a.year === b.year ? 3 : 4;
+  }
+  // A partial date can at best agree on what both sides carry.
+  if (a.year !== b.year) return withinOneEdit(a.year, b.year) && a.month !== undefined && a.month === b.month ? 2 : 4;
+  if (a.month !== undefined && b.month !== undefined && a.month !== b.month) return 4;
+  return 3;
+}
+
+export function compareExact(a?: string, b?: string): number {
+  if (!a || !b) return MISSING;
+  return a === b ? 0 : 1;
+}
+
+/** exact / Jaro-Winkler ≥ threshold / else. */
+export function compareFuzzy(a: string | undefined, b: string | undefined, threshold: number): number {
+  if (!a || !b) return MISSING;
+  if (a === b) return 0;
+  return jaroWinklerSimilarity(a, b) >= threshold ? 1 : 2;
+}
+
+/** exact / within one edit (one digit keyed wrong, two swapped) / else. */
+export function compareOneEdit(a?: string, b?: string): number {
+  if (!a || !b) return MISSING;
+  if (a === b) return 0;
+  return withinOneEdit(a, b) ? 1 : 2;
+}
+
+/** exact / one digit off / same last 4 / else, over identifiers of the same assigning authority. */
+export function compareIdentifiers(a: NormalizedRecord, b: NormalizedRecord, selectors: readonly IdentifierSelector[]): number {
+  let best = MISSING;
+  for (const ia of a.identifiers) {
+    if (!identifierSelected(ia, selectors)) continue;
+    for (const ib of b.identifiers) {
+      if (ib.system !== ia.system || !identifierSelected(ib, selectors)) continue;
+      let level: number;
+      if (ia.value === ib.value) level = 0;
+      else if (withinOneEdit(ia.value, ib.value)) level = 1;
+      else if (ia.value.length >= 6 && ib.value.length >= 6 && ia.value.slice(-4) === ib.value.slice(-4)) level = 2;
+      else level = 3;
+      if (best === MISSING || level < best) best = level;
+      if (best === 0) return 0;
+    }
+  }
+  return best;
+}
+
+/** Street vs the other's second line too: sources disagree on which line holds the street. */
+function bestOfCrossed(a1?: string, a2?: string, b1?: string, b2?: string): number {
+  const direct = compareFuzzy(a1, b1, 0.88);
+  if (direct === 0) return 0;
+  const crossed = Math.min(...[compareFuzzy(a1, b2, 0.88), compareFuzzy(a2, b1, 0.88)].map((l) => (l === MISSING ? 99 : l)));
+  if (direct === MISSING) return crossed === 0 ? 0 : MISSING;
+  return Math.min(direct, crossed);
+}
+
+/** Compares two normalised records field by field into a comparison vector. */
+export function compareRecords(a: NormalizedRecord, b: NormalizedRecord, comparedIdentifiers: readonly IdentifierSelector[]): RecordComparison {
+  const v = new Int8Array(COMPARISON_NAMES.length);
+  let given = compareGivenName(a.givenName, b.givenName, a.givenPhonetic, b.givenPhonetic);
+  let family = compareFamilyName(a.familyName, b.familyName, a.familyPhonetic, b.familyPhonetic);
+  let namesTransposed = false;
+  if (given !== 0 || family !== 0) {
+    const swappedGiven = compareGivenName(a.givenName, b.familyName, a.givenPhonetic, b.familyPhonetic);
+    const swappedFamily = compareFamilyName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic);
+    // Only when the crossed reading is clearly better on both names; otherwise "john james" vs "james john" style coincidences would flip.
+    if (swappedGiven !== MISSING && swappedFamily !== MISSING && swappedGiven <= 2 && swappedFamily <= 1 &&
+        swappedGiven < (given === MISSING ? 99 : given) && swappedFamily < (family === MISSING ? 99 : family)) {
+      given = swappedGiven;
+      family = swappedFamily;
+      namesTransposed = true;
+    }
+  }
+  v[IDX.givenName] = given;
+  v[IDX.familyName] = family;
+  v[IDX.middleName] = compareMiddleName(a.middleName, b.middleName);
+  v[IDX.birthDate] = compareBirthDate(a.birthDate, b.birthDate);
+  v[IDX.sex] = compareExact(a.sex, b.sex);
+  v[IDX.streetNumber] = compareExact(a.streetNumber, b.streetNumber);
+  v[IDX.street] = bestOfCrossed(a.street, a.line2, b.street, b.line2);
+  v[IDX.line2] = bestOfCrossed(a.line2, a.street, b.line2, b.street);
+  v[IDX.suburb] = compareFuzzy(a.suburb, b.suburb, 0.88);
+  v[IDX.postcode] = compareOneEdit(a.postcode, b.postcode);
+  v[IDX.state] = compareExact(a.state, b.state);
+  v[IDX.phone] = comparePhone(a.phone, b.phone);
+  v[IDX.nationalId] = compareIdentifiers(a, b, comparedIdentifiers);
+  return { vector: v, namesTransposed };
+}
+
+function comparePhone(a?: string, b?: string): number {
+  if (!a || !b) return MISSING;
+  // Compare subscriber numbers: country/trunk prefixes vary between sources.
+  const sa = a.slice(-9);
+  const sb = b.slice(-9);
+  if (sa === sb) return 0;
+  return withinOneEdit(sa, sb) ? 1 : 2;
+}

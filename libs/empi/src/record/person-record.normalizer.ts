@@ -1,0 +1,150 @@
+import doubleMetaphone from 'talisman/phonetics/double-metaphone';
+import nysiis from 'talisman/phonetics/nysiis';
+import soundex from 'talisman/phonetics/soundex';
+import { InvalidPersonRecordError } from '../empi.errors';
+import type { PersonIdentifier, PersonRecord } from './person-record.model';
+
+/** Parsed date of birth; `precision` says how much of it the source sent. */
+export interface NormalizedBirthDate {
+  year: string;
+  month?: string;
+  day?: string;
+  /** `YYYYMMDD` when complete, else the digits present. */
+  compact: string;
+  precision: 'day' | 'month' | 'year';
+}
+
+export interface NormalizedIdentifier {
+  system: string;
+  value: string;
+  type?: string;
+}
+
+/**
+ * A record in the form comparisons and blocking work on: lower-case ASCII,
+ * single spaces, no punctuation, phonetic codes precomputed once per record
+ * (the hot loop compares one record with many candidates).
+ */
+export interface NormalizedRecord {
+  recordId: string;
+  sourceSystem?: string;
+  identifiers: NormalizedIdentifier[];
+  givenName?: string;
+  familyName?: string;
+  middleName?: string;
+  givenPhonetic?: PhoneticCodes;
+  familyPhonetic?: PhoneticCodes;
+  birthDate?: NormalizedBirthDate;
+  sex?: 'm' | 'f' | 'o' | 'u';
+  streetNumber?: string;
+  street?: string;
+  line2?: string;
+  suburb?: string;
+  postcode?: string;
+  state?: string;
+  phone?: string;
+}
+
+export interface PhoneticCodes {
+  metaphone: string;
+  metaphoneAlt: string;
+  nysiis: string;
+  soundex: string;
+}
+
+const DIACRITICS = /[\u0300-\u036f]/g;
+
+/** Lower-case, strip diacritics and punctuation, collapse whitespace; `undefined` for blank. */
+export function normalizeText(value: string | undefined | null): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = String(value)
+    .normalize('NFKD')
+    .replace(DIACRITICS, '')
+    .toLowerCase()
+    .replace(/['’`]/g, '') // o'brien → obrien, not "o brien"
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
+  return text === '' ? undefined : text;
+}
+
+/** Names additionally lose inner spaces so "van der berg" and "vanderberg" agree. */
+export function normalizeName(value: string | undefined | null): string | undefined {
+  const text = normalizeText(value);
+  return text === undefined ? undefined : text.replace(/ /g, '');
+}
+
+export function normalizeDigits(value: string | undefined | null): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const digits = String(value).replace(/\D+/g, '');
+  return digits === '' ? undefined : digits;
+}
+
+/** Phone: digits only; a leading international/trunk prefix is not stripped (locale-specific), compared on the last digits instead. */
+export function normalizePhone(value: string | undefined | null): string | undefined {
+  return normalizeDigits(value);
+}
+
+export function normalizeBirthDate(value: string | undefined | null): NormalizedBirthDate | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = String(value).trim();
+  if (text === '') return undefined;
+  let m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(text);
+  if (m) return { year: m[1], month: m[2], day: m[3], compact: `${m[1]}${m[2]}${m[3]}`, precision: 'day' };
+  m = /^(\d{4})-(\d{2})$/.exec(text) ?? /^(\d{4})(\d{2})$/.exec(text);
+  if (m) return { year: m[1], month: m[2], compact: `${m[1]}${m[2]}`, precision: 'month' };
+  m = /^(\d{4})$/.exec(text);
+  if (m) return { year: m[1], compact: m[1], precision: 'year' };
+  // Anything else (typo'd lengths from keying errors) keeps its digits so a
+  // one-character comparison can still credit it; the year is a best guess.
+  const digits = text.replace(/\D+/g, '');
+  if (digits.length < 4) return undefined;
+  return { year: digits.slice(0, 4), compact: digits, precision: digits.length >= 8 ? 'day' : 'year' };
+}
+
+function normalizeSex(value: string | undefined): NormalizedRecord['sex'] {
+  const s = normalizeText(value);
+  if (!s) return undefined;
+  if (s === 'm' || s === 'male' || s === 'man') return 'm';
+  if (s === 'f' || s === 'female' || s === 'woman') return 'f';
+  if (s === 'u' || s === 'unknown' || s === 'unk') return undefined; // unknown is missing, not a value
+  return 'o';
+}
+
+function normalizeIdentifier(id: PersonIdentifier): NormalizedIdentifier | undefined {
+  const value = String(id.value ?? '').toUpperCase().replace(/[^A-Z0-9]+/g, '');
+  if (!value || !id.system) return undefined;
+  return { system: id.system.trim().toLowerCase(), value, type: id.type?.toUpperCase() };
+}
+
+export function phoneticCodes(name: string): PhoneticCodes {
+  const [metaphone, metaphoneAlt] = doubleMetaphone(name);
+  return { metaphone, metaphoneAlt, nysiis: nysiis(name), soundex: soundex(name) };
+}
+
+export function normalizeRecord(record: PersonRecord): NormalizedRecord {
+  if (!record || typeof record.recordId !== 'string' || record.recordId.trim() === '') {
+    throw new InvalidPersonRecordError('person record needs a non-empty recordId');
+  }
+  const givenName = normalizeName(record.givenName);
+  const familyName = normalizeName(record.familyName);
+  const address = record.address ?? {};
+  return {
+    recordId: record.recordId,
+    sourceSystem: record.sourceSystem,
+    identifiers: (record.identifiers ?? []).map(normalizeIdentifier).filter((i): i is NormalizedIdentifier => i !== undefined),
+    givenName,
+    familyName,
+    middleName: normalizeName(record.middleName),
+    givenPhonetic: givenName ? phoneticCodes(givenName) : undefined,
+    familyPhonetic: familyName ? phoneticCodes(familyName) : undefined,
+    birthDate: normalizeBirthDate(record.birthDate),
+    sex: normalizeSex(record.sex),
+    streetNumber: normalizeText(address.streetNumber)?.replace(/ /g, ''),
+    street: normalizeText(address.street),
+    line2: normalizeText(address.line2),
+    suburb: normalizeText(address.suburb ?? address.city),
+    postcode: normalizeText(address.postcode)?.replace(/ /g, ''),
+    state: normalizeText(address.state),
+    phone: normalizePhone(record.phone),
+  };
+}

@@ -1,0 +1,25 @@
+import type { PersonRecord, StoredRecord } from '../record/person-record.model';
+
+/**
+ * Where the EMPI keeps records, their person and their blocking keys.
+ * Implementations: `InMemoryCandidateStore` (tests, benchmark) and
+ * `PgCandidateStore` (PostgreSQL, the service's own database).
+ *
+ * Concurrency: the engine reads candidates then saves; two records of one
+ * person matched concurrently could each open a new person. Callers serialise
+ * per partition (messages are keyed by source patient key) and the review
+ * queue / merge primitives repair the rest.
+ */
+export interface CandidateStore {
+  /**
+   * Records sharing at least one of the keys, most shared keys first, at most `limit`.
+   * Ranking by shared keys means the limit drops the weakest candidates, not arbitrary ones.
+   */
+  findCandidates(blockingKeys: string[], limit: number): Promise<StoredRecord[]>;
+  /** Inserts or replaces the record (by recordId) with its person and blocking keys (old keys are dropped). */
+  save(record: PersonRecord, personId: string, blockingKeys: string[]): Promise<void>;
+  /** Moves records to another person (merge / unmerge persistence). */
+  assignPerson(recordIds: string[], personId: string): Promise<void>;
+  /** The records of one person. */
+  recordsOfPerson(personId: string): Promise<StoredRecord[]>;
+}

@@ -1,0 +1,61 @@
+import type { CandidateStore } from './candidate-store.port';
+import type { PersonRecord, StoredRecord } from '../record/person-record.model';
+
+/** Map-indexed CandidateStore for unit tests and the benchmark; same ranking contract as PostgreSQL. */
+export class InMemoryCandidateStore implements CandidateStore {
+  private readonly records = new Map<string, { stored: StoredRecord; keys: string[] }>();
+  private readonly index = new Map<string, Set<string>>();
+
+  async findCandidates(blockingKeys: string[], limit: number): Promise<StoredRecord[]> {
+    const shared = new Map<string, number>();
+    for (const key of new Set(blockingKeys)) {
+      const ids = this.index.get(key);
+      if (!ids) continue;
+      for (const id of ids) shared.set(id, (shared.get(id) ?? 0) + 1);
+    }
+    const ranked = [...shared].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit);
+    return ranked.map(([id, count]) => ({ ...this.records.get(id)!.stored, sharedKeys: count }));
+  }
+
+  async save(record: PersonRecord, personId: string, blockingKeys: string[]): Promise<void> {
+    this.remove(record.recordId);
+    const keys = [...new Set(blockingKeys)];
+    this.records.set(record.recordId, { stored: { recordId: record.recordId, personId, record }, keys });
+    for (const key of keys) {
+      let ids = this.index.get(key);
+      if (!ids) this.index.set(key, (ids = new Set()));
+      ids.add(record.recordId);
+    }
+  }
+
+  async assignPerson(recordIds: string[], personId: string): Promise<void> {
+    for (const id of recordIds) {
+      const entry = this.records.get(id);
+      if (entry) entry.stored = { ...entry.stored, personId };
+    }
+  }
+
+  async recordsOfPerson(personId: string): Promise<StoredRecord[]> {
+    return [...this.records.values()].filter((e) => e.stored.personId === personId).map((e) => e.stored);
+  }
+
+  /** Every record's person, for evaluation and tests. */
+  personOf(recordId: string): string | undefined {
+    return this.records.get(recordId)?.stored.personId;
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  private remove(recordId: string): void {
+    const entry = this.records.get(recordId);
+    if (!entry) return;
+    for (const key of entry.keys) {
+      const ids = this.index.get(key);
+      ids?.delete(recordId);
+      if (ids && ids.size === 0) this.index.delete(key);
+    }
+    this.records.delete(recordId);
+  }
+}

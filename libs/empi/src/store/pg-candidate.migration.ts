@@ -1,0 +1,21 @@
+/**
+ * Schema of the PostgreSQL candidate store. Idempotent (IF NOT EXISTS) so a
+ * service may apply it at start; a TypeORM migration in the identity service
+ * embeds this text unchanged.
+ */
+export const EMPI_PG_MIGRATION = `
+CREATE TABLE IF NOT EXISTS empi_record (
+  record_id     text PRIMARY KEY,
+  person_id     text NOT NULL,
+  source_system text,
+  data          jsonb NOT NULL,
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS empi_record_person_idx ON empi_record (person_id);
+CREATE TABLE IF NOT EXISTS empi_blocking_key (
+  key       text NOT NULL,
+  record_id text NOT NULL REFERENCES empi_record (record_id) ON DELETE CASCADE,
+  PRIMARY KEY (record_id, key)
+);
+CREATE INDEX IF NOT EXISTS empi_blocking_key_key_idx ON empi_blocking_key (key);
+`;

@@ -1,0 +1,100 @@
+import type { Pool, PoolClient } from 'pg';
+import type { CandidateStore } from './candidate-store.port';
+import { CandidateStoreError } from '../empi.errors';
+import type { PersonRecord, StoredRecord } from '../record/person-record.model';
+import { EMPI_PG_MIGRATION } from './pg-candidate.migration';
+
+interface RecordRow {
+  record_id: string;
+  person_id: string;
+  data: PersonRecord;
+  shared?: string | number;
+}
+
+/**
+ * CandidateStore on PostgreSQL (the identity service's own database). The pool
+ * is passed in so the service owns connection settings, TLS and lifecycle.
+ * Candidates are ranked by how many blocking keys they share, in SQL, so the
+ * limit is applied before any record payload is read.
+ */
+export class PgCandidateStore implements CandidateStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** Creates the tables and indexes if absent. */
+  async migrate(): Promise<void> {
+    await this.run('migrate', () => this.pool.query(EMPI_PG_MIGRATION));
+  }
+
+  async findCandidates(blockingKeys: string[], limit: number): Promise<StoredRecord[]> {
+    if (blockingKeys.length === 0) return [];
+    const { rows } = await this.run('findCandidates', () =>
+      this.pool.query<RecordRow>(
+        `WITH hits AS (
+           SELECT record_id, count(*) AS shared
+             FROM empi_blocking_key
+            WHERE key = ANY($1::text[])
+            GROUP BY record_id
+            ORDER BY shared DESC, record_id
+            LIMIT $2)
+         SELECT r.record_id, r.person_id, r.data, h.shared
+           FROM hits h JOIN empi_record r USING (record_id)
+          ORDER BY h.shared DESC, r.record_id`,
+        [[...new Set(blockingKeys)], limit],
+      ),
+    );
+    return rows.map((r) => ({ recordId: r.record_id, personId: r.person_id, record: r.data, sharedKeys: Number(r.shared) }));
+  }
+
+  async save(record: PersonRecord, personId: string, blockingKeys: string[]): Promise<void> {
+    await this.transaction('save', async (client) => {
+      await client.query(
+        `INSERT INTO empi_record (record_id, person_id, source_system, data, updated_at)
+         VALUES ($1, $2, $3, $4::jsonb, now())
+         ON CONFLICT (record_id) DO UPDATE
+           SET person_id = EXCLUDED.person_id, source_system = EXCLUDED.source_system, data = EXCLUDED.data, updated_at = now()`,
+        [record.recordId, personId, record.sourceSystem ?? null, JSON.stringify(record)],
+      );
+      await client.query('DELETE FROM empi_blocking_key WHERE record_id = $1', [record.recordId]);
+      await client.query(
+        'INSERT INTO empi_blocking_key (key, record_id) SELECT DISTINCT k, $2 FROM unnest($1::text[]) AS k',
+        [blockingKeys, record.recordId],
+      );
+    });
+  }
+
+  async assignPerson(recordIds: string[], personId: string): Promise<void> {
+    if (recordIds.length === 0) return;
+    await this.run('assignPerson', () =>
+      this.pool.query('UPDATE empi_record SET person_id = $2, updated_at = now() WHERE record_id = ANY($1::text[])', [recordIds, personId]),
+    );
+  }
+
+  async recordsOfPerson(personId: string): Promise<StoredRecord[]> {
+    const { rows } = await this.run('recordsOfPerson', () =>
+      this.pool.query<RecordRow>('SELECT record_id, person_id, data FROM empi_record WHERE person_id = $1 ORDER BY record_id', [personId]),
+    );
+    return rows.map((r) => ({ recordId: r.record_id, personId: r.person_id, record: r.data }));
+  }
+
+  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw new CandidateStoreError(`empi store ${operation} failed`, error);
+    }
+  }
+
+  private async transaction(operation: string, fn: (client: PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.run(operation, () => this.pool.connect());
+    try {
+      await client.query('BEGIN');
+      await fn(client);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error instanceof CandidateStoreError ? error : new CandidateStoreError(`empi store ${operation} failed`, error);
+    } finally {
+      client.release();
+    }
+  }
+}
