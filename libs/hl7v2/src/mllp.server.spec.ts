@@ -1,0 +1,261 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  buildAck, createMllpServer, encodeMllpFrame, MllpClient, parseHl7Message, peekHl7Header,
+  type MllpServerEvent, type MllpServerOptions,
+} from './index';
+
+// Loopback sockets only: no external service is needed.
+const msg = (id: string): string => `MSH|^~\\&|SND|SF|RCV|RF|20240101||ADT^A01|${id}|P|2.5\rPID|1||${id}\r`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Answers AA echoing MSH-10 after an optional delay. */
+function ackHandler(delay: (id: string) => number = () => 0): MllpServerOptions['onMessage'] {
+  return async (frame) => {
+    const m = parseHl7Message(frame);
+    await sleep(delay(m.header.controlId));
+    return Buffer.from(buildAck(m, { code: 'AA', controlId: 'A' + m.header.controlId }).toString());
+  };
+}
+
+async function start(opts: Partial<MllpServerOptions> = {}): Promise<{ port: number; events: MllpServerEvent[]; close: () => Promise<void>; server: ReturnType<typeof createMllpServer> }> {
+  const events: MllpServerEvent[] = [];
+  const server = createMllpServer({ port: 0, host: '127.0.0.1', onMessage: ackHandler(), onEvent: (e) => events.push(e), ...opts });
+  const { port } = await server.listen();
+  return { port, events, server, close: () => server.close({ forceAfterMs: 2000 }) };
+}
+
+const controlIdOf = (ack: Buffer): string | undefined => parseHl7Message(ack).get('MSA-2');
+
+async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await sleep(5);
+  }
+}
+
+/** Raw socket helper: collects every byte the server sends. */
+async function rawSocket(port: number): Promise<{ s: net.Socket; received: () => Buffer; closed: Promise<void> }> {
+  const s = net.connect({ port, host: '127.0.0.1' });
+  await new Promise<void>((r) => s.once('connect', () => r()));
+  const chunks: Buffer[] = [];
+  s.on('data', (c) => chunks.push(c));
+  const closed = new Promise<void>((r) => s.once('close', () => r()));
+  s.on('error', () => undefined);
+  return { s, received: () => Buffer.concat(chunks), closed };
+}
+
+describe('MLLP server and client', () => {
+  test('request/ACK round trip and pipelining on one connection keeps order', async () => {
+    const srv = await start({ onMessage: ackHandler((id) => (Number(id) % 3 === 0 ? 30 : 1)) });
+    const c = new MllpClient();
+    await c.connect('127.0.0.1', srv.port);
+    const acks = await Promise.all(Array.from({ length: 12 }, (_, i) => c.send(msg(String(i)))));
+    assert.deepEqual(acks.map(controlIdOf), Array.from({ length: 12 }, (_, i) => String(i)));
+    assert.equal(parseHl7Message(acks[0]).get('MSA-1'), 'AA');
+    await c.close();
+    await srv.close();
+    assert.ok(srv.events.some((e) => e.type === 'connection'));
+    await waitFor(() => srv.events.some((e) => e.type === 'disconnect'));
+  });
+
+  test('a slow handler delays, never reorders: handling is strictly sequential per connection', async () => {
+    let active = 0;
+    let maxActive = 0;
+    const order: string[] = [];
+    const srv = await start({
+      onMessage: async (frame) => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        const id = parseHl7Message(frame).header.controlId;
+        await sleep(id === 'slow' ? 80 : 1);
+        order.push(id);
+        active--;
+        return Buffer.from(buildAck(parseHl7Message(frame), { code: 'AA', controlId: 'x' }).toString());
+      },
+    });
+    const c = new MllpClient();
+    await c.connect('127.0.0.1', srv.port);
+    const acks = await Promise.all(['slow', 'b', 'c'].map((id) => c.send(msg(id))));
+    assert.deepEqual(acks.map(controlIdOf), ['slow', 'b', 'c']);
+    assert.deepEqual(order, ['slow', 'b', 'c']);
+    assert.equal(maxActive, 1);
+    await c.close();
+    await srv.close();
+  });
+
+  test('frames split across packets, several frames in one packet, garbage in between', async () => {
+    const srv = await start();
+    const { s, received } = await rawSocket(srv.port);
+    const f1 = encodeMllpFrame(msg('1'));
+    s.write(f1.subarray(0, 5));
+    await sleep(20);
+    s.write(f1.subarray(5, f1.length - 1));
+    await sleep(20);
+    s.write(f1.subarray(f1.length - 1));
+    s.write(Buffer.concat([Buffer.from('garbage!'), encodeMllpFrame(msg('2')), Buffer.from('\r\n'), encodeMllpFrame(msg('3'))]));
+    await waitFor(() => (received().toString().match(/MSA\|AA/g) ?? []).length === 3);
+    assert.deepEqual([...received().toString().matchAll(/MSA\|AA\|(\d)/g)].map((m) => m[1]), ['1', '2', '3']);
+    const garbage = srv.events.filter((e): e is Extract<MllpServerEvent, { type: 'garbage' }> => e.type === 'garbage');
+    assert.equal(garbage.reduce((n, e) => n + e.bytes, 0), 10);
+    s.destroy();
+    await srv.close();
+  });
+
+  test('oversized frame: NAK from onOversized in its place in the order; without the hook only an event', async () => {
+    const srv = await start({
+      maxFrameBytes: 2000,
+      onOversized: (info) => {
+        const h = peekHl7Header(info.head);
+        return Buffer.from(buildAck(h ?? {}, { code: 'AR', controlId: 'nak', errors: [{ code: 102, severity: 'E', text: `Message exceeds ${info.maxFrameBytes} bytes` }] }).toString());
+      },
+    });
+    const c = new MllpClient();
+    await c.connect('127.0.0.1', srv.port);
+    const big = msg('big') + 'OBX|1|ED|PDF||' + 'A'.repeat(5000) + '\r';
+    const [a1, nak, a3] = await Promise.all([c.send(msg('1')), c.send(big), c.send(msg('3'))]);
+    assert.equal(controlIdOf(a1), '1');
+    assert.equal(parseHl7Message(nak).get('MSA-1'), 'AR');
+    assert.equal(controlIdOf(nak), 'big', 'NAK echoes the control id salvaged from the head');
+    assert.equal(parseHl7Message(nak).get('ERR-3'), '102');
+    assert.equal(controlIdOf(a3), '3');
+    assert.ok(srv.events.some((e) => e.type === 'oversized' && e.answered));
+    await c.close();
+    await srv.close();
+
+    const quiet = await start({ maxFrameBytes: 2000 });
+    const q = await rawSocket(quiet.port);
+    q.s.write(Buffer.concat([encodeMllpFrame(big), encodeMllpFrame(msg('after'))]));
+    await waitFor(() => q.received().toString().includes('MSA|AA|after'));
+    assert.ok(!q.received().toString().includes('|big'), 'nothing answered for the oversized frame');
+    assert.ok(quiet.events.some((e) => e.type === 'oversized' && !e.answered));
+    q.s.destroy();
+    await quiet.close();
+  });
+
+  test('a client that connects and sends nothing is closed after idleTimeoutMs', async () => {
+    const srv = await start({ idleTimeoutMs: 100 });
+    const { closed } = await rawSocket(srv.port);
+    const t0 = Date.now();
+    await closed;
+    assert.ok(Date.now() - t0 >= 80);
+    await waitFor(() => srv.events.some((e) => e.type === 'idle-timeout'));
+    await waitFor(() => srv.server.connections() === 0);
+    await srv.close();
+  });
+
+  test('a pending slow ACK is not idleness', async () => {
+    const srv = await start({ idleTimeoutMs: 60, onMessage: ackHandler(() => 200) });
+    const c = new MllpClient();
+    await c.connect('127.0.0.1', srv.port);
+    assert.equal(controlIdOf(await c.send(msg('7'))), '7');
+    await c.close();
+    await srv.close();
+  });
+
+  test('50 concurrent connections each sending several pipelined messages', async () => {
+    const srv = await start({ onMessage: ackHandler(() => Math.floor(Math.random() * 5)) });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, async (_, conn) => {
+        const c = new MllpClient();
+        await c.connect('127.0.0.1', srv.port);
+        const ids = Array.from({ length: 6 }, (_, i) => `${conn}-${i}`);
+        const acks = await Promise.all(ids.map((id) => c.send(msg(id))));
+        await c.close();
+        return acks.map(controlIdOf).join(',') === ids.join(',');
+      }),
+    );
+    assert.equal(results.filter(Boolean).length, 50);
+    assert.equal(srv.events.filter((e) => e.type === 'connection').length, 50);
+    await srv.close();
+  });
+
+  test('maxConnections refuses extra connections', async () => {
+    const srv = await start({ maxConnections: 2 });
+    const a = await rawSocket(srv.port);
+    const b = await rawSocket(srv.port);
+    const c = await rawSocket(srv.port);
+    await c.closed;
+    assert.ok(srv.events.some((e) => e.type === 'connection-rejected'));
+    a.s.destroy();
+    b.s.destroy();
+    await srv.close();
+  });
+
+  test('graceful close waits for in-flight messages and ACKs them', async () => {
+    const srv = await start({ onMessage: ackHandler(() => 150) });
+    const c = new MllpClient();
+    await c.connect('127.0.0.1', srv.port);
+    const pending = c.send(msg('inflight'));
+    await sleep(30);
+    await srv.close();
+    assert.equal(controlIdOf(await pending), 'inflight');
+    assert.equal(srv.server.connections(), 0);
+  });
+
+  test('a failing handler closes the connection without an ACK (the peer re-sends)', async () => {
+    const srv = await start({ onMessage: async () => { throw new Error('store down'); } });
+    const c = new MllpClient();
+    await c.connect('127.0.0.1', srv.port);
+    await assert.rejects(c.send(msg('1')), { code: 'MLLP.CLIENT.CLOSED' });
+    assert.ok(srv.events.some((e) => e.type === 'error' && e.stage === 'handler'));
+    await srv.close();
+  });
+});
+
+describe('MLLP over TLS', () => {
+  let dir = '';
+  let openssl = false;
+  before(() => {
+    try {
+      execFileSync('which', ['openssl'], { stdio: 'ignore' });
+      dir = mkdtempSync(join(tmpdir(), 'hl7v2-tls-'));
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+      openssl = true;
+    } catch {
+      openssl = false;
+    }
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('TLS and mutual TLS (self-signed cert generated with openssl)', async (t) => {
+    if (!openssl) {
+      t.skip('openssl not available: TLS test skipped');
+      return;
+    }
+    const key = readFileSync(join(dir, 'key.pem'));
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    let peerCn: unknown;
+    const srv = await start({
+      tls: { key, cert, ca: cert, requestCert: true, rejectUnauthorized: true },
+      onMessage: async (frame, ctx) => {
+        peerCn = ctx.peerCertificate?.subject?.CN;
+        assert.equal(ctx.tls, true);
+        return Buffer.from(buildAck(parseHl7Message(frame), { code: 'AA', controlId: 't' }).toString());
+      },
+    });
+    const c = new MllpClient();
+    await c.connect('127.0.0.1', srv.port, { ca: cert, key, cert, servername: 'localhost' });
+    assert.equal(controlIdOf(await c.send(msg('tls1'))), 'tls1');
+    assert.equal(peerCn, 'localhost');
+    await c.close();
+
+    // Without a client certificate the handshake is refused.
+    const anon = new MllpClient();
+    const outcome = await anon
+      .connect('127.0.0.1', srv.port, { ca: cert, servername: 'localhost' })
+      .then(() => anon.send(msg('x')))
+      .then(() => 'answered', () => 'refused');
+    assert.equal(outcome, 'refused');
+    await anon.close();
+    await srv.close();
+  });
+});
