@@ -11,7 +11,8 @@ export class SubscriptionRepository {
 
   async create(id: string, input: { name: string; url: string; secret: string; filter: SubscriptionFilter }, createdBy: string): Promise<Subscription> {
     const rows = await this.db.query(
-      `INSERT INTO nf_subscription (id, name, url, secret_sealed, filter, created_by) VALUES ($1,$2,$3,$4,$5::jsonb,$6) RETURNING id, name, url, filter, active, created_at`,
+      `WITH i AS (INSERT INTO nf_subscription (id, name, url, secret_sealed, filter, created_by) VALUES ($1,$2,$3,$4,$5::jsonb,$6)
+         RETURNING id, name, url, filter, active, created_at) SELECT * FROM i`,
       [id, input.name, input.url, this.secrets.seal(input.secret), JSON.stringify(input.filter), createdBy],
     );
     this.loadedAt = 0;
@@ -24,7 +25,7 @@ export class SubscriptionRepository {
   }
 
   async deactivate(id: string): Promise<boolean> {
-    const res = await this.db.query('UPDATE nf_subscription SET active = false WHERE id = $1 RETURNING id', [id]);
+    const res = await this.db.query('WITH u AS (UPDATE nf_subscription SET active = false WHERE id = $1 RETURNING id) SELECT id FROM u', [id]);
     this.loadedAt = 0;
     return res.length > 0;
   }

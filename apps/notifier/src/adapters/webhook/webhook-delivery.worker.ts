@@ -69,7 +69,10 @@ export class WebhookDeliveryWorker {
         const free = this.options.concurrency - this.inFlight.size;
         const claimed = free > 0 ? await this.claim(free) : [];
         for (const d of claimed) {
-          const p = this.deliver(d).finally(() => {
+          const p = this.deliver(d).catch((error) => {
+            // The lease expires and the delivery is retried; never let one delivery take the worker down.
+            this.logger.error({ deliveryId: d.delivery_id, err: String((error as Error)?.message ?? error) }, 'delivery bookkeeping failed');
+          }).finally(() => {
             this.inFlight.delete(p);
             this.wake?.();
           });
@@ -86,14 +89,16 @@ export class WebhookDeliveryWorker {
   private async claim(limit: number): Promise<ClaimedDelivery[]> {
     const open = [...this.circuits.entries()].filter(([, c]) => !c.allow()).map(([id]) => id);
     return this.runtime.dataSource.query(
-      `UPDATE nf_delivery d SET status = 'in_flight', lease_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
+      // Wrapped in a CTE so the driver returns the rows (TypeORM returns [rows, count] for a bare UPDATE).
+      `WITH claimed AS (UPDATE nf_delivery d SET status = 'in_flight', lease_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
        FROM nf_subscription s
        WHERE s.id = d.subscription_id AND d.delivery_id IN (
          SELECT delivery_id FROM nf_delivery
          WHERE ((status = 'pending' AND next_attempt_at <= now()) OR (status = 'in_flight' AND lease_until < now()))
            AND NOT (subscription_id = ANY($3::text[]))
          ORDER BY tier_rank, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING d.delivery_id, d.subscription_id, s.url, d.payload, d.attempts, d.tier, d.correlation_id, d.source_event_id, d.received_at`,
+       RETURNING d.delivery_id, d.subscription_id, s.url, d.payload, d.attempts, d.tier, d.correlation_id, d.source_event_id, d.received_at)
+       SELECT * FROM claimed`,
       [limit, this.options.leaseSeconds, open],
     );
   }

@@ -1,0 +1,66 @@
+import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { splitHl7Batch } from '@clinmesh/hl7v2';
+import { ClinmeshError } from '@clinmesh/errors';
+import { SCOPES } from '@clinmesh/security';
+import { RequireScopes } from '@clinmesh/service-kit';
+import { AcceptHl7MessageHandler } from '../../application/accept-hl7-message.handler';
+import { IntakeResult } from '../../domain/intake-outcome';
+import { ACCEPT_HL7 } from './ingest.tokens';
+
+export const HL7_CONTENT_TYPE = 'x-application/hl7-v2+er7';
+
+/**
+ * POST /v1/hl7v2: one HL7 v2 message (answers with its ACK as the body), or
+ * a batch file (FHS/BHS…BTS/FTS: every message triaged bulk, answered with
+ * one ACK per message in a BHS/BTS batch). `X-Clinmesh-Backfill: true` marks
+ * a single message as backfill (bulk unless it is a critical result).
+ */
+@Controller('v1/hl7v2')
+export class Hl7v2Controller {
+  constructor(@Inject(ACCEPT_HL7) private readonly accept: AcceptHl7MessageHandler) {}
+
+  @RequireScopes(SCOPES.ingestWrite)
+  @Post()
+  @HttpCode(200)
+  async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const body = req.body;
+    if (!Buffer.isBuffer(body) || body.length === 0) throw new ClinmeshError('INGEST.EMPTY_BODY', 'the request body must be an HL7 v2 message', { status: 400 });
+    const receivedAt = Date.now();
+    const head = body.subarray(0, 3).toString('latin1');
+    res.setHeader('Content-Type', HL7_CONTENT_TYPE);
+    if (head === 'FHS' || head === 'BHS') {
+      const file = splitHl7Batch(body);
+      const inputs: Array<{ index: number; bytes: Buffer }> = [
+        ...file.messages.map((m, i) => ({ index: i, bytes: m.raw })),
+        ...file.failures.map((f) => ({ index: f.index, bytes: Buffer.isBuffer(f.input) ? f.input : Buffer.from(f.input, 'latin1') })),
+      ].sort((a, b) => a.index - b.index);
+      const results: IntakeResult[] = [];
+      // Bounded parallelism: one transaction per message, several in flight.
+      for (let i = 0; i < inputs.length; i += 16) {
+        results.push(...(await Promise.all(inputs.slice(i, i + 16).map((x) => this.accept.accept({ bytes: x.bytes, channel: 'HTTP', receivedAt, bulkHint: true })))));
+      }
+      const accepted = results.filter((r) => r.status !== 'rejected').length;
+      res.setHeader('X-Clinmesh-Batch-Summary', `messages=${results.length};accepted=${accepted};rejected=${results.length - accepted}`);
+      res.status(200).send(`BHS|^~\\&|CLINMESH|CLINMESH\r${results.map((r) => r.ack).join('')}BTS|${results.length}\r`);
+      return;
+    }
+    const result = await this.accept.accept({ bytes: body, channel: 'HTTP', receivedAt, bulkHint: req.headers['x-clinmesh-backfill'] === 'true' });
+    res.setHeader('X-Clinmesh-Message-Id', result.messageId);
+    if (result.tier) res.setHeader('X-Clinmesh-Tier', result.tier);
+    res.status(httpStatusFor(result)).send(result.ack);
+  }
+}
+
+/** The ACK is the answer; the status says the same thing for HTTP clients. */
+function httpStatusFor(result: IntakeResult): number {
+  if (result.status !== 'rejected') return 200;
+  switch (result.reason) {
+    case 'OVERSIZED': return 413;
+    case 'DUPLICATE_CONFLICT': return 409;
+    case 'UNKNOWN_SENDER': return 403;
+    case 'UNSUPPORTED_TYPE':
+    case 'UNSUPPORTED_VERSION': return 422;
+    default: return 400;
+  }
+}

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { ClinmeshError } from '@clinmesh/errors';
+import { deriveEventId, newEventId } from '@clinmesh/event-runtime';
+import { sourcePatientKey } from '@clinmesh/security';
+import { stageTopic } from '@clinmesh/topology';
+import type { IngestedEvent } from '@clinmesh/schemas';
+import { IntakeResult } from '../domain/intake-outcome';
+import { readFhirIntakeFacts } from '../domain/fhir-intake';
+import { TriageRules, triage } from '../domain/triage/triage.policy';
+import { EventPublisherPort, IntakeMetricsPort, MessageStorePort } from './intake.ports';
+
+export interface FhirArrival {
+  bytes: Buffer;
+  /** The authenticated client (token subject): the FHIR sender. */
+  sender: string;
+  receivedAt: number;
+  bulkHint?: boolean;
+}
+
+/**
+ * FHIR R4 intake over HTTP: structural validation (problems answered as one
+ * OperationOutcome), dedupe by sender + Bundle/resource id (or content hash
+ * when there is no id), triage, then raw payload + IngestedEvent in one
+ * transaction before answering 202.
+ */
+export class AcceptFhirPayloadHandler {
+  constructor(
+    private readonly store: MessageStorePort,
+    private readonly events: EventPublisherPort,
+    private readonly metrics: IntakeMetricsPort,
+    private readonly rules: TriageRules,
+    private readonly options: { maxMessageBytes: number; maxBundleEntries: number; patientKeySecret: string },
+  ) {}
+
+  async accept(arrival: FhirArrival): Promise<IntakeResult> {
+    const contentHash = createHash('sha256').update(arrival.bytes).digest('hex');
+    const base = { id: newEventId(), sender: arrival.sender, channel: 'HTTP' as const, receivedAt: arrival.receivedAt, contentHash };
+    if (arrival.bytes.length > this.options.maxMessageBytes) {
+      const detail = `payload is ${arrival.bytes.length} bytes; the limit is ${this.options.maxMessageBytes}`;
+      await this.store.insertRejection({ ...base, messageType: null, controlId: null, reason: 'OVERSIZED', detail, raw: arrival.bytes.subarray(0, 65536) });
+      this.metrics.outcome({ sender: arrival.sender, messageType: 'unknown', tier: 'none', outcome: 'rejected', reason: 'OVERSIZED', channel: 'HTTP' });
+      throw new ClinmeshError('INGEST.FHIR.OVERSIZED', detail, { status: 413, details: { rejectionId: base.id } });
+    }
+    let body: unknown;
+    let facts;
+    try {
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(arrival.bytes);
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ClinmeshError('INGEST.FHIR.MALFORMED_JSON', 'the body is not valid JSON', { status: 400, details: { issues: [{ severity: 'error', code: 'structure', diagnostics: 'the body is not valid JSON' }] } });
+      }
+      facts = readFhirIntakeFacts(body, this.options.maxBundleEntries);
+    } catch (error) {
+      const e = error instanceof ClinmeshError ? error
+        : new ClinmeshError('INGEST.FHIR.ENCODING', 'the body is not valid UTF-8', { status: 400, details: { issues: [{ severity: 'error', code: 'structure', diagnostics: 'the body is not valid UTF-8' }] } });
+      const reason = e.code === 'INGEST.FHIR.TOO_MANY_ENTRIES' ? 'TOO_MANY_ENTRIES' : e.code === 'INGEST.FHIR.ENCODING' ? 'ENCODING' : 'INVALID_FHIR';
+      await this.store.insertRejection({ ...base, messageType: null, controlId: null, reason, detail: e.message.slice(0, 2000), raw: arrival.bytes });
+      this.metrics.outcome({ sender: arrival.sender, messageType: 'unknown', tier: 'none', outcome: 'rejected', reason, channel: 'HTTP' });
+      throw new ClinmeshError(e.code, e.message, { status: e.status, details: { ...e.details, rejectionId: base.id } });
+    }
+    const controlId = facts.controlId ?? `sha256:${contentHash.slice(0, 40)}`;
+    const existing = await this.store.findBySenderAndControlId(null, arrival.sender, controlId);
+    if (existing) {
+      if (existing.contentHash === contentHash) {
+        this.metrics.outcome({ sender: arrival.sender, messageType: facts.messageType, tier: existing.tier, outcome: 'duplicate', channel: 'HTTP' });
+        return { status: 'duplicate', messageId: existing.messageId, tier: existing.tier };
+      }
+      const detail = `${facts.resourceType} id ${controlId} was already received from this sender with different content (${existing.messageId})`;
+      await this.store.insertRejection({ ...base, messageType: facts.messageType, controlId, reason: 'DUPLICATE_CONFLICT', detail, raw: arrival.bytes });
+      this.metrics.outcome({ sender: arrival.sender, messageType: facts.messageType, tier: 'none', outcome: 'rejected', reason: 'DUPLICATE_CONFLICT', channel: 'HTTP' });
+      throw new ClinmeshError('INGEST.DUPLICATE_CONFLICT', detail, { status: 409, details: { rejectionId: base.id, originalMessageId: existing.messageId } });
+    }
+    const { tier, ruleId } = triage(this.rules, { messageTypes: facts.resourceTypes.map((t) => `FHIR/${t}`), abnormalFlags: facts.abnormalFlags, bulkHint: arrival.bulkHint ?? false });
+    const messageId = newEventId();
+    const patient = facts.patientIdentifiers.find((i) => i.type === 'MR') ?? facts.patientIdentifiers[0];
+    const key = patient ? sourcePatientKey(this.options.patientKeySecret, patient.system, patient.value) : '';
+    const event: IngestedEvent = {
+      eventId: deriveEventId(messageId, 'ingested'), correlationId: messageId, receivedAt: arrival.receivedAt, tier, triageRule: ruleId,
+      source: { system: arrival.sender, facility: '', channel: 'HTTP' }, format: 'FHIR_R4', messageType: facts.messageType, controlId,
+      version: '4.0.1', sourcePatientKey: key, patientIdentifiers: facts.patientIdentifiers, contentType: 'application/fhir+json', raw: arrival.bytes,
+    };
+    try {
+      await this.events.transaction(async (uow) => {
+        await this.store.insertAccepted(uow, {
+          messageId, sender: arrival.sender, controlId, contentHash, format: 'FHIR_R4', channel: 'HTTP', messageType: facts.messageType, tier,
+          triageRule: ruleId, receivedAt: arrival.receivedAt, raw: arrival.bytes, ack: null,
+        });
+        await this.events.publish(uow, { topic: stageTopic('ingested', tier), key: key || null, value: event, tier });
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') {
+        const winner = await this.store.findBySenderAndControlId(null, arrival.sender, controlId);
+        if (winner) return { status: 'duplicate', messageId: winner.messageId, tier: winner.tier };
+      }
+      throw error;
+    }
+    this.metrics.outcome({ sender: arrival.sender, messageType: facts.messageType, tier, outcome: 'accepted', channel: 'HTTP' });
+    return { status: 'accepted', messageId, tier };
+  }
+}

@@ -1,0 +1,33 @@
+import type { IngestedEvent } from '@clinmesh/schemas';
+import { UnitOfWork } from '@clinmesh/event-runtime';
+import { IntakeResult, RejectionReason } from '../domain/intake-outcome';
+
+export interface StoredMessageRef {
+  messageId: string;
+  contentHash: string;
+  ack: string | null;
+  tier: string;
+}
+
+/** Where ingest keeps raw messages, their ACKs and rejections (its own database). */
+export interface MessageStorePort {
+  findBySenderAndControlId(uow: UnitOfWork | null, sender: string, controlId: string): Promise<StoredMessageRef | undefined>;
+  insertAccepted(uow: UnitOfWork, row: {
+    messageId: string; sender: string; controlId: string; contentHash: string; format: 'HL7V2' | 'FHIR_R4'; channel: 'MLLP' | 'HTTP';
+    messageType: string; tier: string; triageRule: string; receivedAt: number; raw: Buffer; ack: string | null;
+  }): Promise<void>;
+  insertRejection(row: {
+    id: string; sender: string; channel: 'MLLP' | 'HTTP'; messageType: string | null; controlId: string | null; reason: RejectionReason;
+    detail: string; raw: Buffer; receivedAt: number; contentHash: string;
+  }): Promise<void>;
+}
+
+/** The transactional outbox as ingest uses it. */
+export interface EventPublisherPort {
+  transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T>;
+  publish(uow: UnitOfWork, event: { topic: string; key: string | null; value: IngestedEvent; tier: IngestedEvent['tier'] }): Promise<void>;
+}
+
+export interface IntakeMetricsPort {
+  outcome(labels: { sender: string; messageType: string; tier: string; outcome: IntakeResult['status']; reason?: string; channel: string }): void;
+}

@@ -1,0 +1,97 @@
+import { Module } from '@nestjs/common';
+import express from 'express';
+import { Counter } from 'prom-client';
+import { EventRuntime } from '@clinmesh/event-runtime';
+import { RuntimeMetrics } from '@clinmesh/observability';
+import { DATA_SOURCE, EVENT_RUNTIME, RUNTIME_METRICS, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
+import { DataSource } from 'typeorm';
+import triageRulesData from './domain/triage/triage-rules.data.json';
+import { TriageRules, validateTriageRules } from './domain/triage/triage.policy';
+import { AcceptHl7MessageHandler } from './application/accept-hl7-message.handler';
+import { AcceptFhirPayloadHandler } from './application/accept-fhir-payload.handler';
+import { EventPublisherPort, IntakeMetricsPort } from './application/intake.ports';
+import { IngestTables1732200000100 } from './adapters/persistence/ingest.tables';
+import { MessageRepository } from './adapters/persistence/message.repository';
+import { Hl7v2Controller } from './adapters/http/hl7v2.controller';
+import { FhirController } from './adapters/http/fhir.controller';
+import { MessagesController } from './adapters/http/messages.controller';
+import { ACCEPT_FHIR, ACCEPT_HL7, MESSAGES } from './adapters/http/ingest.tokens';
+import { createIngestMllpListener } from './adapters/mllp/mllp.listener';
+
+/** HL7 v2 message types ingest accepts (MSH-9.1); others are refused with AR 200. */
+const SUPPORTED_TYPES = ['ADT', 'ORU', 'ORM', 'OML', 'OUL', 'SIU', 'MDM', 'REF', 'RRI', 'RDE', 'RDS', 'RAS', 'VXU', 'BAR', 'DFT', 'MFN', 'PPR', 'QBP', 'ORL', 'OMG'];
+
+function limits(config: ServiceConfig) {
+  return {
+    maxMessageBytes: Number(config.env('MAX_MESSAGE_BYTES') ?? 2 * 1024 * 1024),
+    maxBundleEntries: Number(config.env('MAX_BUNDLE_ENTRIES') ?? 1000),
+  };
+}
+
+function publisher(runtime: EventRuntime): EventPublisherPort {
+  return {
+    transaction: (work) => runtime.transaction(work),
+    publish: (uow, e) => runtime.publish(uow, [{
+      topic: e.topic, key: e.key, value: e.value,
+      meta: { eventId: e.value.eventId, correlationId: e.value.correlationId, tier: e.tier, source: e.value.source.system, receivedAt: e.value.receivedAt, eventType: 'IngestedEvent' },
+    }]),
+  };
+}
+
+let intakeCounter: Counter<string> | undefined;
+function intakeMetrics(metrics: RuntimeMetrics): IntakeMetricsPort {
+  intakeCounter ??= new Counter({
+    name: 'clinmesh_ingest_messages_total', help: 'Messages received by sender, type, tier, channel and outcome (accepted, duplicate, rejected by reason)',
+    labelNames: ['sender', 'message_type', 'tier', 'outcome', 'reason', 'channel'], registers: [metrics.registry],
+  });
+  return { outcome: (l) => intakeCounter!.inc({ sender: l.sender, message_type: l.messageType, tier: l.tier, outcome: l.outcome, reason: l.reason ?? '', channel: l.channel }) };
+}
+
+const triageRules: TriageRules = validateTriageRules(triageRulesData as TriageRules);
+
+@Module({
+  controllers: [Hl7v2Controller, FhirController, MessagesController],
+  providers: [
+    { provide: MESSAGES, inject: [DATA_SOURCE], useFactory: (db: DataSource) => new MessageRepository(db) },
+    {
+      provide: ACCEPT_HL7,
+      inject: [MESSAGES, EVENT_RUNTIME, RUNTIME_METRICS, SERVICE_CONFIG],
+      useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: RuntimeMetrics, config: ServiceConfig) =>
+        new AcceptHl7MessageHandler(messages, publisher(runtime), intakeMetrics(metrics), triageRules, {
+          maxMessageBytes: limits(config).maxMessageBytes,
+          allowedSenders: config.env('ALLOWED_SENDERS') ? new Set(config.env('ALLOWED_SENDERS')!.split(',').map((s) => s.trim())) : undefined,
+          supportedMessageTypes: new Set(SUPPORTED_TYPES),
+          receivingApplication: config.env('RECEIVING_APPLICATION') ?? 'CLINMESH',
+          receivingFacility: config.env('RECEIVING_FACILITY') ?? 'CLINMESH',
+          patientKeySecret: config.patientKeySecret,
+        }),
+    },
+    {
+      provide: ACCEPT_FHIR,
+      inject: [MESSAGES, EVENT_RUNTIME, RUNTIME_METRICS, SERVICE_CONFIG],
+      useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: RuntimeMetrics, config: ServiceConfig) =>
+        new AcceptFhirPayloadHandler(messages, publisher(runtime), intakeMetrics(metrics), triageRules, { ...limits(config), patientKeySecret: config.patientKeySecret }),
+    },
+  ],
+})
+class IngestModule {}
+
+/** Composition root of ingest: HTTP (HL7 v2, FHIR) and MLLP in; clinical.ingested.* out. */
+export const ingestService: ServiceSpec = {
+  name: 'ingest',
+  defaultPort: 8080,
+  module: IngestModule,
+  migrations: [IngestTables1732200000100],
+  bodyParsers: (app, config) => {
+    // Raw bytes for the intake routes: HL7 must be stored exactly as received, and oversize is judged (and kept) by the intake itself.
+    const limit = limits(config).maxMessageBytes * 4;
+    app.use('/v1/hl7v2', express.raw({ type: () => true, limit }));
+    app.use('/v1/fhir', express.raw({ type: () => true, limit }));
+  },
+  afterStart: async (app, ctx) => {
+    const listener = createIngestMllpListener(ctx.config, app.get(ACCEPT_HL7), ctx.metrics, ctx.logger, limits(ctx.config).maxMessageBytes);
+    const { port } = await listener.listen();
+    ctx.logger.info({ mllpPort: port }, 'MLLP listening');
+    return () => listener.close();
+  },
+};

@@ -1,0 +1,4 @@
+import { main } from '@clinmesh/service-kit';
+import { ingestService } from './ingest.service';
+
+main(ingestService);

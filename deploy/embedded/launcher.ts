@@ -1,0 +1,101 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AccessTokens, ALL_SCOPES } from '@clinmesh/security';
+import { topologyTopics } from '@clinmesh/topology';
+import {
+  DEFAULT_MLLP_PORT, DEFAULT_REGISTRY_PORT, SERVICE_NAMES, SERVICE_PORTS, ServiceName, envPrefixOf, repoRoot, startEmbeddedPlatform, startServices,
+} from '@clinmesh/embedded-platform';
+
+/**
+ * `npm start`: the whole backbone on one machine — PostgreSQL, the
+ * Kafka-protocol mock cluster, the schema registry and the six services as
+ * separate processes — then prints where to send messages and where to
+ * look, and writes it all to .clinmesh/runtime.json. Ctrl-C stops everything.
+ */
+async function main(): Promise<void> {
+  const root = repoRoot();
+  const dir = join(root, '.clinmesh');
+  const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+  const ports = Object.fromEntries(SERVICE_NAMES.map((s) => [s, port(`${envPrefixOf(s)}_HTTP_PORT`, SERVICE_PORTS[s])])) as Record<ServiceName, number>;
+  const mllpPort = port('INGEST_MLLP_PORT', DEFAULT_MLLP_PORT);
+  const registryPort = port('SCHEMA_REGISTRY_PORT', DEFAULT_REGISTRY_PORT);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  say('clinmesh: starting the embedded platform (PostgreSQL, Kafka-protocol cluster, schema registry)…');
+  const platform = await startEmbeddedPlatform({ dir, pgPort: port('CLINMESH_PG_PORT', 55432), registryPort });
+  let services: Awaited<ReturnType<typeof startServices>> | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('\nclinmesh: stopping services and platform…');
+    await services?.stop().catch(() => undefined);
+    await platform.stop().catch(() => undefined);
+    say('clinmesh: stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    say('clinmesh: starting ingest, identity-resolution, normalization, policy, task, notifier…');
+    services = await startServices(platform, {
+      ports,
+      perService: { ingest: { INGEST_MLLP_PORT: String(mllpPort) } },
+      env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+    });
+  } catch (error) {
+    process.stderr.write(`clinmesh: failed to start: ${(error as Error).message}\nLogs: ${join(dir, 'logs')}\n`);
+    await stop(1);
+    return;
+  }
+
+  const token = await new AccessTokens(platform.secrets.authSecret).issue('developer', ALL_SCOPES, 24 * 3600, 'developer');
+  const runtime = {
+    startedAt: new Date().toISOString(),
+    endpoints: {
+      ingest: { http: services.urls.ingest, hl7v2: `${services.urls.ingest}/v1/hl7v2`, fhir: `${services.urls.ingest}/v1/fhir`, mllp: `mllp://127.0.0.1:${mllpPort}` },
+      ...Object.fromEntries(SERVICE_NAMES.filter((s) => s !== 'ingest').map((s) => [s, { http: services!.urls[s] }])),
+      schemaRegistry: platform.registry.url,
+    },
+    kafka: { bootstrap: platform.kafka.bootstraps, clusterIsEmbedded: true, topics: topologyTopics().map((t) => ({ name: t.name, partitions: t.partitions })) },
+    schemaRegistry: { url: platform.registry.url, basicAuth: platform.registry.basicAuth },
+    developerToken: token,
+    logs: join(dir, 'logs'),
+    internal: {
+      kafka: { brokers: platform.kafka.brokers, controlUrl: platform.kafka.controlUrl },
+      schemaRegistry: { url: platform.registry.url, basicAuth: platform.registry.basicAuth },
+      databases: Object.fromEntries(SERVICE_NAMES.map((s) => [s, platform.databaseUrl(s)])),
+      secrets: { authSecret: platform.secrets.authSecret, patientKeySecret: platform.secrets.patientKeySecret },
+    },
+  };
+  writeFileSync(join(dir, 'runtime.json'), JSON.stringify(runtime, null, 2), { mode: 0o600 });
+
+  say('');
+  say('clinmesh is running.');
+  say(`  HL7 v2 over HTTP   POST ${services.urls.ingest}/v1/hl7v2   (Content-Type: x-application/hl7-v2+er7)`);
+  say(`  HL7 v2 over MLLP   127.0.0.1:${mllpPort}`);
+  say(`  FHIR R4            POST ${services.urls.ingest}/v1/fhir     (Content-Type: application/fhir+json)`);
+  say(`  Tasks              GET  ${services.urls.task}/v1/tasks`);
+  say(`  Webhooks           POST ${services.urls.notifier}/v1/subscriptions`);
+  for (const s of SERVICE_NAMES) say(`  ${s.padEnd(20)} ${services.urls[s]}  (/health/ready, /metrics)`);
+  say(`  Schema registry    ${platform.registry.url}  (basic auth in runtime.json)`);
+  say(`  Kafka bootstrap    ${platform.kafka.bootstraps}`);
+  say(`  Logs               ${join(dir, 'logs')}`);
+  say(`  Token, endpoints   ${join(dir, 'runtime.json')}  (export TOKEN=$(node -p "require('./.clinmesh/runtime.json').developerToken"))`);
+  say('');
+  say('Ctrl-C stops everything.');
+  setInterval(() => {
+    for (const s of SERVICE_NAMES) {
+      if (!stopping && !services!.processes[s].running) {
+        process.stderr.write(`clinmesh: ${s} exited; restarting it (see ${join(dir, 'logs', `${s}.log`)})\n`);
+        services!.processes[s].start();
+      }
+    }
+  }, 2000);
+}
+
+void main().catch((error) => {
+  process.stderr.write(`clinmesh: ${error?.stack ?? error}\n`);
+  process.exit(1);
+});

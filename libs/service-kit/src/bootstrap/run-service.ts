@@ -1,0 +1,159 @@
+import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
+import { DataSource, MixedList } from 'typeorm';
+import { ConsumerBinding, EventRuntime, EventRuntimeTables1732200000000, KafkaAdminTopicProvisioner, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
+import { Logger, RuntimeMetrics, createLogger, withLogContext } from '@clinmesh/observability';
+import { AccessTokens, AuditTrail, AuditTrailTable1732200000001 } from '@clinmesh/security';
+import { loadSchemaCatalog } from '@clinmesh/schemas';
+import { ServiceConfig, loadServiceConfig } from '../config/service-config';
+import { ACCESS_TOKENS, AUDIT_TRAIL, DATA_SOURCE, EVENT_RUNTIME, LOGGER, RUNTIME_METRICS, SERVICE_CONFIG } from '../http/tokens';
+import { ScopeGuard } from '../http/scope.guard';
+import { ProblemJsonFilter } from '../http/problem-json.filter';
+import { HealthController } from '../http/health.controller';
+import { MetricsController } from '../http/metrics.controller';
+import { OperationsController } from '../http/operations.controller';
+import { NestPinoLogger } from '../http/nest-pino.logger';
+
+export interface ServiceSpec {
+  name: string;
+  defaultPort: number;
+  /** The app's Nest module: its controllers and application handlers. */
+  module: Type<unknown>;
+  entities?: MixedList<Function>;
+  migrations?: MixedList<Function>;
+  /** Tier consumers, built from the app's handlers once the Nest container exists. */
+  consumers?: (app: INestApplication) => ConsumerBinding[];
+  /** Extra body parsers (e.g. raw HL7) registered before the JSON parser. */
+  bodyParsers?: (app: NestExpressApplication, config: ServiceConfig) => void;
+  /** Started after HTTP and consumers (e.g. the MLLP listener); returns its stop function. */
+  afterStart?: (app: INestApplication, ctx: ServiceContext) => Promise<(() => Promise<void>) | void>;
+}
+
+export interface ServiceContext {
+  config: ServiceConfig;
+  logger: Logger;
+  metrics: RuntimeMetrics;
+  runtime: EventRuntime;
+  dataSource: DataSource;
+}
+
+export interface RunningService extends ServiceContext {
+  app: INestApplication;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root shared by all six services: configuration, logger,
+ * metrics, database (migrations applied), event runtime, the Nest HTTP app
+ * with auth, problem+json, health, metrics and operator endpoints — then the
+ * tier consumers, all joined together. SIGTERM/SIGINT stop it cleanly.
+ */
+export async function runService(spec: ServiceSpec, options: { handleSignals?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningService> {
+  const config = loadServiceConfig(spec.name, spec.defaultPort, options.env ?? process.env);
+  const logger = createLogger(spec.name, config.logLevel);
+  const metrics = new RuntimeMetrics(spec.name);
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: config.databaseUrl,
+    entities: spec.entities ?? [],
+    migrations: [EventRuntimeTables1732200000000, AuditTrailTable1732200000001, ...((spec.migrations as Function[]) ?? [])],
+    migrationsTableName: 'cm_migrations',
+    extra: { max: Number(config.env('DB_POOL_SIZE') ?? 20), application_name: spec.name },
+  });
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'all' });
+
+  const provisioner: TopicProvisioner | undefined = config.topicProvisioning.mode === 'mock'
+    ? new MockControlTopicProvisioner(config.topicProvisioning.controlUrl)
+    : undefined;
+  const runtime = new EventRuntime({
+    service: spec.name,
+    kafka: { ...config.kafka, clientId: config.kafka.clientId ?? spec.name },
+    registry: config.registry,
+    dataSource,
+    catalog: loadSchemaCatalog(),
+    metrics,
+    logger,
+    provisioner,
+    consumer: config.consumer,
+  });
+  if (config.topicProvisioning.mode === 'admin') {
+    const admin = runtime.kafka.admin();
+    await admin.connect();
+    await new KafkaAdminTopicProvisioner(admin, config.topicProvisioning.replicationFactor).ensureTopics((await import('@clinmesh/topology')).topologyTopics());
+    await admin.disconnect();
+  }
+  const tokens = new AccessTokens(config.authSecret);
+  const audit = new AuditTrail(dataSource);
+
+  @Module({})
+  class ServiceKitModule {
+    static forRoot(): DynamicModule {
+      const infra = [
+        { provide: SERVICE_CONFIG, useValue: config },
+        { provide: EVENT_RUNTIME, useValue: runtime },
+        { provide: DATA_SOURCE, useValue: dataSource },
+        { provide: ACCESS_TOKENS, useValue: tokens },
+        { provide: AUDIT_TRAIL, useValue: audit },
+        { provide: RUNTIME_METRICS, useValue: metrics },
+        { provide: LOGGER, useValue: logger },
+      ];
+      return {
+        module: ServiceKitModule,
+        global: true,
+        imports: [spec.module],
+        controllers: [HealthController, MetricsController, OperationsController],
+        providers: [...infra, { provide: APP_GUARD, useClass: ScopeGuard }, { provide: APP_FILTER, useClass: ProblemJsonFilter }],
+        exports: infra.map((p) => p.provide),
+      };
+    }
+  }
+
+  const app = await NestFactory.create<NestExpressApplication>(ServiceKitModule.forRoot(), { logger: new NestPinoLogger(logger), bodyParser: false });
+  app.disable('x-powered-by');
+  app.use((req: express.Request, _res: express.Response, next: express.NextFunction) => {
+    const requestId = String(req.headers['x-request-id'] ?? '') || undefined;
+    withLogContext({ requestId, correlationId: String(req.headers['x-correlation-id'] ?? '') || undefined }, next);
+  });
+  spec.bodyParsers?.(app, config);
+  app.use(express.json({ limit: config.env('JSON_LIMIT') ?? '1mb', type: ['application/json', 'application/*+json'] }));
+  app.enableShutdownHooks();
+  await app.listen(config.http.port, config.http.host);
+  const url = `http://${config.http.host}:${config.http.port}`;
+
+  await runtime.start(spec.consumers?.(app) ?? []);
+  const ctx: ServiceContext = { config, logger, metrics, runtime, dataSource };
+  const stopExtra = (await spec.afterStart?.(app, ctx)) ?? undefined;
+  logger.info({ url, consumers: runtime.consumerStatus().map((c) => c.group) }, `${spec.name} started`);
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info('shutting down');
+      if (stopExtra) await stopExtra().catch((err) => logger.warn({ err: String(err) }, 'stop hook failed'));
+      await runtime.stop();
+      await app.close().catch(() => undefined);
+      await dataSource.destroy().catch(() => undefined);
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+  if (options.handleSignals !== false) {
+    const onSignal = () => void stop().then(() => process.exit(0), () => process.exit(1));
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { ...ctx, app, url, stop };
+}
+
+/** Entry-point helper: run, and exit non-zero with every config error listed on failure. */
+export function main(spec: ServiceSpec): void {
+  runService(spec).catch((error) => {
+    const e = error as Error;
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: spec.name, msg: 'failed to start', err: { message: e?.message, stack: e?.stack } })}\n`);
+    process.exit(1);
+  });
+}
