@@ -64,6 +64,7 @@ export class TierConsumer {
   private lastKafkaCommit = 0;
   private readonly pendingKafkaCommits = new Map<string, { topic: string; partition: number; offset: string }>();
   private unsubscribeClear: (() => void) | null = null;
+  private assignmentReady: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -100,10 +101,14 @@ export class TierConsumer {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      // Assignment changed: every partition is re-validated against stored offsets.
+      // Assignment changed: every partition is re-validated against stored offsets and the
+      // consumer seeks to them now, not on its first batch — a partition whose Kafka-committed
+      // offset is ahead of the stored one (after a replay) would otherwise never get a batch.
       this.positions.clear();
       this.yielded.clear();
       this.deps.logger.info({ group: this.groupId, assignment: e.payload.memberAssignment }, 'consumer joined group');
+      this.assignmentReady = this.seekToStoredOffsets(consumer, e.payload.memberAssignment).catch((err) =>
+        this.deps.logger.error({ group: this.groupId, err: errorSummary(err) }, 'could not seek to stored offsets; will validate on first batch'));
     });
     consumer.on(consumer.events.CRASH, (e) => {
       this.deps.logger.error({ group: this.groupId, err: errorSummary(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
@@ -162,33 +167,31 @@ export class TierConsumer {
     const { topic, partition } = batch;
     const key = `${topic}:${partition}`;
     const high = Number(batch.highWatermark);
+    await this.assignmentReady;
     let pos = this.positions.get(key);
     if (!pos) {
       pos = await this.validateAssignment(topic, partition);
       this.positions.set(key, pos);
-      if (pos.lost) {
-        pause();
-        return;
-      }
-      const first = Number(batch.firstOffset() ?? batch.highWatermark);
-      if (first !== pos.next) {
-        this.consumer?.seek({ topic, partition, offset: String(pos.next) });
-        this.deps.governor.report(this.tier, key, high - pos.next);
-        return;
-      }
     }
     if (pos.lost) {
       pause();
       return;
     }
-    const messages = batch.messages.filter((m) => Number(m.offset) >= pos!.next);
-    if (!messages.length) return;
-    if (Number(messages[0].offset) > pos.next && (await this.logStart(topic, partition)) > pos.next) {
-      // The log moved past us while we were consuming (retention): same rule as at assignment.
-      this.reportLoss(topic, partition, pos, pos.next, Number(messages[0].offset));
-      pause();
+    const first = Number(batch.firstOffset() ?? batch.highWatermark);
+    if (first > pos.next) {
+      if ((await this.logStart(topic, partition)) > pos.next) {
+        // The log moved past the stored offset (retention): never skip silently.
+        this.reportLoss(topic, partition, pos, pos.next, first);
+        pause();
+        return;
+      }
+      // kafkajs fetched from its committed offset, ahead of ours (e.g. after a replay): go back.
+      this.consumer?.seek({ topic, partition, offset: String(pos.next) });
+      this.deps.governor.report(this.tier, key, high - pos.next);
       return;
     }
+    const messages = batch.messages.filter((m) => Number(m.offset) >= pos!.next);
+    if (!messages.length) return;
     this.deps.governor.report(this.tier, key, high - pos.next);
     for (let i = 0; i < messages.length; i += this.options.chunkSize) {
       if (!isRunning() || isStale()) return;
@@ -211,6 +214,17 @@ export class TierConsumer {
       await heartbeat();
     }
     if (this.consumer) await this.flushKafkaCommits(this.consumer, false);
+  }
+
+  private async seekToStoredOffsets(consumer: Consumer, assignment: Record<string, number[]>): Promise<void> {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const pos = await this.validateAssignment(topic, partition);
+        this.positions.set(`${topic}:${partition}`, pos);
+        if (pos.lost) consumer.pause([{ topic, partitions: [partition] }]);
+        else consumer.seek({ topic, partition, offset: String(pos.next) });
+      }
+    }
   }
 
   private resumeYielded(): void {

@@ -12,6 +12,8 @@ export interface KafkaConnectionConfig {
  * real cluster is configuration only. kafkajs log lines are routed to our
  * structured logger (they never contain payloads).
  */
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
 export function createKafkaClient(config: KafkaConnectionConfig, log: (level: string, msg: string, extra: Record<string, unknown>) => void): Kafka {
   const kafkaConfig: KafkaConfig = {
     clientId: config.clientId,

@@ -1,0 +1,96 @@
+// Runs the whole suite on the compiled tree with Node's built-in test runner:
+//   1. unit tests (*.spec.js, no I/O),
+//   2. integration tests (*.int-spec.js) and end-to-end tests (test/**/*.e2e-spec.js)
+//      against one embedded platform started here: PostgreSQL, the schema registry
+//      (and a Kafka-protocol mock cluster per e2e file, started by the test itself).
+// `--unit` runs only the unit tests. Extra arguments filter files by substring.
+'use strict';
+const path = require('node:path');
+const fs = require('node:fs');
+const { spawn } = require('node:child_process');
+
+const root = path.resolve(__dirname, '..');
+const dist = path.join(root, 'dist');
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const filters = args.filter((a) => !a.startsWith('--'));
+
+function walk(dir, out = []) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules') continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) walk(full, out);
+    else out.push(full);
+  }
+  return out;
+}
+
+// Only files whose TypeScript source still exists (dist/ may hold stale output of deleted files).
+const sourceExists = (file) => fs.existsSync(path.join(root, path.relative(dist, file)).replace(/\.js$/, '.ts'));
+const all = walk(dist).filter((f) => f.endsWith('.js') && sourceExists(f)).filter((f) => !filters.length || filters.some((x) => f.includes(x)));
+const unit = all.filter((f) => f.endsWith('.spec.js'));
+const integration = all.filter((f) => f.endsWith('.int-spec.js'));
+const e2e = all.filter((f) => f.endsWith('.e2e-spec.js'));
+
+function runNodeTest(files, env, concurrency) {
+  return new Promise((resolve) => {
+    if (!files.length) return resolve({ code: 0 });
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files], {
+      cwd: root,
+      env: { ...process.env, ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} -r ${path.join(root, 'tools', 'register.js')}`.trim() },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let tail = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      tail = (tail + chunk.toString()).slice(-4000);
+    });
+    child.on('exit', (code) => {
+      const pass = Number(/ℹ pass (\d+)/.exec(tail)?.[1] ?? 0);
+      const fail = Number(/ℹ fail (\d+)/.exec(tail)?.[1] ?? 0);
+      resolve({ code: code ?? 1, pass, fail });
+    });
+  });
+}
+
+async function main() {
+  const started = Date.now();
+  const totals = { pass: 0, fail: 0 };
+  const add = (r) => { totals.pass += r.pass ?? 0; totals.fail += r.fail ?? 0; return r.code; };
+  let failed = false;
+  console.log(`clinmesh tests: ${unit.length} unit, ${unitOnly ? 0 : integration.length} integration, ${unitOnly ? 0 : e2e.length} end-to-end files`);
+  failed = add(await runNodeTest(unit, {}, 2)) !== 0 || failed;
+
+  if (!unitOnly && (integration.length || e2e.length)) {
+    require('./register');
+    const { startEmbeddedPlatform } = require(path.join(dist, 'libs/embedded-platform/src/index.js'));
+    const dir = path.join(root, '.clinmesh', 'test-platform');
+    fs.rmSync(dir, { recursive: true, force: true });
+    console.log('starting the embedded platform for integration tests…');
+    const platform = await startEmbeddedPlatform({ dir, fast: true });
+    const env = {
+      CLINMESH_TEST_PG_URL: platform.postgres.superuserUrl,
+      CLINMESH_TEST_KAFKA_BROKERS: platform.kafka.bootstraps,
+      CLINMESH_TEST_KAFKA_CONTROL_URL: platform.kafka.controlUrl,
+      CLINMESH_TEST_REGISTRY_URL: platform.registry.url,
+      CLINMESH_TEST_REGISTRY_AUTH: platform.registry.basicAuth,
+      CLINMESH_TEST_PLATFORM_DIR: dir,
+      CLINMESH_TEST_AUTH_SECRET: platform.secrets.authSecret,
+      CLINMESH_TEST_PATIENT_KEY_SECRET: platform.secrets.patientKeySecret,
+    };
+    try {
+      failed = add(await runNodeTest(integration, env, 1)) !== 0 || failed;
+      failed = add(await runNodeTest(e2e, env, 1)) !== 0 || failed;
+    } finally {
+      await platform.stop();
+    }
+  }
+  console.log(`\nclinmesh tests finished in ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(`${totals.pass} passed, ${totals.fail} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
