@@ -64,7 +64,8 @@ async function main() {
   if (!unitOnly && (integration.length || e2e.length)) {
     require('./register');
     const { startEmbeddedPlatform } = require(path.join(dist, 'libs/embedded-platform/src/index.js'));
-    const dir = path.join(root, '.clinmesh', 'test-platform');
+    // One platform directory per run, so concurrent runs (several engineers on one machine) never share a server.
+    const dir = path.join(root, '.clinmesh', `test-platform-${process.pid}`);
     fs.rmSync(dir, { recursive: true, force: true });
     console.log('starting the embedded platform for integration tests…');
     const platform = await startEmbeddedPlatform({ dir, fast: true });
@@ -83,6 +84,9 @@ async function main() {
       failed = add(await runNodeTest(e2e, env, 1)) !== 0 || failed;
     } finally {
       await platform.stop();
+      // Keep the logs of a failed run for diagnosis; drop the rest.
+      if (!failed) fs.rmSync(dir, { recursive: true, force: true });
+      else console.log(`logs of this run: ${path.join(dir, 'logs')}`);
     }
   }
   console.log(`\nclinmesh tests finished in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -111,9 +111,9 @@ export class TestPipeline {
     return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
   }
 
-  async sendHl7(message: string, headers: Record<string, string> = {}): Promise<{ status: number; ack: string; messageId: string | null }> {
+  async sendHl7(message: string, headers: Record<string, string> = {}): Promise<{ status: number; ack: string; messageId: string | null; tier: string | null }> {
     const r = await this.request('ingest', 'POST', '/v1/hl7v2', message, { 'content-type': 'x-application/hl7-v2+er7', ...headers });
-    return { status: r.status, ack: r.text, messageId: r.headers.get('x-clinmesh-message-id') };
+    return { status: r.status, ack: r.text, messageId: r.headers.get('x-clinmesh-message-id'), tier: r.headers.get('x-clinmesh-tier') };
   }
 
   async mllpClient(): Promise<MllpClient> {

@@ -1,0 +1,65 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestPipeline, WebhookReceiver, adtMessage, hl7Batch, oruMessage, waitFor } from '@clinmesh/testing';
+
+/**
+ * Issue #2 proof 5: with a backlog of 20,000 bulk messages waiting at a
+ * stage, stat messages sent afterwards all come out of the pipeline before
+ * the bulk backlog drains — and the backlog is then delivered in full.
+ */
+describe('urgency tiers: stat overtakes a bulk backlog', { timeout: 900_000 }, () => {
+  let pipeline: TestPipeline;
+  let webhook: WebhookReceiver;
+  const BULK = 20_000;
+  const STAT = 20;
+
+  before(async () => {
+    pipeline = await TestPipeline.start('tiers');
+    webhook = await pipeline.subscribeWebhook();
+  });
+  after(async () => {
+    await webhook?.stop();
+    await pipeline?.stop();
+  });
+
+  it(`processes ${STAT} stat results ahead of ${BULK.toLocaleString('en')} bulk messages queued before them`, async () => {
+    // Hold policy so the backlog builds up in its input topics (clinical.canonical.*).
+    await pipeline.processes.policy.kill('SIGTERM');
+
+    const batchSize = 1000;
+    for (let b = 0; b < BULK / batchSize; b++) {
+      const messages = Array.from({ length: batchSize }, (_, i) => adtMessage({ controlId: `BULK-${b}-${i}`, mrn: `MRN-B-${(b * batchSize + i) % 500}`, trigger: 'A08' }));
+      const r = await pipeline.sendHl7(hl7Batch(messages, `BATCH-${b}`));
+      assert.equal(r.status, 200);
+      assert.match(r.ack, new RegExp(`BTS\\|${batchSize}`));
+      assert.equal((r.ack.match(/MSA\|AA\|/g) ?? []).length, batchSize);
+    }
+    // The backlog is in Kafka before any stat message exists.
+    await waitFor(async () => (await pipeline.query('normalization', `SELECT count(*)::int AS n FROM cm_inbox WHERE consumer_group = 'normalization.bulk'`))[0].n === BULK,
+      { what: 'the bulk backlog to reach policy\'s input topic', timeoutMs: 300000, intervalMs: 1000 });
+
+    const stat: string[] = [];
+    for (let i = 0; i < STAT; i++) {
+      const r = await pipeline.sendHl7(oruMessage({ controlId: `STAT-${i}`, mrn: `MRN-S-${i}`, flag: 'HH' }));
+      assert.equal(r.status, 200);
+      assert.equal(r.tier, 'stat', 'a critical result is triaged stat');
+      stat.push(r.messageId!);
+    }
+    pipeline.processes.policy.start();
+
+    const statSet = new Set(stat);
+    const bulkDelivered = () => webhook.deliveries.filter((d) => (d.body as { tier?: string }).tier === 'bulk').length;
+    await waitFor(() => webhook.deliveries.filter((d) => statSet.has(d.correlationId)).length === STAT, { what: 'every stat delivery', timeoutMs: 300000, intervalMs: 100 });
+    const bulkWhenStatDone = bulkDelivered();
+    assert.ok(bulkWhenStatDone < BULK, `all stat delivered while the bulk backlog was still draining (${bulkWhenStatDone}/${BULK} bulk delivered)`);
+    const statTasks = await pipeline.query('task', `SELECT count(*)::int AS n FROM tk_task WHERE tier = 'stat' AND workflow = 'critical-result-review'`);
+    assert.equal(statTasks[0].n, STAT);
+
+    // Nothing of the backlog is lost: it drains completely afterwards.
+    await waitFor(() => bulkDelivered() === BULK, { what: 'the bulk backlog to drain', timeoutMs: 600000, intervalMs: 1000 });
+    const lastStat = Math.max(...webhook.deliveries.filter((d) => statSet.has(d.correlationId)).map((d) => d.receivedAt));
+    const lastBulk = Math.max(...webhook.deliveries.filter((d) => (d.body as { tier?: string }).tier === 'bulk').map((d) => d.receivedAt));
+    assert.ok(lastStat < lastBulk, 'the last stat delivery came before the bulk backlog finished');
+    assert.ok((await pipeline.metric('task', 'clinmesh_end_to_end_latency_seconds_count', { tier: 'stat' })) >= STAT, 'stat end-to-end latency is measured');
+  });
+});
