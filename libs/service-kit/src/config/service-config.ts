@@ -31,8 +31,8 @@ export function envPrefix(service: string): string {
   return service.toUpperCase().replace(/-/g, '_');
 }
 
-export function readEmbeddedRuntime(root = process.cwd()): EmbeddedRuntimeFile | undefined {
-  const file = process.env.CLINMESH_RUNTIME_FILE ?? join(root, '.clinmesh', 'runtime.json');
+export function readEmbeddedRuntime(root = process.cwd(), env: NodeJS.ProcessEnv = process.env): EmbeddedRuntimeFile | undefined {
+  const file = env.CLINMESH_RUNTIME_FILE ?? join(root, '.clinmesh', 'runtime.json');
   if (!existsSync(file)) return undefined;
   return JSON.parse(readFileSync(file, 'utf8')).internal as EmbeddedRuntimeFile | undefined;
 }
@@ -45,7 +45,7 @@ export function readEmbeddedRuntime(root = process.cwd()): EmbeddedRuntimeFile |
  */
 export function loadServiceConfig(service: string, defaultPort: number, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const p = envPrefix(service);
-  const embedded = readEmbeddedRuntime();
+  const embedded = readEmbeddedRuntime(process.cwd(), env);
   const errors: string[] = [];
   const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
   const int = (name: string, fallback: number) => {
