@@ -2,7 +2,7 @@
  * EMPI accuracy + throughput benchmark on FEBRL synthetic data.
  *
  *   node tools/run.js bench/identity.bench.js --dataset <file.csv> [--link <file.csv>] [--out <file.csv>]
- *        [--store memory|pg] [--pg-url <url>] [--estimate] [--upper <w>] [--lower <w>] [--no-trusted]
+ *        [--store memory|pg|sql] [--pg-url <url>] [--estimate] [--upper <w>] [--lower <w>] [--no-trusted]
  *
  * Records stream one at a time through the real MatchEngine (online, as
  * messages would arrive); with --link every record of the first file goes
@@ -10,7 +10,10 @@
  * (rec-<n>-org / rec-<n>-dup-<k> share <n>, per file). The last line printed
  * is one JSON object with the figures. --estimate runs EM on the input and
  * prints the estimated m/u (how DEFAULT_MATCH_CONFIG was derived) to stderr
- * without using it for matching. --upper/--lower override the thresholds
+ * without using it for matching. --store sql runs each record the way the
+ * identity-resolution service does: its own transaction, advisory locks on
+ * the record's blocking keys, candidate search and save through
+ * SqlCandidateStore, commit. --upper/--lower override the thresholds
  * (tuning sweeps); --no-trusted disables the trusted-identifier rule so the
  * probabilistic path alone is measured.
  */
@@ -20,14 +23,14 @@ import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   DEFAULT_MATCH_CONFIG, estimateParameters, InMemoryCandidateStore, MatchEngine, pairwiseAccuracy, parseFebrlCsv, PgCandidateStore,
-  type CandidateStore, type FebrlRow,
+  SqlCandidateStore, blockingKeys, normalizeRecord, EMPI_PG_MIGRATION, type CandidateStore, type FebrlRow, type PersonRecord,
 } from '@clinmesh/empi';
 
 interface Args {
   dataset?: string;
   link?: string;
   out?: string;
-  store: 'memory' | 'pg';
+  store: 'memory' | 'pg' | 'sql';
   pgUrl?: string;
   estimate: boolean;
   upper?: number;
@@ -56,13 +59,47 @@ function parseArgs(argv: string[]): Args {
     else throw new Error(`unknown argument ${a}`);
   }
   if (!args.dataset) throw new Error('usage: identity.bench.js --dataset <file.csv> [--link <file.csv>] [--out <file.csv>] [--store memory|pg] [--pg-url <url>]');
-  if (args.store !== 'memory' && args.store !== 'pg') throw new Error('--store must be memory or pg');
+  if (!['memory', 'pg', 'sql'].includes(args.store)) throw new Error('--store must be memory, pg or sql');
   return args;
 }
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** The service's path: one transaction per record, blocking-key advisory locks, SqlCandidateStore inside it. */
+async function openSqlStore(url: string): Promise<{ store: SqlCandidateStore; inTransaction: <T>(fn: (s: SqlCandidateStore) => Promise<T>) => Promise<T>; close: () => Promise<void> }> {
+  const { Client } = await import('pg');
+  const dbName = `empi_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const dbUrl = new URL(url);
+  dbUrl.pathname = `/${dbName}`;
+  const client = new Client({ connectionString: dbUrl.toString() });
+  await client.connect();
+  await client.query(EMPI_PG_MIGRATION);
+  const store = new SqlCandidateStore({ query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[] });
+  return {
+    store,
+    inTransaction: async (fn) => {
+      await client.query('BEGIN');
+      try {
+        const out = await fn(store);
+        await client.query('COMMIT');
+        return out;
+      } catch (e) {
+        await client.query('ROLLBACK');
+        throw e;
+      }
+    },
+    close: async () => {
+      await client.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
+      await admin.end();
+    },
+  };
 }
 
 async function openPgStore(url: string): Promise<{ store: CandidateStore; close: () => Promise<void> }> {
@@ -104,7 +141,17 @@ async function main(): Promise<void> {
 
   let store: CandidateStore;
   let close = async () => {};
-  if (args.store === 'pg') {
+  let runInTransaction: (<T>(fn: () => Promise<T>) => Promise<T>) | undefined;
+  let lockKeys: ((record: PersonRecord) => Promise<void>) | undefined;
+  if (args.store === 'sql') {
+    const url = args.pgUrl ?? process.env.CLINMESH_TEST_PG_URL;
+    if (!url) throw new Error('--store sql needs --pg-url or CLINMESH_TEST_PG_URL');
+    const sql = await openSqlStore(url);
+    store = sql.store;
+    close = sql.close;
+    runInTransaction = (fn) => sql.inTransaction(() => fn());
+    lockKeys = (record) => sql.store.lockKeys(blockingKeys(normalizeRecord(record), engineConfig()));
+  } else if (args.store === 'pg') {
     const url = args.pgUrl ?? process.env.CLINMESH_TEST_PG_URL;
     if (!url) throw new Error('--store pg needs --pg-url or CLINMESH_TEST_PG_URL');
     ({ store, close } = await openPgStore(url));
@@ -113,7 +160,12 @@ async function main(): Promise<void> {
   }
 
   let next = 0;
-  const engine = new MatchEngine({
+  // eslint-disable-next-line prefer-const
+  let engine: MatchEngine;
+  function engineConfig() {
+    return engine.config;
+  }
+  engine = new MatchEngine({
     store,
     personIdGenerator: () => `P${++next}`,
     config: {
@@ -132,7 +184,12 @@ async function main(): Promise<void> {
   try {
     for (const row of rows) {
       const t0 = performance.now();
-      const result = await engine.match(row.record);
+      const result = runInTransaction
+        ? await runInTransaction(async () => {
+          await lockKeys!(row.record);
+          return engine.match(row.record);
+        })
+        : await engine.match(row.record);
       latencies.push(performance.now() - t0);
       predicted.set(row.record.recordId, result.personId);
       truth.set(row.record.recordId, row.entity);

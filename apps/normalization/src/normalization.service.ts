@@ -1,35 +1,57 @@
 import { Module } from '@nestjs/common';
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import { Counter } from 'prom-client';
 import { TIERS, stageTopic } from '@clinmesh/topology';
-import { ServiceSpec } from '@clinmesh/service-kit';
+import { RuntimeMetrics } from '@clinmesh/observability';
+import { RUNTIME_METRICS, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
 import { NormalizeMessageHandler } from './application/normalize-message.handler';
+import { NormalizationConfig, loadNormalizationConfig, senderTimeZone } from './config/normalization.config';
+import { TerminologyFileSource } from './adapters/terminology/terminology-file.source';
+import { CanonicalModelTables1732200002100, CanonicalRecordTable1732200002000 } from './adapters/persistence/normalization.migrations';
+import { UnmappedCodesController } from './adapters/http/unmapped-codes.controller';
+import { TerminologyController } from './adapters/http/terminology.controller';
+import { NORMALIZATION_CONFIG, NORMALIZE_HANDLER, TERMINOLOGY } from './normalization.tokens';
 
-class CanonicalRecordTable1732200002000 implements MigrationInterface {
-  name = 'CanonicalRecordTable1732200002000';
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE nz_canonical_record (canonical_id text PRIMARY KEY, epid text NOT NULL, resource_type text NOT NULL,
-      last_event_id text NOT NULL, mapping_version text NOT NULL, updated_at timestamptz NOT NULL)`);
-  }
-  async down(q: QueryRunner): Promise<void> {
-    await q.query('DROP TABLE IF EXISTS nz_canonical_record');
-  }
-}
+let unmappedCounter: Counter<string> | undefined;
 
-@Module({})
+@Module({
+  controllers: [UnmappedCodesController, TerminologyController],
+  providers: [
+    { provide: NORMALIZATION_CONFIG, inject: [SERVICE_CONFIG], useFactory: (config: ServiceConfig) => loadNormalizationConfig((n) => config.env(n)) },
+    { provide: TERMINOLOGY, inject: [NORMALIZATION_CONFIG], useFactory: (config: NormalizationConfig) => new TerminologyFileSource(config.terminologyMapFile) },
+    {
+      provide: NORMALIZE_HANDLER,
+      inject: [NORMALIZATION_CONFIG, TERMINOLOGY, RUNTIME_METRICS],
+      useFactory: (config: NormalizationConfig, terminology: TerminologyFileSource, metrics: RuntimeMetrics) => {
+        unmappedCounter ??= new Counter({
+          name: 'clinmesh_canonical_unmapped_codes_total', help: 'Local codes the terminology maps could not translate (kept on the record, flagged), by source, element and reason',
+          labelNames: ['source', 'element', 'reason'], registers: [metrics.registry],
+        });
+        return new NormalizeMessageHandler({
+          terminology: () => terminology.current(),
+          senderTimeZone: (system, facility) => senderTimeZone(config, system, facility),
+          unmappedObserved: (codes, source) => {
+            for (const c of codes) unmappedCounter!.inc({ source, element: c.element, reason: c.reason });
+          },
+        });
+      },
+    },
+  ],
+})
 class NormalizationModule {}
-
-const normalize = new NormalizeMessageHandler();
 
 /** Composition root of normalization: clinical.identified.* → clinical.canonical.*. */
 export const normalizationService: ServiceSpec = {
   name: 'normalization',
   defaultPort: 8083,
   module: NormalizationModule,
-  migrations: [CanonicalRecordTable1732200002000],
-  consumers: () => TIERS.map((tier) => ({
-    tier,
-    topics: [stageTopic('identified', tier)],
-    readerSchema: 'IdentifiedEvent' as const,
-    handler: (event, ctx) => normalize.handle(event as never, ctx),
-  })),
+  migrations: [CanonicalRecordTable1732200002000, CanonicalModelTables1732200002100],
+  consumers: (app) => {
+    const normalize = app.get<NormalizeMessageHandler>(NORMALIZE_HANDLER);
+    return TIERS.map((tier) => ({
+      tier,
+      topics: [stageTopic('identified', tier)],
+      readerSchema: 'IdentifiedEvent' as const,
+      handler: (event, ctx) => normalize.handle(event as never, ctx),
+    }));
+  },
 };

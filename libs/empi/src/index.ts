@@ -18,6 +18,7 @@ export { blockingKeys } from './matching/blocking-key.generator';
 export type { CandidateStore } from './store/candidate-store.port';
 export { InMemoryCandidateStore } from './store/in-memory-candidate.store';
 export { PgCandidateStore } from './store/pg-candidate.store';
+export { SqlCandidateStore, advisoryKey, type SqlExecutor } from './store/sql-candidate.store';
 export { EMPI_PG_MIGRATION } from './store/pg-candidate.migration';
 export {
   MatchEngine,

@@ -5,10 +5,13 @@ import { SchemaCatalog } from './schema-catalog';
  * Generates TypeScript interfaces from the Avro contracts so the types are
  * never written twice. Mapping follows what avsc decodes without logical-type
  * hooks: long → number (epoch ms for timestamp-millis), bytes → Buffer,
- * enum → string-literal union, ["null", T] → T | null, map → Record.
+ * enum → string-literal union, ["null", T] → T | null, map → Record; a field
+ * of an event envelope (a catalog name) with a default is optional (`name?:`),
+ * since producers written against an older version omit it.
  */
 export function generateTypeScript(catalog: SchemaCatalog): string {
   const emitted = new Map<string, string>();
+  const envelopes = new Set<string>(catalog.names());
   const tsFor = (type: avro.Type): string => {
     const t = type as avro.Type & { typeName: string; name?: string };
     switch (t.typeName) {
@@ -35,7 +38,11 @@ export function generateTypeScript(catalog: SchemaCatalog): string {
           emitted.set(name, ''); // reserve first so recursive types terminate
           const fields = (type as avro.types.RecordType).fields.map((f) => {
             const fieldDoc = (f as unknown as { doc?: string }).doc;
-            return `${fieldDoc ? `  /** ${fieldDoc} */\n` : ''}  ${f.name}: ${tsFor(f.type)};`;
+            // An event envelope field with a default may be omitted by a producer written against an
+            // older version (Avro fills the default; decoders always return it). Nested model records
+            // keep every field required: our mappers always write them and readers rely on them.
+            const optional = envelopes.has(name) && f.defaultValue() !== undefined ? '?' : '';
+            return `${fieldDoc ? `  /** ${fieldDoc} */\n` : ''}  ${f.name}${optional}: ${tsFor(f.type)};`;
           });
           emitted.set(name, `${doc(type)}export interface ${name} {\n${fields.join('\n')}\n}\n`);
         }

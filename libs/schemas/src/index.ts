@@ -1,3 +1,3 @@
-export { loadSchemaCatalog, findSchemasDir, SchemaCatalog, EventSchemaName, SCHEMA_LOAD_ORDER, SCHEMA_NAMESPACE } from './schema-catalog';
+export { loadSchemaCatalog, findSchemasDir, SchemaCatalog, EventSchemaName, SCHEMA_LOAD_ORDER, SCHEMA_NAMESPACE, SUBJECT_COMPATIBILITY } from './schema-catalog';
 export { generateTypeScript } from './avro-typescript.generator';
 export * from './generated/events';

@@ -17,6 +17,16 @@ export type EventSchemaName = (typeof SCHEMA_LOAD_ORDER)[number];
 
 export const SCHEMA_NAMESPACE = 'org.clinmesh.events';
 
+/**
+ * Compatibility level each event schema's subjects must have, stricter than
+ * the registry default. The canonical topics are the public contract read by
+ * analytics with their own tools: every new version must read every released
+ * one (BACKWARD_TRANSITIVE), not only the latest.
+ */
+export const SUBJECT_COMPATIBILITY: Readonly<Partial<Record<EventSchemaName, 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FULL_TRANSITIVE'>>> = {
+  CanonicalEvent: 'BACKWARD_TRANSITIVE',
+};
+
 export function findSchemasDir(start = __dirname): string {
   if (process.env.CLINMESH_SCHEMAS_DIR) return process.env.CLINMESH_SCHEMAS_DIR;
   let dir = start;
@@ -33,6 +43,8 @@ export interface SchemaCatalog {
   schema(name: EventSchemaName): avro.Schema;
   type(name: EventSchemaName): avro.Type;
   names(): readonly EventSchemaName[];
+  /** The compatibility level the schema's subjects must be set to before registering, when stricter than the default. */
+  compatibility?(name: EventSchemaName): string | undefined;
 }
 
 export function loadSchemaCatalog(dir = findSchemasDir()): SchemaCatalog {
@@ -48,5 +60,6 @@ export function loadSchemaCatalog(dir = findSchemasDir()): SchemaCatalog {
     schema: (name) => standalone.get(name)!,
     type: (name) => types.get(name)!,
     names: () => SCHEMA_LOAD_ORDER,
+    compatibility: (name) => SUBJECT_COMPATIBILITY[name],
   };
 }

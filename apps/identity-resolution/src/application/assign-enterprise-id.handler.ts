@@ -1,47 +1,93 @@
 import { EventContext, InboundEvent } from '@clinmesh/event-runtime';
+import { sourcePatientKey } from '@clinmesh/security';
 import { EVENT_TOPICS, stageTopic } from '@clinmesh/topology';
 import type { IdentifiedEvent, IdentityEvent, IngestedEvent } from '@clinmesh/schemas';
-import { enterpriseIdFor } from '../domain/enterprise-id';
-import { PersonIndexPort } from '../domain/person-index.port';
+import type { PersonRecord } from '@clinmesh/empi';
+import { extractMessageDemographics } from '../domain/message-demographics.extractor';
+import type { MergeDirective, PatientDemographics } from '../domain/patient-demographics.model';
+import type { PersonIndexPort } from '../domain/person-index.port';
+import { IdentityChangeLog } from './identity-change.log';
+import { MasterPatientIndex, RecordAssignment } from './master-patient-index';
 
 /**
- * Ties an ingested message to an enterprise patient by exact source
- * identifier (the probabilistic matcher replaces this step's rule later) and
- * publishes it keyed by EPID, plus an identity event when a person is new.
+ * Ties an ingested message to an enterprise patient inside the event's
+ * transaction: demographics from the original bytes, matched online against
+ * the index (record already known → its person; else deterministic rules,
+ * then Fellegi–Sunter with link / review / new thresholds), merges carried
+ * by ADT^A40/A47 applied, then the message published on
+ * clinical.identified.<tier> keyed by EPID with method and score, and every
+ * index change on clinical.identity.events keyed by EPID.
  */
 export class AssignEnterpriseIdHandler {
-  constructor(private readonly personIndex: (ctx: EventContext) => PersonIndexPort) {}
+  constructor(
+    private readonly index: MasterPatientIndex,
+    private readonly personIndex: (ctx: EventContext) => PersonIndexPort,
+    private readonly patientKeySecret: string,
+  ) {}
 
   async handle(event: InboundEvent<IngestedEvent>, ctx: EventContext): Promise<void> {
     const ingested = event.value;
-    let epid = '';
-    let created = false;
+    const changes = new IdentityChangeLog();
+    let assignment: RecordAssignment | undefined;
     if (ingested.sourcePatientKey) {
-      ({ epid, created } = await this.personIndex(ctx).linkBySourceKey(ingested.sourcePatientKey, enterpriseIdFor(ingested.sourcePatientKey)));
+      const repo = this.personIndex(ctx);
+      const demographics = extractMessageDemographics(ingested.format, ingested.raw);
+      const record = toRecord(ingested, demographics.patient);
+      const primaryMerge = demographics.merges.find((m) => this.recordKeyOf(m.survivor) === record.recordId) ?? demographics.merges[0];
+      let directedEpid: { epid: string; method: string } | undefined;
+      if (primaryMerge?.kind === 'identifier-change') {
+        // A47: the patient's identifier changed. An identifier we have never seen joins the prior identifier's person instead of opening a new one.
+        const prior = await this.priorPerson(repo, primaryMerge);
+        if (prior) directedEpid = { epid: prior, method: 'identifier-change' };
+      }
+      assignment = await this.index.assign(repo, record, changes, { reviewItemId: ctx.deriveEventId('review-item'), directedEpid });
+      for (const [i, directive] of demographics.merges.entries()) {
+        const survivorKey = directive === primaryMerge ? record.recordId : this.recordKeyOf(directive.survivor);
+        const survivorLink = survivorKey ? await repo.link(survivorKey) : undefined;
+        const prior = await this.priorPerson(repo, directive);
+        if (!survivorLink || !prior) continue; // nothing known about one side: nothing to merge
+        await this.index.merge(repo, survivorLink.epid, prior, `ADT^${directive.trigger}`, ctx.deriveEventId(`merge:${i}`), changes, `persons-merged:${i}`);
+      }
+      // A merge in this message may have folded the patient's own person away (both sides were the same person under two EPIDs).
+      assignment = { ...assignment, epid: await this.index.current(repo, assignment.epid) };
     }
+    const epid = assignment?.epid ?? '';
     const identified: IdentifiedEvent = {
       eventId: ctx.deriveEventId('identified'),
       correlationId: event.correlationId,
       causationId: event.eventId,
       epid,
       tier: ingested.tier,
-      identity: { method: epid ? 'deterministic-identifier' : 'none', score: null, personCreated: created },
+      identity: assignment
+        ? { method: assignment.method, score: assignment.score, personCreated: assignment.personCreated }
+        : { method: 'none', score: null, personCreated: false },
       ingested,
     };
     ctx.emit({ topic: stageTopic('identified', ingested.tier), key: epid || ingested.correlationId, value: identified, eventId: identified.eventId, tier: ingested.tier, eventType: 'IdentifiedEvent' });
-    if (created) {
-      const change: IdentityEvent = {
-        eventId: ctx.deriveEventId('person-created'),
-        correlationId: event.correlationId,
-        type: 'PERSON_CREATED',
-        epid,
-        otherEpid: null,
-        recordKey: ingested.sourcePatientKey,
-        method: 'deterministic-identifier',
-        score: null,
-        at: Date.now(),
-      };
-      ctx.emit({ topic: EVENT_TOPICS.identity, key: epid, value: change, eventId: change.eventId, eventType: 'IdentityEvent' });
+    const at = Date.now();
+    for (const { purpose, change } of changes.changes) {
+      const value: IdentityEvent = { eventId: ctx.deriveEventId(purpose), correlationId: event.correlationId, ...change, at };
+      ctx.emit({ topic: EVENT_TOPICS.identity, key: change.epid, value, eventId: value.eventId, eventType: 'IdentityEvent' });
     }
   }
+
+  /** The person holding MRG-1's record: by the record key ingest would give it, else by the identifier among stored records. */
+  private async priorPerson(repo: PersonIndexPort, directive: MergeDirective): Promise<string | undefined> {
+    const key = sourcePatientKey(this.patientKeySecret, directive.prior.system, directive.prior.value);
+    const link = await repo.link(key);
+    if (link) return this.index.current(repo, link.epid);
+    const holders = await repo.recordsWithIdentifier(directive.prior.system, directive.prior.value);
+    return holders[0] ? this.index.current(repo, holders[0].epid) : undefined;
+  }
+
+  private recordKeyOf(p: PatientDemographics): string | undefined {
+    const primary = p.identifiers.find((i) => i.type === 'MR') ?? p.identifiers[0];
+    return primary ? sourcePatientKey(this.patientKeySecret, primary.system, primary.value) : undefined;
+  }
+}
+
+function toRecord(ingested: IngestedEvent, patient: PatientDemographics | undefined): PersonRecord {
+  // Ingest's identifiers are the fallback when the payload could not be re-read.
+  const identifiers = patient?.identifiers ?? ingested.patientIdentifiers.map((i) => ({ system: i.system, value: i.value, ...(i.type ? { type: i.type } : {}) }));
+  return { ...patient, identifiers, recordId: ingested.sourcePatientKey, sourceSystem: ingested.source.system };
 }

@@ -1,8 +1,81 @@
-/** The master patient index as the use case needs it (implemented over PostgreSQL). */
+import type { FieldContribution, SqlCandidateStore } from '@clinmesh/empi';
+
+export type PersonStatus = 'active' | 'merged';
+
+export interface PersonRow {
+  epid: string;
+  status: PersonStatus;
+  mergedInto: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** How a record is tied to its person: the source of truth for the record's EPID. */
+export interface RecordLink {
+  recordId: string;
+  epid: string;
+  /** deterministic-identifier, trusted-identifier, probabilistic, probabilistic-review, new, merge, review-link, unmerge. */
+  method: string;
+  score: number | null;
+  contributions: FieldContribution[];
+  candidateRecordId: string | null;
+  sourceSystem: string | null;
+}
+
+export type ReviewStatus = 'open' | 'linked' | 'separated';
+
+export interface ReviewItemRow {
+  id: string;
+  recordId: string;
+  provisionalEpid: string;
+  candidateEpid: string;
+  candidateRecordId: string;
+  score: number;
+  contributions: FieldContribution[];
+  thresholds: { upper: number; lower: number };
+  status: ReviewStatus;
+  version: number;
+  createdAt: string;
+  decidedAt: string | null;
+  decidedBy: string | null;
+}
+
+export interface MergeRow {
+  id: string;
+  survivorEpid: string;
+  retiredEpid: string;
+  recordIds: string[];
+  reason: string;
+  createdAt: string;
+  undoneAt: string | null;
+}
+
+/**
+ * The master patient index as the use cases need it, inside one transaction
+ * (implemented over PostgreSQL with the event's or the request's unit of work).
+ */
 export interface PersonIndexPort {
-  /**
-   * Links a source record to a person, creating the person when the record is
-   * new. Race-safe: concurrent calls for one record agree on one EPID.
-   */
-  linkBySourceKey(sourcePatientKey: string, proposedEpid: string): Promise<{ epid: string; created: boolean }>;
+  readonly candidates: SqlCandidateStore;
+  /** Serialises on persons (advisory locks, sorted): merges and links to one person never interleave. */
+  lockPersons(epids: string[]): Promise<void>;
+  person(epid: string): Promise<PersonRow | undefined>;
+  /** Inserts an active person; false if it already existed. */
+  createPerson(epid: string): Promise<boolean>;
+  setPersonStatus(epid: string, status: PersonStatus, mergedInto: string | null): Promise<void>;
+  link(recordId: string): Promise<RecordLink | undefined>;
+  /** Records carrying this identifier (system + value), with their person. */
+  recordsWithIdentifier(system: string, value: string): Promise<Array<{ recordId: string; epid: string }>>;
+  links(epid: string): Promise<RecordLink[]>;
+  saveLink(link: RecordLink): Promise<void>;
+  /** Moves records (and their links, keeping how each was matched) to another person. */
+  moveLinks(recordIds: string[], epid: string): Promise<void>;
+  insertReviewItem(item: Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>): Promise<boolean>;
+  reviewItem(id: string): Promise<ReviewItemRow | undefined>;
+  reviewItems(status: ReviewStatus | 'all', limit: number): Promise<ReviewItemRow[]>;
+  /** Applies a decision if `version` is current and the item open; returns the updated row or undefined. */
+  decideReviewItem(id: string, version: number, status: Exclude<ReviewStatus, 'open'>, actor: string): Promise<ReviewItemRow | undefined>;
+  insertMerge(merge: Omit<MergeRow, 'createdAt' | 'undoneAt'>): Promise<void>;
+  /** Merges into `epid` not undone, newest first. */
+  mergesInto(epid: string): Promise<MergeRow[]>;
+  markMergeUndone(id: string): Promise<void>;
 }

@@ -1,49 +1,58 @@
 import { createHash } from 'node:crypto';
+import { CanonicalMapping, listRecords } from '@clinmesh/canonical';
 import type { CanonicalEvent, IdentifiedEvent } from '@clinmesh/schemas';
 
-export const MAPPING_VERSION = 'envelope-0.1';
-
 /**
- * The first canonical envelope: the message as one canonical "Message" record
- * with its provenance. Typed resource mappers (Patient, Encounter,
- * Observation...) replace `document` as they arrive; the envelope, ids and
- * provenance stay. The canonical id is stable for a source message so
- * corrections and replays land on the same record.
+ * The canonical event for one identified message: the envelope (ids, EPID,
+ * tier, change type, times, source, provenance) around the typed records the
+ * mappers produced. `resourceType`/`canonicalId`/`changeType` describe the
+ * primary record; a message that produced none stays a `Message` envelope
+ * under a canonical id stable for the source message.
  */
-export function toCanonicalEnvelope(identified: IdentifiedEvent, eventId: string, now: number): CanonicalEvent {
+export function toCanonicalEvent(identified: IdentifiedEvent, mapping: CanonicalMapping & { mappingVersion: string }): Omit<CanonicalEvent, 'eventId'> {
   const ing = identified.ingested;
-  const canonicalId = `msg-${createHash('sha256').update(`${ing.source.system}|${ing.source.facility}|${ing.controlId}`).digest('hex').slice(0, 32)}`;
+  const canonicalId = mapping.primary?.id
+    ?? `msg-${createHash('sha256').update(`${ing.source.system}|${ing.source.facility}|${ing.controlId}`).digest('hex').slice(0, 32)}`;
+  const resourceType = mapping.primary?.type ?? 'Message';
+  const records = listRecords(mapping.records);
   return {
-    eventId,
     correlationId: identified.correlationId,
     causationId: identified.eventId,
     epid: identified.epid,
     tier: identified.tier,
-    changeType: 'CREATE',
-    occurredAt: null,
-    recordedAt: ing.receivedAt,
+    changeType: mapping.primary?.changeType ?? 'CREATE',
+    occurredAt: mapping.occurredAt,
+    recordedAt: mapping.recordedAt ?? ing.receivedAt,
     receivedAt: ing.receivedAt,
     source: ing.source,
-    resourceType: 'Message',
+    resourceType,
     canonicalId,
     document: JSON.stringify({
-      resourceType: 'Message',
-      id: canonicalId,
-      format: ing.format,
-      messageType: ing.messageType,
-      controlId: ing.controlId,
-      version: ing.version,
-      contentType: ing.contentType,
+      resourceType, id: canonicalId, format: ing.format, messageType: ing.messageType, controlId: ing.controlId, version: ing.version,
       patient: identified.epid ? { epid: identified.epid } : null,
-      mappedAt: new Date(now).toISOString(),
+      records: records.map((r) => ({ resourceType: r.type, id: r.id, changeType: r.changeType, correction: r.correction })),
     }),
     provenance: {
       sourceSystem: ing.source.system,
       messageId: ing.controlId,
       sourceFormat: ing.format,
       sourceMessageType: ing.messageType,
-      mappingVersion: MAPPING_VERSION,
-      sourceFields: ing.format === 'HL7V2' ? ['MSH-9', 'MSH-10', 'MSH-12'] : ['resourceType', 'id'],
+      mappingVersion: mapping.mappingVersion,
+      sourceFields: ing.format === 'HL7V2' ? ['MSH-3', 'MSH-4', 'MSH-7', 'MSH-9', 'MSH-10', 'MSH-12'] : ['resourceType', 'id', 'meta.lastUpdated'],
     },
+    records: mapping.records,
+    unmappedCodes: mapping.unmappedCodes,
+    issues: mapping.issues,
+    supersedesEventId: null,
   };
+}
+
+/**
+ * Fingerprint of what the mapping said (not when it ran): equal for a plain
+ * replay, different after a terminology map change — which is what makes a
+ * re-mapped event a new event downstream while a replay stays a duplicate.
+ */
+export function contentFingerprint(event: Omit<CanonicalEvent, 'eventId'>): string {
+  const { supersedesEventId: _ignored, ...content } = event;
+  return createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 24);
 }

@@ -17,7 +17,7 @@ export class AvroSerde {
   private readonly registry: SchemaRegistry;
   private readonly idsByTopic = new Map<string, number>();
 
-  constructor(config: SchemaRegistryConfig, private readonly catalog: SchemaCatalog) {
+  constructor(private readonly config: SchemaRegistryConfig, private readonly catalog: SchemaCatalog) {
     this.registry = new SchemaRegistry({ host: config.url, auth: config.auth, retry: { retries: 5, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 3 } });
   }
 
@@ -25,12 +25,23 @@ export class AvroSerde {
   async registerTopics(topics: Array<{ name: string; schema: string }>): Promise<void> {
     await Promise.all(topics.map(async (t) => {
       const schema = this.catalog.schema(t.schema as EventSchemaName);
+      const level = this.catalog.compatibility?.(t.schema as EventSchemaName);
+      if (level) await this.setSubjectCompatibility(`${t.name}-value`, level);
       const { id } = await this.registry.register(
         { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-        { subject: `${t.name}-value` },
+        // The client compares the subject's level with this option (default BACKWARD) and refuses a mismatch.
+        level ? { subject: `${t.name}-value`, compatibility: level as never } : { subject: `${t.name}-value` },
       );
       this.idsByTopic.set(t.name, id);
     }));
+  }
+
+  /** PUT /config/{subject} (Confluent API): set before registering, so the new version is checked at that level. */
+  private async setSubjectCompatibility(subject: string, compatibility: string): Promise<void> {
+    const headers: Record<string, string> = { 'content-type': 'application/vnd.schemaregistry.v1+json' };
+    if (this.config.auth) headers.authorization = `Basic ${Buffer.from(`${this.config.auth.username}:${this.config.auth.password}`).toString('base64')}`;
+    const res = await fetch(`${this.config.url.replace(/\/$/, '')}/config/${encodeURIComponent(subject)}`, { method: 'PUT', headers, body: JSON.stringify({ compatibility }) });
+    if (!res.ok) throw new ClinmeshError('SERDE.REGISTRY_CONFIG_FAILED', `could not set ${compatibility} on ${subject}: HTTP ${res.status}`, { retriable: res.status >= 500 });
   }
 
   schemaIdFor(topic: string): number {

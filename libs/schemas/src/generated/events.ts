@@ -22,7 +22,7 @@ export interface IngestedEvent {
   /** HL7 MSH-10 message control id or the FHIR resource/Bundle id. */
   controlId: string;
   /** HL7 version (MSH-12) or FHIR version. */
-  version: null | string;
+  version?: null | string;
   /** Opaque key of the patient at the source: HMAC-SHA256(authority|identifier), hex; empty when the message has no patient. */
   sourcePatientKey: string;
   /** Patient identifiers found in the message. */
@@ -106,21 +106,29 @@ export interface CanonicalEvent {
   /** What the source message did to the record. */
   changeType: ChangeType;
   /** When the clinical event happened (UTC), when the source says. */
-  occurredAt: null | number;
+  occurredAt?: null | number;
   /** When the source recorded the message (MSH-7 / meta.lastUpdated) or receipt time. */
   recordedAt: number;
   /** When ingest received the original message. */
   receivedAt: number;
   /** Sender. */
   source: MessageSource;
-  /** Canonical resource type of the primary record (Patient, Encounter, Observation, ...) or Message when not yet mapped. */
+  /** Canonical resource type of the primary record (Patient, Encounter, Observation, DiagnosticReport, ServiceRequest, ...) or Message when the message produced no typed record. */
   resourceType: string;
   /** Stable id of the primary canonical record (same across corrections and replays). */
   canonicalId: string;
-  /** The canonical record(s) as JSON (the typed records arrive with the mappers). */
+  /** A JSON summary of the message and of the records it produced ({resourceType, id, messageType, records: [{resourceType, id}]}); the typed records are in `records`. */
   document: string;
   /** Provenance of the record. */
   provenance: Provenance;
+  /** The typed canonical records this message produced (empty lists for a message that carries none of them). */
+  records?: CanonicalRecords;
+  /** Every local code in records that could not be mapped (also flagged on the coding itself). */
+  unmappedCodes?: Array<UnmappedCode>;
+  /** Mapping issues: what could not be mapped faithfully and why. */
+  issues?: Array<MappingIssue>;
+  /** When a replay re-mapped the same source event differently (e.g. after a terminology map change), the event id of the canonical event this one supersedes. */
+  supersedesEventId?: null | string;
 }
 
 export type ChangeType = 'CREATE' | 'UPDATE' | 'CANCEL' | 'MERGE';
@@ -140,6 +148,578 @@ export interface Provenance {
   mappingVersion: string;
   /** Source fields (paths) that fed the record. */
   sourceFields: Array<string>;
+}
+
+/** The typed canonical records one source message produced, one list per resource type. */
+export interface CanonicalRecords {
+  /** Patients. */
+  patients: Array<Patient>;
+  /** Encounters. */
+  encounters: Array<Encounter>;
+  /** Observations (results, vital signs). */
+  observations: Array<Observation>;
+  /** Diagnostic reports. */
+  diagnosticReports: Array<DiagnosticReport>;
+  /** Orders and referrals. */
+  serviceRequests: Array<ServiceRequest>;
+  /** Medication orders. */
+  medicationRequests: Array<MedicationRequest>;
+  /** Medication administrations and dispenses. */
+  medicationAdministrations: Array<MedicationAdministration>;
+  /** Immunizations. */
+  immunizations: Array<Immunization>;
+  /** Appointments. */
+  appointments: Array<Appointment>;
+  /** Conditions. */
+  conditions: Array<Condition>;
+  /** Allergies and intolerances. */
+  allergies: Array<AllergyIntolerance>;
+  /** Documents. */
+  documents: Array<DocumentReference>;
+}
+
+/** A patient as the source described them. */
+export interface Patient {
+  /** Canonical id of the patient: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** Identifiers (PID-2/3/4/19/20, Patient.identifier). */
+  identifiers: Array<Identifier>;
+  /** Names (PID-5/9, Patient.name). */
+  names: Array<HumanName>;
+  /** Date of birth, YYYY[-MM[-DD]] as given (no time zone shift). */
+  birthDate: null | string;
+  /** FHIR administrative gender: male, female, other, unknown. */
+  gender: null | string;
+  /** Addresses (PID-11, Patient.address). */
+  addresses: Array<Address>;
+  /** Phones and emails (PID-13/14, Patient.telecom). */
+  telecoms: Array<ContactPoint>;
+  /** Deceased indicator (PID-30, Patient.deceasedBoolean). */
+  deceased: null | boolean;
+  /** Date/time of death (PID-29, Patient.deceasedDateTime). */
+  deceasedAt: null | ClinicalTime;
+  /** Marital status (PID-16). */
+  maritalStatus: null | CodeableConcept;
+  /** Identifiers of the record merged into this one (MRG-1, ADT^A40 and siblings). */
+  mergedIdentifiers: Array<Identifier>;
+}
+
+/** A business identifier. */
+export interface Identifier {
+  /** Assigning authority (HL7 CX-4/EI-2) or identifier system URI. */
+  system: null | string;
+  /** The identifier value. */
+  value: string;
+  /** Identifier type code (HL7 table 0203, e.g. MR, PLAC, FILL, VN). */
+  type: null | string;
+}
+
+/** A person name. */
+export interface HumanName {
+  /** Family name. */
+  family: null | string;
+  /** Given names, first then middle. */
+  given: Array<string>;
+  /** Prefixes (Dr). */
+  prefix: Array<string>;
+  /** Suffixes (Jr, III). */
+  suffix: Array<string>;
+  /** FHIR name use (official, usual, maiden, nickname...). */
+  use: null | string;
+}
+
+/** A postal address. */
+export interface Address {
+  /** Street lines. */
+  lines: Array<string>;
+  /** City. */
+  city: null | string;
+  /** State or province. */
+  state: null | string;
+  /** Postal code (as a string). */
+  postalCode: null | string;
+  /** Country. */
+  country: null | string;
+  /** FHIR address use (home, work, temp, old). */
+  use: null | string;
+}
+
+/** A phone number or email address. */
+export interface ContactPoint {
+  /** phone, email, fax, url, other. */
+  system: null | string;
+  /** The number or address. */
+  value: string;
+  /** home, work, mobile, temp. */
+  use: null | string;
+}
+
+/** A point in time as the source stated it and as a UTC instant. */
+export interface ClinicalTime {
+  /** The UTC instant (epoch ms); null when the source gave only a date (see date) or the value could not be read. */
+  instant: null | number;
+  /** The value exactly as the source wrote it (HL7 DTM/DT or FHIR date/dateTime/instant). */
+  original: string;
+  /** UTC offset that applied (+HH:MM); the source offset, or the sender time zone offset when offsetSource is SENDER_TIME_ZONE. */
+  offset: null | string;
+  /** Precision of the source value. */
+  precision: TimePrecision;
+  /** SOURCE: written in the value; SENDER_TIME_ZONE: missing in the value and resolved from the sender's configured time zone; NONE: date-only or unresolvable (instant is null). */
+  offsetSource: OffsetSource;
+  /** Calendar date (YYYY, YYYY-MM or YYYY-MM-DD) for date-precision values, in the source's local calendar. */
+  date: null | string;
+}
+
+/** How precise the source value was. */
+export type TimePrecision = 'YEAR' | 'MONTH' | 'DAY' | 'HOUR' | 'MINUTE' | 'SECOND' | 'MILLISECOND';
+export const TimePrecisionValues = ['YEAR', 'MONTH', 'DAY', 'HOUR', 'MINUTE', 'SECOND', 'MILLISECOND'] as const;
+
+/** Where the UTC offset came from. */
+export type OffsetSource = 'SOURCE' | 'SENDER_TIME_ZONE' | 'NONE';
+export const OffsetSourceValues = ['SOURCE', 'SENDER_TIME_ZONE', 'NONE'] as const;
+
+/** A concept: codings (standard first) and the source text. */
+export interface CodeableConcept {
+  /** Codings, standard or mapped first, then the codes as sent. */
+  codings: Array<Coding>;
+  /** Text as the source gave it. */
+  text: null | string;
+}
+
+/** One code from a code system, with how it was obtained. */
+export interface Coding {
+  /** Code system URI (http://loinc.org, http://snomed.info/sct, http://www.nlm.nih.gov/research/umls/rxnorm, http://hl7.org/fhir/sid/cvx, http://hl7.org/fhir/sid/icd-10-cm, a terminology.hl7.org URI) or the local system name when unmapped. */
+  system: null | string;
+  /** The code. */
+  code: string;
+  /** Display text. */
+  display: null | string;
+  /** STANDARD: the source sent a standard code, passed through; MAPPED: a local code translated through the terminology map; UNMAPPED: a local code with no map entry, kept as sent. */
+  mapping: CodingMapping;
+  /** True when this is a local code the terminology maps could not translate (kept, never dropped). */
+  unmapped: boolean;
+  /** Why the code is unmapped (e.g. NO_MAP_ENTRY, UNKNOWN_SYSTEM, NO_SYSTEM). */
+  unmappedReason: null | string;
+  /** The source code system when the code was mapped (MAPPED), else null. */
+  originalSystem: null | string;
+  /** The source code when the code was mapped (MAPPED), else null. */
+  originalCode: null | string;
+}
+
+/** How a coding was obtained. */
+export type CodingMapping = 'STANDARD' | 'MAPPED' | 'UNMAPPED';
+export const CodingMappingValues = ['STANDARD', 'MAPPED', 'UNMAPPED'] as const;
+
+/** A visit or admission. */
+export interface Encounter {
+  /** Canonical id of the encounter: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Canonical id of the patient record this belongs to. */
+  patientId: null | string;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** Visit numbers (PV1-19, Encounter.identifier). */
+  identifiers: Array<Identifier>;
+  /** FHIR encounter status: planned, arrived, in-progress, finished, cancelled, entered-in-error, unknown. */
+  status: null | string;
+  /** Encounter class (v3 ActCode: IMP, AMB, EMER, PRENC, OBSENC...) from PV1-2 / Encounter.class. */
+  class: null | Coding;
+  /** Admission type (PV1-4, Encounter.type). */
+  type: null | CodeableConcept;
+  /** Admit (PV1-44) to discharge (PV1-45), Encounter.period. */
+  period: Period;
+  /** Assigned location as point^room^bed^facility (PV1-3) or location display. */
+  location: null | string;
+  /** Hospital service (PV1-10). */
+  hospitalService: null | string;
+  /** Discharge disposition (PV1-36). */
+  dischargeDisposition: null | CodeableConcept;
+}
+
+/** A time span. */
+export interface Period {
+  /** Start. */
+  start: null | ClinicalTime;
+  /** End. */
+  end: null | ClinicalTime;
+}
+
+/** A result or measurement. */
+export interface Observation {
+  /** Canonical id of the observation: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Canonical id of the patient record this belongs to. */
+  patientId: null | string;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** FHIR observation status: registered, preliminary, final, amended, corrected, cancelled, entered-in-error, unknown. */
+  status: null | string;
+  /** What was observed (OBX-3, Observation.code); LOINC when known. */
+  code: CodeableConcept;
+  /** Value type as sent (HL7 OBX-2: NM, SN, ST, CWE...; FHIR value[x] suffix). */
+  valueType: null | string;
+  /** Numeric value and unit (NM/SN, valueQuantity). */
+  valueQuantity: null | Quantity;
+  /** Text value (ST/TX/FT, valueString). */
+  valueString: null | string;
+  /** Coded value (CE/CWE, valueCodeableConcept). */
+  valueCode: null | CodeableConcept;
+  /** Date/time value (DT/DTM/TS, valueDateTime). */
+  valueTime: null | ClinicalTime;
+  /** The value converted to other UCUM units by the conversion table (e.g. glucose mg/dL ↔ mmol/L). */
+  convertedValues: Array<Quantity>;
+  /** Reference range (OBX-7, Observation.referenceRange). */
+  referenceRange: null | ReferenceRange;
+  /** Interpretation / abnormal flags (OBX-8, Observation.interpretation), v3 ObservationInterpretation. */
+  interpretation: Array<Coding>;
+  /** Clinically relevant time (OBX-14, else OBR-7; Observation.effective[x]). */
+  effective: null | ClinicalTime;
+  /** When the result was released (OBR-22, Observation.issued). */
+  issued: null | ClinicalTime;
+  /** Canonical id of the diagnostic report it belongs to. */
+  reportId: null | string;
+  /** Canonical id of the order it answers. */
+  orderId: null | string;
+  /** Observation sub-id (OBX-4) distinguishing repeated codes. */
+  subId: null | string;
+}
+
+/** A measured amount. */
+export interface Quantity {
+  /** Numeric value. */
+  value: null | number;
+  /** <, <=, >=, > when the source qualified the value. */
+  comparator: null | string;
+  /** Unit exactly as sent. */
+  unit: null | string;
+  /** The unit as a valid UCUM code, or null when the sent unit is not UCUM and has no known alias. */
+  ucum: null | string;
+}
+
+/** Reference range of a result. */
+export interface ReferenceRange {
+  /** Lower bound in the result unit. */
+  low: null | number;
+  /** Upper bound in the result unit. */
+  high: null | number;
+  /** The range as sent (e.g. 70-105, 70_105, <200). */
+  text: null | string;
+}
+
+/** A report grouping results (OBR, DiagnosticReport). */
+export interface DiagnosticReport {
+  /** Canonical id of the report: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Canonical id of the patient record this belongs to. */
+  patientId: null | string;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** Placer/filler numbers (OBR-2/3), DiagnosticReport.identifier. */
+  identifiers: Array<Identifier>;
+  /** FHIR report status: registered, partial, preliminary, final, amended, corrected, cancelled, unknown. */
+  status: null | string;
+  /** Universal service id (OBR-4), DiagnosticReport.code. */
+  code: CodeableConcept;
+  /** Observation/collection time (OBR-7), DiagnosticReport.effective[x]. */
+  effective: null | ClinicalTime;
+  /** Result status change time (OBR-22), DiagnosticReport.issued. */
+  issued: null | ClinicalTime;
+  /** Canonical ids of the observations in the report. */
+  resultIds: Array<string>;
+  /** Canonical id of the order. */
+  orderId: null | string;
+}
+
+/** An order or a referral. */
+export interface ServiceRequest {
+  /** Canonical id of the order or referral: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Canonical id of the patient record this belongs to. */
+  patientId: null | string;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** ORDER (ORM/OML/ORU OBR) or REFERRAL (REF/RF1). */
+  category: ServiceRequestCategory;
+  /** Placer/filler order numbers (ORC-2/3, OBR-2/3), referral ids (RF1-6). */
+  identifiers: Array<Identifier>;
+  /** FHIR request status: draft, active, on-hold, revoked, completed, entered-in-error, unknown. */
+  status: null | string;
+  /** FHIR request intent: order, original-order, filler-order, proposal, plan. */
+  intent: null | string;
+  /** HL7 order control code (ORC-1) when from HL7. */
+  orderControl: null | string;
+  /** What is requested (OBR-4, RF1-3 / ServiceRequest.code). */
+  code: CodeableConcept;
+  /** routine, urgent, asap, stat. */
+  priority: null | string;
+  /** When ordered (ORC-9, RF1-7, ServiceRequest.authoredOn). */
+  authoredOn: null | ClinicalTime;
+  /** When it should happen / was collected (OBR-7, ORC-15, TQ1-7, ServiceRequest.occurrence[x]). */
+  occurrence: null | ClinicalTime;
+  /** Ordering provider as id^family^given (ORC-12/OBR-16). */
+  requester: null | string;
+  /** Reasons (OBR-31, RF1-10, DG1 on referral, ServiceRequest.reasonCode). */
+  reasons: Array<CodeableConcept>;
+}
+
+/** Order or referral. */
+export type ServiceRequestCategory = 'ORDER' | 'REFERRAL';
+export const ServiceRequestCategoryValues = ['ORDER', 'REFERRAL'] as const;
+
+/** A medication order (RDE/RDS RXE/RXO, MedicationRequest). */
+export interface MedicationRequest {
+  /** Canonical id of the medication order: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Canonical id of the patient record this belongs to. */
+  patientId: null | string;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** Placer/filler order numbers (ORC-2/3). */
+  identifiers: Array<Identifier>;
+  /** FHIR status: active, on-hold, cancelled, completed, stopped, draft, unknown. */
+  status: null | string;
+  /** FHIR intent (order, ...). */
+  intent: null | string;
+  /** Medication (RXE-2 / RXO-1, medicationCodeableConcept); RxNorm when known. */
+  medication: CodeableConcept;
+  /** Dose amount (RXE-3 with RXE-5 units, dosageInstruction.doseAndRate). */
+  dose: null | Quantity;
+  /** Route (RXR-1, dosageInstruction.route). */
+  route: null | CodeableConcept;
+  /** Frequency as sent (RXE-1 / TQ1-3 / dosageInstruction.text). */
+  frequency: null | string;
+  /** Amount to dispense (RXE-10/11, dispenseRequest.quantity). */
+  dispenseQuantity: null | Quantity;
+  /** When ordered (ORC-9, authoredOn). */
+  authoredOn: null | ClinicalTime;
+}
+
+/** A medication given (RXA outside vaccination, RXD dispense, MedicationAdministration). */
+export interface MedicationAdministration {
+  /** Canonical id of the administration: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Canonical id of the patient record this belongs to. */
+  patientId: null | string;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** FHIR status: completed, in-progress, not-done, entered-in-error, unknown. */
+  status: null | string;
+  /** Medication (RXA-5 / RXD-2, medicationCodeableConcept). */
+  medication: CodeableConcept;
+  /** Dose given (RXA-6/7, RXD-4/5, dosage.dose). */
+  dose: null | Quantity;
+  /** Route (RXR-1, dosage.route). */
+  route: null | CodeableConcept;
+  /** When given (RXA-3, RXD-3, effective[x]). */
+  effective: null | ClinicalTime;
+  /** Canonical id of the medication order when known. */
+  orderId: null | string;
+}
+
+/** A vaccination (VXU RXA, Immunization). */
+export interface Immunization {
+  /** Canonical id of the immunization: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Canonical id of the patient record this belongs to. */
+  patientId: null | string;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** FHIR status: completed, entered-in-error, not-done. */
+  status: null | string;
+  /** Vaccine (RXA-5, vaccineCode); CVX when known. */
+  vaccine: CodeableConcept;
+  /** When given (RXA-3, occurrenceDateTime). */
+  occurrence: null | ClinicalTime;
+  /** Dose (RXA-6/7, doseQuantity). */
+  dose: null | Quantity;
+  /** Lot number (RXA-15). */
+  lotNumber: null | string;
+  /** Manufacturer (RXA-17). */
+  manufacturer: null | string;
+  /** Route (RXR-1). */
+  route: null | CodeableConcept;
+  /** Site (RXR-2). */
+  site: null | CodeableConcept;
+}
+
+/** A scheduled appointment (SIU SCH/AIS, Appointment). */
+export interface Appointment {
+  /** Canonical id of the appointment: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Canonical id of the patient record this belongs to. */
+  patientId: null | string;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** Placer/filler appointment ids (SCH-1/2). */
+  identifiers: Array<Identifier>;
+  /** FHIR status: proposed, pending, booked, arrived, fulfilled, cancelled, noshow, entered-in-error. */
+  status: null | string;
+  /** Service (AIS-3 / Appointment.serviceType). */
+  serviceType: null | CodeableConcept;
+  /** Appointment type (SCH-8, appointmentType). */
+  appointmentType: null | CodeableConcept;
+  /** Event reason (SCH-6 / reasonCode). */
+  reason: null | CodeableConcept;
+  /** Start (AIS-4 / SCH-11.4 / TQ1-7, Appointment.start). */
+  start: null | ClinicalTime;
+  /** End (SCH-11.5 / TQ1-8, or start + AIS-7 duration, Appointment.end). */
+  end: null | ClinicalTime;
+  /** Duration in minutes (AIS-7/8, SCH-9/10, minutesDuration). */
+  durationMinutes: null | number;
+  /** Resources booked as id^name (AIP-3, AIL-3, participant.actor.display). */
+  participants: Array<string>;
+}
+
+/** A diagnosis or problem (DG1, PRB, Condition). */
+export interface Condition {
+  /** Canonical id of the condition: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Canonical id of the patient record this belongs to. */
+  patientId: null | string;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** Diagnosis / problem (DG1-3, PRB-3, Condition.code); ICD-10 or SNOMED CT when known. */
+  code: CodeableConcept;
+  /** active, recurrence, relapse, inactive, remission, resolved. */
+  clinicalStatus: null | string;
+  /** problem-list-item or encounter-diagnosis. */
+  category: null | string;
+  /** Onset (PRB-16, DG1-5, onsetDateTime). */
+  onset: null | ClinicalTime;
+  /** When recorded (PRB-2, recordedDate). */
+  recorded: null | ClinicalTime;
+  /** HL7 diagnosis type (DG1-6: A admitting, W working, F final). */
+  diagnosisType: null | string;
+}
+
+/** An allergy or intolerance (AL1/IAM, AllergyIntolerance). */
+export interface AllergyIntolerance {
+  /** Canonical id of the allergy: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Canonical id of the patient record this belongs to. */
+  patientId: null | string;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** Allergen (AL1-3, code). */
+  code: CodeableConcept;
+  /** food, medication, environment, biologic (from AL1-2). */
+  category: null | string;
+  /** low, high, unable-to-assess (from AL1-4 severity). */
+  criticality: null | string;
+  /** Severity as sent (AL1-4). */
+  severity: null | string;
+  /** Reactions (AL1-5, reaction.manifestation text). */
+  reactions: Array<string>;
+  /** Identification date (AL1-6, onsetDateTime). */
+  onset: null | ClinicalTime;
+}
+
+/** A clinical document (MDM TXA/OBX, DocumentReference). */
+export interface DocumentReference {
+  /** Canonical id of the document: stable across updates, corrections and replays. */
+  id: string;
+  /** What the source did to this record. */
+  changeType: ChangeType;
+  /** True when this record corrects an earlier one (HL7 OBX-11/OBR-25 = C, MDM replacement, FHIR status amended/corrected); it replaces the earlier record with the same id. */
+  correction: boolean;
+  /** Canonical id of the patient record this belongs to. */
+  patientId: null | string;
+  /** Where this record came from: source system, message id, mapping version and the source fields that fed it. */
+  provenance: Provenance;
+  /** Unique document number (TXA-12), placer/filler numbers. */
+  identifiers: Array<Identifier>;
+  /** FHIR document status: current, superseded, entered-in-error. */
+  status: null | string;
+  /** Completion status: preliminary, final, amended, entered-in-error (TXA-17). */
+  docStatus: null | string;
+  /** Document type (TXA-2, type). */
+  type: CodeableConcept;
+  /** Activity/creation time (TXA-4, date). */
+  date: null | ClinicalTime;
+  /** Content type (TXA-3 / attachment.contentType). */
+  contentType: null | string;
+  /** Document text when sent inline (OBX-5 TX/FT/ST lines joined by newline). */
+  text: null | string;
+  /** Authors as id^family^given (TXA-9/10). */
+  authors: Array<string>;
+  /** Canonical id of the document this one replaces (TXA-13 parent document). */
+  replacesId: null | string;
+}
+
+/** A local code the terminology maps could not translate, kept on the record and listed here for the terminology team. */
+export interface UnmappedCode {
+  /** Canonical record type holding the code. */
+  recordType: string;
+  /** Canonical id of that record. */
+  recordId: string;
+  /** Element that holds the code (e.g. Observation.code). */
+  element: string;
+  /** Local code system as sent (null when the source gave none). */
+  system: null | string;
+  /** The code as sent. */
+  code: string;
+  /** Display text as sent. */
+  display: null | string;
+  /** Why it is unmapped: NO_MAP_ENTRY, UNKNOWN_SYSTEM, NO_SYSTEM. */
+  reason: string;
+  /** Source field (e.g. OBX-3, Observation.code.coding[0]). */
+  sourceField: null | string;
+}
+
+/** Something the mapper could not map faithfully; the rest of the message is still mapped. */
+export interface MappingIssue {
+  /** Stable issue code (e.g. TIME.UNREADABLE, UNIT.NOT_UCUM, SEGMENT.UNSUPPORTED, MESSAGE.UNPARSEABLE). */
+  code: string;
+  /** Explanation (never patient data). */
+  message: string;
+  /** Source field concerned. */
+  sourceField: null | string;
 }
 
 /** A canonical event with its policy decision. Keyed by EPID. */
@@ -232,7 +812,7 @@ export interface DeliveryEvent {
   /** Attempts made. */
   attempts: number;
   /** Subscriber's HTTP status, if any. */
-  httpStatus: null | number;
+  httpStatus?: null | number;
   /** When the outcome was recorded. */
   at: number;
 }
@@ -251,13 +831,13 @@ export interface IdentityEvent {
   /** The (surviving) enterprise patient id. */
   epid: string;
   /** The other person in a merge or unmerge. */
-  otherEpid: null | string;
+  otherEpid?: null | string;
   /** Opaque source patient key of the record involved. */
   recordKey: string;
   /** Match method. */
   method: string;
   /** Match score. */
-  score: null | number;
+  score?: null | number;
   /** When it changed. */
   at: number;
 }
@@ -280,9 +860,9 @@ export interface DeadLetter {
   /** Original offset. */
   offset: number;
   /** Original key bytes. */
-  key: null | Buffer;
+  key?: null | Buffer;
   /** Original value bytes. */
-  value: null | Buffer;
+  value?: null | Buffer;
   /** Original headers. */
   headers: Record<string, string>;
   /** Stable error code. */

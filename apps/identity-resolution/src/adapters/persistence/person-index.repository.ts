@@ -1,25 +1,157 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { UnitOfWork } from '@clinmesh/event-runtime';
-import { PersonIndexPort } from '../../domain/person-index.port';
+import { EMPI_PG_MIGRATION, SqlCandidateStore, advisoryKey, type FieldContribution } from '@clinmesh/empi';
+import type { UnitOfWork } from '@clinmesh/event-runtime';
+import type { MergeRow, PersonIndexPort, PersonRow, PersonStatus, RecordLink, ReviewItemRow, ReviewStatus } from '../../domain/person-index.port';
 
-/** Source record → person links, in identity-resolution's own database. */
+/**
+ * The master patient index in identity-resolution's own database, always
+ * inside the caller's transaction (the event's `ctx.uow` or an HTTP
+ * request's `runtime.transaction`).
+ */
 export class PersonIndexRepository implements PersonIndexPort {
-  constructor(private readonly uow: UnitOfWork) {}
+  readonly candidates: SqlCandidateStore;
 
-  async linkBySourceKey(sourcePatientKey: string, proposedEpid: string): Promise<{ epid: string; created: boolean }> {
-    const inserted = await this.uow.query<{ epid: string }>(
-      `INSERT INTO ir_source_record (source_key, epid) VALUES ($1, $2) ON CONFLICT (source_key) DO NOTHING RETURNING epid`,
-      [sourcePatientKey, proposedEpid],
+  constructor(private readonly uow: UnitOfWork) {
+    this.candidates = new SqlCandidateStore(uow);
+  }
+
+  async lockPersons(epids: string[]): Promise<void> {
+    const keys = [...new Set(epids)].map((e) => advisoryKey(`person:${e}`)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (!keys.length) return;
+    await this.uow.query('SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS ordered', [keys.map(String)]);
+  }
+
+  async person(epid: string): Promise<PersonRow | undefined> {
+    const rows = await this.uow.query<Record<string, unknown>>('SELECT epid, status, merged_into, created_at, updated_at FROM ir_person WHERE epid = $1', [epid]);
+    return rows[0] ? toPerson(rows[0]) : undefined;
+  }
+
+  async createPerson(epid: string): Promise<boolean> {
+    return (await this.uow.execute(`INSERT INTO ir_person (epid, status) VALUES ($1, 'active') ON CONFLICT (epid) DO NOTHING`, [epid])) > 0;
+  }
+
+  async setPersonStatus(epid: string, status: PersonStatus, mergedInto: string | null): Promise<void> {
+    await this.uow.execute('UPDATE ir_person SET status = $2, merged_into = $3, updated_at = now() WHERE epid = $1', [epid, status, mergedInto]);
+  }
+
+  async link(recordId: string): Promise<RecordLink | undefined> {
+    const rows = await this.uow.query<Record<string, unknown>>(`${LINK_SELECT} WHERE l.record_id = $1`, [recordId]);
+    return rows[0] ? toLink(rows[0]) : undefined;
+  }
+
+  async recordsWithIdentifier(system: string, value: string): Promise<Array<{ recordId: string; epid: string }>> {
+    const rows = await this.uow.query<{ record_id: string; person_id: string }>(
+      `SELECT record_id, person_id FROM empi_record WHERE data -> 'identifiers' @> $1::jsonb ORDER BY record_id LIMIT 100`,
+      [JSON.stringify([{ system, value }])],
     );
-    if (inserted.length) {
-      await this.uow.execute('INSERT INTO ir_person (epid) VALUES ($1) ON CONFLICT DO NOTHING', [proposedEpid]);
-      return { epid: inserted[0].epid, created: true };
-    }
-    const existing = await this.uow.query<{ epid: string }>('SELECT epid FROM ir_source_record WHERE source_key = $1', [sourcePatientKey]);
-    return { epid: existing[0].epid, created: false };
+    return rows.map((r) => ({ recordId: r.record_id, epid: r.person_id }));
+  }
+
+  async links(epid: string): Promise<RecordLink[]> {
+    return (await this.uow.query<Record<string, unknown>>(`${LINK_SELECT} WHERE l.epid = $1 ORDER BY l.linked_at, l.record_id`, [epid])).map(toLink);
+  }
+
+  async saveLink(link: RecordLink): Promise<void> {
+    await this.uow.execute(
+      `INSERT INTO ir_link (record_id, epid, method, score, contributions, candidate_record_id, source_system)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
+       ON CONFLICT (record_id) DO UPDATE SET epid = EXCLUDED.epid, method = EXCLUDED.method, score = EXCLUDED.score,
+         contributions = EXCLUDED.contributions, candidate_record_id = EXCLUDED.candidate_record_id,
+         source_system = EXCLUDED.source_system, updated_at = now()`,
+      [link.recordId, link.epid, link.method, link.score, JSON.stringify(link.contributions), link.candidateRecordId, link.sourceSystem],
+    );
+  }
+
+  async moveLinks(recordIds: string[], epid: string): Promise<void> {
+    if (!recordIds.length) return;
+    await this.uow.execute('UPDATE ir_link SET epid = $2, updated_at = now() WHERE record_id = ANY($1::text[])', [recordIds, epid]);
+    await this.candidates.assignPerson(recordIds, epid);
+  }
+
+  async insertReviewItem(item: Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>): Promise<boolean> {
+    return (await this.uow.execute(
+      `INSERT INTO ir_review_item (id, record_id, provisional_epid, candidate_epid, candidate_record_id, score, contributions, thresholds)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb) ON CONFLICT (id) DO NOTHING`,
+      [item.id, item.recordId, item.provisionalEpid, item.candidateEpid, item.candidateRecordId, item.score, JSON.stringify(item.contributions), JSON.stringify(item.thresholds)],
+    )) > 0;
+  }
+
+  async reviewItem(id: string): Promise<ReviewItemRow | undefined> {
+    const rows = await this.uow.query<Record<string, unknown>>(`${REVIEW_SELECT} WHERE id = $1`, [id]);
+    return rows[0] ? toReview(rows[0]) : undefined;
+  }
+
+  async reviewItems(status: ReviewStatus | 'all', limit: number): Promise<ReviewItemRow[]> {
+    const rows = await this.uow.query<Record<string, unknown>>(`${REVIEW_SELECT} WHERE ($1 = 'all' OR status = $1) ORDER BY created_at, id LIMIT $2`, [status, limit]);
+    return rows.map(toReview);
+  }
+
+  async decideReviewItem(id: string, version: number, status: Exclude<ReviewStatus, 'open'>, actor: string): Promise<ReviewItemRow | undefined> {
+    const rows = await this.uow.query<Record<string, unknown>>(
+      `WITH u AS (UPDATE ir_review_item SET status = $3, version = version + 1, decided_at = now(), decided_by = $4
+                   WHERE id = $1 AND version = $2 AND status = 'open' RETURNING *)
+       ${REVIEW_SELECT.replace('FROM ir_review_item', 'FROM u')}`,
+      [id, version, status, actor],
+    );
+    return rows[0] ? toReview(rows[0]) : undefined;
+  }
+
+  async insertMerge(merge: Omit<MergeRow, 'createdAt' | 'undoneAt'>): Promise<void> {
+    await this.uow.execute(
+      'INSERT INTO ir_merge (id, survivor_epid, retired_epid, record_ids, reason) VALUES ($1, $2, $3, $4::text[], $5) ON CONFLICT (id) DO NOTHING',
+      [merge.id, merge.survivorEpid, merge.retiredEpid, merge.recordIds, merge.reason],
+    );
+  }
+
+  async mergesInto(epid: string): Promise<MergeRow[]> {
+    const rows = await this.uow.query<Record<string, unknown>>(
+      'SELECT id, survivor_epid, retired_epid, record_ids, reason, created_at, undone_at FROM ir_merge WHERE survivor_epid = $1 AND undone_at IS NULL ORDER BY created_at DESC, id',
+      [epid],
+    );
+    return rows.map(toMerge);
+  }
+
+  async markMergeUndone(id: string): Promise<void> {
+    await this.uow.execute('UPDATE ir_merge SET undone_at = now() WHERE id = $1', [id]);
   }
 }
 
+const LINK_SELECT = 'SELECT l.record_id, l.epid, l.method, l.score, l.contributions, l.candidate_record_id, l.source_system FROM ir_link l';
+const REVIEW_SELECT = `SELECT id, record_id, provisional_epid, candidate_epid, candidate_record_id, score, contributions, thresholds, status, version,
+  created_at, decided_at, decided_by FROM ir_review_item`;
+
+const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
+const isoOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : iso(v));
+
+function toPerson(r: Record<string, unknown>): PersonRow {
+  return { epid: String(r.epid), status: r.status as PersonStatus, mergedInto: (r.merged_into as string | null) ?? null, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at) };
+}
+
+function toLink(r: Record<string, unknown>): RecordLink {
+  return {
+    recordId: String(r.record_id), epid: String(r.epid), method: String(r.method), score: r.score === null ? null : Number(r.score),
+    contributions: (r.contributions as FieldContribution[]) ?? [], candidateRecordId: (r.candidate_record_id as string | null) ?? null,
+    sourceSystem: (r.source_system as string | null) ?? null,
+  };
+}
+
+function toReview(r: Record<string, unknown>): ReviewItemRow {
+  return {
+    id: String(r.id), recordId: String(r.record_id), provisionalEpid: String(r.provisional_epid), candidateEpid: String(r.candidate_epid),
+    candidateRecordId: String(r.candidate_record_id), score: Number(r.score), contributions: (r.contributions as FieldContribution[]) ?? [],
+    thresholds: r.thresholds as { upper: number; lower: number }, status: r.status as ReviewStatus, version: Number(r.version),
+    createdAt: iso(r.created_at), decidedAt: isoOrNull(r.decided_at), decidedBy: (r.decided_by as string | null) ?? null,
+  };
+}
+
+function toMerge(r: Record<string, unknown>): MergeRow {
+  return {
+    id: String(r.id), survivorEpid: String(r.survivor_epid), retiredEpid: String(r.retired_epid), recordIds: r.record_ids as string[],
+    reason: String(r.reason), createdAt: iso(r.created_at), undoneAt: isoOrNull(r.undone_at),
+  };
+}
+
+/** The first skeleton's tables (exact source key → person). */
 export class PersonIndexTables1732200001000 implements MigrationInterface {
   name = 'PersonIndexTables1732200001000';
   async up(q: QueryRunner): Promise<void> {
@@ -30,5 +162,50 @@ export class PersonIndexTables1732200001000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query('DROP TABLE IF EXISTS ir_source_record');
     await q.query('DROP TABLE IF EXISTS ir_person');
+  }
+}
+
+/**
+ * The EMPI: the candidate store of @clinmesh/empi (records with their
+ * demographics and indexed blocking keys), links with score and per-field
+ * contributions, review items, merge history. Records linked by the first
+ * skeleton are carried over (no demographics yet: they match by record id
+ * until their next message brings demographics).
+ */
+export class MasterPatientIndexTables1732200001100 implements MigrationInterface {
+  name = 'MasterPatientIndexTables1732200001100';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(EMPI_PG_MIGRATION);
+    await q.query(`CREATE INDEX IF NOT EXISTS empi_record_identifiers_idx ON empi_record USING gin ((data -> 'identifiers') jsonb_path_ops)`);
+    await q.query(`ALTER TABLE ir_person ADD COLUMN merged_into text NULL, ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()`);
+    await q.query(`CREATE TABLE ir_link (
+      record_id text PRIMARY KEY, epid text NOT NULL, method text NOT NULL, score double precision NULL,
+      contributions jsonb NOT NULL DEFAULT '[]', candidate_record_id text NULL, source_system text NULL,
+      linked_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`);
+    await q.query('CREATE INDEX ir_link_epid ON ir_link (epid)');
+    await q.query(`CREATE TABLE ir_review_item (
+      id text PRIMARY KEY, record_id text NOT NULL, provisional_epid text NOT NULL, candidate_epid text NOT NULL, candidate_record_id text NOT NULL,
+      score double precision NOT NULL, contributions jsonb NOT NULL, thresholds jsonb NOT NULL,
+      status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'linked', 'separated')), version integer NOT NULL DEFAULT 1,
+      created_at timestamptz NOT NULL DEFAULT now(), decided_at timestamptz NULL, decided_by text NULL)`);
+    await q.query('CREATE INDEX ir_review_item_status ON ir_review_item (status, created_at)');
+    await q.query(`CREATE TABLE ir_merge (
+      id text PRIMARY KEY, survivor_epid text NOT NULL, retired_epid text NOT NULL, record_ids text[] NOT NULL, reason text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT clock_timestamp(), undone_at timestamptz NULL)`);
+    await q.query('CREATE INDEX ir_merge_survivor ON ir_merge (survivor_epid) WHERE undone_at IS NULL');
+    await q.query(`INSERT INTO empi_record (record_id, person_id, data) SELECT source_key, epid, jsonb_build_object('recordId', source_key) FROM ir_source_record ON CONFLICT DO NOTHING`);
+    await q.query(`INSERT INTO empi_blocking_key (key, record_id) SELECT 'r:' || source_key, source_key FROM ir_source_record ON CONFLICT DO NOTHING`);
+    await q.query(`INSERT INTO ir_link (record_id, epid, method, linked_at) SELECT source_key, epid, 'deterministic-identifier', linked_at FROM ir_source_record ON CONFLICT DO NOTHING`);
+    await q.query('DROP TABLE ir_source_record');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE ir_source_record (source_key text PRIMARY KEY, epid text NOT NULL, linked_at timestamptz NOT NULL DEFAULT now())`);
+    await q.query('INSERT INTO ir_source_record (source_key, epid, linked_at) SELECT record_id, epid, linked_at FROM ir_link');
+    await q.query('DROP TABLE IF EXISTS ir_merge');
+    await q.query('DROP TABLE IF EXISTS ir_review_item');
+    await q.query('DROP TABLE IF EXISTS ir_link');
+    await q.query('ALTER TABLE ir_person DROP COLUMN merged_into, DROP COLUMN updated_at');
+    await q.query('DROP TABLE IF EXISTS empi_blocking_key');
+    await q.query('DROP TABLE IF EXISTS empi_record');
   }
 }

@@ -1,0 +1,2 @@
+/** Nest injection token of the app's MasterPatientIndex (built once in the composition root). */
+export const MASTER_PATIENT_INDEX = Symbol('MASTER_PATIENT_INDEX');

@@ -1,0 +1,212 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { EventContext, InboundEvent, UnitOfWork, deriveEventId, inTransaction } from '@clinmesh/event-runtime';
+import { sourcePatientKey } from '@clinmesh/security';
+import { adtMessage, oruMessage, testEnvironment, uniqueName } from '@clinmesh/testing';
+import type { IdentifiedEvent, IdentityEvent, IngestedEvent, Tier } from '@clinmesh/schemas';
+import type { PersonRecord } from '@clinmesh/empi';
+import { MasterPatientIndexTables1732200001100, PersonIndexRepository, PersonIndexTables1732200001000 } from '../adapters/persistence/person-index.repository';
+import { AssignEnterpriseIdHandler } from './assign-enterprise-id.handler';
+import { IdentityChangeLog } from './identity-change.log';
+import { MasterPatientIndex } from './master-patient-index';
+import { ReviewVersionConflictError } from '../domain/identity.errors';
+
+const FIXTURES = join(__dirname, '..', '..', '..', '..', '..', '..', 'shared', 'fixtures', 'hl7v2');
+const SECRET = 'identity-int-spec-patient-key-secret';
+
+/**
+ * The EMPI against real PostgreSQL: store, links with contributions, replay
+ * idempotence, concurrency of one new person arriving on several tiers in
+ * separate transactions, A40 merge, unmerge, review decisions with
+ * optimistic concurrency.
+ */
+describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
+  const env = testEnvironment();
+  const dbName = uniqueName('ir_int');
+  let db: DataSource;
+  const index = new MasterPatientIndex();
+  const handler = new AssignEnterpriseIdHandler(index, (ctx) => new PersonIndexRepository(ctx.uow), SECRET);
+
+  before(async () => {
+    const admin = new Client({ connectionString: env.pgUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${dbName}"`);
+    await admin.end();
+    db = new DataSource({
+      type: 'postgres', url: env.pgUrl.replace(/\/[^/?]+(\?|$)/, `/${dbName}$1`), migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100],
+      migrationsTableName: 'cm_migrations', extra: { max: 12 },
+    });
+    await db.initialize();
+    // A record linked by the first skeleton must survive the migration with its EPID.
+    await db.runMigrations({ transaction: 'all' }).catch(async (e) => { throw e; });
+  });
+  after(async () => {
+    await db?.destroy();
+    const admin = new Client({ connectionString: env.pgUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+  });
+
+  const tx = <T>(work: (repo: PersonIndexRepository, changes: IdentityChangeLog, uow: UnitOfWork) => Promise<T>) =>
+    inTransaction(db, (uow) => work(new PersonIndexRepository(uow), new IdentityChangeLog(), uow));
+  const assign = (record: PersonRecord, reviewItemId = `rv-${record.recordId}`) => {
+    const changes = new IdentityChangeLog();
+    return inTransaction(db, async (uow) => ({ a: await index.assign(new PersonIndexRepository(uow), record, changes, { reviewItemId }), changes: changes.changes }));
+  };
+  const margaret = (recordId: string, system: string, mrn: string, extra: Partial<PersonRecord> = {}): PersonRecord => ({
+    recordId, sourceSystem: system, identifiers: [{ system, value: mrn, type: 'MR' }], givenName: 'Margaret', familyName: 'Okafor', birthDate: '1968-04-12', sex: 'F',
+    address: { streetNumber: '14', street: 'Wattle Street', city: 'Dubbo', postcode: '2830' }, phone: '0255501234', ...extra,
+  });
+
+  it('creates a person, links a second source probabilistically with score and contributions, and keeps a known record on its person', async () => {
+    const first = await assign(margaret('k-a1', 'HOSP-A', 'A1'));
+    assert.equal(first.a.decision, 'new');
+    assert.equal(first.a.personCreated, true);
+    assert.deepEqual(first.changes.map((c) => c.change.type), ['PERSON_CREATED']);
+    const second = await assign(margaret('k-b9', 'LAB-B', 'B9', { givenName: 'Maggie' }));
+    assert.equal(second.a.decision, 'link');
+    assert.equal(second.a.method, 'probabilistic');
+    assert.equal(second.a.epid, first.a.epid);
+    assert.ok(second.a.score! >= 12);
+    assert.deepEqual(second.changes.map((c) => c.change.type), ['RECORD_LINKED']);
+    const link = await tx((repo) => repo.link('k-b9'));
+    assert.equal(link?.score, second.a.score);
+    assert.ok(link!.contributions.some((c) => c.field === 'givenName' && c.level === 'nickname'), JSON.stringify(link!.contributions));
+    assert.ok(link!.contributions.some((c) => c.field === 'birthDate' && c.weight > 0));
+    // Same record re-sent (replay, A08 update with a new phone): same EPID, stored method kept, no change events.
+    const again = await assign(margaret('k-b9', 'LAB-B', 'B9', { givenName: 'Maggie', phone: '0299998888' }));
+    assert.deepEqual([again.a.epid, again.a.decision, again.a.method, again.changes.length], [first.a.epid, 'known', 'probabilistic', 0]);
+    const [row] = await db.query(`SELECT data->>'phone' AS phone FROM empi_record WHERE record_id = 'k-b9'`);
+    assert.equal(row.phone, '0299998888', 'demographics refreshed');
+  });
+
+  it('opens a review item for a household lookalike, answers a stale decision with 409, and links on decision', async () => {
+    const sister = await assign(margaret('k-c1', 'LAB-C', 'C1', { familyName: 'Nwosu', birthDate: '1991-09-30' }), 'review-1');
+    const original = (await tx((repo) => repo.link('k-a1')))!.epid;
+    assert.equal(sister.a.decision, 'review');
+    assert.equal(sister.a.method, 'probabilistic-review');
+    assert.notEqual(sister.a.epid, original, 'a provisional person, never a silent link');
+    assert.deepEqual(sister.changes.map((c) => c.change.type), ['PERSON_CREATED', 'REVIEW_REQUIRED']);
+    const item = (await tx((repo) => repo.reviewItem('review-1')))!;
+    assert.deepEqual([item.status, item.version, item.candidateEpid, item.provisionalEpid], ['open', 1, original, sister.a.epid]);
+    assert.ok(item.score >= 4 && item.score < 12);
+
+    await assert.rejects(tx((repo, changes) => index.decide(repo, 'review-1', 7, 'link', 'alice', changes)), (e: unknown) => e instanceof ReviewVersionConflictError && e.status === 409);
+    // Two reviewers deciding the same version at once: exactly one wins, the other gets the 409.
+    const outcomes = await Promise.allSettled([
+      tx((repo, changes) => index.decide(repo, 'review-1', 1, 'link', 'alice', changes).then((r) => ({ r, changes: changes.changes }))),
+      tx((repo, changes) => index.decide(repo, 'review-1', 1, 'separate', 'bob', changes).then((r) => ({ r, changes: changes.changes }))),
+    ]);
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o) => o.status === 'rejected') as PromiseRejectedResult[];
+    assert.equal(won.length, 1);
+    assert.ok(lost[0].reason instanceof ReviewVersionConflictError);
+    const decided = (await tx((repo) => repo.reviewItem('review-1')))!;
+    assert.equal(decided.version, 2);
+    const person = await tx((repo) => repo.person(sister.a.epid));
+    if (decided.status === 'linked') {
+      assert.deepEqual([person?.status, person?.mergedInto], ['merged', original]);
+      assert.equal((await tx((repo) => repo.link('k-c1')))!.epid, original);
+    } else {
+      assert.equal(person?.status, 'active');
+    }
+  });
+
+  it('makes one person of one new patient arriving at once on several tiers in separate transactions (repeated)', async () => {
+    for (let round = 0; round < 6; round++) {
+      const mrn = `CONC-${round}`;
+      // Each round a different person (name, birth date); rounds share the builder's address and phone, as a household would.
+      const family = ['Quill', 'Rourke', 'Szabo', 'Tremblay', 'Ueda', 'Varga'][round];
+      const given = ['HELENA', 'IGOR', 'JUNO', 'KASPAR', 'LIVIA', 'MATEO'][round];
+      const dob = `19${60 + round * 5}0${round + 1}1${round}`;
+      const messages: Array<[string, Tier]> = [
+        [adtMessage({ controlId: `c${round}-a01`, mrn, trigger: 'A01', family, given, birthDate: dob }), 'urgent'],
+        [adtMessage({ controlId: `c${round}-a08`, mrn, trigger: 'A08', family, given, birthDate: dob }), 'routine'],
+        [oruMessage({ controlId: `c${round}-oru`, mrn, flag: 'HH' }).replace('DOE^JANE', `${family}^${given}`).replace('19800101', dob), 'stat'],
+        // The same patient from a second source with its own MRN, same demographics.
+        [adtMessage({ controlId: `c${round}-b01`, mrn: `OTHER-${round}`, sendingApplication: 'OTHEREHR', facility: 'OTHERHOSP', family, given, birthDate: dob }).replace('^^^TESTHOSP^MR', '^^^OTHERHOSP^MR'), 'bulk'],
+      ];
+      const outputs = await Promise.all(messages.map(([text, tier], i) => runHandler(text, tier, `ev-${round}-${i}`)));
+      const epids = new Set(outputs.map((o) => o.identified.epid));
+      assert.equal(epids.size, 1, `round ${round}: ${[...epids].join(', ')}`);
+      assert.equal(outputs.filter((o) => o.identified.identity.personCreated).length, 1, `round ${round}: exactly one message created the person: ${JSON.stringify(outputs.map((o) => o.identified.identity))}`);
+      const [{ n }] = await db.query('SELECT count(DISTINCT person_id)::int AS n FROM empi_record WHERE person_id = ANY($1)', [[...epids]]);
+      assert.equal(n, 1);
+    }
+  });
+
+  async function runHandler(text: string, tier: Tier, eventId: string, format: 'HL7V2' | 'FHIR_R4' = 'HL7V2') {
+    const emitted: Array<{ topic: string; key: string | null; value: unknown }> = [];
+    const pid = /PID\|[^|]*\|[^|]*\|([^^|~]*)\^[^^|]*\^[^^|]*\^([^^|&]*)/.exec(text);
+    const ingested: IngestedEvent = {
+      eventId, correlationId: `corr-${eventId}`, receivedAt: Date.now(), tier, triageRule: 'test', source: { system: 'TEST', facility: '', channel: 'HTTP' },
+      format, messageType: 'ADT^A01', controlId: eventId, version: '2.5.1', sourcePatientKey: pid ? sourcePatientKey(SECRET, pid[2], pid[1]) : '',
+      patientIdentifiers: pid ? [{ system: pid[2], value: pid[1], type: 'MR' }] : [], contentType: 'x-application/hl7-v2+er7', raw: Buffer.from(text),
+    };
+    await inTransaction(db, async (uow) => {
+      const ctx: EventContext = { uow, deriveEventId: (p) => deriveEventId(eventId, p), emit: (e) => void emitted.push(e) };
+      await handler.handle({ eventId, correlationId: ingested.correlationId, tier, topic: `clinical.ingested.${tier}`, partition: 0, offset: 0, key: ingested.sourcePatientKey, headers: {}, schemaId: 1, value: ingested } as InboundEvent<IngestedEvent>, ctx);
+    });
+    const identified = emitted.find((e) => e.topic.startsWith('clinical.identified.'))!.value as IdentifiedEvent;
+    const identity = emitted.filter((e) => e.topic === 'clinical.identity.events').map((e) => ({ key: e.key, value: e.value as IdentityEvent }));
+    return { identified, identity, emitted };
+  }
+
+  it('applies ADT^A40 (real fixture): the MRG-1 record\'s person is merged into the PID person, announced keyed by the survivor; unmerge restores it', async () => {
+    const a40 = readFileSync(join(FIXTURES, 'ADT-A40-01.hl7'), 'utf8');
+    // The prior patient (MRG-1 56789^^^BCBS) known under another name and birth date, so nothing links it by matching.
+    const prior = adtMessage({ controlId: 'prior-1', mrn: '56789', family: 'Formerly', given: 'KNOWNAS', birthDate: '20180101' }).replace('^^^TESTHOSP^MR', '^^^BCBS^MR');
+    const p = await runHandler(prior, 'urgent', 'ev-a40-prior');
+    const priorEpid = p.identified.epid;
+    const survivorFirst = await runHandler(adtMessage({ controlId: 's-1', mrn: '12345', family: 'Test', given: 'Test', birthDate: '20180205' }).replace('^^^TESTHOSP^MR', '^^^BCBS^MR'), 'urgent', 'ev-a40-surv');
+    const survivor = survivorFirst.identified.epid;
+    assert.notEqual(priorEpid, survivor);
+
+    const merged = await runHandler(a40, 'routine', 'ev-a40');
+    assert.equal(merged.identified.epid, survivor);
+    const event = merged.identity.find((e) => e.value.type === 'PERSONS_MERGED');
+    assert.ok(event, JSON.stringify(merged.identity));
+    assert.deepEqual([event.key, event.value.epid, event.value.otherEpid, event.value.method], [survivor, survivor, priorEpid, 'ADT^A40']);
+    const priorKey = sourcePatientKey(SECRET, 'BCBS', '56789');
+    assert.equal((await tx((repo) => repo.link(priorKey)))!.epid, survivor);
+    assert.equal((await tx((repo) => repo.person(priorEpid)))!.status, 'merged');
+    // Replaying the A40 changes nothing more.
+    const replay = await runHandler(a40, 'routine', 'ev-a40');
+    assert.equal(replay.identified.epid, survivor);
+    assert.equal(replay.identity.length, 0);
+
+    const restored = await tx(async (repo, changes) => ({ out: await index.unmerge(repo, survivor, [priorKey], 'op-1', changes), changes: changes.changes }));
+    assert.deepEqual(restored.out, [{ epid: priorEpid, recordIds: [priorKey], restored: true }]);
+    assert.deepEqual(restored.changes.map((c) => [c.change.type, c.change.epid, c.change.otherEpid]), [['PERSONS_UNMERGED', survivor, priorEpid]]);
+    assert.equal((await tx((repo) => repo.person(priorEpid)))!.status, 'active');
+    assert.equal((await tx((repo) => repo.link(priorKey)))!.epid, priorEpid);
+    // A later message of the prior record goes to the restored person.
+    const later = await runHandler(prior.replace('prior-1', 'prior-2'), 'routine', 'ev-a40-prior-2');
+    assert.equal(later.identified.epid, priorEpid);
+    await assert.rejects(tx((repo, changes) => index.unmerge(repo, survivor, [priorKey], 'op-2', changes)), { code: 'PERSON.UNMERGE.RECORD_NOT_IN_PERSON' });
+    await assert.rejects(tx((repo, changes) => index.unmerge(repo, 'EPNOPE', ['x'], 'op-3', changes)), { code: 'PERSON.NOT_FOUND' });
+  });
+
+  it('ADT^A47 (real fixture): a new identifier joins the prior identifier\'s person instead of opening a new one', async () => {
+    const prior = adtMessage({ controlId: 'a47-prior', mrn: 'MR102', family: 'EVERYMAN', given: 'ADAM', birthDate: '19610615' }).replace('^^^TESTHOSP^MR', '^^^BCBS^MR');
+    const p = await runHandler(prior, 'urgent', 'ev-a47-prior');
+    const a47 = readFileSync(join(FIXTURES, 'ADT-A47-01.hl7'), 'utf8');
+    const out = await runHandler(a47, 'routine', 'ev-a47');
+    assert.equal(out.identified.epid, p.identified.epid);
+    assert.equal(out.identified.identity.method, 'identifier-change');
+    assert.equal(out.identified.identity.personCreated, false);
+  });
+
+  it('gives a message without a patient epid "" and no identity events', async () => {
+    const noPid = 'MSH|^~\\&|A|B|C|D|20260101000000||ADT^A01|np-1|P|2.5.1\rEVN|A01|20260101000000\r';
+    const out = await runHandler(noPid, 'routine', 'ev-no-pid');
+    assert.equal(out.identified.epid, '');
+    assert.equal(out.identified.identity.method, 'none');
+    assert.equal(out.identity.length, 0);
+  });
+});

@@ -1,0 +1,184 @@
+import {
+  MatchEngine, blockingKeys, normalizeRecord, resolveMatchConfig, type MatchConfig, type PersonRecord,
+} from '@clinmesh/empi';
+import { enterpriseIdFor } from '../domain/enterprise-id';
+import { PersonMergedError, PersonNotFoundError, ReviewItemNotFoundError, ReviewVersionConflictError, UnmergeRequestError } from '../domain/identity.errors';
+import type { PersonIndexPort, ReviewItemRow } from '../domain/person-index.port';
+import { IdentityChangeLog } from './identity-change.log';
+
+export interface RecordAssignment {
+  epid: string;
+  /** How the record is tied to its person (the stored link's method for a record already known). */
+  method: string;
+  score: number | null;
+  personCreated: boolean;
+  decision: 'known' | 'link' | 'review' | 'new' | 'directed';
+  reviewItemId?: string;
+}
+
+export interface AssignOptions {
+  /** Id of the review item this match would open (deterministic per triggering event). */
+  reviewItemId: string;
+  /** Link an unknown record to this person without matching (ADT^A47 identifier change). */
+  directedEpid?: { epid: string; method: string };
+}
+
+/**
+ * The EMPI use cases over one transaction: assign a record to a person
+ * (deterministic rules then Fellegi–Sunter via @clinmesh/empi's MatchEngine),
+ * merge, unmerge, review decisions. Lock order is always blocking keys, then
+ * persons, so concurrent transactions cannot deadlock on each other except a
+ * merge racing an opposite merge (PostgreSQL aborts one; it is retried).
+ */
+export class MasterPatientIndex {
+  readonly config: MatchConfig;
+
+  constructor(config: Partial<MatchConfig> = {}) {
+    this.config = resolveMatchConfig(config);
+  }
+
+  async assign(repo: PersonIndexPort, record: PersonRecord, changes: IdentityChangeLog, options: AssignOptions): Promise<RecordAssignment> {
+    const keys = blockingKeys(normalizeRecord(record), this.config);
+    // Serialise with every transaction that could see this record as a candidate (same person arriving elsewhere at once).
+    await repo.candidates.lockKeys(keys);
+    const existing = await repo.link(record.recordId);
+    if (existing) {
+      // The record → person link is the source of truth: a re-sent or replayed record keeps its EPID; new demographics only refresh its keys.
+      const epid = await this.current(repo, existing.epid);
+      await repo.candidates.save(record, epid, keys);
+      return { epid, method: existing.method, score: existing.score, personCreated: false, decision: 'known' };
+    }
+
+    if (options.directedEpid) {
+      const epid = await this.current(repo, options.directedEpid.epid);
+      await repo.candidates.save(record, epid, keys);
+      await repo.saveLink({ recordId: record.recordId, epid, method: options.directedEpid.method, score: null, contributions: [], candidateRecordId: null, sourceSystem: record.sourceSystem ?? null });
+      changes.add('record-linked', { type: 'RECORD_LINKED', epid, otherEpid: null, recordKey: record.recordId, method: options.directedEpid.method, score: null });
+      return { epid, method: options.directedEpid.method, score: null, personCreated: false, decision: 'directed' };
+    }
+
+    const engine = new MatchEngine({ store: repo.candidates, config: this.config, personIdGenerator: () => enterpriseIdFor(record.recordId) });
+    const result = await engine.preview(record);
+    let epid = result.personId;
+    let personCreated = false;
+    if (result.decision === 'link') {
+      epid = await this.current(repo, result.personId);
+    } else {
+      await repo.lockPersons([epid]);
+      personCreated = await repo.createPerson(epid);
+    }
+    const method = result.decision === 'review' ? 'probabilistic-review' : result.method;
+    const score = result.bestCandidate ? round(result.score) : null;
+    await repo.candidates.save(record, epid, keys);
+    await repo.saveLink({
+      recordId: record.recordId, epid, method, score, contributions: result.contributions.map((c) => ({ ...c, weight: round(c.weight) })),
+      candidateRecordId: result.bestCandidate?.recordId ?? null, sourceSystem: record.sourceSystem ?? null,
+    });
+    if (personCreated) changes.add('person-created', { type: 'PERSON_CREATED', epid, otherEpid: null, recordKey: record.recordId, method, score });
+    if (result.decision === 'link') changes.add('record-linked', { type: 'RECORD_LINKED', epid, otherEpid: null, recordKey: record.recordId, method, score });
+    let reviewItemId: string | undefined;
+    if (result.decision === 'review' && result.reviewItem) {
+      reviewItemId = options.reviewItemId;
+      await repo.insertReviewItem({
+        id: reviewItemId, recordId: record.recordId, provisionalEpid: epid, candidateEpid: result.reviewItem.candidatePersonId,
+        candidateRecordId: result.reviewItem.candidateRecordId, score: round(result.reviewItem.score),
+        contributions: result.contributions.map((c) => ({ ...c, weight: round(c.weight) })), thresholds: result.reviewItem.thresholds,
+      });
+      changes.add('review-required', { type: 'REVIEW_REQUIRED', epid, otherEpid: result.reviewItem.candidatePersonId, recordKey: record.recordId, method, score });
+    }
+    return { epid, method, score, personCreated, decision: result.decision, reviewItemId };
+  }
+
+  /** Folds `retired` (after following earlier merges) into `survivor`; false when they are already one person. */
+  async merge(repo: PersonIndexPort, survivorEpid: string, retiredEpid: string, reason: string, mergeId: string, changes: IdentityChangeLog, purpose = 'persons-merged'): Promise<{ merged: boolean; survivor: string; retired: string; recordIds: string[] }> {
+    await repo.lockPersons([survivorEpid, retiredEpid]);
+    const survivor = await this.current(repo, survivorEpid);
+    const retired = await this.current(repo, retiredEpid);
+    if (survivor === retired) return { merged: false, survivor, retired, recordIds: [] };
+    const recordIds = (await repo.candidates.recordsOfPerson(retired)).map((r) => r.recordId);
+    await repo.moveLinks(recordIds, survivor);
+    await repo.setPersonStatus(retired, 'merged', survivor);
+    await repo.insertMerge({ id: mergeId, survivorEpid: survivor, retiredEpid: retired, recordIds, reason });
+    changes.add(purpose, { type: 'PERSONS_MERGED', epid: survivor, otherEpid: retired, recordKey: recordIds[0] ?? '', method: reason, score: null });
+    return { merged: true, survivor, retired, recordIds };
+  }
+
+  /**
+   * Splits records off `epid`. Records that came in through a merge go back
+   * to the person they came from (restored to active); records linked
+   * directly go together to one new person.
+   */
+  async unmerge(repo: PersonIndexPort, epid: string, recordIds: string[], operationId: string, changes: IdentityChangeLog): Promise<Array<{ epid: string; recordIds: string[]; restored: boolean }>> {
+    const wanted = [...new Set(recordIds)];
+    if (!wanted.length || wanted.some((r) => typeof r !== 'string' || !r)) throw new UnmergeRequestError('PERSON.UNMERGE.INVALID', 'recordIds must be a non-empty list of record ids');
+    await repo.lockPersons([epid]);
+    const person = await repo.person(epid);
+    if (!person) throw new PersonNotFoundError(epid);
+    if (person.status === 'merged') throw new PersonMergedError(epid, person.mergedInto);
+    const own = new Set((await repo.candidates.recordsOfPerson(epid)).map((r) => r.recordId));
+    const foreign = wanted.filter((r) => !own.has(r));
+    if (foreign.length) throw new UnmergeRequestError('PERSON.UNMERGE.RECORD_NOT_IN_PERSON', `${foreign.length} record(s) do not belong to ${epid}`, { recordIds: foreign });
+    if (wanted.length === own.size) throw new UnmergeRequestError('PERSON.UNMERGE.ALL_RECORDS', 'at least one record must stay with the person');
+
+    const merges = await repo.mergesInto(epid);
+    const groups = new Map<string, { recordIds: string[]; restored: boolean; mergeIds: Set<string> }>();
+    const fresh: string[] = [];
+    for (const recordId of wanted) {
+      const merge = merges.find((m) => m.recordIds.includes(recordId));
+      if (!merge) {
+        fresh.push(recordId);
+        continue;
+      }
+      const g = groups.get(merge.retiredEpid) ?? { recordIds: [], restored: true, mergeIds: new Set<string>() };
+      g.recordIds.push(recordId);
+      g.mergeIds.add(merge.id);
+      groups.set(merge.retiredEpid, g);
+    }
+    if (fresh.length) {
+      const candidate = enterpriseIdFor(fresh[0]);
+      const newEpid = (await repo.person(candidate)) ? enterpriseIdFor(`${fresh[0]}|unmerge|${operationId}`) : candidate;
+      groups.set(newEpid, { recordIds: fresh, restored: false, mergeIds: new Set() });
+    }
+    await repo.lockPersons([...groups.keys()]);
+    const out: Array<{ epid: string; recordIds: string[]; restored: boolean }> = [];
+    for (const [target, g] of groups) {
+      if (g.restored) await repo.setPersonStatus(target, 'active', null);
+      else await repo.createPerson(target);
+      await repo.moveLinks(g.recordIds, target);
+      for (const id of g.mergeIds) await repo.markMergeUndone(id);
+      changes.add(`persons-unmerged:${target}`, { type: 'PERSONS_UNMERGED', epid, otherEpid: target, recordKey: g.recordIds[0], method: 'unmerge', score: null });
+      out.push({ epid: target, recordIds: g.recordIds, restored: g.restored });
+    }
+    return out;
+  }
+
+  /** Applies a reviewer's decision with optimistic concurrency; `link` merges the provisional person into the candidate. */
+  async decide(repo: PersonIndexPort, id: string, version: number, decision: 'link' | 'separate', actor: string, changes: IdentityChangeLog): Promise<{ item: ReviewItemRow; survivor?: string }> {
+    const before = await repo.reviewItem(id);
+    if (!before) throw new ReviewItemNotFoundError(id);
+    const item = await repo.decideReviewItem(id, version, decision === 'link' ? 'linked' : 'separated', actor);
+    if (!item) {
+      const now = (await repo.reviewItem(id))!;
+      throw new ReviewVersionConflictError(id, version, now.version, now.status);
+    }
+    if (decision === 'separate') return { item };
+    const merged = await this.merge(repo, item.candidateEpid, item.provisionalEpid, 'review-link', `review:${id}`, changes);
+    return { item, survivor: merged.survivor };
+  }
+
+  /** The person an EPID resolves to today (following merges), locked for this transaction. */
+  async current(repo: PersonIndexPort, epid: string): Promise<string> {
+    let at = epid;
+    for (let hops = 0; hops < 64; hops++) {
+      await repo.lockPersons([at]);
+      const person = await repo.person(at);
+      if (!person || person.status !== 'merged' || !person.mergedInto) return at;
+      at = person.mergedInto;
+    }
+    return at;
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,39 @@
+import { ClinmeshError } from '@clinmesh/errors';
+
+/** Errors of the identity-resolution API, with stable codes (answered as problem+json). */
+export class PersonNotFoundError extends ClinmeshError {
+  constructor(epid: string) {
+    super('PERSON.NOT_FOUND', `no person ${epid}`, { status: 404, details: { epid } });
+  }
+}
+
+export class PersonMergedError extends ClinmeshError {
+  constructor(epid: string, mergedInto: string | null) {
+    super('PERSON.MERGED', `person ${epid} was merged into ${mergedInto}; unmerge from the surviving person`, { status: 409, details: { epid, mergedInto } });
+  }
+}
+
+export class UnmergeRequestError extends ClinmeshError {
+  constructor(code: 'PERSON.UNMERGE.INVALID' | 'PERSON.UNMERGE.RECORD_NOT_IN_PERSON' | 'PERSON.UNMERGE.ALL_RECORDS', message: string, details?: Record<string, unknown>) {
+    super(code, message, { status: code === 'PERSON.UNMERGE.INVALID' ? 400 : 409, details });
+  }
+}
+
+export class ReviewItemNotFoundError extends ClinmeshError {
+  constructor(id: string) {
+    super('REVIEW.NOT_FOUND', `no review item ${id}`, { status: 404, details: { id } });
+  }
+}
+
+/** Someone decided (or re-versioned) the item since the caller read it. */
+export class ReviewVersionConflictError extends ClinmeshError {
+  constructor(id: string, expected: number, current: number, status: string) {
+    super('REVIEW.VERSION_CONFLICT', `review item ${id} is at version ${current} (${status}), not ${expected}`, { status: 409, details: { id, currentVersion: current, status } });
+  }
+}
+
+export class InvalidRequestError extends ClinmeshError {
+  constructor(code: string, message: string) {
+    super(code, message, { status: 400 });
+  }
+}

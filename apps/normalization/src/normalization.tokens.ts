@@ -1,0 +1,4 @@
+/** Nest injection tokens of normalization. */
+export const TERMINOLOGY = Symbol('TERMINOLOGY');
+export const NORMALIZE_HANDLER = Symbol('NORMALIZE_HANDLER');
+export const NORMALIZATION_CONFIG = Symbol('NORMALIZATION_CONFIG');

@@ -1,0 +1,651 @@
+import { Hl7Message, Hl7Segment, parseHl7Message } from '@clinmesh/hl7v2';
+import type {
+  AllergyIntolerance, Appointment, ChangeType, ClinicalTime, Coding, Condition, DiagnosticReport, DocumentReference, Encounter, Identifier,
+  Immunization, MedicationAdministration, MedicationRequest, Observation, Patient, Quantity, ReferenceRange, ServiceRequest,
+} from '@clinmesh/schemas';
+import { CanonicalMapping, CanonicalRecordType, canonicalId, emptyRecords } from '../model/canonical-records';
+import { MappingSession } from '../model/mapping-session';
+import { LOINC } from '../terminology/terminology-map';
+import { alternateQuantities, quantity } from '../units/ucum-units';
+import {
+  addresses, codings, codingsAt, cweText, cxIdentifiers, eiIdentifier, names, num, person, reps, telecoms, text,
+} from './hl7v2-datatypes';
+
+const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
+const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+
+/** PV1-2 patient class (table 0004) → v3 ActCode encounter class. */
+const ENCOUNTER_CLASS: Record<string, { code: string; display: string }> = {
+  E: { code: 'EMER', display: 'emergency' }, I: { code: 'IMP', display: 'inpatient encounter' }, O: { code: 'AMB', display: 'ambulatory' },
+  P: { code: 'PRENC', display: 'pre-admission' }, R: { code: 'IMP', display: 'inpatient encounter' }, B: { code: 'IMP', display: 'inpatient encounter' },
+  C: { code: 'AMB', display: 'ambulatory' }, N: { code: 'AMB', display: 'ambulatory' },
+};
+
+const GENDER: Record<string, string> = { M: 'male', F: 'female', O: 'other', A: 'other', N: 'other', U: 'unknown' };
+
+/** OBX-11 / OBR-25 result status (table 0085/0123) → FHIR status, change type and correction flag. */
+const RESULT_STATUS: Record<string, { status: string; change: ChangeType; correction: boolean }> = {
+  F: { status: 'final', change: 'CREATE', correction: false }, C: { status: 'corrected', change: 'UPDATE', correction: true },
+  P: { status: 'preliminary', change: 'CREATE', correction: false }, S: { status: 'preliminary', change: 'CREATE', correction: false },
+  R: { status: 'registered', change: 'CREATE', correction: false }, I: { status: 'registered', change: 'CREATE', correction: false },
+  O: { status: 'registered', change: 'CREATE', correction: false }, A: { status: 'preliminary', change: 'UPDATE', correction: false },
+  X: { status: 'cancelled', change: 'CANCEL', correction: false }, D: { status: 'entered-in-error', change: 'CANCEL', correction: false },
+  W: { status: 'entered-in-error', change: 'CANCEL', correction: true }, N: { status: 'unknown', change: 'CREATE', correction: false },
+  U: { status: 'final', change: 'UPDATE', correction: false }, M: { status: 'corrected', change: 'UPDATE', correction: true },
+};
+
+const ADT_PATIENT_LEVEL = new Set(['A28', 'A29', 'A31', 'A24', 'A37', 'A40', 'A41', 'A42', 'A45', 'A47', 'A30', 'A34', 'A35', 'A36', 'A39', 'A46', 'A48', 'A49', 'A50', 'A51']);
+const ADT_CREATE = new Set(['A01', 'A04', 'A05', 'A14', 'A28']);
+const ADT_CANCEL = new Set(['A11', 'A12', 'A13', 'A23', 'A25', 'A26', 'A27', 'A29', 'A32', 'A33', 'A38', 'A52', 'A53', 'A55']);
+const ADT_MERGE = new Set(['A18', 'A30', 'A34', 'A35', 'A36', 'A39', 'A40', 'A41', 'A42', 'A46', 'A47', 'A48', 'A49', 'A50', 'A51']);
+
+/** ADT trigger → encounter status. */
+const ADT_ENCOUNTER_STATUS: Record<string, string> = {
+  A01: 'in-progress', A02: 'in-progress', A03: 'finished', A04: 'arrived', A05: 'planned', A06: 'in-progress', A07: 'in-progress', A08: 'in-progress',
+  A09: 'in-progress', A10: 'in-progress', A11: 'cancelled', A12: 'in-progress', A13: 'in-progress', A14: 'planned', A15: 'in-progress',
+  A16: 'in-progress', A25: 'in-progress', A26: 'in-progress', A27: 'cancelled', A38: 'cancelled',
+};
+
+const SIU_STATUS: Record<string, { status: string; change: ChangeType }> = {
+  S12: { status: 'booked', change: 'CREATE' }, S13: { status: 'booked', change: 'UPDATE' }, S14: { status: 'booked', change: 'UPDATE' },
+  S15: { status: 'cancelled', change: 'CANCEL' }, S16: { status: 'cancelled', change: 'CANCEL' }, S17: { status: 'entered-in-error', change: 'CANCEL' },
+  S18: { status: 'booked', change: 'UPDATE' }, S19: { status: 'booked', change: 'UPDATE' }, S20: { status: 'booked', change: 'UPDATE' },
+  S21: { status: 'booked', change: 'UPDATE' }, S22: { status: 'booked', change: 'UPDATE' }, S23: { status: 'booked', change: 'UPDATE' },
+  S24: { status: 'booked', change: 'UPDATE' }, S26: { status: 'noshow', change: 'UPDATE' },
+};
+
+/** ORC-1 order control → status, change type. */
+const ORDER_CONTROL: Record<string, { status: string; change: ChangeType }> = {
+  NW: { status: 'active', change: 'CREATE' }, SN: { status: 'active', change: 'CREATE' }, CH: { status: 'active', change: 'CREATE' },
+  XO: { status: 'active', change: 'UPDATE' }, XX: { status: 'active', change: 'UPDATE' }, SC: { status: 'active', change: 'UPDATE' },
+  RE: { status: 'completed', change: 'UPDATE' }, OK: { status: 'active', change: 'UPDATE' }, HD: { status: 'on-hold', change: 'UPDATE' },
+  RL: { status: 'active', change: 'UPDATE' }, CA: { status: 'revoked', change: 'CANCEL' }, OC: { status: 'revoked', change: 'CANCEL' },
+  DC: { status: 'revoked', change: 'CANCEL' }, OD: { status: 'revoked', change: 'CANCEL' }, CR: { status: 'revoked', change: 'CANCEL' },
+  PA: { status: 'active', change: 'UPDATE' }, PR: { status: 'active', change: 'UPDATE' },
+};
+
+const PRIORITY: Record<string, string> = { S: 'stat', A: 'asap', R: 'routine', P: 'routine', T: 'urgent', C: 'urgent' };
+
+/**
+ * HL7 v2 → canonical records. Reads segments in order so results attach to
+ * their order group (ORC/OBR → OBX) and vaccinations to their ORC/RXA.
+ * Never throws for content: unreadable parts become mapping issues.
+ */
+export function mapHl7v2(session: MappingSession): CanonicalMapping {
+  const msg = parseHl7Message(session.input.raw);
+  return new Hl7Mapper(msg, session).map();
+}
+
+class Hl7Mapper {
+  private readonly records = emptyRecords();
+  private readonly src: string;
+  private readonly type: string;
+  private readonly trigger: string;
+  private patientId: string | null = null;
+  private primary: CanonicalMapping['primary'] = null;
+
+  constructor(private readonly msg: Hl7Message, private readonly s: MappingSession) {
+    this.src = `${s.input.sourceSystem}|${s.input.sourceFacility}`;
+    this.type = msg.get('MSH-9.1') ?? '';
+    this.trigger = msg.get('MSH-9.2') ?? msg.get('EVN-1') ?? '';
+  }
+
+  map(): CanonicalMapping {
+    const pid = this.msg.segment('PID');
+    if (pid) this.mapPatient(pid);
+    const pv1 = this.msg.segment('PV1');
+    const encounter = pv1 ? this.mapEncounter(pv1) : null;
+    switch (this.type) {
+      case 'ADT': case 'BAR': case 'DFT':
+        this.setPrimary(encounter && !ADT_PATIENT_LEVEL.has(this.trigger) ? 'Encounter' : 'Patient', encounter && !ADT_PATIENT_LEVEL.has(this.trigger) ? encounter : this.records.patients[0]);
+        break;
+      case 'SIU': this.mapAppointments(); break;
+      case 'MDM': this.mapDocument(); break;
+      case 'REF': case 'RRI': this.mapReferral(); break;
+      case 'VXU': this.mapVaccinations(); break;
+      default: break;
+    }
+    if (['ORU', 'OUL', 'ORM', 'OML', 'OMG', 'REF', 'RRI', 'ADT', 'SIU', 'MDM', 'DFT', 'BAR'].includes(this.type)) this.mapOrdersAndResults();
+    if (['RDE', 'RDS', 'RAS', 'OMP', 'RGV'].includes(this.type)) this.mapMedications();
+    this.mapConditions();
+    this.mapAllergies();
+    if (!this.primary) this.choosePrimary();
+    const msh7 = this.s.hl7Time(this.msg.get('MSH-7'), 'MSH-7');
+    const evn = this.s.hl7Time(this.msg.get('EVN-6') ?? this.msg.get('EVN-2'), this.msg.get('EVN-6') ? 'EVN-6' : 'EVN-2');
+    return {
+      records: this.records, primary: this.primary, unmappedCodes: this.s.unmappedCodes, issues: this.s.issues,
+      recordedAt: msh7?.instant ?? null, occurredAt: evn?.instant ?? this.firstClinicalTime(),
+    };
+  }
+
+  private firstClinicalTime(): number | null {
+    const r = this.records;
+    return r.observations[0]?.effective?.instant ?? r.diagnosticReports[0]?.effective?.instant ?? r.appointments[0]?.start?.instant
+      ?? r.immunizations[0]?.occurrence?.instant ?? r.encounters[0]?.period.start?.instant ?? null;
+  }
+
+  private setPrimary(type: CanonicalRecordType, record: { id: string; changeType: ChangeType } | undefined | null): void {
+    if (record && !this.primary) this.primary = { type, id: record.id, changeType: record.changeType };
+  }
+
+  private choosePrimary(): void {
+    const r = this.records;
+    const order: Array<[CanonicalRecordType, Array<{ id: string; changeType: ChangeType }>]> = [
+      ['DiagnosticReport', r.diagnosticReports], ['Observation', r.observations], ['ServiceRequest', r.serviceRequests], ['MedicationRequest', r.medicationRequests],
+      ['MedicationAdministration', r.medicationAdministrations], ['Immunization', r.immunizations], ['Appointment', r.appointments], ['DocumentReference', r.documents],
+      ['Condition', r.conditions], ['AllergyIntolerance', r.allergies], ['Encounter', r.encounters], ['Patient', r.patients],
+    ];
+    for (const [type, list] of order) if (list.length) return this.setPrimary(type, list[0]);
+  }
+
+  private meta(type: CanonicalRecordType, key: Array<string | null | undefined>, change: ChangeType, correction: boolean, fields: string[]) {
+    return { id: canonicalId(type, [this.src, ...key]), changeType: change, correction, patientId: this.patientId, provenance: this.s.provenance(fields) };
+  }
+
+  private adtChange(): ChangeType {
+    if (ADT_MERGE.has(this.trigger)) return 'MERGE';
+    if (ADT_CANCEL.has(this.trigger)) return 'CANCEL';
+    return ADT_CREATE.has(this.trigger) ? 'CREATE' : 'UPDATE';
+  }
+
+  private mapPatient(pid: Hl7Segment): void {
+    const identifiers: Identifier[] = [
+      ...cxIdentifiers(pid, 2), ...cxIdentifiers(pid, 3), ...cxIdentifiers(pid, 4),
+      ...(text(pid.value(19)) ? [{ value: pid.value(19)!, system: 'http://hl7.org/fhir/sid/us-ssn', type: 'SS' }] : []),
+      ...cxIdentifiers(pid, 20, 'DL').map((i) => ({ ...i, system: i.system ?? text(pid.value(20, 1, 2)), type: 'DL' })),
+    ];
+    const epid = this.s.input.epid;
+    const firstId = identifiers[0];
+    const id = canonicalId('Patient', epid ? ['epid', epid] : [this.src, firstId?.system, firstId?.value]);
+    this.patientId = id;
+    const deathTime = this.s.hl7Time(pid.value(29), 'PID-29');
+    const marital = reps(pid, 16)[0];
+    const mrg = this.msg.segment('MRG');
+    const patient: Patient = {
+      id, changeType: this.type === 'ADT' ? this.adtChange() : 'UPDATE', correction: false,
+      provenance: this.s.provenance(['PID-2', 'PID-3', 'PID-4', 'PID-5', 'PID-7', 'PID-8', 'PID-11', 'PID-13', 'PID-14', 'PID-19', 'PID-20', 'PID-29', 'PID-30', ...(mrg ? ['MRG-1'] : [])]),
+      identifiers,
+      names: names(pid, 5),
+      birthDate: this.birthDate(pid.value(7)),
+      gender: GENDER[pid.value(8) ?? ''] ?? null,
+      addresses: addresses(pid, 11),
+      telecoms: [...telecoms(pid, 13, 'home'), ...telecoms(pid, 14, 'work')],
+      deceased: pid.value(30) === 'Y' ? true : pid.value(30) === 'N' ? false : null,
+      deceasedAt: deathTime,
+      maritalStatus: marital ? this.s.concept(codings(marital).map((c) => ({ ...c, system: c.system ?? 'HL70002' })), cweText(marital), { recordType: 'Patient', recordId: id, element: 'Patient.maritalStatus', sourceField: 'PID-16' }) : null,
+      mergedIdentifiers: mrg ? cxIdentifiers(mrg, 1) : [],
+    };
+    this.records.patients.push(patient);
+  }
+
+  private birthDate(v: string | undefined): string | null {
+    if (!v) return null;
+    const t = this.s.hl7Time(v, 'PID-7');
+    if (!t) return null;
+    // Birth "date" sent with a time: the calendar date as the sender wrote it, never shifted to UTC.
+    return t.date ?? `${v.slice(0, 4)}-${v.slice(4, 6)}-${v.slice(6, 8)}`;
+  }
+
+  private mapEncounter(pv1: Hl7Segment): Encounter | null {
+    const visit = cxIdentifiers(pv1, 19, 'VN');
+    const cls = pv1.value(2);
+    const admit = this.s.hl7Time(pv1.value(44), 'PV1-44');
+    if (!visit.length && !admit && (!cls || cls === 'N')) return null;
+    const klass = cls ? ENCOUNTER_CLASS[cls] : undefined;
+    const change = this.type === 'ADT' ? this.adtChange() : 'UPDATE';
+    const loc = reps(pv1, 3)[0];
+    const disposition = reps(pv1, 36)[0];
+    const admitType = reps(pv1, 4)[0];
+    const m = this.meta('Encounter', visit.length ? ['visit', visit[0].system, visit[0].value] : ['admit', this.patientId, pv1.value(44)], change, false,
+      ['PV1-2', 'PV1-3', 'PV1-4', 'PV1-10', 'PV1-19', 'PV1-36', 'PV1-44', 'PV1-45']);
+    const enc: Encounter = {
+      ...m,
+      identifiers: visit,
+      status: this.type === 'ADT' ? ADT_ENCOUNTER_STATUS[this.trigger] ?? (pv1.value(45) ? 'finished' : 'in-progress') : pv1.value(45) ? 'finished' : 'in-progress',
+      class: klass ? fixed(ACT_CODE, klass.code, klass.display) : cls ? { ...fixed(null, cls, null), mapping: 'UNMAPPED', unmapped: true, unmappedReason: 'NO_MAP_ENTRY' } : null,
+      type: admitType ? this.s.concept(codings(admitType).map((c) => ({ ...c, system: c.system ?? 'HL70007' })), cweText(admitType), { recordType: 'Encounter', recordId: m.id, element: 'Encounter.type', sourceField: 'PV1-4' }) : null,
+      period: { start: admit, end: this.s.hl7Time(pv1.value(45), 'PV1-45') },
+      location: loc ? [1, 2, 3, 4].map((j) => loc.component(j).value ?? '').join('^').replace(/\^+$/, '') || null : null,
+      hospitalService: text(pv1.value(10)),
+      dischargeDisposition: disposition ? this.s.concept(codings(disposition).map((c) => ({ ...c, system: c.system ?? 'HL70112' })), cweText(disposition), { recordType: 'Encounter', recordId: m.id, element: 'Encounter.dischargeDisposition', sourceField: 'PV1-36' }) : null,
+    };
+    if (enc.class?.unmapped) this.s.unmappedCodes.push({ recordType: 'Encounter', recordId: enc.id, element: 'Encounter.class', system: 'HL70004', code: cls!, display: null, reason: 'NO_MAP_ENTRY', sourceField: 'PV1-2' });
+    this.records.encounters.push(enc);
+    return enc;
+  }
+
+  /** ORC/OBR order groups with their OBX results (ORU, OUL, ORM, OML, REF...). */
+  private mapOrdersAndResults(): void {
+    let orc: Hl7Segment | undefined;
+    let report: DiagnosticReport | null = null;
+    let order: ServiceRequest | null = null;
+    let obr: Hl7Segment | undefined;
+    let inRx = false;
+    for (const seg of this.msg.segments()) {
+      switch (seg.id) {
+        case 'ORC': orc = seg; obr = undefined; report = null; order = null; inRx = false; break;
+        case 'RXO': case 'RXE': case 'RXA': case 'RXD': inRx = true; break;
+        case 'OBR': {
+          obr = seg;
+          inRx = false;
+          order = this.mapOrder(orc, seg);
+          report = ['ORU', 'OUL', 'REF', 'RRI'].includes(this.type) || hasResults(this.msg, seg) ? this.mapReport(orc, seg, order) : null;
+          if (this.type === 'ORU' || this.type === 'OUL') orc = undefined;
+          break;
+        }
+        case 'OBX':
+          if (this.type === 'MDM' || this.type === 'VXU' || inRx) break;
+          this.mapObservation(seg, obr, report, order);
+          break;
+        default: break;
+      }
+    }
+    if (['ORM', 'OML', 'OMG'].includes(this.type)) this.setPrimary('ServiceRequest', this.records.serviceRequests[0]);
+    if (['ORU', 'OUL'].includes(this.type)) this.setPrimary(this.records.diagnosticReports.length ? 'DiagnosticReport' : 'Observation', this.records.diagnosticReports[0] ?? this.records.observations[0]);
+  }
+
+  private orderKey(orc: Hl7Segment | undefined, obr: Hl7Segment | undefined): string[] {
+    const filler = text(obr?.value(3)) ?? text(orc?.value(3));
+    const placer = text(obr?.value(2)) ?? text(orc?.value(2));
+    if (filler) return ['filler', filler, text(obr?.value(3, 1, 2)) ?? text(orc?.value(3, 1, 2)) ?? ''];
+    if (placer) return ['placer', placer, text(obr?.value(2, 1, 2)) ?? text(orc?.value(2, 1, 2)) ?? ''];
+    return ['msg', this.s.input.messageId, obr?.value(1) ?? orc?.value(2) ?? '', obr?.value(4) ?? ''];
+  }
+
+  private orderIdentifiers(orc: Hl7Segment | undefined, obr: Hl7Segment | undefined): Identifier[] {
+    return [
+      eiIdentifier(obr, 2, 'PLAC') ?? eiIdentifier(orc, 2, 'PLAC'),
+      eiIdentifier(obr, 3, 'FILL') ?? eiIdentifier(orc, 3, 'FILL'),
+    ].filter((x): x is Identifier => !!x);
+  }
+
+  private mapOrder(orc: Hl7Segment | undefined, obr: Hl7Segment): ServiceRequest {
+    const control = text(orc?.value(1));
+    const oc = control ? ORDER_CONTROL[control] : undefined;
+    const result = RESULT_STATUS[obr.value(25) ?? ''];
+    const key = this.orderKey(orc, obr);
+    const m = this.meta('ServiceRequest', [...key, obr.value(4)], oc?.change ?? (this.type === 'ORU' || this.type === 'OUL' ? 'UPDATE' : 'CREATE'), false,
+      ['ORC-1', 'ORC-2', 'ORC-3', 'ORC-9', 'ORC-12', 'OBR-2', 'OBR-3', 'OBR-4', 'OBR-6', 'OBR-7', 'OBR-16', 'OBR-27', 'OBR-31', 'TQ1-7', 'TQ1-9']);
+    const tq1 = this.msg.segment('TQ1');
+    const priority = text(tq1?.value(9)) ?? text(obr.value(27, 1, 6)) ?? text(orc?.value(7, 1, 6)) ?? text(obr.value(5));
+    const sr: ServiceRequest = {
+      ...m,
+      category: 'ORDER',
+      identifiers: this.orderIdentifiers(orc, obr),
+      status: oc?.status ?? (result ? (result.status === 'final' || result.status === 'corrected' ? 'completed' : 'active') : 'active'),
+      intent: this.type === 'ORU' || this.type === 'OUL' || control === 'RE' ? 'filler-order' : 'order',
+      orderControl: control,
+      code: this.s.concept(codingsAt(obr, 4), cweText(reps(obr, 4)[0]), { recordType: 'ServiceRequest', recordId: m.id, element: 'ServiceRequest.code', sourceField: 'OBR-4' }),
+      priority: priority ? PRIORITY[priority] ?? null : null,
+      authoredOn: this.s.hl7Time(orc?.value(9) ?? obr.value(6), orc?.value(9) ? 'ORC-9' : 'OBR-6'),
+      occurrence: this.s.hl7Time(obr.value(7) ?? tq1?.value(7) ?? orc?.value(15), obr.value(7) ? 'OBR-7' : tq1?.value(7) ? 'TQ1-7' : 'ORC-15'),
+      requester: person(orc, 12) ?? person(obr, 16),
+      reasons: reps(obr, 31).map((r, i) => this.s.concept(codings(r), cweText(r), { recordType: 'ServiceRequest', recordId: m.id, element: `ServiceRequest.reasonCode[${i}]`, sourceField: 'OBR-31' })),
+    };
+    this.records.serviceRequests.push(sr);
+    return sr;
+  }
+
+  private mapReport(orc: Hl7Segment | undefined, obr: Hl7Segment, order: ServiceRequest): DiagnosticReport {
+    const st = RESULT_STATUS[obr.value(25) ?? ''] ?? { status: 'unknown', change: 'CREATE' as ChangeType, correction: false };
+    const m = this.meta('DiagnosticReport', [...this.orderKey(orc, obr), obr.value(4)], st.change, st.correction, ['OBR-2', 'OBR-3', 'OBR-4', 'OBR-7', 'OBR-22', 'OBR-25']);
+    const report: DiagnosticReport = {
+      ...m,
+      identifiers: this.orderIdentifiers(orc, obr),
+      status: st.status,
+      code: this.s.concept(codingsAt(obr, 4), cweText(reps(obr, 4)[0]), { recordType: 'DiagnosticReport', recordId: m.id, element: 'DiagnosticReport.code', sourceField: 'OBR-4' }),
+      effective: this.s.hl7Time(obr.value(7), 'OBR-7'),
+      issued: this.s.hl7Time(obr.value(22), 'OBR-22'),
+      resultIds: [],
+      orderId: order.id,
+    };
+    this.records.diagnosticReports.push(report);
+    return report;
+  }
+
+  private mapObservation(obx: Hl7Segment, obr: Hl7Segment | undefined, report: DiagnosticReport | null, order: ServiceRequest | null): void {
+    const status = RESULT_STATUS[obx.value(11) ?? ''] ?? { status: 'unknown', change: 'CREATE' as ChangeType, correction: false };
+    const codeRep = reps(obx, 3)[0];
+    const codeList = codings(codeRep);
+    const key = order ? ['order', order.id] : ['patient', this.patientId, obx.value(14) ?? obr?.value(7) ?? this.s.input.messageId];
+    const m = this.meta('Observation', [...key, codeList[0]?.system, codeList[0]?.code, obx.value(4)], status.change, status.correction,
+      ['OBX-2', 'OBX-3', 'OBX-4', 'OBX-5', 'OBX-6', 'OBX-7', 'OBX-8', 'OBX-11', 'OBX-14', ...(obr ? ['OBR-7', 'OBR-22'] : [])]);
+    const code = this.s.concept(codeList, cweText(codeRep), { recordType: 'Observation', recordId: m.id, element: 'Observation.code', sourceField: 'OBX-3' });
+    const valueType = text(obx.value(2));
+    const unitRep = reps(obx, 6)[0];
+    const unit = unitRep ? text(unitRep.component(1).value) ?? text(unitRep.component(2).value) : null;
+    let valueQuantity: Quantity | null = null;
+    let valueString: string | null = null;
+    let valueCode = null;
+    let valueTime: ClinicalTime | null = null;
+    const first = reps(obx, 5)[0];
+    if (first) {
+      switch (valueType) {
+        case 'NM': {
+          const n = num(first.value);
+          if (n === null) valueString = first.value ?? null;
+          else valueQuantity = quantity(n, unit);
+          break;
+        }
+        case 'SN': {
+          const comparator = text(first.component(1).value);
+          const n = num(first.component(2).value);
+          const sep = text(first.component(3).value);
+          if (n !== null && !sep) valueQuantity = quantity(n, unit, comparator);
+          else valueString = [1, 2, 3, 4].map((j) => first.component(j).value ?? '').join('').trim() || null;
+          break;
+        }
+        case 'CE': case 'CWE': case 'CNE': case 'CF':
+          valueCode = this.s.concept(codings(first), cweText(first), { recordType: 'Observation', recordId: m.id, element: 'Observation.valueCodeableConcept', sourceField: 'OBX-5' });
+          break;
+        case 'DT': case 'DTM': case 'TS':
+          valueTime = this.s.hl7Time(first.value, 'OBX-5');
+          break;
+        default: {
+          const lines = reps(obx, 5).map((r) => r.components.map((c) => c.value ?? '').join(valueType === 'ST' || valueType === 'TX' || valueType === 'FT' ? '^' : '^').replace(/\^+$/, ''));
+          valueString = lines.join('\n') || null;
+        }
+      }
+    }
+    const loinc = code.codings.filter((c) => c.system === LOINC).map((c) => c.code);
+    const obs: Observation = {
+      ...m,
+      status: status.status,
+      code,
+      valueType,
+      valueQuantity,
+      valueString,
+      valueCode,
+      valueTime,
+      convertedValues: alternateQuantities(loinc, valueQuantity),
+      referenceRange: referenceRange(text(obx.value(7))),
+      interpretation: reps(obx, 8).flatMap((r) => (r.component(1).value ? [fixed(INTERPRETATION, r.component(1).value!, text(r.component(2).value))] : [])),
+      effective: this.s.hl7Time(obx.value(14), 'OBX-14') ?? this.s.hl7Time(obr?.value(7), 'OBR-7'),
+      issued: this.s.hl7Time(obr?.value(22), 'OBR-22'),
+      reportId: report?.id ?? null,
+      orderId: order?.id ?? null,
+      subId: text(obx.value(4)),
+    };
+    if (valueQuantity && unit && !valueQuantity.ucum) this.s.issue('UNIT.NOT_UCUM', 'the result unit is not a UCUM unit and has no alias; kept as sent', 'OBX-6');
+    report?.resultIds.push(obs.id);
+    this.records.observations.push(obs);
+  }
+
+  private mapAppointments(): void {
+    const sch = this.msg.segment('SCH');
+    if (!sch) return;
+    const st = SIU_STATUS[this.trigger] ?? { status: 'booked', change: 'UPDATE' as ChangeType };
+    const ids = [eiIdentifier(sch, 1, 'PLAC'), eiIdentifier(sch, 2, 'FILL')].filter((x): x is Identifier => !!x);
+    const m = this.meta('Appointment', ids.length ? [ids[0].type, ids[0].value, ids[0].system] : ['msg', this.s.input.messageId], st.change, false,
+      ['SCH-1', 'SCH-2', 'SCH-6', 'SCH-7', 'SCH-8', 'SCH-9', 'SCH-11', 'TQ1-7', 'TQ1-8', 'AIS-3', 'AIS-4', 'AIS-7', 'AIP-3', 'AIL-3']);
+    const ais = this.msg.segment('AIS');
+    const tq1 = this.msg.segment('TQ1');
+    const start = this.s.hl7Time(tq1?.value(7) ?? sch.value(11, 1, 4) ?? ais?.value(4), tq1?.value(7) ? 'TQ1-7' : sch.value(11, 1, 4) ? 'SCH-11.4' : 'AIS-4');
+    let end = this.s.hl7Time(tq1?.value(8) ?? sch.value(11, 1, 5), tq1?.value(8) ? 'TQ1-8' : 'SCH-11.5');
+    const duration = durationMinutes(num(ais?.value(7)) ?? num(sch.value(9)), text(ais?.value(8)) ?? text(sch.value(10)));
+    if (!end && start?.instant && duration !== null) end = { ...start, instant: start.instant + duration * 60000, original: `${start.original} + ${duration} min` };
+    const concept = (seg: Hl7Segment | undefined, field: number, element: string, sourceField: string) => {
+      const r = reps(seg, field)[0];
+      return r ? this.s.concept(codings(r), cweText(r), { recordType: 'Appointment', recordId: m.id, element, sourceField }) : null;
+    };
+    const appt: Appointment = {
+      ...m,
+      identifiers: ids,
+      status: text(sch.value(25)) ? FILLER_STATUS[sch.value(25)!] ?? st.status : st.status,
+      serviceType: concept(ais, 3, 'Appointment.serviceType', 'AIS-3'),
+      appointmentType: concept(sch, 8, 'Appointment.appointmentType', 'SCH-8'),
+      reason: concept(sch, 7, 'Appointment.reasonCode', 'SCH-7') ?? concept(sch, 6, 'Appointment.reasonCode', 'SCH-6'),
+      start, end,
+      durationMinutes: duration,
+      participants: [...['AIP', 'AIL', 'AIG'].flatMap((id) => this.msg.segments(id).map((s) => person(s, 3) ?? '').filter(Boolean))],
+    };
+    this.records.appointments.push(appt);
+    this.setPrimary('Appointment', appt);
+  }
+
+  private mapDocument(): void {
+    const txa = this.msg.segment('TXA');
+    if (!txa) return;
+    const trig = this.trigger;
+    const replacement = ['T09', 'T10'].includes(trig);
+    const change: ChangeType = ['T01', 'T02'].includes(trig) ? 'CREATE' : trig === 'T11' ? 'CANCEL' : 'UPDATE';
+    const uid = text(txa.value(12));
+    const m = this.meta('DocumentReference', uid ? ['uid', uid] : ['msg', this.s.input.messageId], change, replacement, ['TXA-2', 'TXA-3', 'TXA-4', 'TXA-9', 'TXA-12', 'TXA-13', 'TXA-17', 'OBX-5']);
+    const typeRep = reps(txa, 2)[0];
+    const completion = text(txa.value(17));
+    const content = this.msg.segments('OBX').filter((o) => ['TX', 'FT', 'ST'].includes(o.value(2) ?? '')).flatMap((o) => reps(o, 5).map((r) => r.value ?? ''));
+    const parent = text(txa.value(13));
+    const doc: DocumentReference = {
+      ...m,
+      identifiers: [uid ? { value: uid, system: null, type: 'UDN' } : null, eiIdentifier(txa, 14, 'PLAC'), eiIdentifier(txa, 15, 'FILL')].filter((x): x is Identifier => !!x),
+      status: trig === 'T11' || completion === 'CA' ? 'entered-in-error' : 'current',
+      docStatus: completion ? DOC_COMPLETION[completion] ?? null : null,
+      type: this.s.concept(codings(typeRep).map((c) => ({ ...c, system: c.system ?? 'HL70270' })), cweText(typeRep), { recordType: 'DocumentReference', recordId: m.id, element: 'DocumentReference.type', sourceField: 'TXA-2' }),
+      date: this.s.hl7Time(txa.value(4) ?? txa.value(6), txa.value(4) ? 'TXA-4' : 'TXA-6'),
+      contentType: text(txa.value(3)),
+      text: content.length ? content.join('\n') : null,
+      authors: [person(txa, 9), person(txa, 10)].filter((x): x is string => !!x),
+      replacesId: parent && parent !== uid ? canonicalId('DocumentReference', [this.src, 'uid', parent]) : null,
+    };
+    this.records.documents.push(doc);
+    this.setPrimary('DocumentReference', doc);
+  }
+
+  private mapReferral(): void {
+    const rf1 = this.msg.segment('RF1');
+    if (!rf1) return;
+    const refId = eiIdentifier(rf1, 6, 'REF') ?? eiIdentifier(rf1, 11, 'REF');
+    const status = text(rf1.value(1));
+    const m = this.meta('ServiceRequest', refId ? ['referral', refId.value, refId.system] : ['referral-msg', this.s.input.messageId],
+      this.trigger === 'I12' ? 'CREATE' : this.trigger === 'I14' ? 'CANCEL' : 'UPDATE', false, ['RF1-1', 'RF1-2', 'RF1-3', 'RF1-6', 'RF1-7', 'RF1-10', 'DG1-3']);
+    const typeRep = reps(rf1, 3)[0] ?? reps(rf1, 5)[0];
+    const reasons = [
+      ...reps(rf1, 10).map((r, i) => this.s.concept(codings(r).map((c) => ({ ...c, system: c.system ?? 'HL70336' })), cweText(r), { recordType: 'ServiceRequest', recordId: m.id, element: `ServiceRequest.reasonCode[${i}]`, sourceField: 'RF1-10' })),
+      ...this.msg.segments('DG1').map((d, i) => this.s.concept(codingsAt(d, 3), text(d.value(4)) ?? cweText(reps(d, 3)[0]), { recordType: 'ServiceRequest', recordId: m.id, element: `ServiceRequest.reasonCode[dg1-${i}]`, sourceField: 'DG1-3' })),
+    ];
+    const sr: ServiceRequest = {
+      ...m,
+      category: 'REFERRAL',
+      identifiers: refId ? [refId] : [],
+      status: status === 'R' ? 'revoked' : status === 'E' ? 'completed' : status === 'A' || status === 'P' ? 'active' : this.trigger === 'I14' ? 'revoked' : 'active',
+      intent: 'order',
+      orderControl: null,
+      code: this.s.concept(codings(typeRep).map((c) => ({ ...c, system: c.system ?? 'HL70281' })), cweText(typeRep), { recordType: 'ServiceRequest', recordId: m.id, element: 'ServiceRequest.code', sourceField: 'RF1-3' }),
+      priority: PRIORITY[rf1.value(2) ?? ''] ?? null,
+      authoredOn: this.s.hl7Time(rf1.value(7), 'RF1-7'),
+      occurrence: this.s.hl7Time(rf1.value(9), 'RF1-9'),
+      requester: person(this.msg.segments('PRD').find((p) => p.value(1) === 'RP'), 2),
+      reasons,
+    };
+    this.records.serviceRequests.push(sr);
+    this.setPrimary('ServiceRequest', sr);
+  }
+
+  private mapVaccinations(): void {
+    let orc: Hl7Segment | undefined;
+    const segs = this.msg.segments();
+    segs.forEach((seg, i) => {
+      if (seg.id === 'ORC') orc = seg;
+      if (seg.id !== 'RXA') return;
+      const rxr = segs[i + 1]?.id === 'RXR' ? segs[i + 1] : undefined;
+      const vaccineRep = reps(seg, 5)[0];
+      const action = text(seg.value(21));
+      const completion = text(seg.value(20));
+      const filler = text(orc?.value(3));
+      const m = this.meta('Immunization', filler ? ['filler', filler] : ['rxa', this.patientId, seg.value(3), seg.value(5)],
+        action === 'D' ? 'CANCEL' : action === 'U' ? 'UPDATE' : 'CREATE', action === 'U', ['RXA-3', 'RXA-5', 'RXA-6', 'RXA-7', 'RXA-15', 'RXA-17', 'RXA-20', 'RXA-21', 'RXR-1', 'RXR-2']);
+      const amount = num(seg.value(6));
+      const imm: Immunization = {
+        ...m,
+        status: action === 'D' ? 'entered-in-error' : completion === 'RE' || completion === 'NA' ? 'not-done' : 'completed',
+        vaccine: this.s.concept(codings(vaccineRep), cweText(vaccineRep), { recordType: 'Immunization', recordId: m.id, element: 'Immunization.vaccineCode', sourceField: 'RXA-5' }),
+        occurrence: this.s.hl7Time(seg.value(3), 'RXA-3'),
+        dose: amount !== null && amount !== 999 ? quantity(amount, text(seg.value(7))) : null,
+        lotNumber: text(seg.value(15)),
+        manufacturer: text(seg.value(17, 1, 2)) ?? text(seg.value(17)),
+        route: rxr && reps(rxr, 1)[0] ? this.s.concept(codingsAt(rxr, 1), cweText(reps(rxr, 1)[0]), { recordType: 'Immunization', recordId: m.id, element: 'Immunization.route', sourceField: 'RXR-1' }) : null,
+        site: rxr && reps(rxr, 2)[0] ? this.s.concept(codingsAt(rxr, 2), cweText(reps(rxr, 2)[0]), { recordType: 'Immunization', recordId: m.id, element: 'Immunization.site', sourceField: 'RXR-2' }) : null,
+      };
+      this.records.immunizations.push(imm);
+    });
+    this.setPrimary('Immunization', this.records.immunizations[0]);
+  }
+
+  private mapMedications(): void {
+    let orc: Hl7Segment | undefined;
+    let request: MedicationRequest | null = null;
+    const segs = this.msg.segments();
+    segs.forEach((seg, i) => {
+      if (seg.id === 'ORC') { orc = seg; request = null; return; }
+      const rxr = segs.slice(i + 1, i + 6).find((s) => s.id === 'RXR');
+      if ((seg.id === 'RXE' || seg.id === 'RXO') && !request) {
+        const isRxe = seg.id === 'RXE';
+        const control = text(orc?.value(1));
+        const oc = control ? ORDER_CONTROL[control] : undefined;
+        const medRep = reps(seg, isRxe ? 2 : 1)[0];
+        const key = this.orderKey(orc, undefined);
+        const m = this.meta('MedicationRequest', [...key, codings(medRep)[0]?.code], oc?.change ?? 'CREATE', false,
+          isRxe ? ['ORC-1', 'ORC-2', 'ORC-3', 'ORC-9', 'RXE-1', 'RXE-2', 'RXE-3', 'RXE-5', 'RXE-10', 'RXE-11', 'RXR-1'] : ['ORC-1', 'ORC-2', 'ORC-3', 'ORC-9', 'RXO-1', 'RXO-2', 'RXO-4', 'RXO-11', 'RXO-12', 'RXR-1']);
+        const amount = num(seg.value(isRxe ? 3 : 2));
+        const unitRep = reps(seg, isRxe ? 5 : 4)[0];
+        const dispense = num(seg.value(isRxe ? 10 : 11));
+        const dispenseUnit = reps(seg, isRxe ? 11 : 12)[0];
+        const req: MedicationRequest = {
+          ...m,
+          identifiers: this.orderIdentifiers(orc, undefined),
+          status: oc?.status ?? 'active',
+          intent: 'order',
+          medication: this.s.concept(codings(medRep), cweText(medRep), { recordType: 'MedicationRequest', recordId: m.id, element: 'MedicationRequest.medication', sourceField: isRxe ? 'RXE-2' : 'RXO-1' }),
+          dose: amount !== null ? quantity(amount, unitRep ? text(unitRep.component(1).value) : null) : null,
+          route: rxr && reps(rxr, 1)[0] ? this.s.concept(codingsAt(rxr, 1).map((c) => ({ ...c, system: c.system ?? 'HL70162' })), cweText(reps(rxr, 1)[0]), { recordType: 'MedicationRequest', recordId: m.id, element: 'MedicationRequest.route', sourceField: 'RXR-1' }) : null,
+          frequency: text(this.msg.segment('TQ1')?.value(3)) ?? text(seg.value(1, 1, 2)),
+          dispenseQuantity: dispense !== null ? quantity(dispense, dispenseUnit ? text(dispenseUnit.component(1).value) : null) : null,
+          authoredOn: this.s.hl7Time(orc?.value(9), 'ORC-9'),
+        };
+        request = req;
+        this.records.medicationRequests.push(req);
+      }
+      if (seg.id === 'RXD' || seg.id === 'RXA') {
+        const isRxd = seg.id === 'RXD';
+        const medRep = reps(seg, isRxd ? 2 : 5)[0];
+        const when = seg.value(3);
+        const m = this.meta('MedicationAdministration', [...this.orderKey(orc, undefined), seg.id, seg.value(1), when, codings(medRep)[0]?.code], 'CREATE', false,
+          isRxd ? ['RXD-2', 'RXD-3', 'RXD-4', 'RXD-5'] : ['RXA-3', 'RXA-5', 'RXA-6', 'RXA-7', 'RXA-20']);
+        const amount = num(seg.value(isRxd ? 4 : 6));
+        const unitRep = reps(seg, isRxd ? 5 : 7)[0];
+        const ma: MedicationAdministration = {
+          ...m,
+          status: isRxd ? 'completed' : seg.value(20) === 'RE' || seg.value(20) === 'NA' ? 'not-done' : 'completed',
+          medication: this.s.concept(codings(medRep), cweText(medRep), { recordType: 'MedicationAdministration', recordId: m.id, element: 'MedicationAdministration.medication', sourceField: isRxd ? 'RXD-2' : 'RXA-5' }),
+          dose: amount !== null ? quantity(amount, unitRep ? text(unitRep.component(1).value) : null) : null,
+          route: rxr && reps(rxr, 1)[0] ? this.s.concept(codingsAt(rxr, 1).map((c) => ({ ...c, system: c.system ?? 'HL70162' })), cweText(reps(rxr, 1)[0]), { recordType: 'MedicationAdministration', recordId: m.id, element: 'MedicationAdministration.route', sourceField: 'RXR-1' }) : null,
+          effective: this.s.hl7Time(when, isRxd ? 'RXD-3' : 'RXA-3'),
+          orderId: (request as MedicationRequest | null)?.id ?? null,
+        };
+        this.records.medicationAdministrations.push(ma);
+      }
+    });
+    if (this.type === 'RDS' || this.type === 'RAS') this.setPrimary('MedicationAdministration', this.records.medicationAdministrations[0]);
+    this.setPrimary('MedicationRequest', this.records.medicationRequests[0]);
+  }
+
+  private mapConditions(): void {
+    const fromDg1 = this.type !== 'REF' && this.type !== 'RRI' ? this.msg.segments('DG1') : [];
+    for (const dg1 of fromDg1) {
+      const codeRep = reps(dg1, 3)[0];
+      const codeList = codings(codeRep).map((c) => ({ ...c, system: c.system ?? text(dg1.value(2)) }));
+      const m = this.meta('Condition', ['dg1', this.patientId, codeList[0]?.system, codeList[0]?.code ?? dg1.value(4), text(dg1.value(20))], this.type === 'ADT' ? this.adtChange() === 'MERGE' ? 'UPDATE' : this.adtChange() : 'CREATE', false,
+        ['DG1-2', 'DG1-3', 'DG1-4', 'DG1-5', 'DG1-6', 'DG1-19', 'DG1-20']);
+      const cond: Condition = {
+        ...m,
+        code: this.s.concept(codeList, text(dg1.value(4)) ?? cweText(codeRep), { recordType: 'Condition', recordId: m.id, element: 'Condition.code', sourceField: 'DG1-3' }),
+        clinicalStatus: 'active',
+        category: 'encounter-diagnosis',
+        onset: this.s.hl7Time(dg1.value(5), 'DG1-5'),
+        recorded: this.s.hl7Time(dg1.value(19), 'DG1-19'),
+        diagnosisType: text(dg1.value(6)),
+      };
+      this.records.conditions.push(cond);
+    }
+    for (const prb of this.msg.segments('PRB')) {
+      const action = text(prb.value(1));
+      const codeRep = reps(prb, 3)[0];
+      const m = this.meta('Condition', ['prb', this.patientId, text(prb.value(4)) ?? codings(codeRep)[0]?.code], action === 'DE' ? 'CANCEL' : action === 'AD' ? 'CREATE' : 'UPDATE', action === 'CO', ['PRB-1', 'PRB-2', 'PRB-3', 'PRB-4', 'PRB-14', 'PRB-16']);
+      const lifeCycle = text(prb.value(14)) ?? '';
+      const cond: Condition = {
+        ...m,
+        code: this.s.concept(codings(codeRep), cweText(codeRep), { recordType: 'Condition', recordId: m.id, element: 'Condition.code', sourceField: 'PRB-3' }),
+        clinicalStatus: action === 'DE' ? null : /resolv|inactiv/i.test(lifeCycle) ? 'resolved' : 'active',
+        category: 'problem-list-item',
+        onset: this.s.hl7Time(prb.value(16), 'PRB-16'),
+        recorded: this.s.hl7Time(prb.value(2), 'PRB-2'),
+        diagnosisType: null,
+      };
+      this.records.conditions.push(cond);
+    }
+    if (this.type === 'PPR' || this.type === 'PGL') this.setPrimary('Condition', this.records.conditions[0]);
+  }
+
+  private mapAllergies(): void {
+    for (const al1 of this.msg.segments('AL1')) {
+      const codeRep = reps(al1, 3)[0];
+      const codeList = codings(codeRep);
+      const fallbackCode = codeList.length ? codeList : text(al1.value(3)) ? [{ code: al1.value(3)!, display: null, system: null }] : [];
+      const m = this.meta('AllergyIntolerance', ['al1', this.patientId, fallbackCode[0]?.system, fallbackCode[0]?.code], 'UPDATE', false, ['AL1-2', 'AL1-3', 'AL1-4', 'AL1-5', 'AL1-6']);
+      const severity = text(al1.value(4));
+      const type = text(al1.value(2));
+      const allergy: AllergyIntolerance = {
+        ...m,
+        code: this.s.concept(fallbackCode, cweText(codeRep), { recordType: 'AllergyIntolerance', recordId: m.id, element: 'AllergyIntolerance.code', sourceField: 'AL1-3' }),
+        category: type ? ALLERGY_CATEGORY[type] ?? null : null,
+        criticality: severity === 'SV' ? 'high' : severity === 'MI' || severity === 'MO' ? 'low' : severity === 'U' ? 'unable-to-assess' : null,
+        severity,
+        reactions: reps(al1, 5).map((r) => r.value ?? '').filter(Boolean),
+        onset: this.s.hl7Time(al1.value(6), 'AL1-6'),
+      };
+      this.records.allergies.push(allergy);
+    }
+  }
+}
+
+const FILLER_STATUS: Record<string, string> = {
+  Booked: 'booked', Pending: 'pending', Waitlist: 'waitlist', Cancelled: 'cancelled', Complete: 'fulfilled', Started: 'arrived',
+  Noshow: 'noshow', Deleted: 'entered-in-error', Overbook: 'booked', Blocked: 'booked', Dc: 'cancelled',
+};
+const DOC_COMPLETION: Record<string, string> = { AU: 'final', LA: 'final', DI: 'preliminary', DO: 'preliminary', IP: 'preliminary', IN: 'preliminary', PA: 'preliminary', CA: 'entered-in-error' };
+const ALLERGY_CATEGORY: Record<string, string> = { DA: 'medication', FA: 'food', MA: 'medication', EA: 'environment', AA: 'environment', PA: 'environment', LA: 'environment', MC: 'medication' };
+
+function hasResults(msg: Hl7Message, obr: Hl7Segment): boolean {
+  const segs = msg.segments();
+  const i = segs.indexOf(obr);
+  for (let j = i + 1; j < segs.length; j++) {
+    if (segs[j].id === 'OBX') return true;
+    if (segs[j].id === 'OBR' || segs[j].id === 'ORC') return false;
+  }
+  return false;
+}
+
+function fixed(system: string | null, code: string, display: string | null): Coding {
+  return { system, code, display, mapping: 'STANDARD', unmapped: false, unmappedReason: null, originalSystem: null, originalCode: null };
+}
+
+/** OBX-7 forms: "70-105", "70_105", "<200", ">=5", "3.5 - 5.0". */
+export function referenceRange(raw: string | null): ReferenceRange | null {
+  if (!raw) return null;
+  const range = /^\s*(-?\d+(?:\.\d+)?)\s*(?:-|_|to)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(raw);
+  if (range) return { low: Number(range[1]), high: Number(range[2]), text: raw };
+  const upper = /^\s*<=?\s*(-?\d+(?:\.\d+)?)\s*$/.exec(raw);
+  if (upper) return { low: null, high: Number(upper[1]), text: raw };
+  const lower = /^\s*>=?\s*(-?\d+(?:\.\d+)?)\s*$/.exec(raw);
+  if (lower) return { low: Number(lower[1]), high: null, text: raw };
+  return { low: null, high: null, text: raw };
+}
+
+function durationMinutes(value: number | null, unit: string | null): number | null {
+  if (value === null) return null;
+  const u = (unit ?? 'min').toLowerCase();
+  if (u.startsWith('h')) return Math.round(value * 60);
+  if (u === 's' || u.startsWith('sec')) return Math.round(value / 60);
+  if (u.startsWith('d')) return Math.round(value * 1440);
+  return Math.round(value);
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import type { CanonicalRecords, ChangeType, MappingIssue, UnmappedCode } from '@clinmesh/schemas';
+
+/** Version of the mappers; part of every record's provenance (with the terminology map version). */
+export const MAPPER_VERSION = 'canonical-1.0.0';
+
+export type CanonicalRecordType =
+  | 'Patient' | 'Encounter' | 'Observation' | 'DiagnosticReport' | 'ServiceRequest' | 'MedicationRequest'
+  | 'MedicationAdministration' | 'Immunization' | 'Appointment' | 'Condition' | 'AllergyIntolerance' | 'DocumentReference';
+
+/** Which list of {@link CanonicalRecords} holds each record type. */
+export const RECORD_LISTS: Readonly<Record<CanonicalRecordType, keyof CanonicalRecords>> = {
+  Patient: 'patients', Encounter: 'encounters', Observation: 'observations', DiagnosticReport: 'diagnosticReports',
+  ServiceRequest: 'serviceRequests', MedicationRequest: 'medicationRequests', MedicationAdministration: 'medicationAdministrations',
+  Immunization: 'immunizations', Appointment: 'appointments', Condition: 'conditions', AllergyIntolerance: 'allergies', DocumentReference: 'documents',
+};
+
+export function emptyRecords(): CanonicalRecords {
+  return {
+    patients: [], encounters: [], observations: [], diagnosticReports: [], serviceRequests: [], medicationRequests: [],
+    medicationAdministrations: [], immunizations: [], appointments: [], conditions: [], allergies: [], documents: [],
+  };
+}
+
+/** Every record with its type, in list order. */
+export function listRecords(records: CanonicalRecords): Array<{ type: CanonicalRecordType; id: string; changeType: ChangeType; correction: boolean }> {
+  const out: Array<{ type: CanonicalRecordType; id: string; changeType: ChangeType; correction: boolean }> = [];
+  for (const [type, list] of Object.entries(RECORD_LISTS) as Array<[CanonicalRecordType, keyof CanonicalRecords]>) {
+    for (const r of records[list] as Array<{ id: string; changeType: ChangeType; correction: boolean }>) out.push({ type, id: r.id, changeType: r.changeType, correction: r.correction });
+  }
+  return out;
+}
+
+const PREFIX: Readonly<Record<CanonicalRecordType, string>> = {
+  Patient: 'pat', Encounter: 'enc', Observation: 'obs', DiagnosticReport: 'rpt', ServiceRequest: 'req', MedicationRequest: 'mrq',
+  MedicationAdministration: 'mad', Immunization: 'imm', Appointment: 'apt', Condition: 'cnd', AllergyIntolerance: 'alg', DocumentReference: 'doc',
+};
+
+/**
+ * A canonical id from the record's natural key (e.g. sender + filler order
+ * number + test code + sub-id for a result). Deterministic, so an update, a
+ * correction or a replay of the same fact lands on the same id; hashed, so
+ * no identifier (PHI) is readable in it.
+ */
+export function canonicalId(type: CanonicalRecordType, naturalKey: Array<string | null | undefined>): string {
+  return `${PREFIX[type]}-${createHash('sha256').update(`${type}|${naturalKey.map((p) => p ?? '').join('|')}`).digest('hex').slice(0, 32)}`;
+}
+
+/** What a mapper returns for one message. */
+export interface CanonicalMapping {
+  records: CanonicalRecords;
+  /** The record that stands for the message (drives the envelope's resourceType/canonicalId/changeType). */
+  primary: { type: CanonicalRecordType; id: string; changeType: ChangeType } | null;
+  unmappedCodes: UnmappedCode[];
+  issues: MappingIssue[];
+  /** When the source recorded the message (MSH-7 / Bundle.timestamp / meta.lastUpdated), epoch ms. */
+  recordedAt: number | null;
+  /** When the clinical event happened (EVN-2/EVN-6, OBR-7, ...), epoch ms. */
+  occurredAt: number | null;
+}

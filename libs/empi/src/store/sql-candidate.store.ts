@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import type { CandidateStore } from './candidate-store.port';
+import { CandidateStoreError } from '../empi.errors';
+import type { PersonRecord, StoredRecord } from '../record/person-record.model';
+
+/**
+ * The one thing the store needs from a database connection: run a statement
+ * and get its rows. A service passes its unit of work (the event's
+ * transaction), so candidate search, save and the service's own effects
+ * commit or roll back together.
+ */
+export interface SqlExecutor {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+interface RecordRow {
+  record_id: string;
+  person_id: string;
+  data: PersonRecord;
+  shared?: string | number;
+}
+
+/**
+ * CandidateStore over any PostgreSQL executor, on the `EMPI_PG_MIGRATION`
+ * tables. Unlike `PgCandidateStore` (which owns a pool and opens its own
+ * transactions) it never commits: it runs inside the caller's transaction.
+ *
+ * Concurrency: `lockKeys` takes a transaction-scoped advisory lock per
+ * blocking key, in one global order (sorted 64-bit hashes) so two
+ * transactions cannot deadlock on them. Two records of one new person share
+ * at least one blocking key (or they could never be candidates of each
+ * other), so the later transaction waits on that key until the earlier one
+ * commits and then sees its record in the candidate search.
+ */
+export class SqlCandidateStore implements CandidateStore {
+  constructor(private readonly sql: SqlExecutor) {}
+
+  async lockKeys(keys: string[]): Promise<void> {
+    const hashes = [...new Set(keys.map(advisoryKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (hashes.length === 0) return;
+    await this.run('lockKeys', () =>
+      // The ordered sub-select fixes the acquisition order: the outer scan calls the lock function row by row in that order.
+      this.sql.query('SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS ordered', [hashes.map(String)]),
+    );
+  }
+
+  async findCandidates(blockingKeys: string[], limit: number): Promise<StoredRecord[]> {
+    if (blockingKeys.length === 0) return [];
+    const rows = await this.run('findCandidates', () =>
+      this.sql.query<RecordRow>(
+        `WITH hits AS (
+           SELECT record_id, count(*) AS shared
+             FROM empi_blocking_key
+            WHERE key = ANY($1::text[])
+            GROUP BY record_id
+            ORDER BY shared DESC, record_id
+            LIMIT $2)
+         SELECT r.record_id, r.person_id, r.data, h.shared
+           FROM hits h JOIN empi_record r USING (record_id)
+          ORDER BY h.shared DESC, r.record_id`,
+        [[...new Set(blockingKeys)], limit],
+      ),
+    );
+    return rows.map((r) => ({ recordId: r.record_id, personId: r.person_id, record: r.data, sharedKeys: Number(r.shared) }));
+  }
+
+  async save(record: PersonRecord, personId: string, blockingKeys: string[]): Promise<void> {
+    await this.run('save', async () => {
+      await this.sql.query(
+        `INSERT INTO empi_record (record_id, person_id, source_system, data, updated_at)
+         VALUES ($1, $2, $3, $4::jsonb, now())
+         ON CONFLICT (record_id) DO UPDATE
+           SET person_id = EXCLUDED.person_id, source_system = EXCLUDED.source_system, data = EXCLUDED.data, updated_at = now()`,
+        [record.recordId, personId, record.sourceSystem ?? null, JSON.stringify(record)],
+      );
+      await this.sql.query('DELETE FROM empi_blocking_key WHERE record_id = $1', [record.recordId]);
+      await this.sql.query('INSERT INTO empi_blocking_key (key, record_id) SELECT DISTINCT k, $2 FROM unnest($1::text[]) AS k', [blockingKeys, record.recordId]);
+    });
+  }
+
+  async assignPerson(recordIds: string[], personId: string): Promise<void> {
+    if (recordIds.length === 0) return;
+    await this.run('assignPerson', () =>
+      this.sql.query('UPDATE empi_record SET person_id = $2, updated_at = now() WHERE record_id = ANY($1::text[])', [recordIds, personId]),
+    );
+  }
+
+  async recordsOfPerson(personId: string): Promise<StoredRecord[]> {
+    const rows = await this.run('recordsOfPerson', () =>
+      this.sql.query<RecordRow>('SELECT record_id, person_id, data FROM empi_record WHERE person_id = $1 ORDER BY record_id', [personId]),
+    );
+    return rows.map((r) => ({ recordId: r.record_id, personId: r.person_id, record: r.data }));
+  }
+
+  /** One stored record, or undefined. */
+  async record(recordId: string): Promise<StoredRecord | undefined> {
+    const rows = await this.run('record', () =>
+      this.sql.query<RecordRow>('SELECT record_id, person_id, data FROM empi_record WHERE record_id = $1', [recordId]),
+    );
+    return rows[0] ? { recordId: rows[0].record_id, personId: rows[0].person_id, record: rows[0].data } : undefined;
+  }
+
+  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw new CandidateStoreError(`empi store ${operation} failed`, error);
+    }
+  }
+}
+
+/** Signed 64-bit advisory-lock key of a string (first 8 bytes of its SHA-256). */
+export function advisoryKey(value: string): bigint {
+  return createHash('sha256').update(value).digest().readBigInt64BE(0);
+}

@@ -1,0 +1,166 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { Kafka, logLevel } from 'kafkajs';
+import { deadLetterTopic, TopicSpec } from '@clinmesh/topology';
+import { loadSchemaCatalog, IngestedEvent } from '@clinmesh/schemas';
+import { createLogger, RuntimeMetrics } from '@clinmesh/observability';
+import { testEnvironment, uniqueName, waitFor } from '@clinmesh/testing';
+import { EventRuntime } from './event-runtime';
+import { EventRuntimeTables1732200000000 } from './persistence/runtime-tables.migration';
+import { MockControlTopicProvisioner } from './kafka/topic-provisioner';
+import { HEADER } from './event-headers';
+import { InboundEvent } from './consumer/inbound-event';
+
+/**
+ * The event runtime against the embedded Kafka-protocol cluster, registry and
+ * PostgreSQL: offsets that fell off the log are reported, never skipped; a
+ * new cluster starts from its beginning; poison goes to the dead-letter
+ * table and topic while the partition moves on; duplicates are absorbed.
+ */
+describe('event runtime (integration)', { timeout: 300_000 }, () => {
+  const env = testEnvironment();
+  const catalog = loadSchemaCatalog();
+  const service = uniqueName('rt').replace(/_/g, '-');
+  const inTopic = `it.${service}.in`;
+  const lossTopic = `it.${service}.loss`;
+  const topics: TopicSpec[] = [
+    { name: inTopic, partitions: 1, schema: 'IngestedEvent', tier: 'routine' },
+    { name: lossTopic, partitions: 1, schema: 'IngestedEvent', tier: 'bulk' },
+    { name: deadLetterTopic(service), partitions: 1, schema: 'DeadLetter' },
+  ];
+  const kafka = new Kafka({ brokers: env.kafkaBrokers, logLevel: logLevel.NOTHING });
+  let dataSource: DataSource;
+  let runtime: EventRuntime;
+  let metrics: RuntimeMetrics;
+  const handled: Array<InboundEvent<IngestedEvent>> = [];
+  let dbName = '';
+
+  const event = (i: number, bytes = 16): IngestedEvent => ({
+    eventId: `e-${i}`, correlationId: `c-${i}`, receivedAt: Date.now(), tier: 'routine', triageRule: 'test', source: { system: 'T', facility: 'F', channel: 'HTTP' },
+    format: 'HL7V2', messageType: 'ADT^A08', controlId: `M${i}`, version: '2.5.1', sourcePatientKey: 'k', patientIdentifiers: [], contentType: 'x', raw: Buffer.alloc(bytes, 65),
+  });
+  const headers = (i: number) => ({ [HEADER.eventId]: `e-${i}`, [HEADER.correlationId]: `c-${i}`, [HEADER.tier]: 'routine' });
+
+  before(async () => {
+    dbName = uniqueName('rt');
+    const admin = new Client({ connectionString: env.pgUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    dataSource = new DataSource({ type: 'postgres', url: env.pgUrl.replace(/\/[^/]+$/, `/${dbName}`), migrations: [EventRuntimeTables1732200000000], migrationsTableName: 'cm_migrations' });
+    await dataSource.initialize();
+    await dataSource.runMigrations();
+    await dataSource.query('CREATE TABLE it_effect (event_id text NOT NULL)');
+    await new MockControlTopicProvisioner(env.kafkaControlUrl).ensureTopics(topics);
+    metrics = new RuntimeMetrics(service);
+  });
+
+  after(async () => {
+    await runtime?.stop();
+    await dataSource?.destroy();
+  });
+
+  it('reports a stored offset that fell off the log instead of skipping, and goes on only after an operator accepts the loss', async () => {
+    // Fill the loss topic past the embedded cluster's ~5 MB per-partition cap so the log start moves.
+    const producer = kafka.producer();
+    await producer.connect();
+    const registryEncode = async (value: IngestedEvent) => {
+      const { SchemaRegistry, SchemaType } = await import('@kafkajs/confluent-schema-registry');
+      const registry = new SchemaRegistry({ host: env.registryUrl, auth: env.registryAuth });
+      const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(catalog.schema('IngestedEvent')) }, { subject: `${lossTopic}-value` });
+      return (v: IngestedEvent) => registry.encode(id, v);
+    };
+    const encode = await registryEncode(event(0));
+    let low = 0;
+    for (let i = 0; low === 0 && i < 4000; i += 50) {
+      const messages = await Promise.all(Array.from({ length: 50 }, (_, j) => encode(event(i + j, 20_000)).then((value) => ({ key: 'p', value, headers: headers(i + j) }))));
+      await producer.send({ topic: lossTopic, acks: -1, messages });
+      low = Number((await kafka.admin().fetchTopicOffsets(lossTopic).catch(() => [{ low: '0' }]))[0].low);
+    }
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchTopicOffsets(lossTopic);
+    const clusterId = (await admin.describeCluster()).clusterId;
+    await admin.disconnect();
+    assert.ok(Number(offsets.low) > 0, 'the log start moved');
+    await dataSource.query(`INSERT INTO cm_consumer_offsets (consumer_group, topic, partition, next_offset, cluster_id) VALUES ($1, $2, 0, 0, $3)`, [`${service}.bulk`, lossTopic, clusterId]);
+
+    runtime = new EventRuntime({
+      service, kafka: { brokers: env.kafkaBrokers, clientId: service }, registry: { url: env.registryUrl, auth: env.registryAuth }, dataSource, catalog,
+      metrics, logger: createLogger(service, 'silent'), topics, consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 },
+    });
+    await runtime.start([
+      { tier: 'bulk', topics: [lossTopic], readerSchema: 'IngestedEvent', handler: async (e) => { handled.push(e as InboundEvent<IngestedEvent>); } },
+      { tier: 'routine', topics: [inTopic], readerSchema: 'IngestedEvent', handler: async (e, ctx) => {
+        // The effect is a row written in the event's transaction: rolled back with it, so it counts exactly-once effects.
+        await ctx.uow.execute('INSERT INTO it_effect (event_id) VALUES ($1)', [e.eventId]);
+        if ((e.value as IngestedEvent).controlId === 'FAIL') throw new Error('non-retriable business failure');
+        handled.push(e as InboundEvent<IngestedEvent>);
+      } },
+    ]);
+    const lost = await waitFor(() => runtime.consumerStatus().find((c) => c.tier === 'bulk')?.partitions.find((p) => p.lost), { what: 'the loss to be reported', timeoutMs: 60000 });
+    assert.deepEqual(lost.lost, { from: 0, to: Number(offsets.low) });
+    assert.match(await metrics.registry.getSingleMetricAsString('clinmesh_consumer_offset_lost'), /clinmesh_consumer_offset_lost\{[^}]*topic="[^"]+loss"[^}]*\} 1/);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(handled.filter((e) => e.topic === lossTopic).length, 0, 'nothing was processed past the gap');
+
+    assert.equal(runtime.consumerFor('bulk')!.acceptLoss(lossTopic, 0), true);
+    const expected = Number(offsets.high) - Number(offsets.low);
+    await waitFor(() => handled.filter((e) => e.topic === lossTopic).length >= expected, { what: 'the retained log to be processed after the decision', timeoutMs: 60000 });
+    assert.equal(handled.filter((e) => e.topic === lossTopic)[0].offset, Number(offsets.low));
+  });
+
+  it('dead-letters poison with its bytes and error, absorbs duplicates, and keeps the partition moving', async () => {
+    const { SchemaRegistry } = await import('@kafkajs/confluent-schema-registry');
+    const registry = new SchemaRegistry({ host: env.registryUrl, auth: env.registryAuth });
+    const id = await registry.getLatestSchemaId(`${inTopic}-value`);
+    const producer = kafka.producer();
+    await producer.connect();
+    const good = await registry.encode(id, event(1));
+    const failing = await registry.encode(id, { ...event(3), controlId: 'FAIL' });
+    await producer.send({ topic: inTopic, acks: -1, messages: [
+      { key: 'k', value: Buffer.from('definitely not avro'), headers: headers(100) },
+      { key: 'k', value: good, headers: headers(1) },
+      { key: 'k', value: good, headers: headers(1) },
+      { key: 'k', value: failing, headers: headers(3) },
+      { key: 'k', value: await registry.encode(id, event(2)), headers: headers(2) },
+    ] });
+    await producer.disconnect();
+    await waitFor(() => handled.some((e) => e.eventId === 'e-2'), { what: 'the event after the poison', timeoutMs: 60000 });
+    const effects = await dataSource.query(`SELECT event_id, count(*)::int AS n FROM it_effect GROUP BY event_id ORDER BY event_id`);
+    assert.deepEqual(effects, [{ event_id: 'e-1', n: 1 }, { event_id: 'e-2', n: 1 }], 'one effect per event: the duplicate was absorbed, the failure rolled back');
+    const dead = await dataSource.query(`SELECT error_code, value, status FROM cm_dead_letters WHERE topic = $1 ORDER BY "offset"`, [inTopic]);
+    assert.equal(dead.length, 2);
+    assert.equal(dead[0].error_code, 'SERDE.NOT_CONFLUENT_AVRO');
+    assert.equal(Buffer.from(dead[0].value).toString(), 'definitely not avro', 'original bytes kept');
+    assert.equal(dead[1].error_code, 'Error');
+    const [{ next_offset: nextOffset }] = await dataSource.query(`SELECT next_offset FROM cm_consumer_offsets WHERE consumer_group = $1 AND topic = $2`, [`${service}.routine`, inTopic]);
+    assert.equal(Number(nextOffset), 5, 'stored offset moved past everything, poison included');
+    await runtime.drainOutbox();
+    const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader'), sessionTimeout: 6000 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: deadLetterTopic(service), fromBeginning: true });
+    const seen: unknown[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => { seen.push(await registry.decode(message.value!)); } });
+    await waitFor(() => seen.length >= 2, { what: 'dead letters on the DLQ topic', timeoutMs: 60000 });
+    await consumer.disconnect();
+    assert.equal((seen[0] as { topic: string }).topic, inTopic);
+  });
+
+  it('starts a new (in-memory) cluster from its beginning instead of trusting offsets stored for another cluster', async () => {
+    await runtime.stop();
+    handled.length = 0;
+    await dataSource.query(`UPDATE cm_consumer_offsets SET cluster_id = 'a-previous-cluster', next_offset = 999999 WHERE topic = $1`, [inTopic]);
+    await dataSource.query(`DELETE FROM cm_inbox`);
+    runtime = new EventRuntime({
+      service, kafka: { brokers: env.kafkaBrokers, clientId: service }, registry: { url: env.registryUrl, auth: env.registryAuth }, dataSource, catalog,
+      metrics: new RuntimeMetrics(service), logger: createLogger(service, 'silent'), topics, consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 },
+    });
+    await runtime.start([{ tier: 'routine', topics: [inTopic], readerSchema: 'IngestedEvent', handler: async (e) => { handled.push(e as InboundEvent<IngestedEvent>); } }]);
+    await waitFor(() => handled.some((e) => e.eventId === 'e-2'), { what: 'reprocessing from offset 0', timeoutMs: 60000 });
+    assert.equal(handled.find((e) => e.eventId === 'e-1')?.offset, 1);
+  });
+});

@@ -1,0 +1,159 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { sourcePatientKey } from '@clinmesh/security';
+import { TestPipeline, adtMessage, oruMessage, waitFor } from '@clinmesh/testing';
+
+const FIXTURES = join(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'hl7v2');
+
+/**
+ * Issue #4 through the six real services: the EMPI links two sources' MRNs
+ * to one EPID (seen on the tasks), applies an ADT^A40 merge and announces it
+ * on clinical.identity.events, and serves persons / review / unmerge over
+ * the authenticated, scoped API.
+ */
+describe('identity resolution end to end', { timeout: 600_000 }, () => {
+  let pipeline: TestPipeline;
+  const identityEvents: Array<{ key: string; value: Record<string, any> }> = [];
+  let stopConsumer: (() => Promise<void>) | undefined;
+
+  before(async () => {
+    pipeline = await TestPipeline.start('identity');
+    const registry = new SchemaRegistry({ host: pipeline.env.registryUrl, auth: pipeline.env.registryAuth });
+    const consumer = pipeline.kafka().consumer({ groupId: `${pipeline.name}-identity-watch`, sessionTimeout: 6000, heartbeatInterval: 500 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'clinical.identity.events', fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => {
+      identityEvents.push({ key: message.key!.toString(), value: await registry.decode(message.value!) });
+    } });
+    stopConsumer = () => consumer.disconnect();
+  });
+  after(async () => {
+    await stopConsumer?.();
+    await pipeline?.stop();
+  });
+
+  const epidOfTask = async (correlationId: string) => {
+    const [task] = await waitFor(async () => { const t = await pipeline.tasks({ correlationId }); return t.length ? t : undefined; }, { what: `task for ${correlationId}`, timeoutMs: 120000 });
+    return task.epid as string;
+  };
+
+  it('gives the same patient sent by two sources with different MRNs one EPID (on the tasks), with the link explained', async () => {
+    const a = await pipeline.sendHl7(adtMessage({ controlId: 'ID-E2E-A', mrn: 'MRN-A-100', family: 'LINDQVIST', given: 'ASTRID', birthDate: '19720214' }));
+    assert.equal(a.status, 200, a.ack);
+    const epidA = await epidOfTask(a.messageId!);
+    const b = await pipeline.sendHl7(adtMessage({ controlId: 'ID-E2E-B', mrn: 'B-7781', sendingApplication: 'CLINICB', facility: 'CLINB', family: 'LINDQVIST', given: 'ASTRID', birthDate: '19720214' })
+      .replace('^^^TESTHOSP^MR', '^^^CLINB^MR'));
+    assert.equal(b.status, 200, b.ack);
+    const epidB = await epidOfTask(b.messageId!);
+    assert.ok(epidA.startsWith('EP'));
+    assert.equal(epidB, epidA);
+
+    const person = await pipeline.request('identity-resolution', 'GET', `/v1/persons/${epidA}`);
+    assert.equal(person.status, 200, person.text);
+    const body = person.json();
+    assert.equal(body.status, 'active');
+    assert.deepEqual(body.records.map((r: any) => r.source).sort(), ['CLINICB', 'TESTEHR']);
+    assert.ok(body.records.some((r: any) => r.identifiers.some((i: any) => i.system === 'CLINB' && i.value === 'B-7781' && i.type === 'MR')));
+    const probabilistic = body.links.find((l: any) => l.method === 'probabilistic');
+    assert.ok(probabilistic?.score >= 12, JSON.stringify(body.links));
+    assert.ok(probabilistic.contributions.some((c: any) => c.field === 'birthDate' && c.level === 'exact'));
+
+    const found = await pipeline.request('identity-resolution', 'GET', `/v1/persons?identifier=${encodeURIComponent('CLINB|B-7781')}`);
+    assert.equal(found.status, 200, found.text);
+    assert.deepEqual(found.json().persons.map((p: any) => p.epid), [epidA]);
+    const [audit] = await pipeline.query('identity-resolution', `SELECT count(*)::int AS n FROM cm_audit WHERE action IN ('read-person', 'search-persons')`);
+    assert.ok(audit.n >= 2, 'person reads are audited');
+    await waitFor(() => identityEvents.find((e) => e.value.type === 'RECORD_LINKED' && e.key === epidA), { what: 'RECORD_LINKED event', timeoutMs: 60000 });
+  });
+
+  it('keeps one EPID when one new patient\'s A01 (urgent), A08 (routine) and critical ORU (stat) arrive at the same time', async () => {
+    for (let round = 0; round < 3; round++) {
+      const mrn = `MRN-CONC-${round}`;
+      const family = ['OYELARAN', 'PETTERSEN', 'QUARSHIE'][round];
+      const given = ['RUTH', 'SIGRID', 'TOMASZ'][round];
+      const birthDate = ['19500606', '19631122', '19780430'][round];
+      const sends = [
+        adtMessage({ controlId: `CONC-${round}-A01`, mrn, trigger: 'A01', family, given, birthDate }),
+        adtMessage({ controlId: `CONC-${round}-A08`, mrn, trigger: 'A08', family, given, birthDate }),
+        oruMessage({ controlId: `CONC-${round}-ORU`, mrn, flag: 'HH' }),
+      ];
+      const results = await Promise.all(sends.map((m) => pipeline.sendHl7(m)));
+      assert.deepEqual(results.map((r) => r.tier), ['urgent', 'routine', 'stat']);
+      const key = sourcePatientKey(pipeline.env.patientKeySecret, 'TESTHOSP', mrn);
+      const rows = await waitFor(async () => {
+        const r = await pipeline.query('identity-resolution', `SELECT DISTINCT epid FROM ir_link WHERE record_id = $1`, [key]);
+        return r.length ? r : undefined;
+      }, { what: 'link of the concurrent patient' });
+      assert.equal(rows.length, 1);
+      const epids = new Set<string>();
+      for (const r of results) epids.add(await epidOfTask(r.messageId!));
+      assert.equal(epids.size, 1, `round ${round}: ${[...epids].join(', ')}`);
+      assert.deepEqual([...epids], [rows[0].epid]);
+      const created = identityEvents.filter((e) => e.value.type === 'PERSON_CREATED' && e.value.recordKey === key);
+      assert.ok(created.length <= 1);
+    }
+  });
+
+  it('merges on ADT^A40 and announces PERSONS_MERGED keyed by the surviving EPID; unmerge restores the prior person', async () => {
+    const prior = await pipeline.sendHl7(adtMessage({ controlId: 'A40-PRIOR', mrn: '56789', family: 'OLDNAME', given: 'PRIORA', birthDate: '20170101' }).replace('^^^TESTHOSP^MR', '^^^BCBS^MR'));
+    const survivor = await pipeline.sendHl7(adtMessage({ controlId: 'A40-SURV', mrn: '12345', family: 'Test', given: 'Test', birthDate: '20180205' }).replace('^^^TESTHOSP^MR', '^^^BCBS^MR'));
+    const priorEpid = await epidOfTask(prior.messageId!);
+    const survivorEpid = await epidOfTask(survivor.messageId!);
+    assert.notEqual(priorEpid, survivorEpid);
+    const a40 = await pipeline.sendHl7(readFileSync(join(FIXTURES, 'ADT-A40-01.hl7'), 'utf8'));
+    assert.equal(a40.status, 200, a40.ack);
+    const merged = await waitFor(() => identityEvents.find((e) => e.value.type === 'PERSONS_MERGED' && e.value.otherEpid === priorEpid), { what: 'PERSONS_MERGED', timeoutMs: 120000 });
+    assert.equal(merged.key, survivorEpid);
+    assert.equal(merged.value.epid, survivorEpid);
+    assert.equal(merged.value.method, 'ADT^A40');
+    const retired = (await pipeline.request('identity-resolution', 'GET', `/v1/persons/${priorEpid}`)).json();
+    assert.deepEqual([retired.status, retired.mergedInto], ['merged', survivorEpid]);
+
+    const priorKey = sourcePatientKey(pipeline.env.patientKeySecret, 'BCBS', '56789');
+    const weak = await fetch(`${pipeline.urls['identity-resolution']}/v1/persons/${survivorEpid}/unmerge`, {
+      method: 'POST', headers: { authorization: `Bearer ${await pipeline.token(['persons:read'])}`, 'content-type': 'application/json' }, body: JSON.stringify({ recordIds: [priorKey] }),
+    });
+    assert.equal(weak.status, 403, 'unmerge needs persons:write');
+    const unmerge = await pipeline.request('identity-resolution', 'POST', `/v1/persons/${survivorEpid}/unmerge`, { recordIds: [priorKey] });
+    assert.equal(unmerge.status, 200, unmerge.text);
+    assert.deepEqual(unmerge.json().persons, [{ epid: priorEpid, recordIds: [priorKey], restored: true }]);
+    await waitFor(() => identityEvents.find((e) => e.value.type === 'PERSONS_UNMERGED' && e.key === survivorEpid && e.value.otherEpid === priorEpid), { what: 'PERSONS_UNMERGED', timeoutMs: 60000 });
+    assert.equal((await pipeline.request('identity-resolution', 'GET', `/v1/persons/${priorEpid}`)).json().status, 'active');
+  });
+
+  it('queues an uncertain match for review; a stale decision answers 409 problem+json, a current one links', async () => {
+    const first = await pipeline.sendHl7(adtMessage({ controlId: 'RV-1', mrn: 'RV-100', family: 'ABERNATHY', given: 'COLETTE', birthDate: '19660909' }));
+    const firstEpid = await epidOfTask(first.messageId!);
+    // Same first name, address and phone; other surname, middle initial and birth date: a household lookalike (score ≈ 5.7, between the thresholds).
+    const second = await pipeline.sendHl7(adtMessage({ controlId: 'RV-2', mrn: 'RV-200', sendingApplication: 'CLINICB', family: 'ZELENKA', given: 'COLETTE', birthDate: '19930101' })
+      .replace('^^^TESTHOSP^MR', '^^^CLINB^MR').replace('^COLETTE^Q', '^COLETTE^M'));
+    const secondEpid = await epidOfTask(second.messageId!);
+    assert.notEqual(secondEpid, firstEpid, 'never a silent link below the upper threshold');
+
+    const anonymous = await fetch(`${pipeline.urls['identity-resolution']}/v1/review-items`);
+    assert.equal(anonymous.status, 401);
+    const items = await waitFor(async () => {
+      const r = await pipeline.request('identity-resolution', 'GET', '/v1/review-items');
+      return r.json().items.find((i: any) => i.provisionalEpid === secondEpid);
+    }, { what: 'review item' });
+    assert.equal(items.candidateEpid, firstEpid);
+    assert.equal(items.version, 1);
+    const stale = await pipeline.request('identity-resolution', 'POST', `/v1/review-items/${items.id}/decision`, { decision: 'link', version: 99 });
+    assert.equal(stale.status, 409);
+    assert.match(stale.headers.get('content-type') ?? '', /application\/problem\+json/);
+    assert.equal(stale.json().code, 'REVIEW.VERSION_CONFLICT');
+    const ok = await pipeline.request('identity-resolution', 'POST', `/v1/review-items/${items.id}/decision`, { decision: 'link', version: 1 });
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual([ok.json().status, ok.json().version, ok.json().survivor], ['linked', 2, firstEpid]);
+    const again = await pipeline.request('identity-resolution', 'POST', `/v1/review-items/${items.id}/decision`, { decision: 'separate', version: 1 });
+    assert.equal(again.status, 409);
+    await waitFor(() => identityEvents.find((e) => e.value.type === 'PERSONS_MERGED' && e.key === firstEpid && e.value.otherEpid === secondEpid), { what: 'review merge event' });
+    await waitFor(() => identityEvents.find((e) => e.value.type === 'REVIEW_REQUIRED' && e.key === secondEpid), { what: 'REVIEW_REQUIRED event' });
+    const missing = await pipeline.request('identity-resolution', 'GET', '/v1/persons/EPDOESNOTEXIST');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json().code, 'PERSON.NOT_FOUND');
+  });
+});
