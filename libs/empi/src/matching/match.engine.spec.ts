@@ -105,6 +105,15 @@ describe('MatchEngine', () => {
     assert.equal(cmp.contributions.find((c) => c.field === 'birthDate')?.weight, 0);
   });
 
+  it('never auto-links a household member: shared address and phone cannot outweigh a different surname and birth date', async () => {
+    const { engine: e } = engine();
+    await e.match({ recordId: 'a|h|1', ...base, middleName: 'Jane' });
+    const sister = await e.match({ recordId: 'b|h|2', ...base, middleName: 'Jane', familyName: 'Okafor', birthDate: '1961-02-03' });
+    assert.notEqual(sister.decision, 'link', `score ${sister.score} must not link`);
+    const same = await e.match({ recordId: 'c|h|3', ...base, middleName: 'Jane' });
+    assert.equal(same.decision, 'link', 'the same person at that address still links');
+  });
+
   it('rejects a record without recordId with a ClinmeshError', async () => {
     const { engine: e } = engine();
     await assert.rejects(e.match({ recordId: '' }), InvalidPersonRecordError);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { blockingKeys } from './blocking-key.generator';
 import type { CandidateStore } from '../store/candidate-store.port';
-import { identifierSelected, resolveMatchConfig, type MatchConfig } from './match-config.model';
+import { COMPARISON_LEVELS, COMPARISON_NAMES, identifierSelected, resolveMatchConfig, type MatchConfig } from './match-config.model';
 import { MatchWeights, type FieldContribution } from './match-weight.scorer';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { normalizeRecord, type NormalizedRecord } from '../record/person-record.normalizer';
@@ -127,7 +127,9 @@ export class MatchEngine {
     }
     const top = best([...perPerson.values()]);
     const { upper, lower } = this.config.thresholds;
-    if (top && top.score >= upper) return { result: { ...base, ...this.linkTo(top), method: 'probabilistic' }, keys };
+    // A high score built on shared household evidence (address, phone) must not auto-link two people whose
+    // core identity disagrees outright: two of given name, family name and birth date completely different.
+    if (top && top.score >= upper && !conflictsOnCoreIdentity(top.vector)) return { result: { ...base, ...this.linkTo(top), method: 'probabilistic' }, keys };
     const personId = this.nextPersonId();
     if (top && top.score >= lower) {
       return {
@@ -191,6 +193,18 @@ export class MatchEngine {
     if (!n) this.normalizedCache.set(record, (n = normalizeRecord(record)));
     return n;
   }
+}
+
+const CORE_FIELDS = ['givenName', 'familyName', 'birthDate'] as const;
+
+/** True when at least two core identity fields are present on both sides and disagree at the lowest level. */
+export function conflictsOnCoreIdentity(vector: ArrayLike<number>): boolean {
+  let conflicts = 0;
+  for (const field of CORE_FIELDS) {
+    const index = COMPARISON_NAMES.indexOf(field);
+    if (vector[index] === COMPARISON_LEVELS[field].length - 1) conflicts += 1;
+  }
+  return conflicts >= 2;
 }
 
 function best(candidates: ScoredCandidate[]): ScoredCandidate | undefined {
