@@ -17,6 +17,7 @@ import { FhirController } from './adapters/http/fhir.controller';
 import { MessagesController } from './adapters/http/messages.controller';
 import { ACCEPT_FHIR, ACCEPT_HL7, MESSAGES } from './adapters/http/ingest.tokens';
 import { createIngestMllpListener } from './adapters/mllp/mllp.listener';
+import { SenderRateLimiter, parseRateLimits } from './domain/rate-limit/sender-rate.limiter';
 
 /** HL7 v2 message types ingest accepts (MSH-9.1); others are refused with AR 200. */
 const SUPPORTED_TYPES = ['ADT', 'ORU', 'ORM', 'OML', 'OUL', 'SIU', 'MDM', 'REF', 'RRI', 'RDE', 'RDS', 'RAS', 'VXU', 'BAR', 'DFT', 'MFN', 'PPR', 'QBP', 'ORL', 'OMG'];
@@ -26,6 +27,20 @@ function limits(config: ServiceConfig) {
     maxMessageBytes: Number(config.env('MAX_MESSAGE_BYTES') ?? 2 * 1024 * 1024),
     maxBundleEntries: Number(config.env('MAX_BUNDLE_ENTRIES') ?? 1000),
   };
+}
+
+/** One limiter per process, shared by the HL7 v2 (sender = MSH-3^MSH-4) and FHIR (sender = token client) intakes. */
+let rateLimiter: SenderRateLimiter | undefined;
+function senderRateLimiter(config: ServiceConfig): SenderRateLimiter {
+  if (rateLimiter) return rateLimiter;
+  const { limits: parsed, problems } = parseRateLimits({
+    perSecond: config.env('RATE_LIMIT_PER_SECOND'), burst: config.env('RATE_LIMIT_BURST'), overrides: config.env('RATE_LIMIT_OVERRIDES'),
+  });
+  const l = limits(config);
+  for (const [name, v] of Object.entries(l)) if (!Number.isInteger(v) || v < 1) problems.push(`INGEST_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()} must be a positive integer`);
+  if (problems.length) throw new Error(`invalid ingest configuration: ${problems.join('; ')}`);
+  rateLimiter = new SenderRateLimiter(parsed);
+  return rateLimiter;
 }
 
 function publisher(runtime: EventRuntime): EventPublisherPort {
@@ -64,13 +79,17 @@ const triageRules: TriageRules = validateTriageRules(triageRulesData as TriageRu
           receivingApplication: config.env('RECEIVING_APPLICATION') ?? 'CLINMESH',
           receivingFacility: config.env('RECEIVING_FACILITY') ?? 'CLINMESH',
           patientKeySecret: config.patientKeySecret,
+          rateLimiter: senderRateLimiter(config),
         }),
     },
     {
       provide: ACCEPT_FHIR,
       inject: [MESSAGES, EVENT_RUNTIME, RUNTIME_METRICS, SERVICE_CONFIG],
       useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: RuntimeMetrics, config: ServiceConfig) =>
-        new AcceptFhirPayloadHandler(messages, publisher(runtime), intakeMetrics(metrics), triageRules, { ...limits(config), patientKeySecret: config.patientKeySecret }),
+        new AcceptFhirPayloadHandler(messages, publisher(runtime), intakeMetrics(metrics), triageRules, {
+          ...limits(config), patientKeySecret: config.patientKeySecret, rateLimiter: senderRateLimiter(config),
+          requiredElements: config.env('FHIR_REQUIRED_ELEMENTS') === 'error' ? 'error' : 'warning',
+        }),
     },
   ],
 })

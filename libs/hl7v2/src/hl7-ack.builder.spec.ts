@@ -96,6 +96,10 @@ describe('ack requirements', () => {
     assert.deepEqual(ackRequirements({}), { mode: 'original', acceptAck: 'NE', applicationAck: 'AL' });
     assert.deepEqual(ackRequirements({ acceptAckType: 'AL', applicationAckType: 'NE' }), { mode: 'enhanced', acceptAck: 'AL', applicationAck: 'NE' });
     assert.deepEqual(ackRequirements({ acceptAckType: 'ER' }), { mode: 'enhanced', acceptAck: 'ER', applicationAck: 'AL' });
+    // Whitespace padding is not a request for enhanced mode (ADT01-23.hl7 ends its MSH with `||| `).
+    assert.deepEqual(ackRequirements({ acceptAckType: ' ', applicationAckType: '  ' }), { mode: 'original', acceptAck: 'NE', applicationAck: 'AL' });
+    const padded = parseHl7Message(readFileSync('/work/shared/fixtures/hl7v2/ADT01-23.hl7'));
+    assert.equal(ackRequirements(padded.header).mode, 'original');
     const vxu = parseHl7Message(readFileSync('/work/shared/fixtures/hl7v2/VXU.hl7'));
     assert.deepEqual(ackRequirements(vxu.header), { mode: 'enhanced', acceptAck: 'ER', applicationAck: 'AL' });
   });

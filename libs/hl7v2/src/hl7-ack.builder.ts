@@ -158,7 +158,8 @@ function condition(v: string | undefined): Hl7AckCondition {
  * condition; see {@link isAckWanted}.
  */
 export function ackRequirements(header: Pick<Hl7Header, 'acceptAckType' | 'applicationAckType'>): Hl7AckRequirements {
-  if (!header.acceptAckType && !header.applicationAckType) return { mode: 'original', acceptAck: 'NE', applicationAck: 'AL' };
+  // Whitespace-only counts as empty: senders pad MSH with spaces (e.g. `|2.3||| `) and mean original mode.
+  if (!header.acceptAckType?.trim() && !header.applicationAckType?.trim()) return { mode: 'original', acceptAck: 'NE', applicationAck: 'AL' };
   return { mode: 'enhanced', acceptAck: condition(header.acceptAckType), applicationAck: condition(header.applicationAckType) };
 }
 

@@ -52,6 +52,23 @@ async function rawSocket(port: number): Promise<{ s: net.Socket; received: () =>
 }
 
 describe('MLLP server and client', () => {
+  test('a handler resolving undefined answers nothing, and the next answer still lines up', async () => {
+    const srv = await start({
+      onMessage: async (frame) => {
+        const m = parseHl7Message(frame);
+        return m.header.controlId.startsWith('Q') ? undefined : Buffer.from(buildAck(m, { code: 'AA', controlId: 'A' + m.header.controlId }).toString());
+      },
+    });
+    const raw = await rawSocket(srv.port);
+    raw.s.write(Buffer.concat([encodeMllpFrame(msg('Q1')), encodeMllpFrame(msg('7')), encodeMllpFrame(msg('Q2')), encodeMllpFrame(msg('8'))]));
+    await waitFor(() => (raw.received().toString('latin1').match(/\x1c\r/g) ?? []).length >= 2);
+    await sleep(50);
+    const frames = raw.received().toString('latin1').split('\x1c\r').filter(Boolean);
+    assert.deepEqual(frames.map((f) => /MSA\|AA\|(\w+)/.exec(f)?.[1]), ['7', '8']);
+    raw.s.destroy();
+    await srv.close();
+  });
+
   test('request/ACK round trip and pipelining on one connection keeps order', async () => {
     const srv = await start({ onMessage: ackHandler((id) => (Number(id) % 3 === 0 ? 30 : 1)) });
     const c = new MllpClient();

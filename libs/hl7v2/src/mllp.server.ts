@@ -46,14 +46,15 @@ export interface MllpServerOptions {
   tls?: MllpTlsOptions;
   /**
    * Handles one frame's payload and resolves with the ACK payload (unframed;
-   * the server frames it). Frames of one connection are handled strictly one
+   * the server frames it), or `undefined` to answer nothing (enhanced
+   * acknowledgement mode when the sender asked for no ACK). Frames of one connection are handled strictly one
    * after another and ACKs are written in arrival order. If it rejects, the
    * server emits an `error` event and closes the connection without
    * answering: an unanswered message is re-sent by the peer, whereas a wrong
    * ACK could lose it. Handlers should therefore answer AE/AR themselves for
    * bad input and reject only when they could not decide (e.g. storage down).
    */
-  onMessage: (frame: Buffer, ctx: MllpConnectionContext) => Promise<Buffer>;
+  onMessage: (frame: Buffer, ctx: MllpConnectionContext) => Promise<Buffer | undefined>;
   /**
    * Answers a frame dropped for size, in its place in the connection's order.
    * `info.head` holds the first bytes, enough for `peekHl7Header` +

@@ -1,7 +1,9 @@
 /**
  * Typed builders for realistic HL7 v2 test messages (ADT^A01, ORU^R01), so
  * load and fault tests can make thousands of distinct messages with known
- * control ids, patients and result flags.
+ * control ids, patients and result flags. MSH-15/16 are left empty
+ * (original acknowledgement mode: one AA/AE/AR per message); `AL|NE` there
+ * would ask for an enhanced-mode commit ACK (CA) instead, which ingest honours.
  */
 export interface AdtOptions {
   controlId: string;
@@ -17,7 +19,7 @@ export interface AdtOptions {
 export function adtMessage(o: AdtOptions): string {
   const trigger = o.trigger ?? 'A01';
   return [
-    `MSH|^~\\&|${o.sendingApplication ?? 'TESTEHR'}|${o.facility ?? 'TESTHOSP'}|CLINMESH|CLINMESH|20261121083000+0000||ADT^${trigger}^ADT_A01|${o.controlId}|P|2.5.1|||AL|NE||UNICODE UTF-8`,
+    `MSH|^~\\&|${o.sendingApplication ?? 'TESTEHR'}|${o.facility ?? 'TESTHOSP'}|CLINMESH|CLINMESH|20261121083000+0000||ADT^${trigger}^ADT_A01|${o.controlId}|P|2.5.1||||||UNICODE UTF-8`,
     `EVN|${trigger}|20261121083000+0000`,
     `PID|1||${o.mrn}^^^TESTHOSP^MR||${o.family ?? 'DOE'}^${o.given ?? 'JANE'}^Q||${o.birthDate ?? '19800101'}|F|||1 MAIN ST^^SPRINGFIELD^IL^62701||(217)555-0100`,
     'PV1|1|I|4EAST^401^1^TESTHOSP||||1234^ATTEND^ANNA|||MED||||7|||1234^ATTEND^ANNA|IN||||||||||||||||||||||||||20261121080000+0000',
@@ -35,7 +37,7 @@ export interface OruOptions {
 
 export function oruMessage(o: OruOptions): string {
   return [
-    `MSH|^~\\&|${o.sendingApplication ?? 'TESTLAB'}|TESTHOSP|CLINMESH|CLINMESH|20261121083000+0000||ORU^R01^ORU_R01|${o.controlId}|P|2.5.1|||AL|NE`,
+    `MSH|^~\\&|${o.sendingApplication ?? 'TESTLAB'}|TESTHOSP|CLINMESH|CLINMESH|20261121083000+0000||ORU^R01^ORU_R01|${o.controlId}|P|2.5.1`,
     `PID|1||${o.mrn}^^^TESTHOSP^MR||DOE^JANE||19800101|F`,
     'OBR|1|ORD123|FIL456|2345-7^Glucose^LN|||20261121070000+0000',
     `OBX|1|NM|2345-7^Glucose^LN||${o.value ?? '650'}|mg/dL|70-99|${o.flag ?? 'N'}|||F|||20261121075500+0000`,

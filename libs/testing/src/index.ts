@@ -2,3 +2,6 @@ export { testEnvironment, TestEnvironment, uniqueName, waitFor } from './test-en
 export { adtMessage, oruMessage, hl7Batch, AdtOptions, OruOptions } from './hl7-message.builder';
 export { WebhookReceiver, ReceivedDelivery } from './webhook-receiver';
 export { TestPipeline, TestPipelineOptions } from './test-pipeline';
+export { IngestPipeline, IngestPipelineOptions } from './ingest-pipeline';
+export { IngestedTopicReader, IngestedRecord } from './ingested-topic.reader';
+export { withMshField, mshField } from './hl7-msh.rewriter';

@@ -5,8 +5,9 @@ import { sourcePatientKey } from '@clinmesh/security';
 import { stageTopic } from '@clinmesh/topology';
 import type { IngestedEvent } from '@clinmesh/schemas';
 import { IntakeResult } from '../domain/intake-outcome';
-import { readFhirIntakeFacts } from '../domain/fhir-intake';
+import { FhirIssue, readFhirIntakeFacts } from '../domain/fhir-intake';
 import { TriageRules, triage } from '../domain/triage/triage.policy';
+import { SenderRateLimiter } from '../domain/rate-limit/sender-rate.limiter';
 import { EventPublisherPort, IntakeMetricsPort, MessageStorePort } from './intake.ports';
 
 export interface FhirArrival {
@@ -29,17 +30,27 @@ export class AcceptFhirPayloadHandler {
     private readonly events: EventPublisherPort,
     private readonly metrics: IntakeMetricsPort,
     private readonly rules: TriageRules,
-    private readonly options: { maxMessageBytes: number; maxBundleEntries: number; patientKeySecret: string },
+    private readonly options: { maxMessageBytes: number; maxBundleEntries: number; patientKeySecret: string; rateLimiter?: SenderRateLimiter; requiredElements?: 'error' | 'warning' },
   ) {}
 
-  async accept(arrival: FhirArrival): Promise<IntakeResult> {
+  async accept(arrival: FhirArrival): Promise<IntakeResult & { warnings?: FhirIssue[] }> {
     const contentHash = createHash('sha256').update(arrival.bytes).digest('hex');
     const base = { id: newEventId(), sender: arrival.sender, channel: 'HTTP' as const, receivedAt: arrival.receivedAt, contentHash };
+    const decision = this.options.rateLimiter?.take(arrival.sender);
+    if (decision && !decision.allowed) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+      const detail = `sender ${arrival.sender} exceeded its rate limit of ${decision.limit.ratePerSecond} requests/s (burst ${decision.limit.burst}); retry after ${retryAfterSeconds} s`;
+      await this.store.insertRejection({ ...base, messageType: null, controlId: null, reason: 'RATE_LIMITED', detail, raw: arrival.bytes.subarray(0, this.options.maxMessageBytes) });
+      this.metrics.outcome({ sender: arrival.sender, messageType: 'unknown', tier: 'none', outcome: 'rejected', reason: 'RATE_LIMITED', channel: 'HTTP' });
+      throw new ClinmeshError('INGEST.RATE_LIMITED', detail, {
+        status: 429, details: { rejectionId: base.id, retryAfterSeconds, issues: [{ severity: 'error', code: 'throttled', diagnostics: detail }] },
+      });
+    }
     if (arrival.bytes.length > this.options.maxMessageBytes) {
       const detail = `payload is ${arrival.bytes.length} bytes; the limit is ${this.options.maxMessageBytes}`;
       await this.store.insertRejection({ ...base, messageType: null, controlId: null, reason: 'OVERSIZED', detail, raw: arrival.bytes.subarray(0, 65536) });
       this.metrics.outcome({ sender: arrival.sender, messageType: 'unknown', tier: 'none', outcome: 'rejected', reason: 'OVERSIZED', channel: 'HTTP' });
-      throw new ClinmeshError('INGEST.FHIR.OVERSIZED', detail, { status: 413, details: { rejectionId: base.id } });
+      throw new ClinmeshError('INGEST.FHIR.OVERSIZED', detail, { status: 413, details: { rejectionId: base.id, issues: [{ severity: 'error', code: 'too-costly', diagnostics: detail }] } });
     }
     let body: unknown;
     let facts;
@@ -50,7 +61,7 @@ export class AcceptFhirPayloadHandler {
       } catch {
         throw new ClinmeshError('INGEST.FHIR.MALFORMED_JSON', 'the body is not valid JSON', { status: 400, details: { issues: [{ severity: 'error', code: 'structure', diagnostics: 'the body is not valid JSON' }] } });
       }
-      facts = readFhirIntakeFacts(body, this.options.maxBundleEntries);
+      facts = readFhirIntakeFacts(body, { maxEntries: this.options.maxBundleEntries, requiredElements: this.options.requiredElements ?? 'warning' });
     } catch (error) {
       const e = error instanceof ClinmeshError ? error
         : new ClinmeshError('INGEST.FHIR.ENCODING', 'the body is not valid UTF-8', { status: 400, details: { issues: [{ severity: 'error', code: 'structure', diagnostics: 'the body is not valid UTF-8' }] } });
@@ -64,7 +75,7 @@ export class AcceptFhirPayloadHandler {
     if (existing) {
       if (existing.contentHash === contentHash) {
         this.metrics.outcome({ sender: arrival.sender, messageType: facts.messageType, tier: existing.tier, outcome: 'duplicate', channel: 'HTTP' });
-        return { status: 'duplicate', messageId: existing.messageId, tier: existing.tier };
+        return { status: 'duplicate', messageId: existing.messageId, tier: existing.tier, warnings: facts.warnings };
       }
       const detail = `${facts.resourceType} id ${controlId} was already received from this sender with different content (${existing.messageId})`;
       await this.store.insertRejection({ ...base, messageType: facts.messageType, controlId, reason: 'DUPLICATE_CONFLICT', detail, raw: arrival.bytes });
@@ -80,22 +91,21 @@ export class AcceptFhirPayloadHandler {
       source: { system: arrival.sender, facility: '', channel: 'HTTP' }, format: 'FHIR_R4', messageType: facts.messageType, controlId,
       version: '4.0.1', sourcePatientKey: key, patientIdentifiers: facts.patientIdentifiers, contentType: 'application/fhir+json', raw: arrival.bytes,
     };
-    try {
-      await this.events.transaction(async (uow) => {
-        await this.store.insertAccepted(uow, {
-          messageId, sender: arrival.sender, controlId, contentHash, format: 'FHIR_R4', channel: 'HTTP', messageType: facts.messageType, tier,
-          triageRule: ruleId, receivedAt: arrival.receivedAt, raw: arrival.bytes, ack: null,
-        });
-        await this.events.publish(uow, { topic: stageTopic('ingested', tier), key: key || null, value: event, tier });
+    const inserted = await this.events.transaction(async (uow) => {
+      const fresh = await this.store.insertAccepted(uow, {
+        messageId, sender: arrival.sender, controlId, contentHash, format: 'FHIR_R4', channel: 'HTTP', messageType: facts.messageType, tier,
+        triageRule: ruleId, receivedAt: arrival.receivedAt, raw: arrival.bytes, ack: null,
       });
-    } catch (error) {
-      if ((error as { code?: string }).code === '23505') {
-        const winner = await this.store.findBySenderAndControlId(null, arrival.sender, controlId);
-        if (winner) return { status: 'duplicate', messageId: winner.messageId, tier: winner.tier };
-      }
-      throw error;
+      if (fresh) await this.events.publish(uow, { topic: stageTopic('ingested', tier), key: key || null, value: event, tier });
+      return fresh;
+    });
+    if (!inserted) {
+      // Raced with a copy of the same payload id: answer as its duplicate.
+      const winner = await this.store.findBySenderAndControlId(null, arrival.sender, controlId);
+      if (winner) return { status: 'duplicate', messageId: winner.messageId, tier: winner.tier, warnings: facts.warnings };
+      throw new Error('in_message conflict without a stored row (deleted concurrently?)');
     }
     this.metrics.outcome({ sender: arrival.sender, messageType: facts.messageType, tier, outcome: 'accepted', channel: 'HTTP' });
-    return { status: 'accepted', messageId, tier };
+    return { status: 'accepted', messageId, tier, warnings: facts.warnings };
   }
 }

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Hl7ParseError, Hl7Message, ackErrorFromParseError, buildAck, parseHl7Message, peekHl7Header, serializeHl7Message, Hl7ErrorCode } from '@clinmesh/hl7v2';
+import {
+  Hl7AckError, Hl7ParseError, Hl7Message, ackCodeFor, ackErrorFromParseError, ackRequirements, buildAck, isAckWanted, parseHl7Message, peekHl7Header,
+  serializeHl7Message, Hl7ErrorCode,
+} from '@clinmesh/hl7v2';
 import { deriveEventId, newEventId } from '@clinmesh/event-runtime';
 import { sourcePatientKey } from '@clinmesh/security';
 import { stageTopic } from '@clinmesh/topology';
@@ -7,6 +10,7 @@ import type { IngestedEvent } from '@clinmesh/schemas';
 import { IntakeResult, RejectionReason } from '../domain/intake-outcome';
 import { primaryIdentifier, readHl7IntakeFacts } from '../domain/hl7-intake';
 import { TriageRules, triage } from '../domain/triage/triage.policy';
+import { SenderRateLimiter } from '../domain/rate-limit/sender-rate.limiter';
 import { EventPublisherPort, IntakeMetricsPort, MessageStorePort } from './intake.ports';
 
 export interface AcceptHl7Options {
@@ -18,6 +22,8 @@ export interface AcceptHl7Options {
   receivingApplication: string;
   receivingFacility: string;
   patientKeySecret: string;
+  /** Request rate per sender (`MSH-3^MSH-4`); refusals are AR + kept as RATE_LIMITED. */
+  rateLimiter?: SenderRateLimiter;
 }
 
 export interface Hl7Arrival {
@@ -26,7 +32,11 @@ export interface Hl7Arrival {
   receivedAt: number;
   /** Arrived in a batch file, or the sender asked for backfill handling. */
   bulkHint?: boolean;
+  /** The request this message came in (a batch) was already charged against the sender's rate. */
+  rateCharged?: boolean;
 }
+
+type AckOutcome = 'accept' | 'error' | 'reject';
 
 /**
  * The HL7 v2 front door: parse, check, dedupe, triage, then store the raw
@@ -35,6 +45,14 @@ export interface Hl7Arrival {
  * accepted at all AR; both are kept with their reason. The same sender and
  * control id with the same content returns the original ACK and publishes
  * nothing; with different content it is refused as a conflicting duplicate.
+ *
+ * Enhanced acknowledgement mode (MSH-15/16 not both empty) is honoured for
+ * the MLLP reply (`IntakeResult.reply`): ingest commits and validates in the
+ * same step, so both acknowledgements are known at once; the connection
+ * carries at most one answer per message (MLLP pairs answers by position):
+ * the accept ACK (CA/CE/CR) if MSH-15 asks for it, else the application ACK
+ * if MSH-16 asks for it, else nothing. `IntakeResult.ack` is always the
+ * application ACK (the HTTP body; stored with the message).
  */
 export class AcceptHl7MessageHandler {
   constructor(
@@ -49,7 +67,7 @@ export class AcceptHl7MessageHandler {
     const { bytes, channel } = arrival;
     const contentHash = createHash('sha256').update(bytes).digest('hex');
     if (bytes.length > this.options.maxMessageBytes) {
-      return this.reject(arrival, contentHash, 'OVERSIZED', `message is ${bytes.length} bytes; the limit is ${this.options.maxMessageBytes}`, 'AR', Hl7ErrorCode.ApplicationInternalError);
+      return this.reject(arrival, contentHash, 'OVERSIZED', `message is ${bytes.length} bytes; the limit is ${this.options.maxMessageBytes}`, 'AR', Hl7ErrorCode.DataTypeError);
     }
     let message: Hl7Message;
     try {
@@ -66,13 +84,19 @@ export class AcceptHl7MessageHandler {
     if (this.options.allowedSenders && !this.options.allowedSenders.has(facts.sendingApplication)) {
       return this.reject(arrival, contentHash, 'UNKNOWN_SENDER', `sending application ${facts.sendingApplication || '(empty)'} is not on the allowlist`, 'AR', Hl7ErrorCode.ApplicationInternalError, undefined, message);
     }
-
+    if (!arrival.rateCharged && this.options.rateLimiter) {
+      const decision = this.options.rateLimiter.take(sender);
+      if (!decision.allowed) {
+        const retryAfterSeconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+        const result = await this.reject(arrival, contentHash, 'RATE_LIMITED',
+          `sender ${sender} exceeded its rate limit of ${decision.limit.ratePerSecond} messages/s (burst ${decision.limit.burst}); retry after ${retryAfterSeconds} s`,
+          'AR', Hl7ErrorCode.ApplicationInternalError, undefined, message);
+        return { ...result, retryAfterSeconds };
+      }
+    }
     if (!this.options.supportedMessageTypes.has(message.header.messageType)) {
       return this.reject(arrival, contentHash, 'UNSUPPORTED_TYPE', `message type ${facts.messageType} is not supported`, 'AR', Hl7ErrorCode.UnsupportedMessageType, undefined, message);
     }
-    const existing = await this.store.findBySenderAndControlId(null, sender, facts.controlId);
-    if (existing) return this.duplicate(arrival, existing, contentHash, sender, facts.messageType, message);
-
     const { tier, ruleId } = triage(this.rules, { messageTypes: [facts.messageType], abnormalFlags: facts.abnormalFlags, bulkHint: arrival.bulkHint ?? false });
     const messageId = newEventId();
     const ack = this.ack(message, 'AA', messageId);
@@ -94,30 +118,58 @@ export class AcceptHl7MessageHandler {
       contentType: 'x-application/hl7-v2+er7',
       raw: bytes,
     };
-    try {
-      await this.events.transaction(async (uow) => {
-        await this.store.insertAccepted(uow, {
-          messageId, sender, controlId: facts.controlId, contentHash, format: 'HL7V2', channel, messageType: facts.messageType,
-          tier, triageRule: ruleId, receivedAt: arrival.receivedAt, raw: bytes, ack,
-        });
-        await this.events.publish(uow, { topic: stageTopic('ingested', tier), key: key || null, value: event, tier });
+    // Dedupe is the unique (sender, control id) index: a copy already stored (or racing in now) writes nothing.
+    const inserted = await this.events.transaction(async (uow) => {
+      const fresh = await this.store.insertAccepted(uow, {
+        messageId, sender, controlId: facts.controlId, contentHash, format: 'HL7V2', channel, messageType: facts.messageType,
+        tier, triageRule: ruleId, receivedAt: arrival.receivedAt, raw: bytes, ack,
       });
-    } catch (error) {
-      // Two copies raced: the unique (sender, control id) index let one in; answer the other as its duplicate.
-      if ((error as { code?: string }).code === '23505') {
-        const winner = await this.store.findBySenderAndControlId(null, sender, facts.controlId);
-        if (winner) return this.duplicate(arrival, winner, contentHash, sender, facts.messageType, message);
-      }
-      throw error;
+      if (fresh) await this.events.publish(uow, { topic: stageTopic('ingested', tier), key: key || null, value: event, tier });
+      return fresh;
+    });
+    if (!inserted) {
+      const existing = await this.store.findBySenderAndControlId(null, sender, facts.controlId);
+      if (!existing) throw new Error('in_message conflict without a stored row (deleted concurrently?)');
+      return this.duplicate(arrival, existing, contentHash, sender, facts.messageType, message);
     }
     this.metrics.outcome({ sender, messageType: facts.messageType, tier, outcome: 'accepted', channel });
-    return { status: 'accepted', messageId, ack, ackCode: 'AA', tier };
+    return { status: 'accepted', messageId, ack, ackCode: 'AA', tier, ...this.replyFor(message, 'accept', ack, messageId) };
+  }
+
+  /**
+   * Charges a whole batch request (FHS/BHS file) to its sender's rate: one
+   * token per request. A refused batch is kept as a RATE_LIMITED rejection.
+   */
+  async chargeBatch(bytes: Buffer, sender: string, receivedAt: number): Promise<{ retryAfterSeconds: number; detail: string; rejectionId: string } | undefined> {
+    const decision = this.options.rateLimiter?.take(sender);
+    if (!decision || decision.allowed) return undefined;
+    const retryAfterSeconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+    const detail = `sender ${sender} exceeded its rate limit of ${decision.limit.ratePerSecond} requests/s (burst ${decision.limit.burst}); retry the batch after ${retryAfterSeconds} s`;
+    const id = newEventId();
+    await this.store.insertRejection({
+      id, sender, channel: 'HTTP', messageType: 'BATCH', controlId: null, reason: 'RATE_LIMITED', detail, receivedAt,
+      contentHash: createHash('sha256').update(bytes).digest('hex'), raw: bytes.subarray(0, Math.min(bytes.length, this.options.maxMessageBytes)),
+    });
+    this.metrics.outcome({ sender, messageType: 'BATCH', tier: 'none', outcome: 'rejected', reason: 'RATE_LIMITED', channel: 'HTTP' });
+    return { retryAfterSeconds, detail, rejectionId: id };
+  }
+
+  /**
+   * An MLLP frame dropped for size before it could be read whole: kept as an
+   * OVERSIZED rejection (with its first bytes) and answered AR 102 in its
+   * place in the connection's order.
+   */
+  async rejectOversizedFrame(head: Buffer, bytesSeen: number, maxFrameBytes: number, receivedAt: number): Promise<IntakeResult> {
+    const contentHash = createHash('sha256').update(head).digest('hex');
+    return this.reject({ bytes: head, channel: 'MLLP', receivedAt }, contentHash, 'OVERSIZED',
+      `frame of at least ${bytesSeen} bytes exceeds the limit of ${maxFrameBytes}; only its first ${head.length} bytes were kept`, 'AR', Hl7ErrorCode.DataTypeError);
   }
 
   private async duplicate(arrival: Hl7Arrival, existing: { messageId: string; contentHash: string; ack: string | null; tier: string }, contentHash: string, sender: string, messageType: string, message: Hl7Message): Promise<IntakeResult> {
     if (existing.contentHash === contentHash) {
       this.metrics.outcome({ sender, messageType, tier: existing.tier, outcome: 'duplicate', channel: arrival.channel });
-      return { status: 'duplicate', messageId: existing.messageId, ack: existing.ack ?? this.ack(message, 'AA', existing.messageId), ackCode: 'AA', tier: existing.tier };
+      const ack = existing.ack ?? this.ack(message, 'AA', existing.messageId);
+      return { status: 'duplicate', messageId: existing.messageId, ack, ackCode: 'AA', tier: existing.tier, ...this.replyFor(message, 'accept', ack, existing.messageId) };
     }
     return this.reject(arrival, contentHash, 'DUPLICATE_CONFLICT', `control id ${message.header.controlId} was already used by this sender for a different message (${existing.messageId})`, 'AE', Hl7ErrorCode.DuplicateKeyIdentifier, undefined, message);
   }
@@ -128,20 +180,24 @@ export class AcceptHl7MessageHandler {
   ): Promise<IntakeResult> {
     const id = newEventId();
     const peek = message ? undefined : peekHl7Header(arrival.bytes.subarray(0, 4096));
-    const messageType = message ? readHl7IntakeFacts(message).messageType : peek?.messageType ?? null;
+    const messageType = message ? readHl7IntakeFacts(message).messageType : peekType(peek) ?? null;
     const controlId = message?.header.controlId ?? peek?.controlId ?? null;
     const sender = message ? `${message.header.sendingApplication ?? ''}^${message.header.sendingFacility ?? ''}` : `${hdText(peek?.sendingApplication)}^${hdText(peek?.sendingFacility)}`;
     await this.store.insertRejection({
       id, sender, channel: arrival.channel, messageType, controlId, reason, detail, receivedAt: arrival.receivedAt, contentHash,
       raw: arrival.bytes.subarray(0, Math.min(arrival.bytes.length, this.options.maxMessageBytes)),
     });
-    const errors = [parseError ? ackErrorFromParseError(parseError) : { code: hl7Code, severity: 'E' as const, text: detail }];
+    const errors: Hl7AckError[] = [parseError ? ackErrorFromParseError(parseError) : { code: hl7Code, severity: 'E', text: detail }];
     const ackMessage = buildAck(message ?? peek ?? {}, {
       code, textMessage: detail.slice(0, 80), errors, controlId: `NAK-${id.slice(0, 18)}`,
       sendingApplication: this.options.receivingApplication, sendingFacility: this.options.receivingFacility,
     });
     this.metrics.outcome({ sender, messageType: messageType ?? 'unknown', tier: 'none', outcome: 'rejected', reason, channel: arrival.channel });
-    return { status: 'rejected', messageId: id, ack: serializeHl7Message(ackMessage), ackCode: code, reason, detail };
+    const ack = serializeHl7Message(ackMessage);
+    return {
+      status: 'rejected', messageId: id, ack, ackCode: code, reason, detail,
+      ...this.replyFor(message, code === 'AE' ? 'error' : 'reject', ack, id, errors, detail),
+    };
   }
 
   private ack(message: Hl7Message, code: 'AA', messageId: string): string {
@@ -149,6 +205,32 @@ export class AcceptHl7MessageHandler {
       code, controlId: `ACK-${messageId.slice(0, 18)}`, sendingApplication: this.options.receivingApplication, sendingFacility: this.options.receivingFacility,
     }));
   }
+
+  /**
+   * The MLLP answer per MSH-15/16. Input that could not be parsed is
+   * answered in original mode: its MSH-15/16 cannot be trusted, and an
+   * unanswered bad message would only be re-sent.
+   */
+  private replyFor(message: Hl7Message | undefined, outcome: AckOutcome, applicationAck: string, id: string, errors?: Hl7AckError[], detail?: string): Pick<IntakeResult, 'reply' | 'acceptAckCode' | 'ackMode'> {
+    const wanted = message ? ackRequirements(message.header) : undefined;
+    if (!message || !wanted || wanted.mode === 'original') return { reply: applicationAck, ackMode: 'original' };
+    const success = outcome === 'accept';
+    const acceptAckCode = ackCodeFor('accept', outcome, 'enhanced') as 'CA' | 'CE' | 'CR';
+    if (isAckWanted(wanted.acceptAck, success)) {
+      const commit = serializeHl7Message(buildAck(message, {
+        code: acceptAckCode, controlId: `${acceptAckCode}-${id.slice(0, 18)}`, errors, textMessage: detail?.slice(0, 80),
+        sendingApplication: this.options.receivingApplication, sendingFacility: this.options.receivingFacility,
+      }));
+      return { reply: commit, acceptAckCode, ackMode: 'enhanced' };
+    }
+    if (isAckWanted(wanted.applicationAck, success)) return { reply: applicationAck, acceptAckCode, ackMode: 'enhanced' };
+    return { reply: undefined, acceptAckCode, ackMode: 'enhanced' };
+  }
+}
+
+function peekType(peek: ReturnType<typeof peekHl7Header>): string | undefined {
+  if (!peek?.messageType) return undefined;
+  return peek.triggerEvent ? `${peek.messageType}^${peek.triggerEvent}` : peek.messageType;
 }
 
 function hdText(v: unknown): string {

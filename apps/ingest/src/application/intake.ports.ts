@@ -12,10 +12,11 @@ export interface StoredMessageRef {
 /** Where ingest keeps raw messages, their ACKs and rejections (its own database). */
 export interface MessageStorePort {
   findBySenderAndControlId(uow: UnitOfWork | null, sender: string, controlId: string): Promise<StoredMessageRef | undefined>;
+  /** Stores an accepted message; `false` (nothing written) when this sender already used this control id. */
   insertAccepted(uow: UnitOfWork, row: {
     messageId: string; sender: string; controlId: string; contentHash: string; format: 'HL7V2' | 'FHIR_R4'; channel: 'MLLP' | 'HTTP';
     messageType: string; tier: string; triageRule: string; receivedAt: number; raw: Buffer; ack: string | null;
-  }): Promise<void>;
+  }): Promise<boolean>;
   insertRejection(row: {
     id: string; sender: string; channel: 'MLLP' | 'HTTP'; messageType: string | null; controlId: string | null; reason: RejectionReason;
     detail: string; raw: Buffer; receivedAt: number; contentHash: string;

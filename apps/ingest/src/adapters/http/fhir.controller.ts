@@ -17,13 +17,20 @@ export class FhirController {
     const body = req.body;
     if (!Buffer.isBuffer(body) || body.length === 0) throw new ClinmeshError('INGEST.EMPTY_BODY', 'the request body must be a FHIR R4 resource', { status: 400 });
     const sender = req.principal.clientId ?? req.principal.subject;
-    const result = await this.accept.accept({ bytes: body, sender, receivedAt: Date.now(), bulkHint: req.headers['x-clinmesh-backfill'] === 'true' });
+    const result = await this.accept.accept({ bytes: body, sender, receivedAt: Date.now(), bulkHint: req.headers['x-clinmesh-backfill'] === 'true' }).catch((error: unknown) => {
+      const retry = error instanceof ClinmeshError ? (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds : undefined;
+      if (retry) res.setHeader('Retry-After', String(retry));
+      throw error;
+    });
     res.setHeader('Content-Type', 'application/fhir+json');
     res.setHeader('X-Clinmesh-Message-Id', result.messageId);
     res.status(result.status === 'accepted' ? 202 : 200).send(JSON.stringify({
       resourceType: 'OperationOutcome',
       id: result.messageId,
-      issue: [{ severity: 'information', code: 'informational', diagnostics: `${result.status}: message ${result.messageId}, tier ${result.tier}` }],
+      issue: [
+        { severity: 'information', code: 'informational', diagnostics: `${result.status}: message ${result.messageId}, tier ${result.tier}` },
+        ...(result.warnings ?? []).map((w) => ({ severity: w.severity, code: w.code, diagnostics: w.diagnostics, expression: w.expression })),
+      ],
     }));
   }
 }

@@ -31,6 +31,13 @@ export class Hl7v2Controller {
     res.setHeader('Content-Type', HL7_CONTENT_TYPE);
     if (head === 'FHS' || head === 'BHS') {
       const file = splitHl7Batch(body);
+      const header = file.fileHeader ?? file.batches[0]?.header;
+      // A batch is one request: it takes one token of its sender's rate, and its messages are not charged again.
+      const refusal = await this.accept.chargeBatch(body, `${header?.sendingApplication ?? ''}^${header?.sendingFacility ?? ''}`, receivedAt);
+      if (refusal) {
+        res.setHeader('Retry-After', String(refusal.retryAfterSeconds));
+        throw new ClinmeshError('INGEST.RATE_LIMITED', refusal.detail, { status: 429, details: { retryAfterSeconds: refusal.retryAfterSeconds, rejectionId: refusal.rejectionId } });
+      }
       const inputs: Array<{ index: number; bytes: Buffer }> = [
         ...file.messages.map((m, i) => ({ index: i, bytes: m.raw })),
         ...file.failures.map((f) => ({ index: f.index, bytes: Buffer.isBuffer(f.input) ? f.input : Buffer.from(f.input, 'latin1') })),
@@ -38,7 +45,7 @@ export class Hl7v2Controller {
       const results: IntakeResult[] = [];
       // Bounded parallelism: one transaction per message, several in flight.
       for (let i = 0; i < inputs.length; i += 16) {
-        results.push(...(await Promise.all(inputs.slice(i, i + 16).map((x) => this.accept.accept({ bytes: x.bytes, channel: 'HTTP', receivedAt, bulkHint: true })))));
+        results.push(...(await Promise.all(inputs.slice(i, i + 16).map((x) => this.accept.accept({ bytes: x.bytes, channel: 'HTTP', receivedAt, bulkHint: true, rateCharged: true })))));
       }
       const accepted = results.filter((r) => r.status !== 'rejected').length;
       res.setHeader('X-Clinmesh-Batch-Summary', `messages=${results.length};accepted=${accepted};rejected=${results.length - accepted}`);
@@ -48,6 +55,9 @@ export class Hl7v2Controller {
     const result = await this.accept.accept({ bytes: body, channel: 'HTTP', receivedAt, bulkHint: req.headers['x-clinmesh-backfill'] === 'true' });
     res.setHeader('X-Clinmesh-Message-Id', result.messageId);
     if (result.tier) res.setHeader('X-Clinmesh-Tier', result.tier);
+    if (result.reason) res.setHeader('X-Clinmesh-Rejection-Reason', result.reason);
+    if (result.retryAfterSeconds) res.setHeader('Retry-After', String(result.retryAfterSeconds));
+    // HTTP always answers: the body is the application ACK whatever MSH-15/16 say (they govern MLLP replies).
     res.status(httpStatusFor(result)).send(result.ack);
   }
 }
@@ -59,6 +69,7 @@ function httpStatusFor(result: IntakeResult): number {
     case 'OVERSIZED': return 413;
     case 'DUPLICATE_CONFLICT': return 409;
     case 'UNKNOWN_SENDER': return 403;
+    case 'RATE_LIMITED': return 429;
     case 'UNSUPPORTED_TYPE':
     case 'UNSUPPORTED_VERSION': return 422;
     default: return 400;

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Counter } from 'prom-client';
-import { buildAck, createMllpServer, MllpServer, peekHl7Header, serializeHl7Message, Hl7ErrorCode } from '@clinmesh/hl7v2';
+import { createMllpServer, MllpServer } from '@clinmesh/hl7v2';
 import { Logger, RuntimeMetrics } from '@clinmesh/observability';
 import { ServiceConfig } from '@clinmesh/service-kit';
 import { AcceptHl7MessageHandler } from '../../application/accept-hl7-message.handler';
 
 /**
  * The MLLP listener (default port 2575): each frame goes through the same
- * intake as HTTP and is answered with its ACK; oversized frames get an AR
- * NAK in their place; TLS / mutual TLS by configuration. A frame whose intake
+ * intake as HTTP and is answered per MSH-15/16 (original mode: its ACK);
+ * oversized frames are kept as rejections and get an AR NAK in their place;
+ * TLS / mutual TLS by configuration. A frame whose intake
  * fails for an infrastructure reason (database down) is not answered — the
  * sender re-sends — because a wrong ACK could lose the message.
  */
@@ -30,14 +31,12 @@ export function createIngestMllpListener(config: ServiceConfig, handler: AcceptH
     } : undefined,
     onMessage: async (frame) => {
       const result = await handler.accept({ bytes: frame, channel: 'MLLP', receivedAt: Date.now() });
-      return Buffer.from(result.ack ?? '', 'utf8');
+      // Enhanced mode may ask for no answer at all (e.g. MSH-15 NE, MSH-16 NE on success).
+      return result.reply === undefined ? undefined : Buffer.from(result.reply, 'utf8');
     },
-    onOversized: (info) => {
-      const peek = peekHl7Header(info.head) ?? {};
-      return Buffer.from(serializeHl7Message(buildAck(peek, {
-        code: 'AR', controlId: `NAK-OVERSIZED-${Date.now()}`, textMessage: 'frame exceeds the maximum size',
-        errors: [{ code: Hl7ErrorCode.ApplicationInternalError, severity: 'E', text: `frame of at least ${info.bytesSeen} bytes exceeds the limit of ${info.maxFrameBytes}` }],
-      })));
+    onOversized: async (info) => {
+      const result = await handler.rejectOversizedFrame(info.head, info.bytesSeen, info.maxFrameBytes, Date.now());
+      return Buffer.from(result.ack ?? '', 'utf8');
     },
     onEvent: (e) => {
       events.inc({ type: e.type });

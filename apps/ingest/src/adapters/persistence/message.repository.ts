@@ -13,12 +13,15 @@ export class MessageRepository implements MessageStorePort {
     return r ? { messageId: r.message_id, contentHash: r.content_hash, ack: r.ack, tier: r.tier } : undefined;
   }
 
-  async insertAccepted(uow: UnitOfWork, m: Parameters<MessageStorePort['insertAccepted']>[1]): Promise<void> {
-    await uow.execute(
+  async insertAccepted(uow: UnitOfWork, m: Parameters<MessageStorePort['insertAccepted']>[1]): Promise<boolean> {
+    // ON CONFLICT instead of a look-up first: one round trip less per message, and a racing copy is not an error.
+    const inserted = await uow.execute(
       `INSERT INTO in_message (message_id, sender, control_id, content_hash, format, channel, message_type, tier, triage_rule, received_at, raw, ack)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,to_timestamp($10 / 1000.0),$11,$12)`,
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,to_timestamp($10 / 1000.0),$11,$12)
+       ON CONFLICT (sender, control_id) DO NOTHING`,
       [m.messageId, m.sender, m.controlId, m.contentHash, m.format, m.channel, m.messageType, m.tier, m.triageRule, m.receivedAt, m.raw, m.ack],
     );
+    return inserted === 1;
   }
 
   async insertRejection(r: Parameters<MessageStorePort['insertRejection']>[0]): Promise<void> {

@@ -1,0 +1,183 @@
+import { performance } from 'node:perf_hooks';
+import { Kafka, logLevel } from 'kafkajs';
+import { TestPipeline, WebhookReceiver, adtMessage, hl7Batch, oruMessage, waitFor } from '@clinmesh/testing';
+import { MllpClient } from '@clinmesh/hl7v2';
+
+/**
+ * End-to-end figures of the six services on the embedded platform, all in
+ * one run so ratios compare like with like on a noisy shared machine:
+ *  - the ceiling: a bare kafkajs consume → produce hop on the same cluster;
+ *  - end-to-end throughput of a mixed HL7 feed (MLLP, 8 connections) to webhook;
+ *  - p50/p95/p99 end-to-end latency per tier (ingest receipt → webhook);
+ *  - stat latency idle versus during a 20,000-message bulk flood;
+ *  - canonical events/s through the real normalization service alone.
+ */
+export interface PipelineBenchResult {
+  bareHopMessagesPerSecond: number;
+  endToEndMessagesPerSecond: number;
+  mixedFeedMessages: number;
+  latencyMsByTier: Record<string, { n: number; p50: number; p95: number; p99: number }>;
+  statIdle: { n: number; p50: number; p99: number };
+  statDuringBulkFlood: { n: number; p50: number; p99: number; bulkMessages: number };
+  statP99FloodOverIdle: number;
+  normalizationServiceEventsPerSecond: number;
+  endToEndOverBareHop: number;
+}
+
+const quantile = (values: number[], q: number) => {
+  if (!values.length) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]);
+};
+
+async function bareHop(brokers: string[], controlUrl: string, messages = 20000): Promise<number> {
+  const suffix = Date.now().toString(36);
+  const [input, output] = [`bench.hop.in.${suffix}`, `bench.hop.out.${suffix}`];
+  await fetch(`${controlUrl}/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ topics: [{ name: input, partitions: 6 }, { name: output, partitions: 6 }] }) });
+  const kafka = new Kafka({ clientId: 'bench-hop', brokers, logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const value = Buffer.alloc(900, 7);
+  for (let i = 0; i < messages; i += 1000) {
+    await producer.send({ topic: input, acks: -1, messages: Array.from({ length: 1000 }, (_, j) => ({ key: `p${(i + j) % 500}`, value })) });
+  }
+  const consumer = kafka.consumer({ groupId: `bench-hop-${suffix}`, sessionTimeout: 6000, heartbeatInterval: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: input, fromBeginning: true });
+  let seen = 0;
+  let started = 0;
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch }) => {
+        if (!started) started = performance.now();
+        await producer.send({ topic: output, acks: -1, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) });
+        seen += batch.messages.length;
+        if (seen >= messages) resolve();
+      },
+    });
+  });
+  await done;
+  const rate = messages / ((performance.now() - started) / 1000);
+  await consumer.disconnect();
+  await producer.disconnect();
+  return Math.round(rate);
+}
+
+async function receiptTimes(pipeline: TestPipeline, controlPrefix: string): Promise<Map<string, { receivedAt: number; tier: string }>> {
+  const rows = await pipeline.query('ingest', `SELECT message_id, tier, (extract(epoch from received_at) * 1000)::float8 AS t FROM in_message WHERE control_id LIKE $1`, [`${controlPrefix}%`]);
+  return new Map(rows.map((r) => [r.message_id as string, { receivedAt: Number(r.t), tier: r.tier as string }]));
+}
+
+function latencies(webhook: WebhookReceiver, receipts: Map<string, { receivedAt: number; tier: string }>): Map<string, number[]> {
+  const byTier = new Map<string, number[]>();
+  const seen = new Set<string>();
+  for (const d of webhook.deliveries) {
+    const r = receipts.get(d.correlationId);
+    if (!r || seen.has(d.correlationId)) continue;
+    seen.add(d.correlationId);
+    const list = byTier.get(r.tier) ?? [];
+    list.push(d.receivedAt - r.receivedAt);
+    byTier.set(r.tier, list);
+  }
+  return byTier;
+}
+
+async function sendOverMllp(pipeline: TestPipeline, messages: string[], connections = 8): Promise<void> {
+  const clients: MllpClient[] = await Promise.all(Array.from({ length: connections }, () => pipeline.mllpClient()));
+  await Promise.all(clients.map(async (client, c) => {
+    // Pipelined: up to 16 in flight per connection.
+    const inFlight: Promise<Buffer>[] = [];
+    for (let i = c; i < messages.length; i += connections) {
+      inFlight.push(client.send(messages[i]));
+      if (inFlight.length >= 16) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+  }));
+  await Promise.all(clients.map((c) => c.close()));
+}
+
+async function statProbe(pipeline: TestPipeline, webhook: WebhookReceiver, prefix: string, count: number, gapMs: number): Promise<number[]> {
+  for (let i = 0; i < count; i++) {
+    await pipeline.sendHl7(oruMessage({ controlId: `${prefix}-${i}`, mrn: `MRN-${prefix}-${i % 7}`, flag: 'HH' }));
+    await new Promise((r) => setTimeout(r, gapMs));
+  }
+  const receipts = await receiptTimes(pipeline, prefix);
+  await waitFor(() => [...receipts.keys()].every((id) => webhook.byCorrelation(id).length > 0), { what: `${prefix} deliveries`, timeoutMs: 600000, intervalMs: 100 });
+  return latencies(webhook, receipts).get('stat') ?? [];
+}
+
+export async function runPipelineBench(pipeline: TestPipeline, log: (line: string) => void = () => undefined): Promise<PipelineBenchResult> {
+  const webhook = await pipeline.subscribeWebhook();
+  log('bare kafkajs hop…');
+  const bare = await bareHop(pipeline.kafkaCluster.brokers, pipeline.kafkaCluster.controlUrl);
+
+  log('warm-up…');
+  await sendOverMllp(pipeline, Array.from({ length: 300 }, (_, i) => adtMessage({ controlId: `WARM-${i}`, mrn: `MRN-W-${i % 50}` })));
+  const warm = await receiptTimes(pipeline, 'WARM-');
+  await waitFor(() => [...warm.keys()].every((id) => webhook.byCorrelation(id).length > 0), { what: 'warm-up deliveries', timeoutMs: 300000, intervalMs: 200 });
+
+  log('stat latency, idle…');
+  const idle = await statProbe(pipeline, webhook, 'IDLE', 40, 100);
+
+  log('mixed feed…');
+  const total = 6000;
+  const mixed = Array.from({ length: total }, (_, i) => {
+    const id = `MIX-${i}`;
+    const mrn = `MRN-M-${i % 800}`;
+    switch (i % 10) {
+      case 0: case 1: case 2: return adtMessage({ controlId: id, mrn, trigger: 'A01' });
+      case 3: case 4: return adtMessage({ controlId: id, mrn, trigger: 'A08' });
+      case 5: case 6: return oruMessage({ controlId: id, mrn, flag: 'N' });
+      case 7: case 8: return oruMessage({ controlId: id, mrn, flag: 'H' });
+      default: return i % 20 === 9 ? oruMessage({ controlId: id, mrn, flag: 'HH' }) : adtMessage({ controlId: id, mrn, trigger: 'A03' });
+    }
+  });
+  const started = Date.now();
+  await sendOverMllp(pipeline, mixed);
+  const receipts = await receiptTimes(pipeline, 'MIX-');
+  await waitFor(() => [...receipts.keys()].every((id) => webhook.byCorrelation(id).length > 0), { what: 'mixed feed deliveries', timeoutMs: 900000, intervalMs: 250 });
+  const lastDelivery = Math.max(...webhook.deliveries.filter((d) => receipts.has(d.correlationId)).map((d) => d.receivedAt));
+  const e2eRate = Math.round(total / ((lastDelivery - started) / 1000));
+  const byTier = latencies(webhook, receipts);
+
+  log('stat latency during a 20,000-message bulk flood…');
+  const bulk = 20000;
+  const flood = (async () => {
+    for (let b = 0; b < bulk / 1000; b++) {
+      await pipeline.sendHl7(hl7Batch(Array.from({ length: 1000 }, (_, i) => adtMessage({ controlId: `FLOOD-${b}-${i}`, mrn: `MRN-F-${(b * 1000 + i) % 700}`, trigger: 'A08' })), `FLOOD-${b}`));
+    }
+  })();
+  await waitFor(async () => (await pipeline.query('ingest', `SELECT count(*)::int AS n FROM in_message WHERE control_id LIKE 'FLOOD-%'`))[0].n >= 3000, { what: 'the flood to build up', timeoutMs: 300000, intervalMs: 200 });
+  const during = await statProbe(pipeline, webhook, 'FLOODSTAT', 40, 100);
+  await flood;
+
+  log('normalization service alone…');
+  await pipeline.processes.normalization.kill('SIGTERM');
+  const alone = 4000;
+  await sendOverMllp(pipeline, Array.from({ length: alone }, (_, i) => adtMessage({ controlId: `NORM-${i}`, mrn: `MRN-N-${i % 600}`, trigger: 'A08' })));
+  const [{ n: floodTotal }] = await pipeline.query('ingest', `SELECT count(*)::int AS n FROM in_message`);
+  await waitFor(async () => (await pipeline.query('identity-resolution', 'SELECT count(*)::int AS n FROM cm_inbox'))[0].n >= floodTotal, { what: 'identity-resolution to catch up', timeoutMs: 900000, intervalMs: 500 });
+  const [{ n: before }] = await pipeline.query('normalization', 'SELECT count(*)::int AS n FROM cm_inbox');
+  pipeline.processes.normalization.start();
+  await pipeline.waitReady(['normalization']);
+  await waitFor(async () => (await pipeline.query('normalization', 'SELECT count(*)::int AS n FROM cm_inbox'))[0].n >= floodTotal, { what: 'normalization to drain', timeoutMs: 900000, intervalMs: 200 });
+  const [{ first, last }] = await pipeline.query('normalization', `SELECT (extract(epoch from min(processed_at)) * 1000)::float8 AS first, (extract(epoch from max(processed_at)) * 1000)::float8 AS last FROM (SELECT processed_at FROM cm_inbox ORDER BY processed_at DESC LIMIT $1) x`, [floodTotal - before]);
+  const normRate = Math.round((floodTotal - before) / ((Number(last) - Number(first)) / 1000));
+
+  await webhook.stop();
+  const summary = (v: number[]) => ({ n: v.length, p50: quantile(v, 0.5), p95: quantile(v, 0.95), p99: quantile(v, 0.99) });
+  const statIdle = summary(idle);
+  const statFlood = summary(during);
+  return {
+    bareHopMessagesPerSecond: bare,
+    endToEndMessagesPerSecond: e2eRate,
+    mixedFeedMessages: total,
+    latencyMsByTier: Object.fromEntries([...byTier.entries()].map(([tier, v]) => [tier, summary(v)])),
+    statIdle: { n: statIdle.n, p50: statIdle.p50, p99: statIdle.p99 },
+    statDuringBulkFlood: { n: statFlood.n, p50: statFlood.p50, p99: statFlood.p99, bulkMessages: bulk },
+    statP99FloodOverIdle: Number((statFlood.p99 / statIdle.p99).toFixed(2)),
+    normalizationServiceEventsPerSecond: normRate,
+    endToEndOverBareHop: Number((e2eRate / bare).toFixed(3)),
+  };
+}

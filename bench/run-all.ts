@@ -1,0 +1,88 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEmbeddedPlatform, repoRoot } from '@clinmesh/embedded-platform';
+import { TestPipeline } from '@clinmesh/testing';
+import { runHl7ParserBench } from './hl7v2-parser.bench';
+import { runPipelineBench } from './pipeline.bench';
+import { runNormalizationBench } from './normalization.bench';
+import { runIngestBench } from './ingest-mllp.bench';
+
+/**
+ * `npm run bench`: every benchmark in one run (figures and same-run ratios),
+ * printed and written to bench/results/<timestamp>.json and latest.json.
+ * Durable PostgreSQL (fsync on) for everything that stores.
+ */
+async function main(): Promise<void> {
+  const log = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+  const root = repoRoot();
+  const results: Record<string, unknown> = { startedAt: new Date().toISOString(), machine: { cpus: require('node:os').cpus().length, node: process.version } };
+
+  // `--only pipeline` (or parser, ingest, normalization) runs a subset.
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  const want = (name: string) => !only || only === name;
+
+  if (want('parser')) {
+    log('HL7 v2 parser versus @medplum/core and simple-hl7…');
+    results.hl7Parser = await runHl7ParserBench();
+  }
+  if (want('ingest')) {
+    log('MLLP intake with durable storage…');
+    results.ingestMllp = await runIngestBench();
+  }
+  if (want('normalization')) {
+    log('normalization mapping versus the bare hop…');
+    results.normalizationMapping = await runNormalizationBench();
+  }
+  if (!want('pipeline')) {
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    process.exit(0);
+  }
+
+  const dir = join(root, '.clinmesh', `bench-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  log('starting the embedded platform (durable) and the six services…');
+  const platform = await startEmbeddedPlatform({ dir, fast: false });
+  Object.assign(process.env, {
+    CLINMESH_TEST_PG_URL: platform.postgres.superuserUrl,
+    CLINMESH_TEST_KAFKA_BROKERS: platform.kafka.bootstraps,
+    CLINMESH_TEST_KAFKA_CONTROL_URL: platform.kafka.controlUrl,
+    CLINMESH_TEST_REGISTRY_URL: platform.registry.url,
+    CLINMESH_TEST_REGISTRY_AUTH: platform.registry.basicAuth,
+    CLINMESH_TEST_PLATFORM_DIR: dir,
+    CLINMESH_TEST_AUTH_SECRET: platform.secrets.authSecret,
+    CLINMESH_TEST_PATIENT_KEY_SECRET: platform.secrets.patientKeySecret,
+  });
+  const pipeline = await TestPipeline.start('bench', { env: { LOG_LEVEL: 'warn', CLINMESH_CONSUMER_SESSION_TIMEOUT_MS: '10000' } });
+  try {
+    results.pipeline = await runPipelineBench(pipeline, log);
+  } finally {
+    await pipeline.stop();
+    await platform.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  results.finishedAt = new Date().toISOString();
+
+  const out = join(root, 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  const stamp = String(results.startedAt).replace(/[:.]/g, '-');
+  writeFileSync(join(out, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`\n${JSON.stringify(results, null, 2)}\n`);
+  const p = results.pipeline as Awaited<ReturnType<typeof runPipelineBench>>;
+  process.stdout.write([
+    '',
+    `end to end (mixed HL7 feed, 6 services):  ${p.endToEndMessagesPerSecond} msg/s   (target ≥ 1,000)`,
+    `bare kafkajs hop (same cluster, ceiling): ${p.bareHopMessagesPerSecond} msg/s   ratio e2e/hop ${p.endToEndOverBareHop}`,
+    ...Object.entries(p.latencyMsByTier).map(([tier, l]) => `latency ${tier.padEnd(8)} p50 ${l.p50} ms  p95 ${l.p95} ms  p99 ${l.p99} ms  (n=${l.n})`),
+    `stat idle p50/p99: ${p.statIdle.p50}/${p.statIdle.p99} ms; during bulk flood: ${p.statDuringBulkFlood.p50}/${p.statDuringBulkFlood.p99} ms; p99 ratio ${p.statP99FloodOverIdle} (target ≤ 2)`,
+    `normalization service alone: ${p.normalizationServiceEventsPerSecond} events/s`,
+    `results: bench/results/${stamp}.json`,
+    '',
+  ].join('\n'));
+  process.exit(0);
+}
+
+void main().catch((error) => {
+  process.stderr.write(`bench failed: ${error?.stack ?? error}\n`);
+  process.exit(1);
+});
