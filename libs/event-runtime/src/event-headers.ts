@@ -1,17 +1,7 @@
 import { IHeaders } from 'kafkajs';
-import { Tier, isTier } from '@clinmesh/topology';
+import { HEADER, Tier, isTier } from '@clinmesh/topology';
 
-/** Header names carried on every event (DESIGN.md "Events on the wire"). */
-export const HEADER = {
-  eventId: 'clinmesh-event-id',
-  correlationId: 'clinmesh-correlation-id',
-  causationId: 'clinmesh-causation-id',
-  traceparent: 'traceparent',
-  tier: 'clinmesh-tier',
-  source: 'clinmesh-source',
-  receivedAt: 'clinmesh-received-at',
-  eventType: 'clinmesh-event-type',
-} as const;
+export { HEADER };
 
 export interface EventMetadata {
   eventId: string;

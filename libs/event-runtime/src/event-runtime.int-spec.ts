@@ -66,13 +66,13 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     // Fill the loss topic past the embedded cluster's ~5 MB per-partition cap so the log start moves.
     const producer = kafka.producer();
     await producer.connect();
-    const registryEncode = async (value: IngestedEvent) => {
+    const registryEncoder = async () => {
       const { SchemaRegistry, SchemaType } = await import('@kafkajs/confluent-schema-registry');
       const registry = new SchemaRegistry({ host: env.registryUrl, auth: env.registryAuth });
       const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(catalog.schema('IngestedEvent')) }, { subject: `${lossTopic}-value` });
       return (v: IngestedEvent) => registry.encode(id, v);
     };
-    const encode = await registryEncode(event(0));
+    const encode = await registryEncoder();
     let low = 0;
     for (let i = 0; low === 0 && i < 4000; i += 50) {
       const messages = await Promise.all(Array.from({ length: 50 }, (_, j) => encode(event(i + j, 20_000)).then((value) => ({ key: 'p', value, headers: headers(i + j) }))));

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { HEADER } from '@clinmesh/event-runtime';
-import { topologyTopics } from '@clinmesh/topology';
+import { HEADER, topologyTopics } from '@clinmesh/topology';
 import { AsyncApiHeader, generateAsyncApi, toYaml } from './asyncapi.generator';
 import { findSchemasDir, loadSchemaCatalog } from './schema-catalog';
 

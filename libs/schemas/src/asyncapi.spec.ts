@@ -1,8 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { HEADER } from '@clinmesh/event-runtime';
-import { topologyTopics } from '@clinmesh/topology';
+import { HEADER, topologyTopics } from '@clinmesh/topology';
 import { asyncApiPath, asyncApiYaml } from './asyncapi.document';
 
 describe('docs/asyncapi.yaml', () => {

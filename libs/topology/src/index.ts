@@ -3,3 +3,4 @@ export {
   STAGES, Stage, SERVICES, ServiceName, EVENT_TOPICS, PARTITIONS, SERVICE_FLOW, TopicSpec,
   stageTopic, deadLetterTopic, topologyTopics,
 } from './topology';
+export { HEADER } from './event-header-names';

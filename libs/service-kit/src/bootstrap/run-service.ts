@@ -7,6 +7,7 @@ import { ConsumerBinding, EventRuntime, EventRuntimeTables1732200000000, KafkaAd
 import { Logger, RuntimeMetrics, createLogger, withLogContext } from '@clinmesh/observability';
 import { AccessTokens, AuditTrail, AuditTrailTable1732200000001 } from '@clinmesh/security';
 import { loadSchemaCatalog } from '@clinmesh/schemas';
+import { topologyTopics } from '@clinmesh/topology';
 import { ServiceConfig, loadServiceConfig } from '../config/service-config';
 import { ACCESS_TOKENS, AUDIT_TRAIL, DATA_SOURCE, EVENT_RUNTIME, LOGGER, RUNTIME_METRICS, SERVICE_CONFIG } from '../http/tokens';
 import { ScopeGuard } from '../http/scope.guard';
@@ -83,7 +84,7 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
   if (config.topicProvisioning.mode === 'admin') {
     const admin = runtime.kafka.admin();
     await admin.connect();
-    await new KafkaAdminTopicProvisioner(admin, config.topicProvisioning.replicationFactor).ensureTopics((await import('@clinmesh/topology')).topologyTopics());
+    await new KafkaAdminTopicProvisioner(admin, config.topicProvisioning.replicationFactor).ensureTopics(topologyTopics());
     await admin.disconnect();
   }
   const tokens = new AccessTokens(config.authSecret);

@@ -1,8 +1,9 @@
+// The CI check of issue #5: every schema stays compatible with the versions already released (schemas/released).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAvroCompatibility } from '@clinmesh/schema-registry';
-import { loadSchemaCatalog, SUBJECT_COMPATIBILITY } from './schema-catalog';
-import { releasedVersions } from './schema-release';
+import { loadSchemaCatalog, SUBJECT_COMPATIBILITY } from '../../libs/schemas/src/schema-catalog';
+import { releasedVersions } from '../../libs/schemas/src/schema-release';
 
 /**
  * The gate on schema evolution: each schema in schemas/ must be readable
