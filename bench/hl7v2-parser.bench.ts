@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hl7Message as MedplumHl7Message } from '@medplum/core';
 import { parseHl7Message } from '@clinmesh/hl7v2';
+import { isEntryPoint } from './bench-entry';
 
 const FIXTURES = process.env.HL7V2_FIXTURES ?? join(__dirname, '..', '..', 'shared', 'fixtures', 'hl7v2');
 
@@ -129,7 +130,7 @@ export async function runHl7ParserBench(opts: { rounds?: number } = {}): Promise
 
 // `node tools/run.js bench/hl7v2-parser.bench.js` loads this file from
 // tools/run.js, so "main" also means "required directly by the runner".
-const isMain = require.main === module || (!!require.main && /[\\/]tools[\\/]run\.js$/.test(require.main.filename) && require.main.children.includes(module));
+const isMain = isEntryPoint(module);
 if (isMain) {
   const rounds = Number(process.argv[2] ?? 300);
   void runHl7ParserBench({ rounds }).then(({ rows, ratioVsFastest }) => {

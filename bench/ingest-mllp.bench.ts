@@ -4,6 +4,7 @@ import { startEmbeddedPlatform } from '@clinmesh/embedded-platform';
 import { IngestPipeline, adtMessage, oruMessage } from '@clinmesh/testing';
 import type { TestEnvironment } from '@clinmesh/testing';
 import { runHl7ParserBench } from './hl7v2-parser.bench';
+import { isEntryPoint } from './bench-entry';
 
 /**
  * MLLP intake throughput of the real ingest process with durable storage:
@@ -98,7 +99,7 @@ async function queryOne(url: string, sql: string): Promise<Array<Record<string, 
 }
 
 // `node tools/run.js bench/ingest-mllp.bench.js` loads this file from tools/run.js.
-const isMain = require.main === module || (!!require.main && /[\\/]tools[\\/]run\.js$/.test(require.main.filename) && require.main.children.includes(module));
+const isMain = isEntryPoint(module);
 if (isMain) {
   runIngestBench().then((result) => {
     console.log(`ingest MLLP benchmark — Node ${process.version}, durable PostgreSQL (no fast mode), target ≥ 2,000 ACK round trips/s`);

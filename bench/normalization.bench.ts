@@ -19,6 +19,7 @@ import { DEFAULT_TERMINOLOGY, TerminologyMaps, mapToCanonical } from '@clinmesh/
 import { startMockCluster } from '@clinmesh/embedded-platform';
 import { findSchemasDir, loadSchemaCatalog, type IdentifiedEvent } from '@clinmesh/schemas';
 import { toCanonicalEvent } from '../apps/normalization/src/domain/canonical-envelope.mapper';
+import { isEntryPoint } from './bench-entry';
 
 export interface NormalizationBenchResult {
   messages: number;
@@ -114,7 +115,7 @@ export async function runNormalizationBench(messages = 3000): Promise<Normalizat
 }
 
 // Run directly, or through `node tools/run.js bench/normalization.bench.js` (which requires this file).
-if (require.main === module || /tools[\\/]run\.js$/.test(require.main?.filename ?? '')) {
+if (isEntryPoint(module)) {
   const n = Number(process.argv[process.argv.indexOf('--messages') + 1]) || 3000;
   runNormalizationBench(n).then((r) => {
     process.stdout.write(`${JSON.stringify(r)}\n`);
