@@ -44,7 +44,7 @@ describe('identity resolution end to end', { timeout: 600_000 }, () => {
     const a = await pipeline.sendHl7(adtMessage({ controlId: 'ID-E2E-A', mrn: 'MRN-A-100', family: 'LINDQVIST', given: 'ASTRID', birthDate: '19720214' }));
     assert.equal(a.status, 200, a.ack);
     const epidA = await epidOfTask(a.messageId!);
-    const b = await pipeline.sendHl7(adtMessage({ controlId: 'ID-E2E-B', mrn: 'B-7781', sendingApplication: 'CLINICB', facility: 'CLINB', family: 'LINDQVIST', given: 'ASTRID', birthDate: '19720214' })
+    const b = await pipeline.sendHl7(adtMessage({ controlId: 'ID-E2E-B', mrn: 'B-7781', sendingApplication: 'CLINICB', facility: 'CLINB', family: 'LINDQVIST', given: 'ASTRID', birthDate: '19720214', personKey: 'MRN-A-100' })
       .replace('^^^TESTHOSP^MR', '^^^CLINB^MR'));
     assert.equal(b.status, 200, b.ack);
     const epidB = await epidOfTask(b.messageId!);
@@ -78,7 +78,7 @@ describe('identity resolution end to end', { timeout: 600_000 }, () => {
       const sends = [
         adtMessage({ controlId: `CONC-${round}-A01`, mrn, trigger: 'A01', family, given, birthDate }),
         adtMessage({ controlId: `CONC-${round}-A08`, mrn, trigger: 'A08', family, given, birthDate }),
-        oruMessage({ controlId: `CONC-${round}-ORU`, mrn, flag: 'HH' }),
+        oruMessage({ controlId: `CONC-${round}-ORU`, mrn, flag: 'HH', family, given, birthDate }),
       ];
       const results = await Promise.all(sends.map((m) => pipeline.sendHl7(m)));
       assert.deepEqual(results.map((r) => r.tier), ['urgent', 'routine', 'stat']);
@@ -128,7 +128,7 @@ describe('identity resolution end to end', { timeout: 600_000 }, () => {
     const first = await pipeline.sendHl7(adtMessage({ controlId: 'RV-1', mrn: 'RV-100', family: 'ABERNATHY', given: 'COLETTE', birthDate: '19660909' }));
     const firstEpid = await epidOfTask(first.messageId!);
     // Same first name, address and phone; other surname, middle initial and birth date: a household lookalike (score ≈ 5.7, between the thresholds).
-    const second = await pipeline.sendHl7(adtMessage({ controlId: 'RV-2', mrn: 'RV-200', sendingApplication: 'CLINICB', family: 'ZELENKA', given: 'COLETTE', birthDate: '19930101' })
+    const second = await pipeline.sendHl7(adtMessage({ controlId: 'RV-2', mrn: 'RV-200', sendingApplication: 'CLINICB', family: 'ZELENKA', given: 'COLETTE', birthDate: '19930101', personKey: 'RV-100' })
       .replace('^^^TESTHOSP^MR', '^^^CLINB^MR').replace('^COLETTE^Q', '^COLETTE^M'));
     const secondEpid = await epidOfTask(second.messageId!);
     assert.notEqual(secondEpid, firstEpid, 'never a silent link below the upper threshold');

@@ -72,7 +72,7 @@ const CASES: Case[] = [
   {
     name: 'invalid UTF-8 under MSH-18 UNICODE UTF-8',
     bytes: (c) => {
-      const [head, tail] = adtMessage({ controlId: `BADUTF-${c}`, mrn: 'MRN-U' }).split('DOE^JANE');
+      const [head, tail] = adtMessage({ controlId: `BADUTF-${c}`, mrn: 'MRN-U', family: 'DOE', given: 'JANE' }).split('DOE^JANE');
       return Buffer.concat([Buffer.from(head), Buffer.from([0x44, 0xc3, 0x28, 0xff]), Buffer.from(tail)]);
     },
     ack: 'AE', code: 102, reason: 'ENCODING', http: 400,

@@ -120,16 +120,16 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
   it('makes one person of one new patient arriving at once on several tiers in separate transactions (repeated)', async () => {
     for (let round = 0; round < 6; round++) {
       const mrn = `CONC-${round}`;
-      // Each round a different person (name, birth date); rounds share the builder's address and phone, as a household would.
+      // Each round a different person; the four records of a round share one person key (address, phone, sex).
       const family = ['Quill', 'Rourke', 'Szabo', 'Tremblay', 'Ueda', 'Varga'][round];
       const given = ['HELENA', 'IGOR', 'JUNO', 'KASPAR', 'LIVIA', 'MATEO'][round];
       const dob = `19${60 + round * 5}0${round + 1}1${round}`;
       const messages: Array<[string, Tier]> = [
-        [adtMessage({ controlId: `c${round}-a01`, mrn, trigger: 'A01', family, given, birthDate: dob }), 'urgent'],
-        [adtMessage({ controlId: `c${round}-a08`, mrn, trigger: 'A08', family, given, birthDate: dob }), 'routine'],
-        [oruMessage({ controlId: `c${round}-oru`, mrn, flag: 'HH' }).replace('DOE^JANE', `${family}^${given}`).replace('19800101', dob), 'stat'],
+        [adtMessage({ controlId: `c${round}-a01`, mrn, trigger: 'A01', family, given, birthDate: dob, personKey: mrn }), 'urgent'],
+        [adtMessage({ controlId: `c${round}-a08`, mrn, trigger: 'A08', family, given, birthDate: dob, personKey: mrn }), 'routine'],
+        [oruMessage({ controlId: `c${round}-oru`, mrn, flag: 'HH', family, given, birthDate: dob, personKey: mrn }), 'stat'],
         // The same patient from a second source with its own MRN, same demographics.
-        [adtMessage({ controlId: `c${round}-b01`, mrn: `OTHER-${round}`, sendingApplication: 'OTHEREHR', facility: 'OTHERHOSP', family, given, birthDate: dob }).replace('^^^TESTHOSP^MR', '^^^OTHERHOSP^MR'), 'bulk'],
+        [adtMessage({ controlId: `c${round}-b01`, mrn: `OTHER-${round}`, sendingApplication: 'OTHEREHR', facility: 'OTHERHOSP', family, given, birthDate: dob, personKey: mrn }).replace('^^^TESTHOSP^MR', '^^^OTHERHOSP^MR'), 'bulk'],
       ];
       const outputs = await Promise.all(messages.map(([text, tier], i) => runHandler(text, tier, `ev-${round}-${i}`)));
       const epids = new Set(outputs.map((o) => o.identified.epid));
