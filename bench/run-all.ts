@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmbeddedPlatform, repoRoot } from '@clinmesh/embedded-platform';
-import { TestPipeline } from '@clinmesh/testing';
+import { TestPipeline, testEnvironmentVariables } from '@clinmesh/testing';
 import { runHl7ParserBench } from './hl7v2-parser.bench';
 import { runPipelineBench } from './pipeline.bench';
 import { runNormalizationBench } from './normalization.bench';
@@ -42,16 +42,8 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   log('starting the embedded platform (durable) and the six services…');
   const platform = await startEmbeddedPlatform({ dir, fast: false });
-  Object.assign(process.env, {
-    CLINMESH_TEST_PG_URL: platform.postgres.superuserUrl,
-    CLINMESH_TEST_KAFKA_BROKERS: platform.kafka.bootstraps,
-    CLINMESH_TEST_KAFKA_CONTROL_URL: platform.kafka.controlUrl,
-    CLINMESH_TEST_REGISTRY_URL: platform.registry.url,
-    CLINMESH_TEST_REGISTRY_AUTH: platform.registry.basicAuth,
-    CLINMESH_TEST_PLATFORM_DIR: dir,
-    CLINMESH_TEST_AUTH_SECRET: platform.secrets.authSecret,
-    CLINMESH_TEST_PATIENT_KEY_SECRET: platform.secrets.patientKeySecret,
-  });
+  Object.assign(process.env, testEnvironmentVariables(platform));
+
   const pipeline = await TestPipeline.start('bench', { env: { LOG_LEVEL: 'warn', CLINMESH_CONSUMER_SESSION_TIMEOUT_MS: '10000' } });
   try {
     results.pipeline = await runPipelineBench(pipeline, log);

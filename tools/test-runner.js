@@ -69,16 +69,7 @@ async function main() {
     fs.rmSync(dir, { recursive: true, force: true });
     console.log('starting the embedded platform for integration tests…');
     const platform = await startEmbeddedPlatform({ dir, fast: true });
-    const env = {
-      CLINMESH_TEST_PG_URL: platform.postgres.superuserUrl,
-      CLINMESH_TEST_KAFKA_BROKERS: platform.kafka.bootstraps,
-      CLINMESH_TEST_KAFKA_CONTROL_URL: platform.kafka.controlUrl,
-      CLINMESH_TEST_REGISTRY_URL: platform.registry.url,
-      CLINMESH_TEST_REGISTRY_AUTH: platform.registry.basicAuth,
-      CLINMESH_TEST_PLATFORM_DIR: dir,
-      CLINMESH_TEST_AUTH_SECRET: platform.secrets.authSecret,
-      CLINMESH_TEST_PATIENT_KEY_SECRET: platform.secrets.patientKeySecret,
-    };
+    const env = require(path.join(dist, 'libs/testing/src/index.js')).testEnvironmentVariables(platform);
     try {
       failed = add(await runNodeTest(integration, env, 1)) !== 0 || failed;
       failed = add(await runNodeTest(e2e, env, 1)) !== 0 || failed;

@@ -4,7 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { AccessTokens, ALL_SCOPES } from '@clinmesh/security';
 import { MllpClient } from '@clinmesh/hl7v2';
 import { ManagedProcess, RunningMockCluster, freePort, startMockCluster } from '@clinmesh/embedded-platform';
-import { TestEnvironment, testEnvironment, uniqueName } from './test-environment';
+import { TestEnvironment, testEnvironment, uniqueName, serviceProcessEnv } from './test-environment';
 
 export interface IngestPipelineOptions {
   /** Extra INGEST_* (or other) environment for the ingest process. */
@@ -63,17 +63,7 @@ export class IngestPipeline {
       logFile: join(this.env.platformDir, 'logs', this.name, 'ingest.log'),
       echo: options.echoLogs,
       env: {
-        ...process.env,
-        NODE_OPTIONS: '',
-        KAFKA_BROKERS: this.kafkaCluster.bootstraps,
-        SCHEMA_REGISTRY_URL: this.env.registryUrl,
-        SCHEMA_REGISTRY_BASIC_AUTH: this.env.registryBasicAuth,
-        CLINMESH_TOPIC_PROVISIONING: 'mock',
-        CLINMESH_KAFKA_CONTROL_URL: this.kafkaCluster.controlUrl,
-        CLINMESH_AUTH_SECRET: this.env.authSecret,
-        CLINMESH_PATIENT_KEY_SECRET: this.env.patientKeySecret,
-        CLINMESH_RUNTIME_FILE: '/nonexistent',
-        LOG_LEVEL: 'info',
+        ...serviceProcessEnv(this.env, this.kafkaCluster),
         INGEST_DATABASE_URL: this.database,
         INGEST_HTTP_PORT: String(port),
         INGEST_MLLP_PORT: String(this.mllpPort),

@@ -36,6 +36,43 @@ export function testEnvironment(): TestEnvironment {
   };
 }
 
+/** The CLINMESH_TEST_* variables describing a running embedded platform (what `testEnvironment()` reads). */
+export function testEnvironmentVariables(platform: {
+  postgres: { superuserUrl: string }; kafka: { bootstraps: string; controlUrl: string };
+  registry: { url: string; basicAuth: string }; secrets: { authSecret: string; patientKeySecret: string }; dir: string;
+}): Record<string, string> {
+  return {
+    CLINMESH_TEST_PG_URL: platform.postgres.superuserUrl,
+    CLINMESH_TEST_KAFKA_BROKERS: platform.kafka.bootstraps,
+    CLINMESH_TEST_KAFKA_CONTROL_URL: platform.kafka.controlUrl,
+    CLINMESH_TEST_REGISTRY_URL: platform.registry.url,
+    CLINMESH_TEST_REGISTRY_AUTH: platform.registry.basicAuth,
+    CLINMESH_TEST_PLATFORM_DIR: platform.dir,
+    CLINMESH_TEST_AUTH_SECRET: platform.secrets.authSecret,
+    CLINMESH_TEST_PATIENT_KEY_SECRET: platform.secrets.patientKeySecret,
+  };
+}
+
+/**
+ * Environment of a service process in a test pipeline: the pipeline's own
+ * Kafka-protocol cluster, the shared registry, the platform's secrets.
+ */
+export function serviceProcessEnv(env: TestEnvironment, kafka: { bootstraps: string; controlUrl: string }): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_OPTIONS: '',
+    KAFKA_BROKERS: kafka.bootstraps,
+    SCHEMA_REGISTRY_URL: env.registryUrl,
+    SCHEMA_REGISTRY_BASIC_AUTH: env.registryBasicAuth,
+    CLINMESH_TOPIC_PROVISIONING: 'mock',
+    CLINMESH_KAFKA_CONTROL_URL: kafka.controlUrl,
+    CLINMESH_AUTH_SECRET: env.authSecret,
+    CLINMESH_PATIENT_KEY_SECRET: env.patientKeySecret,
+    CLINMESH_RUNTIME_FILE: '/nonexistent',
+    LOG_LEVEL: 'info',
+  };
+}
+
 /** Unique, lowercase names for databases, topics and groups of one test. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');

@@ -6,7 +6,7 @@ import { MllpClient } from '@clinmesh/hl7v2';
 import {
   ManagedProcess, RunningMockCluster, SERVICE_NAMES, ServiceName, envPrefixOf, freePort, startMockCluster,
 } from '@clinmesh/embedded-platform';
-import { TestEnvironment, testEnvironment, uniqueName } from './test-environment';
+import { TestEnvironment, serviceProcessEnv, testEnvironment, uniqueName } from './test-environment';
 import { WebhookReceiver } from './webhook-receiver';
 
 export interface TestPipelineOptions {
@@ -63,19 +63,9 @@ export class TestPipeline {
         logFile: join(this.env.platformDir, 'logs', this.name, `${s}.log`),
         echo: options.echoLogs,
         env: {
-          ...process.env,
-          NODE_OPTIONS: '',
-          KAFKA_BROKERS: this.kafkaCluster.bootstraps,
-          SCHEMA_REGISTRY_URL: this.env.registryUrl,
-          SCHEMA_REGISTRY_BASIC_AUTH: this.env.registryBasicAuth,
-          CLINMESH_TOPIC_PROVISIONING: 'mock',
-          CLINMESH_KAFKA_CONTROL_URL: this.kafkaCluster.controlUrl,
-          CLINMESH_AUTH_SECRET: this.env.authSecret,
-          CLINMESH_PATIENT_KEY_SECRET: this.env.patientKeySecret,
-          CLINMESH_RUNTIME_FILE: '/nonexistent',
+          ...serviceProcessEnv(this.env, this.kafkaCluster),
           CLINMESH_CONSUMER_SESSION_TIMEOUT_MS: '6000',
           CLINMESH_CONSUMER_HEARTBEAT_MS: '500',
-          LOG_LEVEL: 'info',
           [`${p}_DATABASE_URL`]: this.databases[s],
           [`${p}_HTTP_PORT`]: String(port),
           ...(s === 'ingest' ? { INGEST_MLLP_PORT: String(this.mllpPort) } : {}),

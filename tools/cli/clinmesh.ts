@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MllpClient } from '@clinmesh/hl7v2';
+import { repoRoot } from '@clinmesh/embedded-platform';
+
+/**
+ * `npm run clinmesh -- <command>`: small operator conveniences against the
+ * running embedded platform (endpoints and token from .clinmesh/runtime.json).
+ *
+ *   mllp-send <file.hl7> [...]          send HL7 files over MLLP, print each ACK
+ *   replay <service> <tier> earliest|offset <n>|timestamp <iso>
+ *   consumers <service>                 positions, backlog and offset losses
+ *   dead-letters <service>              list dead letters
+ *   redrive <service> <id|all>          redrive dead letters
+ *   token                               print the development token
+ */
+interface RuntimeFile {
+  endpoints: Record<string, { http?: string; mllp?: string }>;
+  developerToken: string;
+}
+
+function runtime(): RuntimeFile {
+  try {
+    return JSON.parse(readFileSync(join(repoRoot(), '.clinmesh', 'runtime.json'), 'utf8'));
+  } catch {
+    throw new Error('no .clinmesh/runtime.json: start the platform with `npm start` first');
+  }
+}
+
+async function call(service: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const rt = runtime();
+  const base = rt.endpoints[service]?.http;
+  if (!base) throw new Error(`unknown service ${service}; one of ${Object.keys(rt.endpoints).join(', ')}`);
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${rt.developerToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  const print = (v: unknown): void => { process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`); };
+  switch (command) {
+    case 'mllp-send': {
+      const url = new URL(runtime().endpoints.ingest.mllp!.replace('mllp://', 'http://'));
+      const client = new MllpClient();
+      await client.connect(url.hostname, Number(url.port));
+      for (const file of args) {
+        const text = readFileSync(file, 'utf8').replace(/\r?\n/g, '\r');
+        print(`${file}:\n${(await client.send(text)).toString('utf8').replace(/\r/g, '\n')}`);
+      }
+      await client.close();
+      return;
+    }
+    case 'replay': {
+      const [service, tier, to, value] = args;
+      const body = to === 'offset' ? { tier, to, offset: Number(value) } : to === 'timestamp' ? { tier, to, timestamp: value } : { tier, to: 'earliest' };
+      return print(await call(service, 'POST', '/v1/admin/replay', body));
+    }
+    case 'consumers':
+      return print(await call(args[0], 'GET', '/v1/admin/consumers'));
+    case 'dead-letters':
+      return print(await call(args[0], 'GET', '/v1/admin/dead-letters'));
+    case 'redrive':
+      return print(args[1] === 'all'
+        ? await call(args[0], 'POST', '/v1/admin/dead-letters/redrive', {})
+        : await call(args[0], 'POST', `/v1/admin/dead-letters/${args[1]}/redrive`));
+    case 'token':
+      return print(runtime().developerToken);
+    default:
+      print('usage: npm run clinmesh -- mllp-send <file> | replay <service> <tier> earliest|offset <n>|timestamp <iso> | consumers <service> | dead-letters <service> | redrive <service> <id|all> | token');
+      process.exitCode = command ? 2 : 0;
+  }
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  process.stderr.write(`clinmesh: ${(error as Error).message}\n`);
+  process.exit(1);
+});
