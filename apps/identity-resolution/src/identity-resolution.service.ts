@@ -21,6 +21,10 @@ export const identityResolutionService: ServiceSpec = {
       topics: [stageTopic('ingested', tier)],
       readerSchema: 'IngestedEvent' as const,
       handler: (event, ctx) => assign.handle(event as never, ctx),
+      prepare: (events, uow) => assign.lockChunk(events as never, new PersonIndexRepository(uow)),
+      // Matching holds the chunk's blocking-key locks until commit: modest chunks keep
+      // concurrent partitions and tiers from queueing long behind one another.
+      chunkSize: Number(config.env('CHUNK_SIZE') ?? 50),
     }));
   },
 };

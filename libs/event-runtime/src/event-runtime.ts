@@ -105,7 +105,7 @@ export class EventRuntime {
       const consumer = new TierConsumer({
         service: this.config.service, kafka: this.kafka, admin: this.admin, dataSource: this.config.dataSource, serde: this.serde,
         outbox: this.outbox, metrics: this.config.metrics, logger: this.config.logger, governor: this.governor, clusterId: () => this.clusterId,
-      }, binding, { ...options, chunkSize: binding.tier === 'stat' ? Math.min(50, options.chunkSize) : options.chunkSize });
+      }, binding, { ...options, chunkSize: binding.chunkSize ?? (binding.tier === 'stat' ? Math.min(50, options.chunkSize) : options.chunkSize) });
       this.consumers.set(binding.tier, consumer);
     }
     // Joined concurrently: on the embedded cluster a join takes ~3 s; one after another they add up.

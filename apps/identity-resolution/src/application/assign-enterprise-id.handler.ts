@@ -25,6 +25,22 @@ export class AssignEnterpriseIdHandler {
     private readonly patientKeySecret: string,
   ) {}
 
+  /**
+   * Before a chunk of events is handled in one transaction: lock the blocking keys of all of
+   * them at once, in one sorted order. Locking per record inside a multi-record transaction
+   * let two chunks take each other's keys in opposite orders and deadlock.
+   */
+  async lockChunk(events: Array<InboundEvent<IngestedEvent>>, repo: PersonIndexPort): Promise<void> {
+    const keys = new Set<string>();
+    for (const event of events) {
+      const ingested = event.value;
+      if (!ingested.sourcePatientKey) continue;
+      const record = toRecord(ingested, extractMessageDemographics(ingested.format, ingested.raw).patient);
+      for (const key of this.index.blockingKeysOf(record)) keys.add(key);
+    }
+    await repo.candidates.lockKeys([...keys]);
+  }
+
   async handle(event: InboundEvent<IngestedEvent>, ctx: EventContext): Promise<void> {
     const ingested = event.value;
     const changes = new IdentityChangeLog();

@@ -37,8 +37,12 @@ export class MasterPatientIndex {
     this.config = resolveMatchConfig(config);
   }
 
+  blockingKeysOf(record: PersonRecord): string[] {
+    return blockingKeys(normalizeRecord(record), this.config);
+  }
+
   async assign(repo: PersonIndexPort, record: PersonRecord, changes: IdentityChangeLog, options: AssignOptions): Promise<RecordAssignment> {
-    const keys = blockingKeys(normalizeRecord(record), this.config);
+    const keys = this.blockingKeysOf(record);
     // Serialise with every transaction that could see this record as a candidate (same person arriving elsewhere at once).
     await repo.candidates.lockKeys(keys);
     const existing = await repo.link(record.recordId);

@@ -17,5 +17,5 @@ CREATE TABLE IF NOT EXISTS empi_blocking_key (
   record_id text NOT NULL REFERENCES empi_record (record_id) ON DELETE CASCADE,
   PRIMARY KEY (record_id, key)
 );
-CREATE INDEX IF NOT EXISTS empi_blocking_key_key_idx ON empi_blocking_key (key);
+CREATE INDEX IF NOT EXISTS empi_blocking_key_key_idx ON empi_blocking_key (key, record_id);
 `;

@@ -32,6 +32,9 @@ interface RecordRow {
  * other), so the later transaction waits on that key until the earlier one
  * commits and then sees its record in the candidate search.
  */
+/** Records read per blocking key in a candidate search (see findCandidates). */
+export const PER_KEY_FANOUT = 500;
+
 export class SqlCandidateStore implements CandidateStore {
   constructor(private readonly sql: SqlExecutor) {}
 
@@ -48,12 +51,15 @@ export class SqlCandidateStore implements CandidateStore {
     if (blockingKeys.length === 0) return [];
     const rows = await this.run('findCandidates', () =>
       this.sql.query<RecordRow>(
+        // Each key contributes at most PER_KEY_FANOUT records (an index range scan), so a very common
+        // key (a big postcode, a common surname) cannot make every search read a large share of the index.
         `WITH hits AS (
-           SELECT record_id, count(*) AS shared
-             FROM empi_blocking_key
-            WHERE key = ANY($1::text[])
-            GROUP BY record_id
-            ORDER BY shared DESC, record_id
+           SELECT b.record_id, count(*) AS shared
+             FROM unnest($1::text[]) AS k(key)
+             CROSS JOIN LATERAL (
+               SELECT record_id FROM empi_blocking_key WHERE key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b
+            GROUP BY b.record_id
+            ORDER BY shared DESC, b.record_id
             LIMIT $2)
          SELECT r.record_id, r.person_id, r.data, h.shared
            FROM hits h JOIN empi_record r USING (record_id)

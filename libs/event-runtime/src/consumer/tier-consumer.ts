@@ -18,6 +18,13 @@ export interface ConsumerBinding {
   topics: string[];
   readerSchema: EventSchemaName;
   handler: EventHandler<any>;
+  /** Records per transaction for this binding (default: the runtime's chunk size). */
+  chunkSize?: number;
+  /**
+   * Runs once per transaction before the handlers, with every event about to be handled in it
+   * (e.g. to take all the chunk's locks in one global order, so chunks cannot deadlock).
+   */
+  prepare?: (events: InboundEvent[], uow: UnitOfWork) => Promise<void>;
 }
 
 export interface TierConsumerOptions {
@@ -363,26 +370,28 @@ export class TierConsumer {
         : [];
       const seen = new Set(seenRows.map((r) => r.event_id));
       const outgoing: OutgoingWithMeta[] = [];
-      const inbox: DecodedRecord[] = [];
+      const toHandle: DecodedRecord[] = [];
       for (const record of records) {
         if (record.decodeError) {
           if (!opts.deadLetterOnDecodeError) throw record.decodeError;
           await this.writeDeadLetter(uow, record, record.decodeError, 1);
           deadLetterCodes.push(record.decodeError.code);
           outcomes.push({ record, outcome: 'dead_lettered' });
-          continue;
-        }
-        const event = record.event!;
-        if (seen.has(event.eventId)) {
+        } else if (seen.has(record.event!.eventId)) {
           outcomes.push({ record, outcome: 'duplicate' });
-          continue;
+        } else {
+          seen.add(record.event!.eventId);
+          toHandle.push(record);
+          outcomes.push({ record, outcome: 'processed' });
         }
-        seen.add(event.eventId);
+      }
+      if (toHandle.length && this.binding.prepare) await this.binding.prepare(toHandle.map((r) => r.event!), uow);
+      for (const record of toHandle) {
+        const event = record.event!;
         await withLogContext({ correlationId: event.correlationId, eventId: event.eventId, tier: event.tier }, () =>
           this.binding.handler(event, this.contextFor(uow, event, outgoing)));
-        inbox.push(record);
-        outcomes.push({ record, outcome: 'processed' });
       }
+      const inbox = toHandle;
       await this.insertInbox(uow, inbox);
       await this.deps.outbox.write(uow, outgoing);
       if (opts.storeOffset) await this.storeOffset(uow, records);

@@ -1,3 +1,4 @@
+import * as avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { EventSchemaName, SchemaCatalog } from '@clinmesh/schemas';
 import { ClinmeshError } from '@clinmesh/errors';
@@ -16,6 +17,7 @@ export interface SchemaRegistryConfig {
 export class AvroSerde {
   private readonly registry: SchemaRegistry;
   private readonly idsByTopic = new Map<string, number>();
+  private readonly resolutions = new Map<string, { reader: avro.Type; resolver: ReturnType<avro.Type["createResolver"]> | null }>();
 
   constructor(private readonly config: SchemaRegistryConfig, private readonly catalog: SchemaCatalog) {
     this.registry = new SchemaRegistry({ host: config.url, auth: config.auth, retry: { retries: 5, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 3 } });
@@ -60,13 +62,30 @@ export class AvroSerde {
     }
     const schemaId = buffer.readInt32BE(1);
     try {
-      const value = await this.registry.decode(buffer, readerSchema
-        ? { [SchemaType.AVRO]: { readerSchema: this.catalog.schema(readerSchema) as never } }
-        : undefined);
-      return { value: value as T, schemaId };
+      if (!readerSchema) return { value: (await this.registry.decode(buffer)) as T, schemaId };
+      const { reader, resolver } = await this.resolution(schemaId, readerSchema);
+      const payload = buffer.subarray(5);
+      return { value: (resolver ? reader.fromBuffer(payload, resolver) : reader.fromBuffer(payload)) as T, schemaId };
     } catch (error) {
       throw classifyDecodeError(error, schemaId);
     }
+  }
+
+  /**
+   * Writer → reader resolution, built once per (writer schema id, reader) pair. The client
+   * library's decode re-parses the reader schema on every call, which dominated the CPU of
+   * services reading large records.
+   */
+  private async resolution(schemaId: number, readerSchema: EventSchemaName): Promise<{ reader: avro.Type; resolver: ReturnType<avro.Type["createResolver"]> | null }> {
+    const key = `${schemaId}/${readerSchema}`;
+    let entry = this.resolutions.get(key);
+    if (!entry) {
+      const writer = (await this.registry.getSchema(schemaId)) as unknown as avro.Type;
+      const reader = this.catalog.type(readerSchema);
+      entry = { reader, resolver: reader.equals(writer) ? null : reader.createResolver(writer) };
+      this.resolutions.set(key, entry);
+    }
+    return entry;
   }
 
   /** For readiness checks. */
