@@ -7,7 +7,7 @@ import { TestPipeline, WebhookReceiver, adtMessage, hl7Batch, oruMessage, waitFo
  * stage, stat messages sent afterwards all come out of the pipeline before
  * the bulk backlog drains — and the backlog is then delivered in full.
  */
-describe('urgency tiers: stat overtakes a bulk backlog', { timeout: 900_000 }, () => {
+describe('urgency tiers: stat overtakes a bulk backlog', { timeout: 1_800_000 }, () => {
   let pipeline: TestPipeline;
   let webhook: WebhookReceiver;
   const BULK = 20_000;
@@ -36,7 +36,7 @@ describe('urgency tiers: stat overtakes a bulk backlog', { timeout: 900_000 }, (
     }
     // The backlog is in Kafka before any stat message exists.
     await waitFor(async () => (await pipeline.query('normalization', `SELECT count(*)::int AS n FROM cm_inbox WHERE consumer_group = 'normalization.bulk'`))[0].n === BULK,
-      { what: 'the bulk backlog to reach policy\'s input topic', timeoutMs: 300000, intervalMs: 1000 });
+      { what: 'the bulk backlog to reach policy\'s input topic', timeoutMs: 900000, intervalMs: 1000 });
 
     const stat: string[] = [];
     for (let i = 0; i < STAT; i++) {
@@ -56,7 +56,7 @@ describe('urgency tiers: stat overtakes a bulk backlog', { timeout: 900_000 }, (
     assert.equal(statTasks[0].n, STAT);
 
     // Nothing of the backlog is lost: it drains completely afterwards.
-    await waitFor(() => bulkDelivered() === BULK, { what: 'the bulk backlog to drain', timeoutMs: 600000, intervalMs: 1000 });
+    await waitFor(() => bulkDelivered() === BULK, { what: 'the bulk backlog to drain', timeoutMs: 1200000, intervalMs: 1000 });
     const lastStat = Math.max(...webhook.deliveries.filter((d) => statSet.has(d.correlationId)).map((d) => d.receivedAt));
     const lastBulk = Math.max(...webhook.deliveries.filter((d) => (d.body as { tier?: string }).tier === 'bulk').map((d) => d.receivedAt));
     assert.ok(lastStat < lastBulk, 'the last stat delivery came before the bulk backlog finished');

@@ -25,4 +25,11 @@ describe('validation against the R4 StructureDefinitions', () => {
     assert.ok(lenient.some((i) => i.expression.join().includes('agent')));
     assert.ok(validateAgainstR4Definitions(bundle, 'error').some((i) => i.severity === 'error'));
   });
+  it('is liberal on a Bundle envelope (shared fixture: batch-response without responses, an entry without resource) but strict inside resources', () => {
+    const bundle = JSON.parse(readFileSync(join(FIXTURES, 'fhir-r4', 'ObservationBundle.json'), 'utf8').replace(/^\uFEFF/, ''));
+    const issues = validateAgainstR4Definitions(bundle, 'warning');
+    assert.ok(issues.length > 0 && issues.every((i) => i.severity === 'warning'));
+    const broken = { ...bundle, entry: [{ resource: { resourceType: 'Patient', birthDate: 19800102 } }] };
+    assert.ok(validateAgainstR4Definitions(broken, 'warning').some((i) => i.severity === 'error' && i.expression.join().includes('resource')));
+  });
 });

@@ -19,9 +19,10 @@ const REQUIRED = /Missing required property|must contain non-whitespace content/
  * Validates a resource or Bundle against the R4 definitions with
  * @medplum/core's validator (element types, cardinalities, unknown
  * properties, choice types, primitive formats), mapping each problem to an
- * issue with its FHIRPath location. Missing required elements follow the
- * policy (`warning` accepts real converter output that omits e.g.
- * Provenance.agent, and says so).
+ * issue with its FHIRPath location. Missing required elements and problems of
+ * a Bundle's envelope follow the policy (`warning` accepts real senders'
+ * output that omits e.g. Provenance.agent or sends a batch-response without
+ * responses, and says so); problems inside a clinical resource are errors.
  */
 export function validateAgainstR4Definitions(resource: Record<string, unknown>, requiredElements: 'error' | 'warning'): FhirIssue[] {
   ensureR4Definitions();
@@ -32,11 +33,15 @@ export function validateAgainstR4Definitions(resource: Record<string, unknown>, 
     if (!(error instanceof OperationOutcomeError)) {
       return [{ severity: 'error', code: 'structure', diagnostics: `not a valid R4 resource: ${String((error as Error).message).slice(0, 200)}`, expression: [String(resource.resourceType ?? '')] }];
     }
+    const bundle = resource.resourceType === 'Bundle';
     return (error.outcome.issue ?? []).map((issue: { severity?: string; code?: string; details?: { text?: string }; diagnostics?: string; expression?: string[] }) => {
       const text = issue.details?.text ?? issue.diagnostics ?? 'invalid';
       const required = REQUIRED.test(text);
+      // Problems of a Bundle's envelope (its invariants, an entry without a `resource`) rather than of a
+      // clinical resource inside it follow the same policy: liberal on the envelope, strict on content.
+      const envelope = bundle && (issue.expression ?? []).every((e) => !e.includes('.resource'));
       return {
-        severity: required ? requiredElements : issue.severity === 'warning' || issue.severity === 'information' ? 'warning' : 'error',
+        severity: required || envelope ? requiredElements : issue.severity === 'warning' || issue.severity === 'information' ? 'warning' : 'error',
         code: required ? 'required' : issue.code === 'structure' ? 'structure' : 'value',
         diagnostics: text,
         expression: issue.expression ?? [],
