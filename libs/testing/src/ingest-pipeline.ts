@@ -5,6 +5,7 @@ import { AccessTokens, ALL_SCOPES } from '@clinmesh/security';
 import { MllpClient } from '@clinmesh/hl7v2';
 import { ManagedProcess, RunningMockCluster, freePort, startMockCluster } from '@clinmesh/embedded-platform';
 import { TestEnvironment, testEnvironment, uniqueName, serviceProcessEnv } from './test-environment';
+import { sumSamples } from './prometheus-text';
 
 export interface IngestPipelineOptions {
   /** Extra INGEST_* (or other) environment for the ingest process. */
@@ -123,12 +124,7 @@ export class IngestPipeline {
 
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
     const r = await this.request('GET', '/metrics');
-    let sum = 0;
-    for (const line of r.text.split('\n')) {
-      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-    return sum;
+    return sumSamples(r.text, name, labels);
   }
 
   async stop(): Promise<void> {

@@ -8,6 +8,7 @@ import {
 } from '@clinmesh/embedded-platform';
 import { TestEnvironment, serviceProcessEnv, testEnvironment, uniqueName } from './test-environment';
 import { WebhookReceiver } from './webhook-receiver';
+import { sumSamples } from './prometheus-text';
 
 export interface TestPipelineOptions {
   /** Extra environment for every service (e.g. consumer settings). */
@@ -144,12 +145,7 @@ export class TestPipeline {
 
   async metric(service: ServiceName, name: string, labels: Record<string, string> = {}): Promise<number> {
     const r = await this.request(service, 'GET', '/metrics');
-    let sum = 0;
-    for (const line of r.text.split('\n')) {
-      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-    return sum;
+    return sumSamples(r.text, name, labels);
   }
 
   async stop(): Promise<void> {

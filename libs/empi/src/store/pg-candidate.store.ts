@@ -3,6 +3,7 @@ import type { CandidateStore } from './candidate-store.port';
 import { CandidateStoreError } from '../empi.errors';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { EMPI_PG_MIGRATION } from './pg-candidate.migration';
+import { CANDIDATE_SEARCH_SQL } from './sql-candidate.store';
 
 interface RecordRow {
   record_id: string;
@@ -29,16 +30,7 @@ export class PgCandidateStore implements CandidateStore {
     if (blockingKeys.length === 0) return [];
     const { rows } = await this.run('findCandidates', () =>
       this.pool.query<RecordRow>(
-        `WITH hits AS (
-           SELECT record_id, count(*) AS shared
-             FROM empi_blocking_key
-            WHERE key = ANY($1::text[])
-            GROUP BY record_id
-            ORDER BY shared DESC, record_id
-            LIMIT $2)
-         SELECT r.record_id, r.person_id, r.data, h.shared
-           FROM hits h JOIN empi_record r USING (record_id)
-          ORDER BY h.shared DESC, r.record_id`,
+        CANDIDATE_SEARCH_SQL,
         [[...new Set(blockingKeys)], limit],
       ),
     );

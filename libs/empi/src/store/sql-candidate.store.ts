@@ -32,8 +32,26 @@ interface RecordRow {
  * other), so the later transaction waits on that key until the earlier one
  * commits and then sees its record in the candidate search.
  */
-/** Records read per blocking key in a candidate search (see findCandidates). */
+/** Records read per blocking key in a candidate search. */
 export const PER_KEY_FANOUT = 500;
+
+/**
+ * Candidates sharing the most blocking keys ($1 keys, $2 limit). Each key
+ * contributes at most PER_KEY_FANOUT records (an index range scan), so a very
+ * common key (a big postcode, a common surname) cannot make every search read
+ * a large share of the index.
+ */
+export const CANDIDATE_SEARCH_SQL = `WITH hits AS (
+   SELECT b.record_id, count(*) AS shared
+     FROM unnest($1::text[]) AS k(key)
+     CROSS JOIN LATERAL (
+       SELECT record_id FROM empi_blocking_key WHERE key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b
+    GROUP BY b.record_id
+    ORDER BY shared DESC, b.record_id
+    LIMIT $2)
+ SELECT r.record_id, r.person_id, r.data, h.shared
+   FROM hits h JOIN empi_record r USING (record_id)
+  ORDER BY h.shared DESC, r.record_id`;
 
 export class SqlCandidateStore implements CandidateStore {
   constructor(private readonly sql: SqlExecutor) {}
@@ -51,19 +69,7 @@ export class SqlCandidateStore implements CandidateStore {
     if (blockingKeys.length === 0) return [];
     const rows = await this.run('findCandidates', () =>
       this.sql.query<RecordRow>(
-        // Each key contributes at most PER_KEY_FANOUT records (an index range scan), so a very common
-        // key (a big postcode, a common surname) cannot make every search read a large share of the index.
-        `WITH hits AS (
-           SELECT b.record_id, count(*) AS shared
-             FROM unnest($1::text[]) AS k(key)
-             CROSS JOIN LATERAL (
-               SELECT record_id FROM empi_blocking_key WHERE key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b
-            GROUP BY b.record_id
-            ORDER BY shared DESC, b.record_id
-            LIMIT $2)
-         SELECT r.record_id, r.person_id, r.data, h.shared
-           FROM hits h JOIN empi_record r USING (record_id)
-          ORDER BY h.shared DESC, r.record_id`,
+        CANDIDATE_SEARCH_SQL,
         [[...new Set(blockingKeys)], limit],
       ),
     );
