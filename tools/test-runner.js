@@ -32,10 +32,20 @@ const unit = all.filter((f) => f.endsWith('.spec.js'));
 const integration = all.filter((f) => f.endsWith('.int-spec.js'));
 const e2e = all.filter((f) => f.endsWith('.e2e-spec.js'));
 
+// Stopped by a signal (Ctrl-C, CI timeout): stop the test files and the platform instead of orphaning them.
+let current = null;
+let stopPlatform = null;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    current?.kill('SIGTERM');
+    Promise.resolve(stopPlatform?.()).finally(() => process.exit(130));
+  });
+}
+
 function runNodeTest(files, env, concurrency) {
   return new Promise((resolve) => {
     if (!files.length) return resolve({ code: 0 });
-    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files], {
+    const child = current = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files], {
       cwd: root,
       env: { ...process.env, ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} -r ${path.join(root, 'tools', 'register.js')}`.trim() },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -69,6 +79,7 @@ async function main() {
     fs.rmSync(dir, { recursive: true, force: true });
     console.log('starting the embedded platform for integration tests…');
     const platform = await startEmbeddedPlatform({ dir, fast: true });
+    stopPlatform = () => platform.stop();
     const env = require(path.join(dist, 'libs/testing/src/index.js')).testEnvironmentVariables(platform);
     try {
       failed = add(await runNodeTest(integration, env, 1)) !== 0 || failed;
