@@ -68,8 +68,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** The service's path: one transaction per record, blocking-key advisory locks, SqlCandidateStore inside it. */
-async function openSqlStore(url: string): Promise<{ store: SqlCandidateStore; inTransaction: <T>(fn: (s: SqlCandidateStore) => Promise<T>) => Promise<T>; close: () => Promise<void> }> {
+/** A throwaway database per run, so figures never mix with earlier runs; `drop` removes it. */
+async function createThrowawayDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const { Client } = await import('pg');
   const dbName = `empi_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
   const admin = new Client({ connectionString: url });
@@ -77,7 +77,20 @@ async function openSqlStore(url: string): Promise<{ store: SqlCandidateStore; in
   await admin.query(`CREATE DATABASE ${dbName}`);
   const dbUrl = new URL(url);
   dbUrl.pathname = `/${dbName}`;
-  const client = new Client({ connectionString: dbUrl.toString() });
+  return {
+    url: dbUrl.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
+      await admin.end();
+    },
+  };
+}
+
+/** The service's path: one transaction per record, blocking-key advisory locks, SqlCandidateStore inside it. */
+async function openSqlStore(url: string): Promise<{ store: SqlCandidateStore; inTransaction: <T>(fn: (s: SqlCandidateStore) => Promise<T>) => Promise<T>; close: () => Promise<void> }> {
+  const { Client } = await import('pg');
+  const db = await createThrowawayDatabase(url);
+  const client = new Client({ connectionString: db.url });
   await client.connect();
   await client.query(EMPI_PG_MIGRATION);
   const store = new SqlCandidateStore({ query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[] });
@@ -96,30 +109,22 @@ async function openSqlStore(url: string): Promise<{ store: SqlCandidateStore; in
     },
     close: async () => {
       await client.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
-      await admin.end();
+      await db.drop();
     },
   };
 }
 
 async function openPgStore(url: string): Promise<{ store: CandidateStore; close: () => Promise<void> }> {
-  // A throwaway database per run so figures never mix with earlier runs.
-  const { Client, Pool } = await import('pg');
-  const dbName = `empi_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(url);
-  dbUrl.pathname = `/${dbName}`;
-  const pool = new Pool({ connectionString: dbUrl.toString(), max: 4 });
+  const { Pool } = await import('pg');
+  const db = await createThrowawayDatabase(url);
+  const pool = new Pool({ connectionString: db.url, max: 4 });
   const store = new PgCandidateStore(pool);
   await store.migrate();
   return {
     store,
     close: async () => {
       await pool.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
-      await admin.end();
+      await db.drop();
     },
   };
 }

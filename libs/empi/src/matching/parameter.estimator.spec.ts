@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { COMPARISON_LEVELS, COMPARISON_NAMES, DEFAULT_MATCH_CONFIG, type ComparisonParameters } from './match-config.model';
-import { estimateParameters, expectationMaximisation } from './parameter.estimator';
+import { estimateParameters, expectationMaximisation, mulberry32 } from './parameter.estimator';
 import { MISSING } from './record-comparison.comparator';
 
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function draw(probabilities: number[], r: number): number {
   let acc = 0;
@@ -31,7 +21,7 @@ describe('expectation maximisation', () => {
   };
 
   it('recovers known m, u and λ from synthetic comparison vectors', () => {
-    const random = rng(7);
+    const random = mulberry32(7);
     const lambda = 0.2;
     const vectors: Int8Array[] = [];
     for (let i = 0; i < 60_000; i++) {

@@ -34,7 +34,7 @@ export interface ParameterEstimate {
 }
 
 /** Deterministic PRNG (mulberry32) so estimates do not depend on Math.random. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
