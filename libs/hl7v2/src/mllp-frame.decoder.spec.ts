@@ -34,6 +34,19 @@ describe('MllpFrameDecoder', () => {
     assert.deepEqual(b.frames, ['one', 'two', '', 'three']);
     assert.equal(b.d.garbageBytes, 0);
   });
+  test('start marks each start block (the frame deadline runs from it); inFrame is true until the end block', () => {
+    const c = collect();
+    const events: string[] = [];
+    c.d.on('start', () => events.push(`start:${c.d.inFrame}`));
+    c.d.on('frame', (f) => events.push(`frame:${f.toString('latin1')}:${c.d.inFrame}`));
+    const f = F('abc');
+    c.d.push(f.subarray(0, 2));
+    assert.equal(c.d.inFrame, true);
+    c.d.push(Buffer.concat([f.subarray(2), Buffer.from([0x0b]), Buffer.from('x'), Buffer.from([0x0b]), Buffer.from('y')]));
+    assert.deepEqual(events, ['start:true', 'frame:abc:false', 'start:true', 'start:true']);
+    assert.equal(c.d.reset(), 1, 'the unfinished frame is dropped');
+    assert.equal(c.d.inFrame, false);
+  });
   test('garbage between frames is discarded and counted', () => {
     const c = collect();
     c.d.push(Buffer.concat([Buffer.from('junk'), F('a'), Buffer.from('\r\n'), F('b'), Buffer.from('x')]));

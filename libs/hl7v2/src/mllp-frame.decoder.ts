@@ -21,6 +21,8 @@ export interface MllpOversizedInfo {
 
 /** Events of {@link MllpFrameDecoder}. */
 export interface MllpFrameDecoderEvents {
+  /** A start block opened a frame (also when it abandons an unfinished one). */
+  start: [];
   frame: [frame: Buffer];
   garbage: [bytes: number];
   oversized: [info: MllpOversizedInfo];
@@ -149,6 +151,7 @@ export class MllpFrameDecoder extends EventEmitter<MllpFrameDecoderEvents> {
     this.parts = [];
     this.size = 0;
     this.pendingEnd = false;
+    this.emit('start');
   }
 
   private discard(bytes: number): void {

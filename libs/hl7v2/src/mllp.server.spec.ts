@@ -10,15 +10,28 @@ import {
   type MllpServerEvent, type MllpServerOptions,
 } from './index';
 
-// Loopback sockets only: no external service is needed.
+// Loopback sockets only: no external service is needed. No test waits on the
+// clock: handlers are held by gates the test opens, and every wait is on a
+// condition (an event, a closed socket, a count).
 const msg = (id: string): string => `MSH|^~\\&|SND|SF|RCV|RF|20240101||ADT^A01|${id}|P|2.5\rPID|1||${id}\r`;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Answers AA echoing MSH-10 after an optional delay. */
-function ackHandler(delay: (id: string) => number = () => 0): MllpServerOptions['onMessage'] {
+/** Lets `n` turns of the event loop pass (reorders concurrent work without timers). */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+/** A promise the test resolves when it chooses. */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const wait = new Promise<void>((r) => { open = r; });
+  return { wait, open };
+}
+
+/** Answers AA echoing MSH-10, after `pace(id)` (default: at once). */
+function ackHandler(pace: (id: string) => Promise<void> | void = () => undefined): MllpServerOptions['onMessage'] {
   return async (frame) => {
     const m = parseHl7Message(frame);
-    await sleep(delay(m.header.controlId));
+    await pace(m.header.controlId);
     return Buffer.from(buildAck(m, { code: 'AA', controlId: 'A' + m.header.controlId }).toString());
   };
 }
@@ -32,24 +45,31 @@ async function start(opts: Partial<MllpServerOptions> = {}): Promise<{ port: num
 
 const controlIdOf = (ack: Buffer): string | undefined => parseHl7Message(ack).get('MSA-2');
 
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
   const until = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > until) throw new Error('timed out waiting');
-    await sleep(5);
+    await new Promise<void>((r) => setTimeout(r, 5));
   }
 }
 
 /** Raw socket helper: collects every byte the server sends. */
-async function rawSocket(port: number): Promise<{ s: net.Socket; received: () => Buffer; closed: Promise<void> }> {
-  const s = net.connect({ port, host: '127.0.0.1' });
+async function rawSocket(port: number, localAddress = '127.0.0.1'): Promise<{ s: net.Socket; received: () => Buffer; closed: Promise<void>; isClosed: () => boolean; write: (b: Buffer | string) => Promise<void> }> {
+  const s = net.connect({ port, host: '127.0.0.1', localAddress });
   await new Promise<void>((r) => s.once('connect', () => r()));
+  s.setNoDelay(true);
   const chunks: Buffer[] = [];
+  let isClosed = false;
   s.on('data', (c) => chunks.push(c));
-  const closed = new Promise<void>((r) => s.once('close', () => r()));
+  const closed = new Promise<void>((r) => s.once('close', () => { isClosed = true; r(); }));
   s.on('error', () => undefined);
-  return { s, received: () => Buffer.concat(chunks), closed };
+  // Resolves once the bytes are handed to the kernel: consecutive awaited writes leave as separate packets on loopback.
+  const write = (b: Buffer | string) => new Promise<void>((r) => s.write(b, () => r()));
+  return { s, received: () => Buffer.concat(chunks), closed, isClosed: () => isClosed, write };
 }
+
+const answersIn = (raw: Buffer): string[] => [...raw.toString('latin1').matchAll(/MSA\|AA\|([\w-]+)/g)].map((m) => m[1]);
+const framesSeen = (events: MllpServerEvent[]): number => events.filter((e) => e.type === 'frame').length;
 
 describe('MLLP server and client', () => {
   test('a handler resolving undefined answers nothing, and the next answer still lines up', async () => {
@@ -60,17 +80,17 @@ describe('MLLP server and client', () => {
       },
     });
     const raw = await rawSocket(srv.port);
-    raw.s.write(Buffer.concat([encodeMllpFrame(msg('Q1')), encodeMllpFrame(msg('7')), encodeMllpFrame(msg('Q2')), encodeMllpFrame(msg('8'))]));
-    await waitFor(() => (raw.received().toString('latin1').match(/\x1c\r/g) ?? []).length >= 2);
-    await sleep(50);
+    raw.s.write(Buffer.concat([encodeMllpFrame(msg('Q1')), encodeMllpFrame(msg('7')), encodeMllpFrame(msg('Q2')), encodeMllpFrame(msg('8')), encodeMllpFrame(msg('9'))]));
+    // The answer to the last frame is the marker: everything before it has been answered (or not) by then.
+    await waitFor(() => raw.received().toString('latin1').includes('MSA|AA|9'));
     const frames = raw.received().toString('latin1').split('\x1c\r').filter(Boolean);
-    assert.deepEqual(frames.map((f) => /MSA\|AA\|(\w+)/.exec(f)?.[1]), ['7', '8']);
+    assert.deepEqual(frames.map((f) => /MSA\|AA\|(\w+)/.exec(f)?.[1]), ['7', '8', '9']);
     raw.s.destroy();
     await srv.close();
   });
 
   test('request/ACK round trip and pipelining on one connection keeps order', async () => {
-    const srv = await start({ onMessage: ackHandler((id) => (Number(id) % 3 === 0 ? 30 : 1)) });
+    const srv = await start({ onMessage: ackHandler((id) => turns(Number(id) % 3 === 0 ? 20 : 1)) });
     const c = new MllpClient();
     await c.connect('127.0.0.1', srv.port);
     const acks = await Promise.all(Array.from({ length: 12 }, (_, i) => c.send(msg(String(i)))));
@@ -86,12 +106,13 @@ describe('MLLP server and client', () => {
     let active = 0;
     let maxActive = 0;
     const order: string[] = [];
+    const slow = gate();
     const srv = await start({
       onMessage: async (frame) => {
         active++;
         maxActive = Math.max(maxActive, active);
         const id = parseHl7Message(frame).header.controlId;
-        await sleep(id === 'slow' ? 80 : 1);
+        if (id === 'slow') await slow.wait;
         order.push(id);
         active--;
         return Buffer.from(buildAck(parseHl7Message(frame), { code: 'AA', controlId: 'x' }).toString());
@@ -99,8 +120,13 @@ describe('MLLP server and client', () => {
     });
     const c = new MllpClient();
     await c.connect('127.0.0.1', srv.port);
-    const acks = await Promise.all(['slow', 'b', 'c'].map((id) => c.send(msg(id))));
-    assert.deepEqual(acks.map(controlIdOf), ['slow', 'b', 'c']);
+    const acks = Promise.all(['slow', 'b', 'c'].map((id) => c.send(msg(id))));
+    // All three frames are at the server while the first is still being handled: none of the others may start.
+    await waitFor(() => framesSeen(srv.events) === 3);
+    assert.deepEqual(order, []);
+    assert.equal(active, 1);
+    slow.open();
+    assert.deepEqual((await acks).map(controlIdOf), ['slow', 'b', 'c']);
     assert.deepEqual(order, ['slow', 'b', 'c']);
     assert.equal(maxActive, 1);
     await c.close();
@@ -109,13 +135,11 @@ describe('MLLP server and client', () => {
 
   test('frames split across packets, several frames in one packet, garbage in between', async () => {
     const srv = await start();
-    const { s, received } = await rawSocket(srv.port);
+    const { s, received, write } = await rawSocket(srv.port);
     const f1 = encodeMllpFrame(msg('1'));
-    s.write(f1.subarray(0, 5));
-    await sleep(20);
-    s.write(f1.subarray(5, f1.length - 1));
-    await sleep(20);
-    s.write(f1.subarray(f1.length - 1));
+    await write(f1.subarray(0, 5));
+    await write(f1.subarray(5, f1.length - 1));
+    await write(f1.subarray(f1.length - 1));
     s.write(Buffer.concat([Buffer.from('garbage!'), encodeMllpFrame(msg('2')), Buffer.from('\r\n'), encodeMllpFrame(msg('3'))]));
     await waitFor(() => (received().toString().match(/MSA\|AA/g) ?? []).length === 3);
     assert.deepEqual([...received().toString().matchAll(/MSA\|AA\|(\d)/g)].map((m) => m[1]), ['1', '2', '3']);
@@ -158,26 +182,33 @@ describe('MLLP server and client', () => {
 
   test('a client that connects and sends nothing is closed after idleTimeoutMs', async () => {
     const srv = await start({ idleTimeoutMs: 100 });
-    const { closed } = await rawSocket(srv.port);
-    const t0 = Date.now();
+    const { closed, received } = await rawSocket(srv.port);
     await closed;
-    assert.ok(Date.now() - t0 >= 80);
-    await waitFor(() => srv.events.some((e) => e.type === 'idle-timeout'));
+    assert.ok(srv.events.some((e) => e.type === 'idle-timeout' && e.idleTimeoutMs === 100), 'closed by the idle timeout, not otherwise');
+    assert.equal(received().length, 0);
     await waitFor(() => srv.server.connections() === 0);
     await srv.close();
   });
 
   test('a pending slow ACK is not idleness', async () => {
-    const srv = await start({ idleTimeoutMs: 60, onMessage: ackHandler(() => 200) });
+    const held = gate();
+    const srv = await start({ idleTimeoutMs: 60, onMessage: ackHandler(() => held.wait) });
     const c = new MllpClient();
     await c.connect('127.0.0.1', srv.port);
-    assert.equal(controlIdOf(await c.send(msg('7'))), '7');
+    const ack = c.send(msg('7'));
+    await waitFor(() => framesSeen(srv.events) === 1);
+    // Watermark: a second connection opened now goes idle after the first one's idle timer has fired.
+    const watermark = await rawSocket(srv.port);
+    await watermark.closed;
+    assert.equal(srv.events.filter((e) => e.type === 'idle-timeout').length, 1, 'only the watermark connection timed out');
+    held.open();
+    assert.equal(controlIdOf(await ack), '7');
     await c.close();
     await srv.close();
   });
 
   test('50 concurrent connections each sending several pipelined messages', async () => {
-    const srv = await start({ onMessage: ackHandler(() => Math.floor(Math.random() * 5)) });
+    const srv = await start({ onMessage: ackHandler(() => turns(Math.floor(Math.random() * 5))) });
     const results = await Promise.all(
       Array.from({ length: 50 }, async (_, conn) => {
         const c = new MllpClient();
@@ -205,15 +236,78 @@ describe('MLLP server and client', () => {
     await srv.close();
   });
 
-  test('graceful close waits for in-flight messages and ACKs them', async () => {
-    const srv = await start({ onMessage: ackHandler(() => 150) });
+  test('graceful close waits for in-flight messages and ACKs them; close is idempotent', async () => {
+    const held = gate();
+    const srv = await start({ onMessage: ackHandler(() => held.wait) });
     const c = new MllpClient();
     await c.connect('127.0.0.1', srv.port);
     const pending = c.send(msg('inflight'));
-    await sleep(30);
-    await srv.close();
+    await waitFor(() => framesSeen(srv.events) === 1);
+    const closing = srv.server.close({ forceAfterMs: 5000 });
+    assert.equal(srv.server.close(), closing, 'a second close is the same close');
+    held.open();
     assert.equal(controlIdOf(await pending), 'inflight');
+    await closing;
     assert.equal(srv.server.connections(), 0);
+  });
+
+  test('frame deadline: a frame not ended within frameTimeoutMs of its start block is dropped and the connection closed after the earlier ACKs', async () => {
+    const srv = await start({ frameTimeoutMs: 150, idleTimeoutMs: 60_000 });
+    const raw = await rawSocket(srv.port);
+    const partial = encodeMllpFrame(msg('never-ends')).subarray(0, 40);
+    await raw.write(Buffer.concat([encodeMllpFrame(msg('done-1')), partial]));
+    // A slow sender trickling bytes keeps the connection busy but does not move the frame's deadline.
+    const trickle = setInterval(() => { if (!raw.isClosed()) raw.s.write('X'); }, 20);
+    await raw.closed;
+    clearInterval(trickle);
+    assert.deepEqual(answersIn(raw.received()), ['done-1'], 'the complete frame before it was answered');
+    const timeouts = srv.events.filter((e): e is Extract<MllpServerEvent, { type: 'frame-timeout' }> => e.type === 'frame-timeout');
+    assert.equal(timeouts.length, 1);
+    assert.equal(timeouts[0].frameTimeoutMs, 150);
+    assert.equal(timeouts[0].remoteAddress, '127.0.0.1');
+    assert.ok(timeouts[0].partialBytes >= partial.length - 1, `partial bytes dropped: ${timeouts[0].partialBytes}`);
+    assert.ok(!srv.events.some((e) => e.type === 'idle-timeout'));
+    await waitFor(() => srv.server.connections() === 0);
+    await srv.close();
+  });
+
+  test('frame deadline: it runs only while a frame is open (an idle gap between frames is not a timeout)', async () => {
+    const srv = await start({ frameTimeoutMs: 100, idleTimeoutMs: 60_000 });
+    const c = new MllpClient();
+    await c.connect('127.0.0.1', srv.port);
+    assert.equal(controlIdOf(await c.send(msg('before'))), 'before');
+    // Watermark: a partial frame started after that ACK times out after the first frame's deadline would have.
+    const slow = await rawSocket(srv.port);
+    await slow.write(encodeMllpFrame(msg('partial')).subarray(0, 20));
+    await slow.closed;
+    assert.equal(srv.events.filter((e) => e.type === 'frame-timeout').length, 1, 'only the partial frame timed out');
+    assert.equal(controlIdOf(await c.send(msg('after'))), 'after', 'the first connection is still served');
+    await c.close();
+    await srv.close();
+  });
+
+  test('maxConnectionsPerSource refuses the extra connections of one source, not other sources', async () => {
+    const srv = await start({ maxConnectionsPerSource: 2, maxConnections: 100 });
+    const a = await rawSocket(srv.port);
+    const b = await rawSocket(srv.port);
+    await waitFor(() => srv.server.connections() === 2);
+    const refused = await rawSocket(srv.port);
+    await refused.closed;
+    const rejections = srv.events.filter((e): e is Extract<MllpServerEvent, { type: 'connection-rejected' }> => e.type === 'connection-rejected');
+    assert.deepEqual(rejections.map((e) => [e.reason, e.remoteAddress, e.limit]), [['max-connections-per-source', '127.0.0.1', 2]]);
+    // Another loopback source address is its own bucket.
+    const other = await rawSocket(srv.port, '127.0.0.2');
+    await other.write(encodeMllpFrame(msg('other-source')));
+    await waitFor(() => answersIn(other.received()).includes('other-source'));
+    assert.deepEqual(Object.fromEntries(srv.server.connectionsBySource()), { '127.0.0.1': 2, '127.0.0.2': 1 });
+    // A slot freed by a closed connection can be taken again.
+    a.s.destroy();
+    await waitFor(() => srv.server.connectionsBySource().get('127.0.0.1') === 1);
+    const again = await rawSocket(srv.port);
+    await again.write(encodeMllpFrame(msg('again')));
+    await waitFor(() => answersIn(again.received()).includes('again'));
+    for (const x of [b, other, again]) x.s.destroy();
+    await srv.close();
   });
 
   test('a failing handler closes the connection without an ACK (the peer re-sends)', async () => {

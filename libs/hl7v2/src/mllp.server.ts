@@ -26,7 +26,15 @@ export interface MllpConnectionContext {
 /** Observability events of the server (never carry message content: no PHI in logs). */
 export type MllpServerEvent =
   | { type: 'connection'; connectionId: string; remoteAddress: string; tls: boolean }
-  | { type: 'connection-rejected'; remoteAddress: string; reason: 'max-connections' | 'closing' }
+  | { type: 'connection-rejected'; remoteAddress: string; reason: 'max-connections' | 'max-connections-per-source' | 'closing'; limit?: number }
+  /** A complete frame was read (before it is handled); `bytes` is its payload size. */
+  | { type: 'frame'; connectionId: string; bytes: number }
+  /**
+   * A frame did not end within `frameTimeoutMs` of its start block: the
+   * partial frame is dropped, frames already received are still answered,
+   * then the connection is closed.
+   */
+  | { type: 'frame-timeout'; connectionId: string; remoteAddress: string; frameTimeoutMs: number; partialBytes: number }
   | { type: 'disconnect'; connectionId: string; messages: number; droppedPartialBytes: number }
   | { type: 'garbage'; connectionId: string; bytes: number }
   | { type: 'oversized'; connectionId: string; bytesSeen: number; maxFrameBytes: number; answered: boolean }
@@ -43,6 +51,20 @@ export interface MllpServerOptions {
   idleTimeoutMs?: number;
   /** Connections beyond this are refused immediately (default 1000). */
   maxConnections?: number;
+  /**
+   * Open connections allowed per source address (IPv4-mapped IPv6 counted as
+   * the IPv4 address); more are refused immediately (default 100; 0 = no
+   * per-source cap). Keeps one slow or misbehaving peer from taking the
+   * whole `maxConnections`.
+   */
+  maxConnectionsPerSource?: number;
+  /**
+   * Read deadline of every frame, counted from its start block (default
+   * 60 s; 0 disables): a frame not ended by then is dropped and the
+   * connection closed (after answering the frames already received), so a
+   * partial frame is never held for the whole idle timeout.
+   */
+  frameTimeoutMs?: number;
   tls?: MllpTlsOptions;
   /**
    * Handles one frame's payload and resolves with the ACK payload (unframed;
@@ -76,16 +98,25 @@ export interface MllpServer {
    * Graceful stop: refuses new connections, stops reading, lets every frame
    * already received be handled and ACKed, then closes the connections.
    * After `forceAfterMs` (default 30 s) remaining connections are destroyed.
+   * Idempotent: later calls return the first call's promise.
    */
   close(opts?: { forceAfterMs?: number }): Promise<void>;
   /** Open connections. */
   connections(): number;
+  /** Open connections per source address. */
+  connectionsBySource(): ReadonlyMap<string, number>;
 }
 
 /** Half-closes, then destroys if the peer does not close its side promptly. */
 function endThenDestroy(socket: net.Socket, graceMs = 2000): void {
   socket.end();
   setTimeout(() => socket.destroy(), graceMs).unref();
+}
+
+/** `::ffff:10.0.0.1` and `10.0.0.1` are one source. */
+function sourceOf(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 /** Pending frames per connection before the server stops reading from it (backpressure). */
@@ -97,7 +128,9 @@ const MAX_QUEUED_FRAMES = 64;
  */
 export function createMllpServer(opts: MllpServerOptions): MllpServer {
   const maxConnections = opts.maxConnections ?? 1000;
+  const maxPerSource = opts.maxConnectionsPerSource ?? 100;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 5 * 60_000;
+  const frameTimeoutMs = opts.frameTimeoutMs ?? 60_000;
   const emit = (e: MllpServerEvent): void => {
     try {
       opts.onEvent?.(e);
@@ -105,17 +138,21 @@ export function createMllpServer(opts: MllpServerOptions): MllpServer {
       // An observer's bug must not break the transport.
     }
   };
-  const live = new Map<string, { socket: net.Socket; drained: () => Promise<void> }>();
+  const live = new Map<string, { socket: net.Socket; drained: () => Promise<void>; stopTimers: () => void }>();
+  const perSource = new Map<string, number>();
   let nextId = 1;
-  let closing = false;
+  let closing: Promise<void> | null = null;
 
   const onSocket = (socket: net.Socket, isTls: boolean): void => {
-    const remoteAddress = socket.remoteAddress ?? 'unknown';
-    if (closing || live.size >= maxConnections) {
-      emit({ type: 'connection-rejected', remoteAddress, reason: closing ? 'closing' : 'max-connections' });
+    const remoteAddress = sourceOf(socket.remoteAddress);
+    const fromSource = perSource.get(remoteAddress) ?? 0;
+    if (closing || live.size >= maxConnections || (maxPerSource > 0 && fromSource >= maxPerSource)) {
+      const reason = closing ? 'closing' : live.size >= maxConnections ? 'max-connections' : 'max-connections-per-source';
+      emit({ type: 'connection-rejected', remoteAddress, reason, ...(reason === 'closing' ? {} : { limit: reason === 'max-connections' ? maxConnections : maxPerSource }) });
       socket.destroy();
       return;
     }
+    perSource.set(remoteAddress, fromSource + 1);
     const connectionId = String(nextId++);
     const peerCertificate = isTls && opts.tls?.requestCert ? (socket as tls.TLSSocket).getPeerCertificate() : undefined;
     const ctx: MllpConnectionContext = Object.freeze({
@@ -131,6 +168,13 @@ export function createMllpServer(opts: MllpServerOptions): MllpServer {
     let handled = 0;
     let paused = false;
     let dead = false;
+    /** Reading stopped for good (frame deadline): backpressure must not resume it. */
+    let readingStopped = false;
+    let frameTimer: NodeJS.Timeout | undefined;
+    const stopFrameTimer = (): void => {
+      if (frameTimer) clearTimeout(frameTimer);
+      frameTimer = undefined;
+    };
 
     const write = (payload: Buffer | undefined): void => {
       if (payload && !dead && !socket.destroyed) socket.write(encodeMllpFrame(payload));
@@ -154,7 +198,7 @@ export function createMllpServer(opts: MllpServerOptions): MllpServer {
           socket.destroy();
         } finally {
           queued--;
-          if (paused && queued < MAX_QUEUED_FRAMES / 2 && !closing) {
+          if (paused && queued < MAX_QUEUED_FRAMES / 2 && !closing && !readingStopped) {
             paused = false;
             socket.resume();
           }
@@ -162,14 +206,38 @@ export function createMllpServer(opts: MllpServerOptions): MllpServer {
       });
     };
 
-    decoder.on('frame', (frame) => enqueue(() => opts.onMessage(frame, ctx)));
+    // The deadline runs from a frame's start block to its end (or to its
+    // drop for size); a restart inside a frame starts a new deadline, but
+    // the abandoned bytes are dropped, so nothing is held longer than one deadline.
+    const onFrameDeadline = (): void => {
+      frameTimer = undefined;
+      if (dead || closing || !decoder.inFrame) return;
+      const partialBytes = decoder.reset();
+      emit({ type: 'frame-timeout', connectionId, remoteAddress, frameTimeoutMs, partialBytes });
+      // Stop reading; answer what was already received, then close.
+      readingStopped = true;
+      socket.pause();
+      void chain.then(() => endThenDestroy(socket));
+    };
+    decoder.on('start', () => {
+      if (frameTimeoutMs <= 0) return;
+      stopFrameTimer();
+      frameTimer = setTimeout(onFrameDeadline, frameTimeoutMs);
+      frameTimer.unref();
+    });
+    decoder.on('frame', (frame) => {
+      stopFrameTimer();
+      emit({ type: 'frame', connectionId, bytes: frame.length });
+      enqueue(() => opts.onMessage(frame, ctx));
+    });
     decoder.on('garbage', (bytes) => emit({ type: 'garbage', connectionId, bytes }));
     decoder.on('oversized', (info) => {
+      stopFrameTimer();
       emit({ type: 'oversized', connectionId, bytesSeen: info.bytesSeen, maxFrameBytes: info.maxFrameBytes, answered: !!opts.onOversized });
       if (opts.onOversized) enqueue(() => opts.onOversized?.(info, ctx));
     });
 
-    live.set(connectionId, { socket, drained: () => chain });
+    live.set(connectionId, { socket, drained: () => chain, stopTimers: stopFrameTimer });
     emit({ type: 'connection', connectionId, remoteAddress, tls: isTls });
     socket.setNoDelay(true);
     if (idleTimeoutMs > 0) {
@@ -190,7 +258,11 @@ export function createMllpServer(opts: MllpServerOptions): MllpServer {
     });
     socket.on('close', () => {
       dead = true;
+      stopFrameTimer();
       live.delete(connectionId);
+      const left = (perSource.get(remoteAddress) ?? 1) - 1;
+      if (left > 0) perSource.set(remoteAddress, left);
+      else perSource.delete(remoteAddress);
       emit({ type: 'disconnect', connectionId, messages: handled, droppedPartialBytes: decoder.reset() });
     });
   };
@@ -221,33 +293,41 @@ export function createMllpServer(opts: MllpServerOptions): MllpServer {
           resolve({ port: (server.address() as net.AddressInfo).port });
         });
       }),
-    async close({ forceAfterMs = 30_000 } = {}) {
-      closing = true;
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      const conns = [...live.values()];
-      for (const c of conns) c.socket.pause();
-      const graceful = Promise.all(
-        conns.map(async (c) => {
-          await c.drained();
-          await new Promise<void>((resolve) => {
-            if (c.socket.destroyed) return resolve();
-            c.socket.once('close', () => resolve());
-            endThenDestroy(c.socket);
-          });
-        }),
-      );
-      let timer: NodeJS.Timeout | undefined;
-      const force = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          for (const c of live.values()) c.socket.destroy();
-          resolve();
-        }, forceAfterMs);
-        timer.unref();
-      });
-      await Promise.race([graceful, force]);
-      clearTimeout(timer);
-      await stopped;
+    close({ forceAfterMs = 30_000 } = {}) {
+      closing ??= closeGracefully(forceAfterMs);
+      return closing;
     },
     connections: () => live.size,
+    connectionsBySource: () => new Map(perSource),
   };
+
+  async function closeGracefully(forceAfterMs: number): Promise<void> {
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    const conns = [...live.values()];
+    for (const c of conns) {
+      c.socket.pause();
+      c.stopTimers();
+    }
+    const graceful = Promise.all(
+      conns.map(async (c) => {
+        await c.drained();
+        await new Promise<void>((resolve) => {
+          if (c.socket.destroyed) return resolve();
+          c.socket.once('close', () => resolve());
+          endThenDestroy(c.socket);
+        });
+      }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const force = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        for (const c of live.values()) c.socket.destroy();
+        resolve();
+      }, forceAfterMs);
+      timer.unref();
+    });
+    await Promise.race([graceful, force]);
+    clearTimeout(timer);
+    await stopped;
+  }
 }
