@@ -8,7 +8,7 @@ import { repoRoot } from '@clinmesh/embedded-platform';
  * running embedded platform (endpoints and token from .clinmesh/runtime.json).
  *
  *   mllp-send <file.hl7> [...]          send HL7 files over MLLP, print each ACK
- *   replay <service> <tier> earliest|offset <n>|timestamp <iso>
+ *   replay <service> <consumer|tier> earliest|offset <n>|timestamp <iso>
  *   consumers <service>                 positions, backlog and offset losses
  *   dead-letters <service>              list dead letters
  *   redrive <service> <id|all>          redrive dead letters
@@ -57,8 +57,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'replay': {
-      const [service, tier, to, value] = args;
-      const body = to === 'offset' ? { tier, to, offset: Number(value) } : to === 'timestamp' ? { tier, to, timestamp: value } : { tier, to: 'earliest' };
+      // A consumer name (see `consumers <service>`) or a tier (every consumer of that tier).
+      const [service, consumer, to, value] = args;
+      const body = to === 'offset' ? { consumer, to, offset: Number(value) } : to === 'timestamp' ? { consumer, to, timestamp: value } : { consumer, to: 'earliest' };
       return print(await call(service, 'POST', '/v1/admin/replay', body));
     }
     case 'consumers':
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
     case 'token':
       return print(runtime().developerToken);
     default:
-      print('usage: npm run clinmesh -- mllp-send <file> | replay <service> <tier> earliest|offset <n>|timestamp <iso> | consumers <service> | dead-letters <service> | redrive <service> <id|all> | token');
+      print('usage: npm run clinmesh -- mllp-send <file> | replay <service> <consumer|tier> earliest|offset <n>|timestamp <iso> | consumers <service> | dead-letters <service> | redrive <service> <id|all> | token');
       process.exitCode = command ? 2 : 0;
   }
 }

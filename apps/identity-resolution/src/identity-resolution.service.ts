@@ -1,4 +1,4 @@
-import { TIERS, stageTopic } from '@clinmesh/topology';
+import { tieredConsumer } from '@clinmesh/event-runtime';
 import { SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
 import { IdentityResolutionModule } from './identity-resolution.module';
 import { masterPatientIndex } from './identity-resolution.config';
@@ -16,15 +16,14 @@ export const identityResolutionService: ServiceSpec = {
   consumers: (app) => {
     const config = app.get<ServiceConfig>(SERVICE_CONFIG);
     const assign = new AssignEnterpriseIdHandler(masterPatientIndex(), (ctx) => new PersonIndexRepository(ctx.uow), config.patientKeySecret);
-    return TIERS.map((tier) => ({
-      tier,
-      topics: [stageTopic('ingested', tier)],
-      readerSchema: 'IngestedEvent' as const,
-      handler: (event, ctx) => assign.handle(event as never, ctx),
-      prepare: (events, uow) => assign.lockChunk(events as never, new PersonIndexRepository(uow)),
+    return tieredConsumer({
+      stage: 'ingested',
+      schema: 'IngestedEvent',
+      handle: (event, ctx) => assign.handle(event, ctx),
+      prepare: (events, uow) => assign.lockChunk(events, new PersonIndexRepository(uow)),
       // Matching holds the chunk's blocking-key locks until commit: modest chunks keep
       // concurrent partitions and tiers from queueing long behind one another.
       chunkSize: Number(config.env('CHUNK_SIZE') ?? 50),
-    }));
+    });
   },
 };

@@ -9,7 +9,7 @@ import triageRulesData from './domain/triage/triage-rules.data.json';
 import { TriageRules, validateTriageRules } from './domain/triage/triage.policy';
 import { AcceptHl7MessageHandler } from './application/accept-hl7-message.handler';
 import { AcceptFhirPayloadHandler } from './application/accept-fhir-payload.handler';
-import { EventPublisherPort, IntakeMetricsPort } from './application/intake.ports';
+import { IntakeMetricsPort } from './application/intake.ports';
 import { IngestTables1732200000100 } from './adapters/persistence/ingest.tables';
 import { MessageRepository } from './adapters/persistence/message.repository';
 import { Hl7v2Controller } from './adapters/http/hl7v2.controller';
@@ -43,16 +43,6 @@ function senderRateLimiter(config: ServiceConfig): SenderRateLimiter {
   return rateLimiter;
 }
 
-function publisher(runtime: EventRuntime): EventPublisherPort {
-  return {
-    transaction: (work) => runtime.transaction(work),
-    publish: (uow, e) => runtime.publish(uow, [{
-      topic: e.topic, key: e.key, value: e.value,
-      meta: { eventId: e.value.eventId, correlationId: e.value.correlationId, tier: e.tier, source: e.value.source.system, receivedAt: e.value.receivedAt, eventType: 'IngestedEvent' },
-    }]),
-  };
-}
-
 let intakeCounter: Counter<string> | undefined;
 function intakeMetrics(metrics: RuntimeMetrics): IntakeMetricsPort {
   intakeCounter ??= new Counter({
@@ -72,7 +62,7 @@ const triageRules: TriageRules = validateTriageRules(triageRulesData as TriageRu
       provide: ACCEPT_HL7,
       inject: [MESSAGES, EVENT_RUNTIME, RUNTIME_METRICS, SERVICE_CONFIG],
       useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: RuntimeMetrics, config: ServiceConfig) =>
-        new AcceptHl7MessageHandler(messages, publisher(runtime), intakeMetrics(metrics), triageRules, {
+        new AcceptHl7MessageHandler(messages, runtime, intakeMetrics(metrics), triageRules, {
           maxMessageBytes: limits(config).maxMessageBytes,
           allowedSenders: config.env('ALLOWED_SENDERS') ? new Set(config.env('ALLOWED_SENDERS')!.split(',').map((s) => s.trim())) : undefined,
           supportedMessageTypes: new Set(SUPPORTED_TYPES),
@@ -86,7 +76,7 @@ const triageRules: TriageRules = validateTriageRules(triageRulesData as TriageRu
       provide: ACCEPT_FHIR,
       inject: [MESSAGES, EVENT_RUNTIME, RUNTIME_METRICS, SERVICE_CONFIG],
       useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: RuntimeMetrics, config: ServiceConfig) =>
-        new AcceptFhirPayloadHandler(messages, publisher(runtime), intakeMetrics(metrics), triageRules, {
+        new AcceptFhirPayloadHandler(messages, runtime, intakeMetrics(metrics), triageRules, {
           ...limits(config), patientKeySecret: config.patientKeySecret, rateLimiter: senderRateLimiter(config),
           requiredElements: config.env('FHIR_REQUIRED_ELEMENTS') === 'error' ? 'error' : 'warning',
         }),

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { Counter } from 'prom-client';
-import { TIERS, stageTopic } from '@clinmesh/topology';
+import { tieredConsumer } from '@clinmesh/event-runtime';
 import { RuntimeMetrics } from '@clinmesh/observability';
 import { RUNTIME_METRICS, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
 import { NormalizeMessageHandler } from './application/normalize-message.handler';
@@ -47,11 +47,6 @@ export const normalizationService: ServiceSpec = {
   migrations: [CanonicalRecordTable1732200002000, CanonicalModelTables1732200002100],
   consumers: (app) => {
     const normalize = app.get<NormalizeMessageHandler>(NORMALIZE_HANDLER);
-    return TIERS.map((tier) => ({
-      tier,
-      topics: [stageTopic('identified', tier)],
-      readerSchema: 'IdentifiedEvent' as const,
-      handler: (event, ctx) => normalize.handle(event as never, ctx),
-    }));
+    return tieredConsumer({ stage: 'identified', schema: 'IdentifiedEvent', handle: (event, ctx) => normalize.handle(event, ctx) });
   },
 };

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { TIERS, stageTopic } from '@clinmesh/topology';
+import { tieredConsumer } from '@clinmesh/event-runtime';
 import { DATA_SOURCE, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
 import { DataSource } from 'typeorm';
 import { FanOutDeliveriesHandler } from './application/fan-out-deliveries.handler';
@@ -31,12 +31,7 @@ export const notifierService: ServiceSpec = {
   consumers: (app) => {
     const subscriptions = app.get<SubscriptionRepository>(SUBSCRIPTIONS);
     const fanOut = new FanOutDeliveriesHandler(() => subscriptions.active(), () => worker?.notify());
-    return TIERS.map((tier) => ({
-      tier,
-      topics: [stageTopic('tasks', tier)],
-      readerSchema: 'TaskEvent' as const,
-      handler: (event, ctx) => fanOut.handle(event as never, ctx),
-    }));
+    return tieredConsumer({ stage: 'tasks', schema: 'TaskEvent', handle: (event, ctx) => fanOut.handle(event, ctx) });
   },
   afterStart: async (app, ctx) => {
     worker = new WebhookDeliveryWorker(ctx.runtime, app.get<SubscriptionRepository>(SUBSCRIPTIONS), ctx.metrics, ctx.logger, {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { TIERS, stageTopic } from '@clinmesh/topology';
+import { tieredConsumer } from '@clinmesh/event-runtime';
 import { ServiceSpec } from '@clinmesh/service-kit';
 import { RouteEventHandler } from './application/route-event.handler';
 import { DecisionController } from './adapters/http/decision.controller';
@@ -39,10 +39,5 @@ export const policyService: ServiceSpec = {
   defaultPort: 8084,
   module: PolicyModule,
   migrations: [DecisionTable1732200003000],
-  consumers: () => TIERS.map((tier) => ({
-    tier,
-    topics: [stageTopic('canonical', tier)],
-    readerSchema: 'CanonicalEvent' as const,
-    handler: (event, ctx) => route.handle(event as never, ctx),
-  })),
+  consumers: () => tieredConsumer({ stage: 'canonical', schema: 'CanonicalEvent', handle: (event, ctx) => route.handle(event, ctx) }),
 };

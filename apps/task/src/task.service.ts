@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { TIERS, stageTopic } from '@clinmesh/topology';
+import { tieredConsumer } from '@clinmesh/event-runtime';
 import { ServiceSpec } from '@clinmesh/service-kit';
 import { CreateTasksHandler } from './application/create-tasks.handler';
 import { TaskRepository, TaskTable1732200004000 } from './adapters/persistence/task.repository';
@@ -16,10 +16,5 @@ export const taskService: ServiceSpec = {
   defaultPort: 8085,
   module: TaskModule,
   migrations: [TaskTable1732200004000],
-  consumers: () => TIERS.map((tier) => ({
-    tier,
-    topics: [stageTopic('routed', tier)],
-    readerSchema: 'RoutedEvent' as const,
-    handler: (event, ctx) => createTasks.handle(event as never, ctx),
-  })),
+  consumers: () => tieredConsumer({ stage: 'routed', schema: 'RoutedEvent', handle: (event, ctx) => createTasks.handle(event, ctx) }),
 };

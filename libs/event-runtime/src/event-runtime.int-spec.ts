@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Kafka, logLevel } from 'kafkajs';
-import { deadLetterTopic, TopicSpec } from '@clinmesh/topology';
-import { loadSchemaCatalog, IngestedEvent } from '@clinmesh/schemas';
+import { EVENT_TOPICS, deadLetterTopic, TopicSpec } from '@clinmesh/topology';
+import { loadSchemaCatalog, IngestedEvent, OperationsEvent } from '@clinmesh/schemas';
 import { createLogger, RuntimeMetrics } from '@clinmesh/observability';
 import { testEnvironment, uniqueName, waitFor } from '@clinmesh/testing';
 import { EventRuntime } from './event-runtime';
@@ -12,6 +12,7 @@ import { EventRuntimeTables1732200000000 } from './persistence/runtime-tables.mi
 import { MockControlTopicProvisioner } from './kafka/topic-provisioner';
 import { HEADER } from './event-headers';
 import { InboundEvent } from './consumer/inbound-event';
+import { topicConsumer } from './consumer/consumer-definition';
 
 /**
  * The event runtime against the embedded Kafka-protocol cluster, registry and
@@ -29,12 +30,14 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     { name: inTopic, partitions: 1, schema: 'IngestedEvent', tier: 'routine' },
     { name: lossTopic, partitions: 1, schema: 'IngestedEvent', tier: 'bulk' },
     { name: deadLetterTopic(service), partitions: 1, schema: 'DeadLetter' },
+    { name: EVENT_TOPICS.operations, partitions: 6, schema: 'OperationsEvent' },
   ];
   const kafka = new Kafka({ brokers: env.kafkaBrokers, logLevel: logLevel.NOTHING });
   let dataSource: DataSource;
   let runtime: EventRuntime;
   let metrics: RuntimeMetrics;
   const handled: Array<InboundEvent<IngestedEvent>> = [];
+  let failureFixed = false;
   let dbName = '';
 
   const event = (i: number, bytes = 16): IngestedEvent => ({
@@ -93,13 +96,13 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
       metrics, logger: createLogger(service, 'silent'), topics, consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 },
     });
     await runtime.start([
-      { tier: 'bulk', topics: [lossTopic], readerSchema: 'IngestedEvent', handler: async (e) => { handled.push(e as InboundEvent<IngestedEvent>); } },
-      { tier: 'routine', topics: [inTopic], readerSchema: 'IngestedEvent', handler: async (e, ctx) => {
+      topicConsumer({ name: 'bulk', tier: 'bulk', topic: lossTopic, schema: 'IngestedEvent', handle: async (e) => { handled.push(e); } }),
+      topicConsumer({ name: 'routine', topic: inTopic, schema: 'IngestedEvent', handle: async (e, ctx) => {
         // The effect is a row written in the event's transaction: rolled back with it, so it counts exactly-once effects.
         await ctx.uow.execute('INSERT INTO it_effect (event_id) VALUES ($1)', [e.eventId]);
-        if ((e.value as IngestedEvent).controlId === 'FAIL') throw new Error('non-retriable business failure');
-        handled.push(e as InboundEvent<IngestedEvent>);
-      } },
+        if (e.value.controlId === 'FAIL' && !failureFixed) throw new Error('non-retriable business failure');
+        handled.push(e);
+      } }),
     ]);
     const lost = await waitFor(() => runtime.consumerStatus().find((c) => c.tier === 'bulk')?.partitions.find((p) => p.lost), { what: 'the loss to be reported', timeoutMs: 60000 });
     assert.deepEqual(lost.lost, { from: 0, to: Number(offsets.low) });
@@ -107,7 +110,7 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(handled.filter((e) => e.topic === lossTopic).length, 0, 'nothing was processed past the gap');
 
-    assert.equal(runtime.consumerFor('bulk')!.acceptLoss(lossTopic, 0), true);
+    assert.equal(runtime.consumer('bulk')!.acceptLoss(lossTopic, 0), true);
     const expected = Number(offsets.high) - Number(offsets.low);
     await waitFor(() => handled.filter((e) => e.topic === lossTopic).length >= expected, { what: 'the retained log to be processed after the decision', timeoutMs: 60000 });
     assert.equal(handled.filter((e) => e.topic === lossTopic)[0].offset, Number(offsets.low));
@@ -150,6 +153,59 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     assert.equal((seen[0] as { topic: string }).topic, inTopic);
   });
 
+  it('redrives a dead letter in one transaction: handled once, marked redriven, and both steps announced on the operations topic', async () => {
+    const [failed] = await dataSource.query(`SELECT id FROM cm_dead_letters WHERE topic = $1 AND error_code = 'Error'`, [inTopic]);
+    failureFixed = true;
+    const result = await runtime.deadLetters.redrive(failed.id, 'operator-1');
+    assert.deepEqual(result, { id: failed.id, status: 'redriven' });
+    assert.ok(handled.some((e) => e.eventId === 'e-3'), 'the redriven event reached its handler');
+    const effects = await dataSource.query(`SELECT count(*)::int AS n FROM it_effect WHERE event_id = 'e-3'`);
+    assert.equal(effects[0].n, 1, 'the failed attempts left no effect; the redrive left one');
+    assert.deepEqual(await runtime.deadLetters.redrive(failed.id, 'operator-1'), { id: failed.id, status: 'redriven' }, 'a second redrive is a no-op');
+    assert.equal((await dataSource.query(`SELECT count(*)::int AS n FROM it_effect WHERE event_id = 'e-3'`))[0].n, 1);
+    await runtime.drainOutbox();
+
+    const { SchemaRegistry } = await import('@kafkajs/confluent-schema-registry');
+    const registry = new SchemaRegistry({ host: env.registryUrl, auth: env.registryAuth });
+    const consumer = kafka.consumer({ groupId: uniqueName('ops-reader'), sessionTimeout: 6000 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: EVENT_TOPICS.operations, fromBeginning: true });
+    const ops: OperationsEvent[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => {
+      const value = (await registry.decode(message.value!)) as OperationsEvent;
+      if (value.service === service) ops.push(value);
+    } });
+    await waitFor(() => ops.some((o) => o.kind === 'REDRIVEN') && ops.filter((o) => o.kind === 'DEAD_LETTERED').length >= 2, { what: 'dead-lettered and redriven operations events', timeoutMs: 60000 });
+    await consumer.disconnect();
+    const redriven = ops.find((o) => o.kind === 'REDRIVEN')!;
+    assert.equal(redriven.deadLetterId, failed.id);
+    assert.equal(redriven.actor, 'operator-1');
+    assert.equal(redriven.correlationId, 'c-3');
+  });
+
+  it('inTransaction: effects and emitted events commit together, with metadata inherited from the origin', async () => {
+    await assert.rejects(runtime.inTransaction({ id: 'op-fail', correlationId: 'corr-x', tier: 'urgent' }, async (ctx) => {
+      await ctx.uow.execute('INSERT INTO it_effect (event_id) VALUES ($1)', ['op-fail']);
+      ctx.emit({ topic: inTopic, key: 'k', value: { ...event(50), eventId: ctx.deriveEventId('out') } });
+      throw new Error('the request failed');
+    }));
+    assert.equal((await dataSource.query(`SELECT count(*)::int AS n FROM cm_outbox WHERE headers->>'clinmesh-correlation-id' = 'corr-x'`))[0].n, 0, 'nothing emitted by a rolled-back transaction');
+    assert.equal((await dataSource.query(`SELECT count(*)::int AS n FROM it_effect WHERE event_id = 'op-fail'`))[0].n, 0);
+
+    const before = handled.length;
+    const emittedId = await runtime.inTransaction({ id: 'op-ok', correlationId: 'corr-y', tier: 'urgent', source: 'TEST', receivedAt: 1700000000000 }, async (ctx) => {
+      const value = { ...event(51), eventId: ctx.deriveEventId('out') };
+      ctx.emit({ topic: inTopic, key: 'k', value });
+      return value.eventId;
+    });
+    const got = await waitFor(() => handled.slice(before).find((e) => e.eventId === emittedId), { what: 'the event emitted in a transaction', timeoutMs: 60000 });
+    assert.equal(got.correlationId, 'corr-y');
+    assert.equal(got.tier, 'urgent');
+    assert.equal(got.source, 'TEST');
+    assert.equal(got.receivedAt, 1700000000000);
+    assert.equal(got.eventType, 'IngestedEvent', 'the event type comes from the schema the topic carries');
+  });
+
   it('starts a new (in-memory) cluster from its beginning instead of trusting offsets stored for another cluster', async () => {
     await runtime.stop();
     handled.length = 0;
@@ -159,7 +215,7 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
       service, kafka: { brokers: env.kafkaBrokers, clientId: service }, registry: { url: env.registryUrl, auth: env.registryAuth }, dataSource, catalog,
       metrics: new RuntimeMetrics(service), logger: createLogger(service, 'silent'), topics, consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 },
     });
-    await runtime.start([{ tier: 'routine', topics: [inTopic], readerSchema: 'IngestedEvent', handler: async (e) => { handled.push(e as InboundEvent<IngestedEvent>); } }]);
+    await runtime.start([topicConsumer({ name: 'routine', topic: inTopic, schema: 'IngestedEvent', handle: async (e) => { handled.push(e); } })]);
     await waitFor(() => handled.some((e) => e.eventId === 'e-2'), { what: 'reprocessing from offset 0', timeoutMs: 60000 });
     assert.equal(handled.find((e) => e.eventId === 'e-1')?.offset, 1);
   });

@@ -8,12 +8,14 @@ import { KafkaConnectionConfig, createKafkaClient } from './kafka/kafka-client.f
 import { TopicProvisioner } from './kafka/topic-provisioner';
 import { AvroSerde, SchemaRegistryConfig } from './serde/avro-serde';
 import { OutboxRelay, errorSummary } from './outbox/outbox.relay';
-import { OutgoingEvent, OutboxWriter } from './outbox/outbox.writer';
-import { UnitOfWork, inTransaction } from './persistence/unit-of-work';
-import { ConsumerBinding, TierConsumer, TierConsumerOptions } from './consumer/tier-consumer';
+import { OutboxWriter, OutgoingEvent } from './outbox/outbox.writer';
+import { inTransaction } from './persistence/unit-of-work';
+import { EventConsumer, EventConsumerOptions } from './consumer/event-consumer';
+import { ConsumerDefinition } from './consumer/consumer-definition';
 import { TierGovernor } from './consumer/tier-governor';
+import { EventContext, EventOrigin, eventContext } from './publish/event-context';
 import { DeadLetterOperations } from './operations/dead-letter.operations';
-import { ReplayOperations, ReplayTarget } from './operations/replay.operations';
+import { ReplayOperations, ReplayResult, ReplayTarget } from './operations/replay.operations';
 
 export interface EventRuntimeConfig {
   service: string;
@@ -26,14 +28,21 @@ export interface EventRuntimeConfig {
   /** Creates missing topics from the topology on start (embedded: mock control; real: admin API). */
   provisioner?: TopicProvisioner;
   topics?: TopicSpec[];
-  consumer?: Partial<TierConsumerOptions>;
+  consumer?: Partial<EventConsumerOptions>;
   relay?: { batchSize?: number; idlePollMs?: number };
 }
 
-const DEFAULT_CONSUMER: TierConsumerOptions = {
+/**
+ * Fetch max wait per tier. The embedded (librdkafka mock) cluster answers an
+ * empty fetch only when the whole wait has passed, so an idle stat event
+ * would wait for it; a real broker answers as soon as data arrives.
+ */
+const DEFAULT_MAX_WAIT_MS: Readonly<Record<Tier, number>> = { stat: 20, urgent: 100, routine: 250, bulk: 500 };
+
+const DEFAULT_CONSUMER: EventConsumerOptions = {
   sessionTimeoutMs: 30000,
   heartbeatIntervalMs: 3000,
-  maxWaitTimeMs: 250,
+  maxWaitTimeMs: DEFAULT_MAX_WAIT_MS,
   partitionsConsumedConcurrently: 4,
   chunkSize: 200,
   maxInProcessAttempts: 6,
@@ -42,7 +51,9 @@ const DEFAULT_CONSUMER: TierConsumerOptions = {
 
 /**
  * The event runtime every service uses: Avro serde against the registry,
- * one consumer per tier, the transactional outbox and its relay, tier
+ * typed consumers (one per tier of a stage, or per single topic), the one
+ * publish path (handlers' `ctx.emit`, or `inTransaction` for work that does
+ * not come from an event) into the transactional outbox and its relay, tier
  * priority, dead letters, replay and health. Services supply only handlers.
  */
 export class EventRuntime {
@@ -50,13 +61,13 @@ export class EventRuntime {
   readonly serde: AvroSerde;
   readonly governor = new TierGovernor();
   readonly deadLetters: DeadLetterOperations;
-  readonly replays: ReplayOperations;
+  private readonly replays: ReplayOperations;
   private admin!: Admin;
   private producer!: Producer;
   private relay!: OutboxRelay;
   private outbox!: OutboxWriter;
   private clusterId = '';
-  private readonly consumers = new Map<Tier, TierConsumer>();
+  private readonly consumers = new Map<string, EventConsumer>();
   private lagTimer: NodeJS.Timeout | null = null;
   private health = { kafka: false, registry: false, checkedAt: 0 };
   private started = false;
@@ -67,8 +78,8 @@ export class EventRuntime {
       (log[level] ?? log.info).call(config.logger, extra, msg);
     });
     this.serde = new AvroSerde(config.registry, config.catalog);
-    this.deadLetters = new DeadLetterOperations(config.dataSource, (tier) => this.consumers.get(tier));
-    this.replays = new ReplayOperations(this);
+    this.deadLetters = new DeadLetterOperations(config.dataSource, (group) => [...this.consumers.values()].find((c) => c.groupId === group));
+    this.replays = new ReplayOperations({ admin: () => this.admin, dataSource: config.dataSource, logger: config.logger, clusterId: () => this.clusterId });
   }
 
   get service(): string {
@@ -87,8 +98,11 @@ export class EventRuntime {
     return this.clusterId;
   }
 
-  /** Connects, provisions topics, registers schemas, starts the relay and all tier consumers together. */
-  async start(bindings: ConsumerBinding[]): Promise<void> {
+  /** Connects, provisions topics, registers schemas, starts the relay and all consumers together. */
+  async start(definitions: ConsumerDefinition[]): Promise<void> {
+    const names = definitions.map((d) => d.name);
+    const twice = names.filter((n, i) => names.indexOf(n) !== i);
+    if (twice.length) throw new ClinmeshError('RUNTIME.DUPLICATE_CONSUMER', `consumer names must be unique in ${this.service}: ${[...new Set(twice)].join(', ')}`);
     const topics = this.config.topics ?? topologyTopics();
     this.admin = this.kafka.admin();
     await this.admin.connect();
@@ -101,12 +115,13 @@ export class EventRuntime {
     this.outbox = new OutboxWriter(this.serde, () => this.relay.notify());
     this.relay.start();
     const options = { ...DEFAULT_CONSUMER, ...this.config.consumer };
-    for (const binding of bindings) {
-      const consumer = new TierConsumer({
-        service: this.config.service, kafka: this.kafka, admin: this.admin, dataSource: this.config.dataSource, serde: this.serde,
-        outbox: this.outbox, metrics: this.config.metrics, logger: this.config.logger, governor: this.governor, clusterId: () => this.clusterId,
-      }, binding, { ...options, chunkSize: binding.chunkSize ?? (binding.tier === 'stat' ? Math.min(50, options.chunkSize) : options.chunkSize) });
-      this.consumers.set(binding.tier, consumer);
+    const deps = {
+      service: this.config.service, kafka: this.kafka, admin: this.admin, dataSource: this.config.dataSource, serde: this.serde,
+      outbox: this.outbox, metrics: this.config.metrics, logger: this.config.logger, governor: this.governor, clusterId: () => this.clusterId,
+    };
+    for (const definition of definitions) {
+      const chunkSize = definition.chunkSize ?? (definition.tier === 'stat' ? Math.min(50, options.chunkSize) : options.chunkSize);
+      this.consumers.set(definition.name, new EventConsumer(deps, { ...definition, chunkSize }, options));
     }
     // Joined concurrently: on the embedded cluster a join takes ~3 s; one after another they add up.
     await Promise.all([...this.consumers.values()].map((c) => c.start()));
@@ -116,43 +131,60 @@ export class EventRuntime {
     await this.checkHealth();
   }
 
-  /** For services that publish without consuming (ingest): write events to the outbox in `uow`. */
-  async publish(uow: UnitOfWork, events: OutgoingEvent[]): Promise<void> {
-    await this.outbox.write(uow, events);
-  }
-
-  /** Runs `work` in one transaction and wakes the relay after commit. */
-  async transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
-    const result = await inTransaction(this.config.dataSource, work);
-    this.relay.notify();
+  /**
+   * The publish path for work that does not come from a consumed event (an
+   * HTTP request, a timer, an MLLP message): `work` gets the same context a
+   * handler gets — its transaction, deterministic ids derived from
+   * `origin.id`, and `emit` into the outbox — and everything commits together.
+   * The relay is woken after commit.
+   */
+  async inTransaction<T>(origin: EventOrigin, work: (ctx: EventContext) => Promise<T>): Promise<T> {
+    const sink: OutgoingEvent[] = [];
+    const result = await inTransaction(this.config.dataSource, async (uow) => {
+      const value = await work(eventContext(uow, origin, sink));
+      await this.outbox.write(uow, sink);
+      return value;
+    });
+    if (sink.length) this.relay.notify();
     return result;
   }
 
-  consumerFor(tier: Tier): TierConsumer | undefined {
-    return this.consumers.get(tier);
+  /** The consumer with that name (`stat`, `identity-events`, ...). */
+  consumer(name: string): EventConsumer | undefined {
+    return this.consumers.get(name);
   }
 
-  /** Replaces a tier's consumer with a fresh one (used by replay after offsets were reset). */
-  async restartConsumer(tier: Tier): Promise<void> {
-    const c = this.consumers.get(tier);
-    if (!c) throw new ClinmeshError('RUNTIME.NO_CONSUMER', `service ${this.service} has no ${tier} consumer`, { status: 404 });
-    await c.stop();
-    await c.start();
+  /** Every consumer of a priority tier. */
+  consumersOfTier(tier: Tier): EventConsumer[] {
+    return [...this.consumers.values()].filter((c) => c.tier === tier);
   }
 
-  async replay(tier: string, target: ReplayTarget) {
-    if (!isTier(tier)) throw new ClinmeshError('RUNTIME.INVALID_TIER', `unknown tier ${tier}`, { status: 400 });
-    return this.replays.replay(tier, target);
+  /**
+   * Replay one consumer (by name) or every consumer of a tier (a tier name
+   * that is not also a consumer name) from earliest, an offset or a timestamp.
+   */
+  async replay(consumerOrTier: string, target: ReplayTarget): Promise<ReplayResult[]> {
+    const named = this.consumers.get(consumerOrTier);
+    const chosen = named ? [named] : isTier(consumerOrTier) ? this.consumersOfTier(consumerOrTier) : [];
+    if (!chosen.length) {
+      throw new ClinmeshError('RUNTIME.NO_CONSUMER', `service ${this.service} has no consumer or tier "${consumerOrTier}" (consumers: ${[...this.consumers.keys()].join(', ')})`, { status: 404 });
+    }
+    const results: ReplayResult[] = [];
+    for (const consumer of chosen) results.push(await this.replays.replay(consumer, target));
+    return results;
   }
 
   consumerStatus() {
-    return TIERS.filter((t) => this.consumers.has(t)).map((tier) => ({
-      tier,
-      group: this.consumers.get(tier)!.groupId,
-      topics: this.consumers.get(tier)!.binding.topics,
-      backlog: this.governor.backlog(tier),
-      partitions: this.consumers.get(tier)!.status(),
-    }));
+    return [...this.consumers.values()]
+      .sort((a, b) => TIERS.indexOf(a.tier) - TIERS.indexOf(b.tier))
+      .map((c) => ({
+        name: c.name,
+        tier: c.tier,
+        group: c.groupId,
+        topics: c.definition.topics,
+        backlog: this.governor.backlog(c.tier),
+        partitions: c.status(),
+      }));
   }
 
   /** Waits until the outbox is empty (graceful shutdown, tests). */
@@ -212,10 +244,11 @@ export class EventRuntime {
     // stat and urgent decide whether lower tiers yield: poll them often; the rest only feed metrics.
     const everyTier = this.polls++ % 10 === 0;
     try {
-      for (const [tier, consumer] of this.consumers) {
+      for (const consumer of this.consumers.values()) {
+        const tier = consumer.tier;
         if (!everyTier && tier !== 'stat' && tier !== 'urgent') continue;
         const held = new Set(consumer.status().map((s) => `${s.topic}:${s.partition}`));
-        for (const topic of consumer.binding.topics) {
+        for (const topic of consumer.definition.topics) {
           const [ends, committed] = await Promise.all([
             this.admin.fetchTopicOffsets(topic),
             this.admin.fetchOffsets({ groupId: consumer.groupId, topics: [topic] }),

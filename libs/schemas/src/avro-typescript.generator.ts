@@ -53,7 +53,9 @@ export function generateTypeScript(catalog: SchemaCatalog): string {
     }
   };
   for (const name of catalog.names()) tsFor(catalog.type(name));
-  return `// Generated from schemas/*.avsc by tools/generate-event-types — do not edit.\n/* eslint-disable */\n\n${[...emitted.values()].join('\n')}`;
+  // The schema name → value type map lets typed consumer definitions infer their handler's event type.
+  const map = `/** Value type of each event schema in the catalog, by schema name. */\nexport interface EventSchemaTypes {\n${catalog.names().map((n) => `  ${n}: ${n};`).join('\n')}\n}\n`;
+  return `// Generated from schemas/*.avsc by tools/generate-event-types — do not edit.\n/* eslint-disable */\n\n${[...emitted.values(), map].join('\n')}`;
 }
 
 function shortName(full: string): string {

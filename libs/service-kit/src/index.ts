@@ -1,4 +1,4 @@
-export { runService, main, ServiceSpec, ServiceContext, RunningService } from './bootstrap/run-service';
+export { runService, main, ServiceSpec, ServiceContext, ServiceHooks, RunningService } from './bootstrap/run-service';
 export { loadServiceConfig, ServiceConfig, EmbeddedRuntimeFile, readEmbeddedRuntime, envPrefix } from './config/service-config';
 export { ACCESS_TOKENS, AUDIT_TRAIL, DATA_SOURCE, EVENT_RUNTIME, LOGGER, RUNTIME_METRICS, SERVICE_CONFIG } from './http/tokens';
 export { RequireScopes, PublicEndpoint } from './http/scopes.decorator';

@@ -8,11 +8,31 @@ export const SERVICES = ['ingest', 'identity-resolution', 'normalization', 'poli
 export type ServiceName = (typeof SERVICES)[number];
 
 export const EVENT_TOPICS = {
-  /** Person created / record linked / persons merged or unmerged / review required; keyed by EPID. */
+  /** Person created / record linked / persons merged or unmerged / review items opened and resolved; keyed by EPID. */
   identity: 'clinical.identity.events',
-  /** Delivery receipts from the notifier (delivered, failed, dead-lettered). */
+  /** Delivery receipts from the notifier (delivered, dead, cancelled). */
   delivery: 'clinical.delivery.events',
+  /** Consent changes, break-glass granted and expired, policy versions; keyed by EPID. */
+  policy: 'clinical.policy.events',
+  /** Dead-lettered, redriven, replayed: what operators and work queues follow; no PHI. */
+  operations: 'clinmesh.operations.events',
 } as const;
+
+/** The single-topic event streams, with the schema each carries. */
+export const EVENT_TOPIC_SCHEMAS: Readonly<Record<keyof typeof EVENT_TOPICS, string>> = {
+  identity: 'IdentityEvent',
+  delivery: 'DeliveryEvent',
+  policy: 'PolicyEvent',
+  operations: 'OperationsEvent',
+};
+
+/**
+ * De-identified views (HIPAA Safe Harbor) per tier, for readers outside the
+ * organisation's authorised staff (research, external analytics).
+ */
+export function deidentifiedTopic(tier: Tier): string {
+  return `clinical.deidentified.${tier}`;
+}
 
 export function stageTopic(stage: Stage, tier: Tier): string {
   return `clinical.${stage}.${tier}`;
@@ -52,15 +72,17 @@ export function topologyTopics(): TopicSpec[] {
   for (const stage of STAGES) {
     for (const tier of TIERS) topics.push({ name: stageTopic(stage, tier), partitions: PARTITIONS[tier], schema: STAGE_SCHEMA[stage], tier });
   }
-  topics.push({ name: EVENT_TOPICS.identity, partitions: 6, schema: 'IdentityEvent' });
-  topics.push({ name: EVENT_TOPICS.delivery, partitions: 6, schema: 'DeliveryEvent' });
+  for (const tier of TIERS) topics.push({ name: deidentifiedTopic(tier), partitions: PARTITIONS[tier], schema: 'RoutedEvent', tier });
+  for (const [key, name] of Object.entries(EVENT_TOPICS)) {
+    topics.push({ name, partitions: 6, schema: EVENT_TOPIC_SCHEMAS[key as keyof typeof EVENT_TOPICS] });
+  }
   for (const service of ['ingest', 'identity-resolution', 'normalization', 'policy', 'task', 'notifier']) {
     topics.push({ name: deadLetterTopic(service), partitions: 3, schema: 'DeadLetter' });
   }
   return topics;
 }
 
-/** Which stage each service consumes and produces (identity events are extra). */
+/** Which stage each service consumes and produces (the single-topic event streams are extra). */
 export const SERVICE_FLOW: Readonly<Record<ServiceName, { consumes?: Stage; produces?: Stage }>> = {
   ingest: { produces: 'ingested' },
   'identity-resolution': { consumes: 'ingested', produces: 'identified' },

@@ -1,7 +1,7 @@
 import { EventContext, InboundEvent } from '@clinmesh/event-runtime';
 import { sourcePatientKey } from '@clinmesh/security';
-import { EVENT_TOPICS, stageTopic } from '@clinmesh/topology';
-import type { IdentifiedEvent, IdentityEvent, IngestedEvent } from '@clinmesh/schemas';
+import { stageTopic } from '@clinmesh/topology';
+import type { IdentifiedEvent, IngestedEvent } from '@clinmesh/schemas';
 import type { PersonRecord } from '@clinmesh/empi';
 import { extractMessageDemographics } from '../domain/message-demographics.extractor';
 import type { MergeDirective, PatientDemographics } from '../domain/patient-demographics.model';
@@ -79,12 +79,8 @@ export class AssignEnterpriseIdHandler {
         : { method: 'none', score: null, personCreated: false },
       ingested,
     };
-    ctx.emit({ topic: stageTopic('identified', ingested.tier), key: epid || ingested.correlationId, value: identified, eventId: identified.eventId, tier: ingested.tier, eventType: 'IdentifiedEvent' });
-    const at = Date.now();
-    for (const { purpose, change } of changes.changes) {
-      const value: IdentityEvent = { eventId: ctx.deriveEventId(purpose), correlationId: event.correlationId, ...change, at };
-      ctx.emit({ topic: EVENT_TOPICS.identity, key: change.epid, value, eventId: value.eventId, eventType: 'IdentityEvent' });
-    }
+    ctx.emit({ topic: stageTopic('identified', ingested.tier), key: epid || ingested.correlationId, value: identified, tier: ingested.tier });
+    changes.publish(ctx);
   }
 
   /** The person holding MRG-1's record: by the record key ingest would give it, else by the identifier among stored records. */

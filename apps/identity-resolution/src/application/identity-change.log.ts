@@ -1,4 +1,6 @@
-import type { IdentityChange } from '@clinmesh/schemas';
+import type { EventContext } from '@clinmesh/event-runtime';
+import { EVENT_TOPICS } from '@clinmesh/topology';
+import type { IdentityChange, IdentityEvent } from '@clinmesh/schemas';
 
 /** One change of the index, to be published on clinical.identity.events keyed by `epid`. */
 export interface IdentityChangeDraft {
@@ -12,13 +14,22 @@ export interface IdentityChangeDraft {
 
 /**
  * Changes made in one transaction, each with a purpose unique within it (the
- * transport derives the event id from the trigger's id + purpose, so a retry
- * or replay publishes the same ids).
+ * event id derives from the trigger's id + purpose, so a retry or replay
+ * publishes the same ids).
  */
 export class IdentityChangeLog {
   readonly changes: Array<{ purpose: string; change: IdentityChangeDraft }> = [];
 
   add(purpose: string, change: IdentityChangeDraft): void {
     this.changes.push({ purpose, change });
+  }
+
+  /** Emits every change on clinical.identity.events through the work's context (same transaction). */
+  publish(ctx: EventContext): void {
+    const at = Date.now();
+    for (const { purpose, change } of this.changes) {
+      const value: IdentityEvent = { eventId: ctx.deriveEventId(purpose), correlationId: ctx.origin.correlationId, ...change, at };
+      ctx.emit({ topic: EVENT_TOPICS.identity, key: change.epid, value });
+    }
   }
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { EventContext, InboundEvent, UnitOfWork, deriveEventId, inTransaction } from '@clinmesh/event-runtime';
+import { InboundEvent, OutgoingEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
 import { sourcePatientKey } from '@clinmesh/security';
 import { adtMessage, oruMessage, testEnvironment, uniqueName } from '@clinmesh/testing';
 import type { IdentifiedEvent, IdentityEvent, IngestedEvent, Tier } from '@clinmesh/schemas';
@@ -141,7 +141,7 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
   });
 
   async function runHandler(text: string, tier: Tier, eventId: string, format: 'HL7V2' | 'FHIR_R4' = 'HL7V2') {
-    const emitted: Array<{ topic: string; key: string | null; value: unknown }> = [];
+    const emitted: OutgoingEvent[] = [];
     const pid = /PID\|[^|]*\|[^|]*\|([^^|~]*)\^[^^|]*\^[^^|]*\^([^^|&]*)/.exec(text);
     const ingested: IngestedEvent = {
       eventId, correlationId: `corr-${eventId}`, receivedAt: Date.now(), tier, triageRule: 'test', source: { system: 'TEST', facility: '', channel: 'HTTP' },
@@ -149,8 +149,8 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
       patientIdentifiers: pid ? [{ system: pid[2], value: pid[1], type: 'MR' }] : [], contentType: 'x-application/hl7-v2+er7', raw: Buffer.from(text),
     };
     await inTransaction(db, async (uow) => {
-      const ctx: EventContext = { uow, deriveEventId: (p) => deriveEventId(eventId, p), emit: (e) => void emitted.push(e) };
-      await handler.handle({ eventId, correlationId: ingested.correlationId, tier, topic: `clinical.ingested.${tier}`, partition: 0, offset: 0, key: ingested.sourcePatientKey, headers: {}, schemaId: 1, value: ingested } as InboundEvent<IngestedEvent>, ctx);
+      const event: InboundEvent<IngestedEvent> = { eventId, correlationId: ingested.correlationId, tier, topic: `clinical.ingested.${tier}`, partition: 0, offset: 0, key: ingested.sourcePatientKey, headers: {}, schemaId: 1, value: ingested };
+      await handler.handle(event, eventContext(uow, originOf(event), emitted));
     });
     const identified = emitted.find((e) => e.topic.startsWith('clinical.identified.'))!.value as IdentifiedEvent;
     const identity = emitted.filter((e) => e.topic === 'clinical.identity.events').map((e) => ({ key: e.key, value: e.value as IdentityEvent }));

@@ -8,7 +8,7 @@ import { IntakeResult } from '../domain/intake-outcome';
 import { FhirIssue, readFhirIntakeFacts } from '../domain/fhir-intake';
 import { TriageRules, triage } from '../domain/triage/triage.policy';
 import { SenderRateLimiter } from '../domain/rate-limit/sender-rate.limiter';
-import { EventPublisherPort, IntakeMetricsPort, MessageStorePort } from './intake.ports';
+import { EventPublisherPort, IntakeMetricsPort, MessageStorePort, messageOrigin } from './intake.ports';
 
 export interface FhirArrival {
   bytes: Buffer;
@@ -91,12 +91,12 @@ export class AcceptFhirPayloadHandler {
       source: { system: arrival.sender, facility: '', channel: 'HTTP' }, format: 'FHIR_R4', messageType: facts.messageType, controlId,
       version: '4.0.1', sourcePatientKey: key, patientIdentifiers: facts.patientIdentifiers, contentType: 'application/fhir+json', raw: arrival.bytes,
     };
-    const inserted = await this.events.transaction(async (uow) => {
-      const fresh = await this.store.insertAccepted(uow, {
+    const inserted = await this.events.inTransaction(messageOrigin(event), async (ctx) => {
+      const fresh = await this.store.insertAccepted(ctx.uow, {
         messageId, sender: arrival.sender, controlId, contentHash, format: 'FHIR_R4', channel: 'HTTP', messageType: facts.messageType, tier,
         triageRule: ruleId, receivedAt: arrival.receivedAt, raw: arrival.bytes, ack: null,
       });
-      if (fresh) await this.events.publish(uow, { topic: stageTopic('ingested', tier), key: key || null, value: event, tier });
+      if (fresh) ctx.emit({ topic: stageTopic('ingested', tier), key: key || null, value: event });
       return fresh;
     });
     if (!inserted) {

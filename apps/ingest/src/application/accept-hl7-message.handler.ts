@@ -11,7 +11,7 @@ import { IntakeResult, RejectionReason } from '../domain/intake-outcome';
 import { primaryIdentifier, readHl7IntakeFacts } from '../domain/hl7-intake';
 import { TriageRules, triage } from '../domain/triage/triage.policy';
 import { SenderRateLimiter } from '../domain/rate-limit/sender-rate.limiter';
-import { EventPublisherPort, IntakeMetricsPort, MessageStorePort } from './intake.ports';
+import { EventPublisherPort, IntakeMetricsPort, MessageStorePort, messageOrigin } from './intake.ports';
 
 export interface AcceptHl7Options {
   maxMessageBytes: number;
@@ -119,12 +119,12 @@ export class AcceptHl7MessageHandler {
       raw: bytes,
     };
     // Dedupe is the unique (sender, control id) index: a copy already stored (or racing in now) writes nothing.
-    const inserted = await this.events.transaction(async (uow) => {
-      const fresh = await this.store.insertAccepted(uow, {
+    const inserted = await this.events.inTransaction(messageOrigin(event), async (ctx) => {
+      const fresh = await this.store.insertAccepted(ctx.uow, {
         messageId, sender, controlId: facts.controlId, contentHash, format: 'HL7V2', channel, messageType: facts.messageType,
         tier, triageRule: ruleId, receivedAt: arrival.receivedAt, raw: bytes, ack,
       });
-      if (fresh) await this.events.publish(uow, { topic: stageTopic('ingested', tier), key: key || null, value: event, tier });
+      if (fresh) ctx.emit({ topic: stageTopic('ingested', tier), key: key || null, value: event });
       return fresh;
     });
     if (!inserted) {

@@ -1,5 +1,5 @@
 import type { IngestedEvent } from '@clinmesh/schemas';
-import { UnitOfWork } from '@clinmesh/event-runtime';
+import { EventContext, EventOrigin, UnitOfWork } from '@clinmesh/event-runtime';
 import { IntakeResult, RejectionReason } from '../domain/intake-outcome';
 
 export interface StoredMessageRef {
@@ -23,10 +23,17 @@ export interface MessageStorePort {
   }): Promise<void>;
 }
 
-/** The transactional outbox as ingest uses it. */
+/**
+ * The runtime's one publish path as ingest uses it: the message is stored and
+ * its ingested event emitted (transactional outbox) in one transaction.
+ */
 export interface EventPublisherPort {
-  transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T>;
-  publish(uow: UnitOfWork, event: { topic: string; key: string | null; value: IngestedEvent; tier: IngestedEvent['tier'] }): Promise<void>;
+  inTransaction<T>(origin: EventOrigin, work: (ctx: EventContext) => Promise<T>): Promise<T>;
+}
+
+/** Where an accepted message's events come from: the message itself (its id is the correlation id). */
+export function messageOrigin(event: IngestedEvent): EventOrigin {
+  return { id: event.correlationId, correlationId: event.correlationId, tier: event.tier, source: event.source.system, receivedAt: event.receivedAt };
 }
 
 export interface IntakeMetricsPort {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventContext, InboundEvent, deriveEventId } from '@clinmesh/event-runtime';
+import { EventContext, InboundEvent, OutgoingEvent, eventContext, originOf } from '@clinmesh/event-runtime';
 import type { RoutedEvent } from '@clinmesh/schemas';
 import { CreateTasksHandler } from './create-tasks.handler';
 import { Task } from '../domain/task';
@@ -33,7 +33,8 @@ function routed(workflows: string[]): InboundEvent<RoutedEvent> {
 }
 
 function context(event: InboundEvent, emitted: unknown[]): EventContext {
-  return { uow: {} as never, deriveEventId: (p) => deriveEventId(event.eventId, p), emit: (e) => emitted.push(e) };
+  // The handler writes only through its repository port (in memory here), never through uow.
+  return eventContext({} as never, originOf(event), emitted as OutgoingEvent[]);
 }
 
 describe('create tasks', () => {

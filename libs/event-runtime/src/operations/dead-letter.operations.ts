@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
-import { Tier, isTier } from '@clinmesh/topology';
 import { ClinmeshError } from '@clinmesh/errors';
-import type { TierConsumer } from '../consumer/tier-consumer';
+import { HEADER } from '../event-headers';
+import { RuntimeRepository, StoredDeadLetter, poolQueries } from '../persistence/runtime.repository';
+import type { EventConsumer } from '../consumer/event-consumer';
 
 export interface DeadLetterView {
   id: string;
@@ -20,66 +21,60 @@ export interface DeadLetterView {
   correlationId: string | null;
 }
 
+export interface DeadLetterFilter {
+  status?: string;
+  errorCode?: string;
+  consumerGroup?: string;
+  since?: Date;
+  limit?: number;
+}
+
 /**
- * Lists and redrives dead letters. Redrive runs the stored original bytes
- * through the same decode → handle → commit path as the live consumer (with
- * inbox dedupe), so a redriven event's effects and outputs are exactly those
- * it would have had.
+ * Lists and redrives dead letters. A redrive runs the stored original bytes
+ * through the consumer that dead-lettered them, in one transaction with the
+ * status change and its REDRIVEN operations event (see EventConsumer.redrive),
+ * so a redriven event's effects and outputs are exactly those it would have had.
  */
 export class DeadLetterOperations {
-  constructor(private readonly dataSource: DataSource, private readonly consumerFor: (tier: Tier) => TierConsumer | undefined) {}
+  private readonly tables: RuntimeRepository;
 
-  async list(filter: { status?: string; limit?: number } = {}): Promise<DeadLetterView[]> {
-    const rows = await this.dataSource.query(
-      `SELECT id, consumer_group, tier, topic, partition, "offset", error_code, error_message, attempts, status, failed_at, redriven_at, last_redrive_error, headers->>'clinmesh-correlation-id' AS correlation_id
-       FROM cm_dead_letters WHERE ($1::text IS NULL OR status = $1) ORDER BY failed_at DESC LIMIT $2`,
-      [filter.status ?? null, Math.min(filter.limit ?? 100, 1000)],
-    );
-    return rows.map((r: Record<string, unknown>) => ({
-      id: r.id as string, consumerGroup: r.consumer_group as string, tier: r.tier as string, topic: r.topic as string,
-      partition: Number(r.partition), offset: Number(r.offset), errorCode: r.error_code as string, errorMessage: r.error_message as string,
-      attempts: Number(r.attempts), status: r.status as 'dead' | 'redriven', failedAt: new Date(r.failed_at as string).toISOString(),
-      redrivenAt: r.redriven_at ? new Date(r.redriven_at as string).toISOString() : null, lastRedriveError: (r.last_redrive_error as string) ?? null,
-      correlationId: (r.correlation_id as string) ?? null,
-    }));
+  constructor(dataSource: DataSource, private readonly consumerOfGroup: (group: string) => EventConsumer | undefined) {
+    this.tables = new RuntimeRepository(poolQueries(dataSource));
   }
 
-  async redrive(id: string): Promise<{ id: string; status: 'redriven' | 'dead'; error?: string }> {
-    const rows = await this.dataSource.query('SELECT * FROM cm_dead_letters WHERE id = $1', [id]);
-    const row = rows[0];
-    if (!row) throw new ClinmeshError('DEAD_LETTER.NOT_FOUND', `dead letter ${id} not found`, { status: 404 });
-    if (row.status === 'redriven') return { id, status: 'redriven' };
-    const tier = row.tier as string;
-    const consumer = isTier(tier) ? this.consumerFor(tier) : undefined;
-    if (!consumer) throw new ClinmeshError('DEAD_LETTER.NO_CONSUMER', `no ${tier} consumer in this service to redrive into`, { status: 409 });
-    const headers = Object.entries(row.headers as Record<string, string>).reduce<Record<string, Buffer>>((acc, [k, v]) => ({ ...acc, [k]: Buffer.from(v) }), {});
-    try {
-      // The inbox row written when it was dead-lettered would make the redrive a "duplicate".
-      await this.dataSource.query('DELETE FROM cm_inbox WHERE consumer_group = $1 AND topic = $2 AND partition = $3 AND "offset" = $4', [row.consumer_group, row.topic, row.partition, row.offset]);
-      await consumer.reprocess(row.topic, Number(row.partition), Number(row.offset), {
-        key: row.message_key, value: row.value, headers, offset: String(row.offset), timestamp: String(Date.now()), attributes: 0, size: 0,
-      } as never);
-      await this.dataSource.query(`UPDATE cm_dead_letters SET status = 'redriven', redriven_at = now(), last_redrive_error = NULL WHERE id = $1`, [id]);
-      return { id, status: 'redriven' };
-    } catch (error) {
-      const message = String((error as Error)?.message ?? error).slice(0, 1000);
-      await this.dataSource.query('UPDATE cm_dead_letters SET last_redrive_error = $2 WHERE id = $1', [id, message]);
-      // Keep it out of a second processing on replay until it succeeds.
-      await this.dataSource.query(
-        `INSERT INTO cm_inbox (consumer_group, event_id, topic, partition, "offset") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-        [row.consumer_group, (row.headers as Record<string, string>)['clinmesh-event-id'] ?? `${row.topic}/${row.partition}/${row.offset}`, row.topic, row.partition, row.offset],
-      );
-      return { id, status: 'dead', error: message };
-    }
+  async list(filter: DeadLetterFilter = {}): Promise<DeadLetterView[]> {
+    const rows = await this.tables.listDeadLetters({ ...filter, limit: Math.min(filter.limit ?? 100, 1000) });
+    return rows.map(toView);
   }
 
-  async redriveAll(filter: { errorCode?: string } = {}): Promise<Array<{ id: string; status: string; error?: string }>> {
-    const rows = await this.dataSource.query(
-      `SELECT id FROM cm_dead_letters WHERE status = 'dead' AND ($1::text IS NULL OR error_code = $1) ORDER BY failed_at`,
-      [filter.errorCode ?? null],
-    );
+  async get(id: string): Promise<StoredDeadLetter> {
+    const dl = await this.tables.deadLetter(id);
+    if (!dl) throw new ClinmeshError('DEAD_LETTER.NOT_FOUND', `dead letter ${id} not found`, { status: 404 });
+    return dl;
+  }
+
+  async redrive(id: string, actor = 'system'): Promise<{ id: string; status: 'redriven' | 'dead'; error?: string }> {
+    const dl = await this.get(id);
+    if (dl.status === 'redriven') return { id, status: 'redriven' };
+    const consumer = this.consumerOfGroup(dl.consumerGroup);
+    if (!consumer) throw new ClinmeshError('DEAD_LETTER.NO_CONSUMER', `no consumer ${dl.consumerGroup} in this service to redrive into`, { status: 409 });
+    return consumer.redrive(id, actor);
+  }
+
+  async redriveAll(filter: Omit<DeadLetterFilter, 'status' | 'limit'> = {}, actor = 'system'): Promise<Array<{ id: string; status: string; error?: string }>> {
+    const rows = await this.tables.listDeadLetters({ ...filter, status: 'dead', limit: 10000 });
     const results = [];
-    for (const r of rows) results.push(await this.redrive(r.id));
+    // Oldest first, so a partition's dead letters are redriven in their original order.
+    for (const r of rows.reverse()) results.push(await this.redrive(r.id, actor));
     return results;
   }
+}
+
+function toView(r: StoredDeadLetter): DeadLetterView {
+  return {
+    id: r.id, consumerGroup: r.consumerGroup, tier: r.tier, topic: r.topic, partition: r.partition, offset: r.offset,
+    errorCode: r.errorCode, errorMessage: r.errorMessage, attempts: r.attempts, status: r.status, failedAt: r.failedAt.toISOString(),
+    redrivenAt: r.redrivenAt ? r.redrivenAt.toISOString() : null, lastRedriveError: r.lastRedriveError,
+    correlationId: r.headers[HEADER.correlationId] ?? null,
+  };
 }

@@ -28,7 +28,8 @@ export class OutboxWriter {
     const encoded = await Promise.all(events.map((e) => this.serde.encode(e.topic, e.value)));
     const params: unknown[] = [];
     const rows = events.map((e, i) => {
-      params.push(e.meta.eventId, e.topic, e.key, encoded[i], JSON.stringify(metadataToHeaders(e.meta)), TIER_RANK[e.meta.tier]);
+      const meta = e.meta.eventType ? e.meta : { ...e.meta, eventType: this.serde.schemaNameFor(e.topic) };
+      params.push(e.meta.eventId, e.topic, e.key, encoded[i], JSON.stringify(metadataToHeaders(meta)), TIER_RANK[e.meta.tier]);
       const b = i * 6;
       return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6})`;
     });

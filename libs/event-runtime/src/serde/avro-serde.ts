@@ -17,6 +17,7 @@ export interface SchemaRegistryConfig {
 export class AvroSerde {
   private readonly registry: SchemaRegistry;
   private readonly idsByTopic = new Map<string, number>();
+  private readonly schemaNames = new Map<string, string>();
   private readonly resolutions = new Map<string, { reader: avro.Type; resolver: ReturnType<avro.Type["createResolver"]> | null }>();
 
   constructor(private readonly config: SchemaRegistryConfig, private readonly catalog: SchemaCatalog) {
@@ -35,6 +36,7 @@ export class AvroSerde {
         level ? { subject: `${t.name}-value`, compatibility: level as never } : { subject: `${t.name}-value` },
       );
       this.idsByTopic.set(t.name, id);
+      this.schemaNames.set(t.name, t.schema);
     }));
   }
 
@@ -50,6 +52,11 @@ export class AvroSerde {
     const id = this.idsByTopic.get(topic);
     if (id === undefined) throw new ClinmeshError('SERDE.TOPIC_NOT_REGISTERED', `no schema registered for topic ${topic}`);
     return id;
+  }
+
+  /** The schema (event type) a registered topic carries. */
+  schemaNameFor(topic: string): string | undefined {
+    return this.schemaNames.get(topic);
   }
 
   async encode(topic: string, value: unknown): Promise<Buffer> {

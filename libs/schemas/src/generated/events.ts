@@ -874,3 +874,81 @@ export interface DeadLetter {
   /** Processing attempts made. */
   attempts: number;
 }
+
+/** Something the platform did to the flow of events, for operators and work queues: an event dead-lettered, a dead letter redriven (or a redrive that failed), a consumer replayed. Keyed by the dead letter id or the consumer group; carries no PHI. */
+export interface OperationsEvent {
+  /** Deterministic event id. */
+  eventId: string;
+  /** Id of the original message the affected event belongs to (or of the operator command). */
+  correlationId: string;
+  /** What happened. */
+  kind: OperationsEventKind;
+  /** Service where it happened. */
+  service: string;
+  /** Consumer group concerned. */
+  consumerGroup: string;
+  /** Dead letter concerned (DEAD_LETTERED, REDRIVEN, REDRIVE_FAILED). */
+  deadLetterId?: null | string;
+  /** Topic of the affected event. */
+  topic?: null | string;
+  /** Partition of the affected event. */
+  partition?: null | number;
+  /** Offset of the affected event. */
+  offset?: null | number;
+  /** Event id of the affected event. */
+  sourceEventId?: null | string;
+  /** Stable error code (DEAD_LETTERED, REDRIVE_FAILED). */
+  errorCode?: null | string;
+  /** Error message, without PHI. */
+  errorMessage?: null | string;
+  /** Operator who issued the command (REDRIVEN, REPLAYED). */
+  actor?: null | string;
+  /** When it happened. */
+  at: number;
+}
+
+export type OperationsEventKind = 'DEAD_LETTERED' | 'REDRIVEN' | 'REDRIVE_FAILED' | 'REPLAYED' | 'OTHER';
+export const OperationsEventKindValues = ['DEAD_LETTERED', 'REDRIVEN', 'REDRIVE_FAILED', 'REPLAYED', 'OTHER'] as const;
+
+/** A change in what policy permits: a consent recorded, revoked or applied, a break-glass grant opened or expired, a policy version activated. Keyed by EPID (or the policy version for version changes); no readable PHI. */
+export interface PolicyEvent {
+  /** Deterministic event id. */
+  eventId: string;
+  /** Id of the request or event that caused it. */
+  correlationId: string;
+  /** What changed. */
+  kind: PolicyEventKind;
+  /** Enterprise patient id concerned, when the change is about a patient. */
+  epid?: null | string;
+  /** Id of the consent, grant or policy version that changed. */
+  subjectId: string;
+  /** Audience concerned, when one is. */
+  audience?: null | string;
+  /** Who made the change (token subject), when a person did. */
+  actor?: null | string;
+  /** Reason given (break-glass) or explanation, without PHI. */
+  reason?: null | string;
+  /** When a grant expires. */
+  expiresAt?: null | number;
+  /** Further machine-readable details (ids, versions). */
+  details?: Record<string, string>;
+  /** When it happened. */
+  at: number;
+}
+
+export type PolicyEventKind = 'CONSENT_RECORDED' | 'CONSENT_REVOKED' | 'CONSENT_APPLIED' | 'BREAK_GLASS_GRANTED' | 'BREAK_GLASS_EXPIRED' | 'POLICY_ACTIVATED' | 'DECISION_REVOKED' | 'OTHER';
+export const PolicyEventKindValues = ['CONSENT_RECORDED', 'CONSENT_REVOKED', 'CONSENT_APPLIED', 'BREAK_GLASS_GRANTED', 'BREAK_GLASS_EXPIRED', 'POLICY_ACTIVATED', 'DECISION_REVOKED', 'OTHER'] as const;
+
+/** Value type of each event schema in the catalog, by schema name. */
+export interface EventSchemaTypes {
+  IngestedEvent: IngestedEvent;
+  IdentifiedEvent: IdentifiedEvent;
+  CanonicalEvent: CanonicalEvent;
+  RoutedEvent: RoutedEvent;
+  TaskEvent: TaskEvent;
+  DeliveryEvent: DeliveryEvent;
+  IdentityEvent: IdentityEvent;
+  DeadLetter: DeadLetter;
+  OperationsEvent: OperationsEvent;
+  PolicyEvent: PolicyEvent;
+}

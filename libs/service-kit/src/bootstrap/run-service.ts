@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { DataSource, MixedList } from 'typeorm';
-import { ConsumerBinding, EventRuntime, EventRuntimeTables1732200000000, KafkaAdminTopicProvisioner, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
+import { ConsumerDefinition, EventRuntime, EventRuntimeTables1732200000000, KafkaAdminTopicProvisioner, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
 import { Logger, RuntimeMetrics, createLogger, withLogContext } from '@clinmesh/observability';
 import { AccessTokens, AuditTrail, AuditTrailTable1732200000001 } from '@clinmesh/security';
 import { loadSchemaCatalog } from '@clinmesh/schemas';
@@ -24,12 +24,24 @@ export interface ServiceSpec {
   module: Type<unknown>;
   entities?: MixedList<Function>;
   migrations?: MixedList<Function>;
-  /** Tier consumers, built from the app's handlers once the Nest container exists. */
-  consumers?: (app: INestApplication) => ConsumerBinding[];
+  /** Typed consumers (tieredConsumer / topicConsumer), built from the app's handlers once the Nest container exists. */
+  consumers?: (app: INestApplication, ctx: ServiceContext) => ConsumerDefinition[];
   /** Extra body parsers (e.g. raw HL7) registered before the JSON parser. */
   bodyParsers?: (app: NestExpressApplication, config: ServiceConfig) => void;
-  /** Started after HTTP and consumers (e.g. the MLLP listener); returns its stop function. */
-  afterStart?: (app: INestApplication, ctx: ServiceContext) => Promise<(() => Promise<void>) | void>;
+  /**
+   * Started after HTTP and consumers (e.g. the MLLP listener, timers, workers); returns its stop
+   * function, or hooks: `closeIntake` (stop accepting new work: runs first on a graceful stop,
+   * before the service drains) and `stop`.
+   */
+  afterStart?: (app: INestApplication, ctx: ServiceContext) => Promise<ServiceHooks | (() => Promise<void>) | void>;
+}
+
+/** What a service's afterStart hands back for an orderly stop. */
+export interface ServiceHooks {
+  /** Stop accepting new work (MLLP stops accepting, HTTP intake answers 503 with Retry-After). */
+  closeIntake?: () => Promise<void>;
+  /** Stop background work (listeners, timers, workers). */
+  stop?: () => Promise<void>;
 }
 
 export interface ServiceContext {
@@ -125,16 +137,18 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
   await app.listen(config.http.port, config.http.host);
   const url = `http://${config.http.host}:${config.http.port}`;
 
-  await runtime.start(spec.consumers?.(app) ?? []);
   const ctx: ServiceContext = { config, logger, metrics, runtime, dataSource };
-  const stopExtra = (await spec.afterStart?.(app, ctx)) ?? undefined;
+  await runtime.start(spec.consumers?.(app, ctx) ?? []);
+  const started = (await spec.afterStart?.(app, ctx)) ?? undefined;
+  const hooks: ServiceHooks = typeof started === 'function' ? { stop: started } : started ?? {};
   logger.info({ url, consumers: runtime.consumerStatus().map((c) => c.group) }, `${spec.name} started`);
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       logger.info('shutting down');
-      if (stopExtra) await stopExtra().catch((err) => logger.warn({ err: String(err) }, 'stop hook failed'));
+      if (hooks.closeIntake) await hooks.closeIntake().catch((err) => logger.warn({ err: String(err) }, 'closing intake failed'));
+      if (hooks.stop) await hooks.stop().catch((err) => logger.warn({ err: String(err) }, 'stop hook failed'));
       await runtime.stop();
       await app.close().catch(() => undefined);
       await dataSource.destroy().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import { EventRuntime, deriveEventId } from '@clinmesh/event-runtime';
+import { EventRuntime } from '@clinmesh/event-runtime';
 import { EVENT_TOPICS, Tier } from '@clinmesh/topology';
 import type { DeliveryEvent } from '@clinmesh/schemas';
 import { Logger, RuntimeMetrics, withLogContext } from '@clinmesh/observability';
@@ -144,8 +144,12 @@ export class WebhookDeliveryWorker {
   }
 
   private async record(d: ClaimedDelivery, outcome: 'delivered' | 'dead' | 'pending', status: number | null, error: string | null): Promise<void> {
-    await this.runtime.transaction(async (uow) => {
-      await uow.execute(
+    const origin = {
+      id: d.delivery_id, correlationId: d.correlation_id, causationId: d.source_event_id, tier: d.tier,
+      receivedAt: d.received_at ? new Date(d.received_at).getTime() : undefined,
+    };
+    await this.runtime.inTransaction(origin, async (ctx) => {
+      await ctx.uow.execute(
         `UPDATE nf_delivery SET status = $2, last_status = $3, last_error = $4, lease_until = NULL,
            delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,
            next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + make_interval(secs => $5::double precision / 1000) ELSE next_attempt_at END
@@ -154,7 +158,7 @@ export class WebhookDeliveryWorker {
       );
       if (outcome === 'pending') return;
       const receipt: DeliveryEvent = {
-        eventId: deriveEventId(d.delivery_id, `receipt:${outcome}`),
+        eventId: ctx.deriveEventId(`receipt:${outcome}`),
         correlationId: d.correlation_id,
         deliveryId: d.delivery_id,
         subscriptionId: d.subscription_id,
@@ -164,12 +168,7 @@ export class WebhookDeliveryWorker {
         httpStatus: status,
         at: Date.now(),
       };
-      await this.runtime.publish(uow, [{
-        topic: EVENT_TOPICS.delivery,
-        key: d.subscription_id,
-        value: receipt,
-        meta: { eventId: receipt.eventId, correlationId: d.correlation_id, causationId: d.source_event_id, tier: d.tier, eventType: 'DeliveryEvent', receivedAt: d.received_at ? new Date(d.received_at).getTime() : undefined },
-      }]);
+      ctx.emit({ topic: EVENT_TOPICS.delivery, key: d.subscription_id, value: receipt });
     });
   }
 
