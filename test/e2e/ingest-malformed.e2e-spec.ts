@@ -1,12 +1,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { join } from 'node:path';
 import { MllpFrameDecoder, encodeMllpFrame } from '@clinmesh/hl7v2';
 import { IngestPipeline, adtMessage, oruMessage, waitFor, withMshField } from '@clinmesh/testing';
 
 const MAX_BYTES = 65536;
 const IDLE_MS = 1500;
+const FRAME_TIMEOUT_MS = 1000;
+/** Above the 50 connections of the concurrency test, low enough to reach here. */
+const PER_SOURCE = 55;
 
 /** A raw MLLP peer: writes arbitrary bytes, collects every framed answer. */
 class RawPeer {
@@ -21,9 +26,10 @@ class RawPeer {
     socket.on('close', () => { this.closed = true; });
     socket.on('error', () => undefined);
   }
-  static connect(port: number): Promise<RawPeer> {
+  static connect(port: number, localAddress = '127.0.0.1'): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => resolve(new RawPeer(s)));
+      const s = net.connect({ host: '127.0.0.1', port, localAddress }, () => resolve(new RawPeer(s)));
+      s.setNoDelay(true);
       s.once('error', reject);
     });
   }
@@ -84,7 +90,10 @@ describe('ingest refuses malformed input with the right NAK and keeps it, over M
 
   before(async () => {
     pipeline = await IngestPipeline.start('ingest_bad', {
-      env: { INGEST_MAX_MESSAGE_BYTES: String(MAX_BYTES), INGEST_MLLP_IDLE_TIMEOUT_MS: String(IDLE_MS), INGEST_FHIR_REQUIRED_ELEMENTS: 'error' },
+      env: {
+        INGEST_MAX_MESSAGE_BYTES: String(MAX_BYTES), INGEST_MLLP_IDLE_TIMEOUT_MS: String(IDLE_MS), INGEST_FHIR_REQUIRED_ELEMENTS: 'error',
+        INGEST_MLLP_FRAME_TIMEOUT_MS: String(FRAME_TIMEOUT_MS), INGEST_MLLP_MAX_CONNECTIONS_PER_SOURCE: String(PER_SOURCE),
+      },
     });
   });
   after(async () => {
@@ -143,7 +152,7 @@ describe('ingest refuses malformed input with the right NAK and keeps it, over M
     assert.match(kept[1].detail, /exceeds the limit of 65536/);
   });
 
-  it('a re-used control id with different content is AE 205 over both channels; the same content is the original ACK', async () => {
+  it('a re-used control id with different content is a new message (accepted, flagged) over both channels; the same content is the original ACK', async () => {
     const mllp = await pipeline.mllpClient({ responseTimeoutMs: 20000 });
     for (const channel of ['M', 'H'] as const) {
       const original = adtMessage({ controlId: `DUP-${channel}`, mrn: 'MRN-D', family: 'ORIGINAL' });
@@ -152,15 +161,22 @@ describe('ingest refuses malformed input with the right NAK and keeps it, over M
       const first = await send(original);
       assert.equal(msaCode(first), 'AA');
       assert.equal(await send(original), first, 'same content: the original ACK again');
-      const conflict = await send(changed);
-      assert.equal(msaCode(conflict), 'AE');
-      assert.equal(errCode(conflict), 205);
+      // Line endings do not make new content: the same message with CRLF is the same message.
+      assert.equal(await send(original.replace(/\r/g, '\r\n')), first, 'same content with CRLF: the original ACK');
+      const reused = await send(changed);
+      assert.equal(msaCode(reused), 'AA', `new content under a used control id is accepted: ${reused}`);
+      assert.notEqual(reused, first, 'its own ACK');
+      assert.equal(errCode(reused), undefined);
     }
     await mllp.close();
-    const kept = await pipeline.query(`SELECT channel FROM in_rejection WHERE reason = 'DUPLICATE_CONFLICT' AND control_id LIKE 'DUP-%' ORDER BY channel`);
-    assert.deepEqual(kept.map((k) => k.channel), ['HTTP', 'MLLP']);
-    const [{ n }] = await pipeline.query(`SELECT count(*)::int AS n FROM in_message WHERE control_id LIKE 'DUP-%'`);
-    assert.equal(n, 2);
+    const rows = await pipeline.query(`SELECT control_id, channel, flags FROM in_message WHERE control_id LIKE 'DUP-%' ORDER BY control_id, received_at`);
+    assert.deepEqual(rows.map((r) => [r.control_id, r.channel, r.flags]), [
+      ['DUP-H', 'HTTP', []], ['DUP-H', 'HTTP', ['control-id-reuse']],
+      ['DUP-M', 'MLLP', []], ['DUP-M', 'MLLP', ['control-id-reuse']],
+    ]);
+    const [{ n }] = await pipeline.query(`SELECT count(*)::int AS n FROM in_rejection WHERE control_id LIKE 'DUP-%'`);
+    assert.equal(n, 0, 'nothing refused');
+    assert.equal(await pipeline.metric('clinmesh_ingest_control_id_reuse_total', { sender: 'TESTEHR^TESTHOSP', message_type: 'ADT^A01' }), 2);
   });
 
   it('MLLP framing: frames split across packets, several frames in one packet, garbage between frames', async () => {
@@ -168,10 +184,9 @@ describe('ingest refuses malformed input with the right NAK and keeps it, over M
     const frame = (id: string) => encodeMllpFrame(adtMessage({ controlId: id, mrn: `MRN-${id}` }));
     // One frame in three packets, cut inside the start block's payload and between 0x1C and 0x0D.
     const f = frame('SPLIT-1');
+    // Each write resolves when handed to the kernel; with Nagle off, each leaves as its own packet on loopback.
     await peer.write(f.subarray(0, 7));
-    await new Promise((r) => setTimeout(r, 50));
     await peer.write(f.subarray(7, f.length - 1));
-    await new Promise((r) => setTimeout(r, 50));
     await peer.write(f.subarray(f.length - 1));
     // Three frames in one packet, with garbage before, between and after.
     const garbageBefore = await pipeline.metric('clinmesh_mllp_events_total', { type: 'garbage' });
@@ -185,11 +200,56 @@ describe('ingest refuses malformed input with the right NAK and keeps it, over M
   it('closes a connection that sends nothing after the idle timeout', async () => {
     const before = await pipeline.metric('clinmesh_mllp_events_total', { type: 'idle-timeout' });
     const silent = await RawPeer.connect(pipeline.mllpPort);
-    const t0 = Date.now();
     await waitFor(() => silent.closed, { what: 'idle connection closed', timeoutMs: 20000, intervalMs: 50 });
-    assert.ok(Date.now() - t0 >= IDLE_MS - 200, 'not before the idle timeout');
-    assert.ok((await pipeline.metric('clinmesh_mllp_events_total', { type: 'idle-timeout' })) >= before + 1, 'counted');
+    await waitFor(async () => (await pipeline.metric('clinmesh_mllp_events_total', { type: 'idle-timeout' })) === before + 1, { what: 'the idle timeout counted' });
     assert.deepEqual(silent.answers, []);
+  });
+
+  it('gives every frame a read deadline from its start block: a frame still open then is dropped, the connection closed, counted and logged without content', async () => {
+    const refusals = () => pipeline.metric('clinmesh_mllp_refusals_total', { reason: 'frame-timeout' });
+    const before = await refusals();
+    const peer = await RawPeer.connect(pipeline.mllpPort);
+    const partial = encodeMllpFrame(adtMessage({ controlId: 'SLOW-2', mrn: 'MRN-SLOWLORIS', family: 'TRICKLEFAMILY' })).subarray(0, 150);
+    await peer.write(Buffer.concat([encodeMllpFrame(adtMessage({ controlId: 'SLOW-1', mrn: 'MRN-S' })), partial]));
+    // A byte every 100 ms: never idle, yet the open frame's deadline runs out.
+    const trickle = setInterval(() => { if (!peer.closed) void peer.write('X'); }, 100);
+    try {
+      await waitFor(() => peer.closed, { what: 'the connection with a frame past its deadline closed', timeoutMs: 20000, intervalMs: 50 });
+    } finally {
+      clearInterval(trickle);
+    }
+    assert.deepEqual(peer.answers.map((a) => /MSA\|(\w\w)\|([^|\r]*)/.exec(a)!.slice(1).join(' ')), ['AA SLOW-1'], 'the complete frame before it was answered');
+    await waitFor(async () => (await refusals()) === before + 1, { what: 'the frame timeout counted' });
+    const [{ n }] = await pipeline.query(`SELECT count(*)::int AS n FROM in_message WHERE control_id = 'SLOW-2'`);
+    assert.equal(n, 0, 'the partial frame was not taken for a message');
+    const log = await waitFor(() => {
+      const text = readFileSync(join(pipeline.env.platformDir, 'logs', pipeline.name, 'ingest.log'), 'utf8');
+      return text.includes('read deadline') ? text : undefined;
+    }, { what: 'the frame timeout logged' });
+    const line = log.split('\n').find((l) => l.includes('read deadline'))!;
+    assert.match(line, /"source":"127\.0\.0\.1"/);
+    assert.match(line, new RegExp(`"frameTimeoutMs":${FRAME_TIMEOUT_MS}`));
+    assert.ok(!/MRN-SLOWLORIS|TRICKLEFAMILY|SLOW-2/.test(log), 'no message content in the log');
+  });
+
+  it(`caps connections per source address (${PER_SOURCE}): the next one from that address is refused and counted, other addresses are served`, async () => {
+    const refusals = () => pipeline.metric('clinmesh_mllp_refusals_total', { reason: 'max-connections-per-source' });
+    const before = await refusals();
+    // A loopback address of its own, so no connection of another test counts against the cap.
+    const peers = await Promise.all(Array.from({ length: PER_SOURCE }, () => RawPeer.connect(pipeline.mllpPort, '127.0.0.3')));
+    // Every one of them is served (an ACK each) ...
+    await Promise.all(peers.map((p, i) => p.write(encodeMllpFrame(adtMessage({ controlId: `CAP-${i}`, mrn: 'MRN-CAP', trigger: 'A08' })))));
+    await Promise.all(peers.map((p, i) => p.waitAnswers(1, `ACK on capped connection ${i}`)));
+    // ... the next one from that address is closed at once ...
+    const refused = await RawPeer.connect(pipeline.mllpPort, '127.0.0.3');
+    await waitFor(() => refused.closed, { what: 'the connection over the per-source cap closed' });
+    await waitFor(async () => (await refusals()) === before + 1, { what: 'the per-source refusal counted' });
+    // ... while another source address is still served.
+    const other = await RawPeer.connect(pipeline.mllpPort, '127.0.0.4');
+    await other.write(encodeMllpFrame(adtMessage({ controlId: 'CAP-OTHER', mrn: 'MRN-CAP', trigger: 'A08' })));
+    assert.match((await other.waitAnswers(1, 'ACK from another source'))[0], /MSA\|AA\|CAP-OTHER/);
+    for (const p of [...peers, other]) p.close();
+    assert.deepEqual(refused.answers, []);
   });
 
   it('serves 50 concurrent connections, each pipelining messages, all ACKed in order and stored once', async () => {

@@ -1,84 +1,64 @@
 import { Module } from '@nestjs/common';
 import express from 'express';
-import { Counter } from 'prom-client';
 import { EventRuntime } from '@clinmesh/event-runtime';
 import { RuntimeMetrics } from '@clinmesh/observability';
 import { DATA_SOURCE, EVENT_RUNTIME, RUNTIME_METRICS, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
 import { DataSource } from 'typeorm';
 import triageRulesData from './domain/triage/triage-rules.data.json';
 import { TriageRules, validateTriageRules } from './domain/triage/triage.policy';
+import { SenderRateLimiter } from './domain/rate-limit/sender-rate.limiter';
 import { AcceptHl7MessageHandler } from './application/accept-hl7-message.handler';
 import { AcceptFhirPayloadHandler } from './application/accept-fhir-payload.handler';
-import { IntakeMetricsPort } from './application/intake.ports';
+import { IntakeGate } from './application/intake.gate';
+import { IngestConfig, loadIngestConfig } from './config/ingest.config';
 import { IngestTables1732200000100 } from './adapters/persistence/ingest.tables';
+import { IngestContentDedupe1764374400000 } from './adapters/persistence/ingest-content-dedupe.migration';
 import { MessageRepository } from './adapters/persistence/message.repository';
+import { IngestMetrics } from './adapters/metrics/ingest.metrics';
 import { Hl7v2Controller } from './adapters/http/hl7v2.controller';
 import { FhirController } from './adapters/http/fhir.controller';
 import { MessagesController } from './adapters/http/messages.controller';
-import { ACCEPT_FHIR, ACCEPT_HL7, MESSAGES } from './adapters/http/ingest.tokens';
+import { ACCEPT_FHIR, ACCEPT_HL7, INGEST_CONFIG, INGEST_METRICS, INTAKE_GATE, MESSAGES } from './adapters/http/ingest.tokens';
 import { createIngestMllpListener } from './adapters/mllp/mllp.listener';
-import { SenderRateLimiter, parseRateLimits } from './domain/rate-limit/sender-rate.limiter';
 
 /** HL7 v2 message types ingest accepts (MSH-9.1); others are refused with AR 200. */
 const SUPPORTED_TYPES = ['ADT', 'ORU', 'ORM', 'OML', 'OUL', 'SIU', 'MDM', 'REF', 'RRI', 'RDE', 'RDS', 'RAS', 'VXU', 'BAR', 'DFT', 'MFN', 'PPR', 'QBP', 'ORL', 'OMG'];
 
-function limits(config: ServiceConfig) {
-  return {
-    maxMessageBytes: Number(config.env('MAX_MESSAGE_BYTES') ?? 2 * 1024 * 1024),
-    maxBundleEntries: Number(config.env('MAX_BUNDLE_ENTRIES') ?? 1000),
-  };
-}
-
-/** One limiter per process, shared by the HL7 v2 (sender = MSH-3^MSH-4) and FHIR (sender = token client) intakes. */
-let rateLimiter: SenderRateLimiter | undefined;
-function senderRateLimiter(config: ServiceConfig): SenderRateLimiter {
-  if (rateLimiter) return rateLimiter;
-  const { limits: parsed, problems } = parseRateLimits({
-    perSecond: config.env('RATE_LIMIT_PER_SECOND'), burst: config.env('RATE_LIMIT_BURST'), overrides: config.env('RATE_LIMIT_OVERRIDES'),
-  });
-  const l = limits(config);
-  for (const [name, v] of Object.entries(l)) if (!Number.isInteger(v) || v < 1) problems.push(`INGEST_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()} must be a positive integer`);
-  if (problems.length) throw new Error(`invalid ingest configuration: ${problems.join('; ')}`);
-  rateLimiter = new SenderRateLimiter(parsed);
-  return rateLimiter;
-}
-
-let intakeCounter: Counter<string> | undefined;
-function intakeMetrics(metrics: RuntimeMetrics): IntakeMetricsPort {
-  intakeCounter ??= new Counter({
-    name: 'clinmesh_ingest_messages_total', help: 'Messages received by sender, type, tier, channel and outcome (accepted, duplicate, rejected by reason)',
-    labelNames: ['sender', 'message_type', 'tier', 'outcome', 'reason', 'channel'], registers: [metrics.registry],
-  });
-  return { outcome: (l) => intakeCounter!.inc({ sender: l.sender, message_type: l.messageType, tier: l.tier, outcome: l.outcome, reason: l.reason ?? '', channel: l.channel }) };
-}
-
 const triageRules: TriageRules = validateTriageRules(triageRulesData as TriageRules);
+
+/** One rate limiter per process, shared by the HL7 v2 (sender = MSH-3^MSH-4) and FHIR (sender = token client) intakes. */
+const RATE_LIMITER = Symbol('RATE_LIMITER');
 
 @Module({
   controllers: [Hl7v2Controller, FhirController, MessagesController],
   providers: [
+    // Every INGEST_* setting is read and validated here, once: a bad value stops the start with all problems listed.
+    { provide: INGEST_CONFIG, inject: [SERVICE_CONFIG], useFactory: (config: ServiceConfig) => loadIngestConfig(config) },
+    { provide: INGEST_METRICS, inject: [RUNTIME_METRICS], useFactory: (metrics: RuntimeMetrics) => new IngestMetrics(metrics) },
+    { provide: INTAKE_GATE, inject: [INGEST_CONFIG], useFactory: (config: IngestConfig) => new IntakeGate(config.intakeClosedRetryAfterSeconds) },
+    { provide: RATE_LIMITER, inject: [INGEST_CONFIG], useFactory: (config: IngestConfig) => new SenderRateLimiter(config.rateLimits) },
     { provide: MESSAGES, inject: [DATA_SOURCE], useFactory: (db: DataSource) => new MessageRepository(db) },
     {
       provide: ACCEPT_HL7,
-      inject: [MESSAGES, EVENT_RUNTIME, RUNTIME_METRICS, SERVICE_CONFIG],
-      useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: RuntimeMetrics, config: ServiceConfig) =>
-        new AcceptHl7MessageHandler(messages, runtime, intakeMetrics(metrics), triageRules, {
-          maxMessageBytes: limits(config).maxMessageBytes,
-          allowedSenders: config.env('ALLOWED_SENDERS') ? new Set(config.env('ALLOWED_SENDERS')!.split(',').map((s) => s.trim())) : undefined,
+      inject: [MESSAGES, EVENT_RUNTIME, INGEST_METRICS, INGEST_CONFIG, SERVICE_CONFIG, RATE_LIMITER],
+      useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: IngestMetrics, config: IngestConfig, service: ServiceConfig, rateLimiter: SenderRateLimiter) =>
+        new AcceptHl7MessageHandler(messages, runtime, metrics, triageRules, {
+          maxMessageBytes: config.maxMessageBytes,
+          allowedSenders: config.allowedSenders,
           supportedMessageTypes: new Set(SUPPORTED_TYPES),
-          receivingApplication: config.env('RECEIVING_APPLICATION') ?? 'CLINMESH',
-          receivingFacility: config.env('RECEIVING_FACILITY') ?? 'CLINMESH',
-          patientKeySecret: config.patientKeySecret,
-          rateLimiter: senderRateLimiter(config),
+          receivingApplication: config.receivingApplication,
+          receivingFacility: config.receivingFacility,
+          patientKeySecret: service.patientKeySecret,
+          rateLimiter,
         }),
     },
     {
       provide: ACCEPT_FHIR,
-      inject: [MESSAGES, EVENT_RUNTIME, RUNTIME_METRICS, SERVICE_CONFIG],
-      useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: RuntimeMetrics, config: ServiceConfig) =>
-        new AcceptFhirPayloadHandler(messages, runtime, intakeMetrics(metrics), triageRules, {
-          ...limits(config), patientKeySecret: config.patientKeySecret, rateLimiter: senderRateLimiter(config),
-          requiredElements: config.env('FHIR_REQUIRED_ELEMENTS') === 'error' ? 'error' : 'warning',
+      inject: [MESSAGES, EVENT_RUNTIME, INGEST_METRICS, INGEST_CONFIG, SERVICE_CONFIG, RATE_LIMITER],
+      useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: IngestMetrics, config: IngestConfig, service: ServiceConfig, rateLimiter: SenderRateLimiter) =>
+        new AcceptFhirPayloadHandler(messages, runtime, metrics, triageRules, {
+          maxMessageBytes: config.maxMessageBytes, maxBundleEntries: config.maxBundleEntries, patientKeySecret: service.patientKeySecret, rateLimiter,
+          requiredElements: config.fhirRequiredElements,
         }),
     },
   ],
@@ -90,17 +70,29 @@ export const ingestService: ServiceSpec = {
   name: 'ingest',
   defaultPort: 8080,
   module: IngestModule,
-  migrations: [IngestTables1732200000100],
-  bodyParsers: (app, config) => {
+  migrations: [IngestTables1732200000100, IngestContentDedupe1764374400000],
+  bodyParsers: (app) => {
     // Raw bytes for the intake routes: HL7 must be stored exactly as received, and oversize is judged (and kept) by the intake itself.
-    const limit = limits(config).maxMessageBytes * 4;
+    const limit = app.get<IngestConfig>(INGEST_CONFIG).maxMessageBytes * 4;
     app.use('/v1/hl7v2', express.raw({ type: () => true, limit }));
     app.use('/v1/fhir', express.raw({ type: () => true, limit }));
   },
   afterStart: async (app, ctx) => {
-    const listener = createIngestMllpListener(ctx.config, app.get(ACCEPT_HL7), ctx.metrics, ctx.logger, limits(ctx.config).maxMessageBytes);
+    const config = app.get<IngestConfig>(INGEST_CONFIG);
+    const gate = app.get<IntakeGate>(INTAKE_GATE);
+    const listener = createIngestMllpListener(config, app.get(ACCEPT_HL7), app.get(INGEST_METRICS), ctx.logger);
     const { port } = await listener.listen();
-    ctx.logger.info({ mllpPort: port }, 'MLLP listening');
-    return () => listener.close();
+    ctx.logger.info({ mllpPort: port, frameTimeoutMs: config.mllp.frameTimeoutMs, maxConnectionsPerSource: config.mllp.maxConnectionsPerSource }, 'MLLP listening');
+    return {
+      // Graceful stop, first step: HTTP intake answers 503 + Retry-After from now on; MLLP refuses new
+      // connections, stops reading and answers every frame it already received, then closes.
+      closeIntake: async () => {
+        gate.close();
+        ctx.logger.info({ mllpConnections: listener.connections() }, 'intake closed: HTTP intake answers 503, MLLP takes no new frames; answering the frames in flight');
+        await listener.close({ forceAfterMs: config.mllp.closeGraceMs });
+        ctx.logger.info('MLLP listener closed');
+      },
+      stop: () => listener.close({ forceAfterMs: config.mllp.closeGraceMs }),
+    };
   },
 };

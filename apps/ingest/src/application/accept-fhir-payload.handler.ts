@@ -1,14 +1,15 @@
-import { createHash } from 'node:crypto';
 import { ClinmeshError } from '@clinmesh/errors';
 import { deriveEventId, newEventId } from '@clinmesh/event-runtime';
 import { sourcePatientKey } from '@clinmesh/security';
 import { stageTopic } from '@clinmesh/topology';
 import type { IngestedEvent } from '@clinmesh/schemas';
 import { IntakeResult } from '../domain/intake-outcome';
+import { CONTROL_ID_REUSE, contentHash as contentHashOf } from '../domain/message-content';
+import { intakeMessageId } from './message-identity';
 import { FhirIssue, readFhirIntakeFacts } from '../domain/fhir-intake';
 import { TriageRules, triage } from '../domain/triage/triage.policy';
 import { SenderRateLimiter } from '../domain/rate-limit/sender-rate.limiter';
-import { EventPublisherPort, IntakeMetricsPort, MessageStorePort, messageOrigin } from './intake.ports';
+import { EventPublisherPort, IntakeMetricsPort, MessageStorePort, StoredMessageRef, messageOrigin } from './intake.ports';
 
 export interface FhirArrival {
   bytes: Buffer;
@@ -21,8 +22,10 @@ export interface FhirArrival {
 /**
  * FHIR R4 intake over HTTP: structural validation (problems answered as one
  * OperationOutcome), dedupe by sender + Bundle/resource id (or content hash
- * when there is no id), triage, then raw payload + IngestedEvent in one
- * transaction before answering 202.
+ * when there is no id) + content, triage, then raw payload + IngestedEvent in
+ * one transaction before answering 202. The same payload again is a duplicate
+ * (200, nothing published); another payload under an id the sender used
+ * before is a new message, accepted and flagged `control-id-reuse`.
  */
 export class AcceptFhirPayloadHandler {
   constructor(
@@ -34,7 +37,7 @@ export class AcceptFhirPayloadHandler {
   ) {}
 
   async accept(arrival: FhirArrival): Promise<IntakeResult & { warnings?: FhirIssue[] }> {
-    const contentHash = createHash('sha256').update(arrival.bytes).digest('hex');
+    const contentHash = contentHashOf(arrival.bytes);
     const base = { id: newEventId(), sender: arrival.sender, channel: 'HTTP' as const, receivedAt: arrival.receivedAt, contentHash };
     const decision = this.options.rateLimiter?.take(arrival.sender);
     if (decision && !decision.allowed) {
@@ -71,19 +74,10 @@ export class AcceptFhirPayloadHandler {
       throw new ClinmeshError(e.code, e.message, { status: e.status, details: { ...e.details, rejectionId: base.id } });
     }
     const controlId = facts.controlId ?? `sha256:${contentHash.slice(0, 40)}`;
-    const existing = await this.store.findBySenderAndControlId(null, arrival.sender, controlId);
-    if (existing) {
-      if (existing.contentHash === contentHash) {
-        this.metrics.outcome({ sender: arrival.sender, messageType: facts.messageType, tier: existing.tier, outcome: 'duplicate', channel: 'HTTP' });
-        return { status: 'duplicate', messageId: existing.messageId, tier: existing.tier, warnings: facts.warnings };
-      }
-      const detail = `${facts.resourceType} id ${controlId} was already received from this sender with different content (${existing.messageId})`;
-      await this.store.insertRejection({ ...base, messageType: facts.messageType, controlId, reason: 'DUPLICATE_CONFLICT', detail, raw: arrival.bytes });
-      this.metrics.outcome({ sender: arrival.sender, messageType: facts.messageType, tier: 'none', outcome: 'rejected', reason: 'DUPLICATE_CONFLICT', channel: 'HTTP' });
-      throw new ClinmeshError('INGEST.DUPLICATE_CONFLICT', detail, { status: 409, details: { rejectionId: base.id, originalMessageId: existing.messageId } });
-    }
+    const existing = await this.store.findDuplicate(null, arrival.sender, controlId, contentHash);
+    if (existing) return this.duplicate(arrival.sender, facts.messageType, existing, facts.warnings);
     const { tier, ruleId } = triage(this.rules, { messageTypes: facts.resourceTypes.map((t) => `FHIR/${t}`), abnormalFlags: facts.abnormalFlags, bulkHint: arrival.bulkHint ?? false });
-    const messageId = newEventId();
+    const messageId = intakeMessageId('FHIR_R4', arrival.sender, controlId, contentHash);
     const patient = facts.patientIdentifiers.find((i) => i.type === 'MR') ?? facts.patientIdentifiers[0];
     const key = patient ? sourcePatientKey(this.options.patientKeySecret, patient.system, patient.value) : '';
     const event: IngestedEvent = {
@@ -91,21 +85,27 @@ export class AcceptFhirPayloadHandler {
       source: { system: arrival.sender, facility: '', channel: 'HTTP' }, format: 'FHIR_R4', messageType: facts.messageType, controlId,
       version: '4.0.1', sourcePatientKey: key, patientIdentifiers: facts.patientIdentifiers, contentType: 'application/fhir+json', raw: arrival.bytes,
     };
-    const inserted = await this.events.inTransaction(messageOrigin(event), async (ctx) => {
-      const fresh = await this.store.insertAccepted(ctx.uow, {
+    const stored = await this.events.inTransaction(messageOrigin(event), async (ctx) => {
+      const row = await this.store.insertAccepted(ctx.uow, {
         messageId, sender: arrival.sender, controlId, contentHash, format: 'FHIR_R4', channel: 'HTTP', messageType: facts.messageType, tier,
         triageRule: ruleId, receivedAt: arrival.receivedAt, raw: arrival.bytes, ack: null,
       });
-      if (fresh) ctx.emit({ topic: stageTopic('ingested', tier), key: key || null, value: event });
-      return fresh;
+      if (row) ctx.emit({ topic: stageTopic('ingested', tier), key: key || null, value: event });
+      return row;
     });
-    if (!inserted) {
-      // Raced with a copy of the same payload id: answer as its duplicate.
-      const winner = await this.store.findBySenderAndControlId(null, arrival.sender, controlId);
-      if (winner) return { status: 'duplicate', messageId: winner.messageId, tier: winner.tier, warnings: facts.warnings };
+    if (!stored) {
+      // Raced with a copy of the same payload: answer as its duplicate.
+      const winner = await this.store.findDuplicate(null, arrival.sender, controlId, contentHash);
+      if (winner) return this.duplicate(arrival.sender, facts.messageType, winner, facts.warnings);
       throw new Error('in_message conflict without a stored row (deleted concurrently?)');
     }
     this.metrics.outcome({ sender: arrival.sender, messageType: facts.messageType, tier, outcome: 'accepted', channel: 'HTTP' });
-    return { status: 'accepted', messageId, tier, warnings: facts.warnings };
+    if (stored.flags.includes(CONTROL_ID_REUSE)) this.metrics.controlIdReuse({ sender: arrival.sender, messageType: facts.messageType, channel: 'HTTP', format: 'FHIR_R4' });
+    return { status: 'accepted', messageId, tier, flags: stored.flags, warnings: facts.warnings };
+  }
+
+  private duplicate(sender: string, messageType: string, existing: StoredMessageRef, warnings: FhirIssue[]): IntakeResult & { warnings?: FhirIssue[] } {
+    this.metrics.outcome({ sender, messageType, tier: existing.tier, outcome: 'duplicate', channel: 'HTTP' });
+    return { status: 'duplicate', messageId: existing.messageId, tier: existing.tier, flags: existing.flags, warnings };
   }
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   Hl7AckError, Hl7ParseError, Hl7Message, ackCodeFor, ackErrorFromParseError, ackRequirements, buildAck, isAckWanted, parseHl7Message, peekHl7Header,
   serializeHl7Message, Hl7ErrorCode,
@@ -8,6 +7,8 @@ import { sourcePatientKey } from '@clinmesh/security';
 import { stageTopic } from '@clinmesh/topology';
 import type { IngestedEvent } from '@clinmesh/schemas';
 import { IntakeResult, RejectionReason } from '../domain/intake-outcome';
+import { CONTROL_ID_REUSE, contentHash as contentHashOf } from '../domain/message-content';
+import { intakeMessageId } from './message-identity';
 import { primaryIdentifier, readHl7IntakeFacts } from '../domain/hl7-intake';
 import { TriageRules, triage } from '../domain/triage/triage.policy';
 import { SenderRateLimiter } from '../domain/rate-limit/sender-rate.limiter';
@@ -42,9 +43,12 @@ type AckOutcome = 'accept' | 'error' | 'reject';
  * The HL7 v2 front door: parse, check, dedupe, triage, then store the raw
  * message and its IngestedEvent in one transaction and only then answer AA.
  * Content errors answer AE with an ERR segment (table 0357), messages not
- * accepted at all AR; both are kept with their reason. The same sender and
- * control id with the same content returns the original ACK and publishes
- * nothing; with different content it is refused as a conflicting duplicate.
+ * accepted at all AR; both are kept with their reason. The same sender,
+ * control id and content (line endings normalised) is a duplicate: the
+ * original ACK, nothing published. The same sender and control id with other
+ * content is a new message: accepted, published, flagged `control-id-reuse`
+ * and counted — never refused (senders reset their counters, and refusing
+ * would lose clinical content).
  *
  * Enhanced acknowledgement mode (MSH-15/16 not both empty) is honoured for
  * the MLLP reply (`IntakeResult.reply`): ingest commits and validates in the
@@ -65,7 +69,7 @@ export class AcceptHl7MessageHandler {
 
   async accept(arrival: Hl7Arrival): Promise<IntakeResult> {
     const { bytes, channel } = arrival;
-    const contentHash = createHash('sha256').update(bytes).digest('hex');
+    const contentHash = contentHashOf(bytes);
     if (bytes.length > this.options.maxMessageBytes) {
       return this.reject(arrival, contentHash, 'OVERSIZED', `message is ${bytes.length} bytes; the limit is ${this.options.maxMessageBytes}`, 'AR', Hl7ErrorCode.DataTypeError);
     }
@@ -98,7 +102,7 @@ export class AcceptHl7MessageHandler {
       return this.reject(arrival, contentHash, 'UNSUPPORTED_TYPE', `message type ${facts.messageType} is not supported`, 'AR', Hl7ErrorCode.UnsupportedMessageType, undefined, message);
     }
     const { tier, ruleId } = triage(this.rules, { messageTypes: [facts.messageType], abnormalFlags: facts.abnormalFlags, bulkHint: arrival.bulkHint ?? false });
-    const messageId = newEventId();
+    const messageId = intakeMessageId('HL7V2', sender, facts.controlId, contentHash);
     const ack = this.ack(message, 'AA', messageId);
     const patient = primaryIdentifier(facts.patientIdentifiers);
     const key = patient ? sourcePatientKey(this.options.patientKeySecret, patient.system, patient.value) : '';
@@ -118,22 +122,25 @@ export class AcceptHl7MessageHandler {
       contentType: 'x-application/hl7-v2+er7',
       raw: bytes,
     };
-    // Dedupe is the unique (sender, control id) index: a copy already stored (or racing in now) writes nothing.
-    const inserted = await this.events.inTransaction(messageOrigin(event), async (ctx) => {
-      const fresh = await this.store.insertAccepted(ctx.uow, {
+    // Dedupe is the unique (sender, control id, content) index: a copy already stored (or racing in now) writes nothing.
+    const stored = await this.events.inTransaction(messageOrigin(event), async (ctx) => {
+      const row = await this.store.insertAccepted(ctx.uow, {
         messageId, sender, controlId: facts.controlId, contentHash, format: 'HL7V2', channel, messageType: facts.messageType,
         tier, triageRule: ruleId, receivedAt: arrival.receivedAt, raw: bytes, ack,
       });
-      if (fresh) ctx.emit({ topic: stageTopic('ingested', tier), key: key || null, value: event });
-      return fresh;
+      if (row) ctx.emit({ topic: stageTopic('ingested', tier), key: key || null, value: event });
+      return row;
     });
-    if (!inserted) {
-      const existing = await this.store.findBySenderAndControlId(null, sender, facts.controlId);
+    if (!stored) {
+      const existing = await this.store.findDuplicate(null, sender, facts.controlId, contentHash);
       if (!existing) throw new Error('in_message conflict without a stored row (deleted concurrently?)');
-      return this.duplicate(arrival, existing, contentHash, sender, facts.messageType, message);
+      this.metrics.outcome({ sender, messageType: facts.messageType, tier: existing.tier, outcome: 'duplicate', channel });
+      const original = existing.ack ?? this.ack(message, 'AA', existing.messageId);
+      return { status: 'duplicate', messageId: existing.messageId, ack: original, ackCode: 'AA', tier: existing.tier, flags: existing.flags, ...this.replyFor(message, 'accept', original, existing.messageId) };
     }
     this.metrics.outcome({ sender, messageType: facts.messageType, tier, outcome: 'accepted', channel });
-    return { status: 'accepted', messageId, ack, ackCode: 'AA', tier, ...this.replyFor(message, 'accept', ack, messageId) };
+    if (stored.flags.includes(CONTROL_ID_REUSE)) this.metrics.controlIdReuse({ sender, messageType: facts.messageType, channel, format: 'HL7V2' });
+    return { status: 'accepted', messageId, ack, ackCode: 'AA', tier, flags: stored.flags, ...this.replyFor(message, 'accept', ack, messageId) };
   }
 
   /**
@@ -148,7 +155,7 @@ export class AcceptHl7MessageHandler {
     const id = newEventId();
     await this.store.insertRejection({
       id, sender, channel: 'HTTP', messageType: 'BATCH', controlId: null, reason: 'RATE_LIMITED', detail, receivedAt,
-      contentHash: createHash('sha256').update(bytes).digest('hex'), raw: bytes.subarray(0, Math.min(bytes.length, this.options.maxMessageBytes)),
+      contentHash: contentHashOf(bytes), raw: bytes.subarray(0, Math.min(bytes.length, this.options.maxMessageBytes)),
     });
     this.metrics.outcome({ sender, messageType: 'BATCH', tier: 'none', outcome: 'rejected', reason: 'RATE_LIMITED', channel: 'HTTP' });
     return { retryAfterSeconds, detail, rejectionId: id };
@@ -160,18 +167,9 @@ export class AcceptHl7MessageHandler {
    * place in the connection's order.
    */
   async rejectOversizedFrame(head: Buffer, bytesSeen: number, maxFrameBytes: number, receivedAt: number): Promise<IntakeResult> {
-    const contentHash = createHash('sha256').update(head).digest('hex');
+    const contentHash = contentHashOf(head);
     return this.reject({ bytes: head, channel: 'MLLP', receivedAt }, contentHash, 'OVERSIZED',
       `frame of at least ${bytesSeen} bytes exceeds the limit of ${maxFrameBytes}; only its first ${head.length} bytes were kept`, 'AR', Hl7ErrorCode.DataTypeError);
-  }
-
-  private async duplicate(arrival: Hl7Arrival, existing: { messageId: string; contentHash: string; ack: string | null; tier: string }, contentHash: string, sender: string, messageType: string, message: Hl7Message): Promise<IntakeResult> {
-    if (existing.contentHash === contentHash) {
-      this.metrics.outcome({ sender, messageType, tier: existing.tier, outcome: 'duplicate', channel: arrival.channel });
-      const ack = existing.ack ?? this.ack(message, 'AA', existing.messageId);
-      return { status: 'duplicate', messageId: existing.messageId, ack, ackCode: 'AA', tier: existing.tier, ...this.replyFor(message, 'accept', ack, existing.messageId) };
-    }
-    return this.reject(arrival, contentHash, 'DUPLICATE_CONFLICT', `control id ${message.header.controlId} was already used by this sender for a different message (${existing.messageId})`, 'AE', Hl7ErrorCode.DuplicateKeyIdentifier, undefined, message);
   }
 
   private async reject(

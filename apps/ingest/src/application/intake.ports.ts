@@ -7,16 +7,28 @@ export interface StoredMessageRef {
   contentHash: string;
   ack: string | null;
   tier: string;
+  flags: string[];
 }
 
-/** Where ingest keeps raw messages, their ACKs and rejections (its own database). */
+/**
+ * Where ingest keeps raw messages, their ACKs and rejections (its own database).
+ * A message is identified by sender, control id and content hash: the same
+ * three again is a duplicate; the same sender and control id with other
+ * content is a new message, flagged `control-id-reuse`.
+ */
 export interface MessageStorePort {
-  findBySenderAndControlId(uow: UnitOfWork | null, sender: string, controlId: string): Promise<StoredMessageRef | undefined>;
-  /** Stores an accepted message; `false` (nothing written) when this sender already used this control id. */
+  /** The stored message with this sender, control id and content: the original of a duplicate. */
+  findDuplicate(uow: UnitOfWork | null, sender: string, controlId: string, contentHash: string): Promise<StoredMessageRef | undefined>;
+  /**
+   * Stores an accepted message and returns its flags (`control-id-reuse` when
+   * the sender used this control id before for other content); `undefined`
+   * (nothing written) when this sender + control id + content is already stored.
+   * Arrivals under one sender + control id are serialised, so the flag holds under races.
+   */
   insertAccepted(uow: UnitOfWork, row: {
     messageId: string; sender: string; controlId: string; contentHash: string; format: 'HL7V2' | 'FHIR_R4'; channel: 'MLLP' | 'HTTP';
     messageType: string; tier: string; triageRule: string; receivedAt: number; raw: Buffer; ack: string | null;
-  }): Promise<boolean>;
+  }): Promise<{ flags: string[] } | undefined>;
   insertRejection(row: {
     id: string; sender: string; channel: 'MLLP' | 'HTTP'; messageType: string | null; controlId: string | null; reason: RejectionReason;
     detail: string; raw: Buffer; receivedAt: number; contentHash: string;
@@ -38,4 +50,6 @@ export function messageOrigin(event: IngestedEvent): EventOrigin {
 
 export interface IntakeMetricsPort {
   outcome(labels: { sender: string; messageType: string; tier: string; outcome: IntakeResult['status']; reason?: string; channel: string }): void;
+  /** A message accepted under a control id its sender had used for other content. */
+  controlIdReuse(labels: { sender: string; messageType: string; channel: string; format: 'HL7V2' | 'FHIR_R4' }): void;
 }

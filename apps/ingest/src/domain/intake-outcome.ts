@@ -1,11 +1,14 @@
-/** Why a message was refused: a stable reason code, kept with the message for review. */
+/**
+ * Why a message was refused: a stable reason code, kept with the message for
+ * review. (No duplicate reason: the same content is answered as a duplicate,
+ * and new content under a used control id is accepted and flagged.)
+ */
 export type RejectionReason =
   | 'PARSE_ERROR'
   | 'UNSUPPORTED_VERSION'
   | 'UNSUPPORTED_TYPE'
   | 'ENCODING'
   | 'OVERSIZED'
-  | 'DUPLICATE_CONFLICT'
   | 'UNKNOWN_SENDER'
   | 'RATE_LIMITED'
   | 'INVALID_FHIR'
@@ -33,6 +36,8 @@ export interface IntakeResult {
   reason?: RejectionReason;
   detail?: string;
   tier?: string;
+  /** Flags of an accepted message, e.g. `control-id-reuse`. */
+  flags?: string[];
   /** RATE_LIMITED: when the sender may try again. */
   retryAfterSeconds?: number;
 }

@@ -6,7 +6,10 @@ import { SCOPES } from '@clinmesh/security';
 import { RequireScopes } from '@clinmesh/service-kit';
 import { AcceptHl7MessageHandler } from '../../application/accept-hl7-message.handler';
 import { IntakeResult } from '../../domain/intake-outcome';
-import { ACCEPT_HL7 } from './ingest.tokens';
+import { IntakeGate } from '../../application/intake.gate';
+import { IngestMetrics } from '../metrics/ingest.metrics';
+import { ACCEPT_HL7, INGEST_METRICS, INTAKE_GATE } from './ingest.tokens';
+import { answeredIntakeClosed } from './intake-closed.response';
 
 export const HL7_CONTENT_TYPE = 'x-application/hl7-v2+er7';
 
@@ -18,12 +21,17 @@ export const HL7_CONTENT_TYPE = 'x-application/hl7-v2+er7';
  */
 @Controller('v1/hl7v2')
 export class Hl7v2Controller {
-  constructor(@Inject(ACCEPT_HL7) private readonly accept: AcceptHl7MessageHandler) {}
+  constructor(
+    @Inject(ACCEPT_HL7) private readonly accept: AcceptHl7MessageHandler,
+    @Inject(INTAKE_GATE) private readonly gate: IntakeGate,
+    @Inject(INGEST_METRICS) private readonly metrics: IngestMetrics,
+  ) {}
 
   @RequireScopes(SCOPES.ingestWrite)
   @Post()
   @HttpCode(200)
   async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+    if (answeredIntakeClosed(this.gate, this.metrics, res, 'hl7v2')) return;
     const body = req.body;
     if (!Buffer.isBuffer(body) || body.length === 0) throw new ClinmeshError('INGEST.EMPTY_BODY', 'the request body must be an HL7 v2 message', { status: 400 });
     const receivedAt = Date.now();
@@ -67,7 +75,6 @@ function httpStatusFor(result: IntakeResult): number {
   if (result.status !== 'rejected') return 200;
   switch (result.reason) {
     case 'OVERSIZED': return 413;
-    case 'DUPLICATE_CONFLICT': return 409;
     case 'UNKNOWN_SENDER': return 403;
     case 'RATE_LIMITED': return 429;
     case 'UNSUPPORTED_TYPE':

@@ -18,7 +18,30 @@ export class MessagesController {
     if (!m) throw new ClinmeshError('INGEST.MESSAGE_NOT_FOUND', `message ${id} not found`, { status: 404 });
     return {
       messageId: m.message_id, sender: m.sender, controlId: m.control_id, format: m.format, channel: m.channel, messageType: m.message_type,
-      tier: m.tier, triageRule: m.triage_rule, receivedAt: m.received_at, status: m.status, ack: m.ack, sizeBytes: Number(m.size),
+      tier: m.tier, triageRule: m.triage_rule, receivedAt: m.received_at, status: m.status, flags: m.flags, ack: m.ack, sizeBytes: Number(m.size),
+    };
+  }
+
+  /** `GET /v1/messages?controlId=&sender=`: every message stored under a control id, with its flags (e.g. control-id-reuse). */
+  @RequireScopes(SCOPES.ingestRead)
+  @Get('messages')
+  async messagesWithControlId(
+    @Req() req: { principal: Principal; headers: Record<string, string | undefined> },
+    @Query('controlId') controlId?: string, @Query('sender') sender?: string, @Query('limit') limit?: string,
+  ) {
+    if (!controlId) throw new ClinmeshError('INGEST.INVALID_QUERY', 'controlId is required (the MSH-10 or FHIR id to look up)', { status: 400 });
+    const n = limit === undefined ? 100 : Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ClinmeshError('INGEST.INVALID_QUERY', 'limit must be an integer between 1 and 1000', { status: 400 });
+    const rows = await this.messages.messagesWithControlId({ controlId, sender, limit: n });
+    await this.audit.record({
+      actor: req.principal.subject, action: 'list-messages', resource: 'messages', purpose: req.headers['x-purpose-of-use'] ?? null, outcome: 'allowed',
+      details: { controlId, sender, returned: rows.length },
+    });
+    return {
+      messages: rows.map((m) => ({
+        messageId: m.message_id, sender: m.sender, controlId: m.control_id, format: m.format, channel: m.channel, messageType: m.message_type,
+        tier: m.tier, triageRule: m.triage_rule, receivedAt: m.received_at, status: m.status, flags: m.flags, sizeBytes: Number(m.size),
+      })),
     };
   }
 

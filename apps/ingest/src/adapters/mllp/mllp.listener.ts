@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { Counter } from 'prom-client';
 import { createMllpServer, MllpServer } from '@clinmesh/hl7v2';
-import { Logger, RuntimeMetrics } from '@clinmesh/observability';
-import { ServiceConfig } from '@clinmesh/service-kit';
+import { Logger } from '@clinmesh/observability';
 import { AcceptHl7MessageHandler } from '../../application/accept-hl7-message.handler';
+import { IngestConfig } from '../../config/ingest.config';
+import { IngestMetrics } from '../metrics/ingest.metrics';
 
 /**
  * The MLLP listener (default port 2575): each frame goes through the same
@@ -12,22 +11,28 @@ import { AcceptHl7MessageHandler } from '../../application/accept-hl7-message.ha
  * TLS / mutual TLS by configuration. A frame whose intake
  * fails for an infrastructure reason (database down) is not answered — the
  * sender re-sends — because a wrong ACK could lose the message.
+ *
+ * Limits: a read deadline per frame (from its start block), a cap on
+ * connections in total and per source address. Refusals are counted
+ * (`clinmesh_mllp_refusals_total{reason}`) and logged with the source
+ * address and sizes only — never message content.
  */
-export function createIngestMllpListener(config: ServiceConfig, handler: AcceptHl7MessageHandler, metrics: RuntimeMetrics, logger: Logger, maxFrameBytes: number): MllpServer {
-  const events = new Counter({ name: 'clinmesh_mllp_events_total', help: 'MLLP connection events (connection, disconnect, garbage, oversized, idle-timeout, error)', labelNames: ['type'], registers: [metrics.registry] });
-  const tlsKey = config.env('MLLP_TLS_KEY_FILE');
+export function createIngestMllpListener(config: IngestConfig, handler: AcceptHl7MessageHandler, metrics: IngestMetrics, logger: Logger): MllpServer {
+  const { mllp } = config;
   return createMllpServer({
-    port: Number(config.env('MLLP_PORT') ?? 2575),
-    host: config.env('MLLP_HOST') ?? config.http.host,
-    maxFrameBytes,
-    idleTimeoutMs: Number(config.env('MLLP_IDLE_TIMEOUT_MS') ?? 300_000),
-    maxConnections: Number(config.env('MLLP_MAX_CONNECTIONS') ?? 500),
-    tls: tlsKey ? {
-      key: readFileSync(tlsKey),
-      cert: readFileSync(config.env('MLLP_TLS_CERT_FILE') ?? ''),
-      ca: config.env('MLLP_TLS_CA_FILE') ? readFileSync(config.env('MLLP_TLS_CA_FILE')!) : undefined,
-      requestCert: config.env('MLLP_TLS_REQUIRE_CLIENT_CERT') === 'true',
-      rejectUnauthorized: config.env('MLLP_TLS_REQUIRE_CLIENT_CERT') === 'true',
+    port: mllp.port,
+    host: mllp.host,
+    maxFrameBytes: config.maxMessageBytes,
+    idleTimeoutMs: mllp.idleTimeoutMs,
+    frameTimeoutMs: mllp.frameTimeoutMs,
+    maxConnections: mllp.maxConnections,
+    maxConnectionsPerSource: mllp.maxConnectionsPerSource,
+    tls: mllp.tls ? {
+      key: mllp.tls.key,
+      cert: mllp.tls.cert,
+      ca: mllp.tls.ca,
+      requestCert: mllp.tls.requireClientCert,
+      rejectUnauthorized: mllp.tls.requireClientCert,
     } : undefined,
     onMessage: async (frame) => {
       const result = await handler.accept({ bytes: frame, channel: 'MLLP', receivedAt: Date.now() });
@@ -39,8 +44,20 @@ export function createIngestMllpListener(config: ServiceConfig, handler: AcceptH
       return Buffer.from(result.ack ?? '', 'utf8');
     },
     onEvent: (e) => {
-      events.inc({ type: e.type });
-      if (e.type === 'error') logger.warn({ mllp: { type: e.type, connectionId: (e as { connectionId?: string }).connectionId } }, 'mllp connection error');
+      metrics.mllp(e);
+      switch (e.type) {
+        case 'error':
+          logger.warn({ mllp: { type: e.type, stage: e.stage, connectionId: e.connectionId, error: (e.error as NodeJS.ErrnoException).code ?? e.error.name } }, 'mllp connection error');
+          break;
+        case 'frame-timeout':
+          logger.warn({ mllp: { type: e.type, connectionId: e.connectionId, source: e.remoteAddress, frameTimeoutMs: e.frameTimeoutMs, partialBytes: e.partialBytes } },
+            'mllp frame not completed within its read deadline: partial frame dropped, connection closed');
+          break;
+        case 'connection-rejected':
+          if (e.reason !== 'closing') logger.warn({ mllp: { type: e.type, reason: e.reason, source: e.remoteAddress, limit: e.limit } }, 'mllp connection refused');
+          break;
+        default:
+      }
     },
   });
 }

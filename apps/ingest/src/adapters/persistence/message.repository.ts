@@ -1,27 +1,38 @@
 import { DataSource } from 'typeorm';
 import { UnitOfWork } from '@clinmesh/event-runtime';
 import { MessageStorePort, StoredMessageRef } from '../../application/intake.ports';
+import { CONTROL_ID_REUSE } from '../../domain/message-content';
+
+/** First key of ingest's advisory locks (the two-key space, apart from any single-key lock). */
+const CONTROL_ID_LOCK_SPACE = 0x1e57;
 
 /** Raw messages, ACKs and rejections in ingest's own database. */
 export class MessageRepository implements MessageStorePort {
   constructor(private readonly db: DataSource) {}
 
-  async findBySenderAndControlId(uow: UnitOfWork | null, sender: string, controlId: string): Promise<StoredMessageRef | undefined> {
-    const sql = 'SELECT message_id, content_hash, ack, tier FROM in_message WHERE sender = $1 AND control_id = $2';
-    const rows = uow ? await uow.query<Record<string, string>>(sql, [sender, controlId]) : await this.db.query(sql, [sender, controlId]);
-    const r = rows[0];
-    return r ? { messageId: r.message_id, contentHash: r.content_hash, ack: r.ack, tier: r.tier } : undefined;
+  async findDuplicate(uow: UnitOfWork | null, sender: string, controlId: string, contentHash: string): Promise<StoredMessageRef | undefined> {
+    const sql = 'SELECT message_id, content_hash, ack, tier, flags FROM in_message WHERE sender = $1 AND control_id = $2 AND content_hash = $3';
+    const params = [sender, controlId, contentHash];
+    const rows = uow ? await uow.query<Record<string, unknown>>(sql, params) : await this.db.query(sql, params);
+    const r = rows[0] as { message_id: string; content_hash: string; ack: string | null; tier: string; flags: string[] } | undefined;
+    return r ? { messageId: r.message_id, contentHash: r.content_hash, ack: r.ack, tier: r.tier, flags: r.flags } : undefined;
   }
 
-  async insertAccepted(uow: UnitOfWork, m: Parameters<MessageStorePort['insertAccepted']>[1]): Promise<boolean> {
-    // ON CONFLICT instead of a look-up first: one round trip less per message, and a racing copy is not an error.
-    const inserted = await uow.execute(
-      `INSERT INTO in_message (message_id, sender, control_id, content_hash, format, channel, message_type, tier, triage_rule, received_at, raw, ack)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,to_timestamp($10 / 1000.0),$11,$12)
-       ON CONFLICT (sender, control_id) DO NOTHING`,
-      [m.messageId, m.sender, m.controlId, m.contentHash, m.format, m.channel, m.messageType, m.tier, m.triageRule, m.receivedAt, m.raw, m.ack],
+  async insertAccepted(uow: UnitOfWork, m: Parameters<MessageStorePort['insertAccepted']>[1]): Promise<{ flags: string[] } | undefined> {
+    // Arrivals under one sender + control id take turns (transaction-scoped lock), so the one that comes
+    // second sees the first committed and is flagged even when both race in on two connections.
+    await uow.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CONTROL_ID_LOCK_SPACE, `${m.sender}\u0001${m.controlId}`]);
+    // ON CONFLICT instead of a look-up first: the same content again (a resend) writes nothing.
+    const rows = await uow.query<{ flags: string[] }>(
+      `INSERT INTO in_message (message_id, sender, control_id, content_hash, format, channel, message_type, tier, triage_rule, received_at, raw, ack, flags)
+       SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,to_timestamp($10 / 1000.0),$11,$12,
+         CASE WHEN EXISTS (SELECT 1 FROM in_message p WHERE p.sender = $2 AND p.control_id = $3 AND p.content_hash <> $4)
+           THEN ARRAY[$13::text] ELSE '{}'::text[] END
+       ON CONFLICT DO NOTHING
+       RETURNING flags`,
+      [m.messageId, m.sender, m.controlId, m.contentHash, m.format, m.channel, m.messageType, m.tier, m.triageRule, m.receivedAt, m.raw, m.ack, CONTROL_ID_REUSE],
     );
-    return inserted === 1;
+    return rows[0] ? { flags: rows[0].flags } : undefined;
   }
 
   async insertRejection(r: Parameters<MessageStorePort['insertRejection']>[0]): Promise<void> {
@@ -34,9 +45,19 @@ export class MessageRepository implements MessageStorePort {
 
   async message(id: string): Promise<Record<string, unknown> | undefined> {
     const rows = await this.db.query(
-      `SELECT message_id, sender, control_id, format, channel, message_type, tier, triage_rule, received_at, ack, status, octet_length(raw) AS size
+      `SELECT message_id, sender, control_id, format, channel, message_type, tier, triage_rule, received_at, ack, status, flags, octet_length(raw) AS size
        FROM in_message WHERE message_id = $1`, [id]);
     return rows[0];
+  }
+
+  /** Messages stored under a control id (optionally of one sender), oldest first: what a reused control id stands for. */
+  async messagesWithControlId(filter: { controlId: string; sender?: string; limit: number }): Promise<Array<Record<string, unknown>>> {
+    return this.db.query(
+      `SELECT message_id, sender, control_id, format, channel, message_type, tier, triage_rule, received_at, status, flags, octet_length(raw) AS size
+       FROM in_message WHERE control_id = $1 AND ($2::text IS NULL OR sender = $2)
+       ORDER BY received_at, message_id LIMIT $3`,
+      [filter.controlId, filter.sender ?? null, filter.limit],
+    );
   }
 
   async rejections(filter: { sender?: string; reason?: string; since?: Date; until?: Date; limit: number }): Promise<Array<Record<string, unknown>>> {
