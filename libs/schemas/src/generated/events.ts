@@ -176,6 +176,10 @@ export interface CanonicalRecords {
   allergies: Array<AllergyIntolerance>;
   /** Documents. */
   documents: Array<DocumentReference>;
+  /** Procedures (PR1, Procedure). */
+  procedures: Array<Procedure>;
+  /** Insurance coverages (IN1, Coverage). */
+  coverages: Array<Coverage>;
 }
 
 /** A patient as the source described them. */
@@ -344,6 +348,8 @@ export interface Encounter {
   hospitalService: null | string;
   /** Discharge disposition (PV1-36). */
   dischargeDisposition: null | CodeableConcept;
+  /** Expected admit (PV2-8) to expected discharge (PV2-9); a planned encounter without an actual admit also carries it as its period. */
+  expectedPeriod: null | Period;
 }
 
 /** A time span. */
@@ -396,6 +402,10 @@ export interface Observation {
   orderId: null | string;
   /** Observation sub-id (OBX-4) distinguishing repeated codes. */
   subId: null | string;
+  /** Canonical id of the event this observation is part of or describes: the Immunization a VXU OBX follows (funding, VIS), the MedicationRequest of a pharmacy order OBX, the Procedure of a PR1 group. */
+  partOfId: null | string;
+  /** Record type of partOfId (Immunization, MedicationRequest, Procedure, DocumentReference). */
+  partOfType: null | string;
 }
 
 /** A measured amount. */
@@ -692,6 +702,62 @@ export interface DocumentReference {
   replacesId: null | string;
 }
 
+/** A procedure performed (PR1, Procedure). */
+export interface Procedure {
+  /** Canonical id (hash of the natural key). */
+  id: string;
+  /** What this message did to the record. */
+  changeType: ChangeType;
+  /** A correction of an earlier version. */
+  correction: boolean;
+  /** Canonical id of the patient. */
+  patientId: null | string;
+  /** Where the record came from, down to the source fields. */
+  provenance: Provenance;
+  /** Canonical id of the encounter it happened in. */
+  encounterId: null | string;
+  /** FHIR Procedure.status. */
+  status: null | string;
+  /** Procedure code (PR1-3, Procedure.code). */
+  code: CodeableConcept;
+  /** When it was performed (PR1-5, Procedure.performed). */
+  performed: null | ClinicalTime;
+  /** Minutes (PR1-7). */
+  durationMinutes: null | number;
+  /** Performers as id^family^given (PR1-8/PR1-12, ROL). */
+  performers: Array<string>;
+}
+
+/** An insurance coverage (IN1, Coverage). */
+export interface Coverage {
+  /** Canonical id (hash of the natural key). */
+  id: string;
+  /** What this message did to the record. */
+  changeType: ChangeType;
+  /** A correction of an earlier version. */
+  correction: boolean;
+  /** Canonical id of the patient. */
+  patientId: null | string;
+  /** Where the record came from, down to the source fields. */
+  provenance: Provenance;
+  /** Policy/member numbers (IN1-36, IN1-49, IN2-8 Medicaid, IN2-6 Medicare). */
+  identifiers: Array<Identifier>;
+  /** FHIR Coverage.status. */
+  status: null | string;
+  /** Insurance plan (IN1-2, Coverage.class plan). */
+  plan: null | CodeableConcept;
+  /** Insurance company (IN1-3 id, else IN1-4 name; Coverage.payor). */
+  payor: null | string;
+  /** Group number (IN1-8). */
+  groupNumber: null | string;
+  /** Insured's relationship to the patient (IN1-17, Coverage.relationship). */
+  subscriberRelationship: null | string;
+  /** Plan effective (IN1-12) to expiration (IN1-13), Coverage.period. */
+  period: Period;
+  /** Coverage order (IN1-1 set id, Coverage.order). */
+  order: null | number;
+}
+
 /** A local code the terminology maps could not translate, kept on the record and listed here for the terminology team. */
 export interface UnmappedCode {
   /** Canonical record type holding the code. */
@@ -736,7 +802,23 @@ export interface RoutedEvent {
   tier: Tier;
   /** Why and where the event is routed. */
   decision: PolicyDecision;
-  /** The canonical event being routed. */
+  /** The audience this routed view is for (one routed event per permitted audience); empty on events written before per-audience routing. */
+  audience?: string;
+  /** Purpose of use the decision was taken for (HL7 v3 PurposeOfUse: TREAT, HPAYMT, HOPERAT, HRESCH, PUBHLTH, BTG). */
+  purposeOfUse?: string;
+  /** Id of the explained decision record (GET /v1/decisions on policy); a revocation names it. */
+  decisionId?: string;
+  /** PERMIT: the audience's projection of the record; REDACT: a redacted view as the policy's obligations say. */
+  effect?: RoutingEffect;
+  /** Name of the field projection (minimum necessary) applied to `canonical`. */
+  projection?: string;
+  /** Security labels seen on the record (confidentiality N/R/V, sensitivity ETH, HIV, PSY, STD, SDV ...). */
+  labels?: Array<string>;
+  /** The record carries a critical value or alert (policy escalated it or scoring flagged it). */
+  critical?: boolean;
+  /** A HIPAA Safe Harbor de-identified view (clinical.deidentified.*): epid is a per-audience pseudonym. */
+  deidentified?: boolean;
+  /** The audience's projected view of the canonical event (minimum necessary): fields outside the projection are removed or emptied; never the full record unless the projection is full. */
   canonical: CanonicalEvent;
 }
 
@@ -755,6 +837,9 @@ export interface PolicyDecision {
   /** Human-readable explanation of the decision. */
   explanation: string;
 }
+
+export type RoutingEffect = 'PERMIT' | 'REDACT';
+export const RoutingEffectValues = ['PERMIT', 'REDACT'] as const;
 
 /** A change to a clinical work item. Keyed by EPID. */
 export interface TaskEvent {
@@ -826,7 +911,7 @@ export interface IdentityEvent {
   eventId: string;
   /** Id of the original message. */
   correlationId: string;
-  /** What changed. */
+  /** What changed. REVIEW_REQUIRED: a review item was opened (reviewItemId); REVIEW_RESOLVED: it was decided (reviewItemId, resolution). */
   type: IdentityChange;
   /** The (surviving) enterprise patient id. */
   epid: string;
@@ -838,12 +923,16 @@ export interface IdentityEvent {
   method: string;
   /** Match score. */
   score?: null | number;
+  /** Review item concerned (REVIEW_REQUIRED, REVIEW_RESOLVED). */
+  reviewItemId?: null | string;
+  /** How a review item was decided: linked, kept-apart, new-person, dismissed (REVIEW_RESOLVED). */
+  resolution?: null | string;
   /** When it changed. */
   at: number;
 }
 
-export type IdentityChange = 'PERSON_CREATED' | 'RECORD_LINKED' | 'PERSONS_MERGED' | 'PERSONS_UNMERGED' | 'REVIEW_REQUIRED';
-export const IdentityChangeValues = ['PERSON_CREATED', 'RECORD_LINKED', 'PERSONS_MERGED', 'PERSONS_UNMERGED', 'REVIEW_REQUIRED'] as const;
+export type IdentityChange = 'PERSON_CREATED' | 'RECORD_LINKED' | 'PERSONS_MERGED' | 'PERSONS_UNMERGED' | 'REVIEW_REQUIRED' | 'REVIEW_RESOLVED';
+export const IdentityChangeValues = ['PERSON_CREATED', 'RECORD_LINKED', 'PERSONS_MERGED', 'PERSONS_UNMERGED', 'REVIEW_REQUIRED', 'REVIEW_RESOLVED'] as const;
 
 /** An event a service could not process: the original bytes and headers with the error. Keyed by the original key. */
 export interface DeadLetter {
