@@ -51,7 +51,7 @@ class FhirMapper {
     entries.forEach((e, i) => {
       const type = e.resource.resourceType as string;
       if (!SUPPORTED.has(type)) {
-        if (!['MessageHeader', 'Provenance', 'Organization', 'Practitioner', 'PractitionerRole', 'Location', 'Specimen', 'Account', 'Coverage', 'RelatedPerson', 'Device'].includes(type)) skipped.set(type, (skipped.get(type) ?? 0) + 1);
+        if (!['MessageHeader', 'Provenance', 'Organization', 'Practitioner', 'PractitionerRole', 'Location', 'Specimen', 'Account', 'RelatedPerson', 'Device'].includes(type)) skipped.set(type, (skipped.get(type) ?? 0) + 1);
         return;
       }
       this.mapResource(type as CanonicalRecordType, e, i);
@@ -130,6 +130,7 @@ class FhirMapper {
           location: r.location?.[0]?.location?.display ?? null,
           hospitalService: r.serviceType?.text ?? r.serviceType?.coding?.[0]?.code ?? null,
           dischargeDisposition: this.optConcept(r.hospitalization?.dischargeDisposition, w('hospitalization.dischargeDisposition')),
+          expectedPeriod: null,
         };
         break;
       case 'Observation': {
@@ -150,6 +151,8 @@ class FhirMapper {
           effective: this.time(r.effectiveDateTime ?? r.effectiveInstant ?? r.effectivePeriod?.start, 'Observation.effective'),
           issued: this.time(r.issued, 'Observation.issued'),
           reportId: null, orderId: this.ref(r.basedOn?.[0]), subId: null,
+          partOfId: this.ref(r.partOf?.[0]),
+          partOfType: this.ref(r.partOf?.[0]) ? String(r.partOf[0].reference).split('/')[0] : null,
         };
         break;
       }
@@ -244,6 +247,28 @@ class FhirMapper {
           text: att?.data && /^text\//.test(att.contentType ?? '') ? Buffer.from(att.data, 'base64').toString('utf8') : null,
           authors: (r.author ?? []).map((a: Json) => a.display ?? a.reference ?? '').filter(Boolean),
           replacesId: this.ref((r.relatesTo ?? []).find((x: Json) => x.code === 'replaces')?.target),
+        };
+        break;
+      }
+      case 'Procedure':
+        record = {
+          ...base, patientId, encounterId: this.ref(r.encounter), status: r.status ?? null, code: this.concept(r.code, w('code')),
+          performed: this.time(r.performedDateTime ?? r.performedPeriod?.start, 'Procedure.performed'),
+          durationMinutes: null,
+          performers: (r.performer ?? []).map((p: Json) => p.actor?.display ?? p.actor?.reference ?? '').filter(Boolean),
+        };
+        break;
+      case 'Coverage': {
+        const cls = (kind: string) => (r.class ?? []).find((c: Json) => (c.type?.coding ?? []).some((x: Json) => x.code === kind));
+        const plan = cls('plan');
+        record = {
+          ...base, patientId: this.ref(r.beneficiary) ?? this.patientId, identifiers: idents, status: r.status ?? null,
+          plan: plan?.value ? this.s.concept([{ system: null, code: String(plan.value), display: plan.name ?? null }], plan.name ?? null, { recordType: 'Coverage', recordId: id, element: 'Coverage.class.plan', sourceField: 'Coverage.class' }) : null,
+          payor: r.payor?.[0]?.display ?? r.payor?.[0]?.identifier?.value ?? r.payor?.[0]?.reference ?? null,
+          groupNumber: cls('group')?.value ?? null,
+          subscriberRelationship: r.relationship?.coding?.[0]?.code ?? null,
+          period: { start: this.time(r.period?.start, 'Coverage.period.start'), end: this.time(r.period?.end, 'Coverage.period.end') },
+          order: typeof r.order === 'number' ? r.order : null,
         };
         break;
       }

@@ -1,7 +1,7 @@
 import { Hl7Message, Hl7Segment, parseHl7Message } from '@clinmesh/hl7v2';
 import type {
-  AllergyIntolerance, Appointment, ChangeType, ClinicalTime, Coding, Condition, DiagnosticReport, DocumentReference, Encounter, Identifier,
-  Immunization, MedicationAdministration, MedicationRequest, Observation, Patient, Quantity, ReferenceRange, ServiceRequest,
+  AllergyIntolerance, Appointment, ChangeType, ClinicalTime, CodeableConcept, Coding, Condition, Coverage, DiagnosticReport, DocumentReference, Encounter,
+  Identifier, Immunization, MedicationAdministration, MedicationRequest, Observation, Patient, Procedure, Quantity, ReferenceRange, ServiceRequest,
 } from '@clinmesh/schemas';
 import { CanonicalMapping, CanonicalRecordType, canonicalId, emptyRecords } from '../model/canonical-records';
 import { MappingSession } from '../model/mapping-session';
@@ -13,6 +13,10 @@ import {
 
 const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+/** Codes this project gives to facts HL7 v2 carries in dedicated segments (ACC, PDA) rather than in OBX. */
+export const CLINMESH_OBSERVATION_CODE = 'urn:clinmesh:codesystem:observation-code';
+export const CLINMESH_PROCEDURE_CODE = 'urn:clinmesh:codesystem:procedure-code';
+const YES_NO = 'http://terminology.hl7.org/CodeSystem/v2-0136';
 
 /** PV1-2 patient class (table 0004) → v3 ActCode encounter class. */
 const ENCOUNTER_CLASS: Record<string, { code: string; display: string }> = {
@@ -82,7 +86,10 @@ class Hl7Mapper {
   private readonly type: string;
   private readonly trigger: string;
   private patientId: string | null = null;
+  private encounterId: string | null = null;
   private primary: CanonicalMapping['primary'] = null;
+  /** Record made from a segment that OBX segments after it describe (RXA → Immunization, RXE/RXO → MedicationRequest, PR1 → Procedure). */
+  private readonly parents = new Map<Hl7Segment, { type: CanonicalRecordType; id: string }>();
 
   constructor(private readonly msg: Hl7Message, private readonly s: MappingSession) {
     this.src = `${s.input.sourceSystem}|${s.input.sourceFacility}`;
@@ -95,20 +102,26 @@ class Hl7Mapper {
     if (pid) this.mapPatient(pid);
     const pv1 = this.msg.segment('PV1');
     const encounter = pv1 ? this.mapEncounter(pv1) : null;
+    this.encounterId = encounter?.id ?? null;
     switch (this.type) {
       case 'ADT': case 'BAR': case 'DFT':
         this.setPrimary(encounter && !ADT_PATIENT_LEVEL.has(this.trigger) ? 'Encounter' : 'Patient', encounter && !ADT_PATIENT_LEVEL.has(this.trigger) ? encounter : this.records.patients[0]);
         break;
       case 'SIU': this.mapAppointments(); break;
-      case 'MDM': this.mapDocument(); break;
+      case 'MDM': break;
       case 'REF': case 'RRI': this.mapReferral(); break;
       case 'VXU': this.mapVaccinations(); break;
       default: break;
     }
-    if (['ORU', 'OUL', 'ORM', 'OML', 'OMG', 'REF', 'RRI', 'ADT', 'SIU', 'MDM', 'DFT', 'BAR'].includes(this.type)) this.mapOrdersAndResults();
-    if (['RDE', 'RDS', 'RAS', 'OMP', 'RGV'].includes(this.type)) this.mapMedications();
+    if (this.msg.segment('TXA')) this.mapDocument();
+    if (this.type !== 'VXU' && ['RXE', 'RXO', 'RXD', 'RXA'].some((id) => this.msg.segment(id))) this.mapMedications();
+    this.mapProcedures();
+    // Every message type: ORC/OBR groups and every OBX, attached to the record it follows.
+    this.mapOrdersAndResults();
     this.mapConditions();
     this.mapAllergies();
+    this.mapCoverages();
+    this.mapAccidentAndDeath();
     if (!this.primary) this.choosePrimary();
     const msh7 = this.s.hl7Time(this.msg.get('MSH-7'), 'MSH-7');
     const evn = this.s.hl7Time(this.msg.get('EVN-6') ?? this.msg.get('EVN-2'), this.msg.get('EVN-6') ? 'EVN-6' : 'EVN-2');
@@ -163,9 +176,10 @@ class Hl7Mapper {
     const mrg = this.msg.segment('MRG');
     const patient: Patient = {
       id, changeType: this.type === 'ADT' ? this.adtChange() : 'UPDATE', correction: false,
-      provenance: this.s.provenance(['PID-2', 'PID-3', 'PID-4', 'PID-5', 'PID-7', 'PID-8', 'PID-11', 'PID-13', 'PID-14', 'PID-19', 'PID-20', 'PID-29', 'PID-30', ...(mrg ? ['MRG-1'] : [])]),
+      provenance: this.s.provenance(['PID-2', 'PID-3', 'PID-4', 'PID-5', 'PID-9', 'PID-7', 'PID-8', 'PID-11', 'PID-13', 'PID-14', 'PID-19', 'PID-20', 'PID-29', 'PID-30', ...(mrg ? ['MRG-1'] : [])]),
       identifiers,
-      names: names(pid, 5),
+      // PID-5 names, then PID-9 patient alias (same person, another name).
+      names: [...names(pid, 5), ...names(pid, 9).map((n) => ({ ...n, use: n.use ?? 'anonymous' }))],
       birthDate: this.birthDate(pid.value(7)),
       gender: GENDER[pid.value(8) ?? ''] ?? null,
       addresses: addresses(pid, 11),
@@ -190,21 +204,31 @@ class Hl7Mapper {
     const visit = cxIdentifiers(pv1, 19, 'VN');
     const cls = pv1.value(2);
     const admit = this.s.hl7Time(pv1.value(44), 'PV1-44');
-    if (!visit.length && !admit && (!cls || cls === 'N')) return null;
+    if (!visit.length && !admit && (!cls || cls === 'N') && !this.msg.segment('PV2')?.value(8)) return null;
     const klass = cls ? ENCOUNTER_CLASS[cls] : undefined;
     const change = this.type === 'ADT' ? this.adtChange() : 'UPDATE';
     const loc = reps(pv1, 3)[0];
     const disposition = reps(pv1, 36)[0];
     const admitType = reps(pv1, 4)[0];
+    const pv2 = this.msg.segment('PV2');
+    const expectedStart = this.s.hl7Time(pv2?.value(8), 'PV2-8');
+    const expectedEnd = this.s.hl7Time(pv2?.value(9), 'PV2-9');
     const m = this.meta('Encounter', visit.length ? ['visit', visit[0].system, visit[0].value] : ['admit', this.patientId, pv1.value(44)], change, false,
-      ['PV1-2', 'PV1-3', 'PV1-4', 'PV1-10', 'PV1-19', 'PV1-36', 'PV1-44', 'PV1-45']);
+      ['PV1-2', 'PV1-3', 'PV1-4', 'PV1-10', 'PV1-19', 'PV1-36', 'PV1-44', 'PV1-45', ...(expectedStart || expectedEnd ? ['PV2-8', 'PV2-9'] : [])]);
+    const status = this.type === 'ADT' ? ADT_ENCOUNTER_STATUS[this.trigger] ?? (pv1.value(45) ? 'finished' : 'in-progress') : pv1.value(45) ? 'finished' : 'in-progress';
+    // A planned encounter (pre-admission) has no actual admit yet: its period is the expected one (FHIR Encounter.period of a planned encounter).
+    const planned = status === 'planned' || cls === 'P';
     const enc: Encounter = {
       ...m,
       identifiers: visit,
-      status: this.type === 'ADT' ? ADT_ENCOUNTER_STATUS[this.trigger] ?? (pv1.value(45) ? 'finished' : 'in-progress') : pv1.value(45) ? 'finished' : 'in-progress',
+      status,
       class: klass ? fixed(ACT_CODE, klass.code, klass.display) : cls ? { ...fixed(null, cls, null), mapping: 'UNMAPPED', unmapped: true, unmappedReason: 'NO_MAP_ENTRY' } : null,
       type: admitType ? this.s.concept(codings(admitType).map((c) => ({ ...c, system: c.system ?? 'HL70007' })), cweText(admitType), { recordType: 'Encounter', recordId: m.id, element: 'Encounter.type', sourceField: 'PV1-4' }) : null,
-      period: { start: admit, end: this.s.hl7Time(pv1.value(45), 'PV1-45') },
+      period: {
+        start: admit ?? (planned ? expectedStart : null),
+        end: this.s.hl7Time(pv1.value(45), 'PV1-45') ?? (planned && !admit ? expectedEnd : null),
+      },
+      expectedPeriod: expectedStart || expectedEnd ? { start: expectedStart, end: expectedEnd } : null,
       location: loc ? [1, 2, 3, 4].map((j) => loc.component(j).value ?? '').join('^').replace(/\^+$/, '') || null : null,
       hospitalService: text(pv1.value(10)),
       dischargeDisposition: disposition ? this.s.concept(codings(disposition).map((c) => ({ ...c, system: c.system ?? 'HL70112' })), cweText(disposition), { recordType: 'Encounter', recordId: m.id, element: 'Encounter.dischargeDisposition', sourceField: 'PV1-36' }) : null,
@@ -220,22 +244,26 @@ class Hl7Mapper {
     let report: DiagnosticReport | null = null;
     let order: ServiceRequest | null = null;
     let obr: Hl7Segment | undefined;
-    let inRx = false;
+    let parent: { type: CanonicalRecordType; id: string } | null = null;
     for (const seg of this.msg.segments()) {
       switch (seg.id) {
-        case 'ORC': orc = seg; obr = undefined; report = null; order = null; inRx = false; break;
-        case 'RXO': case 'RXE': case 'RXA': case 'RXD': inRx = true; break;
+        case 'ORC': orc = seg; obr = undefined; report = null; order = null; parent = null; break;
+        case 'RXO': case 'RXE': case 'RXA': case 'RXD': case 'PR1':
+          parent = this.parents.get(seg) ?? parent;
+          if (seg.id !== 'PR1') { obr = undefined; report = null; order = null; }
+          break;
         case 'OBR': {
           obr = seg;
-          inRx = false;
+          parent = null;
           order = this.mapOrder(orc, seg);
           report = ['ORU', 'OUL', 'REF', 'RRI'].includes(this.type) || hasResults(this.msg, seg) ? this.mapReport(orc, seg, order) : null;
           if (this.type === 'ORU' || this.type === 'OUL') orc = undefined;
           break;
         }
         case 'OBX':
-          if (this.type === 'MDM' || this.type === 'VXU' || inRx) break;
-          this.mapObservation(seg, obr, report, order);
+          // MDM OBX segments are the document's body: DocumentReference.text (mapDocument).
+          if (this.type === 'MDM' && this.msg.segment('TXA')) break;
+          this.mapObservation(seg, obr, report, order, parent);
           break;
         default: break;
       }
@@ -252,6 +280,23 @@ class Hl7Mapper {
     return ['msg', this.s.input.messageId, obr?.value(1) ?? orc?.value(2) ?? '', obr?.value(4) ?? ''];
   }
 
+  /** The first segment `id` in the order group that starts at `start` (up to the next ORC, or OBR when it starts at an OBR). */
+  private groupSegment(start: Hl7Segment, id: string): Hl7Segment | undefined {
+    const segs = this.msg.segments();
+    for (let j = segs.indexOf(start) + 1; j < segs.length; j++) {
+      if (segs[j].id === id) return segs[j];
+      if (segs[j].id === 'ORC' || (start.id === 'OBR' && segs[j].id === 'OBR')) return undefined;
+    }
+    return undefined;
+  }
+
+  private orderOccurrence(tq1: Hl7Segment | undefined, obr: Hl7Segment, orc: Hl7Segment | undefined): ClinicalTime | null {
+    for (const [v, f] of [[tq1?.value(7), 'TQ1-7'], [obr.value(6), 'OBR-6'], [obr.value(7), 'OBR-7'], [orc?.value(15), 'ORC-15']] as Array<[string | undefined, string]>) {
+      if (text(v)) return this.s.hl7Time(v, f);
+    }
+    return null;
+  }
+
   private orderIdentifiers(orc: Hl7Segment | undefined, obr: Hl7Segment | undefined): Identifier[] {
     return [
       eiIdentifier(obr, 2, 'PLAC') ?? eiIdentifier(orc, 2, 'PLAC'),
@@ -266,7 +311,7 @@ class Hl7Mapper {
     const key = this.orderKey(orc, obr);
     const m = this.meta('ServiceRequest', [...key, obr.value(4)], oc?.change ?? (this.type === 'ORU' || this.type === 'OUL' ? 'UPDATE' : 'CREATE'), false,
       ['ORC-1', 'ORC-2', 'ORC-3', 'ORC-9', 'ORC-12', 'OBR-2', 'OBR-3', 'OBR-4', 'OBR-6', 'OBR-7', 'OBR-16', 'OBR-27', 'OBR-31', 'TQ1-7', 'TQ1-9']);
-    const tq1 = this.msg.segment('TQ1');
+    const tq1 = this.groupSegment(orc ?? obr, 'TQ1') ?? this.msg.segment('TQ1');
     const priority = text(tq1?.value(9)) ?? text(obr.value(27, 1, 6)) ?? text(orc?.value(7, 1, 6)) ?? text(obr.value(5));
     const sr: ServiceRequest = {
       ...m,
@@ -278,7 +323,8 @@ class Hl7Mapper {
       code: this.s.concept(codingsAt(obr, 4), cweText(reps(obr, 4)[0]), { recordType: 'ServiceRequest', recordId: m.id, element: 'ServiceRequest.code', sourceField: 'OBR-4' }),
       priority: priority ? PRIORITY[priority] ?? null : null,
       authoredOn: this.s.hl7Time(orc?.value(9) ?? obr.value(6), orc?.value(9) ? 'ORC-9' : 'OBR-6'),
-      occurrence: this.s.hl7Time(obr.value(7) ?? tq1?.value(7) ?? orc?.value(15), obr.value(7) ? 'OBR-7' : tq1?.value(7) ? 'TQ1-7' : 'ORC-15'),
+      // When the service is to happen: the group's TQ1-7 start, else OBR-6 requested date/time, else OBR-7 (when it was done), else ORC-15.
+      occurrence: this.orderOccurrence(this.groupSegment(orc ?? obr, 'TQ1'), obr, orc),
       requester: person(orc, 12) ?? person(obr, 16),
       reasons: reps(obr, 31).map((r, i) => this.s.concept(codings(r), cweText(r), { recordType: 'ServiceRequest', recordId: m.id, element: `ServiceRequest.reasonCode[${i}]`, sourceField: 'OBR-31' })),
     };
@@ -303,11 +349,12 @@ class Hl7Mapper {
     return report;
   }
 
-  private mapObservation(obx: Hl7Segment, obr: Hl7Segment | undefined, report: DiagnosticReport | null, order: ServiceRequest | null): void {
+  private mapObservation(obx: Hl7Segment, obr: Hl7Segment | undefined, report: DiagnosticReport | null, order: ServiceRequest | null,
+    parent: { type: CanonicalRecordType; id: string } | null): void {
     const status = RESULT_STATUS[obx.value(11) ?? ''] ?? { status: 'unknown', change: 'CREATE' as ChangeType, correction: false };
     const codeRep = reps(obx, 3)[0];
     const codeList = codings(codeRep);
-    const key = order ? ['order', order.id] : ['patient', this.patientId, obx.value(14) ?? obr?.value(7) ?? this.s.input.messageId];
+    const key = order ? ['order', order.id] : parent ? ['part-of', parent.id] : ['patient', this.patientId, obx.value(14) ?? obr?.value(7) ?? this.s.input.messageId];
     const m = this.meta('Observation', [...key, codeList[0]?.system, codeList[0]?.code, obx.value(4)], status.change, status.correction,
       ['OBX-2', 'OBX-3', 'OBX-4', 'OBX-5', 'OBX-6', 'OBX-7', 'OBX-8', 'OBX-11', 'OBX-14', ...(obr ? ['OBR-7', 'OBR-22'] : [])]);
     const code = this.s.concept(codeList, cweText(codeRep), { recordType: 'Observation', recordId: m.id, element: 'Observation.code', sourceField: 'OBX-3' });
@@ -365,6 +412,8 @@ class Hl7Mapper {
       reportId: report?.id ?? null,
       orderId: order?.id ?? null,
       subId: text(obx.value(4)),
+      partOfId: order ? null : parent?.id ?? null,
+      partOfType: order ? null : parent?.type ?? null,
     };
     if (valueQuantity && unit && !valueQuantity.ucum) this.s.issue('UNIT.NOT_UCUM', 'the result unit is not a UCUM unit and has no alias; kept as sent', 'OBX-6');
     report?.resultIds.push(obs.id);
@@ -377,13 +426,17 @@ class Hl7Mapper {
     const st = SIU_STATUS[this.trigger] ?? { status: 'booked', change: 'UPDATE' as ChangeType };
     const ids = [eiIdentifier(sch, 1, 'PLAC'), eiIdentifier(sch, 2, 'FILL')].filter((x): x is Identifier => !!x);
     const m = this.meta('Appointment', ids.length ? [ids[0].type, ids[0].value, ids[0].system] : ['msg', this.s.input.messageId], st.change, false,
-      ['SCH-1', 'SCH-2', 'SCH-6', 'SCH-7', 'SCH-8', 'SCH-9', 'SCH-11', 'TQ1-7', 'TQ1-8', 'AIS-3', 'AIS-4', 'AIS-7', 'AIP-3', 'AIL-3']);
+      ['SCH-1', 'SCH-2', 'SCH-6', 'SCH-7', 'SCH-8', 'SCH-9', 'SCH-10', 'SCH-11.3', 'SCH-11.4', 'SCH-11.5', 'TQ1-7', 'TQ1-8', 'AIS-3', 'AIS-4', 'AIS-7', 'AIS-8', 'AIP-3', 'AIL-3']);
     const ais = this.msg.segment('AIS');
     const tq1 = this.msg.segment('TQ1');
-    const start = this.s.hl7Time(tq1?.value(7) ?? sch.value(11, 1, 4) ?? ais?.value(4), tq1?.value(7) ? 'TQ1-7' : sch.value(11, 1, 4) ? 'SCH-11.4' : 'AIS-4');
-    let end = this.s.hl7Time(tq1?.value(8) ?? sch.value(11, 1, 5), tq1?.value(8) ? 'TQ1-8' : 'SCH-11.5');
-    const duration = durationMinutes(num(ais?.value(7)) ?? num(sch.value(9)), text(ais?.value(8)) ?? text(sch.value(10)));
-    if (!end && start?.instant && duration !== null) end = { ...start, instant: start.instant + duration * 60000, original: `${start.original} + ${duration} min` };
+    const tq = schTiming(sch);
+    const startField = text(tq1?.value(7)) ? 'TQ1-7' : tq.start ? 'SCH-11.4' : text(ais?.value(4)) ? 'AIS-4' : text(this.msg.segment('AIL')?.value(6)) ? 'AIL-6' : text(this.msg.segment('AIP')?.value(6)) ? 'AIP-6' : null;
+    const startValue = startField === 'TQ1-7' ? tq1!.value(7) : startField === 'SCH-11.4' ? tq.start! : startField === 'AIS-4' ? ais!.value(4) : startField === 'AIL-6' ? this.msg.segment('AIL')!.value(6) : startField ? this.msg.segment('AIP')!.value(6) : undefined;
+    const start = startField ? this.s.hl7Time(startValue, startField) : null;
+    const endField = text(tq1?.value(8)) ? 'TQ1-8' : tq.end ? 'SCH-11.5' : null;
+    let end = endField ? this.s.hl7Time(endField === 'TQ1-8' ? tq1!.value(8) : tq.end!, endField) : null;
+    const duration = durationMinutes(num(ais?.value(7)) ?? num(sch.value(9)), text(ais?.value(8)) ?? text(sch.value(10))) ?? tq.durationMinutes;
+    if (!end && start?.instant != null && duration !== null) end = { ...start, instant: start.instant + duration * 60000, original: `${start.original} + ${duration} min` };
     const concept = (seg: Hl7Segment | undefined, field: number, element: string, sourceField: string) => {
       const r = reps(seg, field)[0];
       return r ? this.s.concept(codings(r), cweText(r), { recordType: 'Appointment', recordId: m.id, element, sourceField }) : null;
@@ -404,16 +457,19 @@ class Hl7Mapper {
   }
 
   private mapDocument(): void {
-    const txa = this.msg.segment('TXA');
-    if (!txa) return;
+    for (const [index, txa] of this.msg.segments('TXA').entries()) this.mapTxa(txa, index);
+  }
+
+  /** TXA → DocumentReference; in MDM the OBX segments are its content (TX/FT/ST lines → text). */
+  private mapTxa(txa: Hl7Segment, index: number): void {
     const trig = this.trigger;
     const replacement = ['T09', 'T10'].includes(trig);
     const change: ChangeType = ['T01', 'T02'].includes(trig) ? 'CREATE' : trig === 'T11' ? 'CANCEL' : 'UPDATE';
     const uid = text(txa.value(12));
-    const m = this.meta('DocumentReference', uid ? ['uid', uid] : ['msg', this.s.input.messageId], change, replacement, ['TXA-2', 'TXA-3', 'TXA-4', 'TXA-9', 'TXA-12', 'TXA-13', 'TXA-17', 'OBX-5']);
+    const m = this.meta('DocumentReference', uid ? ['uid', uid] : ['msg', this.s.input.messageId, index ? String(index) : null], change, replacement, ['TXA-2', 'TXA-3', 'TXA-4', 'TXA-9', 'TXA-12', 'TXA-13', 'TXA-17', 'OBX-5']);
     const typeRep = reps(txa, 2)[0];
     const completion = text(txa.value(17));
-    const content = this.msg.segments('OBX').filter((o) => ['TX', 'FT', 'ST'].includes(o.value(2) ?? '')).flatMap((o) => reps(o, 5).map((r) => r.value ?? ''));
+    const content = this.type !== 'MDM' ? [] : this.msg.segments('OBX').filter((o) => ['TX', 'FT', 'ST'].includes(o.value(2) ?? '')).flatMap((o) => reps(o, 5).map((r) => r.value ?? ''));
     const parent = text(txa.value(13));
     const doc: DocumentReference = {
       ...m,
@@ -487,6 +543,7 @@ class Hl7Mapper {
         site: rxr && reps(rxr, 2)[0] ? this.s.concept(codingsAt(rxr, 2), cweText(reps(rxr, 2)[0]), { recordType: 'Immunization', recordId: m.id, element: 'Immunization.site', sourceField: 'RXR-2' }) : null,
       };
       this.records.immunizations.push(imm);
+      this.parents.set(seg, { type: 'Immunization', id: imm.id });
     });
     this.setPrimary('Immunization', this.records.immunizations[0]);
   }
@@ -498,13 +555,14 @@ class Hl7Mapper {
     segs.forEach((seg, i) => {
       if (seg.id === 'ORC') { orc = seg; request = null; return; }
       const rxr = segs.slice(i + 1, i + 6).find((s) => s.id === 'RXR');
-      if ((seg.id === 'RXE' || seg.id === 'RXO') && !request) {
+      // RXO (the order as placed) and RXE (the pharmacy's encoded order) each state a medication request.
+      if (seg.id === 'RXE' || seg.id === 'RXO') {
         const isRxe = seg.id === 'RXE';
         const control = text(orc?.value(1));
         const oc = control ? ORDER_CONTROL[control] : undefined;
         const medRep = reps(seg, isRxe ? 2 : 1)[0];
         const key = this.orderKey(orc, undefined);
-        const m = this.meta('MedicationRequest', [...key, codings(medRep)[0]?.code], oc?.change ?? 'CREATE', false,
+        const m = this.meta('MedicationRequest', [...key, codings(medRep)[0]?.code, ...(isRxe ? [] : ['RXO'])], oc?.change ?? 'CREATE', false,
           isRxe ? ['ORC-1', 'ORC-2', 'ORC-3', 'ORC-9', 'RXE-1', 'RXE-2', 'RXE-3', 'RXE-5', 'RXE-10', 'RXE-11', 'RXR-1'] : ['ORC-1', 'ORC-2', 'ORC-3', 'ORC-9', 'RXO-1', 'RXO-2', 'RXO-4', 'RXO-11', 'RXO-12', 'RXR-1']);
         const amount = num(seg.value(isRxe ? 3 : 2));
         const unitRep = reps(seg, isRxe ? 5 : 4)[0];
@@ -524,6 +582,7 @@ class Hl7Mapper {
         };
         request = req;
         this.records.medicationRequests.push(req);
+        this.parents.set(seg, { type: 'MedicationRequest', id: req.id });
       }
       if (seg.id === 'RXD' || seg.id === 'RXA') {
         const isRxd = seg.id === 'RXD';
@@ -543,15 +602,126 @@ class Hl7Mapper {
           orderId: (request as MedicationRequest | null)?.id ?? null,
         };
         this.records.medicationAdministrations.push(ma);
+        this.parents.set(seg, { type: 'MedicationAdministration', id: ma.id });
       }
     });
     if (this.type === 'RDS' || this.type === 'RAS') this.setPrimary('MedicationAdministration', this.records.medicationAdministrations[0]);
     this.setPrimary('MedicationRequest', this.records.medicationRequests[0]);
   }
 
+  /** PR1 → Procedure (code PR1-3, else PR1-4 text; performed PR1-5; minutes PR1-7; performers PR1-8 anesthesiologist, PR1-11 surgeon, PR1-12 practitioner). */
+  private mapProcedures(): void {
+    for (const pr1 of this.msg.segments('PR1')) {
+      const codeRep = reps(pr1, 3)[0];
+      const codeList = codings(codeRep);
+      const m = this.meta('Procedure', ['pr1', this.patientId, this.encounterId, codeList[0]?.system, codeList[0]?.code ?? pr1.value(4), pr1.value(5)], this.type === 'ADT' && ADT_CANCEL.has(this.trigger) ? 'CANCEL' : 'UPDATE', false,
+        ['PR1-3', 'PR1-4', 'PR1-5', 'PR1-6', 'PR1-7', 'PR1-8', 'PR1-11', 'PR1-12']);
+      const proc: Procedure = {
+        ...m,
+        encounterId: this.encounterId,
+        status: 'completed',
+        code: this.s.concept(codeList, text(pr1.value(4)) ?? cweText(codeRep), { recordType: 'Procedure', recordId: m.id, element: 'Procedure.code', sourceField: 'PR1-3' }),
+        performed: this.s.hl7Time(pr1.value(5), 'PR1-5'),
+        durationMinutes: num(pr1.value(7)),
+        performers: [person(pr1, 8), person(pr1, 11), person(pr1, 12)].filter((x): x is string => !!x),
+      };
+      this.records.procedures.push(proc);
+      this.parents.set(pr1, { type: 'Procedure', id: proc.id });
+    }
+  }
+
+  /**
+   * IN1 (+ the IN2 that follows it) → Coverage. The member numbers IN2 carries (Medicare IN2-6, Medicaid IN2-8,
+   * military IN2-10) and the policy number IN1-36 identify the coverage, not the patient: they stay here.
+   */
+  private mapCoverages(): void {
+    const segs = this.msg.segments();
+    segs.forEach((in1, i) => {
+      if (in1.id !== 'IN1') return;
+      const in2 = segs[i + 1]?.id === 'IN2' ? segs[i + 1] : undefined;
+      const planRep = reps(in1, 2)[0];
+      const payorId = cxIdentifiers(in1, 3)[0];
+      const policy = text(in1.value(36));
+      const m = this.meta('Coverage', ['in1', this.patientId, payorId?.value ?? in1.value(4), planRep ? codings(planRep)[0]?.code : null, policy ?? in1.value(8)],
+        'UPDATE', false, ['IN1-1', 'IN1-2', 'IN1-3', 'IN1-4', 'IN1-8', 'IN1-12', 'IN1-13', 'IN1-17', 'IN1-36', 'IN1-49', ...(in2 ? ['IN2-6', 'IN2-8', 'IN2-10', 'IN2-61'] : [])]);
+      const identifiers: Identifier[] = [
+        policy ? { value: policy, system: null, type: 'POLICY' } : null,
+        ...cxIdentifiers(in1, 49, 'MEMBER'),
+        in2 && text(in2.value(6)) ? { value: in2.value(6)!, system: null, type: 'MEDICARE' } : null,
+        in2 && text(in2.value(8)) ? { value: in2.value(8)!, system: null, type: 'MEDICAID' } : null,
+        in2 && text(in2.value(10)) ? { value: in2.value(10)!, system: null, type: 'MILITARY' } : null,
+        in2 && text(in2.value(61)) ? { value: in2.value(61)!, system: null, type: 'MB' } : null,
+      ].filter((x): x is Identifier => !!x);
+      const relationship = reps(in1, 17)[0];
+      const expiration = this.s.hl7Time(in1.value(13), 'IN1-13');
+      const cov: Coverage = {
+        ...m,
+        identifiers,
+        status: 'active',
+        plan: planRep ? this.s.concept(codings(planRep).map((c) => ({ ...c, system: c.system ?? 'HL70072' })), cweText(planRep), { recordType: 'Coverage', recordId: m.id, element: 'Coverage.class.plan', sourceField: 'IN1-2' }) : null,
+        payor: payorId?.value ?? text(in1.value(4)),
+        groupNumber: text(in1.value(8)),
+        subscriberRelationship: relationship ? text(relationship.component(1).value) : null,
+        period: { start: this.s.hl7Time(in1.value(12), 'IN1-12'), end: expiration },
+        order: num(in1.value(1)),
+      };
+      this.records.coverages.push(cov);
+    });
+  }
+
+  /**
+   * ACC (accident) and PDA (death and autopsy) carry clinical facts in dedicated segments: each becomes an
+   * Observation with a code of this project's system (the facts have no LOINC code of their own).
+   */
+  private mapAccidentAndDeath(): void {
+    const own = (code: string, display: string): CodeableConcept => ({ codings: [fixed(CLINMESH_OBSERVATION_CODE, code, display)], text: display });
+    const yesNo = (v: string | undefined): CodeableConcept | null => {
+      const c = text(v);
+      return c ? { codings: [fixed(YES_NO, c, c === 'Y' ? 'Yes' : c === 'N' ? 'No' : null)], text: null } : null;
+    };
+    const add = (code: CodeableConcept, fields: string[], key: string, valuesFor: (id: string) => Partial<Observation>) => {
+      const m = this.meta('Observation', ['fact', this.patientId, this.encounterId, key], 'UPDATE', false, fields);
+      const values = valuesFor(m.id);
+      this.records.observations.push({
+        ...m, status: 'final', code, valueType: null, valueQuantity: null, valueString: null, valueCode: null, valueTime: null, convertedValues: [],
+        referenceRange: null, interpretation: [], effective: null, issued: null, reportId: null, orderId: null, subId: null, partOfId: null, partOfType: null,
+        ...values,
+      });
+    };
+    for (const acc of this.msg.segments('ACC')) {
+      const typeRep = reps(acc, 2)[0];
+      add(own('injury-incident', 'Injury incident'), ['ACC-1', 'ACC-2', 'ACC-3', 'ACC-8'], `acc|${acc.value(1) ?? ''}`, (id) => ({
+        valueType: typeRep ? 'CWE' : 'ST',
+        valueCode: typeRep ? this.s.concept(codings(typeRep).map((c) => ({ ...c, system: c.system ?? 'HL70050' })), cweText(typeRep), { recordType: 'Observation', recordId: id, element: 'Observation.valueCodeableConcept', sourceField: 'ACC-2' }) : null,
+        valueString: text(acc.value(8)) ?? text(acc.value(3)),
+        effective: this.s.hl7Time(acc.value(1), 'ACC-1'),
+      }));
+    }
+    const pda = this.msg.segment('PDA');
+    if (pda) {
+      if (text(pda.value(3))) add(own('death-certificate', 'Death certificate'), ['PDA-3', 'PDA-4', 'PDA-5'], 'pda-3', () => ({ valueType: 'ID', valueCode: yesNo(pda.value(3)), effective: this.s.hl7Time(pda.value(4), 'PDA-4') }));
+      if (text(pda.value(6))) add(own('autopsy', 'Autopsy'), ['PDA-6', 'PDA-7', 'PDA-8'], 'pda-6', () => ({ valueType: 'ID', valueCode: yesNo(pda.value(6)), effective: this.s.hl7Time(pda.value(7, 1, 1), 'PDA-7.1') }));
+      if (text(pda.value(9))) add(own('coroner', 'Coroner'), ['PDA-9'], 'pda-9', () => ({ valueType: 'ID', valueCode: yesNo(pda.value(9)) }));
+      const causeRep = reps(pda, 1)[0];
+      if (causeRep) {
+        const causeCodes = codings(causeRep);
+        const m = this.meta('Condition', ['pda-1', this.patientId, causeCodes[0]?.system, causeCodes[0]?.code], 'UPDATE', false, ['PDA-1']);
+        this.records.conditions.push({
+          ...m, code: this.s.concept(causeCodes, cweText(causeRep), { recordType: 'Condition', recordId: m.id, element: 'Condition.code', sourceField: 'PDA-1' }),
+          clinicalStatus: 'active', category: 'death-cause', onset: null, recorded: this.s.hl7Time(pda.value(4), 'PDA-4'), diagnosisType: null,
+        });
+      }
+      const procedure = (code: string, display: string, when: ClinicalTime | null, fields: string[], performer: string | null) => {
+        const m = this.meta('Procedure', ['pda', this.patientId, code], 'UPDATE', false, fields);
+        this.records.procedures.push({ ...m, encounterId: this.encounterId, status: 'completed', code: { codings: [fixed(CLINMESH_PROCEDURE_CODE, code, display)], text: display }, performed: when, durationMinutes: null, performers: performer ? [performer] : [] });
+      };
+      if (pda.value(3) === 'Y') procedure('death-certification', 'Death certification', this.s.hl7Time(pda.value(4), 'PDA-4'), ['PDA-3', 'PDA-4', 'PDA-5'], person(pda, 5));
+      if (pda.value(6) === 'Y') procedure('autopsy-performed', 'Autopsy performed', this.s.hl7Time(pda.value(7, 1, 1), 'PDA-7.1'), ['PDA-6', 'PDA-7', 'PDA-8'], person(pda, 8));
+    }
+  }
+
   private mapConditions(): void {
-    const fromDg1 = this.type !== 'REF' && this.type !== 'RRI' ? this.msg.segments('DG1') : [];
-    for (const dg1 of fromDg1) {
+    for (const dg1 of this.msg.segments('DG1')) {
       const codeRep = reps(dg1, 3)[0];
       const codeList = codings(codeRep).map((c) => ({ ...c, system: c.system ?? text(dg1.value(2)) }));
       const m = this.meta('Condition', ['dg1', this.patientId, codeList[0]?.system, codeList[0]?.code ?? dg1.value(4), text(dg1.value(20))], this.type === 'ADT' ? this.adtChange() === 'MERGE' ? 'UPDATE' : this.adtChange() : 'CREATE', false,
@@ -586,7 +756,30 @@ class Hl7Mapper {
     if (this.type === 'PPR' || this.type === 'PGL') this.setPrimary('Condition', this.records.conditions[0]);
   }
 
+  /** IAM (allergy information, A60) → AllergyIntolerance: type IAM-2, code IAM-3, severity IAM-4, reactions IAM-5, action IAM-6, onset IAM-11. */
+  private mapIamAllergies(): void {
+    for (const iam of this.msg.segments('IAM')) {
+      const codeRep = reps(iam, 3)[0];
+      const codeList = codings(codeRep);
+      const action = text(iam.value(6));
+      const m = this.meta('AllergyIntolerance', ['al1', this.patientId, codeList[0]?.system, codeList[0]?.code], action === 'D' ? 'CANCEL' : action === 'A' ? 'CREATE' : 'UPDATE', false,
+        ['IAM-2', 'IAM-3', 'IAM-4', 'IAM-5', 'IAM-6', 'IAM-11']);
+      const severity = text(iam.value(4, 1, 1));
+      const type = text(iam.value(2, 1, 1));
+      this.records.allergies.push({
+        ...m,
+        code: this.s.concept(codeList, cweText(codeRep), { recordType: 'AllergyIntolerance', recordId: m.id, element: 'AllergyIntolerance.code', sourceField: 'IAM-3' }),
+        category: type ? ALLERGY_CATEGORY[type] ?? null : null,
+        criticality: severity === 'SV' ? 'high' : severity === 'MI' || severity === 'MO' ? 'low' : severity === 'U' ? 'unable-to-assess' : null,
+        severity,
+        reactions: reps(iam, 5).map((r) => r.value ?? '').filter(Boolean),
+        onset: this.s.hl7Time(iam.value(11), 'IAM-11'),
+      });
+    }
+  }
+
   private mapAllergies(): void {
+    this.mapIamAllergies();
     for (const al1 of this.msg.segments('AL1')) {
       const codeRep = reps(al1, 3)[0];
       const codeList = codings(codeRep);
@@ -647,5 +840,24 @@ function durationMinutes(value: number | null, unit: string | null): number | nu
   if (u.startsWith('h')) return Math.round(value * 60);
   if (u === 's' || u.startsWith('sec')) return Math.round(value / 60);
   if (u.startsWith('d')) return Math.round(value * 1440);
+  if (u.startsWith('w')) return Math.round(value * 10080);
   return Math.round(value);
+}
+
+/**
+ * SCH-11 appointment timing (TQ, deprecated but still sent): component 3 duration (`30`, `M30`, `H1`, `2 hours`),
+ * 4 start, 5 end. The first repetition with a start wins.
+ */
+export function schTiming(sch: Hl7Segment): { start: string | null; end: string | null; durationMinutes: number | null } {
+  const rep = reps(sch, 11).find((r) => text(r.component(4).value ?? undefined)) ?? reps(sch, 11)[0];
+  if (!rep) return { start: null, end: null, durationMinutes: null };
+  const start = text(rep.component(4).value ?? undefined);
+  const end = text(rep.component(5).value ?? undefined);
+  const d = text(rep.component(3).value ?? undefined);
+  let minutes: number | null = null;
+  if (d) {
+    const m = /^\s*([SMHDW])?\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(d);
+    if (m) minutes = durationMinutes(Number(m[2]), m[1] ? { S: 's', M: 'min', H: 'h', D: 'd', W: 'wk' }[m[1]]! : m[3] || null);
+  }
+  return { start, end, durationMinutes: minutes };
 }

@@ -63,12 +63,14 @@ export function names(seg: Hl7Segment | undefined, field: number): HumanName[] {
     const given = [comp(r, 2), comp(r, 3)].filter((x): x is string => !!x);
     if (!family && !given.length) return [];
     const type = comp(r, 7);
+    const calledBy = comp(r, 15);
     return [{
       family, given,
       prefix: [comp(r, 5)].filter((x): x is string => !!x),
-      suffix: [comp(r, 4), comp(r, 6)].filter((x): x is string => !!x),
+      suffix: [comp(r, 4), comp(r, 6), comp(r, 14)].filter((x): x is string => !!x),
       use: type ? NAME_USE[type] ?? null : null,
-    }];
+    // XPN-15 "called by": a nickname, kept as its own name (not a given name).
+    }, ...(calledBy ? [{ family, given: [calledBy], prefix: [], suffix: [], use: 'nickname' }] : [])];
   });
 }
 
@@ -77,7 +79,9 @@ const ADDRESS_USE: Record<string, string> = { H: 'home', B: 'work', O: 'work', C
 /** XAD: street (1.1), other designation (2), city (3), state (4), zip (5), country (6), type (7). */
 export function addresses(seg: Hl7Segment | undefined, field: number): Address[] {
   return reps(seg, field).flatMap((r) => {
-    const lines = [comp(r, 1, 1), comp(r, 2)].filter((x): x is string => !!x);
+    // SAD street (1.1), street name (1.2), dwelling number (1.3), other designation (2), addressee (19): every part is kept.
+    const lines = [comp(r, 1, 1), r.component(1).subcomponents.length > 1 ? comp(r, 1, 2) : null, r.component(1).subcomponents.length > 2 ? comp(r, 1, 3) : null, comp(r, 2), comp(r, 19)]
+      .filter((x): x is string => !!x);
     const a: Address = { lines, city: comp(r, 3), state: comp(r, 4), postalCode: comp(r, 5), country: comp(r, 6), use: ADDRESS_USE[comp(r, 7) ?? ''] ?? null };
     return lines.length || a.city || a.state || a.postalCode ? [a] : [];
   });

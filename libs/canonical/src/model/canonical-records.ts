@@ -2,23 +2,26 @@ import { createHash } from 'node:crypto';
 import type { CanonicalRecords, ChangeType, MappingIssue, UnmappedCode } from '@clinmesh/schemas';
 
 /** Version of the mappers; part of every record's provenance (with the terminology map version). */
-export const MAPPER_VERSION = 'canonical-1.0.0';
+export const MAPPER_VERSION = 'canonical-1.1.0';
 
 export type CanonicalRecordType =
   | 'Patient' | 'Encounter' | 'Observation' | 'DiagnosticReport' | 'ServiceRequest' | 'MedicationRequest'
-  | 'MedicationAdministration' | 'Immunization' | 'Appointment' | 'Condition' | 'AllergyIntolerance' | 'DocumentReference';
+  | 'MedicationAdministration' | 'Immunization' | 'Appointment' | 'Condition' | 'AllergyIntolerance' | 'DocumentReference'
+  | 'Procedure' | 'Coverage';
 
 /** Which list of {@link CanonicalRecords} holds each record type. */
 export const RECORD_LISTS: Readonly<Record<CanonicalRecordType, keyof CanonicalRecords>> = {
   Patient: 'patients', Encounter: 'encounters', Observation: 'observations', DiagnosticReport: 'diagnosticReports',
   ServiceRequest: 'serviceRequests', MedicationRequest: 'medicationRequests', MedicationAdministration: 'medicationAdministrations',
   Immunization: 'immunizations', Appointment: 'appointments', Condition: 'conditions', AllergyIntolerance: 'allergies', DocumentReference: 'documents',
+  Procedure: 'procedures', Coverage: 'coverages',
 };
 
 export function emptyRecords(): CanonicalRecords {
   return {
     patients: [], encounters: [], observations: [], diagnosticReports: [], serviceRequests: [], medicationRequests: [],
     medicationAdministrations: [], immunizations: [], appointments: [], conditions: [], allergies: [], documents: [],
+    procedures: [], coverages: [],
   };
 }
 
@@ -34,6 +37,7 @@ export function listRecords(records: CanonicalRecords): Array<{ type: CanonicalR
 const PREFIX: Readonly<Record<CanonicalRecordType, string>> = {
   Patient: 'pat', Encounter: 'enc', Observation: 'obs', DiagnosticReport: 'rpt', ServiceRequest: 'req', MedicationRequest: 'mrq',
   MedicationAdministration: 'mad', Immunization: 'imm', Appointment: 'apt', Condition: 'cnd', AllergyIntolerance: 'alg', DocumentReference: 'doc',
+  Procedure: 'prc', Coverage: 'cov',
 };
 
 /**
