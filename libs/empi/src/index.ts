@@ -13,19 +13,26 @@ export {
   compareRecords, compareGivenName, compareFamilyName, compareMiddleName, compareBirthDate, compareExact, compareFuzzy, compareOneEdit,
   compareIdentifiers, MISSING, type ComparisonVector, type RecordComparison,
 } from './matching/record-comparison.comparator';
-export { MatchWeights, type FieldContribution } from './matching/match-weight.scorer';
+export { MatchWeights, type FieldContribution, type TermFrequencies } from './matching/match-weight.scorer';
 export { blockingKeys } from './matching/blocking-key.generator';
 export type { CandidateStore } from './store/candidate-store.port';
 export { InMemoryCandidateStore } from './store/in-memory-candidate.store';
 export { PgCandidateStore } from './store/pg-candidate.store';
-export { SqlCandidateStore, advisoryKey, type SqlExecutor } from './store/sql-candidate.store';
+export { SqlCandidateStore, advisoryKey, CHUNK_CANDIDATE_SEARCH_SQL, type SqlExecutor } from './store/sql-candidate.store';
 export { EMPI_PG_MIGRATION } from './store/pg-candidate.migration';
 export {
   MatchEngine,
   type MatchEngineOptions, type MatchResult, type MatchDecision, type MatchMethod, type CandidateScore, type ReviewItem, type PersonIdGenerator,
+  type MatchExplanation, type PersonEvidence, type RecordEvidence,
 } from './matching/match.engine';
+export { identityRules, type IdentityRuleFinding, type IdentityRuleName } from './matching/identity-rules';
 export {
-  estimateParameters, expectationMaximisation, estimateUFromRandomPairs,
+  usNameFrequencySeed, frequencySnapshotFromCounts, countNames, nameFrequency, type NameFrequencySnapshot, type NameCounts, type NameField,
+} from './frequency/name-frequency.model';
+export { ChunkOverlayStore } from './store/chunk-overlay.store';
+export { generateUsRegistrations, toFebrlCsv, type SyntheticRegistration, type UsRegistrationOptions } from './synthetic/us-registration.generator';
+export {
+  estimateParameters, expectationMaximisation, estimateUFromRandomPairs, mulberry32,
   type EstimateOptions, type ParameterEstimate, type ExpectationMaximisationOptions, type ExpectationMaximisationResult,
 } from './matching/parameter.estimator';
 export { buildPersonIndex, mergePersons, unmergeRecords, personOfRecord, type PersonIndex, type PersonIndexChange } from './person/person-index.ops';

@@ -2,7 +2,7 @@ import { InvalidMatchConfigError } from '../empi.errors';
 
 /** The comparisons of the Fellegi–Sunter model, in the order comparison vectors hold them. */
 export const COMPARISON_LEVELS = {
-  givenName: ['exact', 'nickname', 'jw>=0.92', 'phonetic', 'jw>=0.80', 'else'],
+  givenName: ['exact', 'nickname', 'initial', 'jw>=0.92', 'phonetic', 'jw>=0.80', 'else'],
   familyName: ['exact', 'jw>=0.92', 'phonetic', 'jw>=0.80', 'else'],
   middleName: ['exact', 'initial', 'jw>=0.88', 'else'],
   birthDate: ['exact', 'day-month-swapped', 'one-digit', 'year-only', 'else'],
@@ -58,13 +58,41 @@ export interface MatchConfig {
    * date disagreeing (conditional independence does not hold there).
    */
   weightCaps: WeightCap[];
+  /**
+   * Term-frequency adjustment of exact name agreement: the exact level's u becomes the
+   * share of persons carrying that name (from the frequency snapshot), floored at
+   * `minimumU` so one rare name cannot outweigh everything else.
+   */
+  termFrequency: { fields: Array<'givenName' | 'familyName'>; minimumU: number };
+  /** Twin / household rules (see identity-rules.ts). Weights are log2 Bayes factors added to the score. */
+  householdRules: {
+    /** Same family name and birth date (or address), given name disagreeing with nothing to explain it. */
+    givenConflictWeight: number;
+    /** Same family name and birth date (or address), recorded sex disagreeing. */
+    sexConflictWeight: number;
+  };
+  /**
+   * No chaining: a person is linkable only when no record of it scores below this
+   * against the incoming record (the record must fit the person as a whole).
+   */
+  personFloor: number;
+  /** Most records of one candidate person compared (the newest). */
+  personRecordLimit: number;
+  /** Version label of these parameters (shown in every explanation). */
+  version: string;
 }
 
 export interface WeightCap {
   name: string;
   fields: ComparisonName[];
-  /** Upper bound (log2) on the group's total; negative totals are left alone. */
+  /** Upper bound (log2) on the group's total. */
   max: number;
+  /**
+   * Lower bound (log2) on the group's total: a move changes every address field and the phone at
+   * once — one event (about one duplicate in seven in US registrations), not six independent
+   * disagreements. Absent: negative totals are left alone.
+   */
+  min?: number;
 }
 
 const P = (m: number, u: number): LevelProbabilities => ({ m, u });
@@ -82,7 +110,7 @@ export const DEFAULT_MATCH_CONFIG: MatchConfig = {
     // EM (dataset1) except where marked "prior": levels FEBRL never generates (nicknames, swapped
     // day/month, partial dates, last-4 ids) and fields it lacks keep hand-set registry values,
     // because EM on data without them would learn a meaningless (negative) weight.
-    givenName: { exact: P(0.785, 0.0047), nickname: P(0.02, 0.0005) /* prior */, 'jw>=0.92': P(0.0999, 0.00111), phonetic: P(0.00855, 0.00309), 'jw>=0.80': P(0.0107, 0.00445), else: P(0.0956, 0.986) },
+    givenName: { exact: P(0.785, 0.0047), nickname: P(0.02, 0.0005) /* prior */, initial: P(0.005, 0.001) /* prior */, 'jw>=0.92': P(0.0999, 0.00111), phonetic: P(0.00855, 0.00309), 'jw>=0.80': P(0.0107, 0.00445), else: P(0.0956, 0.986) },
     familyName: { exact: P(0.748, 0.00361), 'jw>=0.92': P(0.17, 0.000617), phonetic: P(0.00209, 0.00104), 'jw>=0.80': P(0.0226, 0.0022), else: P(0.0573, 0.993) },
     middleName: { exact: P(0.8, 0.01), initial: P(0.1, 0.05), 'jw>=0.88': P(0.05, 0.01), else: P(0.05, 0.93) } /* prior */,
     birthDate: { exact: P(0.936, 0.000914), 'day-month-swapped': P(0.01, 0.0001) /* prior */, 'one-digit': P(0.0129, 0.001), 'year-only': P(0.02, 0.01) /* prior */, else: P(0.0508, 0.989) },
@@ -101,7 +129,12 @@ export const DEFAULT_MATCH_CONFIG: MatchConfig = {
   trustedIdentifiers: [{ type: 'SS' }, { type: 'NI' }],
   comparedIdentifiers: [{ type: 'SS' }, { type: 'NI' }],
   candidateLimit: 200,
-  weightCaps: [{ name: 'household', fields: ['streetNumber', 'street', 'line2', 'suburb', 'postcode', 'state', 'phone'], max: 10 }],
+  weightCaps: [{ name: 'household', fields: ['streetNumber', 'street', 'line2', 'suburb', 'postcode', 'state', 'phone'], max: 10, min: -5 }],
+  termFrequency: { fields: ['givenName', 'familyName'], minimumU: 0.0002 },
+  householdRules: { givenConflictWeight: -20, sexConflictWeight: -14 },
+  personFloor: 0,
+  personRecordLimit: 50,
+  version: 'default-febrl1-em+priors-v2',
 };
 
 /** Fills gaps of a partial config from the defaults (deep for comparisons) and validates. */
@@ -115,6 +148,8 @@ export function resolveMatchConfig(partial: Partial<MatchConfig> = {}): MatchCon
     ...partial,
     comparisons: comparisons as ComparisonParameters,
     thresholds: { ...DEFAULT_MATCH_CONFIG.thresholds, ...partial.thresholds },
+    termFrequency: { ...DEFAULT_MATCH_CONFIG.termFrequency, ...partial.termFrequency },
+    householdRules: { ...DEFAULT_MATCH_CONFIG.householdRules, ...partial.householdRules },
   };
   validateMatchConfig(config);
   return config;

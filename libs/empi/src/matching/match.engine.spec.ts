@@ -75,10 +75,12 @@ describe('MatchEngine', () => {
     assert.equal(medium.personId, 'P2');
     assert.deepEqual(medium.reviewItem, {
       recordId: 's|3', provisionalPersonId: 'P2', candidatePersonId: 'P1', candidateRecordId: medium.bestCandidate!.recordId,
-      score: medium.score, thresholds: { upper: 30, lower: 10 },
+      candidatePersonIds: ['P1'], score: medium.score, thresholds: { upper: 30, lower: 10 },
     });
+    assert.equal(medium.explanation.decision, 'review');
+    assert.equal(medium.explanation.candidates[0].personId, 'P1');
 
-    const weak = await e.match({ recordId: 's|4', givenName: 'Kirra', familyName: 'Jones', birthDate: '1961-02-03', address: { postcode: '2615' } });
+    const weak = await e.match({ recordId: 's|4', givenName: 'Mary', familyName: 'Menzie', birthDate: '1961-02-03', address: { postcode: '2615' } });
     assert.equal(weak.decision, 'new');
     assert.equal(weak.personId, 'P3');
     assert.ok(weak.score < 10);

@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { blockingKeys } from './blocking-key.generator';
 import type { CandidateStore } from '../store/candidate-store.port';
 import { COMPARISON_LEVELS, COMPARISON_NAMES, identifierSelected, resolveMatchConfig, type MatchConfig } from './match-config.model';
-import { MatchWeights, type FieldContribution } from './match-weight.scorer';
+import { MatchWeights, type FieldContribution, type TermFrequencies } from './match-weight.scorer';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { normalizeRecord, type NormalizedRecord } from '../record/person-record.normalizer';
 import { compareRecords } from './record-comparison.comparator';
+import { identityRules, type IdentityRuleFinding } from './identity-rules';
+import { nameFrequency, usNameFrequencySeed, type NameFrequencySnapshot } from '../frequency/name-frequency.model';
+import { ChunkOverlayStore } from '../store/chunk-overlay.store';
 
 export type MatchDecision = 'link' | 'review' | 'new';
 export type MatchMethod = 'deterministic-identifier' | 'trusted-identifier' | 'probabilistic' | 'new';
@@ -13,9 +16,51 @@ export type MatchMethod = 'deterministic-identifier' | 'trusted-identifier' | 'p
 export interface CandidateScore {
   recordId: string;
   personId: string;
-  /** Total match weight (log2) of the incoming record against this candidate record. */
+  /** Total match weight (log2) of the incoming record against this candidate record, rules included. */
   score: number;
   namesTransposed: boolean;
+}
+
+/** One record of a candidate person as it compared with the incoming record. */
+export interface RecordEvidence {
+  recordId: string;
+  score: number;
+  /** Fellegi–Sunter sum before rules. */
+  fsScore: number;
+  contributions: FieldContribution[];
+  rules: IdentityRuleFinding[];
+  namesTransposed: boolean;
+}
+
+/** How a candidate person as a whole compared (no chaining: every record of the person counts). */
+export interface PersonEvidence {
+  personId: string;
+  /** Best record score (the person's score). */
+  score: number;
+  /** Worst record score: a record that contradicts the incoming one keeps the person from an auto-link. */
+  worstScore: number;
+  /** Mean record score, each clamped at `upper`: how well the record fits the person as a whole. */
+  meanScore: number;
+  /** Could be auto-linked: best ≥ upper, mean ≥ floor, no blocking rule on the best record. */
+  linkable: boolean;
+  /** Why it could not be linked, when it could not. */
+  blockedBy: string[];
+  records: RecordEvidence[];
+}
+
+/** Everything needed to explain a decision later: stored with every link and review item. */
+export interface MatchExplanation {
+  decision: MatchDecision;
+  method: MatchMethod;
+  score: number;
+  thresholds: { upper: number; lower: number };
+  personFloor: number;
+  parametersVersion: string;
+  frequencyVersion: string;
+  /** Candidate persons, best first (at most five). */
+  candidates: PersonEvidence[];
+  /** Plain-language reason of the decision. */
+  reason: string;
 }
 
 /** An uncertain match a human must confirm (task service: identity review workflow). */
@@ -23,9 +68,11 @@ export interface ReviewItem {
   recordId: string;
   /** The person the record was provisionally given. */
   provisionalPersonId: string;
-  /** The existing person it may belong to. */
+  /** The best existing person it may belong to. */
   candidatePersonId: string;
   candidateRecordId: string;
+  /** Every person it may belong to (two or more when it matched several: they are never joined automatically). */
+  candidatePersonIds: string[];
   score: number;
   thresholds: { upper: number; lower: number };
 }
@@ -41,9 +88,10 @@ export interface MatchResult {
   method: MatchMethod;
   reviewItem?: ReviewItem;
   candidatesConsidered: number;
+  explanation: MatchExplanation;
 }
 
-export type PersonIdGenerator = () => string;
+export type PersonIdGenerator = (record: PersonRecord) => string;
 
 export interface MatchEngineOptions {
   store: CandidateStore;
@@ -51,25 +99,38 @@ export interface MatchEngineOptions {
   config?: Partial<MatchConfig>;
   /** Enterprise person id (EPID) factory; inject a deterministic one in tests. */
   personIdGenerator?: PersonIdGenerator;
+  /** Name frequencies for term-frequency adjustment (default: the US Census cold-start seed). */
+  frequencies?: NameFrequencySnapshot;
 }
 
-interface ScoredCandidate {
+interface ScoredRecord {
   stored: StoredRecord;
   normalized: NormalizedRecord;
   score: number;
+  fsScore: number;
   vector: Int8Array;
+  tf: TermFrequencies;
+  rules: IdentityRuleFinding[];
   namesTransposed: boolean;
 }
 
+const MAX_EXPLAINED_PERSONS = 5;
+
 /**
- * Online EMPI matching: one record at a time, as messages arrive.
- * Order: deterministic record identifiers (MRN of an assigning authority,
- * or the same record id re-sent) → trusted identifiers agreeing with the
- * date of birth → Fellegi–Sunter score aggregated per person (max over the
- * person's records) against the two thresholds.
+ * Online EMPI matching: one record at a time as messages arrive, or a chunk of
+ * records with set-based store access. Order: deterministic record identifiers
+ * (MRN of an assigning authority, or the same record id re-sent) → trusted
+ * identifiers agreeing with the date of birth (unless a twin rule objects) →
+ * term-frequency-adjusted Fellegi–Sunter with household rules, decided per
+ * person over all of the person's records:
+ *   - link when exactly one person is linkable and no other person reaches `upper`;
+ *   - review when the best person reaches `lower` but cannot be linked, or two persons reach `upper`
+ *     (the record never joins them: merging persons is a human's decision);
+ *   - otherwise a new person.
  */
 export class MatchEngine {
   readonly config: MatchConfig;
+  private currentFrequencies: NameFrequencySnapshot;
   private readonly weights: MatchWeights;
   private readonly store: CandidateStore;
   private readonly nextPersonId: PersonIdGenerator;
@@ -81,94 +142,211 @@ export class MatchEngine {
     this.store = options.store;
     this.config = resolveMatchConfig(options.config);
     this.weights = new MatchWeights(this.config);
+    this.currentFrequencies = options.frequencies ?? usNameFrequencySeed();
     this.nextPersonId = options.personIdGenerator ?? (() => `epid-${randomUUID()}`);
+  }
+
+  /** The name-frequency snapshot decisions are scored with now. */
+  get frequencies(): NameFrequencySnapshot {
+    return this.currentFrequencies;
+  }
+
+  /** Switches to a newer frequency snapshot (built from the index now and then, never per record). */
+  useFrequencies(snapshot: NameFrequencySnapshot): void {
+    this.currentFrequencies = snapshot;
   }
 
   /** Matches the record, assigns it a person and saves it with its blocking keys. */
   async match(record: PersonRecord): Promise<MatchResult> {
-    const { result, keys } = await this.resolve(record);
+    const { result, keys } = await this.resolve(record, this.store);
     await this.store.save(record, result.personId, keys);
     return result;
   }
 
   /** Same decision as `match` without saving (what-if, review tooling). Allocates a person id for new/review outcomes. */
   async preview(record: PersonRecord): Promise<MatchResult> {
-    return (await this.resolve(record)).result;
+    return (await this.resolve(record, this.store)).result;
+  }
+
+  /**
+   * Matches a chunk: one candidate search for all records, one read of the candidate persons'
+   * records, decisions in order (a record sees the chunk's earlier records), then one multi-row
+   * save. Same decisions as calling `match` record by record. With `save: false` nothing is
+   * written (the caller persists `results[i].personId` with `keys[i]`).
+   */
+  async matchChunk(records: PersonRecord[], options: { save?: boolean } = {}): Promise<Array<{ result: MatchResult; keys: string[] }>> {
+    const keySets = records.map((r) => this.blockingKeysOf(r));
+    const overlay = new ChunkOverlayStore(this.store, this.config.personRecordLimit);
+    await overlay.prefetchCandidates(keySets, this.config.candidateLimit);
+    // Persons the chunk's records may be compared with as a whole: read in one go.
+    const persons = new Set<string>();
+    for (const set of keySets) for (const c of overlay.prefetched(set)) persons.add(c.personId);
+    await overlay.prefetchPersons([...persons]);
+    const out: Array<{ result: MatchResult; keys: string[] }> = [];
+    for (const record of records) {
+      const resolved = await this.resolve(record, overlay);
+      await overlay.save(record, resolved.result.personId, resolved.keys);
+      out.push(resolved);
+    }
+    if (options.save !== false) await overlay.flush();
+    return out;
+  }
+
+  blockingKeysOf(record: PersonRecord): string[] {
+    return blockingKeys(this.normalize(record), this.config);
   }
 
   /** Scores two records directly (explanations, review screens). */
-  compare(a: PersonRecord, b: PersonRecord): { score: number; contributions: FieldContribution[]; namesTransposed: boolean } {
-    const cmp = compareRecords(this.normalize(a), this.normalize(b), this.config.comparedIdentifiers);
-    return { score: this.weights.score(cmp.vector), contributions: this.weights.contributions(cmp.vector), namesTransposed: cmp.namesTransposed };
+  compare(a: PersonRecord, b: PersonRecord): RecordEvidence {
+    const s = this.scoreRecord(this.normalize(a), { recordId: b.recordId, personId: '', record: b });
+    return this.evidence(s, true);
   }
 
-  private async resolve(record: PersonRecord): Promise<{ result: MatchResult; keys: string[] }> {
+  private evidence(s: ScoredRecord, withContributions: boolean): RecordEvidence {
+    return {
+      recordId: s.stored.recordId, score: round(s.score), fsScore: round(s.fsScore),
+      contributions: withContributions ? this.weights.contributions(s.vector, s.tf).map((c) => ({ ...c, weight: round(c.weight) })) : [],
+      rules: s.rules, namesTransposed: s.namesTransposed,
+    };
+  }
+
+  private personEvidence(personId: string, records: ScoredRecord[], upper: number, floor: number): PersonEvidence {
+    const bestRec = best(records)!;
+    const worst = records.reduce((w, r) => Math.min(w, r.score), Infinity);
+    // The record must fit the person as a whole: the mean over all its records (each clamped so one
+    // excellent record cannot hide several contradicting ones) must stay above the floor.
+    const mean = records.reduce((sum, r) => sum + Math.min(r.score, upper), 0) / records.length;
+    const blockedBy = bestRec.rules.filter((f) => f.blocksAutoLink).map((f) => f.rule as string);
+    if (mean < floor) blockedBy.push(`does not fit the person as a whole: mean score over its ${records.length} records ${round(mean)} < floor ${floor}`);
+    if (bestRec.score < upper) blockedBy.push(`best score ${round(bestRec.score)} < upper ${upper}`);
+    const ranked = [...records].sort((a, b) => b.score - a.score);
+    return {
+      personId, score: bestRec.score, worstScore: worst, meanScore: round(mean), linkable: blockedBy.length === 0, blockedBy,
+      // The best records carry their per-field evidence; the rest their totals and rules.
+      records: ranked.slice(0, 10).map((r, i) => this.evidence(r, i < 3 || r.score < floor)),
+    };
+  }
+
+  private scoreRecord(incoming: NormalizedRecord, stored: StoredRecord): ScoredRecord {
+    const normalized = this.normalize(stored.record);
+    const cmp = compareRecords(incoming, normalized, this.config.comparedIdentifiers);
+    const tf: TermFrequencies = {};
+    const gi = COMPARISON_NAMES.indexOf('givenName');
+    const fi = COMPARISON_NAMES.indexOf('familyName');
+    if (cmp.vector[gi] === 0) tf.givenName = nameFrequency(this.frequencies, 'given', cmp.namesTransposed ? normalized.familyName! : normalized.givenName!);
+    if (cmp.vector[fi] === 0) tf.familyName = nameFrequency(this.frequencies, 'family', cmp.namesTransposed ? normalized.givenName! : normalized.familyName!);
+    const fsScore = this.weights.score(cmp.vector, tf);
+    const rules = identityRules(cmp.vector, this.config);
+    const score = rules.reduce((sum, r) => sum + r.weight, fsScore);
+    return { stored, normalized, score, fsScore, vector: cmp.vector, tf, rules, namesTransposed: cmp.namesTransposed };
+  }
+
+  private async resolve(record: PersonRecord, store: CandidateStore): Promise<{ result: MatchResult; keys: string[] }> {
     const incoming = this.normalize(record);
     const keys = blockingKeys(incoming, this.config);
-    const candidates = await this.store.findCandidates(keys, this.config.candidateLimit);
-    const scored: ScoredCandidate[] = candidates.map((stored) => {
-      const normalized = this.normalize(stored.record);
-      const cmp = compareRecords(incoming, normalized, this.config.comparedIdentifiers);
-      return { stored, normalized, score: this.weights.score(cmp.vector), vector: cmp.vector, namesTransposed: cmp.namesTransposed };
-    });
+    const candidates = await store.findCandidates(keys, this.config.candidateLimit);
+    const scored = candidates.map((stored) => this.scoreRecord(incoming, stored));
+    const { upper, lower } = this.config.thresholds;
     const base = { recordId: incoming.recordId, candidatesConsidered: scored.length };
+    const explain = (decision: MatchDecision, method: MatchMethod, score: number, candidates: PersonEvidence[], reason: string): MatchExplanation => ({
+      decision, method, score: round(score), thresholds: { upper, lower }, personFloor: this.config.personFloor,
+      parametersVersion: this.config.version, frequencyVersion: this.frequencies.version, candidates: candidates.slice(0, MAX_EXPLAINED_PERSONS), reason,
+    });
 
     const deterministic = best(scored.filter((c) => c.stored.recordId === incoming.recordId || this.sharesRecordIdentifier(incoming, c.normalized)));
-    if (deterministic) return { result: { ...base, ...this.linkTo(deterministic), method: 'deterministic-identifier' }, keys };
-
-    const trusted = best(scored.filter((c) => this.sharesTrustedIdentifierWithDob(incoming, c.normalized)));
-    if (trusted) return { result: { ...base, ...this.linkTo(trusted), method: 'trusted-identifier' }, keys };
-
-    // Person-level: a person is as close as its closest record.
-    const perPerson = new Map<string, ScoredCandidate>();
-    for (const c of scored) {
-      const current = perPerson.get(c.stored.personId);
-      if (!current || c.score > current.score) perPerson.set(c.stored.personId, c);
+    if (deterministic) {
+      const person = this.personEvidence(deterministic.stored.personId, [deterministic], upper, this.config.personFloor);
+      return { result: { ...base, ...this.linkTo(deterministic), method: 'deterministic-identifier', explanation: explain('link', 'deterministic-identifier', deterministic.score, [person], 'same record id, or same assigning authority and record identifier (MRN)') }, keys };
     }
-    const top = best([...perPerson.values()]);
-    const { upper, lower } = this.config.thresholds;
-    // A high score built on shared household evidence (address, phone) must not auto-link two people whose
-    // core identity disagrees outright: two of given name, family name and birth date completely different.
-    if (top && top.score >= upper && !conflictsOnCoreIdentity(top.vector)) return { result: { ...base, ...this.linkTo(top), method: 'probabilistic' }, keys };
-    const personId = this.nextPersonId();
+    const trusted = best(scored.filter((c) => this.sharesTrustedIdentifierWithDob(incoming, c.normalized) && !c.rules.some((r) => r.rule === 'given-name-conflict' || r.rule === 'sex-conflict')));
+    if (trusted) {
+      const person = this.personEvidence(trusted.stored.personId, [trusted], upper, this.config.personFloor);
+      return { result: { ...base, ...this.linkTo(trusted), method: 'trusted-identifier', explanation: explain('link', 'trusted-identifier', trusted.score, [person], 'same trusted identifier (SSN / national id) and the same full birth date') }, keys };
+    }
+
+    // Person level: every person reaching the review band is compared as a whole (all its records).
+    const bestPerPerson = new Map<string, number>();
+    for (const c of scored) bestPerPerson.set(c.stored.personId, Math.max(bestPerPerson.get(c.stored.personId) ?? -Infinity, c.score));
+    const contenders = [...bestPerPerson].filter(([, s]) => s >= lower).sort((a, b) => b[1] - a[1]).map(([p]) => p);
+    const evidenceOf: PersonEvidence[] = [];
+    const bestRecordOf = new Map<string, ScoredRecord>();
+    if (contenders.length) {
+      const all = await recordsOfPersons(store, contenders, this.config.personRecordLimit);
+      const byPerson = new Map<string, StoredRecord[]>();
+      for (const r of all) {
+        if (r.recordId === incoming.recordId) continue;
+        const list = byPerson.get(r.personId) ?? [];
+        list.push(r);
+        byPerson.set(r.personId, list);
+      }
+      for (const personId of contenders) {
+        // Candidates already scored keep their score; the person's other records are scored now.
+        const seen = new Map(scored.filter((c) => c.stored.personId === personId).map((c) => [c.stored.recordId, c]));
+        for (const r of byPerson.get(personId) ?? []) if (!seen.has(r.recordId)) seen.set(r.recordId, this.scoreRecord(incoming, r));
+        const records = [...seen.values()];
+        evidenceOf.push(this.personEvidence(personId, records, upper, this.config.personFloor));
+        bestRecordOf.set(personId, best(records)!);
+      }
+      evidenceOf.sort((a, b) => b.score - a.score);
+    }
+    const top = evidenceOf[0];
+    // Persons the record matches on its own evidence (≥ upper, no pair rule against the best record).
+    const atUpper = evidenceOf.filter((p) => p.score >= upper && !bestRecordOf.get(p.personId)!.rules.some((f) => f.blocksAutoLink));
+    if (top && top.linkable && atUpper.length === 1) {
+      const rec = bestRecordOf.get(top.personId)!;
+      return { result: { ...base, ...this.linkTo(rec), method: 'probabilistic', explanation: explain('link', 'probabilistic', top.score, evidenceOf, `score ${round(top.score)} ≥ upper ${upper} against one person, consistent with all its records`) }, keys };
+    }
+    const personId = this.nextPersonId(record);
     if (top && top.score >= lower) {
+      const rec = bestRecordOf.get(top.personId)!;
+      const reason = atUpper.length > 1
+        ? `matches ${atUpper.length} different persons at or above upper ${upper}: never joined automatically`
+        : top.score >= upper
+          ? `score ${round(top.score)} ≥ upper ${upper} but not linkable: ${top.blockedBy.join('; ')}`
+          : `score ${round(top.score)} between lower ${lower} and upper ${upper}`;
+      const reviewPersons = (atUpper.length > 1 ? atUpper : [top]).map((p) => p.personId);
       return {
         result: {
           ...base,
           decision: 'review',
           personId,
           score: top.score,
-          bestCandidate: candidateScore(top),
-          contributions: this.weights.contributions(top.vector),
+          bestCandidate: candidateScore(rec),
+          contributions: this.weights.contributions(rec.vector, rec.tf),
           method: 'probabilistic',
           reviewItem: {
             recordId: incoming.recordId,
             provisionalPersonId: personId,
-            candidatePersonId: top.stored.personId,
-            candidateRecordId: top.stored.recordId,
+            candidatePersonId: top.personId,
+            candidateRecordId: rec.stored.recordId,
+            candidatePersonIds: reviewPersons,
             score: top.score,
             thresholds: { upper, lower },
           },
+          explanation: explain('review', 'probabilistic', top.score, evidenceOf, reason),
         },
         keys,
       };
     }
+    const nearest = best(scored);
+    const nearestEvidence = nearest ? [this.personEvidence(nearest.stored.personId, [nearest], upper, this.config.personFloor)] : [];
     return {
       result: {
         ...base,
         decision: 'new',
         personId,
-        score: top?.score ?? 0,
-        bestCandidate: top ? candidateScore(top) : undefined,
-        contributions: top ? this.weights.contributions(top.vector) : [],
+        score: nearest?.score ?? 0,
+        bestCandidate: nearest ? candidateScore(nearest) : undefined,
+        contributions: nearest ? this.weights.contributions(nearest.vector, nearest.tf) : [],
         method: 'new',
+        explanation: explain('new', 'new', nearest?.score ?? 0, nearestEvidence, nearest ? `best score ${round(nearest.score)} < lower ${lower}` : 'no candidate shares a blocking key'),
       },
       keys,
     };
   }
 
-  private linkTo(c: ScoredCandidate): Pick<MatchResult, 'decision' | 'personId' | 'score' | 'bestCandidate' | 'contributions'> {
-    return { decision: 'link', personId: c.stored.personId, score: c.score, bestCandidate: candidateScore(c), contributions: this.weights.contributions(c.vector) };
+  private linkTo(c: ScoredRecord): Pick<MatchResult, 'decision' | 'personId' | 'score' | 'bestCandidate' | 'contributions'> {
+    return { decision: 'link', personId: c.stored.personId, score: c.score, bestCandidate: candidateScore(c), contributions: this.weights.contributions(c.vector, c.tf) };
   }
 
   private sharesRecordIdentifier(a: NormalizedRecord, b: NormalizedRecord): boolean {
@@ -195,24 +373,33 @@ export class MatchEngine {
   }
 }
 
-const CORE_FIELDS = ['givenName', 'familyName', 'birthDate'] as const;
+async function recordsOfPersons(store: CandidateStore, personIds: string[], limit: number): Promise<StoredRecord[]> {
+  if (store.recordsOfPersons) return store.recordsOfPersons(personIds, limit);
+  const out: StoredRecord[] = [];
+  for (const p of personIds) out.push(...(await store.recordsOfPerson(p)).slice(-limit));
+  return out;
+}
 
 /** True when at least two core identity fields are present on both sides and disagree at the lowest level. */
 export function conflictsOnCoreIdentity(vector: ArrayLike<number>): boolean {
   let conflicts = 0;
-  for (const field of CORE_FIELDS) {
+  for (const field of ['givenName', 'familyName', 'birthDate'] as const) {
     const index = COMPARISON_NAMES.indexOf(field);
     if (vector[index] === COMPARISON_LEVELS[field].length - 1) conflicts += 1;
   }
   return conflicts >= 2;
 }
 
-function best(candidates: ScoredCandidate[]): ScoredCandidate | undefined {
-  let top: ScoredCandidate | undefined;
+function best<T extends { score: number }>(candidates: T[]): T | undefined {
+  let top: T | undefined;
   for (const c of candidates) if (!top || c.score > top.score) top = c;
   return top;
 }
 
-function candidateScore(c: ScoredCandidate): CandidateScore {
+function candidateScore(c: ScoredRecord): CandidateScore {
   return { recordId: c.stored.recordId, personId: c.stored.personId, score: c.score, namesTransposed: c.namesTransposed };
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
 }

