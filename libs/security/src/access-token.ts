@@ -7,6 +7,16 @@ export interface Principal {
   scopes: ReadonlySet<string>;
   /** Tenant/organisation or client id, for audit. */
   clientId?: string;
+  /** Policy audience an API client (a FHIR subscriber, a partner) belongs to, from its token. */
+  audience?: string;
+  /** Purpose of use the client acts for (HL7 PurposeOfUse: TREAT, HPAYMT, HOPERAT, HRESCH, PUBHLTH), from its token. */
+  purposeOfUse?: string;
+}
+
+/** Optional claims binding an API client to a policy audience and a purpose of use. */
+export interface ClientClaims {
+  audience?: string;
+  purposeOfUse?: string;
 }
 
 const ISSUER = 'clinmesh';
@@ -26,8 +36,13 @@ export class AccessTokens {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async issue(subject: string, scopes: string[], ttlSeconds = 3600, clientId?: string): Promise<string> {
-    return new SignJWT({ scope: scopes.join(' '), ...(clientId ? { client_id: clientId } : {}) })
+  async issue(subject: string, scopes: string[], ttlSeconds = 3600, clientId?: string, claims: ClientClaims = {}): Promise<string> {
+    return new SignJWT({
+      scope: scopes.join(' '),
+      ...(clientId ? { client_id: clientId } : {}),
+      ...(claims.audience ? { clinmesh_audience: claims.audience } : {}),
+      ...(claims.purposeOfUse ? { purpose_of_use: claims.purposeOfUse } : {}),
+    })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
@@ -41,7 +56,13 @@ export class AccessTokens {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
       const scope = typeof payload.scope === 'string' ? payload.scope : '';
-      return { subject: String(payload.sub ?? ''), scopes: new Set(scope.split(' ').filter(Boolean)), clientId: payload.client_id as string | undefined };
+      return {
+        subject: String(payload.sub ?? ''),
+        scopes: new Set(scope.split(' ').filter(Boolean)),
+        clientId: payload.client_id as string | undefined,
+        audience: typeof payload.clinmesh_audience === 'string' ? payload.clinmesh_audience : undefined,
+        purposeOfUse: typeof payload.purpose_of_use === 'string' ? payload.purpose_of_use : undefined,
+      };
     } catch (error) {
       const expired = error instanceof joseErrors.JWTExpired;
       throw new ClinmeshError(expired ? 'AUTH.TOKEN_EXPIRED' : 'AUTH.TOKEN_INVALID', expired ? 'the bearer token has expired' : 'the bearer token is not valid', { status: 401 });
@@ -65,6 +86,15 @@ export const SCOPES = {
   reviewWrite: 'review:write',
   canonicalRead: 'canonical:read',
   policyRead: 'policy:read',
+  policyWrite: 'policy:write',
+  consentsRead: 'consents:read',
+  consentsWrite: 'consents:write',
+  breakGlass: 'break-glass:request',
+  decisionsRead: 'decisions:read',
+  disclosuresRead: 'disclosures:read',
+  deliveriesWrite: 'deliveries:write',
+  auditRead: 'audit:read',
+  lineageRead: 'lineage:read',
   metricsRead: 'metrics:read',
   adminOperate: 'admin:operate',
 } as const;
