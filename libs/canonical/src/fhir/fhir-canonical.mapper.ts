@@ -17,7 +17,8 @@ const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
  */
 export function mapFhir(session: MappingSession): CanonicalMapping {
   const raw = typeof session.input.raw === 'string' ? session.input.raw : session.input.raw.toString('utf8');
-  const root = JSON.parse(raw) as Json;
+  // A UTF-8 byte order mark is legal in front of JSON sent by Windows tools (the shared ObservationBundle.json has one).
+  const root = JSON.parse(raw.replace(/^\uFEFF/, '')) as Json;
   return new FhirMapper(root, session).map();
 }
 
@@ -71,6 +72,18 @@ class FhirMapper {
     const ident = Array.isArray(r.identifier) ? r.identifier.find((x: Json) => x?.value) : null;
     if (ident) return canonicalId(type, [this.src, 'fhir-identifier', ident.system, ident.value]);
     return canonicalId(type, [this.src, 'fhir-entry', this.s.input.messageId, String(index)]);
+  }
+
+  /** The code of a referenced Medication (in the Bundle or contained), else the reference's display. */
+  private medication(reference: Json | undefined): Json {
+    const ref = reference?.reference;
+    if (typeof ref === 'string') {
+      const entries: Json[] = this.root.resourceType === 'Bundle' ? (this.root.entry ?? []) : [];
+      const hit = entries.find((e) => e?.resource?.resourceType === 'Medication' && (e.fullUrl === ref || `Medication/${e.resource.id}` === ref))?.resource
+        ?? (this.root.contained ?? []).find((c: Json) => c.resourceType === 'Medication' && `#${c.id}` === ref);
+      if (hit?.code) return hit.code;
+    }
+    return { text: reference?.display };
   }
 
   private ref(reference: Json | undefined): string | null {
@@ -135,6 +148,12 @@ class FhirMapper {
         break;
       case 'Observation': {
         const code = this.concept(r.code, w('code'));
+        // Repeated NM values (HL7 v2 OBX-5 `60~120`) arrive as components with the observation's own code: the first is the value.
+        if (!Object.keys(r).some((k) => k.startsWith('value'))) {
+          const own = (r.component ?? []).find((c: Json) => (c.code?.coding ?? []).some((x: Json) => (r.code?.coding ?? []).some((y: Json) => y.code === x.code)));
+          const key = own && Object.keys(own).find((k) => k.startsWith('value'));
+          if (key) r[key] = own[key];
+        }
         const vq = r.valueQuantity ? quantity(typeof r.valueQuantity.value === 'number' ? r.valueQuantity.value : null, r.valueQuantity.code ?? r.valueQuantity.unit ?? null, r.valueQuantity.comparator ?? null) : null;
         if (vq && r.valueQuantity.unit) vq.unit = r.valueQuantity.unit;
         const valueKey = Object.keys(r).find((k) => k.startsWith('value'));
@@ -182,7 +201,7 @@ class FhirMapper {
         const disp = r.dispenseRequest?.quantity;
         record = {
           ...base, patientId, identifiers: idents, status: r.status ?? null, intent: r.intent ?? null,
-          medication: this.concept(r.medicationCodeableConcept ?? { text: r.medicationReference?.display }, w('medication')),
+          medication: this.concept(r.medicationCodeableConcept ?? this.medication(r.medicationReference), w('medication')),
           dose: dq ? quantity(dq.value ?? null, dq.code ?? dq.unit ?? null) : null,
           route: this.optConcept(dose?.route, w('dosageInstruction.route')), frequency: dose?.text ?? null,
           dispenseQuantity: disp ? quantity(disp.value ?? null, disp.code ?? disp.unit ?? null) : null,
@@ -194,7 +213,7 @@ class FhirMapper {
         const d = r.dosage?.dose;
         record = {
           ...base, patientId, status: r.status ?? null,
-          medication: this.concept(r.medicationCodeableConcept ?? { text: r.medicationReference?.display }, w('medication')),
+          medication: this.concept(r.medicationCodeableConcept ?? this.medication(r.medicationReference), w('medication')),
           dose: d ? quantity(d.value ?? null, d.code ?? d.unit ?? null) : null,
           route: this.optConcept(r.dosage?.route, w('dosage.route')),
           effective: this.time(r.effectiveDateTime ?? r.effectivePeriod?.start, 'MedicationAdministration.effective'),
@@ -241,7 +260,7 @@ class FhirMapper {
       case 'DocumentReference': {
         const att = r.content?.[0]?.attachment;
         record = {
-          ...base, patientId, identifiers: idents, status: r.status ?? null, docStatus: r.docStatus ?? null,
+          ...base, patientId, identifiers: [...identifiers(r.masterIdentifier ? [r.masterIdentifier] : []), ...idents], status: r.status ?? null, docStatus: r.docStatus ?? null,
           type: this.concept(r.type, w('type')), date: this.time(r.date, 'DocumentReference.date'),
           contentType: att?.contentType ?? null,
           text: att?.data && /^text\//.test(att.contentType ?? '') ? Buffer.from(att.data, 'base64').toString('utf8') : null,
