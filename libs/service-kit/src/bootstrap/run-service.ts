@@ -133,7 +133,8 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
   });
   spec.bodyParsers?.(app, config);
   app.use(express.json({ limit: config.env('JSON_LIMIT') ?? '1mb', type: ['application/json', 'application/*+json'] }));
-  app.enableShutdownHooks();
+  // No Nest shutdown hooks: on SIGTERM/SIGINT they close the app and re-raise the signal at once,
+  // which cut the orderly stop below (close intake → drain → stop) off before it started.
   await app.listen(config.http.port, config.http.host);
   const url = `http://${config.http.host}:${config.http.port}`;
 
