@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeMllpFrame } from '@clinmesh/hl7v2';
+import { TIERS, stageTopic } from '@clinmesh/topology';
 import { IngestPipeline, IngestedTopicReader, adtMessage, hl7Batch, mshField, waitFor, withMshField } from '@clinmesh/testing';
 
 const SHARED = join(__dirname, '..', '..', '..', '..', 'shared', 'fixtures');
@@ -36,6 +37,25 @@ const MLLP_REPLY: Record<string, 'CA' | 'AA' | 'none'> = {
   VXU: 'AA', // ER / AL
   'ADT-A40-01': 'none', // NE / NE
 };
+
+/**
+ * Watermark instead of a pause: once ingest's outbox is empty every event it
+ * committed has been produced; the reader is then caught up when it has read
+ * every clinical.ingested.* partition to the high watermark taken after that.
+ * Anything not read by then was never published.
+ */
+async function everythingPublishedIsRead(pipeline: IngestPipeline, reader: IngestedTopicReader): Promise<void> {
+  await waitFor(async () => (await pipeline.metric('clinmesh_outbox_backlog')) === 0, { what: 'ingest outbox drained', timeoutMs: 120000 });
+  const admin = pipeline.kafka().admin();
+  await admin.connect();
+  try {
+    const ends = await Promise.all(TIERS.map(async (t) => ({ topic: stageTopic('ingested', t), offsets: await admin.fetchTopicOffsets(stageTopic('ingested', t)) })));
+    const readTo = (topic: string, partition: number) => reader.records.reduce((max, r) => (r.topic === topic && r.partition === partition ? Math.max(max, Number(r.offset) + 1) : max), 0);
+    await waitFor(() => ends.every(({ topic, offsets }) => offsets.every((o) => readTo(topic, o.partition) >= Number(o.high))), { what: 'the reader at the ingested topics\' high watermarks', timeoutMs: 120000, intervalMs: 100 });
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 interface Sent { fixture: string; channel: 'MLLP' | 'HTTP'; controlId: string; bytes: Buffer; messageType: string; tier: string }
 
@@ -92,7 +112,7 @@ describe('ingest front door: real HL7 v2 and FHIR R4 over MLLP and HTTP', { time
     const ids = new Set(sent.map((s) => s.controlId));
     await waitFor(() => sent.every((s) => reader.byControlId(s.controlId).length > 0),
       { what: `${sent.length} ingested events`, timeoutMs: 120000, intervalMs: 250 });
-    await new Promise((r) => setTimeout(r, 1500)); // time for any duplicate to show up
+    await everythingPublishedIsRead(pipeline, reader); // any duplicate would have been read by now
     assert.deepEqual(reader.decodeErrors, []);
     for (const s of sent) {
       const records = reader.byControlId(s.controlId);
@@ -131,36 +151,91 @@ describe('ingest front door: real HL7 v2 and FHIR R4 over MLLP and HTTP', { time
     assert.equal(await reply(msg('ENH-7', 'NE', 'ER', 'ZZZ^Z01')), 'AR', 'no accept ACK; application errors wanted → AR');
     assert.equal(await reply(msg('ENH-1', 'AL', 'NE')), 'CA', 'a duplicate is acknowledged the same way');
     const changed = withMshField(msg('ENH-1', 'AL', 'NE'), 7, '20991231');
-    assert.equal(await reply(changed), 'CE', 'a conflicting duplicate is a commit error');
+    assert.equal(await reply(changed), 'CA', 'new content under a used control id is a new message: committed');
     // NE/NE, and ER/NE on success: nothing is written; the next answer on the connection belongs to the next message.
     mllp.writeRaw(encodeMllpFrame(msg('ENH-8', 'NE', 'NE')));
     mllp.writeRaw(encodeMllpFrame(msg('ENH-9', 'ER', 'NE')));
     assert.match((await mllp.send(msg('ENH-11', 'ER', 'AL'))).toString('utf8'), /MSA\|AA\|ENH-11(\||\r)/);
     await mllp.close();
     const stored = await pipeline.query(`SELECT control_id, ack FROM in_message WHERE control_id LIKE 'ENH-%' ORDER BY control_id`);
-    assert.deepEqual(stored.map((r) => r.control_id), ['ENH-1', 'ENH-11', 'ENH-2', 'ENH-3', 'ENH-4', 'ENH-8', 'ENH-9']);
+    assert.deepEqual(stored.map((r) => r.control_id), ['ENH-1', 'ENH-1', 'ENH-11', 'ENH-2', 'ENH-3', 'ENH-4', 'ENH-8', 'ENH-9']);
     assert.ok(stored.every((r) => /MSA\|AA\|/.test(r.ack)), 'the application ACK is kept for every accepted message');
     const http = await pipeline.sendHl7(msg('ENH-10', 'AL', 'NE'));
     assert.match(http.ack, /MSA\|AA\|ENH-10/);
   });
 
-  it('answers a re-sent message with its original ACK and publishes nothing; a reused control id with new content is AE 205 and kept', async () => {
+  it('a resend of the same content is answered with the original ACK and publishes nothing; new content under a used control id is accepted, flagged and published', async () => {
     const first = sent.find((s) => s.channel === 'HTTP' && s.fixture === 'ADT-A01-01')!;
+    const [original] = await pipeline.query(`SELECT message_id, ack FROM in_message WHERE control_id = $1`, [first.controlId]);
+    const [publishedFirst] = reader.byControlId(first.controlId);
+    assert.equal(publishedFirst.value.correlationId, original.message_id);
+
+    // The same bytes again, over HTTP and over MLLP: a duplicate, acknowledged with the original ACK.
     const again = await pipeline.sendHl7(first.bytes);
     assert.equal(again.status, 200);
-    const [row] = await pipeline.query(`SELECT message_id, ack FROM in_message WHERE control_id = $1`, [first.controlId]);
-    assert.equal(again.ack, row.ack, 'the original ACK, byte for byte');
-    assert.equal(again.messageId, row.message_id);
+    assert.equal(again.ack, original.ack, 'the original ACK, byte for byte');
+    assert.equal(again.messageId, original.message_id);
+    const mllp = await pipeline.mllpClient({ responseTimeoutMs: 20000 });
+    assert.equal((await mllp.send(first.bytes)).toString('utf8'), original.ack, 'over MLLP too');
+    // Marker: the same patient (same key, so the same partition) and tier, sent after the resends. The relay
+    // publishes in commit order per key, so anything the resends had emitted would be read before it.
+    const marker1 = withMshField(first.bytes, 10, `${first.controlId}-MARK1`);
+    assert.match((await mllp.send(marker1)).toString('utf8'), /MSA\|AA\|/);
+    await waitFor(() => reader.byControlId(`${first.controlId}-MARK1`).length === 1, { what: 'the first marker event', timeoutMs: 60000, intervalMs: 50 });
+    assert.equal(reader.byControlId(first.controlId).length, 1, 'the resends published nothing');
+    assert.equal(reader.byControlId(`${first.controlId}-MARK1`)[0].partition, publishedFirst.partition, 'the marker shares the partition');
 
+    // Other content under the same control id (the sender rebuilt it with a new MSH-7): a new message.
     const changed = withMshField(first.bytes, 7, '20991231235959');
-    const conflict = await pipeline.sendHl7(changed);
-    assert.equal(conflict.status, 409);
-    assert.match(conflict.ack, /MSA\|AE\|/);
-    assert.match(conflict.ack, /ERR\|\|[^|]*\|205\^Duplicate key identifier\^HL70357\|E/);
-    const kept = await pipeline.request('GET', `/v1/rejections?reason=DUPLICATE_CONFLICT`);
-    assert.ok(kept.json().rejections.some((r: { controlId: string }) => r.controlId === first.controlId));
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(reader.byControlId(first.controlId).length, 1, 'neither the duplicate nor the conflict published anything');
+    const reused = await pipeline.sendHl7(changed);
+    assert.equal(reused.status, 200, reused.ack);
+    assert.match(reused.ack, new RegExp(`MSA\\|AA\\|${escapeRe(first.controlId)}(\\||\\r|$)`));
+    assert.ok(reused.messageId && reused.messageId !== original.message_id, 'a message of its own');
+    const shown = await pipeline.request('GET', `/v1/messages/${reused.messageId}`);
+    assert.equal(shown.status, 200);
+    assert.deepEqual(shown.json().flags, ['control-id-reuse']);
+    const listed = await pipeline.request('GET', `/v1/messages?controlId=${encodeURIComponent(first.controlId)}`);
+    assert.deepEqual(listed.json().messages.map((m: { messageId: string; flags: string[] }) => [m.messageId, m.flags]),
+      [[original.message_id, []], [reused.messageId, ['control-id-reuse']]]);
+    await waitFor(() => reader.byControlId(first.controlId).length === 2, { what: 'the reused control id published', timeoutMs: 60000, intervalMs: 50 });
+    const events = reader.byControlId(first.controlId);
+    assert.deepEqual(events.map((r) => r.value.correlationId), [original.message_id, reused.messageId]);
+    assert.notEqual(events[0].value.eventId, events[1].value.eventId, 'distinct event ids');
+    assert.ok(Buffer.from(events[1].value.raw).equals(changed), 'the new content travels');
+
+    // Its own resend is its duplicate (the original ACK of the reused message), and again publishes nothing.
+    const reusedAgain = await pipeline.sendHl7(changed);
+    assert.equal(reusedAgain.ack, reused.ack);
+    assert.equal(reusedAgain.messageId, reused.messageId);
+    assert.match((await mllp.send(withMshField(first.bytes, 10, `${first.controlId}-MARK2`))).toString('utf8'), /MSA\|AA\|/);
+    await mllp.close();
+    await waitFor(() => reader.byControlId(`${first.controlId}-MARK2`).length === 1, { what: 'the second marker event', timeoutMs: 60000, intervalMs: 50 });
+    assert.equal(reader.byControlId(first.controlId).length, 2, 'two messages, two events: nothing more');
+
+    assert.equal(await pipeline.metric('clinmesh_ingest_control_id_reuse_total', { message_type: 'ADT^A01', channel: 'HTTP', format: 'HL7V2' }), 1);
+    const [{ n }] = await pipeline.query(`SELECT count(*)::int AS n FROM in_rejection WHERE control_id = $1`, [first.controlId]);
+    assert.equal(n, 0, 'nothing was refused');
+  });
+
+  it('FHIR: the same payload again is a duplicate (200), a new payload under a used id is accepted (202), flagged and published', async () => {
+    const token = await pipeline.token(undefined, 'fhir-reuser');
+    const post = (body: unknown) => pipeline.request('POST', '/v1/fhir', body, { 'content-type': 'application/fhir+json', authorization: `Bearer ${token}` });
+    const a = { resourceType: 'Basic', id: 'reuse-1', code: { text: 'first' } };
+    const first = await post(a);
+    assert.equal(first.status, 202, first.text);
+    const repeat = await post(a);
+    assert.equal(repeat.status, 200);
+    assert.equal(repeat.headers.get('x-clinmesh-message-id'), first.headers.get('x-clinmesh-message-id'));
+    const changed = await post({ ...a, code: { text: 'second' } });
+    assert.equal(changed.status, 202, changed.text);
+    const changedId = changed.headers.get('x-clinmesh-message-id')!;
+    assert.notEqual(changedId, first.headers.get('x-clinmesh-message-id'));
+    assert.deepEqual((await pipeline.request('GET', `/v1/messages/${changedId}`)).json().flags, ['control-id-reuse']);
+    const eventsOf = () => reader.records.filter((r) => r.value.format === 'FHIR_R4' && r.value.source.system === 'fhir-reuser');
+    await waitFor(() => eventsOf().length === 2, { what: 'both FHIR messages published', timeoutMs: 60000, intervalMs: 50 });
+    await everythingPublishedIsRead(pipeline, reader);
+    assert.deepEqual(eventsOf().map((r) => r.value.correlationId).sort(), [first.headers.get('x-clinmesh-message-id'), changedId].sort());
+    assert.equal(await pipeline.metric('clinmesh_ingest_control_id_reuse_total', { sender: 'fhir-reuser', format: 'FHIR_R4' }), 1);
   });
 
   it('accepts every FHIR R4 bundle of the shared fixtures over POST /v1/fhir, one event each', async () => {
@@ -213,7 +288,7 @@ describe('ingest front door: real HL7 v2 and FHIR R4 over MLLP and HTTP', { time
       const [{ n }] = await pipeline.query('SELECT count(*)::int AS n FROM cm_outbox');
       throw new Error(`${(error as Error).message}: ${fhir.length} FHIR records read, outbox ${n}, decode errors ${reader.decodeErrors.length}, missing ${missing.slice(0, 5).join(' ')}; seen ${fhir.slice(0, 3).map((r) => `${r.value.source.system},${r.value.controlId}`).join(' ')}`);
     });
-    await new Promise((r) => setTimeout(r, 1000));
+    await everythingPublishedIsRead(pipeline, reader);
     for (const b of bundles) {
       const records = eventsOf(b);
       assert.equal(records.length, 1, `${b.file}: exactly one event`);
@@ -312,8 +387,13 @@ describe('ingest front door: real HL7 v2 and FHIR R4 over MLLP and HTTP', { time
     assert.equal(await m({ outcome: 'accepted', sender: 'FLOODER^HOSP', message_type: 'ADT^A08', tier: 'routine' }),
       (await pipeline.query(`SELECT count(*)::int AS n FROM in_message WHERE sender = 'FLOODER^HOSP' AND message_type = 'ADT^A08'`))[0].n);
     assert.equal(await m({ outcome: 'accepted', sender: 'FLOODER^HOSP', message_type: 'ADT^A01', tier: 'bulk' }), 6);
-    assert.equal(await m({ outcome: 'duplicate', message_type: 'ADT^A01', tier: 'urgent' }), 1);
-    assert.equal(await m({ outcome: 'rejected', reason: 'DUPLICATE_CONFLICT' }), 2); // ADT-A01 re-used above, ENH-1 in the enhanced-mode test
+    // ADT-A01-01 resent over HTTP and MLLP, then its reused-id message resent once.
+    assert.equal(await m({ outcome: 'duplicate', message_type: 'ADT^A01', tier: 'urgent' }), 3);
+    assert.equal(await m({ outcome: 'rejected', reason: 'DUPLICATE_CONFLICT' }), 0, 'new content is never refused as a duplicate');
+    // ADT-A01-01 and ENH-1 reused over HL7 v2, reuse-1 over FHIR.
+    assert.equal(await pipeline.metric('clinmesh_ingest_control_id_reuse_total'), 3);
+    const [{ n: flagged }] = await pipeline.query(`SELECT count(*)::int AS n FROM in_message WHERE 'control-id-reuse' = ANY (flags)`);
+    assert.equal(flagged, 3);
     const rateLimited = (await pipeline.query(`SELECT count(*)::int AS n FROM in_rejection WHERE reason = 'RATE_LIMITED'`))[0].n;
     assert.equal(await m({ outcome: 'rejected', reason: 'RATE_LIMITED' }), rateLimited);
     assert.equal(await m({ outcome: 'rejected', reason: 'INVALID_FHIR' }), 2);
