@@ -255,7 +255,8 @@ describe('ingest front door: real HL7 v2 and FHIR R4 over MLLP and HTTP', { time
     assert.ok(bundles.length >= 68, `bundles: ${bundles.length}`);
     const eventsOf = (b: (typeof bundles)[number]) => reader.byControlId(b.controlId!).filter((r) => r.value.format === 'FHIR_R4' && r.value.source.system === b.sender);
     // FHIR-Converter derives Bundle ids from MSH-10, so fixtures share ids (e.g. every MSG00001 message); from one
-    // sender that is a conflicting duplicate. Each fixture is therefore posted by its own client (token), bytes unchanged.
+    // sender they would be control-id reuses (accepted, flagged). Each fixture is posted by its own client (token), bytes
+    // unchanged, so every event is found by its sender and id and none is flagged.
     for (const [n, b] of bundles.entries()) {
       const token = await pipeline.token(undefined, `fhir-fixture-${n}`);
       const r = await pipeline.request('POST', '/v1/fhir', b.body, { 'content-type': 'application/fhir+json', authorization: `Bearer ${token}` });
