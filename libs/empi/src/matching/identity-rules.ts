@@ -59,13 +59,13 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
     }
   }
   if (familyAgrees && addressAgrees && !sameIndividualId && !givenConflict && !sexConflict && (dob === 'year-only' || dob === 'else')) {
-    findings.push({ rule: 'household-relative', weight: 0, blocksAutoLink: true, reason: 'same family name and address, birth date disagrees beyond a typo (parent/child, Jr/Sr)' });
+    findings.push({ rule: 'household-relative', weight: config.householdRules.relativeWeight, blocksAutoLink: true, reason: 'same family name and address, birth date disagrees beyond a typo (parent/child, Jr/Sr)' });
   }
   // Names and an address are shared by namesakes and households; an auto-link needs one anchor that is
   // about the individual: a birth date agreeing (or off by a keying error), the SSN, or a personal phone.
   const dobAnchors = dob === 'exact' || dob === 'day-month-swapped' || dob === 'one-digit';
-  if (!dobAnchors && nationalId !== 'exact' && level(vector, 'phone') !== 'exact') {
-    findings.push({ rule: 'no-individual-anchor', weight: 0, blocksAutoLink: true, reason: 'neither birth date, SSN nor phone agrees: names and address alone never auto-link' });
+  if (!dobAnchors && !sameIndividualId && level(vector, 'phone') !== 'exact') {
+    findings.push({ rule: 'no-individual-anchor', weight: config.householdRules.noAnchorWeight, blocksAutoLink: true, reason: 'neither birth date, SSN nor phone agrees: names and address alone never auto-link' });
   }
   let core = 0;
   for (const field of ['givenName', 'familyName', 'birthDate'] as const) if (vector[IDX[field]] === COMPARISON_LEVELS[field].length - 1) core += 1;

@@ -70,6 +70,10 @@ export interface MatchConfig {
     givenConflictWeight: number;
     /** Same family name and birth date (or address), recorded sex disagreeing. */
     sexConflictWeight: number;
+    /** Same family name and address, birth date disagreeing beyond a keying error (parent/child, Jr/Sr, spouse). */
+    relativeWeight: number;
+    /** Neither birth date, SSN nor phone agrees: namesakes share names, households share addresses. */
+    noAnchorWeight: number;
   };
   /**
    * No chaining: a person is linkable only when no record of it scores below this
@@ -131,7 +135,7 @@ export const DEFAULT_MATCH_CONFIG: MatchConfig = {
   candidateLimit: 200,
   weightCaps: [{ name: 'household', fields: ['streetNumber', 'street', 'line2', 'suburb', 'postcode', 'state', 'phone'], max: 10, min: -5 }],
   termFrequency: { fields: ['givenName', 'familyName'], minimumU: 0.0002 },
-  householdRules: { givenConflictWeight: -20, sexConflictWeight: -14 },
+  householdRules: { givenConflictWeight: -25, sexConflictWeight: -14, relativeWeight: -12, noAnchorWeight: -6 },
   personFloor: 0,
   personRecordLimit: 50,
   version: 'default-febrl1-em+priors-v2',

@@ -217,6 +217,12 @@ export class MatchEngine {
     // excellent record cannot hide several contradicting ones) must stay above the floor.
     const mean = records.reduce((sum, r) => sum + Math.min(r.score, upper), 0) / records.length;
     const blockedBy = bestRec.rules.filter((f) => f.blocksAutoLink).map((f) => f.rule as string);
+    // Strong different-person evidence against any record of the person (a twin's record, say) forbids the link:
+    // an initial or a nickname matching one record must not pull a sibling into the person.
+    for (const r of records) {
+      if (r === bestRec) continue;
+      for (const f of r.rules) if (f.rule === 'given-name-conflict' || f.rule === 'sex-conflict') blockedBy.push(`${f.rule} with record ${r.stored.recordId}`);
+    }
     if (mean < floor) blockedBy.push(`does not fit the person as a whole: mean score over its ${records.length} records ${round(mean)} < floor ${floor}`);
     if (bestRec.score < upper) blockedBy.push(`best score ${round(bestRec.score)} < upper ${upper}`);
     const ranked = [...records].sort((a, b) => b.score - a.score);

@@ -22,7 +22,7 @@ export function compareGivenName(a?: string, b?: string, pa?: PhoneticCodes, pb?
   if ((a.length === 1 || b.length === 1) && a[0] === b[0]) return 2;
   const jw = jaroWinklerSimilarity(a, b);
   if (jw >= 0.92 || withinOneEdit(a, b)) return 3;
-  if (phoneticAgree(pa, pb)) return 4;
+  if (phoneticAgree(pa, pb, true)) return 4;
   return jw >= 0.8 ? 5 : 6;
 }
 

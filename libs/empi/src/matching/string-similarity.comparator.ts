@@ -30,9 +30,10 @@ export function withinOneEdit(a: string, b: string): boolean {
 }
 
 /** Phonetic agreement: any double-metaphone code shared, or equal NYSIIS keys. */
-export function phoneticAgree(a: PhoneticCodes | undefined, b: PhoneticCodes | undefined): boolean {
+export function phoneticAgree(a: PhoneticCodes | undefined, b: PhoneticCodes | undefined, metaphoneOnly = false): boolean {
   if (!a || !b) return false;
   if (a.metaphone !== '' && (a.metaphone === b.metaphone || a.metaphone === b.metaphoneAlt)) return true;
   if (a.metaphoneAlt !== '' && (a.metaphoneAlt === b.metaphone || a.metaphoneAlt === b.metaphoneAlt)) return true;
-  return a.nysiis !== '' && a.nysiis === b.nysiis;
+  // NYSIIS folds too much for short given names (jon / james → JAN); given names use metaphone only.
+  return !metaphoneOnly && a.nysiis !== '' && a.nysiis === b.nysiis;
 }

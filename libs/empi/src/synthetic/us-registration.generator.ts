@@ -1,4 +1,6 @@
 import { mulberry32 } from '../matching/parameter.estimator';
+import { jaroWinklerSimilarity } from '../matching/string-similarity.comparator';
+import { phoneticCodes } from '../record/person-record.normalizer';
 import { NICKNAME_GROUPS } from '../record/name-nickname.data';
 import type { FebrlRow } from '../record/febrl-dataset.reader';
 import { FEBRL_SSN_SYSTEM } from '../record/febrl-dataset.reader';
@@ -136,9 +138,19 @@ export function generateUsRegistrations(options: UsRegistrationOptions): Synthet
 
   const persons: Person[] = [];
   let hh = 0;
+  const namesIn = new Map<string, string[]>();
+  // Parents do not give two children one name, nor two spellings of one name (jeffery / jeffrey); a shared initial is fine.
+  const distinctGiven = (household: Household, sex: 'M' | 'F') => {
+    const used = namesIn.get(household.id) ?? [];
+    let g = givenFor(sex);
+    for (let tries = 0; tries < 50 && used.some((u) => u === g || jaroWinklerSimilarity(u, g) >= 0.9 || phoneticCodes(u).metaphone === phoneticCodes(g).metaphone); tries++) g = givenFor(sex);
+    return g;
+  };
   const add = (household: Household, role: string, sex: 'M' | 'F', dob: Person['dob'], given?: string, family?: string) => {
+    const chosen = given ?? (role === 'adult' || role === 'spouse' ? givenFor(sex) : distinctGiven(household, sex));
+    namesIn.set(household.id, [...(namesIn.get(household.id) ?? []), chosen]);
     const p: Person = {
-      n: persons.length, household, role, sex, dob, given: given ?? givenFor(sex), family: family ?? household.surname, ssn: ssn(),
+      n: persons.length, household, role, sex, dob, given: chosen, family: family ?? household.surname, ssn: ssn(),
       mobile: chance(0.6) ? phone() : undefined,
     };
     persons.push(p);
@@ -169,14 +181,7 @@ export function generateUsRegistrations(options: UsRegistrationOptions): Synthet
       // Twins (or triplets): one birth date, one surname, one address; sexes independent.
       const dob = dobIn(Math.min(2022, firstChildYear), Math.min(2023, firstChildYear + 6));
       const count = multiple < 0.05 ? 3 : 2;
-      const used = new Set<string>();
-      for (let t = 0; t < count; t++) {
-        const sex: 'M' | 'F' = chance(0.5) ? 'M' : 'F';
-        let g = givenFor(sex);
-        while (used.has(g)) g = givenFor(sex);
-        used.add(g);
-        add(household, count === 3 ? 'triplet' : 'twin', sex, dob, g);
-      }
+      for (let t = 0; t < count; t++) add(household, count === 3 ? 'triplet' : 'twin', chance(0.5) ? 'M' : 'F', dob);
     } else if (multiple < 0.3) {
       // Two siblings born in the same year (different dates).
       const y = Math.min(2023, firstChildYear + int(0, 6));
