@@ -6,6 +6,7 @@
 export { mapToCanonical } from './canonical.mapper';
 export { mapHl7v2 } from './hl7v2/hl7v2-canonical.mapper';
 export { mapFhir } from './fhir/fhir-canonical.mapper';
+export { renderFhir } from './fhir/canonical-fhir.renderer';
 export { MappingSession, type MappingInput, type MappingOptions } from './model/mapping-session';
 export {
   MAPPER_VERSION, RECORD_LISTS, emptyRecords, listRecords, canonicalId, type CanonicalMapping, type CanonicalRecordType,

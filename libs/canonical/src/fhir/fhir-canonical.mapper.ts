@@ -5,6 +5,7 @@ import { CanonicalMapping, CanonicalRecordType, RECORD_LISTS, canonicalId, empty
 import { MappingSession } from '../model/mapping-session';
 import { LOINC, SourceCoding } from '../terminology/terminology-map';
 import { alternateQuantities, quantity } from '../units/ucum-units';
+import { LOCAL_SYSTEM_PREFIX } from './canonical-fhir.renderer';
 
 type Json = Record<string, any>;
 const SUPPORTED = new Set<string>(Object.keys(RECORD_LISTS));
@@ -101,7 +102,9 @@ class FhirMapper {
   }
 
   private concept(cc: Json | undefined, where: { type: string; id: string; element: string }): CodeableConcept {
-    const codings: SourceCoding[] = (Array.isArray(cc?.coding) ? cc!.coding : []).map((c: Json) => ({ system: c.system ?? null, code: c.code ?? null, display: c.display ?? null }));
+    // Systems this project rendered from a local name (urn:clinmesh:codesystem:<name>) read back as that name.
+    const system = (v: unknown) => (typeof v === 'string' && v.startsWith(LOCAL_SYSTEM_PREFIX) ? decodeURIComponent(v.slice(LOCAL_SYSTEM_PREFIX.length)) : (v as string | undefined) ?? null);
+    const codings: SourceCoding[] = (Array.isArray(cc?.coding) ? cc!.coding : []).map((c: Json) => ({ system: system(c.system), code: c.code ?? null, display: c.display ?? null }));
     return this.s.concept(codings, cc?.text ?? null, { recordType: where.type, recordId: where.id, element: where.element, sourceField: `${where.type}.${where.element.split('.').slice(1).join('.')}` });
   }
 
@@ -159,7 +162,8 @@ class FhirMapper {
         const valueKey = Object.keys(r).find((k) => k.startsWith('value'));
         const rr = r.referenceRange?.[0];
         record = {
-          ...base, patientId, status: r.status ?? null, code, valueType: valueKey ? valueKey.slice(5) : null,
+          ...base, patientId, status: r.status ?? null, code,
+          valueType: (r.extension ?? []).find((x: Json) => x.url === 'urn:clinmesh:extension:v2-value-type')?.valueCode ?? (valueKey ? valueKey.slice(5) : null),
           valueQuantity: vq,
           valueString: r.valueString ?? (typeof r.valueInteger === 'number' ? String(r.valueInteger) : typeof r.valueBoolean === 'boolean' ? String(r.valueBoolean) : null),
           valueCode: this.optConcept(r.valueCodeableConcept, w('valueCodeableConcept')),
