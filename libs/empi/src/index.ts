@@ -39,3 +39,4 @@ export { buildPersonIndex, mergePersons, unmergeRecords, personOfRecord, type Pe
 export { pairwiseAccuracy, type PairwiseAccuracy } from './matching/pairwise-accuracy.evaluator';
 export { parseFebrlCsv, FEBRL_SSN_SYSTEM, type FebrlRow } from './record/febrl-dataset.reader';
 export { InvalidPersonRecordError, InvalidMatchConfigError, PersonIndexError, CandidateStoreError, DatasetFormatError } from './empi.errors';
+export { streamAccuracy, type StreamAccuracy } from './matching/stream-accuracy.evaluator';

@@ -120,4 +120,112 @@ describe('MatchEngine', () => {
     const { engine: e } = engine();
     await assert.rejects(e.match({ recordId: '' }), InvalidPersonRecordError);
   });
+
+  const home = { address: { streetNumber: '4524', street: 'Adams St', suburb: 'Miami', postcode: '33115', state: 'FL' }, phone: '3055550100' };
+
+  it('twins and triplets at one address with one birth date stay separate persons (given name or sex disagreeing)', async () => {
+    const { engine: e } = engine();
+    const born = '2015-01-09';
+    const maria = await e.match({ recordId: 't|1', givenName: 'Maria', familyName: 'Davis', birthDate: born, sex: 'F', ...home });
+    const john = await e.match({ recordId: 't|2', givenName: 'John', familyName: 'Davis', birthDate: born, sex: 'M', ...home });
+    assert.notEqual(john.personId, maria.personId);
+    assert.equal(john.decision, 'new', 'strong evidence of a different person: not even review');
+    assert.ok(john.explanation.candidates[0].records[0].rules.some((r) => r.rule === 'given-name-conflict'));
+    const triplets = [];
+    for (const [i, given] of ['Guadalupe', 'Christopher', 'Margaret'].entries()) {
+      triplets.push(await e.match({ recordId: `w|${i}`, givenName: given, familyName: 'Wilson', birthDate: '2019-03-04', ...home }));
+    }
+    assert.equal(new Set(triplets.map((t) => t.personId)).size, 3);
+    // Same name spelled with a nickname, a typo or an initial still links to the right twin.
+    assert.equal((await e.match({ recordId: 't|3', givenName: 'Johnny', familyName: 'Davis', birthDate: born, sex: 'M', ...home })).personId, john.personId);
+    assert.equal((await e.match({ recordId: 't|4', givenName: 'Maira', familyName: 'Davis', birthDate: born, sex: 'F', ...home })).personId, maria.personId);
+    // An initial that fits two twins must not link to either automatically.
+    const mia = await e.match({ recordId: 'l|1', givenName: 'Mia', familyName: 'Lee', birthDate: '2012-07-08', ...home });
+    const mason = await e.match({ recordId: 'l|2', givenName: 'Mason', familyName: 'Lee', birthDate: '2012-07-08', ...home });
+    assert.notEqual(mia.personId, mason.personId);
+    const initial = await e.match({ recordId: 'l|3', givenName: 'M', familyName: 'Lee', birthDate: '2012-07-08', ...home });
+    assert.notEqual(initial.decision, 'link');
+  });
+
+  it('parent and child at one address (Jr/Sr: same given name) never auto-link', async () => {
+    const { engine: e } = engine();
+    const sr = await e.match({ recordId: 'j|1', givenName: 'Robert', familyName: 'Okafor', birthDate: '1971-05-02', sex: 'M', ...home });
+    const jr = await e.match({ recordId: 'j|2', givenName: 'Robert', familyName: 'Okafor', birthDate: '1999-08-30', sex: 'M', ...home });
+    assert.notEqual(jr.decision, 'link');
+    assert.notEqual(jr.personId, sr.personId);
+    const mother = await e.match({ recordId: 'j|3', givenName: 'Grace', familyName: 'Okafor', birthDate: '1973-11-12', sex: 'F', ...home });
+    assert.notEqual(mother.personId, sr.personId);
+    assert.notEqual(mother.decision, 'link');
+  });
+
+  it('a record matching two persons goes to review naming both and joins neither', async () => {
+    const { engine: e, store } = engine();
+    const rec = { givenName: 'Chidi', familyName: 'Okonkwo', birthDate: '1980-06-07', sex: 'M' };
+    // Two persons of one patient that were kept apart (say a reviewer separated them or they arrived before any link).
+    await e.match({ recordId: 'x|1', ...rec, address: { streetNumber: '1', street: 'Main St', suburb: 'Tulsa', postcode: '74101', state: 'OK' }, phone: '9185550101' });
+    await store.save({ recordId: 'x|2', ...rec, address: { streetNumber: '9', street: 'Elm St', suburb: 'Omaha', postcode: '68102', state: 'NE' }, phone: '4025550199' }, 'P-OTHER', e.blockingKeysOf({ recordId: 'x|2', ...rec, address: { streetNumber: '9', street: 'Elm St', suburb: 'Omaha', postcode: '68102', state: 'NE' }, phone: '4025550199' }));
+    const r = await e.match({ recordId: 'x|3', ...rec });
+    assert.equal(r.decision, 'review');
+    assert.deepEqual([...r.reviewItem!.candidatePersonIds].sort(), ['P-OTHER', store.personOf('x|1')].sort());
+    assert.notEqual(r.personId, store.personOf('x|1'));
+    assert.equal(store.personOf('x|2'), 'P-OTHER');
+    assert.match(r.explanation.reason, /2 different persons/);
+  });
+
+  it('no chaining: a record linking through one record of a person must fit the person as a whole', async () => {
+    const { engine: e, store } = engine();
+    // A person whose two records are both "Joshua Davis, 1990-01-02" ...
+    await e.match({ recordId: 'c|1', givenName: 'Joshua', familyName: 'Davis', birthDate: '1990-01-02', sex: 'M', ...home });
+    await e.match({ recordId: 'c|2', givenName: 'Joshua', familyName: 'Davis', birthDate: '1990-01-02', sex: 'M', ...home });
+    // ... plus a polluted record (an earlier error): same phone and name, a different birth date.
+    await store.save({ recordId: 'c|3', givenName: 'Joshua', familyName: 'Davis', birthDate: '1962-09-30', sex: 'M', phone: '9995550000' }, store.personOf('c|1')!, e.blockingKeysOf({ recordId: 'c|3', givenName: 'Joshua', familyName: 'Davis', birthDate: '1962-09-30', sex: 'M', phone: '9995550000' }));
+    // A record that matches only the polluted record is not linked through it.
+    const r = await e.match({ recordId: 'c|4', givenName: 'Joshua', familyName: 'Davis', birthDate: '1962-09-30', sex: 'M', phone: '9995550000', address: { streetNumber: '7', street: 'Oak St', suburb: 'Tampa', postcode: '33601', state: 'FL' } });
+    assert.notEqual(r.decision, 'link');
+    assert.ok(r.explanation.candidates[0].blockedBy.some((b) => b.includes('as a whole') || b.includes('household-relative')), JSON.stringify(r.explanation.candidates[0].blockedBy));
+  });
+
+  it('every decision carries its explanation: levels, weights, term frequency, rules, thresholds and versions', async () => {
+    const { engine: e } = engine();
+    await e.match({ recordId: 'e|1', ...base });
+    const r = await e.match({ recordId: 'e|2', ...base, givenName: 'Kira' });
+    assert.equal(r.decision, 'link');
+    const x = r.explanation;
+    assert.deepEqual(x.thresholds, e.config.thresholds);
+    assert.equal(x.parametersVersion, e.config.version);
+    assert.equal(x.frequencyVersion, 'us-census-1990');
+    const best = x.candidates[0].records[0];
+    assert.equal(best.recordId, 'e|1');
+    const family = best.contributions.find((c) => c.field === 'familyName')!;
+    assert.equal(family.level, 'exact');
+    assert.ok(family.termFrequency! > 0);
+    assert.ok(best.contributions.some((c) => c.field === 'givenName' && c.level === 'jw>=0.92'));
+  });
+
+  it('term frequency: agreeing on a common surname is weaker evidence than on a rare one', () => {
+    const { engine: e } = engine();
+    const pair = (family: string) => e.compare({ recordId: 'a', givenName: 'Ann', familyName: family }, { recordId: 'b', givenName: 'Ann', familyName: family });
+    const weight = (family: string) => pair(family).contributions.find((c) => c.field === 'familyName')!.weight;
+    assert.ok(weight('Smith') + 4 < weight('Okafor'), `smith ${weight('Smith')} okafor ${weight('Okafor')}`);
+  });
+
+  it('matchChunk decides exactly as record-by-record matching and saves the chunk at once', async () => {
+    const rows = [
+      { recordId: 'k|1', ...base }, { recordId: 'k|2', ...base, givenName: 'Kira' }, { recordId: 'k|3', givenName: 'Maria', familyName: 'Davis', birthDate: '2015-01-09', ...home },
+      { recordId: 'k|4', givenName: 'John', familyName: 'Davis', birthDate: '2015-01-09', ...home }, { recordId: 'k|5', givenName: 'Johnny', familyName: 'Davis', birthDate: '2015-01-09', ...home },
+    ];
+    const one = engine();
+    const single = [];
+    for (const r of rows) single.push(await one.engine.match(r));
+    const chunked = engine();
+    await chunked.engine.match({ recordId: 'k|0', ...base, givenName: 'Kirrah' });
+    const two = engine();
+    await two.engine.match({ recordId: 'k|0', ...base, givenName: 'Kirrah' });
+    const expected = [];
+    for (const r of rows) expected.push(await two.engine.match(r));
+    const got = await chunked.engine.matchChunk(rows);
+    assert.deepEqual(got.map((g) => [g.result.decision, g.result.personId]), expected.map((x) => [x.decision, x.personId]));
+    assert.equal(chunked.store.size, rows.length + 1);
+    assert.equal(single.length, rows.length);
+  });
 });

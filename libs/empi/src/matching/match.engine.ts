@@ -213,9 +213,10 @@ export class MatchEngine {
   private personEvidence(personId: string, records: ScoredRecord[], upper: number, floor: number): PersonEvidence {
     const bestRec = best(records)!;
     const worst = records.reduce((w, r) => Math.min(w, r.score), Infinity);
-    // The record must fit the person as a whole: the mean over all its records (each clamped so one
-    // excellent record cannot hide several contradicting ones) must stay above the floor.
+    // The record must fit the person as a whole: most of its records must support the link on their own
+    // (score ≥ lower), so one record — an earlier error, a namesake's — cannot pull a record in.
     const mean = records.reduce((sum, r) => sum + Math.min(r.score, upper), 0) / records.length;
+    const supporting = records.filter((r) => r.score >= this.config.thresholds.lower).length;
     const blockedBy = bestRec.rules.filter((f) => f.blocksAutoLink).map((f) => f.rule as string);
     // Strong different-person evidence against any record of the person (a twin's record, say) forbids the link:
     // an initial or a nickname matching one record must not pull a sibling into the person.
@@ -223,7 +224,9 @@ export class MatchEngine {
       if (r === bestRec) continue;
       for (const f of r.rules) if (f.rule === 'given-name-conflict' || f.rule === 'sex-conflict') blockedBy.push(`${f.rule} with record ${r.stored.recordId}`);
     }
-    if (mean < floor) blockedBy.push(`does not fit the person as a whole: mean score over its ${records.length} records ${round(mean)} < floor ${floor}`);
+    if (mean < floor || supporting * 2 <= records.length) {
+      blockedBy.push(`does not fit the person as a whole: ${supporting} of its ${records.length} records support the link, mean score ${round(mean)}`);
+    }
     if (bestRec.score < upper) blockedBy.push(`best score ${round(bestRec.score)} < upper ${upper}`);
     const ranked = [...records].sort((a, b) => b.score - a.score);
     return {
