@@ -179,6 +179,27 @@ describe('ingest refuses malformed input with the right NAK and keeps it, over M
     assert.equal(await pipeline.metric('clinmesh_ingest_control_id_reuse_total', { sender: 'TESTEHR^TESTHOSP', message_type: 'ADT^A01' }), 2);
   });
 
+  it('racing arrivals under one control id: two contents at once are two messages, exactly one flagged; two copies at once are one message', async () => {
+    const clients = await Promise.all([0, 1, 2, 3].map(() => pipeline.mllpClient({ responseTimeoutMs: 20000 })));
+    try {
+      for (let round = 0; round < 5; round++) {
+        const id = `RACE-${round}`;
+        const a = adtMessage({ controlId: id, mrn: 'MRN-R', family: 'ALPHA' });
+        const b = adtMessage({ controlId: id, mrn: 'MRN-R', family: 'BRAVO' });
+        // a and b twice each, on four connections at the same moment.
+        const acks = (await Promise.all([a, b, a, b].map((m, i) => clients[i].send(m)))).map((x) => x.toString('utf8'));
+        assert.ok(acks.every((x) => msaCode(x) === 'AA'), acks.join('\n'));
+        assert.equal(acks[0], acks[2], 'the two copies of a get one ACK (one is the other\'s duplicate)');
+        assert.equal(acks[1], acks[3]);
+        const rows = await pipeline.query<{ flags: string[] }>(`SELECT flags FROM in_message WHERE control_id = $1`, [id]);
+        assert.equal(rows.length, 2, `${id}: two messages`);
+        assert.deepEqual(rows.map((r) => r.flags.join(',')).sort(), ['', 'control-id-reuse'], `${id}: the later one flagged`);
+      }
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
   it('MLLP framing: frames split across packets, several frames in one packet, garbage between frames', async () => {
     const peer = await RawPeer.connect(pipeline.mllpPort);
     const frame = (id: string) => encodeMllpFrame(adtMessage({ controlId: id, mrn: `MRN-${id}` }));
@@ -201,7 +222,7 @@ describe('ingest refuses malformed input with the right NAK and keeps it, over M
     const before = await pipeline.metric('clinmesh_mllp_events_total', { type: 'idle-timeout' });
     const silent = await RawPeer.connect(pipeline.mllpPort);
     await waitFor(() => silent.closed, { what: 'idle connection closed', timeoutMs: 20000, intervalMs: 50 });
-    await waitFor(async () => (await pipeline.metric('clinmesh_mllp_events_total', { type: 'idle-timeout' })) === before + 1, { what: 'the idle timeout counted' });
+    await waitFor(async () => (await pipeline.metric('clinmesh_mllp_events_total', { type: 'idle-timeout' })) >= before + 1, { what: 'the idle timeout counted' });
     assert.deepEqual(silent.answers, []);
   });
 
