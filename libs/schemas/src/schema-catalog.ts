@@ -11,7 +11,7 @@ import * as avro from 'avsc';
  */
 export const SCHEMA_LOAD_ORDER = [
   'IngestedEvent', 'IdentifiedEvent', 'CanonicalEvent', 'RoutedEvent', 'TaskEvent',
-  'DeliveryEvent', 'IdentityEvent', 'DeadLetter', 'OperationsEvent', 'PolicyEvent',
+  'DeliveryEvent', 'IdentityEvent', 'DeadLetter', 'OperationsEvent', 'PolicyEvent', 'PolicyDecisionEvent',
 ] as const;
 export type EventSchemaName = (typeof SCHEMA_LOAD_ORDER)[number];
 

@@ -14,6 +14,8 @@ export const EVENT_TOPICS = {
   delivery: 'clinical.delivery.events',
   /** Consent changes, break-glass granted and expired, policy versions; keyed by EPID. */
   policy: 'clinical.policy.events',
+  /** One explained decision per event and audience, and shadow-mode differences (shadow = true), for audit; keyed by EPID. */
+  decisions: 'clinical.policy.decisions',
   /** Dead-lettered, redriven, replayed: what operators and work queues follow; no PHI. */
   operations: 'clinmesh.operations.events',
 } as const;
@@ -23,6 +25,7 @@ export const EVENT_TOPIC_SCHEMAS: Readonly<Record<keyof typeof EVENT_TOPICS, str
   identity: 'IdentityEvent',
   delivery: 'DeliveryEvent',
   policy: 'PolicyEvent',
+  decisions: 'PolicyDecisionEvent',
   operations: 'OperationsEvent',
 };
 

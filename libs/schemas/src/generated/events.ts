@@ -1028,6 +1028,60 @@ export interface PolicyEvent {
 export type PolicyEventKind = 'CONSENT_RECORDED' | 'CONSENT_REVOKED' | 'CONSENT_APPLIED' | 'BREAK_GLASS_GRANTED' | 'BREAK_GLASS_EXPIRED' | 'POLICY_ACTIVATED' | 'DECISION_REVOKED' | 'OTHER';
 export const PolicyEventKindValues = ['CONSENT_RECORDED', 'CONSENT_REVOKED', 'CONSENT_APPLIED', 'BREAK_GLASS_GRANTED', 'BREAK_GLASS_EXPIRED', 'POLICY_ACTIVATED', 'DECISION_REVOKED', 'OTHER'] as const;
 
+/** One explained policy decision per canonical event and audience, for audit (clinical.policy.decisions), or a shadow-mode difference between the active and a candidate policy version (shadow = true). Keyed by EPID; no readable PHI. */
+export interface PolicyDecisionEvent {
+  /** Deterministic event id. */
+  eventId: string;
+  /** Id of the original message. */
+  correlationId: string;
+  /** Id of the explained decision (GET /v1/decisions on policy). */
+  decisionId: string;
+  /** The canonical event decided on. */
+  canonicalEventId: string;
+  /** Enterprise patient id. */
+  epid: string;
+  /** Audience the decision is for. */
+  audience: string;
+  /** PERMIT, DENY or REDACT (for a shadow difference: the candidate's effect). */
+  effect: string;
+  /** Obligations on the release (project:<projection>, redact:<label>, deidentify:safe-harbor). */
+  obligations?: Array<string>;
+  /** Policy version that decided (for a shadow difference: the candidate version). */
+  policyVersion: string;
+  /** Determining access rule ids. */
+  ruleIds?: Array<string>;
+  /** Routing rules that fired. */
+  routingRuleIds?: Array<string>;
+  /** Consent the decision was based on, when one was. */
+  consentId?: null | string;
+  /** FHIRPath of the deciding provision. */
+  consentProvision?: null | string;
+  /** CONSENT_PERMIT, CONSENT_DENY or NO_CONSENT. */
+  consentDecision?: string;
+  /** Security labels seen on the record. */
+  labels?: Array<string>;
+  /** Labels whose data were withheld from the audience. */
+  withheldLabels?: Array<string>;
+  /** Purpose of use (BTG under a break-glass grant). */
+  purposeOfUse: string;
+  /** Break-glass grant the decision was taken under. */
+  breakGlassGrantId?: null | string;
+  /** Projection (minimum necessary) of the released view. */
+  projection: string;
+  /** Tier after escalation. */
+  tier: string;
+  /** The routed (or de-identified) event that carried the view, when one was published. */
+  routedEventId?: null | string;
+  /** The decision in words. */
+  reason: string;
+  /** A shadow-mode difference (no effect): the candidate version decided differently from the active one. */
+  shadow?: boolean;
+  /** For a shadow difference: the active version's effect. */
+  activeEffect?: null | string;
+  /** When it was decided. */
+  at: number;
+}
+
 /** Value type of each event schema in the catalog, by schema name. */
 export interface EventSchemaTypes {
   IngestedEvent: IngestedEvent;
@@ -1040,4 +1094,5 @@ export interface EventSchemaTypes {
   DeadLetter: DeadLetter;
   OperationsEvent: OperationsEvent;
   PolicyEvent: PolicyEvent;
+  PolicyDecisionEvent: PolicyDecisionEvent;
 }

@@ -1,0 +1,339 @@
+import type { ConsentDirective, ConsentProvision } from '../../domain/consent';
+import type { ActiveGrant } from '../../domain/decide';
+import type { ConsentStore, DecisionStore, DeliveryStore, GrantStore, IdentityIndex, PolicyStores, PolicyVersionStore, ShadowDiffStore } from '../../application/ports';
+
+/** The one SQL seam: a unit of work's query, or the data source's for reads. */
+export interface Sql {
+  query<T = Record<string, any>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/** A stored explained decision (one per event and audience). */
+export interface DecisionRow {
+  decisionId: string;
+  canonicalEventId: string;
+  correlationId: string;
+  epid: string;
+  audience: string;
+  effect: string;
+  obligations: string[];
+  policyVersion: string;
+  ruleIds: string[];
+  routingRuleIds: string[];
+  consentId: string | null;
+  consentProvision: string | null;
+  consentDecision: string;
+  labels: string[];
+  withheldLabels: string[];
+  purpose: string;
+  grantId: string | null;
+  projection: string;
+  deidentified: boolean;
+  tier: string;
+  originalTier: string;
+  critical: boolean;
+  workflows: string[];
+  routedEventId: string | null;
+  resourceType: string;
+  reason: string;
+  explanation: string;
+  revokedAt?: string | null;
+  revokedReason?: string | null;
+  decidedAt?: string;
+}
+
+const DECISION_COLUMNS = [
+  'decision_id', 'canonical_event_id', 'correlation_id', 'epid', 'audience', 'effect', 'obligations', 'policy_version', 'rule_ids', 'routing_rule_ids',
+  'consent_id', 'consent_provision', 'consent_decision', 'labels', 'withheld_labels', 'purpose', 'grant_id', 'projection', 'deidentified', 'tier',
+  'original_tier', 'critical', 'workflows', 'routed_event_id', 'resource_type', 'reason', 'explanation',
+] as const;
+
+function decisionOf(r: Record<string, any>): DecisionRow {
+  return {
+    decisionId: r.decision_id, canonicalEventId: r.canonical_event_id, correlationId: r.correlation_id, epid: r.epid, audience: r.audience, effect: r.effect,
+    obligations: r.obligations, policyVersion: r.policy_version, ruleIds: r.rule_ids, routingRuleIds: r.routing_rule_ids, consentId: r.consent_id,
+    consentProvision: r.consent_provision, consentDecision: r.consent_decision, labels: r.labels, withheldLabels: r.withheld_labels, purpose: r.purpose,
+    grantId: r.grant_id, projection: r.projection, deidentified: r.deidentified, tier: r.tier, originalTier: r.original_tier, critical: r.critical,
+    workflows: r.workflows, routedEventId: r.routed_event_id, resourceType: r.resource_type, reason: r.reason, explanation: r.explanation,
+    revokedAt: r.revoked_at ? new Date(r.revoked_at).toISOString() : null, revokedReason: r.revoked_reason, decidedAt: new Date(r.decided_at).toISOString(),
+  };
+}
+
+export class DecisionRepository implements DecisionStore {
+  constructor(private readonly sql: Sql) {}
+
+  /** One multi-row insert per event; a replayed event's decisions are already there (same ids). */
+  async insert(rows: DecisionRow[]): Promise<void> {
+    if (!rows.length) return;
+    const params: unknown[] = [];
+    const values = rows.map((row) => {
+      const v = [row.decisionId, row.canonicalEventId, row.correlationId, row.epid, row.audience, row.effect, row.obligations, row.policyVersion, row.ruleIds,
+        row.routingRuleIds, row.consentId, row.consentProvision, row.consentDecision, row.labels, row.withheldLabels, row.purpose, row.grantId, row.projection,
+        row.deidentified, row.tier, row.originalTier, row.critical, row.workflows, row.routedEventId, row.resourceType, row.reason, row.explanation];
+      const start = params.length;
+      params.push(...v);
+      return `(${v.map((_, i) => `$${start + i + 1}`).join(',')})`;
+    });
+    await this.sql.query(`INSERT INTO pl_decision (${DECISION_COLUMNS.join(',')}) VALUES ${values.join(',')} ON CONFLICT (decision_id) DO NOTHING`, params);
+  }
+
+  async byCorrelation(correlationId: string): Promise<DecisionRow[]> {
+    return (await this.sql.query('SELECT * FROM pl_decision WHERE correlation_id = $1 ORDER BY decided_at, audience', [correlationId])).map(decisionOf);
+  }
+
+  async byId(decisionId: string): Promise<DecisionRow | undefined> {
+    return (await this.sql.query('SELECT * FROM pl_decision WHERE decision_id = $1', [decisionId])).map(decisionOf)[0];
+  }
+
+  /** Decisions that released data to an audience of the patient since a time, not revoked yet (candidates for withdrawal). */
+  async releasedSince(epid: string, since: Date): Promise<DecisionRow[]> {
+    return (await this.sql.query(
+      `SELECT * FROM pl_decision WHERE epid = $1 AND effect <> 'DENY' AND revoked_at IS NULL AND decided_at >= $2 ORDER BY decided_at`, [epid, since],
+    )).map(decisionOf);
+  }
+
+  async revoke(decisionIds: string[], reason: string): Promise<void> {
+    if (decisionIds.length) await this.sql.query('UPDATE pl_decision SET revoked_at = now(), revoked_reason = $2 WHERE decision_id = ANY($1) AND revoked_at IS NULL', [decisionIds, reason]);
+  }
+
+  /** Released decisions of these patients with their deliveries (accounting of disclosures). */
+  async disclosures(epids: string[], limit: number): Promise<Array<DecisionRow & { deliveries: Array<{ subscriptionId: string; at: string }> }>> {
+    const rows = await this.sql.query(
+      `SELECT d.*, COALESCE(json_agg(json_build_object('subscriptionId', x.subscription_id, 'at', x.at) ORDER BY x.at) FILTER (WHERE x.event_id IS NOT NULL), '[]') AS deliveries
+         FROM pl_decision d LEFT JOIN pl_delivery x ON x.source_event_id = d.routed_event_id AND x.status = 'DELIVERED'
+        WHERE d.epid = ANY($1) AND d.effect <> 'DENY'
+        GROUP BY d.decision_id ORDER BY d.decided_at DESC LIMIT $2`, [epids, limit],
+    );
+    return rows.map((r) => ({ ...decisionOf(r), deliveries: r.deliveries }));
+  }
+
+  async mergePatient(from: string, to: string): Promise<void> {
+    await this.sql.query('UPDATE pl_decision SET epid = $2 WHERE epid = $1', [from, to]);
+  }
+}
+
+export class IdentityIndexRepository implements IdentityIndex {
+  constructor(private readonly sql: Sql) {}
+  async upsert(recordKey: string, epid: string): Promise<void> {
+    await this.sql.query(`INSERT INTO pl_identity_index (record_key, epid) VALUES ($1, $2) ON CONFLICT (record_key) DO UPDATE SET epid = EXCLUDED.epid, updated_at = now()`, [recordKey, epid]);
+  }
+  async epidsOf(recordKeys: string[]): Promise<string[]> {
+    const rows = await this.sql.query<{ epid: string }>('SELECT DISTINCT epid FROM pl_identity_index WHERE record_key = ANY($1)', [recordKeys]);
+    return rows.map((r) => r.epid);
+  }
+  async mergePatient(from: string, to: string): Promise<void> {
+    await this.sql.query('UPDATE pl_identity_index SET epid = $2, updated_at = now() WHERE epid = $1', [from, to]);
+  }
+}
+
+export interface ConsentRow {
+  id: string;
+  version: number;
+  status: string;
+  patientKeys: string[];
+  patientSystem: string;
+  epid: string | null;
+  resource: Record<string, unknown>;
+  provision: ConsentProvision;
+  recordedBy: string;
+  createdAt: string;
+  updatedAt: string;
+  appliedAt: string | null;
+}
+
+function consentOf(r: Record<string, any>): ConsentRow {
+  return {
+    id: r.id, version: r.version, status: r.status, patientKeys: r.patient_keys, patientSystem: r.patient_system, epid: r.epid, resource: r.resource,
+    provision: r.provision, recordedBy: r.recorded_by, createdAt: new Date(r.created_at).toISOString(), updatedAt: new Date(r.updated_at).toISOString(),
+    appliedAt: r.applied_at ? new Date(r.applied_at).toISOString() : null,
+  };
+}
+
+export class ConsentRepository implements ConsentStore {
+  constructor(private readonly sql: Sql) {}
+
+  async insert(c: Omit<ConsentRow, 'createdAt' | 'updatedAt' | 'appliedAt'>): Promise<ConsentRow> {
+    const rows = await this.sql.query(
+      `INSERT INTO pl_consent (id, version, status, patient_keys, patient_system, epid, resource, provision, recorded_by, applied_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb,$8::jsonb,$9, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END) RETURNING *`,
+      [c.id, c.version, c.status, c.patientKeys, c.patientSystem, c.epid, JSON.stringify(c.resource), JSON.stringify(c.provision), c.recordedBy],
+    );
+    return consentOf(rows[0]);
+  }
+
+  /** Optimistic update: only when the stored version is the expected one; undefined = lost the race. */
+  async update(id: string, expectedVersion: number, c: { status: string; resource: Record<string, unknown>; provision: ConsentProvision }): Promise<ConsentRow | undefined> {
+    const rows = await this.sql.query(
+      `UPDATE pl_consent SET version = version + 1, status = $3, resource = $4::jsonb, provision = $5::jsonb, updated_at = now()
+        WHERE id = $1 AND version = $2 RETURNING *`,
+      [id, expectedVersion, c.status, JSON.stringify(c.resource), JSON.stringify(c.provision)],
+    );
+    return rows[0] ? consentOf(rows[0]) : undefined;
+  }
+
+  async get(id: string, forUpdate = false): Promise<ConsentRow | undefined> {
+    return (await this.sql.query(`SELECT * FROM pl_consent WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id])).map(consentOf)[0];
+  }
+
+  async byPatientKeys(keys: string[]): Promise<ConsentRow[]> {
+    return (await this.sql.query('SELECT * FROM pl_consent WHERE patient_keys && $1 ORDER BY created_at', [keys])).map(consentOf);
+  }
+
+  async activeDirectives(epid: string): Promise<ConsentDirective[]> {
+    const rows = await this.sql.query<{ id: string; epid: string; provision: ConsentProvision }>(
+      `SELECT id, epid, provision FROM pl_consent WHERE epid = $1 AND status = 'active' ORDER BY created_at`, [epid]);
+    return rows.map((r) => ({ id: r.id, epid: r.epid, provision: r.provision }));
+  }
+
+  /** Pending consents of a record key get their patient; returns those applied now. */
+  async resolvePending(recordKey: string, epid: string): Promise<ConsentRow[]> {
+    return (await this.sql.query(
+      `UPDATE pl_consent SET epid = $2, applied_at = now(), updated_at = now() WHERE epid IS NULL AND $1 = ANY(patient_keys) RETURNING *`, [recordKey, epid],
+    )).map(consentOf);
+  }
+
+  async mergePatient(from: string, to: string): Promise<string[]> {
+    const rows = await this.sql.query<{ id: string }>('UPDATE pl_consent SET epid = $2, updated_at = now() WHERE epid = $1 RETURNING id', [from, to]);
+    return rows.map((r) => r.id);
+  }
+}
+
+export interface GrantRow {
+  id: string;
+  epid: string;
+  audience: string;
+  actor: string;
+  reason: string;
+  grantedAt: string;
+  expiresAt: string;
+  status: string;
+}
+
+function grantOf(r: Record<string, any>): GrantRow {
+  return {
+    id: r.id, epid: r.epid, audience: r.audience, actor: r.actor, reason: r.reason, grantedAt: new Date(r.granted_at).toISOString(),
+    expiresAt: new Date(r.expires_at).toISOString(), status: r.status,
+  };
+}
+
+export class GrantRepository implements GrantStore {
+  constructor(private readonly sql: Sql) {}
+
+  async insert(g: { id: string; epid: string; audience: string; actor: string; reason: string; expiresAt: Date }): Promise<GrantRow> {
+    const rows = await this.sql.query(
+      `INSERT INTO pl_break_glass (id, epid, audience, actor, reason, expires_at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id RETURNING *`,
+      [g.id, g.epid, g.audience, g.actor, g.reason, g.expiresAt],
+    );
+    return grantOf(rows[0]);
+  }
+
+  async active(epid: string, now: Date): Promise<ActiveGrant[]> {
+    const rows = await this.sql.query<{ id: string; audience: string; expires_at: Date }>(
+      `SELECT id, audience, expires_at FROM pl_break_glass WHERE epid = $1 AND status = 'active' AND expires_at > $2`, [epid, now]);
+    return rows.map((r) => ({ id: r.id, audience: r.audience, expiresAt: new Date(r.expires_at).getTime() }));
+  }
+
+  /** The durable timer: due grants, claimed so that two instances never expire one twice. */
+  async claimDue(now: Date, limit: number): Promise<GrantRow[]> {
+    return (await this.sql.query(
+      `SELECT * FROM pl_break_glass WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit],
+    )).map(grantOf);
+  }
+
+  async markExpired(id: string): Promise<void> {
+    await this.sql.query(`UPDATE pl_break_glass SET status = 'expired', expired_at = now() WHERE id = $1`, [id]);
+  }
+
+  async get(id: string): Promise<GrantRow | undefined> {
+    return (await this.sql.query('SELECT * FROM pl_break_glass WHERE id = $1', [id])).map(grantOf)[0];
+  }
+
+  async mergePatient(from: string, to: string): Promise<void> {
+    await this.sql.query('UPDATE pl_break_glass SET epid = $2 WHERE epid = $1', [from, to]);
+  }
+}
+
+export class PolicyVersionRepository implements PolicyVersionStore {
+  constructor(private readonly sql: Sql) {}
+  async active(): Promise<{ version: string; document: unknown; source: string; activatedAt: string } | undefined> {
+    const rows = await this.sql.query(`SELECT * FROM pl_policy_version WHERE status = 'active' ORDER BY activated_at DESC LIMIT 1`);
+    return rows[0] && { version: rows[0].version, document: rows[0].document, source: rows[0].source, activatedAt: new Date(rows[0].activated_at).toISOString() };
+  }
+  async known(version: string): Promise<boolean> {
+    return (await this.sql.query('SELECT 1 FROM pl_policy_version WHERE version = $1', [version])).length > 0;
+  }
+  async activate(version: string, document: unknown, source: string): Promise<void> {
+    await this.sql.query(`UPDATE pl_policy_version SET status = 'retired' WHERE status = 'active' AND version <> $1`, [version]);
+    await this.sql.query(
+      `INSERT INTO pl_policy_version (version, document, status, source, activated_at) VALUES ($1, $2::jsonb, 'active', $3, now())
+       ON CONFLICT (version) DO UPDATE SET status = 'active', document = EXCLUDED.document, activated_at = now()`,
+      [version, JSON.stringify(document), source],
+    );
+  }
+  async saveCandidate(version: string, document: unknown, source: string): Promise<void> {
+    await this.sql.query(`UPDATE pl_policy_version SET status = 'discarded' WHERE status = 'candidate'`);
+    await this.sql.query(
+      `INSERT INTO pl_policy_version (version, document, status, source) VALUES ($1, $2::jsonb, 'candidate', $3)
+       ON CONFLICT (version) DO UPDATE SET status = 'candidate', document = EXCLUDED.document, loaded_at = now()`,
+      [version, JSON.stringify(document), source],
+    );
+  }
+  async candidate(): Promise<{ version: string; document: unknown } | undefined> {
+    const rows = await this.sql.query(`SELECT * FROM pl_policy_version WHERE status = 'candidate' LIMIT 1`);
+    return rows[0] && { version: rows[0].version, document: rows[0].document };
+  }
+  async discardCandidate(): Promise<void> {
+    await this.sql.query(`UPDATE pl_policy_version SET status = 'discarded' WHERE status = 'candidate'`);
+  }
+}
+
+export interface ShadowDiffRow {
+  candidateVersion: string;
+  activeVersion: string;
+  canonicalEventId: string;
+  correlationId: string;
+  audience: string;
+  active: Record<string, unknown>;
+  candidate: Record<string, unknown>;
+  at?: string;
+}
+
+export class ShadowDiffRepository implements ShadowDiffStore {
+  constructor(private readonly sql: Sql) {}
+  async insert(rows: ShadowDiffRow[]): Promise<void> {
+    for (const r of rows) {
+      await this.sql.query(
+        `INSERT INTO pl_shadow_diff (candidate_version, active_version, canonical_event_id, correlation_id, audience, active, candidate)
+         VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7::jsonb) ON CONFLICT DO NOTHING`,
+        [r.candidateVersion, r.activeVersion, r.canonicalEventId, r.correlationId, r.audience, JSON.stringify(r.active), JSON.stringify(r.candidate)],
+      );
+    }
+  }
+  async list(candidateVersion: string, limit: number): Promise<ShadowDiffRow[]> {
+    const rows = await this.sql.query('SELECT * FROM pl_shadow_diff WHERE candidate_version = $1 ORDER BY id DESC LIMIT $2', [candidateVersion, limit]);
+    return rows.map((r) => ({
+      candidateVersion: r.candidate_version, activeVersion: r.active_version, canonicalEventId: r.canonical_event_id, correlationId: r.correlation_id,
+      audience: r.audience, active: r.active, candidate: r.candidate, at: new Date(r.at).toISOString(),
+    }));
+  }
+  async count(candidateVersion: string): Promise<number> {
+    return Number((await this.sql.query<{ n: string }>('SELECT count(*) AS n FROM pl_shadow_diff WHERE candidate_version = $1', [candidateVersion]))[0].n);
+  }
+}
+
+export class DeliveryRepository implements DeliveryStore {
+  constructor(private readonly sql: Sql) {}
+  async insert(d: { eventId: string; sourceEventId: string; subscriptionId: string; status: string; at: Date }): Promise<void> {
+    await this.sql.query(
+      'INSERT INTO pl_delivery (event_id, source_event_id, subscription_id, status, at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT (event_id) DO NOTHING',
+      [d.eventId, d.sourceEventId, d.subscriptionId, d.status, d.at],
+    );
+  }
+}
+
+/** Every store over one SQL seam. */
+export function policyStores(sql: Sql): PolicyStores {
+  return {
+    decisions: new DecisionRepository(sql), identities: new IdentityIndexRepository(sql), consents: new ConsentRepository(sql), grants: new GrantRepository(sql),
+    versions: new PolicyVersionRepository(sql), shadow: new ShadowDiffRepository(sql), deliveries: new DeliveryRepository(sql),
+  };
+}

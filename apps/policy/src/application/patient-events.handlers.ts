@@ -1,0 +1,66 @@
+import type { EventContext, InboundEvent } from '@clinmesh/event-runtime';
+import { EVENT_TOPICS } from '@clinmesh/topology';
+import type { DeliveryEvent, IdentityEvent, PolicyEvent } from '@clinmesh/schemas';
+import type { StoresFactory } from './ports';
+
+/** A policy event with the fields every kind shares. */
+export function policyEvent(ctx: EventContext, purpose: string, e: Omit<PolicyEvent, 'eventId' | 'correlationId' | 'at' | 'details' | 'audience' | 'actor' | 'reason' | 'expiresAt'> & Partial<PolicyEvent>, at = Date.now()): void {
+  const eventId = ctx.deriveEventId(purpose);
+  const value: PolicyEvent = {
+    eventId, correlationId: ctx.origin.correlationId, at, details: {}, audience: null, actor: null, reason: null, expiresAt: null, ...e,
+  };
+  ctx.emit({ topic: EVENT_TOPICS.policy, key: e.epid ?? e.subjectId, value, eventId });
+}
+
+/**
+ * clinical.identity.events → policy's own record-key → EPID index (record keys
+ * are keyed hashes of assigning authority + identifier, no PHI): a consent
+ * waiting for its patient applies as soon as the patient appears
+ * (CONSENT_APPLIED); consents, grants and decisions follow merges.
+ */
+export class IdentityEventsHandler {
+  constructor(private readonly stores: StoresFactory) {}
+
+  async handle(event: InboundEvent<IdentityEvent>, ctx: EventContext): Promise<void> {
+    const e = event.value;
+    const s = this.stores(ctx.uow);
+    switch (e.type) {
+      case 'PERSON_CREATED':
+      case 'RECORD_LINKED': {
+        if (!e.recordKey) return;
+        await s.identities.upsert(e.recordKey, e.epid);
+        for (const c of await s.consents.resolvePending(e.recordKey, e.epid)) {
+          policyEvent(ctx, `consent-applied:${c.id}`, { kind: 'CONSENT_APPLIED', epid: e.epid, subjectId: c.id, reason: 'the patient named by the consent is now known', details: { version: String(c.version) } });
+        }
+        return;
+      }
+      case 'PERSONS_MERGED': {
+        if (!e.otherEpid) return;
+        await s.identities.mergePatient(e.otherEpid, e.epid);
+        await s.grants.mergePatient(e.otherEpid, e.epid);
+        await s.decisions.mergePatient(e.otherEpid, e.epid);
+        for (const id of await s.consents.mergePatient(e.otherEpid, e.epid)) {
+          policyEvent(ctx, `consent-merged:${id}`, { kind: 'CONSENT_APPLIED', epid: e.epid, subjectId: id, reason: 'the consent follows the merged person', details: { mergedFrom: e.otherEpid } });
+        }
+        return;
+      }
+      case 'PERSONS_UNMERGED':
+        // The record that left the person is re-linked by its own RECORD_LINKED / PERSON_CREATED event.
+        if (e.recordKey && e.otherEpid) await s.identities.upsert(e.recordKey, e.otherEpid);
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+/** clinical.delivery.events → what was actually delivered, for the accounting of disclosures. */
+export class DeliveryEventsHandler {
+  constructor(private readonly stores: StoresFactory) {}
+
+  async handle(event: InboundEvent<DeliveryEvent>, ctx: EventContext): Promise<void> {
+    const d = event.value;
+    if (d.status !== 'DELIVERED') return;
+    await this.stores(ctx.uow).deliveries.insert({ eventId: d.eventId, sourceEventId: d.sourceEventId, subscriptionId: d.subscriptionId, status: d.status, at: new Date(d.at) });
+  }
+}

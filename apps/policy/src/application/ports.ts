@@ -1,0 +1,138 @@
+import type { ConsentDirective, ConsentProvision } from '../domain/consent';
+import type { ActiveGrant } from '../domain/decide';
+
+/** What the application needs from storage; adapters/persistence implements it over a unit of work or the data source. */
+export interface DecisionRecord {
+  decisionId: string;
+  canonicalEventId: string;
+  correlationId: string;
+  epid: string;
+  audience: string;
+  effect: string;
+  obligations: string[];
+  policyVersion: string;
+  ruleIds: string[];
+  routingRuleIds: string[];
+  consentId: string | null;
+  consentProvision: string | null;
+  consentDecision: string;
+  labels: string[];
+  withheldLabels: string[];
+  purpose: string;
+  grantId: string | null;
+  projection: string;
+  deidentified: boolean;
+  tier: string;
+  originalTier: string;
+  critical: boolean;
+  workflows: string[];
+  routedEventId: string | null;
+  resourceType: string;
+  reason: string;
+  explanation: string;
+  revokedAt?: string | null;
+  revokedReason?: string | null;
+  decidedAt?: string;
+}
+
+export interface DecisionStore {
+  insert(rows: DecisionRecord[]): Promise<void>;
+  byCorrelation(correlationId: string): Promise<DecisionRecord[]>;
+  releasedSince(epid: string, since: Date): Promise<DecisionRecord[]>;
+  revoke(decisionIds: string[], reason: string): Promise<void>;
+  disclosures(epids: string[], limit: number): Promise<Array<DecisionRecord & { deliveries: Array<{ subscriptionId: string; at: string }> }>>;
+  mergePatient(from: string, to: string): Promise<void>;
+}
+
+export interface IdentityIndex {
+  upsert(recordKey: string, epid: string): Promise<void>;
+  epidsOf(recordKeys: string[]): Promise<string[]>;
+  mergePatient(from: string, to: string): Promise<void>;
+}
+
+export interface StoredConsent {
+  id: string;
+  version: number;
+  status: string;
+  patientKeys: string[];
+  patientSystem: string;
+  epid: string | null;
+  resource: Record<string, unknown>;
+  provision: ConsentProvision;
+  recordedBy: string;
+  createdAt: string;
+  updatedAt: string;
+  appliedAt: string | null;
+}
+
+export interface ConsentStore {
+  insert(c: Omit<StoredConsent, 'createdAt' | 'updatedAt' | 'appliedAt'>): Promise<StoredConsent>;
+  update(id: string, expectedVersion: number, c: { status: string; resource: Record<string, unknown>; provision: ConsentProvision }): Promise<StoredConsent | undefined>;
+  get(id: string, forUpdate?: boolean): Promise<StoredConsent | undefined>;
+  byPatientKeys(keys: string[]): Promise<StoredConsent[]>;
+  activeDirectives(epid: string): Promise<ConsentDirective[]>;
+  resolvePending(recordKey: string, epid: string): Promise<StoredConsent[]>;
+  mergePatient(from: string, to: string): Promise<string[]>;
+}
+
+export interface StoredGrant {
+  id: string;
+  epid: string;
+  audience: string;
+  actor: string;
+  reason: string;
+  grantedAt: string;
+  expiresAt: string;
+  status: string;
+}
+
+export interface GrantStore {
+  insert(g: { id: string; epid: string; audience: string; actor: string; reason: string; expiresAt: Date }): Promise<StoredGrant>;
+  active(epid: string, now: Date): Promise<ActiveGrant[]>;
+  claimDue(now: Date, limit: number): Promise<StoredGrant[]>;
+  markExpired(id: string): Promise<void>;
+  mergePatient(from: string, to: string): Promise<void>;
+}
+
+export interface PolicyVersionStore {
+  active(): Promise<{ version: string; document: unknown; source: string; activatedAt: string } | undefined>;
+  known(version: string): Promise<boolean>;
+  activate(version: string, document: unknown, source: string): Promise<void>;
+  saveCandidate(version: string, document: unknown, source: string): Promise<void>;
+  candidate(): Promise<{ version: string; document: unknown } | undefined>;
+  discardCandidate(): Promise<void>;
+}
+
+export interface ShadowDiff {
+  candidateVersion: string;
+  activeVersion: string;
+  canonicalEventId: string;
+  correlationId: string;
+  audience: string;
+  active: Record<string, unknown>;
+  candidate: Record<string, unknown>;
+  at?: string;
+}
+
+export interface ShadowDiffStore {
+  insert(rows: ShadowDiff[]): Promise<void>;
+  list(candidateVersion: string, limit: number): Promise<ShadowDiff[]>;
+  count(candidateVersion: string): Promise<number>;
+}
+
+export interface DeliveryStore {
+  insert(d: { eventId: string; sourceEventId: string; subscriptionId: string; status: string; at: Date }): Promise<void>;
+}
+
+/** Every store over one SQL seam (a unit of work inside a transaction, the data source for reads). */
+export interface PolicyStores {
+  decisions: DecisionStore;
+  identities: IdentityIndex;
+  consents: ConsentStore;
+  grants: GrantStore;
+  versions: PolicyVersionStore;
+  shadow: ShadowDiffStore;
+  deliveries: DeliveryStore;
+}
+
+export type StoresFactory = (sql: { query<T = Record<string, any>>(sql: string, params?: unknown[]): Promise<T[]> }) => PolicyStores;

@@ -1,0 +1,90 @@
+import { Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { EventRuntime } from '@clinmesh/event-runtime';
+import { DATA_SOURCE, EVENT_RUNTIME, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
+import { PolicyStore } from './application/policy-store';
+import { PolicyAdmin } from './application/policy-admin';
+import { ConsentService } from './application/consents';
+import { BreakGlassService } from './application/break-glass';
+import { RouteCanonicalEventHandler } from './application/route-canonical-event.handler';
+import { DeliveryEventsHandler, IdentityEventsHandler } from './application/patient-events.handlers';
+import type { StoresFactory } from './application/ports';
+import { PolicyConfig, loadPolicyConfig } from './config/policy.config';
+import { loadPolicyFiles } from './adapters/files/policy-files';
+import { PolicyTables1764370000000 } from './adapters/persistence/policy.tables';
+import { policyStores } from './adapters/persistence/policy.repositories';
+import { ConsentController } from './adapters/http/consent.controller';
+import { PolicyController } from './adapters/http/policy.controller';
+import {
+  BREAK_GLASS, CONSENTS, DELIVERY_EVENTS, IDENTITY_EVENTS, POLICY_ADMIN, POLICY_CONFIG, POLICY_STORE, POLICY_STORES, ROUTE_EVENTS,
+} from './adapters/http/policy.tokens';
+import { policyConsumers } from './policy.consumers';
+
+const SHIPPED = Symbol('SHIPPED_POLICY');
+type Shipped = ReturnType<typeof loadPolicyFiles>;
+type Config = PolicyConfig & { patientKeySecret: string };
+
+@Module({
+  controllers: [ConsentController, PolicyController],
+  providers: [
+    // Every POLICY_* setting and the policy data are read and validated here, once: a bad value or a policy file with errors stops the start with every problem listed.
+    { provide: POLICY_CONFIG, inject: [SERVICE_CONFIG], useFactory: (c: ServiceConfig): Config => ({ ...loadPolicyConfig(c.env, c.patientKeySecret), patientKeySecret: c.patientKeySecret }) },
+    { provide: SHIPPED, inject: [POLICY_CONFIG], useFactory: (c: Config): Shipped => loadPolicyFiles(c.policyDir) },
+    { provide: POLICY_STORES, useValue: policyStores as StoresFactory },
+    { provide: POLICY_STORE, inject: [SHIPPED], useFactory: (s: Shipped) => new PolicyStore(s.validator, s.policy, s.identifierSystems) },
+    {
+      provide: POLICY_ADMIN,
+      inject: [EVENT_RUNTIME, POLICY_STORE, POLICY_STORES, SHIPPED, DATA_SOURCE],
+      useFactory: async (runtime: EventRuntime, store: PolicyStore, stores: StoresFactory, shipped: Shipped, db: DataSource) => {
+        const admin = new PolicyAdmin(runtime, store, stores);
+        await admin.resume(shipped.policy, db);
+        return admin;
+      },
+    },
+    {
+      provide: CONSENTS,
+      inject: [EVENT_RUNTIME, POLICY_STORE, POLICY_STORES, POLICY_CONFIG],
+      useFactory: (runtime: EventRuntime, store: PolicyStore, stores: StoresFactory, c: Config) =>
+        new ConsentService(runtime, store, stores, { patientKeySecret: c.patientKeySecret, revocationLookbackMs: c.revocationLookbackMs }),
+    },
+    {
+      provide: BREAK_GLASS,
+      inject: [EVENT_RUNTIME, POLICY_STORE, POLICY_STORES, POLICY_CONFIG],
+      useFactory: (runtime: EventRuntime, store: PolicyStore, stores: StoresFactory, c: Config) =>
+        new BreakGlassService(runtime, store, stores, { patientKeySecret: c.patientKeySecret, maxDurationSeconds: c.breakGlassMaxSeconds, minReasonLength: c.breakGlassMinReasonLength }),
+    },
+    {
+      provide: ROUTE_EVENTS,
+      inject: [POLICY_STORE, POLICY_STORES, POLICY_CONFIG, POLICY_ADMIN],
+      useFactory: (store: PolicyStore, stores: StoresFactory, c: Config) => new RouteCanonicalEventHandler(store, stores, c.pseudonymSecret),
+    },
+    { provide: IDENTITY_EVENTS, inject: [POLICY_STORES], useFactory: (stores: StoresFactory) => new IdentityEventsHandler(stores) },
+    { provide: DELIVERY_EVENTS, inject: [POLICY_STORES], useFactory: (stores: StoresFactory) => new DeliveryEventsHandler(stores) },
+  ],
+})
+class PolicyModule {}
+
+/** Composition root of policy: clinical.canonical.* → explained decisions → clinical.routed.* / clinical.deidentified.*, consents, break-glass, shadow mode. */
+export const policyService: ServiceSpec = {
+  name: 'policy',
+  defaultPort: 8084,
+  module: PolicyModule,
+  migrations: [PolicyTables1764370000000],
+  consumers: (app) => policyConsumers(app.get(ROUTE_EVENTS), app.get(IDENTITY_EVENTS), app.get(DELIVERY_EVENTS)),
+  afterStart: async (app, ctx) => {
+    const shipped = app.get<Shipped>(SHIPPED);
+    await app.get<PolicyAdmin>(POLICY_ADMIN).recordShipped(shipped.policy, shipped.source);
+    const config = app.get<Config>(POLICY_CONFIG);
+    const breakGlass = app.get<BreakGlassService>(BREAK_GLASS);
+    // The durable break-glass timer: due grants live in the database; any instance claims them (FOR UPDATE SKIP LOCKED).
+    let running: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      running = running.then(() => breakGlass.expireDue(ctx.logger)).catch((err) => ctx.logger.warn({ err: String(err) }, 'break-glass expiry pass failed'));
+    }, config.breakGlassTimerMs);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await running;
+    };
+  },
+};
