@@ -841,7 +841,7 @@ export interface PolicyDecision {
 export type RoutingEffect = 'PERMIT' | 'REDACT';
 export const RoutingEffectValues = ['PERMIT', 'REDACT'] as const;
 
-/** A change to a clinical work item. Keyed by EPID. */
+/** A change to a clinical work item, shaped like a FHIR R4 Task (status + businessStatus, owner, restriction.period end = dueAt, history reference, closed-loop acknowledgement facts). Keyed by EPID (the task id for work without a patient). */
 export interface TaskEvent {
   /** Deterministic event id. */
   eventId: string;
@@ -855,17 +855,17 @@ export interface TaskEvent {
   tier: Tier;
   /** Task id (deterministic from the routed event and workflow). */
   taskId: string;
-  /** What happened to the task. */
+  /** What happened to the task: CREATED, UPDATED (a transition, a correction, a merge), ESCALATED (an SLA rung fired: audiences = the rung's audience), ACKNOWLEDGED (closed-loop acknowledgement recorded), FEEDBACK (clinician feedback on a score/alert task), COMPLETED, CANCELLED. */
   change: TaskChange;
   /** Workflow the task belongs to. */
   workflow: string;
-  /** Task status after the change. */
+  /** FHIR Task.status after the change (draft, requested, received, accepted, rejected, ready, cancelled, in-progress, on-hold, failed, completed, entered-in-error). */
   status: string;
   /** Short description without PHI (e.g. 'Review ADT^A01'). */
   title: string;
-  /** When the task is due (SLA by tier). */
+  /** When the task is due (Task.restriction.period.end), from the workflow's SLA for the tier and the facility calendar. */
   dueAt: number;
-  /** Subscriber audiences allowed to receive it. */
+  /** Who should receive this task event: the task's audiences, or for ESCALATED the escalation rung's audience(s) (e.g. critical-result-oncall, then supervisor). */
   audiences: Array<string>;
   /** Source message type. */
   messageType: string;
@@ -875,12 +875,85 @@ export interface TaskEvent {
   canonicalId: string;
   /** When ingest received the original message. */
   receivedAt: number;
+  /** Workflow state after the change (the workflow's own name for it). */
+  state?: string;
+  /** FHIR Task.businessStatus: the workflow's sub-state (e.g. awaiting-acknowledgement, scheduled, awaiting-missing-data). */
+  businessStatus?: string;
+  /** FHIR Task.priority (stat, asap, urgent, routine) from the tier. */
+  priority?: string;
+  /** FHIR Task.intent. */
+  intent?: string;
+  /** FHIR Task.owner: who claimed the task (token subject), when someone did. */
+  owner?: null | string;
+  /** Task version after the change (the ETag of GET /v1/tasks/{id}). */
+  version?: number;
+  /** Where the full transition history is (GET /v1/tasks/{id}): FHIR Task.relevantHistory. */
+  historyRef?: string;
+  /** Workflow state before the change (transitions). */
+  fromState?: null | string;
+  /** Name of the transition taken (claim, release, start, complete, cancel, hold, resume, ...). */
+  transition?: null | string;
+  /** Who made the change (token subject, or the system part that did). */
+  actor?: null | string;
+  /** Why (transition reason, correction note, escalation cause) without PHI. */
+  reason?: null | string;
+  /** ESCALATED: index of the ladder rung that fired (0 = first). */
+  escalationRung?: null | number;
+  /** ESCALATED: this was the last rung of the ladder (a failed handoff if nobody acts). */
+  ladderExhausted?: boolean;
+  /** The SLA due time passed before the task's SLA clock stopped. */
+  breached?: boolean;
+  /** UPDATED by a corrected source record (same canonical id). */
+  correction?: boolean;
+  /** ACKNOWLEDGED: the documented communication. */
+  acknowledgement?: null | TaskAcknowledgement;
+  /** FEEDBACK: the clinician's feedback. */
+  feedback?: null | TaskFeedback;
+  /** UPDATED by a merge or unmerge: the EPID the task followed from. */
+  previousEpid?: null | string;
+  /** Idempotency key of the task: workflow + trigger (canonical record, review item, grant, dead letter). */
+  triggerKey?: string;
+  /** When the change happened (Task.lastModified). */
+  changedAt?: null | number;
 }
 
-export type TaskChange = 'CREATED' | 'UPDATED' | 'ESCALATED' | 'COMPLETED' | 'CANCELLED';
-export const TaskChangeValues = ['CREATED', 'UPDATED', 'ESCALATED', 'COMPLETED', 'CANCELLED'] as const;
+export type TaskChange = 'CREATED' | 'UPDATED' | 'ESCALATED' | 'COMPLETED' | 'CANCELLED' | 'ACKNOWLEDGED' | 'FEEDBACK';
+export const TaskChangeValues = ['CREATED', 'UPDATED', 'ESCALATED', 'COMPLETED', 'CANCELLED', 'ACKNOWLEDGED', 'FEEDBACK'] as const;
 
-/** A webhook delivery receipt. Keyed by subscription id. */
+/** Closed-loop communication of a critical result: the six facts the ACR asks to document. */
+export interface TaskAcknowledgement {
+  /** The finding communicated (test and value, no patient identifiers). */
+  finding: string;
+  /** When the finding was identified (result issued / recorded). */
+  identifiedAt: number;
+  /** Who communicated it. */
+  communicatedBy: string;
+  /** Who received it. */
+  receivedBy: string;
+  /** When it was received. */
+  receivedAt: number;
+  /** How (phone, in-person, secure-message, page, ehr-inbox...). */
+  method: string;
+  /** The receiver read the result back. */
+  readBack: boolean;
+}
+
+/** Clinician feedback on a task raised by a score or an alert, for threshold tuning. */
+export interface TaskFeedback {
+  /** What the clinician did. */
+  action: TaskFeedbackAction;
+  /** Why (a coded reason or short text, without PHI). */
+  reason: string;
+  /** Who gave the feedback. */
+  actor: string;
+  /** When. */
+  at: number;
+}
+
+export type TaskFeedbackAction = 'ACKNOWLEDGE' | 'DISMISS' | 'DEFER' | 'ESCALATE' | 'OTHER';
+export const TaskFeedbackActionValues = ['ACKNOWLEDGE', 'DISMISS', 'DEFER', 'ESCALATE', 'OTHER'] as const;
+
+/** A webhook or FHIR notification delivery outcome: delivered, dead (retries exhausted or refused), cancelled (the decision behind it was revoked, or aborted by the subscriber), or the endpoint disabled. Keyed by subscription id; no readable PHI. */
 export interface DeliveryEvent {
   /** Deterministic event id. */
   eventId: string;
@@ -900,10 +973,27 @@ export interface DeliveryEvent {
   httpStatus?: null | number;
   /** When the outcome was recorded. */
   at: number;
+  /** Audience the subscription is bound to. */
+  audience?: null | string;
+  /** Purpose of use the subscription is bound to. */
+  purposeOfUse?: null | string;
+  /** Policy decision the delivered view was permitted under (routed views). */
+  decisionId?: null | string;
+  /** Enterprise patient id concerned, when the delivery is about a patient. */
+  epid?: null | string;
+  /** Urgency tier of the delivered event (stat, urgent, routine, bulk). */
+  tier?: null | string;
+  /** Type of the delivered event (e.g. routed.observation, task.created). */
+  sourceEventType?: null | string;
+  /** webhook (Standard Webhooks) or fhir-rest-hook. */
+  channel?: null | string;
+  /** Why it ended so (e.g. DECISION_REVOKED, RETRIES_EXHAUSTED, HTTP_410, ABORTED_BY_RECEIVER, FAILING_TOO_LONG), without PHI. */
+  reason?: null | string;
 }
 
-export type DeliveryStatus = 'DELIVERED' | 'FAILED' | 'DEAD';
-export const DeliveryStatusValues = ['DELIVERED', 'FAILED', 'DEAD'] as const;
+/** DELIVERED, DEAD, CANCELLED, ENDPOINT_DISABLED (FAILED is not emitted; readers that do not know a symbol read FAILED). */
+export type DeliveryStatus = 'DELIVERED' | 'FAILED' | 'DEAD' | 'CANCELLED' | 'ENDPOINT_DISABLED';
+export const DeliveryStatusValues = ['DELIVERED', 'FAILED', 'DEAD', 'CANCELLED', 'ENDPOINT_DISABLED'] as const;
 
 /** A change in the master patient index. Keyed by EPID. */
 export interface IdentityEvent {

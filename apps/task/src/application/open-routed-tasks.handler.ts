@@ -1,0 +1,68 @@
+import { EventContext, InboundEvent } from '@clinmesh/event-runtime';
+import type { RoutedEvent } from '@clinmesh/schemas';
+import { taskTitle } from '../domain/task';
+import { TaskStore } from '../domain/task.ports';
+import { findingOf, isCorrection, routedTriggerKey } from '../domain/routed-trigger';
+import { TaskLifecycle } from './task-lifecycle';
+
+/**
+ * clinical.routed.* → one task per workflow the decision names and canonical
+ * record. Policy sends one routed copy per permitted audience (same
+ * decision.workflows, same canonical id and correlation): the trigger key
+ * makes them one task. A corrected record updates the task already opened
+ * for its canonical id (and records the change); a replay or a terminology
+ * re-emission finds the task by its key and creates nothing.
+ */
+export class OpenRoutedTasksHandler {
+  constructor(private readonly lifecycle: TaskLifecycle, private readonly stores: (ctx: EventContext) => TaskStore) {}
+
+  async handle(event: InboundEvent<RoutedEvent>, ctx: EventContext): Promise<void> {
+    const routed = event.value;
+    if (routed.deidentified) return;
+    const store = this.stores(ctx);
+    const canonical = routed.canonical;
+    const seen = new Set<string>();
+    for (const name of routed.decision.workflows) {
+      const def = this.lifecycle.catalog.forRouted(name);
+      if (!def || seen.has(def.id)) continue;
+      seen.add(def.id);
+      const triggerKey = routedTriggerKey(def.id, routed);
+      const existing = await store.byTriggerKey(triggerKey);
+      if (existing) {
+        await store.linkEvent(routed.eventId, existing.taskId);
+        continue;
+      }
+      const { finding, identifiedAt } = findingOf(canonical);
+      if (isCorrection(canonical)) {
+        const prior = await store.latestForCanonical(def.id, canonical.canonicalId);
+        if (prior) {
+          await store.linkEvent(routed.eventId, prior.taskId);
+          await this.lifecycle.amend(ctx, store, prior, { finding: finding ?? prior.finding, identifiedAt, details: { ...prior.details, correctedBy: routed.correlationId } }, {
+            actor: 'task', reason: `corrected ${canonical.resourceType} (${canonical.provenance.sourceMessageType})`, correction: true, change: 'UPDATED', action: 'correct',
+            details: { correlationId: routed.correlationId, previousFinding: prior.finding, finding },
+          });
+          continue;
+        }
+      }
+      const task = this.lifecycle.newTask(def, {
+        taskId: ctx.deriveEventId(`task:${def.id}`),
+        tier: routed.tier,
+        epid: routed.epid,
+        correlationId: routed.correlationId,
+        sourceEventId: routed.eventId,
+        triggerKey,
+        title: taskTitle(def.title, canonical.provenance.sourceMessageType),
+        messageType: canonical.provenance.sourceMessageType,
+        resourceType: canonical.resourceType,
+        canonicalId: canonical.canonicalId,
+        audiences: routed.decision.audiences,
+        finding: def.acknowledgement ? finding : null,
+        identifiedAt: def.acknowledgement ? identifiedAt : null,
+        communicatedBy: def.acknowledgement ? `clinmesh for ${canonical.source.system}` : null,
+        details: { policyWorkflow: name, decisionId: routed.decisionId ?? null, critical: routed.critical ?? false, sourceSystem: canonical.source.system },
+      }, canonical.receivedAt);
+      await store.linkEvent(routed.eventId, task.taskId);
+      await this.lifecycle.open(ctx, store, task, 'policy', routed.decision.explanation.slice(0, 200) || null);
+    }
+  }
+}

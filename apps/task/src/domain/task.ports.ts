@@ -1,0 +1,56 @@
+import { Tier } from '@clinmesh/topology';
+import { Task, TaskHistoryEntry } from './task';
+
+/** The task tables, inside one unit of work (consumer chunk, HTTP request or timer). */
+export interface TaskStore {
+  /** Inserts unless a task with the same trigger key exists; whether it was inserted. */
+  insertIfAbsent(task: Task): Promise<boolean>;
+  get(taskId: string): Promise<Task | null>;
+  byTriggerKey(triggerKey: string): Promise<Task | null>;
+  /** The newest task of a workflow for a canonical record (a correction finds it). */
+  latestForCanonical(workflow: string, canonicalId: string): Promise<Task | null>;
+  /** Writes `task` (version = expectedVersion + 1) only if the stored version is still `expectedVersion`. */
+  update(task: Task, expectedVersion: number): Promise<boolean>;
+  appendHistory(entry: TaskHistoryEntry): Promise<void>;
+  /** Remembers that an event (a routed copy, an emitted task event) belongs to a task. */
+  linkEvent(eventId: string, taskId: string): Promise<void>;
+  taskOfEvent(eventId: string): Promise<Task | null>;
+  openTasksOfPatient(epid: string): Promise<Task[]>;
+  tasksMovedByMerge(survivor: string, mergedAway: string): Promise<Task[]>;
+  /** Locks the task if its timer for `rung` is still due (FOR UPDATE SKIP LOCKED): null when another worker has it or it changed. */
+  claimDueTimer(taskId: string, rung: number, now: number): Promise<Task | null>;
+}
+
+export interface DueTimer {
+  taskId: string;
+  rung: number;
+  correlationId: string;
+  tier: Tier;
+  dueAt: number;
+  nextTimerAt: number;
+}
+
+export interface TaskQuery {
+  status?: string[];
+  state?: string;
+  workflow?: string;
+  tier?: Tier;
+  owner?: string;
+  role?: string;
+  epid?: string;
+  correlationId?: string;
+  dueBefore?: number;
+  breached?: boolean;
+  cursor?: { createdAt: number; taskId: string };
+  limit: number;
+}
+
+/** Reads outside event transactions (worklist, timers' due index). */
+export interface TaskReader {
+  list(query: TaskQuery): Promise<Task[]>;
+  get(taskId: string): Promise<Task | null>;
+  history(taskId: string): Promise<TaskHistoryEntry[]>;
+  dueTimers(now: number, limit: number): Promise<DueTimer[]>;
+  /** Open tasks by workflow, tier and age bucket. */
+  backlogByAge(now: number): Promise<Array<{ workflow: string; tier: string; age: string; n: number }>>;
+}
