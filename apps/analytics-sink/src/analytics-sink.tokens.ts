@@ -1,0 +1,4 @@
+/** Nest injection tokens of analytics-sink. */
+export const ANALYTICS_SINK_CONFIG = Symbol('ANALYTICS_SINK_CONFIG');
+export const RECORD_CANONICAL_EVENT_HANDLER = Symbol('RECORD_CANONICAL_EVENT_HANDLER');
+export const APPLY_IDENTITY_CHANGE_HANDLER = Symbol('APPLY_IDENTITY_CHANGE_HANDLER');

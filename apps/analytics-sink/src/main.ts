@@ -1,0 +1,4 @@
+import { main } from '@clinmesh/service-kit';
+import { analyticsSinkService } from './analytics-sink.service';
+
+main(analyticsSinkService);
