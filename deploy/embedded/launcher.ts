@@ -1,20 +1,30 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AccessTokens, ALL_SCOPES } from '@clinmesh/security';
 import { topologyTopics } from '@clinmesh/topology';
 import {
-  DEFAULT_MLLP_PORT, DEFAULT_REGISTRY_PORT, SERVICE_NAMES, SERVICE_PORTS, ServiceName, envPrefixOf, repoRoot, startEmbeddedPlatform, startServices,
+  DEFAULT_MLLP_PORT, DEFAULT_REGISTRY_PORT, SERVICE_NAMES, SERVICE_PORTS, ServiceName, closeIntakeAndDrain, envPrefixOf, repoRoot, startEmbeddedPlatform, startServices,
 } from '@clinmesh/embedded-platform';
 
 /**
  * `npm start`: the whole backbone on one machine — PostgreSQL, the
  * Kafka-protocol mock cluster, the schema registry and the six services as
  * separate processes — then prints where to send messages and where to
- * look, and writes it all to .clinmesh/runtime.json. Ctrl-C stops everything.
+ * look, and writes it all to .clinmesh/runtime.json.
+ *
+ * Ctrl-C (SIGINT) or SIGTERM stops in order: intake closes on every service
+ * (MLLP stops, HTTP intake answers 503 + Retry-After), then the launcher
+ * waits — at most CLINMESH_DRAIN_TIMEOUT_MS (default 60 s), saying what for —
+ * until every consumer's lag and every outbox are zero, then stops the
+ * services and the platform. A second Ctrl-C skips the wait. The children run
+ * in their own process group and die with the launcher if it is killed; the
+ * outboxes (the log of record) re-publish to the next, new cluster.
  */
 async function main(): Promise<void> {
+  const startedAt = Date.now();
   const root = repoRoot();
-  const dir = join(root, '.clinmesh');
+  const dir = process.env.CLINMESH_DIR ? resolve(process.env.CLINMESH_DIR) : join(root, '.clinmesh');
+  const drainTimeoutMs = Number(process.env.CLINMESH_DRAIN_TIMEOUT_MS ?? 60000);
   const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   const ports = Object.fromEntries(SERVICE_NAMES.map((s) => [s, port(`${envPrefixOf(s)}_HTTP_PORT`, SERVICE_PORTS[s])])) as Record<ServiceName, number>;
   const mllpPort = port('INGEST_MLLP_PORT', DEFAULT_MLLP_PORT);
@@ -22,20 +32,32 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
   say('clinmesh: starting the embedded platform (PostgreSQL, Kafka-protocol cluster, schema registry)…');
-  const platform = await startEmbeddedPlatform({ dir, pgPort: port('CLINMESH_PG_PORT', 55432), registryPort });
+  const platform = await startEmbeddedPlatform({ dir, pgPort: port('CLINMESH_PG_PORT', 55432), registryPort, launcherChild: true, fast: process.env.CLINMESH_PG_FAST === '1' });
   let services: Awaited<ReturnType<typeof startServices>> | undefined;
   let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
+  let hurry: (() => void) | null = null;
+  const stop = async (code: number, drain: boolean) => {
+    if (stopping) {
+      hurry?.();
+      return;
+    }
     stopping = true;
-    say('\nclinmesh: stopping services and platform…');
+    if (drain && services) {
+      say('\nclinmesh: stopping — closing intake, then draining (Ctrl-C again to stop at once)…');
+      const interrupted = new Promise<'hurry'>((r) => (hurry = () => r('hurry')));
+      const result = await Promise.race([closeIntakeAndDrain(services.processes, { timeoutMs: drainTimeoutMs, say }), interrupted]);
+      if (result === 'hurry') say('clinmesh: drain skipped; whatever is left waits in the outboxes for the next start.');
+      else if (result.drained) say(`clinmesh: drained in ${result.seconds.toFixed(1)} s: every outbox empty, every consumer at its log end.`);
+      else say(`clinmesh: drain timed out after ${result.seconds.toFixed(0)} s, still waiting for ${result.waitingFor.join(', ')}; it stays in the outboxes for the next start.`);
+    }
+    say('clinmesh: stopping services and platform…');
     await services?.stop().catch(() => undefined);
     await platform.stop().catch(() => undefined);
     say('clinmesh: stopped.');
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGINT', () => void stop(0, true));
+  process.on('SIGTERM', () => void stop(0, true));
 
   try {
     say('clinmesh: starting ingest, identity-resolution, normalization, policy, task, notifier…');
@@ -43,10 +65,11 @@ async function main(): Promise<void> {
       ports,
       perService: { ingest: { INGEST_MLLP_PORT: String(mllpPort) } },
       env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+      launcherChild: true,
     });
   } catch (error) {
     process.stderr.write(`clinmesh: failed to start: ${(error as Error).message}\nLogs: ${join(dir, 'logs')}\n`);
-    await stop(1);
+    await stop(1, false);
     return;
   }
 
@@ -62,6 +85,13 @@ async function main(): Promise<void> {
     schemaRegistry: { url: platform.registry.url, basicAuth: platform.registry.basicAuth },
     developerToken: token,
     logs: join(dir, 'logs'),
+    /** Process ids of the launcher and its children (the children die with the launcher). */
+    pids: {
+      launcher: process.pid,
+      ...Object.fromEntries(SERVICE_NAMES.map((s) => [s, services!.processes[s].pid])),
+      'schema-registry': platform.registry.process.pid,
+      kafka: platform.kafka.process.pid,
+    },
     internal: {
       kafka: { brokers: platform.kafka.brokers, controlUrl: platform.kafka.controlUrl },
       schemaRegistry: { url: platform.registry.url, basicAuth: platform.registry.basicAuth },
@@ -72,7 +102,7 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'runtime.json'), JSON.stringify(runtime, null, 2), { mode: 0o600 });
 
   say('');
-  say('clinmesh is running.');
+  say(`clinmesh is running (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s).`);
   say(`  HL7 v2 over HTTP   POST ${services.urls.ingest}/v1/hl7v2   (Content-Type: x-application/hl7-v2+er7)`);
   say(`  HL7 v2 over MLLP   127.0.0.1:${mllpPort}`);
   say(`  FHIR R4            POST ${services.urls.ingest}/v1/fhir     (Content-Type: application/fhir+json)`);
@@ -84,7 +114,7 @@ async function main(): Promise<void> {
   say(`  Logs               ${join(dir, 'logs')}`);
   say(`  Token, endpoints   ${join(dir, 'runtime.json')}  (export TOKEN=$(node -p "require('./.clinmesh/runtime.json').developerToken"))`);
   say('');
-  say('Ctrl-C stops everything.');
+  say('Ctrl-C stops everything: intake closes first, then everything in flight drains.');
   setInterval(() => {
     for (const s of SERVICE_NAMES) {
       if (!stopping && !services!.processes[s].running) {

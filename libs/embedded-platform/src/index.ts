@@ -5,3 +5,4 @@ export { startEmbeddedPlatform, startServices, loadOrCreateSecrets, databaseName
 export { ManagedProcess, ManagedProcessOptions } from './platform/managed-process';
 export { freePort } from './platform/free-port';
 export { SERVICE_NAMES, SERVICE_PORTS, ServiceName, DEFAULT_MLLP_PORT, DEFAULT_REGISTRY_PORT, envPrefixOf } from './platform/service-catalog';
+export { closeIntakeAndDrain, DrainResult, ServiceDrainStatus } from './platform/graceful-stop';

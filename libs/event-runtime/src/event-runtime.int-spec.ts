@@ -8,7 +8,7 @@ import { loadSchemaCatalog, IngestedEvent, OperationsEvent } from '@clinmesh/sch
 import { createLogger, RuntimeMetrics } from '@clinmesh/observability';
 import { testEnvironment, uniqueName, waitFor } from '@clinmesh/testing';
 import { EventRuntime } from './event-runtime';
-import { EventRuntimeTables1732200000000 } from './persistence/runtime-tables.migration';
+import { EVENT_RUNTIME_MIGRATIONS } from './persistence/migrations';
 import { MockControlTopicProvisioner } from './kafka/topic-provisioner';
 import { HEADER } from './event-headers';
 import { InboundEvent } from './consumer/inbound-event';
@@ -52,7 +52,7 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${dbName}`);
     await admin.end();
-    dataSource = new DataSource({ type: 'postgres', url: env.pgUrl.replace(/\/[^/]+$/, `/${dbName}`), migrations: [EventRuntimeTables1732200000000], migrationsTableName: 'cm_migrations' });
+    dataSource = new DataSource({ type: 'postgres', url: env.pgUrl.replace(/\/[^/]+$/, `/${dbName}`), migrations: EVENT_RUNTIME_MIGRATIONS, migrationsTableName: 'cm_migrations' });
     await dataSource.initialize();
     await dataSource.runMigrations();
     await dataSource.query('CREATE TABLE it_effect (event_id text NOT NULL)');

@@ -6,8 +6,9 @@ import { ClinmeshError } from '@clinmesh/errors';
 import { Logger, RuntimeMetrics } from '@clinmesh/observability';
 import { KafkaConnectionConfig, createKafkaClient } from './kafka/kafka-client.factory';
 import { TopicProvisioner } from './kafka/topic-provisioner';
+import { CONSUMER_DIRECTORY_TOPIC, ConsumerDirectoryReader, announceConsumers } from './kafka/consumer-directory';
 import { AvroSerde, SchemaRegistryConfig } from './serde/avro-serde';
-import { OutboxRelay, errorSummary } from './outbox/outbox.relay';
+import { OutboxRelay, OutboxRelayOptions, errorSummary } from './outbox/outbox.relay';
 import { OutboxWriter, OutgoingEvent } from './outbox/outbox.writer';
 import { inTransaction } from './persistence/unit-of-work';
 import { EventConsumer, EventConsumerOptions } from './consumer/event-consumer';
@@ -29,7 +30,18 @@ export interface EventRuntimeConfig {
   provisioner?: TopicProvisioner;
   topics?: TopicSpec[];
   consumer?: Partial<EventConsumerOptions>;
-  relay?: { batchSize?: number; idlePollMs?: number };
+  /** Relay batch size, crash-fallback poll, retention of published rows and inbox entries, re-publication pacing. */
+  relay?: OutboxRelayOptions;
+}
+
+/** What a graceful stop waits for: nothing left in the outbox, no consumer behind its log end. */
+export interface DrainStatus {
+  service: string;
+  outbox: number;
+  republishing: boolean;
+  consumers: Array<{ name: string; group: string; lag: number }>;
+  /** Sum of everything above: zero when drained. */
+  pending: number;
 }
 
 /**
@@ -67,6 +79,7 @@ export class EventRuntime {
   private relay!: OutboxRelay;
   private outbox!: OutboxWriter;
   private clusterId = '';
+  private directory: ConsumerDirectoryReader | null = null;
   private readonly consumers = new Map<string, EventConsumer>();
   private lagTimer: NodeJS.Timeout | null = null;
   private health = { kafka: false, registry: false, checkedAt: 0 };
@@ -107,11 +120,19 @@ export class EventRuntime {
     this.admin = this.kafka.admin();
     await this.admin.connect();
     this.clusterId = (await this.admin.describeCluster()).clusterId;
-    if (this.config.provisioner) await this.config.provisioner.ensureTopics(topics);
+    if (this.config.provisioner) await this.config.provisioner.ensureTopics([...topics, CONSUMER_DIRECTORY_TOPIC]);
     await this.serde.registerTopics(topics);
     this.producer = this.kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 } });
     await this.producer.connect();
-    this.relay = new OutboxRelay(this.config.dataSource, this.producer, this.config.metrics, this.config.logger, this.config.relay);
+    this.relay = new OutboxRelay(this.config.dataSource, this.producer, this.config.metrics, this.config.logger, this.config.relay, {
+      id: () => this.clusterId,
+      admin: () => this.admin,
+      groupsFor: (topic) => this.directory?.groupsFor(topic) ?? [],
+      watchConsumers: async () => {
+        this.directory ??= new ConsumerDirectoryReader(this.kafka, `${this.service}.runtime-directory`, this.config.logger);
+        await this.directory.start();
+      },
+    });
     this.outbox = new OutboxWriter(this.serde, () => this.relay.notify());
     this.relay.start();
     const options = { ...DEFAULT_CONSUMER, ...this.config.consumer };
@@ -125,6 +146,9 @@ export class EventRuntime {
     }
     // Joined concurrently: on the embedded cluster a join takes ~3 s; one after another they add up.
     await Promise.all([...this.consumers.values()].map((c) => c.start()));
+    // Tell upstream relays who reads what (a re-publication is paced by these groups' progress).
+    await announceConsumers(this.producer, [...this.consumers.values()].map((c) => ({ group: c.groupId, service: this.service, topics: c.definition.topics, at: Date.now() })))
+      .catch((err) => this.config.logger.warn({ err: errorSummary(err) }, 'could not announce consumers in the consumer directory'));
     this.lagTimer = setInterval(() => void this.pollLag(), 300);
     this.lagTimer.unref();
     this.started = true;
@@ -187,6 +211,32 @@ export class EventRuntime {
       }));
   }
 
+  /**
+   * Where this service stands for a graceful stop: rows not yet published to
+   * the current cluster, and per consumer the records between its position
+   * and the log end (fresh log ends from the cluster).
+   */
+  async drainStatus(): Promise<DrainStatus> {
+    const outbox = await this.relay.pendingCount();
+    const consumers: DrainStatus['consumers'] = [];
+    const ends = new Map<string, Array<{ partition: number; high: string; low: string }>>();
+    for (const c of this.consumers.values()) {
+      const held = new Map(c.status().map((s) => [`${s.topic}:${s.partition}`, s.next]));
+      let lag = 0;
+      for (const topic of c.definition.topics) {
+        if (!ends.has(topic)) ends.set(topic, await this.admin.fetchTopicOffsets(topic));
+        const missing = ends.get(topic)!.filter((e) => !held.has(`${topic}:${e.partition}`));
+        const committed = missing.length ? (await this.admin.fetchOffsets({ groupId: c.groupId, topics: [topic] }))[0]?.partitions ?? [] : [];
+        for (const e of ends.get(topic)!) {
+          const at = held.get(`${topic}:${e.partition}`) ?? Number(committed.find((p) => p.partition === e.partition)?.offset ?? -1);
+          lag += Math.max(0, Number(e.high) - (at < 0 ? Number(e.low) : at));
+        }
+      }
+      consumers.push({ name: c.name, group: c.groupId, lag });
+    }
+    return { service: this.service, outbox, republishing: this.relay.isRepublishing, consumers, pending: outbox + consumers.reduce((n, c) => n + c.lag, 0) };
+  }
+
   /** Waits until the outbox is empty (graceful shutdown, tests). */
   async drainOutbox(timeoutMs?: number): Promise<void> {
     await this.relay.drain(timeoutMs);
@@ -219,6 +269,7 @@ export class EventRuntime {
       await this.relay.drain(10000).catch(() => undefined);
       await this.relay.stop();
     }
+    await this.directory?.stop();
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
   }

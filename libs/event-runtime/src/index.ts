@@ -1,4 +1,4 @@
-export { EventRuntime, EventRuntimeConfig } from './event-runtime';
+export { EventRuntime, EventRuntimeConfig, DrainStatus } from './event-runtime';
 export { ConsumerDefinition, EventHandler, tieredConsumer, topicConsumer } from './consumer/consumer-definition';
 export { EventConsumer, EventConsumerOptions } from './consumer/event-consumer';
 export { TierGovernor } from './consumer/tier-governor';
@@ -6,13 +6,18 @@ export { RetryPolicy } from './consumer/retry.policy';
 export { InboundEvent } from './consumer/inbound-event';
 export { EventContext, EventOrigin, EmittedEvent, eventContext, originOf } from './publish/event-context';
 export { OutgoingEvent } from './outbox/outbox.writer';
-export { OutboxRelay } from './outbox/outbox.relay';
+export { OutboxRelay, OutboxRelayOptions, RetentionOptions, DEFAULT_RETENTION } from './outbox/outbox.relay';
+export { RepublishPacer, PacingOptions, DEFAULT_PACING } from './outbox/republish.pacer';
 export { AvroSerde, SchemaRegistryConfig } from './serde/avro-serde';
 export { UnitOfWork, inTransaction, unitOfWork } from './persistence/unit-of-work';
 export { EventRuntimeTables1732200000000 } from './persistence/runtime-tables.migration';
+export { OutboxRetention1764370000000 } from './persistence/outbox-retention.migration';
+/** Every migration of the runtime's own tables, in order (services list these before their own). */
+export { EVENT_RUNTIME_MIGRATIONS } from './persistence/migrations';
 export { HEADER, EventMetadata, headersToRecord, readMetadata } from './event-headers';
 export { deriveEventId, newEventId, childTraceparent } from './event-id';
 export { KafkaConnectionConfig, createKafkaClient } from './kafka/kafka-client.factory';
 export { TopicProvisioner, KafkaAdminTopicProvisioner, MockControlTopicProvisioner } from './kafka/topic-provisioner';
 export { DeadLetterOperations, DeadLetterView, DeadLetterFilter } from './operations/dead-letter.operations';
 export { ReplayTarget, ReplayResult } from './operations/replay.operations';
+export { CONSUMER_DIRECTORY_TOPIC, ConsumerDirectoryReader, ConsumerAnnouncement, announceConsumers } from './kafka/consumer-directory';

@@ -11,11 +11,14 @@ export interface RunningMockCluster {
 }
 
 /** Starts mock-cluster.process.js as a child and waits for its ready line. */
-export async function startMockCluster(options: { controlPort?: number; brokers?: number } = {}): Promise<RunningMockCluster> {
+export async function startMockCluster(options: { controlPort?: number; brokers?: number; launcherChild?: boolean } = {}): Promise<RunningMockCluster> {
   const script = resolve(__dirname, 'mock-cluster.process.js');
+  // Under the launcher: own process group (Ctrl-C is the launcher's to handle) and an IPC channel whose
+  // closing (the launcher died) ends the cluster.
   const child = spawn(process.execPath, ['-r', join(repoRoot(), 'tools', 'register.js'), script], {
     env: { ...process.env, CLINMESH_KAFKA_CONTROL_PORT: String(options.controlPort ?? 0), CLINMESH_KAFKA_BROKERS_COUNT: String(options.brokers ?? 3) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: options.launcherChild ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
+    detached: !!options.launcherChild,
   });
   const ready = await new Promise<{ bootstraps: string; controlUrl: string }>((resolveReady, reject) => {
     const lines = createInterface({ input: child.stdout! });

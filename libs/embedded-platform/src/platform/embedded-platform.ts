@@ -22,6 +22,8 @@ export interface PlatformOptions {
   /** Trade durability for speed (tests): PostgreSQL fsync off. */
   fast?: boolean;
   echoLogs?: boolean;
+  /** Started by the embedded launcher (see ManagedProcess.launcherChild). */
+  launcherChild?: boolean;
 }
 
 export interface RunningPlatform {
@@ -66,7 +68,7 @@ export async function startEmbeddedPlatform(options: PlatformOptions): Promise<R
   const secrets = loadOrCreateSecrets(dir);
   const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: options.pgPort ?? (await freePort()), fast: options.fast });
   await Promise.all([...SERVICE_NAMES, 'schema-registry' as const].map((s) => postgres.ensureDatabase(databaseName(s))));
-  const kafka = await startMockCluster();
+  const kafka = await startMockCluster({ launcherChild: options.launcherChild });
   const registryPort = options.registryPort ?? (await freePort());
   const basicAuth = `${secrets.registryUser}:${secrets.registryPassword}`;
   const registryProcess = new ManagedProcess({
@@ -81,6 +83,7 @@ export async function startEmbeddedPlatform(options: PlatformOptions): Promise<R
     },
     logFile: join(dir, 'logs', 'schema-registry.log'),
     echo: options.echoLogs,
+    launcherChild: options.launcherChild,
   });
   registryProcess.start();
   const registryUrl = `http://127.0.0.1:${registryPort}`;
@@ -129,7 +132,11 @@ export interface RunningServices {
 /** Starts the six services as separate processes against the platform, all at once. */
 export async function startServices(
   platform: RunningPlatform,
-  options: { ports?: Partial<Record<ServiceName, number>>; env?: NodeJS.ProcessEnv; perService?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>; echoLogs?: boolean; logDir?: string } = {},
+  options: {
+    ports?: Partial<Record<ServiceName, number>>; env?: NodeJS.ProcessEnv; perService?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>; echoLogs?: boolean; logDir?: string;
+    /** Started by the embedded launcher: IPC control (close intake, drain status), own process group, death with the launcher. */
+    launcherChild?: boolean;
+  } = {},
 ): Promise<RunningServices> {
   const processes = {} as Record<ServiceName, ManagedProcess>;
   const urls = {} as Record<ServiceName, string>;
@@ -142,6 +149,7 @@ export async function startServices(
       env: platform.serviceEnv(name, { [`${p}_HTTP_PORT`]: String(port), ...options.env, ...options.perService?.[name] }),
       logFile: join(options.logDir ?? join(platform.dir, 'logs'), `${name}.log`),
       echo: options.echoLogs,
+      launcherChild: options.launcherChild,
     });
     urls[name] = `http://127.0.0.1:${port}`;
   }

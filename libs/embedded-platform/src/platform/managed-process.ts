@@ -11,6 +11,18 @@ export interface ManagedProcessOptions {
   logFile?: string;
   /** Also copy the process's output to ours, prefixed with its name. */
   echo?: boolean;
+  /**
+   * Started by the embedded launcher: own process group (Ctrl-C reaches only the launcher), an IPC
+   * channel for the launcher's requests (close intake, drain status), and death with the launcher.
+   */
+  launcherChild?: boolean;
+}
+
+interface ReplyMessage {
+  id: number;
+  ok: boolean;
+  result?: unknown;
+  error?: string;
 }
 
 /**
@@ -21,6 +33,8 @@ export interface ManagedProcessOptions {
 export class ManagedProcess {
   private child: ChildProcess | null = null;
   private log: WriteStream | null = null;
+  private nextRequest = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(readonly options: ManagedProcessOptions) {}
 
@@ -39,11 +53,27 @@ export class ManagedProcess {
       mkdirSync(dirname(this.options.logFile), { recursive: true });
       this.log = createWriteStream(this.options.logFile, { flags: 'a' });
     }
-    const child = spawn(process.execPath, ['-r', join(root, 'tools', 'register.js'), join(root, 'dist', this.options.entry)], {
+    const managed = !!this.options.launcherChild;
+    const preload = managed ? ['-r', join(__dirname, 'parent-watch.js')] : [];
+    const child = spawn(process.execPath, ['-r', join(root, 'tools', 'register.js'), ...preload, join(root, 'dist', this.options.entry)], {
       cwd: root,
-      env: this.options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: managed ? { ...this.options.env, CLINMESH_LAUNCHER_CONTROL: 'ipc' } : this.options.env,
+      stdio: managed ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      detached: managed,
     });
+    if (managed) {
+      child.on('message', (m: ReplyMessage) => {
+        const w = this.waiting.get(m?.id);
+        if (!w) return;
+        this.waiting.delete(m.id);
+        if (m.ok) w.resolve(m.result);
+        else w.reject(new Error(`${this.options.name}: ${m.error}`));
+      });
+      child.once('exit', () => {
+        for (const w of this.waiting.values()) w.reject(new Error(`${this.options.name} exited`));
+        this.waiting.clear();
+      });
+    }
     const forward = (chunk: Buffer) => {
       this.log?.write(chunk);
       if (this.options.echo) process.stdout.write(chunk.toString('utf8').split('\n').filter(Boolean).map((l) => `[${this.options.name}] ${l}\n`).join(''));
@@ -51,6 +81,24 @@ export class ManagedProcess {
     child.stdout!.on('data', forward);
     child.stderr!.on('data', forward);
     this.child = child;
+  }
+
+  /** A request over the launcher's IPC channel (`close-intake`, `drain-status`); rejects after `timeoutMs`. */
+  request<T = unknown>(type: string, timeoutMs = 10000): Promise<T> {
+    const child = this.child;
+    if (!child || !this.running || !child.connected) return Promise.reject(new Error(`${this.options.name} is not running under the launcher`));
+    const id = this.nextRequest++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`${this.options.name}: no answer to ${type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(id, {
+        resolve: (v) => { clearTimeout(timer); resolve(v as T); },
+        reject: (e) => { clearTimeout(timer); reject(e); },
+      });
+      child.send({ id, type });
+    });
   }
 
   /** Resolves when the process has exited. */

@@ -76,6 +76,7 @@ export class EventConsumer {
   private lastKafkaCommit = 0;
   private readonly pendingKafkaCommits = new Map<string, { topic: string; partition: number; offset: string }>();
   private unsubscribeClear: (() => void) | null = null;
+  private commitTimer: NodeJS.Timeout | null = null;
   private assignmentReady: Promise<void> = Promise.resolve();
   private readonly retry: RetryPolicy;
   private readonly runtimeTables: RuntimeRepository;
@@ -125,6 +126,12 @@ export class EventConsumer {
     await consumer.connect();
     for (const topic of this.definition.topics) await consumer.subscribe({ topic, fromBeginning: true });
     this.unsubscribeClear = this.deps.governor.onClear(() => this.resumeYielded());
+    // Kafka-committed offsets trail the stored ones; flush them on a timer too, so an idle consumer's
+    // group offsets catch up (lag tooling, and a re-publication paced by downstream progress reads them).
+    this.commitTimer = setInterval(() => {
+      if (this.consumer) void this.flushKafkaCommits(this.consumer, false);
+    }, this.options.kafkaCommitIntervalMs);
+    this.commitTimer.unref();
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -135,6 +142,7 @@ export class EventConsumer {
 
   async stop(): Promise<void> {
     this.unsubscribeClear?.();
+    if (this.commitTimer) clearInterval(this.commitTimer);
     const consumer = this.consumer;
     this.consumer = null;
     if (!consumer) return;

@@ -1,7 +1,9 @@
 import { DataSource, QueryRunner } from 'typeorm';
-import { Producer } from 'kafkajs';
+import { Admin, Producer } from 'kafkajs';
+import { Counter, Gauge } from 'prom-client';
 import { TIERS } from '@clinmesh/topology';
 import { Logger, RuntimeMetrics } from '@clinmesh/observability';
+import { DEFAULT_PACING, PacingOptions, RepublishPacer } from './republish.pacer';
 
 interface OutboxRow {
   id: string;
@@ -10,15 +12,52 @@ interface OutboxRow {
   value: Buffer;
   headers: Record<string, string>;
   tier_rank: number;
+  republish: boolean;
 }
 
 /** Advisory-lock key: one relay per service database publishes at a time, which keeps per-key order. */
 const RELAY_LOCK_KEY = 0x636c6d68; // 'clmh'
 
 /**
+ * How long published outbox rows are kept (the log of record) and consumer
+ * inbox entries with them. The inbox must be kept at least as long as any
+ * upstream outbox, or a re-publication would have a second effect.
+ */
+export interface RetentionOptions {
+  /** Published outbox rows younger than this (by commit time) are kept; 0 deletes on publish. */
+  outboxHours: number;
+  /** At most this many published rows are kept (the newest). */
+  outboxRows: number;
+  /** Inbox entries younger than this are kept; never less than outboxHours. */
+  inboxHours: number;
+  /** How often the relay prunes both. */
+  pruneIntervalMs: number;
+}
+
+export const DEFAULT_RETENTION: RetentionOptions = { outboxHours: 24, outboxRows: 1_000_000, inboxHours: 48, pruneIntervalMs: 60_000 };
+
+export interface OutboxRelayOptions {
+  batchSize?: number;
+  /** Poll interval when idle: only the fallback for rows left by a crash; commits wake the relay in-process. */
+  idlePollMs?: number;
+  retention?: Partial<RetentionOptions>;
+  pacing?: Partial<PacingOptions>;
+}
+
+/**
  * Publishes the outbox to Kafka in commit order, most urgent tier first, with
- * retries; deletes rows only after Kafka acknowledged them (acks = all). A
- * crash between publish and delete republishes — consumers dedupe by event id.
+ * retries; a row leaves `cm_outbox` only after Kafka acknowledged it
+ * (acks = all) and moves to `cm_outbox_published` with the cluster id, where
+ * it is kept for the retention window. A crash between publish and move
+ * republishes — consumers dedupe by event id.
+ *
+ * Meeting a cluster this database has never published to (a new cluster id:
+ * the in-memory embedded cluster after every start) moves the retained rows
+ * back into the outbox, flagged `republish`, with their original ids: the
+ * ordinary (tier, id) order then re-publishes them tier by tier, stat first,
+ * in original order per key, and new work on a tier follows that tier's
+ * re-publication. While flagged rows remain, publishing is paced by the
+ * downstream groups' progress (RepublishPacer).
  */
 export class OutboxRelay {
   private running = false;
@@ -28,14 +67,48 @@ export class OutboxRelay {
   private lockRunner: QueryRunner | null = null;
   private backlogTimer: NodeJS.Timeout | null = null;
   private consecutiveFailures = 0;
+  private adoptedCluster: string | null = null;
+  private republishing = false;
+  private pacer: RepublishPacer | null = null;
+  private lastPrune = 0;
+  private readonly retention: RetentionOptions;
+  private readonly republished: Counter<'tier'>;
+  private readonly retained: Gauge<string>;
+  private republishStarted = 0;
+  /** Topics held by pacing, left out of the next selections so other topics are not stuck behind them. */
+  private held: { topics: string[]; until: number } = { topics: [], until: 0 };
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly producer: Producer,
     private readonly metrics: RuntimeMetrics,
     private readonly logger: Logger,
-    private readonly options: { batchSize?: number; idlePollMs?: number } = {},
-  ) {}
+    private readonly options: OutboxRelayOptions = {},
+    private readonly cluster: {
+      id: () => string;
+      admin: () => Admin;
+      /** Consumer groups that read a topic (the consumer directory, started by `watchConsumers`). */
+      groupsFor: (topic: string) => string[];
+      watchConsumers: () => Promise<void>;
+    } | null = null,
+  ) {
+    const r = { ...DEFAULT_RETENTION, ...options.retention };
+    this.retention = { ...r, inboxHours: Math.max(r.inboxHours, r.outboxHours) };
+    const registers = [metrics.registry];
+    this.republished = (metrics.registry.getSingleMetric('clinmesh_outbox_republished_total') as Counter<'tier'>)
+      ?? new Counter({ name: 'clinmesh_outbox_republished_total', help: 'Retained outbox rows re-published to a cluster met for the first time', labelNames: ['tier'], registers });
+    this.retained = (metrics.registry.getSingleMetric('clinmesh_outbox_retained') as Gauge<string>)
+      ?? new Gauge({ name: 'clinmesh_outbox_retained', help: 'Published outbox rows kept for re-publication (retention window)', registers });
+  }
+
+  get retentionOptions(): RetentionOptions {
+    return this.retention;
+  }
+
+  /** True while rows moved back for a new cluster are still being re-published. */
+  get isRepublishing(): boolean {
+    return this.republishing;
+  }
 
   start(): void {
     if (this.running) return;
@@ -63,12 +136,17 @@ export class OutboxRelay {
     }
   }
 
+  /** Rows committed but not yet published to the current cluster. */
+  async pendingCount(): Promise<number> {
+    const [{ n }] = await this.dataSource.query('SELECT count(*)::int AS n FROM cm_outbox');
+    return n;
+  }
+
   /** Publishes until the outbox is empty (used by graceful shutdown and tests). */
   async drain(timeoutMs = 30000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const [{ n }] = await this.dataSource.query('SELECT count(*)::int AS n FROM cm_outbox');
-      if (n === 0) return;
+      if ((await this.pendingCount()) === 0) return;
       this.notify();
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -76,18 +154,22 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     const batchSize = this.options.batchSize ?? 500;
-    const idle = this.options.idlePollMs ?? 200;
+    const idle = this.options.idlePollMs ?? 1000;
     while (this.running) {
       try {
         if (!(await this.holdLock())) {
           await this.sleep(1000);
           continue;
         }
-        const published = await this.publishOnce(batchSize);
+        if (this.cluster && this.adoptedCluster !== this.cluster.id()) await this.adoptCluster(this.cluster.id());
+        if (Date.now() - this.lastPrune > this.retention.pruneIntervalMs) await this.prune();
+        this.pending = false;
+        const { published, held } = await this.publishOnce(batchSize);
         this.consecutiveFailures = 0;
         if (published < batchSize) {
-          if (!this.pending) await this.sleep(idle);
-          this.pending = false;
+          // Held by pacing: look again shortly (downstream is reading); otherwise sleep until woken.
+          if (held) await this.sleep(this.pacer?.options.refreshMs ?? 150);
+          else if (!this.pending) await this.sleep(idle);
         }
       } catch (error) {
         this.consecutiveFailures += 1;
@@ -111,14 +193,76 @@ export class OutboxRelay {
     return true;
   }
 
-  private async publishOnce(batchSize: number): Promise<number> {
+  /**
+   * First time this database meets `clusterId`: move every retained row
+   * published to another cluster back into the outbox (original ids, so the
+   * original order), flagged for paced re-publication — in one transaction
+   * with remembering the cluster. Against the same cluster it does nothing.
+   */
+  private async adoptCluster(clusterId: string): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    let moved = 0;
+    try {
+      await runner.startTransaction();
+      const inserted = await runner.query('INSERT INTO cm_relay_clusters (cluster_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING cluster_id', [clusterId]);
+      if (inserted.length) {
+        const [{ n }] = await runner.query(
+          `WITH back AS (
+             DELETE FROM cm_outbox_published WHERE cluster_id <> $1
+             RETURNING id, event_id, topic, message_key, value, headers, tier_rank, created_at)
+           , ins AS (
+             INSERT INTO cm_outbox (id, event_id, topic, message_key, value, headers, tier_rank, created_at, republish)
+             SELECT id, event_id, topic, message_key, value, headers, tier_rank, created_at, true FROM back
+             ON CONFLICT (id) DO NOTHING RETURNING 1)
+           SELECT count(*)::int AS n FROM ins`,
+          [clusterId],
+        );
+        moved = n;
+        await runner.query('UPDATE cm_relay_clusters SET republished = $2 WHERE cluster_id = $1', [clusterId, moved]);
+      }
+      await runner.commitTransaction();
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+    this.adoptedCluster = clusterId;
+    const [{ flagged }] = await this.dataSource.query('SELECT EXISTS (SELECT 1 FROM cm_outbox WHERE republish) AS flagged');
+    this.republishing = flagged;
+    if (flagged) {
+      this.republishStarted = Date.now();
+      this.pacer = new RepublishPacer(this.cluster!.admin, this.cluster!.groupsFor, this.logger, { ...DEFAULT_PACING, ...this.options.pacing });
+      this.cluster!.watchConsumers().catch((err) => this.logger.warn({ err: errorSummary(err) }, 'consumer directory unavailable; pacing by log start only'));
+      this.logger.warn({ cluster: clusterId, rows: moved }, 'met a cluster this outbox never published to: re-publishing the retained outbox, tier by tier, paced by downstream progress');
+    }
+  }
+
+  private async publishOnce(batchSize: number): Promise<{ published: number; held: boolean }> {
+    const skip = this.republishing && this.held.until > Date.now() ? this.held.topics : [];
     const rows: OutboxRow[] = await this.dataSource.query(
-      'SELECT id, topic, message_key, value, headers, tier_rank FROM cm_outbox ORDER BY tier_rank, id LIMIT $1',
-      [batchSize],
+      'SELECT id, topic, message_key, value, headers, tier_rank, republish FROM cm_outbox WHERE NOT (topic = ANY($2::text[])) ORDER BY tier_rank, id LIMIT $1',
+      [batchSize, skip],
     );
-    if (!rows.length) return 0;
+    if (!rows.length) {
+      if (skip.length) return { published: 0, held: true };
+      if (this.republishing) this.finishRepublication();
+      return { published: 0, held: false };
+    }
+    let batch = rows;
+    let held = false;
+    if (this.republishing && this.pacer) {
+      const sized = rows.map((r) => Object.assign(r, { bytes: r.value.length + (r.message_key?.length ?? 0) + 300 }));
+      const admitted = await this.pacer.admit(sized);
+      batch = admitted.admitted;
+      held = admitted.held.length > 0 || skip.length > 0;
+      if (admitted.held.length) this.held = { topics: [...new Set([...skip, ...admitted.held])], until: Date.now() + this.pacer.options.refreshMs };
+      if (!batch.length) return { published: 0, held };
+      this.pacer.observe(batch as typeof sized);
+    }
     const byTopic = new Map<string, OutboxRow[]>();
-    for (const row of rows) {
+    for (const row of batch) {
       const list = byTopic.get(row.topic) ?? [];
       list.push(row);
       byTopic.set(row.topic, list);
@@ -130,9 +274,55 @@ export class OutboxRelay {
         messages: list.map((r) => ({ key: r.message_key, value: r.value, headers: r.headers })),
       })),
     });
-    await this.dataSource.query('DELETE FROM cm_outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-    for (const row of rows) this.metrics.produced.inc({ tier: TIERS[row.tier_rank], topic: row.topic });
-    return rows.length;
+    await this.markPublished(batch.map((r) => r.id));
+    for (const row of batch) {
+      this.metrics.produced.inc({ tier: TIERS[row.tier_rank], topic: row.topic });
+      if (row.republish) this.republished.inc({ tier: TIERS[row.tier_rank] });
+    }
+    if (this.republishing && !skip.length && !batch.some((r) => r.republish) && batch.length === rows.length) {
+      const [{ flagged }] = await this.dataSource.query('SELECT EXISTS (SELECT 1 FROM cm_outbox WHERE republish) AS flagged');
+      if (!flagged) this.finishRepublication();
+    }
+    return { published: batch.length, held };
+  }
+
+  private finishRepublication(): void {
+    this.republishing = false;
+    this.pacer = null;
+    this.logger.info({ cluster: this.adoptedCluster, seconds: (Date.now() - this.republishStarted) / 1000 }, 're-publication of the retained outbox complete');
+  }
+
+  /** Published: kept for the retention window with the cluster id, or deleted when retention is off. */
+  private async markPublished(ids: string[]): Promise<void> {
+    if (this.retention.outboxHours <= 0 || this.retention.outboxRows <= 0 || !this.cluster) {
+      await this.dataSource.query('DELETE FROM cm_outbox WHERE id = ANY($1::bigint[])', [ids]);
+      return;
+    }
+    await this.dataSource.query(
+      `WITH moved AS (
+         DELETE FROM cm_outbox WHERE id = ANY($1::bigint[])
+         RETURNING id, event_id, topic, message_key, value, headers, tier_rank, created_at)
+       INSERT INTO cm_outbox_published (id, event_id, topic, message_key, value, headers, tier_rank, created_at, published_at, cluster_id)
+       SELECT id, event_id, topic, message_key, value, headers, tier_rank, created_at, now(), $2 FROM moved
+       ON CONFLICT (id) DO UPDATE SET published_at = EXCLUDED.published_at, cluster_id = EXCLUDED.cluster_id`,
+      [ids, this.cluster.id()],
+    );
+  }
+
+  /** Retention: published rows past the window or beyond the row cap, inbox entries past theirs. */
+  async prune(): Promise<void> {
+    this.lastPrune = Date.now();
+    const r = this.retention;
+    await this.dataSource.query(`DELETE FROM cm_outbox_published WHERE created_at < now() - make_interval(secs => $1)`, [r.outboxHours * 3600]);
+    if (r.outboxRows > 0) {
+      await this.dataSource.query(
+        `DELETE FROM cm_outbox_published WHERE id < (SELECT id FROM cm_outbox_published ORDER BY id DESC OFFSET $1 LIMIT 1)`,
+        [r.outboxRows - 1],
+      );
+    }
+    await this.dataSource.query(`DELETE FROM cm_inbox WHERE processed_at < now() - make_interval(secs => $1)`, [r.inboxHours * 3600]);
+    const [{ n }] = await this.dataSource.query('SELECT count(*)::int AS n FROM cm_outbox_published');
+    this.retained.set(n);
   }
 
   private async refreshBacklog(): Promise<void> {

@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { DataSource, MixedList } from 'typeorm';
-import { ConsumerDefinition, EventRuntime, EventRuntimeTables1732200000000, KafkaAdminTopicProvisioner, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
+import { CONSUMER_DIRECTORY_TOPIC, ConsumerDefinition, EVENT_RUNTIME_MIGRATIONS, EventRuntime, KafkaAdminTopicProvisioner, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
 import { Logger, RuntimeMetrics, createLogger, withLogContext } from '@clinmesh/observability';
 import { AccessTokens, AuditTrail, AuditTrailTable1732200000001 } from '@clinmesh/security';
 import { loadSchemaCatalog } from '@clinmesh/schemas';
@@ -66,13 +66,14 @@ export interface RunningService extends ServiceContext {
  */
 export async function runService(spec: ServiceSpec, options: { handleSignals?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningService> {
   const config = loadServiceConfig(spec.name, spec.defaultPort, options.env ?? process.env);
+  const relay = relaySettings(options.env ?? process.env);
   const logger = createLogger(spec.name, config.logLevel);
   const metrics = new RuntimeMetrics(spec.name);
   const dataSource = new DataSource({
     type: 'postgres',
     url: config.databaseUrl,
     entities: spec.entities ?? [],
-    migrations: [EventRuntimeTables1732200000000, AuditTrailTable1732200000001, ...((spec.migrations as Function[]) ?? [])],
+    migrations: [...EVENT_RUNTIME_MIGRATIONS, AuditTrailTable1732200000001, ...((spec.migrations as Function[]) ?? [])],
     migrationsTableName: 'cm_migrations',
     extra: { max: Number(config.env('DB_POOL_SIZE') ?? 20), application_name: spec.name },
   });
@@ -92,11 +93,12 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
     logger,
     provisioner,
     consumer: config.consumer,
+    relay,
   });
   if (config.topicProvisioning.mode === 'admin') {
     const admin = runtime.kafka.admin();
     await admin.connect();
-    await new KafkaAdminTopicProvisioner(admin, config.topicProvisioning.replicationFactor).ensureTopics(topologyTopics());
+    await new KafkaAdminTopicProvisioner(admin, config.topicProvisioning.replicationFactor).ensureTopics([...topologyTopics(), CONSUMER_DIRECTORY_TOPIC]);
     await admin.disconnect();
   }
   const tokens = new AccessTokens(config.authSecret);
@@ -157,11 +159,14 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
     })();
     return stopping;
   };
+  const exit = () => void stop().then(() => process.exit(0), () => process.exit(1));
   if (options.handleSignals !== false) {
-    const onSignal = () => void stop().then(() => process.exit(0), () => process.exit(1));
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', exit);
+    // Under the embedded launcher, Ctrl-C is the launcher's: it closes intake everywhere and drains
+    // across the services before it stops them (SIGTERM).
+    if (!launcherControl()) process.once('SIGINT', exit);
   }
+  if (launcherControl()) serveLauncher({ logger, runtime, closeIntake: hooks.closeIntake });
   return { ...ctx, app, url, stop };
 }
 
@@ -171,5 +176,60 @@ export function main(spec: ServiceSpec): void {
     const e = error as Error;
     process.stderr.write(`${JSON.stringify({ level: 'fatal', service: spec.name, msg: 'failed to start', err: { message: e?.message, stack: e?.stack } })}\n`);
     process.exit(1);
+  });
+}
+
+/** Relay settings (retention, crash-fallback poll) from CLINMESH_* variables, validated together. */
+export function relaySettings(env: NodeJS.ProcessEnv): { idlePollMs?: number; retention: { outboxHours?: number; outboxRows?: number; inboxHours?: number } } {
+  const errors: string[] = [];
+  const num = (name: string, integer: boolean) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) errors.push(`${name} must be a non-negative ${integer ? 'integer' : 'number'} (got "${raw}")`);
+    return n;
+  };
+  const settings = {
+    idlePollMs: num('CLINMESH_RELAY_IDLE_POLL_MS', true),
+    retention: {
+      outboxHours: num('CLINMESH_OUTBOX_RETENTION_HOURS', false),
+      outboxRows: num('CLINMESH_OUTBOX_RETENTION_ROWS', true),
+      inboxHours: num('CLINMESH_INBOX_RETENTION_HOURS', false),
+    },
+  };
+  if (errors.length) throw new Error(`invalid configuration:\n  - ${errors.join('\n  - ')}`);
+  return settings;
+}
+
+function launcherControl(): boolean {
+  return process.env.CLINMESH_LAUNCHER_CONTROL === 'ipc' && typeof process.send === 'function';
+}
+
+/** A control request from the embedded launcher over the IPC channel, and its answer. */
+export type LauncherRequest = { id: number; type: 'close-intake' | 'drain-status' };
+export type LauncherReply = { id: number; ok: boolean; result?: unknown; error?: string };
+
+/**
+ * The launcher's side channel (only when it started this process): close
+ * intake (ingest stops MLLP and answers 503 on HTTP intake) and report what
+ * is still to drain — the launcher waits for every service before stopping any.
+ */
+function serveLauncher(deps: { logger: Logger; runtime: EventRuntime; closeIntake?: () => Promise<void> }): void {
+  process.on('message', (raw: unknown) => {
+    const request = raw as LauncherRequest;
+    if (!request || typeof request.id !== 'number') return;
+    const answer = async (): Promise<unknown> => {
+      if (request.type === 'close-intake') {
+        deps.logger.info('launcher: closing intake');
+        await deps.closeIntake?.();
+        return { closed: !!deps.closeIntake };
+      }
+      if (request.type === 'drain-status') return deps.runtime.drainStatus();
+      throw new Error(`unknown launcher request ${String(request.type)}`);
+    };
+    answer().then(
+      (result) => process.send?.({ id: request.id, ok: true, result } satisfies LauncherReply),
+      (error) => process.send?.({ id: request.id, ok: false, error: String((error as Error)?.message ?? error) } satisfies LauncherReply),
+    );
   });
 }
