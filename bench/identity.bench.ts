@@ -122,6 +122,7 @@ async function createThrowawayDatabase(url: string): Promise<{ url: string; drop
 
 interface StoreHandle {
   store: CandidateStore;
+  sqlStats?: { queries: number; ms: number; byStatement: Map<string, number> };
   /** Runs fn in one transaction (sql store), or directly. */
   inTransaction: <T>(fn: () => Promise<T>) => Promise<T>;
   lockKeys?: (keys: string[]) => Promise<void>;
@@ -142,9 +143,22 @@ async function openStore(args: Args, server: () => Promise<string>): Promise<Sto
   const client = new Client({ connectionString: db.url });
   await client.connect();
   await client.query(EMPI_PG_MIGRATION);
-  const store = new SqlCandidateStore({ query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[] });
+  const stats = { queries: 0, ms: 0, byStatement: new Map<string, number>() };
+  const store = new SqlCandidateStore({
+    query: async <T>(sql: string, params?: unknown[]) => {
+      const t0 = performance.now();
+      const rows = (await client.query(sql, params)).rows as T[];
+      const ms = performance.now() - t0;
+      stats.queries++;
+      stats.ms += ms;
+      const label = sql.replace(/\s+/g, ' ').slice(0, 40);
+      stats.byStatement.set(label, (stats.byStatement.get(label) ?? 0) + ms);
+      return rows;
+    },
+  });
   return {
     store,
+    sqlStats: stats,
     lockKeys: (keys) => store.lockKeys(keys),
     inTransaction: async (fn) => {
       await client.query('BEGIN');
@@ -205,6 +219,11 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
     preloadMs = performance.now() - t0;
   }
 
+  if (handle.sqlStats) {
+    handle.sqlStats.queries = 0;
+    handle.sqlStats.ms = 0;
+    handle.sqlStats.byStatement.clear();
+  }
   const predicted = new Map<string, string>();
   const truth = new Map<string, string>();
   const latencies: number[] = [];
@@ -309,6 +328,11 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
     twinFalseMergePairs: rows.some((r) => r.householdId) ? twinFalseMerges : null,
     methods,
     recordsPerSecond: Math.round((rows.length / elapsedMs) * 1000),
+    ...(handle.sqlStats ? {
+      sqlStatements: handle.sqlStats.queries,
+      sqlShareOfTime: +(handle.sqlStats.ms / elapsedMs).toFixed(3),
+      sqlMsByStatement: Object.fromEntries([...handle.sqlStats.byStatement].map(([k, v]) => [k, Math.round(v)])),
+    } : {}),
     [args.store === 'sql' ? 'chunkCommitMs' : 'recordMs']: { p50: +percentile(latencies, 50).toFixed(3), p99: +percentile(latencies, 99).toFixed(3), max: +(latencies[latencies.length - 1] ?? 0).toFixed(3) },
   };
   if (args.out) {

@@ -4,7 +4,7 @@ import { IdentityResolutionModule } from './identity-resolution.module';
 import { masterPatientIndex } from './identity-resolution.config';
 import { AssignEnterpriseIdHandler } from './application/assign-enterprise-id.handler';
 import {
-  MasterPatientIndexTables1732200001100, PersonIndexRepository, PersonIndexTables1732200001000,
+  MasterPatientIndexExplanations1732200001200, MasterPatientIndexTables1732200001100, PersonIndexRepository, PersonIndexTables1732200001000,
 } from './adapters/persistence/person-index.repository';
 
 /** Composition root of identity-resolution: consumes clinical.ingested.*, produces clinical.identified.* and clinical.identity.events. */
@@ -12,7 +12,7 @@ export const identityResolutionService: ServiceSpec = {
   name: 'identity-resolution',
   defaultPort: 8082,
   module: IdentityResolutionModule,
-  migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100],
+  migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200],
   consumers: (app) => {
     const config = app.get<ServiceConfig>(SERVICE_CONFIG);
     const assign = new AssignEnterpriseIdHandler(masterPatientIndex(), (ctx) => new PersonIndexRepository(ctx.uow), config.patientKeySecret);

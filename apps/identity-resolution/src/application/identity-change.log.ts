@@ -10,6 +10,10 @@ export interface IdentityChangeDraft {
   recordKey: string;
   method: string;
   score: number | null;
+  /** REVIEW_REQUIRED / REVIEW_RESOLVED: the review item (the task service keeps its worklist by it). */
+  reviewItemId?: string | null;
+  /** REVIEW_RESOLVED: linked or kept-apart. */
+  resolution?: string | null;
 }
 
 /**

@@ -9,11 +9,13 @@ import { sourcePatientKey } from '@clinmesh/security';
 import { adtMessage, oruMessage, testEnvironment, uniqueName } from '@clinmesh/testing';
 import type { IdentifiedEvent, IdentityEvent, IngestedEvent, Tier } from '@clinmesh/schemas';
 import type { PersonRecord } from '@clinmesh/empi';
-import { MasterPatientIndexTables1732200001100, PersonIndexRepository, PersonIndexTables1732200001000 } from '../adapters/persistence/person-index.repository';
+import {
+  MasterPatientIndexExplanations1732200001200, MasterPatientIndexTables1732200001100, PersonIndexRepository, PersonIndexTables1732200001000,
+} from '../adapters/persistence/person-index.repository';
 import { AssignEnterpriseIdHandler } from './assign-enterprise-id.handler';
 import { IdentityChangeLog } from './identity-change.log';
 import { MasterPatientIndex } from './master-patient-index';
-import { ReviewVersionConflictError } from '../domain/identity.errors';
+import { ReviewAlreadyDecidedError, ReviewVersionConflictError } from '../domain/identity.errors';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', '..', '..', 'shared', 'fixtures', 'hl7v2');
 const SECRET = 'identity-int-spec-patient-key-secret';
@@ -37,7 +39,7 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
     await admin.query(`CREATE DATABASE "${dbName}"`);
     await admin.end();
     db = new DataSource({
-      type: 'postgres', url: env.pgUrl.replace(/\/[^/?]+(\?|$)/, `/${dbName}$1`), migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100],
+      type: 'postgres', url: env.pgUrl.replace(/\/[^/?]+(\?|$)/, `/${dbName}$1`), migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200],
       migrationsTableName: 'cm_migrations', extra: { max: 12 },
     });
     await db.initialize();
@@ -78,6 +80,15 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
     assert.equal(link?.score, second.a.score);
     assert.ok(link!.contributions.some((c) => c.field === 'givenName' && c.level === 'nickname'), JSON.stringify(link!.contributions));
     assert.ok(link!.contributions.some((c) => c.field === 'birthDate' && c.weight > 0));
+    // The explanation is stored with the link: candidate persons, per-record evidence, thresholds, versions.
+    const why = link!.explanation!;
+    assert.equal(why.decision, 'link');
+    assert.deepEqual(why.thresholds, index.config.thresholds);
+    assert.equal(why.parametersVersion, index.config.version);
+    assert.equal(why.frequencyVersion, 'us-census-1990');
+    assert.equal(why.candidates[0].personId, first.a.epid);
+    assert.equal(why.candidates[0].records[0].recordId, 'k-a1');
+    assert.ok(why.candidates[0].records[0].contributions.some((c) => c.field === 'familyName' && c.level === 'exact' && c.termFrequency! > 0));
     // Same record re-sent (replay, A08 update with a new phone): same EPID, stored method kept, no change events.
     const again = await assign(margaret('k-b9', 'LAB-B', 'B9', { givenName: 'Maggie', phone: '0299998888' }));
     assert.deepEqual([again.a.epid, again.a.decision, again.a.method, again.changes.length], [first.a.epid, 'known', 'probabilistic', 0]);
@@ -85,19 +96,22 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
     assert.equal(row.phone, '0299998888', 'demographics refreshed');
   });
 
-  it('opens a review item for a household lookalike, answers a stale decision with 409, and links on decision', async () => {
+  it('opens a review item for a household lookalike, answers a stale version with 412 and a decided item with 409, and links on decision', async () => {
     const sister = await assign(margaret('k-c1', 'LAB-C', 'C1', { familyName: 'Nwosu', birthDate: '1991-09-30' }), 'review-1');
     const original = (await tx((repo) => repo.link('k-a1')))!.epid;
     assert.equal(sister.a.decision, 'review');
     assert.equal(sister.a.method, 'probabilistic-review');
     assert.notEqual(sister.a.epid, original, 'a provisional person, never a silent link');
     assert.deepEqual(sister.changes.map((c) => c.change.type), ['PERSON_CREATED', 'REVIEW_REQUIRED']);
+    assert.equal(sister.changes[1].change.reviewItemId, 'review-1');
     const item = (await tx((repo) => repo.reviewItem('review-1')))!;
-    assert.deepEqual([item.status, item.version, item.candidateEpid, item.provisionalEpid], ['open', 1, original, sister.a.epid]);
-    assert.ok(item.score >= 4 && item.score < 12);
+    assert.deepEqual([item.status, item.version, item.candidateEpid, item.provisionalEpid, item.candidateEpids], ['open', 1, original, sister.a.epid, [original]]);
+    assert.ok(item.score >= 4 && item.score < 12, `score ${item.score}`);
+    assert.equal(item.explanation?.decision, 'review');
+    assert.equal(item.explanation?.candidates[0].personId, original);
 
-    await assert.rejects(tx((repo, changes) => index.decide(repo, 'review-1', 7, 'link', 'alice', changes)), (e: unknown) => e instanceof ReviewVersionConflictError && e.status === 409);
-    // Two reviewers deciding the same version at once: exactly one wins, the other gets the 409.
+    await assert.rejects(tx((repo, changes) => index.decide(repo, 'review-1', 7, 'link', 'alice', changes)), (e: unknown) => e instanceof ReviewVersionConflictError && e.status === 412);
+    // Two reviewers deciding the same version at once: exactly one wins, the other finds it decided (409).
     const outcomes = await Promise.allSettled([
       tx((repo, changes) => index.decide(repo, 'review-1', 1, 'link', 'alice', changes).then((r) => ({ r, changes: changes.changes }))),
       tx((repo, changes) => index.decide(repo, 'review-1', 1, 'separate', 'bob', changes).then((r) => ({ r, changes: changes.changes }))),
@@ -105,9 +119,14 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     const lost = outcomes.filter((o) => o.status === 'rejected') as PromiseRejectedResult[];
     assert.equal(won.length, 1);
-    assert.ok(lost[0].reason instanceof ReviewVersionConflictError);
+    assert.ok(lost[0].reason instanceof ReviewAlreadyDecidedError && lost[0].reason.status === 409, String(lost[0].reason));
     const decided = (await tx((repo) => repo.reviewItem('review-1')))!;
     assert.equal(decided.version, 2);
+    const winner = (won[0] as PromiseFulfilledResult<{ changes: IdentityChangeLog['changes'] }>).value.changes.find((c) => c.change.type === 'REVIEW_RESOLVED')!.change;
+    assert.equal(winner.reviewItemId, 'review-1');
+    assert.equal(winner.resolution, decided.status === 'linked' ? 'linked' : 'kept-apart');
+    // Deciding again with the current version: already decided → 409.
+    await assert.rejects(tx((repo, changes) => index.decide(repo, 'review-1', 2, 'separate', 'carol', changes)), (e: unknown) => e instanceof ReviewAlreadyDecidedError && e.status === 409);
     const person = await tx((repo) => repo.person(sister.a.epid));
     if (decided.status === 'linked') {
       assert.deepEqual([person?.status, person?.mergedInto], ['merged', original]);

@@ -1,8 +1,11 @@
 import {
-  MatchEngine, blockingKeys, normalizeRecord, resolveMatchConfig, type MatchConfig, type PersonRecord,
+  MatchEngine, blockingKeys, frequencySnapshotFromCounts, normalizeRecord, resolveMatchConfig, usNameFrequencySeed,
+  type MatchConfig, type NameFrequencySnapshot, type PersonRecord,
 } from '@clinmesh/empi';
 import { enterpriseIdFor } from '../domain/enterprise-id';
-import { PersonMergedError, PersonNotFoundError, ReviewItemNotFoundError, ReviewVersionConflictError, UnmergeRequestError } from '../domain/identity.errors';
+import {
+  PersonMergedError, PersonNotFoundError, ReviewAlreadyDecidedError, ReviewCandidateError, ReviewItemNotFoundError, ReviewVersionConflictError, UnmergeRequestError,
+} from '../domain/identity.errors';
 import type { PersonIndexPort, ReviewItemRow } from '../domain/person-index.port';
 import { IdentityChangeLog } from './identity-change.log';
 
@@ -32,9 +35,34 @@ export interface AssignOptions {
  */
 export class MasterPatientIndex {
   readonly config: MatchConfig;
+  /** Name frequencies in force (cold start: the US Census seed), reloaded from the newest stored snapshot now and then. */
+  private frequencies: NameFrequencySnapshot = usNameFrequencySeed();
+  private frequenciesCheckedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(config: Partial<MatchConfig> = {}) {
+  constructor(config: Partial<MatchConfig> = {}, private readonly frequencyReloadMs = 60_000, private readonly now: () => number = Date.now) {
     this.config = resolveMatchConfig(config);
+  }
+
+  /** The snapshot decisions are scored with; picks up a newer stored snapshot at most every `frequencyReloadMs`. */
+  async frequenciesFor(repo: PersonIndexPort): Promise<NameFrequencySnapshot> {
+    if (this.now() - this.frequenciesCheckedAt < this.frequencyReloadMs) return this.frequencies;
+    this.frequenciesCheckedAt = this.now();
+    const latest = await repo.latestFrequencySnapshot();
+    if (latest && latest.version !== this.frequencies.version) this.frequencies = frequencySnapshotFromCounts(latest.counts, usNameFrequencySeed(), latest.version);
+    return this.frequencies;
+  }
+
+  /**
+   * Operator command: counts the names in the index into a new, versioned snapshot (a new row; nothing
+   * is updated per record) and uses it from now on. Every explanation names the version it was scored with.
+   */
+  async refreshFrequencies(repo: PersonIndexPort): Promise<{ version: string; records: number; givenNames: number; familyNames: number }> {
+    const counts = await repo.candidates.nameCounts();
+    const version = `index-${new Date(this.now()).toISOString()}-n${counts.total}`;
+    await repo.saveFrequencySnapshot(version, counts);
+    this.frequencies = frequencySnapshotFromCounts(counts, usNameFrequencySeed(), version);
+    this.frequenciesCheckedAt = this.now();
+    return { version, records: counts.total, givenNames: counts.given.size, familyNames: counts.family.size };
   }
 
   blockingKeysOf(record: PersonRecord): string[] {
@@ -61,7 +89,7 @@ export class MasterPatientIndex {
       return { epid, method: options.directedEpid.method, score: null, personCreated: false, decision: 'directed' };
     }
 
-    const engine = new MatchEngine({ store: repo.candidates, config: this.config, personIdGenerator: () => enterpriseIdFor(record.recordId) });
+    const engine = new MatchEngine({ store: repo.candidates, config: this.config, frequencies: await this.frequenciesFor(repo), personIdGenerator: () => enterpriseIdFor(record.recordId) });
     const result = await engine.preview(record);
     let epid = result.personId;
     let personCreated = false;
@@ -76,7 +104,7 @@ export class MasterPatientIndex {
     await repo.candidates.save(record, epid, keys);
     await repo.saveLink({
       recordId: record.recordId, epid, method, score, contributions: result.contributions.map((c) => ({ ...c, weight: round(c.weight) })),
-      candidateRecordId: result.bestCandidate?.recordId ?? null, sourceSystem: record.sourceSystem ?? null,
+      candidateRecordId: result.bestCandidate?.recordId ?? null, sourceSystem: record.sourceSystem ?? null, explanation: result.explanation,
     });
     if (personCreated) changes.add('person-created', { type: 'PERSON_CREATED', epid, otherEpid: null, recordKey: record.recordId, method, score });
     if (result.decision === 'link') changes.add('record-linked', { type: 'RECORD_LINKED', epid, otherEpid: null, recordKey: record.recordId, method, score });
@@ -85,10 +113,10 @@ export class MasterPatientIndex {
       reviewItemId = options.reviewItemId;
       await repo.insertReviewItem({
         id: reviewItemId, recordId: record.recordId, provisionalEpid: epid, candidateEpid: result.reviewItem.candidatePersonId,
-        candidateRecordId: result.reviewItem.candidateRecordId, score: round(result.reviewItem.score),
-        contributions: result.contributions.map((c) => ({ ...c, weight: round(c.weight) })), thresholds: result.reviewItem.thresholds,
+        candidateRecordId: result.reviewItem.candidateRecordId, candidateEpids: result.reviewItem.candidatePersonIds, score: round(result.reviewItem.score),
+        contributions: result.contributions.map((c) => ({ ...c, weight: round(c.weight) })), thresholds: result.reviewItem.thresholds, explanation: result.explanation,
       });
-      changes.add('review-required', { type: 'REVIEW_REQUIRED', epid, otherEpid: result.reviewItem.candidatePersonId, recordKey: record.recordId, method, score });
+      changes.add('review-required', { type: 'REVIEW_REQUIRED', epid, otherEpid: result.reviewItem.candidatePersonId, recordKey: record.recordId, method, score, reviewItemId });
     }
     return { epid, method, score, personCreated, decision: result.decision, reviewItemId };
   }
@@ -156,18 +184,33 @@ export class MasterPatientIndex {
     return out;
   }
 
-  /** Applies a reviewer's decision with optimistic concurrency; `link` merges the provisional person into the candidate. */
-  async decide(repo: PersonIndexPort, id: string, version: number, decision: 'link' | 'separate', actor: string, changes: IdentityChangeLog): Promise<{ item: ReviewItemRow; survivor?: string }> {
+  /**
+   * Applies a reviewer's decision with optimistic concurrency: `version` is the ETag the reviewer read
+   * (412 when the item changed since), an item already decided answers 409 with its state. `link`
+   * merges the provisional person into the chosen candidate (default: the best); `separate` keeps
+   * them apart. Either way REVIEW_RESOLVED is published with the item id and the resolution.
+   */
+  async decide(
+    repo: PersonIndexPort, id: string, version: number, decision: 'link' | 'separate', actor: string, changes: IdentityChangeLog, candidateEpid?: string,
+  ): Promise<{ item: ReviewItemRow; survivor?: string }> {
     const before = await repo.reviewItem(id);
     if (!before) throw new ReviewItemNotFoundError(id);
-    const item = await repo.decideReviewItem(id, version, decision === 'link' ? 'linked' : 'separated', actor);
-    if (!item) {
-      const now = (await repo.reviewItem(id))!;
+    const conflict = (now: ReviewItemRow): never => {
+      if (now.status !== 'open') throw new ReviewAlreadyDecidedError(id, { status: now.status, version: now.version, decidedBy: now.decidedBy, decidedAt: now.decidedAt });
       throw new ReviewVersionConflictError(id, version, now.version, now.status);
-    }
-    if (decision === 'separate') return { item };
-    const merged = await this.merge(repo, item.candidateEpid, item.provisionalEpid, 'review-link', `review:${id}`, changes);
-    return { item, survivor: merged.survivor };
+    };
+    if (before.status !== 'open' || before.version !== version) conflict(before);
+    const target = candidateEpid ?? before.candidateEpid;
+    if (decision === 'link' && !before.candidateEpids.includes(target)) throw new ReviewCandidateError(id, target, before.candidateEpids);
+    const item = await repo.decideReviewItem(id, version, decision === 'link' ? 'linked' : 'separated', actor);
+    if (!item) return conflict((await repo.reviewItem(id))!);
+    let survivor: string | undefined;
+    if (decision === 'link') survivor = (await this.merge(repo, target, item.provisionalEpid, 'review-link', `review:${id}`, changes)).survivor;
+    changes.add('review-resolved', {
+      type: 'REVIEW_RESOLVED', epid: survivor ?? item.provisionalEpid, otherEpid: decision === 'link' ? null : item.candidateEpid, recordKey: item.recordId,
+      method: 'review', score: item.score, reviewItemId: id, resolution: decision === 'link' ? 'linked' : 'kept-apart',
+    });
+    return { item, survivor };
   }
 
   /** The person an EPID resolves to today (following merges), locked for this transaction. */

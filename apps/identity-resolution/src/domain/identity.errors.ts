@@ -25,10 +25,24 @@ export class ReviewItemNotFoundError extends ClinmeshError {
   }
 }
 
-/** Someone decided (or re-versioned) the item since the caller read it. */
+/** The caller's If-Match names a version the item no longer has (someone changed it since it was read): 412. */
 export class ReviewVersionConflictError extends ClinmeshError {
   constructor(id: string, expected: number, current: number, status: string) {
-    super('REVIEW.VERSION_CONFLICT', `review item ${id} is at version ${current} (${status}), not ${expected}`, { status: 409, details: { id, currentVersion: current, status } });
+    super('REVIEW.VERSION_MISMATCH', `review item ${id} is at version ${current} (${status}), not ${expected}`, { status: 412, details: { id, currentVersion: current, status } });
+  }
+}
+
+/** The item was already decided: 409 with its current state. */
+export class ReviewAlreadyDecidedError extends ClinmeshError {
+  constructor(id: string, current: { status: string; version: number; decidedBy: string | null; decidedAt: string | null }) {
+    super('REVIEW.ALREADY_DECIDED', `review item ${id} was already decided (${current.status})`, { status: 409, details: { id, ...current, currentVersion: current.version } });
+  }
+}
+
+/** A link decision naming a person that is not among the item's candidates. */
+export class ReviewCandidateError extends ClinmeshError {
+  constructor(id: string, epid: string, candidates: string[]) {
+    super('REVIEW.INVALID_CANDIDATE', `person ${epid} is not a candidate of review item ${id}`, { status: 400, details: { id, epid, candidates } });
   }
 }
 

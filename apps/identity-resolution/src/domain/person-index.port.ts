@@ -1,4 +1,4 @@
-import type { FieldContribution, SqlCandidateStore } from '@clinmesh/empi';
+import type { FieldContribution, MatchExplanation, NameCounts, SqlCandidateStore } from '@clinmesh/empi';
 
 export type PersonStatus = 'active' | 'merged';
 
@@ -20,6 +20,8 @@ export interface RecordLink {
   contributions: FieldContribution[];
   candidateRecordId: string | null;
   sourceSystem: string | null;
+  /** Why the record is on this person: every candidate person's evidence, rules, thresholds and versions (null for directed links). */
+  explanation?: MatchExplanation | null;
 }
 
 export type ReviewStatus = 'open' | 'linked' | 'separated';
@@ -30,9 +32,12 @@ export interface ReviewItemRow {
   provisionalEpid: string;
   candidateEpid: string;
   candidateRecordId: string;
+  /** Every person the record may belong to (the best first); a link decision picks one of them. */
+  candidateEpids: string[];
   score: number;
   contributions: FieldContribution[];
   thresholds: { upper: number; lower: number };
+  explanation: MatchExplanation | null;
   status: ReviewStatus;
   version: number;
   createdAt: string;
@@ -78,4 +83,7 @@ export interface PersonIndexPort {
   /** Merges into `epid` not undone, newest first. */
   mergesInto(epid: string): Promise<MergeRow[]>;
   markMergeUndone(id: string): Promise<void>;
+  /** The newest name-frequency snapshot's counts, or undefined before the first refresh. */
+  latestFrequencySnapshot(): Promise<{ version: string; counts: NameCounts } | undefined>;
+  saveFrequencySnapshot(version: string, counts: NameCounts): Promise<void>;
 }

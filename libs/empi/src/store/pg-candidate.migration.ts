@@ -19,3 +19,18 @@ CREATE TABLE IF NOT EXISTS empi_blocking_key (
 );
 CREATE INDEX IF NOT EXISTS empi_blocking_key_key_idx ON empi_blocking_key (key, record_id);
 `;
+
+/**
+ * Second step (idempotent): versioned name-frequency snapshots of the index. Each row holds the
+ * raw counts; the matcher blends them with the US Census seed (frequencySnapshotFromCounts).
+ * A new row per refresh (operator command): rows are never updated, so no hot row.
+ */
+export const EMPI_PG_MIGRATION_V2 = `
+CREATE TABLE IF NOT EXISTS empi_frequency_snapshot (
+  version    text PRIMARY KEY,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  total      integer NOT NULL,
+  given      jsonb NOT NULL,
+  family     jsonb NOT NULL
+);
+`;

@@ -46,7 +46,15 @@ export class PersonController {
       mergedInto: view.person.mergedInto,
       createdAt: view.person.createdAt,
       updatedAt: view.person.updatedAt,
-      records: view.records.map((r) => ({ recordId: r.recordId, source: r.record.sourceSystem ?? null, identifiers: r.record.identifiers ?? [] })),
+      records: view.records.map((r) => {
+        const link = view.links.find((l) => l.recordId === r.recordId);
+        const { recordId: _id, sourceSystem: _source, identifiers: _ids, ...demographics } = r.record;
+        return {
+          recordId: r.recordId, source: r.record.sourceSystem ?? null, identifiers: r.record.identifiers ?? [], demographics,
+          // Why the record is on this person: how it was linked, against which record, with the evidence as scored then.
+          why: link ? { method: link.method, score: link.score, candidateRecordId: link.candidateRecordId, explanation: link.explanation ?? null } : null,
+        };
+      }),
       links: view.links.map((l) => ({ recordId: l.recordId, method: l.method, score: l.score, candidateRecordId: l.candidateRecordId, contributions: l.contributions })),
     };
   }

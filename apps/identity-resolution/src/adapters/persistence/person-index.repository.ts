@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { EMPI_PG_MIGRATION, SqlCandidateStore, advisoryKey, type FieldContribution } from '@clinmesh/empi';
+import { EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, SqlCandidateStore, advisoryKey, type FieldContribution, type MatchExplanation, type NameCounts } from '@clinmesh/empi';
 import type { UnitOfWork } from '@clinmesh/event-runtime';
 import type { MergeRow, PersonIndexPort, PersonRow, PersonStatus, RecordLink, ReviewItemRow, ReviewStatus } from '../../domain/person-index.port';
 
@@ -53,12 +53,12 @@ export class PersonIndexRepository implements PersonIndexPort {
 
   async saveLink(link: RecordLink): Promise<void> {
     await this.uow.execute(
-      `INSERT INTO ir_link (record_id, epid, method, score, contributions, candidate_record_id, source_system)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
+      `INSERT INTO ir_link (record_id, epid, method, score, contributions, candidate_record_id, source_system, explanation)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb)
        ON CONFLICT (record_id) DO UPDATE SET epid = EXCLUDED.epid, method = EXCLUDED.method, score = EXCLUDED.score,
          contributions = EXCLUDED.contributions, candidate_record_id = EXCLUDED.candidate_record_id,
-         source_system = EXCLUDED.source_system, updated_at = now()`,
-      [link.recordId, link.epid, link.method, link.score, JSON.stringify(link.contributions), link.candidateRecordId, link.sourceSystem],
+         source_system = EXCLUDED.source_system, explanation = EXCLUDED.explanation, updated_at = now()`,
+      [link.recordId, link.epid, link.method, link.score, JSON.stringify(link.contributions), link.candidateRecordId, link.sourceSystem, link.explanation ? JSON.stringify(link.explanation) : null],
     );
   }
 
@@ -70,9 +70,10 @@ export class PersonIndexRepository implements PersonIndexPort {
 
   async insertReviewItem(item: Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>): Promise<boolean> {
     return (await this.uow.execute(
-      `INSERT INTO ir_review_item (id, record_id, provisional_epid, candidate_epid, candidate_record_id, score, contributions, thresholds)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb) ON CONFLICT (id) DO NOTHING`,
-      [item.id, item.recordId, item.provisionalEpid, item.candidateEpid, item.candidateRecordId, item.score, JSON.stringify(item.contributions), JSON.stringify(item.thresholds)],
+      `INSERT INTO ir_review_item (id, record_id, provisional_epid, candidate_epid, candidate_record_id, score, contributions, thresholds, explanation, candidate_epids)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::text[]) ON CONFLICT (id) DO NOTHING`,
+      [item.id, item.recordId, item.provisionalEpid, item.candidateEpid, item.candidateRecordId, item.score, JSON.stringify(item.contributions), JSON.stringify(item.thresholds),
+        item.explanation ? JSON.stringify(item.explanation) : null, item.candidateEpids],
     )) > 0;
   }
 
@@ -114,10 +115,25 @@ export class PersonIndexRepository implements PersonIndexPort {
   async markMergeUndone(id: string): Promise<void> {
     await this.uow.execute('UPDATE ir_merge SET undone_at = now() WHERE id = $1', [id]);
   }
+
+  async latestFrequencySnapshot(): Promise<{ version: string; counts: NameCounts } | undefined> {
+    const rows = await this.uow.query<{ version: string; total: number; given: Record<string, number>; family: Record<string, number> }>(
+      'SELECT version, total, given, family FROM empi_frequency_snapshot ORDER BY created_at DESC, version DESC LIMIT 1',
+    );
+    const r = rows[0];
+    return r ? { version: r.version, counts: { total: Number(r.total), given: new Map(Object.entries(r.given)), family: new Map(Object.entries(r.family)) } } : undefined;
+  }
+
+  async saveFrequencySnapshot(version: string, counts: NameCounts): Promise<void> {
+    await this.uow.execute(
+      'INSERT INTO empi_frequency_snapshot (version, total, given, family) VALUES ($1, $2, $3::jsonb, $4::jsonb) ON CONFLICT (version) DO NOTHING',
+      [version, counts.total, JSON.stringify(Object.fromEntries(counts.given)), JSON.stringify(Object.fromEntries(counts.family))],
+    );
+  }
 }
 
-const LINK_SELECT = 'SELECT l.record_id, l.epid, l.method, l.score, l.contributions, l.candidate_record_id, l.source_system FROM ir_link l';
-const REVIEW_SELECT = `SELECT id, record_id, provisional_epid, candidate_epid, candidate_record_id, score, contributions, thresholds, status, version,
+const LINK_SELECT = 'SELECT l.record_id, l.epid, l.method, l.score, l.contributions, l.candidate_record_id, l.source_system, l.explanation FROM ir_link l';
+const REVIEW_SELECT = `SELECT id, record_id, provisional_epid, candidate_epid, candidate_record_id, candidate_epids, score, contributions, thresholds, explanation, status, version,
   created_at, decided_at, decided_by FROM ir_review_item`;
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
@@ -131,7 +147,7 @@ function toLink(r: Record<string, unknown>): RecordLink {
   return {
     recordId: String(r.record_id), epid: String(r.epid), method: String(r.method), score: r.score === null ? null : Number(r.score),
     contributions: (r.contributions as FieldContribution[]) ?? [], candidateRecordId: (r.candidate_record_id as string | null) ?? null,
-    sourceSystem: (r.source_system as string | null) ?? null,
+    sourceSystem: (r.source_system as string | null) ?? null, explanation: (r.explanation as MatchExplanation | null) ?? null,
   };
 }
 
@@ -139,7 +155,9 @@ function toReview(r: Record<string, unknown>): ReviewItemRow {
   return {
     id: String(r.id), recordId: String(r.record_id), provisionalEpid: String(r.provisional_epid), candidateEpid: String(r.candidate_epid),
     candidateRecordId: String(r.candidate_record_id), score: Number(r.score), contributions: (r.contributions as FieldContribution[]) ?? [],
-    thresholds: r.thresholds as { upper: number; lower: number }, status: r.status as ReviewStatus, version: Number(r.version),
+    candidateEpids: (r.candidate_epids as string[] | null)?.length ? (r.candidate_epids as string[]) : [String(r.candidate_epid)],
+    thresholds: r.thresholds as { upper: number; lower: number }, explanation: (r.explanation as MatchExplanation | null) ?? null,
+    status: r.status as ReviewStatus, version: Number(r.version),
     createdAt: iso(r.created_at), decidedAt: isoOrNull(r.decided_at), decidedBy: (r.decided_by as string | null) ?? null,
   };
 }
@@ -207,5 +225,24 @@ export class MasterPatientIndexTables1732200001100 implements MigrationInterface
     await q.query('ALTER TABLE ir_person DROP COLUMN merged_into, DROP COLUMN updated_at');
     await q.query('DROP TABLE IF EXISTS empi_blocking_key');
     await q.query('DROP TABLE IF EXISTS empi_record');
+  }
+}
+
+/**
+ * EMPI v2: explanations stored with every link and review item (per-field levels and weights,
+ * rules, totals, thresholds, parameter and frequency versions), the candidate persons of a review
+ * item, and versioned name-frequency snapshots of the index (term-frequency adjustment).
+ */
+export class MasterPatientIndexExplanations1732200001200 implements MigrationInterface {
+  name = 'MasterPatientIndexExplanations1732200001200';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE ir_link ADD COLUMN IF NOT EXISTS explanation jsonb NULL');
+    await q.query(`ALTER TABLE ir_review_item ADD COLUMN IF NOT EXISTS explanation jsonb NULL, ADD COLUMN IF NOT EXISTS candidate_epids text[] NOT NULL DEFAULT '{}'`);
+    await q.query(EMPI_PG_MIGRATION_V2);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE IF EXISTS empi_frequency_snapshot');
+    await q.query('ALTER TABLE ir_review_item DROP COLUMN IF EXISTS explanation, DROP COLUMN IF EXISTS candidate_epids');
+    await q.query('ALTER TABLE ir_link DROP COLUMN IF EXISTS explanation');
   }
 }
