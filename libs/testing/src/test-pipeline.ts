@@ -37,7 +37,14 @@ export class TestPipeline {
     const env = testEnvironment();
     const kafka = await startMockCluster();
     const pipeline = new TestPipeline(env, uniqueName(label), kafka);
-    await pipeline.boot(options);
+    try {
+      await pipeline.boot(options);
+    } catch (error) {
+      // A service that failed to start must not leave the others (and the cluster) running:
+      // the test file's after() never sees this pipeline, and live children would hang the run.
+      await pipeline.stop().catch(() => undefined);
+      throw error;
+    }
     return pipeline;
   }
 
@@ -149,7 +156,7 @@ export class TestPipeline {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(SERVICE_NAMES.map((s) => this.processes[s].stop()));
+    await Promise.all(SERVICE_NAMES.map((s) => this.processes[s]?.stop()));
     await this.kafkaCluster.stop();
   }
 }
