@@ -9,6 +9,9 @@ need_apt=()
 ldconfig -p 2>/dev/null | grep -q 'librdkafka.so.1' || need_apt+=(librdkafka1)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v runuser >/dev/null 2>&1 || need_apt+=(util-linux)
+# The Python example consumer (examples/python-consumer): Debian's librdkafka binding and Apache Avro.
+/usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || need_apt+=(python3-confluent-kafka)
+/usr/bin/python3 -c 'import avro.io' >/dev/null 2>&1 || need_apt+=(python3-avro)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != "0" ]; then
     echo "setup: missing Debian packages: ${need_apt[*]} — install them with: sudo apt-get install -y ${need_apt[*]}" >&2

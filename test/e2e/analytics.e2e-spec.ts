@@ -1,0 +1,272 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { ManagedProcess, freePort, repoRoot } from '@clinmesh/embedded-platform';
+import { TIERS, stageTopic } from '@clinmesh/topology';
+import { TestPipeline, serviceProcessEnv, waitFor } from '@clinmesh/testing';
+
+const run = promisify(execFile);
+const ROOT = repoRoot();
+const FIXTURES = join(ROOT, '..', 'shared', 'fixtures');
+const CATALOG = join(ROOT, 'libs/embedded-platform/src/platform/service-catalog.ts');
+const PRODUCERS = ['apps/ingest', 'apps/identity-resolution', 'apps/normalization', 'apps/policy', 'apps/notifier'];
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const CANONICAL_TOPICS = TIERS.map((t) => stageTopic('canonical', t));
+
+/**
+ * Issue #15 on the six real services plus the analytics sink (one pipeline for the file):
+ * the shared HL7 fixtures end to end into the sink's tables, checked against the FHIR-Converter
+ * expected outputs; a correction replaces a value and keeps the history; replay from earliest
+ * rebuilds identical tables; a Python consumer (Debian's confluent-kafka and avro, no clinmesh
+ * code) decodes every canonical record; and the Nx generator makes a new consumer that lints,
+ * builds, consumes, replays and dead-letters — without touching a producer — and is removed.
+ */
+describe('analytics: sink, Python reader, consumer generator', { timeout: 1_500_000 }, () => {
+  let pipeline: TestPipeline;
+  let sink: ManagedProcess;
+  let sinkUrl = '';
+  let sinkDb = '';
+
+  const dbUrl = (name: string) => pipeline.env.pgUrl.replace(/\/[^/?]+(\?|$)/, `/${name}$1`);
+  const sql = async <T = Record<string, any>>(url: string, text: string, params: unknown[] = []): Promise<T[]> => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(text, params)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  };
+  const createDb = async (name: string) => {
+    await sql(pipeline.env.pgUrl, `CREATE DATABASE "${name}"`);
+    return dbUrl(name);
+  };
+  const call = async (url: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method, headers: { authorization: `Bearer ${await pipeline.token()}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, json: await res.json().catch(() => null) as any };
+  };
+  const startConsumer = async (name: string, databaseUrl: string, extra: NodeJS.ProcessEnv = {}) => {
+    const port = await freePort();
+    const prefix = name.toUpperCase().replace(/-/g, '_');
+    const proc = new ManagedProcess({
+      name, entry: `apps/${name}/src/main.js`, logFile: join(pipeline.env.platformDir, 'logs', pipeline.name, `${name}.log`),
+      env: {
+        ...serviceProcessEnv(pipeline.env, pipeline.kafkaCluster), CLINMESH_CONSUMER_SESSION_TIMEOUT_MS: '6000', CLINMESH_CONSUMER_HEARTBEAT_MS: '500',
+        [`${prefix}_DATABASE_URL`]: databaseUrl, [`${prefix}_HTTP_PORT`]: String(port), ...extra,
+      },
+    });
+    proc.start();
+    const url = `http://127.0.0.1:${port}`;
+    await proc.waitForHttp(`${url}/health/ready`, 120000);
+    return { proc, url };
+  };
+
+  /** Sum of the log-end offsets of topics. */
+  const highWatermarks = async (topics: string[]) => {
+    const admin = pipeline.kafka().admin();
+    await admin.connect();
+    try {
+      const per: Record<string, number> = {};
+      for (const topic of topics) per[topic] = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+      return per;
+    } finally {
+      await admin.disconnect();
+    }
+  };
+  const storedOffsets = async (url: string, prefix: string) => Number((await sql<{ n: string }>(url, 'SELECT coalesce(sum(next_offset), 0) AS n FROM cm_consumer_offsets WHERE topic LIKE $1', [`${prefix}%`]))[0].n);
+  const total = (per: Record<string, number>) => Object.values(per).reduce((a, b) => a + b, 0);
+  /** Every stage up to the sink has consumed everything before it (dead letters included). */
+  const caughtUp = async () => {
+    const ingested = total(await highWatermarks(TIERS.map((t) => stageTopic('ingested', t))));
+    const identified = total(await highWatermarks(TIERS.map((t) => stageTopic('identified', t))));
+    const canonical = total(await highWatermarks(CANONICAL_TOPICS));
+    return ingested > 0 && canonical > 0
+      && (await storedOffsets(pipeline.databases['identity-resolution'], 'clinical.ingested.')) === ingested
+      && (await storedOffsets(pipeline.databases.normalization, 'clinical.identified.')) === identified
+      && (await storedOffsets(sinkDb, 'clinical.canonical.')) === canonical;
+  };
+  const TABLES = ['patients', 'encounters', 'observations', 'diagnostic_reports', 'orders', 'appointments', 'medications', 'immunizations'];
+  const snapshot = async () => {
+    const out: Record<string, unknown[]> = {};
+    for (const t of [...TABLES, 'record_history']) out[t] = await sql(sinkDb, `SELECT * FROM analytics.${t} ORDER BY ${t === 'record_history' ? 'table_name, canonical_id, version' : 'canonical_id'}`);
+    return JSON.parse(JSON.stringify(out));
+  };
+
+  before(async () => {
+    pipeline = await TestPipeline.start('analytics');
+    sinkDb = await createDb(`${pipeline.name}_sink`.slice(0, 63));
+    ({ proc: sink, url: sinkUrl } = await startConsumer('analytics-sink', sinkDb));
+  });
+  after(async () => {
+    await sink?.stop();
+    await pipeline?.stop();
+  });
+
+  it('holds the shared HL7 fixtures as relational rows: observation code, value, unit and UTC time as FHIR-Converter has them', async () => {
+    const files = readdirSync(join(FIXTURES, 'hl7v2')).filter((f) => f.endsWith('.hl7')).sort();
+    for (const f of files) {
+      const sent = await pipeline.sendHl7(readFileSync(join(FIXTURES, 'hl7v2', f), 'utf8').replace(/^\uFEFF/, ''));
+      if (f === 'LAB-ORU-2.hl7') assert.equal(sent.status, 200, sent.ack);
+    }
+    await waitFor(caughtUp, { what: 'every stage and the sink caught up', timeoutMs: 300000, intervalMs: 1000 });
+
+    // The sample: every FHIR-Converter Observation of LAB-ORU-2 with a quantity and an instant.
+    const expected = JSON.parse(readFileSync(join(FIXTURES, 'hl7v2-fhir-expected', 'LAB-ORU-2.json'), 'utf8')).entry
+      .map((e: any) => e.resource).filter((r: any) => r.resourceType === 'Observation' && r.valueQuantity && /T/.test(r.effectiveDateTime ?? ''));
+    assert.equal(expected.length, 10);
+    const rows = await sql(sinkDb, "SELECT * FROM analytics.observations WHERE record->'provenance'->>'messageId' = 'ControlID' AND source_system = 'SomeSystem'");
+    for (const fhir of expected) {
+      const code = fhir.code.coding[0].code;
+      const row = rows.find((r) => r.loinc_code === code && Number(r.value_num) === Number(fhir.valueQuantity.value));
+      assert.ok(row, `observation ${code} = ${fhir.valueQuantity.value} in the sink (have ${rows.map((r) => `${r.loinc_code}=${r.value_num}`).join(', ')})`);
+      assert.equal(row.unit, fhir.valueQuantity.unit, `${code} unit as sent`);
+      assert.equal(new Date(row.effective_at).getTime(), Date.parse(fhir.effectiveDateTime), `${code} time (UTC)`);
+      assert.equal(row.code_system, 'http://loinc.org');
+    }
+    assert.equal(rows.filter((r) => r.ucum_unit === '%').length, 6, 'the six % results carry the UCUM unit %');
+    // Every relational table the fixtures feed has rows, keyed by EPID.
+    for (const t of TABLES) {
+      const [{ n, unkeyed }] = await sql(sinkDb, `SELECT count(*)::int AS n, count(*) FILTER (WHERE epid = '')::int AS unkeyed FROM analytics.${t}`);
+      assert.ok(n > 0, `analytics.${t} has rows`);
+      assert.equal(unkeyed, 0);
+    }
+    const health = await call(sinkUrl, 'GET', '/metrics');
+    assert.equal(health.status, 200);
+  });
+
+  it('a correction replaces the value and keeps the earlier one in the history', async () => {
+    const oru = (control: string, at: string, value: number, status: string) => [
+      `MSH|^~\\&|E2ELAB|LAB|EHR|HOSP|${at}+0000||ORU^R01|${control}|P|2.5.1`,
+      'PID|1||MRN-AN-1^^^HOSP^MR||DOE^JANE||19800102|F',
+      `OBR|1|PL-AN-1^EHR|FL-AN-1^LAB|2345-7^Glucose^LN|||20240301093000+0000||||||||||||||||||${status}`,
+      `OBX|1|NM|2345-7^Glucose^LN||${value}|mg/dL|70-105|H|||${status}|||20240301093000+0000`,
+    ].join('\r');
+    assert.equal((await pipeline.sendHl7(oru('AN-0001', '20240301101500', 182, 'F'))).status, 200);
+    const first = await waitFor(async () => (await sql(sinkDb, "SELECT * FROM analytics.observations WHERE source_system = 'E2ELAB' AND loinc_code = '2345-7'"))[0], { what: 'the original result', timeoutMs: 90000 });
+    assert.equal(first.value_num, 182);
+    assert.equal(first.effective_at.toISOString(), '2024-03-01T09:30:00.000Z');
+    assert.equal((await pipeline.sendHl7(oru('AN-0002', '20240301111500', 128, 'C'))).status, 200);
+    const corrected = await waitFor(async () => (await sql(sinkDb, 'SELECT * FROM analytics.observations WHERE canonical_id = $1 AND value_num = 128', [first.canonical_id]))[0], { what: 'the corrected value', timeoutMs: 90000 });
+    assert.equal(corrected.correction, true);
+    assert.equal(corrected.version, 2);
+    const history = await sql(sinkDb, "SELECT * FROM analytics.record_history WHERE table_name = 'observations' AND canonical_id = $1", [first.canonical_id]);
+    assert.equal(history.length, 1);
+    assert.equal(history[0].row.value_num, 182);
+    assert.equal((await sql(sinkDb, "SELECT count(*)::int AS n FROM analytics.observations WHERE source_system = 'E2ELAB'"))[0].n, 1, 'one row per canonical id');
+  });
+
+  it('replay from earliest rebuilds identical tables', async () => {
+    await waitFor(caughtUp, { what: 'caught up before the snapshot', timeoutMs: 120000, intervalMs: 1000 });
+    const before = await snapshot();
+    await sql(sinkDb, `TRUNCATE ${[...TABLES, 'record_history', 'epid_merges'].map((t) => `analytics.${t}`).join(', ')}`);
+    for (const tier of TIERS) assert.equal((await call(sinkUrl, 'POST', '/v1/admin/replay', { tier, to: 'earliest' })).status, 201);
+    assert.equal((await call(sinkUrl, 'POST', '/v1/admin/replay', { consumer: 'identity-events', to: 'earliest' })).status, 201);
+    const rebuilt = await waitFor(async () => {
+      const now = await snapshot();
+      return JSON.stringify(now) === JSON.stringify(before) ? now : undefined;
+    }, { what: 'tables rebuilt identical to the snapshot', timeoutMs: 180000, intervalMs: 1000 });
+    assert.ok((rebuilt.observations as unknown[]).length > 10);
+  });
+
+  it('a Python consumer (Debian python3-confluent-kafka + python3-avro, no clinmesh code) decodes every canonical record with the registry schema', async () => {
+    const counts = await highWatermarks(CANONICAL_TOPICS);
+    const expected = total(counts);
+    const { stdout } = await run(PYTHON, [
+      join(ROOT, 'examples/python-consumer/consumer.py'), '--bootstrap', pipeline.kafkaCluster.bootstraps, '--registry', pipeline.env.registryUrl,
+      '--registry-auth', pipeline.env.registryBasicAuth, '--expect', String(expected), '--idle-seconds', '30',
+    ], { timeout: 180000, maxBuffer: 64 * 1024 * 1024 });
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const summary = lines.at(-1).summary;
+    assert.equal(summary.failed, 0);
+    assert.equal(summary.decoded, expected);
+    for (const [topic, n] of Object.entries(counts)) assert.equal(summary.perTopic[topic] ?? 0, n, topic);
+    const records = lines.slice(0, -1);
+    assert.ok(records.every((r) => r.eventId && r.epid === r.key && typeof r.schemaId === 'number'));
+    const basophils = records.flatMap((r) => r.observations).find((o: any) => o.codes.includes('30180-4'));
+    assert.deepEqual({ value: basophils.value, ucum: basophils.ucum, effective: basophils.effective }, { value: 0, ucum: '%', effective: Date.parse('2014-10-06T08:30:00+07:00') });
+  });
+
+  it('the Nx generator makes a consumer that lints, builds, consumes, replays and dead-letters, touching no producer; it is removed afterwards', async () => {
+    const name = `gen-e2e-${Date.now().toString(36)}`;
+    const appDir = join(ROOT, 'apps', name);
+    const git = (args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+    const producerState = () => git(['status', '--porcelain', '--', ...PRODUCERS]) + git(['diff', '--', ...PRODUCERS]);
+    const producersClean = () => { try { execFileSync('git', ['diff', '--quiet', '--', ...PRODUCERS], { cwd: ROOT }); return true; } catch { return false; } };
+    let generated: ManagedProcess | undefined;
+    const genDbName = `${pipeline.name}_gen`.slice(0, 63);
+    const stateBefore = producerState();
+    const cleanBefore = producersClean();
+    try {
+      await run('npx', ['nx', 'g', '@clinmesh/nx-plugin:consumer', name, '--topics', 'canonical', '--tiers', 'stat,urgent,routine,bulk', '--resource', 'Observation', '--no-interactive'], { cwd: ROOT, timeout: 180000 });
+      assert.ok(existsSync(join(appDir, 'src', `${name}.consumers.ts`)));
+      for (const f of ['domain', 'application', 'adapters/persistence', 'config', 'testing', 'main.ts', `${name}.service.ts`]) assert.ok(existsSync(join(appDir, 'src', f)), f);
+      assert.ok(existsSync(join(appDir, 'README.md')));
+      assert.match(readFileSync(CATALOG, 'utf8'), new RegExp(`'${name}'`), 'registered in the launcher catalogue');
+      // git: no producer file changed (in a clean checkout, `git diff --quiet` on them still passes).
+      assert.equal(producerState(), stateBefore);
+      if (cleanBefore) assert.equal(producersClean(), true);
+
+      // Lint with the module boundaries (the project's own target), and prove the rule bites in it.
+      await run('npx', ['nx', 'run', `${name}:lint`, '--skip-nx-cache', '--outputStyle=static'], { cwd: ROOT, timeout: 300000 });
+      writeFileSync(join(appDir, 'src', 'leak.ts'), "import { taskService } from '../../task/src/task.service';\nexport const leak = taskService;\n");
+      const leak = await run('npx', ['eslint', join(appDir, 'src', 'leak.ts')], { cwd: ROOT, timeout: 120000 }).then(() => '', (e) => String(e.stdout));
+      assert.match(leak, /enforce-module-boundaries/);
+      rmSync(join(appDir, 'src', 'leak.ts'));
+
+      // Build (tsc) the generated app; only its own diagnostics count (others' areas may be mid-edit).
+      const tsconfig = join(mkdtempSync(join(tmpdir(), 'clinmesh-gen-')), 'tsconfig.json');
+      writeFileSync(tsconfig, JSON.stringify({ extends: join(ROOT, 'tsconfig.base.json'), compilerOptions: { rootDir: ROOT, outDir: join(ROOT, 'dist') }, include: [join(appDir, '**/*.ts')] }));
+      const tsc = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: ROOT, timeout: 300000 }).then((r) => r.stdout, (e) => String(e.stdout));
+      rmSync(join(tsconfig, '..'), { recursive: true, force: true });
+      assert.deepEqual(tsc.split('\n').filter((l) => l.startsWith(`apps/${name}/`)), []);
+      assert.ok(existsSync(join(ROOT, 'dist', 'apps', name, 'src', 'main.js')));
+      // Its generated unit specs pass.
+      await run(process.execPath, ['-r', join(ROOT, 'tools/register.js'), '--test', join(ROOT, 'dist/apps', name, 'src/application'), join(ROOT, 'dist/apps', name, 'src/config')].filter(existsSync), { cwd: ROOT, timeout: 120000 })
+        .catch((e) => assert.fail(`generated unit specs: ${e.stdout}`));
+
+      // Started against the embedded platform it consumes the canonical events already on the topics.
+      const genDb = await createDb(genDbName);
+      const started = await startConsumer(name, genDb);
+      generated = started.proc;
+      const table = `${name.replace(/-/g, '_')}_observation`;
+      const observations = (await sql<{ n: number }>(sinkDb, 'SELECT count(*)::int AS n FROM analytics.observations'))[0].n;
+      const count = async () => (await sql<{ n: number }>(genDb, `SELECT count(*)::int AS n FROM ${table}`))[0].n;
+      await waitFor(async () => (await count()) === observations, { what: `${table} holds every observation (${observations})`, timeoutMs: 180000, intervalMs: 1000 });
+      const metrics = await fetch(`${started.url}/metrics`, { headers: { authorization: `Bearer ${await pipeline.token()}` } }).then((r) => r.text());
+      const stored = Number(new RegExp(`^clinmesh_${name.replace(/-/g, '_')}_records_stored_total (\\d+)`, 'm').exec(metrics)?.[1] ?? -1);
+      assert.ok(stored >= observations, `records stored metric ${stored} ≥ ${observations}`);
+
+      // Replay from earliest rebuilds its table.
+      await sql(genDb, `TRUNCATE ${table}`);
+      for (const tier of TIERS) assert.equal((await call(started.url, 'POST', '/v1/admin/replay', { tier, to: 'earliest' })).status, 201);
+      await waitFor(async () => (await count()) === observations, { what: 'its table rebuilt by the replay', timeoutMs: 180000, intervalMs: 1000 });
+
+      // Dead-letter path: bytes that are not Avro are kept with their reason; the partition moves on.
+      const producer = pipeline.kafka().producer();
+      await producer.connect();
+      await producer.send({ topic: stageTopic('canonical', 'stat'), messages: [{ key: 'poison', value: Buffer.from('not avro') }] });
+      await producer.disconnect();
+      const dead = await waitFor(async () => (await call(started.url, 'GET', '/v1/admin/dead-letters?status=dead')).json?.deadLetters?.find?.((d: any) => d.topic === stageTopic('canonical', 'stat'))
+        ?? (await sql(genDb, "SELECT * FROM cm_dead_letters WHERE topic = 'clinical.canonical.stat'"))[0], { what: 'the poison dead-lettered', timeoutMs: 90000 });
+      assert.match(JSON.stringify(dead), /SERDE\.NOT_CONFLUENT_AVRO/);
+      await waitFor(async () => (await storedOffsets(genDb, 'clinical.canonical.stat')) === (await highWatermarks([stageTopic('canonical', 'stat')]))[stageTopic('canonical', 'stat')], { what: 'the partition moved past the poison', timeoutMs: 60000 });
+    } finally {
+      await generated?.stop();
+      rmSync(appDir, { recursive: true, force: true });
+      rmSync(join(ROOT, 'dist', 'apps', name), { recursive: true, force: true });
+      // Only the generator's lines come out of the catalogue (others may edit it meanwhile).
+      const catalog = readFileSync(CATALOG, 'utf8');
+      if (catalog.includes(`'${name}'`)) writeFileSync(CATALOG, catalog.split('\n').filter((l) => !l.includes(`'${name}'`)).join('\n'));
+      await sql(pipeline.env.pgUrl, `DROP DATABASE IF EXISTS "${genDbName}" WITH (FORCE)`).catch(() => undefined);
+    }
+    assert.equal(existsSync(appDir), false);
+    assert.doesNotMatch(readFileSync(CATALOG, 'utf8'), new RegExp(`'${name}'`));
+  });
+});
