@@ -51,7 +51,11 @@ describe('urgency tiers: stat overtakes a bulk backlog', { timeout: 1_800_000 },
     const bulkDelivered = () => webhook.deliveries.filter((d) => (d.body as { tier?: string }).tier === 'bulk').length;
     await waitFor(() => webhook.deliveries.filter((d) => statSet.has(d.correlationId)).length === STAT, { what: 'every stat delivery', timeoutMs: 300000, intervalMs: 100 });
     const bulkWhenStatDone = bulkDelivered();
+    const policyBulkLag = await pipeline.metric('policy', 'clinmesh_consumer_lag', { tier: 'bulk' });
+    const [{ n: bulkAtPolicy }] = await pipeline.query('policy', `SELECT count(*)::int AS n FROM cm_inbox WHERE consumer_group = 'policy.bulk'`);
     assert.ok(bulkWhenStatDone < BULK, `all stat delivered while the bulk backlog was still draining (${bulkWhenStatDone}/${BULK} bulk delivered)`);
+    assert.ok(bulkAtPolicy < BULK && policyBulkLag > 0, `policy's bulk consumer still had lag when the last stat was delivered (${bulkAtPolicy}/${BULK} processed, lag gauge ${policyBulkLag})`);
+    assert.ok((await pipeline.metric('policy', 'clinmesh_tier_yields_total', { tier: 'bulk' })) >= 1, 'policy\'s bulk consumer yielded to the higher tiers');
     const statTasks = await pipeline.query('task', `SELECT count(*)::int AS n FROM tk_task WHERE tier = 'stat' AND workflow = 'critical-result-review'`);
     assert.equal(statTasks[0].n, STAT);
 

@@ -107,8 +107,20 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     const lost = await waitFor(() => runtime.consumerStatus().find((c) => c.tier === 'bulk')?.partitions.find((p) => p.lost), { what: 'the loss to be reported', timeoutMs: 60000 });
     assert.deepEqual(lost.lost, { from: 0, to: Number(offsets.low) });
     assert.match(await metrics.registry.getSingleMetricAsString('clinmesh_consumer_offset_lost'), /clinmesh_consumer_offset_lost\{[^}]*topic="[^"]+loss"[^}]*\} 1/);
-    await new Promise((r) => setTimeout(r, 2000));
+    // Absence proved against a later watermark, not the clock: a marker sent after the loss report on
+    // the other consumer of the same runtime is handled, and still nothing past the gap was.
+    const { SchemaRegistry } = await import('@kafkajs/confluent-schema-registry');
+    const markerRegistry = new SchemaRegistry({ host: env.registryUrl, auth: env.registryAuth });
+    const markerProducer = kafka.producer();
+    await markerProducer.connect();
+    await markerProducer.send({ topic: inTopic, acks: -1, messages: [{
+      key: 'k', value: await markerRegistry.encode(await markerRegistry.getLatestSchemaId(`${inTopic}-value`), { ...event(0), eventId: 'wm-1' }),
+      headers: { ...headers(0), [HEADER.eventId]: 'wm-1' },
+    }] });
+    await markerProducer.disconnect();
+    await waitFor(() => handled.some((e) => e.eventId === 'wm-1'), { what: 'the watermark on the other consumer', timeoutMs: 60000 });
     assert.equal(handled.filter((e) => e.topic === lossTopic).length, 0, 'nothing was processed past the gap');
+    assert.ok(runtime.consumerStatus().find((c) => c.tier === 'bulk')?.partitions.find((p) => p.lost), 'the partition is still stopped');
 
     assert.equal(runtime.consumer('bulk')!.acceptLoss(lossTopic, 0), true);
     const expected = Number(offsets.high) - Number(offsets.low);
@@ -133,7 +145,7 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     ] });
     await producer.disconnect();
     await waitFor(() => handled.some((e) => e.eventId === 'e-2'), { what: 'the event after the poison', timeoutMs: 60000 });
-    const effects = await dataSource.query(`SELECT event_id, count(*)::int AS n FROM it_effect GROUP BY event_id ORDER BY event_id`);
+    const effects = await dataSource.query(`SELECT event_id, count(*)::int AS n FROM it_effect WHERE event_id <> 'wm-1' GROUP BY event_id ORDER BY event_id`);
     assert.deepEqual(effects, [{ event_id: 'e-1', n: 1 }, { event_id: 'e-2', n: 1 }], 'one effect per event: the duplicate was absorbed, the failure rolled back');
     const dead = await dataSource.query(`SELECT error_code, value, status FROM cm_dead_letters WHERE topic = $1 ORDER BY "offset"`, [inTopic]);
     assert.equal(dead.length, 2);
@@ -141,7 +153,7 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     assert.equal(Buffer.from(dead[0].value).toString(), 'definitely not avro', 'original bytes kept');
     assert.equal(dead[1].error_code, 'Error');
     const [{ next_offset: nextOffset }] = await dataSource.query(`SELECT next_offset FROM cm_consumer_offsets WHERE consumer_group = $1 AND topic = $2`, [`${service}.routine`, inTopic]);
-    assert.equal(Number(nextOffset), 5, 'stored offset moved past everything, poison included');
+    assert.equal(Number(nextOffset), 6, 'stored offset moved past everything (watermark, then five), poison included');
     await runtime.drainOutbox();
     const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader'), sessionTimeout: 6000 });
     await consumer.connect();
@@ -206,6 +218,61 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     assert.equal(got.eventType, 'IngestedEvent', 'the event type comes from the schema the topic carries');
   });
 
+  it('keeps published rows with their cluster id, and re-publishes them in original order to a cluster it never published to — the inbox absorbs them', async () => {
+    const emitted: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      emitted.push(await runtime.inTransaction({ id: `op-order-${i}`, correlationId: 'corr-order', tier: 'routine' }, async (ctx) => {
+        const value = { ...event(60 + i), eventId: ctx.deriveEventId('out') };
+        ctx.emit({ topic: inTopic, key: 'same-key', value });
+        return value.eventId;
+      }));
+    }
+    await waitFor(() => emitted.every((id) => handled.some((e) => e.eventId === id)), { what: 'the five events handled', timeoutMs: 60000 });
+    await runtime.drainOutbox();
+    const kept = await dataSource.query(`SELECT event_id, cluster_id FROM cm_outbox_published WHERE event_id = ANY($1) ORDER BY id`, [emitted]);
+    assert.deepEqual(kept.map((r: { event_id: string }) => r.event_id), emitted, 'published rows are kept, in commit order');
+    assert.ok(kept.every((r: { cluster_id: string }) => r.cluster_id === runtime.currentClusterId()), 'with the cluster they went to');
+    const [{ n: retained }] = await dataSource.query('SELECT count(*)::int AS n FROM cm_outbox_published');
+
+    // The same database meets "another" cluster: what the relay published went to one it never saw.
+    await runtime.stop();
+    await dataSource.query(`UPDATE cm_outbox_published SET cluster_id = 'a-previous-cluster'`);
+    await dataSource.query(`DELETE FROM cm_relay_clusters`);
+    const effectsBefore = (await dataSource.query('SELECT count(*)::int AS n FROM it_effect'))[0].n;
+    const handledBefore = handled.length;
+    const republishMetrics = new RuntimeMetrics(service);
+    runtime = new EventRuntime({
+      service, kafka: { brokers: env.kafkaBrokers, clientId: service }, registry: { url: env.registryUrl, auth: env.registryAuth }, dataSource, catalog,
+      metrics: republishMetrics, logger: createLogger(service, 'silent'), topics, consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 },
+    });
+    await runtime.start([topicConsumer({ name: 'routine', topic: inTopic, schema: 'IngestedEvent', handle: async (e, ctx) => {
+      await ctx.uow.execute('INSERT INTO it_effect (event_id) VALUES ($1)', [e.eventId]);
+      handled.push(e);
+    } })]);
+    const sample = async (name: string, labels: Record<string, string> = {}) => {
+      const metric = await republishMetrics.registry.getSingleMetric(name)?.get();
+      return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
+    };
+    await waitFor(async () => (await sample('clinmesh_outbox_republished_total')) >= retained, { what: `all ${retained} retained rows re-published`, timeoutMs: 60000 });
+    await waitFor(async () => (await sample('clinmesh_events_consumed_total', { topic: inTopic, outcome: 'duplicate' })) >= 5, { what: 'the consumer to see the five again', timeoutMs: 60000 });
+    assert.equal(handled.length, handledBefore, 'nothing handled twice');
+    assert.equal((await dataSource.query('SELECT count(*)::int AS n FROM it_effect'))[0].n, effectsBefore, 'no second effect');
+    assert.equal((await dataSource.query(`SELECT count(*)::int AS n FROM cm_outbox_published WHERE cluster_id = $1`, [runtime.currentClusterId()]))[0].n, retained, 'all kept again, now for this cluster');
+
+    // On the topic: each of the five twice, the second time in the same (original) order.
+    const reader = kafka.consumer({ groupId: uniqueName('order-reader'), sessionTimeout: 6000 });
+    await reader.connect();
+    await reader.subscribe({ topic: inTopic, fromBeginning: true });
+    const order: string[] = [];
+    await reader.run({ eachMessage: async ({ message }) => {
+      const id = message.headers?.[HEADER.eventId]?.toString();
+      if (id && emitted.includes(id)) order.push(id);
+    } });
+    await waitFor(() => order.length >= 10, { what: 'both publications of the five on the topic', timeoutMs: 60000 });
+    await reader.disconnect();
+    assert.deepEqual(order, [...emitted, ...emitted]);
+  });
+
   it('starts a new (in-memory) cluster from its beginning instead of trusting offsets stored for another cluster', async () => {
     await runtime.stop();
     handled.length = 0;
@@ -217,6 +284,6 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     });
     await runtime.start([topicConsumer({ name: 'routine', topic: inTopic, schema: 'IngestedEvent', handle: async (e) => { handled.push(e); } })]);
     await waitFor(() => handled.some((e) => e.eventId === 'e-2'), { what: 'reprocessing from offset 0', timeoutMs: 60000 });
-    assert.equal(handled.find((e) => e.eventId === 'e-1')?.offset, 1);
+    assert.equal(handled.find((e) => e.eventId === 'e-1')?.offset, 2);
   });
 });

@@ -5,3 +5,4 @@ export { TestPipeline, TestPipelineOptions } from './test-pipeline';
 export { IngestPipeline, IngestPipelineOptions } from './ingest-pipeline';
 export { IngestedTopicReader, IngestedRecord } from './ingested-topic.reader';
 export { withMshField, mshField } from './hl7-msh.rewriter';
+export { EmbeddedLauncher, LauncherRuntimeFile } from './embedded-launcher';

@@ -53,7 +53,7 @@ export class RepublishPacer {
   /** Records a partition of `topic` may still take. */
   budgetRecords(topic: string): number {
     const avg = Math.max(200, this.avgBytes.get(topic) ?? 2048);
-    return Math.max(20, Math.floor(this.options.partitionBudgetBytes / avg));
+    return Math.max(1, Math.floor(this.options.partitionBudgetBytes / avg));
   }
 
   /**
@@ -97,7 +97,7 @@ export class RepublishPacer {
       const admin = this.admin();
       const ends = await admin.fetchTopicOffsets(topic);
       const groups = this.groupsFor(topic);
-      if (!groups.length && Date.now() - this.startedAt > this.options.noConsumerGraceMs) {
+      if (!groups.length && Date.now() - this.startedAt >= this.options.noConsumerGraceMs) {
         max = -1;
       } else {
         const slowest = new Map<number, number>();
