@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { AccessTokens, ALL_SCOPES } from '@clinmesh/security';
 import { topologyTopics } from '@clinmesh/topology';
 import {
-  DEFAULT_MLLP_PORT, DEFAULT_REGISTRY_PORT, SERVICE_NAMES, SERVICE_PORTS, ServiceName, closeIntakeAndDrain, envPrefixOf, repoRoot, startEmbeddedPlatform, startServices,
+  DEFAULT_MLLP_PORT, DEFAULT_REGISTRY_PORT, LAUNCHED_SERVICE_NAMES as SERVICE_NAMES, SERVICE_PORTS, ServiceName, closeIntakeAndDrain, envPrefixOf, repoRoot, startEmbeddedPlatform, startServices,
 } from '@clinmesh/embedded-platform';
 
 /**
@@ -60,8 +60,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop(0, true));
 
   try {
-    say('clinmesh: starting ingest, identity-resolution, normalization, policy, task, notifier…');
+    say(`clinmesh: starting ${SERVICE_NAMES.join(', ')}…`);
     services = await startServices(platform, {
+      names: SERVICE_NAMES,
       ports,
       perService: { ingest: { INGEST_MLLP_PORT: String(mllpPort) } },
       env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },

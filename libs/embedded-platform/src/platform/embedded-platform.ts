@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { envPrefixOf, SERVICE_PORTS, ServiceName, SERVICE_NAMES } from './service-catalog';
+import { envPrefixOf, LAUNCHED_SERVICE_NAMES, SERVICE_PORTS, ServiceName, SERVICE_NAMES } from './service-catalog';
 import { RunningPostgres, startEmbeddedPostgres } from '../postgres/embedded-postgres';
 import { RunningMockCluster, startMockCluster } from '../kafka/mock-cluster.launcher';
 import { ManagedProcess } from './managed-process';
@@ -67,7 +67,7 @@ export async function startEmbeddedPlatform(options: PlatformOptions): Promise<R
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const secrets = loadOrCreateSecrets(dir);
   const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: options.pgPort ?? (await freePort()), fast: options.fast });
-  await Promise.all([...SERVICE_NAMES, 'schema-registry' as const].map((s) => postgres.ensureDatabase(databaseName(s))));
+  await Promise.all([...LAUNCHED_SERVICE_NAMES, 'schema-registry' as const].map((s) => postgres.ensureDatabase(databaseName(s))));
   const kafka = await startMockCluster({ launcherChild: options.launcherChild });
   const registryPort = options.registryPort ?? (await freePort());
   const basicAuth = `${secrets.registryUser}:${secrets.registryPassword}`;
@@ -133,6 +133,8 @@ export interface RunningServices {
 export async function startServices(
   platform: RunningPlatform,
   options: {
+    /** Which services (default the six; the launcher passes LAUNCHED_SERVICE_NAMES, with the generated consumers). */
+    names?: readonly ServiceName[];
     ports?: Partial<Record<ServiceName, number>>; env?: NodeJS.ProcessEnv; perService?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>; echoLogs?: boolean; logDir?: string;
     /** Started by the embedded launcher: IPC control (close intake, drain status), own process group, death with the launcher. */
     launcherChild?: boolean;
@@ -140,7 +142,8 @@ export async function startServices(
 ): Promise<RunningServices> {
   const processes = {} as Record<ServiceName, ManagedProcess>;
   const urls = {} as Record<ServiceName, string>;
-  for (const name of SERVICE_NAMES) {
+  const names = options.names ?? SERVICE_NAMES;
+  for (const name of names) {
     const port = options.ports?.[name] ?? SERVICE_PORTS[name];
     const p = envPrefixOf(name);
     processes[name] = new ManagedProcess({
@@ -156,14 +159,14 @@ export async function startServices(
   const services: RunningServices = {
     processes,
     urls,
-    async waitReady(names = [...SERVICE_NAMES]) {
-      await Promise.all(names.map((n) => processes[n].waitForHttp(`${urls[n]}/health/ready`, 120000)));
+    async waitReady(only = [...names]) {
+      await Promise.all(only.map((n) => processes[n].waitForHttp(`${urls[n]}/health/ready`, 120000)));
     },
     async stop() {
-      await Promise.all(SERVICE_NAMES.map((n) => processes[n].stop()));
+      await Promise.all(names.map((n) => processes[n].stop()));
     },
   };
-  for (const name of SERVICE_NAMES) processes[name].start();
+  for (const name of names) processes[name].start();
   await services.waitReady();
   return services;
 }
