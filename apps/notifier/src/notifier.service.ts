@@ -1,46 +1,88 @@
 import { Module } from '@nestjs/common';
-import { tieredConsumer } from '@clinmesh/event-runtime';
-import { DATA_SOURCE, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
+import { EventRuntime } from '@clinmesh/event-runtime';
+import { DATA_SOURCE, EVENT_RUNTIME, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
 import { DataSource } from 'typeorm';
-import { FanOutDeliveriesHandler } from './application/fan-out-deliveries.handler';
+import { NotifierConfig, loadNotifierConfig } from './config/notifier.config';
+import { ManageSubscriptionsHandler } from './application/manage-subscriptions.handler';
+import { FanOutHandler } from './application/fan-out.handler';
+import { RevokeDecisionHandler } from './application/revoke-decision.handler';
+import { RecordAttemptHandler } from './application/record-attempt.handler';
+import { DeliveryReceipts } from './application/delivery-receipts';
 import { NotifierTables1732200005000 } from './adapters/persistence/notifier.tables';
+import { NotifierV2Tables1764380000000 } from './adapters/persistence/notifier-v2.migration';
 import { SubscriptionRepository } from './adapters/persistence/subscription.repository';
+import { DeliveryRepository } from './adapters/persistence/delivery.repository';
 import { SecretBox } from './adapters/persistence/secret-box';
+import { PinnedHttpClient } from './adapters/webhook/pinned-http.client';
+import { DeliveryWorker } from './adapters/webhook/delivery.worker';
+import { WorkerHolder } from './adapters/webhook/worker.holder';
+import { HeartbeatScheduler } from './adapters/fhir/heartbeat.scheduler';
+import { FhirSubscriptionController } from './adapters/fhir/fhir-subscription.controller';
 import { SubscriptionController } from './adapters/http/subscription.controller';
-import { SUBSCRIPTIONS } from './adapters/http/notifier.tokens';
-import { WebhookDeliveryWorker } from './adapters/webhook/webhook-delivery.worker';
+import { DeliveryController } from './adapters/http/delivery.controller';
+import { DELIVERIES, MANAGE_SUBSCRIPTIONS, NOTIFIER_CONFIG, PINNED_HTTP, SECRET_BOX, SUBSCRIPTIONS } from './adapters/http/notifier.tokens';
+import { notifierConsumers } from './notifier.consumers';
+
+/** Where FHIR clients reach this service (Subscription references in notifications). */
+function subscriptionBase(config: ServiceConfig): string {
+  return config.env('PUBLIC_BASE_URL') ?? `http://${config.http.host}:${config.http.port}/fhir`;
+}
 
 @Module({
-  controllers: [SubscriptionController],
-  providers: [{
-    provide: SUBSCRIPTIONS,
-    inject: [DATA_SOURCE, SERVICE_CONFIG],
-    useFactory: (db: DataSource, config: ServiceConfig) => new SubscriptionRepository(db, new SecretBox(config.env('SECRET_KEY') ?? config.authSecret)),
-  }],
+  controllers: [SubscriptionController, DeliveryController, FhirSubscriptionController],
+  providers: [
+    WorkerHolder,
+    // Every NOTIFIER_* setting is read and validated here, once.
+    { provide: NOTIFIER_CONFIG, inject: [SERVICE_CONFIG], useFactory: (config: ServiceConfig) => loadNotifierConfig(config) },
+    { provide: SECRET_BOX, inject: [NOTIFIER_CONFIG], useFactory: (c: NotifierConfig) => new SecretBox(c.secretKey) },
+    { provide: SUBSCRIPTIONS, inject: [DATA_SOURCE, SECRET_BOX], useFactory: (db: DataSource, box: SecretBox) => new SubscriptionRepository(db, box) },
+    { provide: DELIVERIES, inject: [DATA_SOURCE], useFactory: (db: DataSource) => new DeliveryRepository(db) },
+    { provide: PINNED_HTTP, inject: [NOTIFIER_CONFIG], useFactory: (c: NotifierConfig) => new PinnedHttpClient(c.ssrf.allowlist, { httpsOnly: c.ssrf.httpsOnly }) },
+    {
+      provide: MANAGE_SUBSCRIPTIONS,
+      inject: [SUBSCRIPTIONS, PINNED_HTTP, NOTIFIER_CONFIG, SERVICE_CONFIG],
+      useFactory: (store: SubscriptionRepository, http: PinnedHttpClient, c: NotifierConfig, service: ServiceConfig) => new ManageSubscriptionsHandler({
+        store, checkEndpoint: (url) => http.check(url), rotationGraceMs: c.rotationGraceMs, resourceBaseUrl: c.fhir.resourceBaseUrl, subscriptionBaseUrl: subscriptionBase(service),
+      }),
+    },
+  ],
 })
 class NotifierModule {}
 
-let worker: WebhookDeliveryWorker | undefined;
-
-/** Composition root of notifier: clinical.tasks.* → durable, signed webhook deliveries (+ receipts). */
+/** Composition root of notifier: routed views and task events → durable, signed webhook and FHIR deliveries (+ delivery events). */
 export const notifierService: ServiceSpec = {
   name: 'notifier',
   defaultPort: 8086,
   module: NotifierModule,
-  migrations: [NotifierTables1732200005000],
-  consumers: (app) => {
-    const subscriptions = app.get<SubscriptionRepository>(SUBSCRIPTIONS);
-    const fanOut = new FanOutDeliveriesHandler(() => subscriptions.active(), () => worker?.notify());
-    return tieredConsumer({ stage: 'tasks', schema: 'TaskEvent', handle: (event, ctx) => fanOut.handle(event, ctx) });
+  migrations: [NotifierTables1732200005000, NotifierV2Tables1764380000000],
+  consumers: (app, ctx) => {
+    const config = app.get<NotifierConfig>(NOTIFIER_CONFIG);
+    const deliveries = app.get<DeliveryRepository>(DELIVERIES);
+    // The worker exists only after start; consumers wake it through the runtime-independent hook below.
+    const fanOut = new FanOutHandler(app.get<SubscriptionRepository>(SUBSCRIPTIONS), deliveries,
+      { resourceBaseUrl: config.fhir.resourceBaseUrl, subscriptionBaseUrl: subscriptionBase(ctx.config) }, () => app.get<WorkerHolder>(WorkerHolder).worker?.notify());
+    return notifierConsumers(fanOut, new RevokeDecisionHandler(deliveries, new DeliveryReceipts()));
   },
   afterStart: async (app, ctx) => {
-    worker = new WebhookDeliveryWorker(ctx.runtime, app.get<SubscriptionRepository>(SUBSCRIPTIONS), ctx.metrics, ctx.logger, {
-      concurrency: Number(ctx.config.env('DELIVERY_CONCURRENCY') ?? 32),
-      leaseSeconds: Number(ctx.config.env('DELIVERY_LEASE_SECONDS') ?? 30),
-      timeoutMs: Number(ctx.config.env('DELIVERY_TIMEOUT_MS') ?? 10000),
-      pollMs: Number(ctx.config.env('DELIVERY_POLL_MS') ?? 200),
+    const config = app.get<NotifierConfig>(NOTIFIER_CONFIG);
+    const deliveries = app.get<DeliveryRepository>(DELIVERIES);
+    const attempts = new RecordAttemptHandler(app.get<EventRuntime>(EVENT_RUNTIME), deliveries, new DeliveryReceipts(), {
+      retryScheduleMs: config.delivery.retryScheduleMs, jitter: config.delivery.jitter, maxRetryAfterMs: config.delivery.maxRetryAfterMs,
+      breaker: config.breaker, disableAfterMs: config.disableAfterMs,
     });
+    const worker = new DeliveryWorker(deliveries, attempts, app.get<PinnedHttpClient>(PINNED_HTTP), app.get<SecretBox>(SECRET_BOX), ctx.metrics, ctx.logger, {
+      concurrency: config.delivery.concurrency, leaseSeconds: config.delivery.leaseSeconds, timeoutMs: config.delivery.timeoutMs, pollMs: config.delivery.pollMs,
+    });
+    app.get<WorkerHolder>(WorkerHolder).worker = worker;
+    const heartbeats = new HeartbeatScheduler(app.get<SubscriptionRepository>(SUBSCRIPTIONS), {
+      everyMs: config.fhir.heartbeatCheckMs, resourceBaseUrl: config.fhir.resourceBaseUrl, subscriptionBaseUrl: subscriptionBase(ctx.config),
+    }, ctx.logger, () => worker.notify());
+    ctx.logger.info({ allowlist: config.ssrf.allowlistSource, httpsOnly: config.ssrf.httpsOnly, retryScheduleMs: config.delivery.retryScheduleMs }, 'webhook delivery settings');
     worker.start();
-    return () => worker!.stop();
+    heartbeats.start();
+    return async () => {
+      heartbeats.stop();
+      await worker.stop();
+    };
   },
 };

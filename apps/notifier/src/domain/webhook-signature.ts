@@ -1,20 +1,48 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Webhook signatures in the style subscribers know (Stripe/Svix): header
- * `Clinmesh-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`.
- * The timestamp is signed so a captured request cannot be replayed later.
+ * Standard Webhooks 1.0.0 signatures: `webhook-signature` is a space-separated
+ * list of `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`.
+ * Secrets are `whsec_<base64>` (the key is the decoded bytes); a secret given
+ * without the prefix is a raw key (its UTF-8 bytes — `format: 'raw'` in the
+ * reference libraries).
  */
-export function signWebhook(secret: string, timestampSeconds: number, body: string): string {
-  const mac = createHmac('sha256', secret).update(`${timestampSeconds}.${body}`).digest('hex');
-  return `t=${timestampSeconds},v1=${mac}`;
+export const SECRET_PREFIX = 'whsec_';
+
+export function generateSecret(random: (n: number) => Buffer = randomBytes): string {
+  return `${SECRET_PREFIX}${random(32).toString('base64')}`;
 }
 
-export function verifyWebhookSignature(secret: string, header: string, body: string, toleranceSeconds = 300, now = Date.now()): boolean {
-  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=', 2) as [string, string]));
-  const t = Number(parts.t);
-  if (!Number.isFinite(t) || !parts.v1 || Math.abs(now / 1000 - t) > toleranceSeconds) return false;
-  const expected = Buffer.from(signWebhook(secret, t, body).split('v1=')[1], 'hex');
-  const given = Buffer.from(parts.v1, 'hex');
-  return expected.length === given.length && timingSafeEqual(expected, given);
+export function secretKey(secret: string): Buffer {
+  return secret.startsWith(SECRET_PREFIX) ? Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+/** Problems with a secret a subscriber supplies (none → acceptable). */
+export function secretProblems(secret: string): string[] {
+  if (secret.startsWith(SECRET_PREFIX)) {
+    const b64 = secret.slice(SECRET_PREFIX.length);
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return ['secret: whsec_ must be followed by base64'];
+    const n = Buffer.from(b64, 'base64').length;
+    if (n < 24 || n > 64) return [`secret: the key must be 24 to 64 bytes (got ${n})`];
+    return [];
+  }
+  return secret.length >= 16 ? [] : ['secret must be whsec_<base64> or a raw key of at least 16 characters'];
+}
+
+export function signatureV1(secret: string, id: string, timestampSeconds: number, body: string): string {
+  return `v1,${createHmac('sha256', secretKey(secret)).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
+}
+
+/** The header value: one signature per active secret (old and new during a rotation's grace period). */
+export function signatureHeader(secrets: readonly string[], id: string, timestampSeconds: number, body: string): string {
+  return secrets.map((s) => signatureV1(s, id, timestampSeconds, body)).join(' ');
+}
+
+/** Verification (used by the send-test-event self-check and unit tests; subscribers use any Standard Webhooks library). */
+export function verifySignature(secret: string, header: string, id: string, timestampSeconds: number, body: string): boolean {
+  const expected = Buffer.from(signatureV1(secret, id, timestampSeconds, body));
+  return header.split(' ').some((sig) => {
+    const given = Buffer.from(sig);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
 }

@@ -1,0 +1,154 @@
+import { Counter, Histogram } from 'prom-client';
+import { Logger, RuntimeMetrics, withLogContext } from '@clinmesh/observability';
+import { signatureHeader } from '../../domain/webhook-signature';
+import type { AttemptResult } from '../../domain/retry-schedule';
+import type { ClaimedDelivery } from '../../application/notifier.ports';
+import { RecordAttemptHandler } from '../../application/record-attempt.handler';
+import { DeliveryRepository } from '../persistence/delivery.repository';
+import { SecretBox } from '../persistence/secret-box';
+import { PinnedHttpClient } from './pinned-http.client';
+
+export interface WorkerOptions {
+  concurrency: number;
+  leaseSeconds: number;
+  timeoutMs: number;
+  pollMs: number;
+}
+
+/**
+ * Durable delivery loop: claims due deliveries (FOR UPDATE SKIP LOCKED, so
+ * replicas share the work; a crashed worker's lease expires and the delivery
+ * is claimed again), half-open probes one per subscription, checks the
+ * revocation and the SSRF guard before every attempt, sends per Standard
+ * Webhooks, and hands the answer to the attempt handler.
+ */
+export class DeliveryWorker {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly outcomes: Counter<string>;
+  private readonly latency: Histogram<string>;
+  private readonly attemptSeconds: Histogram<string>;
+
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly attempts: RecordAttemptHandler,
+    private readonly http: PinnedHttpClient,
+    private readonly secrets: SecretBox,
+    metrics: RuntimeMetrics,
+    private readonly logger: Logger,
+    private readonly options: WorkerOptions,
+  ) {
+    this.outcomes = new Counter({ name: 'clinmesh_webhook_deliveries_total', help: 'Delivery attempts by outcome', labelNames: ['tier', 'outcome'], registers: [metrics.registry] });
+    this.latency = new Histogram({ name: 'clinmesh_webhook_end_to_end_seconds', help: 'Original message receipt at ingest → webhook acknowledged', labelNames: ['tier'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [metrics.registry] });
+    this.attemptSeconds = new Histogram({ name: 'clinmesh_webhook_attempt_seconds', help: 'Duration of one webhook attempt', labelNames: ['outcome'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15], registers: [metrics.registry] });
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  notify(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await Promise.all(this.inFlight);
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const probes = await this.deliveries.claimProbes(this.options.leaseSeconds);
+        const free = this.options.concurrency - this.inFlight.size - probes.length;
+        const claimed = [...probes, ...(free > 0 ? await this.deliveries.claimDue(free, this.options.leaseSeconds) : [])];
+        for (const d of claimed) {
+          const p = this.deliver(d).catch((error) => {
+            // The lease expires and the delivery is claimed again; one delivery never takes the worker down.
+            this.logger.error({ deliveryId: d.deliveryId, err: String((error as Error)?.message ?? error) }, 'delivery bookkeeping failed');
+          }).finally(() => {
+            this.inFlight.delete(p);
+            this.wake?.();
+          });
+          this.inFlight.add(p);
+        }
+        if (!claimed.length || this.inFlight.size >= this.options.concurrency) await this.sleep(this.options.pollMs);
+      } catch (error) {
+        this.logger.warn({ err: String((error as Error)?.message ?? error) }, 'delivery claim failed');
+        await this.sleep(1000);
+      }
+    }
+  }
+
+  private async deliver(d: ClaimedDelivery): Promise<void> {
+    await withLogContext({ correlationId: d.correlationId }, async () => {
+      if (d.revoked) {
+        await this.attempts.cancelRevoked(d);
+        this.outcomes.inc({ tier: d.tier, outcome: 'cancelled' });
+        this.logger.info({ deliveryId: d.deliveryId, subscriptionId: d.subscriptionId }, 'delivery cancelled: its decision was revoked');
+        return;
+      }
+      const startedAt = Date.now();
+      const target = await this.http.check(d.url);
+      let result: AttemptResult;
+      let address: string | null = null;
+      if (!target.ok) {
+        result = { status: null, headers: {}, error: target.reason, errorCode: target.code };
+      } else {
+        address = target.address;
+        const body = JSON.stringify(d.payload);
+        const secrets = [this.secrets.open(d.secretSealed), ...(d.previousSecretSealed ? [this.secrets.open(d.previousSecretSealed)] : [])];
+        const ts = Math.floor(Date.now() / 1000);
+        const headers: Record<string, string> = {
+          'content-type': d.kind === 'fhir' ? 'application/fhir+json' : 'application/json',
+          'user-agent': 'clinmesh-notifier/2',
+          'webhook-id': d.deliveryId,
+          'webhook-timestamp': String(ts),
+          'webhook-signature': signatureHeader(secrets, d.deliveryId, ts, body),
+          'clinmesh-event-id': d.sourceEventId,
+          'clinmesh-correlation-id': d.correlationId,
+          'clinmesh-attempt': String(d.attempts),
+        };
+        for (const h of d.fhirHeaders) {
+          const i = h.indexOf(':');
+          if (i > 0 && !/^(host|content-length|webhook-)/i.test(h.slice(0, i).trim())) headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
+        }
+        result = await this.http.post(target, body, headers, this.options.timeoutMs);
+        if (result.status !== null && result.status >= 300 && result.status < 400) {
+          result = { ...result, error: `redirect (${result.status}) to ${safeLocation(result.headers.location)} not followed`, errorCode: 'REDIRECT_NOT_FOLLOWED' };
+        }
+      }
+      const latencyMs = Date.now() - startedAt;
+      const outcome = await this.attempts.record(d, result, startedAt, latencyMs, address);
+      this.outcomes.inc({ tier: d.tier, outcome });
+      this.attemptSeconds.observe({ outcome }, latencyMs / 1000);
+      if (outcome === 'delivered' && d.receivedAt) this.latency.observe({ tier: d.tier }, (Date.now() - d.receivedAt) / 1000);
+      if (outcome !== 'delivered') {
+        this.logger.warn({ deliveryId: d.deliveryId, subscriptionId: d.subscriptionId, status: result.status, error: result.error, attempts: d.attempts, probe: d.probe, outcome }, 'webhook attempt failed');
+      }
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
+      this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };
+    });
+  }
+}
+
+/** Only scheme and host of a redirect target are kept (paths may carry identifiers). */
+function safeLocation(location: string | undefined): string {
+  if (!location) return '(no location)';
+  try {
+    const u = new URL(location);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return '(unreadable location)';
+  }
+}

@@ -1,0 +1,81 @@
+import { EventContext, InboundEvent } from '@clinmesh/event-runtime';
+import type { RoutedEvent, TaskEvent } from '@clinmesh/schemas';
+import { Subscription, subscriptionMatches } from '../domain/subscription';
+import { DeliverableEvent, routedDeliverable, taskDeliverable } from '../domain/webhook-payload';
+import { topicByUrl } from '../domain/fhir/subscription-topics';
+import { notificationBundle } from '../domain/fhir/notification-bundle';
+import { DeliveryStore, NewDelivery, SubscriptionSnapshot } from './notifier.ports';
+
+export interface FanOutOptions {
+  resourceBaseUrl: string;
+  subscriptionBaseUrl: string;
+  now?: () => number;
+}
+
+/**
+ * A routed view (one per permitted audience) or a task lifecycle event →
+ * one durable delivery per matching subscription, written in the consumer's
+ * transaction. Delivery ids derive from the event id and the subscription, so
+ * a redelivered event never makes a second delivery; the same id is the
+ * `webhook-id` the subscriber sees. A view whose decision was already revoked
+ * is not enqueued.
+ */
+export class FanOutHandler {
+  constructor(
+    private readonly subscriptions: SubscriptionSnapshot,
+    private readonly deliveries: DeliveryStore,
+    private readonly options: FanOutOptions,
+    private readonly wakeWorker: () => void,
+  ) {}
+
+  handleRouted = async (event: InboundEvent<RoutedEvent>, ctx: EventContext): Promise<void> => {
+    if (!event.value.audience || event.value.deidentified) return;
+    const d = routedDeliverable(event.value, this.now());
+    if (d.decisionId && (await this.deliveries.isDecisionRevoked(ctx.uow, d.decisionId))) return;
+    await this.fanOut(d, ctx);
+  };
+
+  handleTask = async (event: InboundEvent<TaskEvent>, ctx: EventContext): Promise<void> => {
+    await this.fanOut(taskDeliverable(event.value, this.now()), ctx);
+  };
+
+  private async fanOut(d: DeliverableEvent, ctx: EventContext): Promise<void> {
+    const subs = (await this.subscriptions.forFanOut()).filter((s) => this.matches(s, d));
+    if (!subs.length) return;
+    const rows: NewDelivery[] = [];
+    for (const s of subs) {
+      const deliveryId = ctx.deriveEventId(`delivery:${s.id}`);
+      const base: Omit<NewDelivery, 'payload' | 'fhirEventNumber' | 'eventType'> = {
+        deliveryId, subscriptionId: s.id, sourceEventId: d.sourceEventId, correlationId: d.correlationId, tier: d.tier, epid: d.epid,
+        decisionId: d.decisionId, focus: d.focus ? `${d.focus.resourceType}/${d.focus.id}` : null, receivedAt: d.receivedAt,
+      };
+      if (s.kind === 'fhir' && s.fhir) {
+        const number = await this.deliveries.takeFhirEventNumber(ctx.uow, s.id);
+        const bundle = notificationBundle({
+          bundleId: deliveryId, subscriptionId: s.id, topic: s.fhir.topic, status: 'active', type: 'event-notification', eventsSinceStart: number,
+          events: [{ eventNumber: number, timestamp: new Date(this.now()).toISOString(), focus: base.focus }],
+          resourceBase: this.options.resourceBaseUrl, subscriptionBase: this.options.subscriptionBaseUrl, payload: s.fhir.payload,
+          now: new Date(this.now()).toISOString(),
+        });
+        rows.push({ ...base, eventType: 'fhir.event-notification', payload: bundle, fhirEventNumber: number });
+      } else {
+        rows.push({ ...base, eventType: d.type, payload: d.body as unknown as Record<string, unknown>, fhirEventNumber: null });
+      }
+    }
+    if (await this.deliveries.enqueue(ctx.uow, rows)) setImmediate(this.wakeWorker);
+  }
+
+  private matches(s: Subscription, d: DeliverableEvent): boolean {
+    if (s.kind === 'fhir') {
+      const topic = s.fhir ? topicByUrl(s.fhir.topic) : undefined;
+      if (!topic || !s.fhir || s.fhir.status === 'off' || s.fhir.status === 'error') return false;
+      // The audience and purpose binding holds for FHIR subscribers too.
+      return topic.matches(d.match) && subscriptionMatches({ ...s, events: ['routed', 'task.*'] }, d.match);
+    }
+    return subscriptionMatches(s, d.match);
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}

@@ -1,0 +1,97 @@
+import type { EventContext, EventOrigin } from '@clinmesh/event-runtime';
+import { AttemptResult, judgeAttempt, retryDelayMs } from '../domain/retry-schedule';
+import { BreakerSettings, afterFailure, afterSuccess } from '../domain/circuit-breaker';
+import { ClaimedDelivery, DeliveryStore, TransactionRunner } from './notifier.ports';
+import { DeliveryReceipts } from './delivery-receipts';
+
+export interface AttemptPolicy {
+  retryScheduleMs: number[];
+  jitter: number;
+  maxRetryAfterMs: number;
+  breaker: BreakerSettings;
+  disableAfterMs: number;
+  random?: () => number;
+}
+
+export type AttemptOutcome = 'delivered' | 'retry' | 'dead' | 'cancelled' | 'disabled';
+
+/**
+ * One attempt's bookkeeping, in one transaction with its delivery events:
+ * the attempt row, the delivery's next state (delivered, rescheduled on the
+ * retry schedule or Retry-After, dead), the subscription's breaker and health
+ * (410 or failing for too long disables the endpoint, with an event).
+ */
+export class RecordAttemptHandler {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly deliveries: DeliveryStore,
+    private readonly receipts: DeliveryReceipts,
+    private readonly policy: AttemptPolicy,
+  ) {}
+
+  private origin(d: ClaimedDelivery): EventOrigin {
+    return { id: `${d.deliveryId}:attempt:${d.attempts}`, correlationId: d.correlationId, causationId: d.sourceEventId, tier: d.tier, receivedAt: d.receivedAt ?? undefined };
+  }
+
+  /** The decision behind it was revoked before this attempt: cancelled, never sent. */
+  async cancelRevoked(d: ClaimedDelivery): Promise<void> {
+    await this.tx.inTransaction(this.origin(d), async (ctx) => {
+      await this.deliveries.finish(ctx.uow, d.deliveryId, 'cancelled', 'DECISION_REVOKED', null, null);
+      this.receipts.emit(ctx, d, 'CANCELLED', 'DECISION_REVOKED', null);
+    });
+  }
+
+  async record(d: ClaimedDelivery, r: AttemptResult, startedAt: number, latencyMs: number, address: string | null): Promise<AttemptOutcome> {
+    const now = Date.now();
+    const verdict = judgeAttempt(r, now);
+    return this.tx.inTransaction(this.origin(d), async (ctx) => {
+      const error = r.error ?? (verdict.kind === 'delivered' ? null : verdict.reason);
+      const health = await this.deliveries.lockHealth(ctx.uow, d.subscriptionId);
+      let outcome: AttemptOutcome;
+      if (verdict.kind === 'delivered' || verdict.kind === 'abort') {
+        // The endpoint answered as designed: it is healthy (an abort is the subscriber's choice about one message).
+        await this.deliveries.saveHealth(ctx.uow, d.subscriptionId, { breaker: afterSuccess(), failingSince: null, success: true });
+      } else {
+        const failingSince = health.failingSince ?? now;
+        await this.deliveries.saveHealth(ctx.uow, d.subscriptionId, { breaker: afterFailure(health.breaker, this.policy.breaker, now), failingSince, success: false });
+        if (verdict.kind === 'gone' || now - failingSince >= this.policy.disableAfterMs) {
+          if (health.status !== 'disabled') await this.disable(ctx, d, verdict.kind === 'gone' ? 'HTTP_410' : 'FAILING_TOO_LONG');
+        }
+      }
+      if (verdict.kind === 'delivered') {
+        await this.deliveries.finish(ctx.uow, d.deliveryId, 'delivered', null, r.status, null);
+        if (d.eventType === 'fhir.handshake') await this.deliveries.markFhirActive(ctx.uow, d.subscriptionId, 'active');
+        this.receipts.emit(ctx, d, 'DELIVERED', null, r.status);
+        outcome = 'delivered';
+      } else if (verdict.kind === 'retry') {
+        const scheduled = retryDelayMs(d.attempts - d.attemptBase, this.policy.retryScheduleMs, this.policy.jitter, this.policy.random);
+        if (scheduled === null) {
+          await this.dead(ctx, d, 'RETRIES_EXHAUSTED', r.status, error);
+          outcome = 'dead';
+        } else {
+          const delay = verdict.retryAfterMs !== null ? Math.min(verdict.retryAfterMs, this.policy.maxRetryAfterMs) : scheduled;
+          await this.deliveries.reschedule(ctx.uow, d.deliveryId, delay, r.status, error);
+          outcome = 'retry';
+        }
+      } else {
+        await this.dead(ctx, d, verdict.reason, r.status, error);
+        outcome = verdict.kind === 'gone' ? 'disabled' : 'dead';
+      }
+      await this.deliveries.recordAttempt(ctx.uow, { deliveryId: d.deliveryId, attempt: d.attempts, startedAt, statusCode: r.status, latencyMs, error, outcome, address });
+      return outcome;
+    });
+  }
+
+  private async dead(ctx: EventContext, d: ClaimedDelivery, reason: string, status: number | null, error: string | null): Promise<void> {
+    await this.deliveries.finish(ctx.uow, d.deliveryId, 'dead', reason, status, error);
+    if (d.eventType === 'fhir.handshake') await this.deliveries.markFhirActive(ctx.uow, d.subscriptionId, 'error');
+    this.receipts.emit(ctx, d, 'DEAD', reason, status);
+    this.receipts.operations(ctx, 'NOTIFIER.DELIVERY_DEAD', `delivery ${d.deliveryId} is dead (${reason}) after ${d.attempts} attempts`, d);
+  }
+
+  private async disable(ctx: EventContext, d: ClaimedDelivery, reason: string): Promise<void> {
+    await this.deliveries.disableSubscription(ctx.uow, d.subscriptionId, reason);
+    this.receipts.emit(ctx, { ...d, deliveryId: `endpoint:${d.subscriptionId}` }, 'ENDPOINT_DISABLED', reason, null);
+    this.receipts.operations(ctx, 'NOTIFIER.ENDPOINT_DISABLED', `subscription ${d.subscriptionId} disabled (${reason})`, { subscriptionId: d.subscriptionId });
+  }
+}

@@ -1,0 +1,119 @@
+import { ClinmeshError } from '@clinmesh/errors';
+import type { ServiceConfig } from '@clinmesh/service-kit';
+import { AddressAllowlist, parseAllowlist } from '../domain/address-guard';
+import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from '../domain/retry-schedule';
+
+/** Loopback, allowlisted by default on the embedded development platform only. */
+export const EMBEDDED_DEFAULT_ALLOWLIST = '127.0.0.0/8,::1';
+
+/** Notifier's own settings (`NOTIFIER_*`), read and validated once at start. */
+export interface NotifierConfig {
+  /** Key material for sealing subscriber secrets (AES-256-GCM). */
+  secretKey: string;
+  delivery: {
+    concurrency: number;
+    /** A claimed attempt not finished after this long is claimed again (crashed worker). */
+    leaseSeconds: number;
+    /** 2xx within this long counts; anything later is a failure. */
+    timeoutMs: number;
+    pollMs: number;
+    /** Delays before attempt 2, 3, …: the first attempt is immediate. Exhausted → dead. */
+    retryScheduleMs: number[];
+    /** Jitter as a fraction of each delay (0.2 = ±20 %). */
+    jitter: number;
+    /** Cap on a subscriber's Retry-After. */
+    maxRetryAfterMs: number;
+  };
+  breaker: {
+    /** Consecutive failures that open a subscription's breaker. */
+    failureThreshold: number;
+    /** How long an open breaker waits before admitting one probe. */
+    openMs: number;
+  };
+  /** An endpoint failing without a success for this long is disabled. */
+  disableAfterMs: number;
+  /** Old secret keeps signing for this long after a rotation. */
+  rotationGraceMs: number;
+  ssrf: {
+    /** Addresses (CIDR or literal, optional `:port`) allowed although private/loopback/link-local. */
+    allowlist: AddressAllowlist;
+    allowlistSource: string;
+    /** Refuse plain http endpoints (production). */
+    httpsOnly: boolean;
+  };
+  fhir: {
+    /** Base URL clients use to fetch resources named in id-only notifications (normalization's FHIR API). */
+    resourceBaseUrl: string;
+    /** How far back `$events` re-fetches. */
+    eventsWindowMs: number;
+    heartbeatCheckMs: number;
+  };
+}
+
+/**
+ * Reads every `NOTIFIER_*` setting once; all problems are reported together
+ * and the service refuses to start. On the embedded platform (mock Kafka
+ * cluster) the SSRF allowlist defaults to loopback so local receivers work;
+ * anywhere else it defaults to empty.
+ */
+export function loadNotifierConfig(config: ServiceConfig): NotifierConfig {
+  const problems: string[] = [];
+  const env = (name: string) => config.env(name);
+  const num = (name: string, fallback: number, min: number, integer = true): number => {
+    const raw = env(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+      problems.push(`NOTIFIER_${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  let retryScheduleMs = DEFAULT_RETRY_SCHEDULE_MS;
+  const schedule = env('RETRY_SCHEDULE');
+  if (schedule !== undefined) {
+    try {
+      retryScheduleMs = parseRetrySchedule(schedule);
+    } catch (e) {
+      problems.push(`NOTIFIER_RETRY_SCHEDULE: ${(e as Error).message}`);
+    }
+  }
+  const embedded = config.topicProvisioning.mode === 'mock';
+  const allowlistRaw = env('WEBHOOK_ALLOWLIST') ?? (embedded ? EMBEDDED_DEFAULT_ALLOWLIST : 'none');
+  let allowlist = parseAllowlist('none');
+  try {
+    allowlist = parseAllowlist(allowlistRaw);
+  } catch (e) {
+    problems.push(`NOTIFIER_WEBHOOK_ALLOWLIST: ${(e as Error).message}`);
+  }
+  const httpsOnly = (env('HTTPS_ONLY') ?? 'false') === 'true';
+  const result: NotifierConfig = {
+    secretKey: env('SECRET_KEY') ?? config.authSecret,
+    delivery: {
+      concurrency: num('DELIVERY_CONCURRENCY', 32, 1),
+      leaseSeconds: num('DELIVERY_LEASE_SECONDS', 60, 1),
+      timeoutMs: num('DELIVERY_TIMEOUT_MS', 15_000, 1),
+      pollMs: num('DELIVERY_POLL_MS', 200, 1),
+      retryScheduleMs,
+      jitter: num('RETRY_JITTER', 0.2, 0, false),
+      maxRetryAfterMs: num('MAX_RETRY_AFTER_MS', 24 * 3600_000, 0),
+    },
+    breaker: {
+      failureThreshold: num('BREAKER_FAILURE_THRESHOLD', 5, 1),
+      openMs: num('BREAKER_OPEN_MS', 30_000, 1),
+    },
+    disableAfterMs: num('DISABLE_AFTER_MS', 5 * 24 * 3600_000, 1),
+    rotationGraceMs: num('ROTATION_GRACE_MS', 24 * 3600_000, 0),
+    ssrf: { allowlist, allowlistSource: allowlistRaw, httpsOnly },
+    fhir: {
+      resourceBaseUrl: env('FHIR_RESOURCE_BASE_URL') ?? 'urn:clinmesh:fhir',
+      eventsWindowMs: num('FHIR_EVENTS_WINDOW_MS', 7 * 24 * 3600_000, 1),
+      heartbeatCheckMs: num('HEARTBEAT_CHECK_MS', 1000, 10),
+    },
+  };
+  if (result.delivery.jitter >= 1) problems.push('NOTIFIER_RETRY_JITTER must be below 1');
+  if (problems.length) {
+    throw new ClinmeshError('CONFIG.INVALID', `notifier: invalid configuration:\n - ${problems.join('\n - ')}`, { details: { errors: problems } });
+  }
+  return result;
+}
