@@ -59,12 +59,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0, true));
   process.on('SIGTERM', () => void stop(0, true));
 
+  // Development only: webhook receivers on loopback are allowed past the notifier's SSRF guard (production allows none unless configured).
+  const webhookAllowlist = process.env.NOTIFIER_WEBHOOK_ALLOWLIST ?? '127.0.0.0/8,::1';
   try {
     say(`clinmesh: starting ${SERVICE_NAMES.join(', ')}…`);
     services = await startServices(platform, {
       names: SERVICE_NAMES,
       ports,
-      perService: { ingest: { INGEST_MLLP_PORT: String(mllpPort) } },
+      perService: { ingest: { INGEST_MLLP_PORT: String(mllpPort) }, notifier: { NOTIFIER_WEBHOOK_ALLOWLIST: webhookAllowlist } },
       env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
       launcherChild: true,
     });
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
     kafka: { bootstrap: platform.kafka.bootstraps, clusterIsEmbedded: true, topics: topologyTopics().map((t) => ({ name: t.name, partitions: t.partitions })) },
     schemaRegistry: { url: platform.registry.url, basicAuth: platform.registry.basicAuth },
     developerToken: token,
+    webhooks: { ssrfAllowlist: webhookAllowlist, note: 'development default: the notifier may deliver to loopback receivers; outside the embedded platform nothing private or loopback is allowed unless NOTIFIER_WEBHOOK_ALLOWLIST names it' },
     logs: join(dir, 'logs'),
     /** Process ids of the launcher and its children (the children die with the launcher). */
     pids: {
