@@ -60,6 +60,13 @@ describe('identity resolution end to end', { timeout: 600_000 }, () => {
     const probabilistic = body.links.find((l: any) => l.method === 'probabilistic');
     assert.ok(probabilistic?.score >= 12, JSON.stringify(body.links));
     assert.ok(probabilistic.contributions.some((c: any) => c.field === 'birthDate' && c.level === 'exact'));
+    // Why each record is on the person: the stored explanation (evidence per candidate record, thresholds, versions).
+    const linked = body.records.find((r: any) => r.why?.method === 'probabilistic');
+    assert.equal(linked.demographics.familyName, 'LINDQVIST');
+    assert.equal(linked.why.explanation.decision, 'link');
+    assert.ok(linked.why.explanation.parametersVersion && linked.why.explanation.frequencyVersion);
+    assert.deepEqual(linked.why.explanation.thresholds, { upper: 12, lower: 4 });
+    assert.ok(linked.why.explanation.candidates[0].records[0].contributions.some((c: any) => c.field === 'givenName' && c.level === 'exact'));
 
     const found = await pipeline.request('identity-resolution', 'GET', `/v1/persons?identifier=${encodeURIComponent('CLINB|B-7781')}`);
     assert.equal(found.status, 200, found.text);
@@ -124,7 +131,7 @@ describe('identity resolution end to end', { timeout: 600_000 }, () => {
     assert.equal((await pipeline.request('identity-resolution', 'GET', `/v1/persons/${priorEpid}`)).json().status, 'active');
   });
 
-  it('queues an uncertain match for review; a stale decision answers 409 problem+json, a current one links', async () => {
+  it('queues an uncertain match for review, shows it side by side; a stale If-Match answers 412, a decided item 409, a current one links', async () => {
     const first = await pipeline.sendHl7(adtMessage({ controlId: 'RV-1', mrn: 'RV-100', family: 'ABERNATHY', given: 'COLETTE', birthDate: '19660909' }));
     const firstEpid = await epidOfTask(first.messageId!);
     // Same first name, address and phone; other surname, middle initial and birth date: a household lookalike (score ≈ 5.7, between the thresholds).
@@ -141,17 +148,27 @@ describe('identity resolution end to end', { timeout: 600_000 }, () => {
     }, { what: 'review item' });
     assert.equal(items.candidateEpid, firstEpid);
     assert.equal(items.version, 1);
-    const stale = await pipeline.request('identity-resolution', 'POST', `/v1/review-items/${items.id}/decision`, { decision: 'link', version: 99 });
-    assert.equal(stale.status, 409);
+    const view = await pipeline.request('identity-resolution', 'GET', `/v1/review-items/${items.id}`);
+    assert.equal(view.status, 200, view.text);
+    assert.equal(view.headers.get('etag'), '"1"');
+    assert.equal(view.json().record.demographics.familyName, 'ZELENKA');
+    assert.equal(view.json().candidates[0].epid, firstEpid);
+    assert.equal(view.json().candidates[0].records[0].demographics.familyName, 'ABERNATHY');
+    assert.ok(view.json().candidates[0].evidence.records[0].contributions.length > 0, 'the same evidence, side by side');
+    assert.deepEqual(view.json().explanation.thresholds, { upper: 12, lower: 4 });
+    const stale = await pipeline.request('identity-resolution', 'POST', `/v1/review-items/${items.id}/decision`, { decision: 'link' }, { 'if-match': '"99"' });
+    assert.equal(stale.status, 412);
     assert.match(stale.headers.get('content-type') ?? '', /application\/problem\+json/);
-    assert.equal(stale.json().code, 'REVIEW.VERSION_CONFLICT');
-    const ok = await pipeline.request('identity-resolution', 'POST', `/v1/review-items/${items.id}/decision`, { decision: 'link', version: 1 });
+    assert.equal(stale.json().code, 'REVIEW.VERSION_MISMATCH');
+    const ok = await pipeline.request('identity-resolution', 'POST', `/v1/review-items/${items.id}/decision`, { decision: 'link' }, { 'if-match': view.headers.get('etag')! });
     assert.equal(ok.status, 200, ok.text);
     assert.deepEqual([ok.json().status, ok.json().version, ok.json().survivor], ['linked', 2, firstEpid]);
-    const again = await pipeline.request('identity-resolution', 'POST', `/v1/review-items/${items.id}/decision`, { decision: 'separate', version: 1 });
+    const again = await pipeline.request('identity-resolution', 'POST', `/v1/review-items/${items.id}/decision`, { decision: 'separate' }, { 'if-match': '"1"' });
     assert.equal(again.status, 409);
+    assert.equal(again.json().code, 'REVIEW.ALREADY_DECIDED');
+    await waitFor(() => identityEvents.find((e) => e.value.type === 'REVIEW_RESOLVED' && e.value.reviewItemId === items.id && e.value.resolution === 'linked'), { what: 'REVIEW_RESOLVED event' });
     await waitFor(() => identityEvents.find((e) => e.value.type === 'PERSONS_MERGED' && e.key === firstEpid && e.value.otherEpid === secondEpid), { what: 'review merge event' });
-    await waitFor(() => identityEvents.find((e) => e.value.type === 'REVIEW_REQUIRED' && e.key === secondEpid), { what: 'REVIEW_REQUIRED event' });
+    await waitFor(() => identityEvents.find((e) => e.value.type === 'REVIEW_REQUIRED' && e.key === secondEpid && e.value.reviewItemId === items.id), { what: 'REVIEW_REQUIRED event' });
     const missing = await pipeline.request('identity-resolution', 'GET', '/v1/persons/EPDOESNOTEXIST');
     assert.equal(missing.status, 404);
     assert.equal(missing.json().code, 'PERSON.NOT_FOUND');

@@ -1,4 +1,4 @@
-import { EventContext, InboundEvent } from '@clinmesh/event-runtime';
+import { EventContext, InboundEvent, deriveEventId } from '@clinmesh/event-runtime';
 import { sourcePatientKey } from '@clinmesh/security';
 import { stageTopic } from '@clinmesh/topology';
 import type { IdentifiedEvent, IngestedEvent } from '@clinmesh/schemas';
@@ -26,26 +26,45 @@ export class AssignEnterpriseIdHandler {
   ) {}
 
   /**
-   * Before a chunk of events is handled in one transaction: lock the blocking keys of all of
-   * them at once, in one sorted order. Locking per record inside a multi-record transaction
-   * let two chunks take each other's keys in opposite orders and deadlock.
+   * Assignments decided for a chunk in `lockChunk`, by event id, taken (and dropped) by `handle` in
+   * the same transaction. A chunk that fails is retried record by record, and each retry prepares
+   * again, so an entry never outlives the transaction that made it in a way that matters.
+   */
+  private readonly prepared = new Map<string, { assignment: RecordAssignment; changes: IdentityChangeLog }>();
+
+  /**
+   * Before a chunk of events is handled in one transaction: lock the blocking keys of all of them at
+   * once, in one sorted order (per-record locking let two chunks deadlock), then assign every
+   * message that carries no merge set-based (`MasterPatientIndex.assignChunk`: one candidate
+   * query, one person query and multi-row writes for the whole chunk). Messages with A40/A47
+   * merge directives take the record-by-record path in `handle`.
    */
   async lockChunk(events: Array<InboundEvent<IngestedEvent>>, repo: PersonIndexPort): Promise<void> {
     const keys = new Set<string>();
+    const plain: Array<{ event: InboundEvent<IngestedEvent>; record: PersonRecord }> = [];
     for (const event of events) {
       const ingested = event.value;
       if (!ingested.sourcePatientKey) continue;
-      const record = toRecord(ingested, extractMessageDemographics(ingested.format, ingested.raw).patient);
+      const demographics = extractMessageDemographics(ingested.format, ingested.raw);
+      const record = toRecord(ingested, demographics.patient);
       for (const key of this.index.blockingKeysOf(record)) keys.add(key);
+      if (demographics.merges.length === 0) plain.push({ event, record });
     }
     await repo.candidates.lockKeys([...keys]);
+    const assigned = await this.index.assignChunk(repo, plain.map(({ event, record }) => ({ record, reviewItemId: deriveEventId(event.eventId, 'review-item') })));
+    plain.forEach(({ event }, i) => this.prepared.set(event.eventId, assigned[i]));
   }
 
   async handle(event: InboundEvent<IngestedEvent>, ctx: EventContext): Promise<void> {
     const ingested = event.value;
     const changes = new IdentityChangeLog();
     let assignment: RecordAssignment | undefined;
-    if (ingested.sourcePatientKey) {
+    const prepared = this.prepared.get(event.eventId);
+    this.prepared.delete(event.eventId);
+    if (ingested.sourcePatientKey && prepared) {
+      assignment = prepared.assignment;
+      changes.changes.push(...prepared.changes.changes);
+    } else if (ingested.sourcePatientKey) {
       const repo = this.personIndex(ctx);
       const demographics = extractMessageDemographics(ingested.format, ingested.raw);
       const record = toRecord(ingested, demographics.patient);

@@ -159,22 +159,55 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
     }
   });
 
-  async function runHandler(text: string, tier: Tier, eventId: string, format: 'HL7V2' | 'FHIR_R4' = 'HL7V2') {
-    const emitted: OutgoingEvent[] = [];
+  function ingestedEvent(text: string, tier: Tier, eventId: string, format: 'HL7V2' | 'FHIR_R4' = 'HL7V2'): InboundEvent<IngestedEvent> {
     const pid = /PID\|[^|]*\|[^|]*\|([^^|~]*)\^[^^|]*\^[^^|]*\^([^^|&]*)/.exec(text);
     const ingested: IngestedEvent = {
       eventId, correlationId: `corr-${eventId}`, receivedAt: Date.now(), tier, triageRule: 'test', source: { system: 'TEST', facility: '', channel: 'HTTP' },
       format, messageType: 'ADT^A01', controlId: eventId, version: '2.5.1', sourcePatientKey: pid ? sourcePatientKey(SECRET, pid[2], pid[1]) : '',
       patientIdentifiers: pid ? [{ system: pid[2], value: pid[1], type: 'MR' }] : [], contentType: 'x-application/hl7-v2+er7', raw: Buffer.from(text),
     };
-    await inTransaction(db, async (uow) => {
-      const event: InboundEvent<IngestedEvent> = { eventId, correlationId: ingested.correlationId, tier, topic: `clinical.ingested.${tier}`, partition: 0, offset: 0, key: ingested.sourcePatientKey, headers: {}, schemaId: 1, value: ingested };
-      await handler.handle(event, eventContext(uow, originOf(event), emitted));
-    });
-    const identified = emitted.find((e) => e.topic.startsWith('clinical.identified.'))!.value as IdentifiedEvent;
-    const identity = emitted.filter((e) => e.topic === 'clinical.identity.events').map((e) => ({ key: e.key, value: e.value as IdentityEvent }));
-    return { identified, identity, emitted };
+    return { eventId, correlationId: ingested.correlationId, tier, topic: `clinical.ingested.${tier}`, partition: 0, offset: 0, key: ingested.sourcePatientKey, headers: {}, schemaId: 1, value: ingested };
   }
+
+  /** As the consumer runs a chunk: one transaction, the chunk prepared (keys locked, plain messages assigned set-based), then each handled. */
+  async function runChunk(events: Array<InboundEvent<IngestedEvent>>) {
+    const out: Array<{ identified: IdentifiedEvent; identity: Array<{ key: string | null; value: IdentityEvent }>; emitted: OutgoingEvent[] }> = [];
+    await inTransaction(db, async (uow) => {
+      await handler.lockChunk(events, new PersonIndexRepository(uow));
+      for (const event of events) {
+        const emitted: OutgoingEvent[] = [];
+        await handler.handle(event, eventContext(uow, originOf(event), emitted));
+        const identified = emitted.find((e) => e.topic.startsWith('clinical.identified.'))!.value as IdentifiedEvent;
+        out.push({ identified, identity: emitted.filter((e) => e.topic === 'clinical.identity.events').map((e) => ({ key: e.key, value: e.value as IdentityEvent })), emitted });
+      }
+    });
+    return out;
+  }
+
+  async function runHandler(text: string, tier: Tier, eventId: string, format: 'HL7V2' | 'FHIR_R4' = 'HL7V2') {
+    return (await runChunk([ingestedEvent(text, tier, eventId, format)]))[0];
+  }
+
+  it('a chunk is assigned set-based with the decisions of record-by-record matching: one new patient twice in one chunk is one person, a twin is not', async () => {
+    const twinA = adtMessage({ controlId: 'ch-1', mrn: 'CH-1', family: 'OYELARAN', given: 'KEHINDE', birthDate: '20100304', personKey: 'CH-HOME' });
+    const twinAAgain = adtMessage({ controlId: 'ch-2', mrn: 'CH-1', trigger: 'A08', family: 'OYELARAN', given: 'KEHINDE', birthDate: '20100304', personKey: 'CH-HOME' });
+    const twinAOther = adtMessage({ controlId: 'ch-3', mrn: 'CHB-9', sendingApplication: 'OTHEREHR', facility: 'OTHERHOSP', family: 'OYELARAN', given: 'KEHINDE', birthDate: '20100304', personKey: 'CH-HOME' })
+      .replace('^^^TESTHOSP^MR', '^^^OTHERHOSP^MR');
+    const twinB = adtMessage({ controlId: 'ch-4', mrn: 'CH-2', family: 'OYELARAN', given: 'TAIWO', birthDate: '20100304', personKey: 'CH-HOME' });
+    const out = await runChunk([ingestedEvent(twinA, 'routine', 'ch-e1'), ingestedEvent(twinAAgain, 'routine', 'ch-e2'), ingestedEvent(twinAOther, 'routine', 'ch-e3'), ingestedEvent(twinB, 'routine', 'ch-e4')]);
+    const [a, again, other, b] = out.map((o) => o.identified);
+    assert.equal(a.identity.personCreated, true);
+    assert.deepEqual([again.epid, again.identity.personCreated], [a.epid, false]);
+    assert.deepEqual([other.epid, other.identity.method], [a.epid, 'probabilistic']);
+    assert.notEqual(b.epid, a.epid, 'the twin is another person');
+    assert.equal(b.identity.personCreated, true);
+    assert.deepEqual(out[0].identity.map((e) => e.value.type), ['PERSON_CREATED']);
+    assert.deepEqual(out[2].identity.map((e) => e.value.type), ['RECORD_LINKED']);
+    const link = await tx((repo) => repo.link(sourcePatientKey(SECRET, 'OTHERHOSP', 'CHB-9')));
+    assert.equal(link?.explanation?.decision, 'link');
+    const [{ n }] = await db.query('SELECT count(*)::int AS n FROM empi_blocking_key k JOIN empi_record r USING (record_id) WHERE r.person_id = $1', [a.epid]);
+    assert.ok(n > 0, 'blocking keys written with the multi-row save');
+  });
 
   it('applies ADT^A40 (real fixture): the MRG-1 record\'s person is merged into the PID person, announced keyed by the survivor; unmerge restores it', async () => {
     const a40 = readFileSync(join(FIXTURES, 'ADT-A40-01.hl7'), 'utf8');

@@ -6,7 +6,7 @@ import { enterpriseIdFor } from '../domain/enterprise-id';
 import {
   PersonMergedError, PersonNotFoundError, ReviewAlreadyDecidedError, ReviewCandidateError, ReviewItemNotFoundError, ReviewVersionConflictError, UnmergeRequestError,
 } from '../domain/identity.errors';
-import type { PersonIndexPort, ReviewItemRow } from '../domain/person-index.port';
+import type { PersonIndexPort, RecordLink, ReviewItemRow } from '../domain/person-index.port';
 import { IdentityChangeLog } from './identity-change.log';
 
 export interface RecordAssignment {
@@ -119,6 +119,104 @@ export class MasterPatientIndex {
       changes.add('review-required', { type: 'REVIEW_REQUIRED', epid, otherEpid: result.reviewItem.candidatePersonId, recordKey: record.recordId, method, score, reviewItemId });
     }
     return { epid, method, score, personCreated, decision: result.decision, reviewItemId };
+  }
+
+  /**
+   * Assigns a chunk of records set-based: the chunk's blocking keys are locked by the caller; one
+   * query finds the records already known, the engine matches the rest against one candidate query
+   * and one person query for the whole chunk (each record seeing the chunk's earlier ones), then
+   * persons, records, keys, links and review items are written with one multi-row statement each.
+   * Same decisions as `assign` record by record. Returns each record's assignment and its changes
+   * (published by the caller through the event's context).
+   */
+  async assignChunk(repo: PersonIndexPort, items: Array<{ record: PersonRecord; reviewItemId: string }>): Promise<Array<{ assignment: RecordAssignment; changes: IdentityChangeLog }>> {
+    const out = items.map(() => ({ assignment: undefined as unknown as RecordAssignment, changes: new IdentityChangeLog() }));
+    if (!items.length) return out;
+    const known = await repo.linksOf(items.map((i) => i.record.recordId));
+    const engine = new MatchEngine({ store: repo.candidates, config: this.config, frequencies: await this.frequenciesFor(repo), personIdGenerator: (r) => enterpriseIdFor(r.recordId) });
+    const toMatch = items.map((item, i) => ({ item, i })).filter(({ item }) => !known.has(item.record.recordId));
+    const matched = await engine.matchChunk(toMatch.map((m) => m.item.record), { save: false });
+
+    // Persons the chunk links to must be current (a concurrent merge may have retired one): lock them, follow merges.
+    const linkedTo = [...new Set([...matched.filter((m) => m.result.decision === 'link').map((m) => m.result.personId), ...[...known.values()].map((l) => l.epid)])];
+    const current = await this.currentMany(repo, linkedTo);
+    const firstAssignment = new Map<string, RecordAssignment>();
+    const records = new Map<string, { record: PersonRecord; personId: string; blockingKeys: string[] }>();
+    const links: RecordLink[] = [];
+    const reviews: Parameters<PersonIndexPort['insertReviewItems']>[0] = [];
+    const fresh: string[] = [];
+    const matchedByIndex = new Map(toMatch.map((m, k) => [m.i, matched[k]]));
+    for (const [i, { record, reviewItemId }] of items.entries()) {
+      const link = known.get(record.recordId);
+      const earlier = firstAssignment.get(record.recordId);
+      if (link || earlier) {
+        // Known record (or the chunk's own earlier message of it): keeps its person; demographics and keys refresh.
+        const epid = link ? current.get(link.epid) ?? link.epid : earlier!.epid;
+        out[i].assignment = link
+          ? { epid, method: link.method, score: link.score, personCreated: false, decision: 'known' }
+          : { epid, method: earlier!.method, score: earlier!.score, personCreated: false, decision: 'known' };
+        records.set(record.recordId, { record, personId: epid, blockingKeys: engine.blockingKeysOf(record) });
+        continue;
+      }
+      const { result, keys } = matchedByIndex.get(i)!;
+      const epid = result.decision === 'link' ? current.get(result.personId) ?? result.personId : result.personId;
+      if (result.decision !== 'link') fresh.push(epid);
+      const method = result.decision === 'review' ? 'probabilistic-review' : result.method;
+      const score = result.bestCandidate ? round(result.score) : null;
+      records.set(record.recordId, { record, personId: epid, blockingKeys: keys });
+      links.push({
+        recordId: record.recordId, epid, method, score, contributions: result.contributions.map((c) => ({ ...c, weight: round(c.weight) })),
+        candidateRecordId: result.bestCandidate?.recordId ?? null, sourceSystem: record.sourceSystem ?? null, explanation: result.explanation,
+      });
+      const assignment: RecordAssignment = { epid, method, score, personCreated: false, decision: result.decision };
+      if (result.decision === 'review' && result.reviewItem) {
+        assignment.reviewItemId = reviewItemId;
+        reviews.push({
+          id: reviewItemId, recordId: record.recordId, provisionalEpid: epid, candidateEpid: result.reviewItem.candidatePersonId,
+          candidateRecordId: result.reviewItem.candidateRecordId, candidateEpids: result.reviewItem.candidatePersonIds, score: round(result.reviewItem.score),
+          contributions: result.contributions.map((c) => ({ ...c, weight: round(c.weight) })), thresholds: result.reviewItem.thresholds, explanation: result.explanation,
+        });
+      }
+      out[i].assignment = assignment;
+      firstAssignment.set(record.recordId, assignment);
+    }
+    const created = await repo.createPersons(fresh);
+    await repo.candidates.saveMany([...records.values()]);
+    await repo.saveLinks(links);
+    await repo.insertReviewItems(reviews);
+    for (const [i, { record }] of items.entries()) {
+      const a = out[i].assignment;
+      if (a.decision === 'known') continue;
+      a.personCreated = a.decision !== 'link' && created.has(a.epid);
+      const changes = out[i].changes;
+      if (a.personCreated) changes.add('person-created', { type: 'PERSON_CREATED', epid: a.epid, otherEpid: null, recordKey: record.recordId, method: a.method, score: a.score });
+      if (a.decision === 'link') changes.add('record-linked', { type: 'RECORD_LINKED', epid: a.epid, otherEpid: null, recordKey: record.recordId, method: a.method, score: a.score });
+      if (a.reviewItemId) {
+        const review = reviews.find((r) => r.id === a.reviewItemId)!;
+        changes.add('review-required', { type: 'REVIEW_REQUIRED', epid: a.epid, otherEpid: review.candidateEpid, recordKey: record.recordId, method: a.method, score: a.score, reviewItemId: a.reviewItemId });
+      }
+    }
+    return out;
+  }
+
+  /** Current person of each EPID (merges followed), locked for this transaction: one lock statement and one read per merge hop. */
+  private async currentMany(repo: PersonIndexPort, epids: string[]): Promise<Map<string, string>> {
+    const out = new Map(epids.map((e) => [e, e]));
+    let frontier = epids;
+    for (let hops = 0; frontier.length && hops < 64; hops++) {
+      await repo.lockPersons(frontier);
+      const rows = await repo.persons(frontier);
+      const next: string[] = [];
+      for (const [from, at] of out) {
+        const p = rows.get(at);
+        if (p?.status === 'merged' && p.mergedInto) {
+          out.set(from, p.mergedInto);
+          next.push(p.mergedInto);
+        }
+      }
+      frontier = [...new Set(next)];
+    }
+    return out;
   }
 
   /** Folds `retired` (after following earlier merges) into `survivor`; false when they are already one person. */

@@ -83,6 +83,14 @@ export interface PersonIndexPort {
   /** Merges into `epid` not undone, newest first. */
   mergesInto(epid: string): Promise<MergeRow[]>;
   markMergeUndone(id: string): Promise<void>;
+  /** Set-based variants for a chunk (one statement each). */
+  linksOf(recordIds: string[]): Promise<Map<string, RecordLink>>;
+  /** Persons and whom they were merged into (follow `mergedInto` for the current person). */
+  persons(epids: string[]): Promise<Map<string, PersonRow>>;
+  /** Inserts active persons; returns those that did not exist before. */
+  createPersons(epids: string[]): Promise<Set<string>>;
+  saveLinks(links: RecordLink[]): Promise<void>;
+  insertReviewItems(items: Array<Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>>): Promise<void>;
   /** The newest name-frequency snapshot's counts, or undefined before the first refresh. */
   latestFrequencySnapshot(): Promise<{ version: string; counts: NameCounts } | undefined>;
   saveFrequencySnapshot(version: string, counts: NameCounts): Promise<void>;

@@ -116,6 +116,58 @@ export class PersonIndexRepository implements PersonIndexPort {
     await this.uow.execute('UPDATE ir_merge SET undone_at = now() WHERE id = $1', [id]);
   }
 
+  async linksOf(recordIds: string[]): Promise<Map<string, RecordLink>> {
+    if (!recordIds.length) return new Map();
+    const rows = await this.uow.query<Record<string, unknown>>(`${LINK_SELECT} WHERE l.record_id = ANY($1::text[])`, [[...new Set(recordIds)]]);
+    return new Map(rows.map((r) => [String(r.record_id), toLink(r)]));
+  }
+
+  async persons(epids: string[]): Promise<Map<string, PersonRow>> {
+    if (!epids.length) return new Map();
+    const rows = await this.uow.query<Record<string, unknown>>('SELECT epid, status, merged_into, created_at, updated_at FROM ir_person WHERE epid = ANY($1::text[])', [[...new Set(epids)]]);
+    return new Map(rows.map((r) => [String(r.epid), toPerson(r)]));
+  }
+
+  async createPersons(epids: string[]): Promise<Set<string>> {
+    if (!epids.length) return new Set();
+    const rows = await this.uow.query<{ epid: string }>(
+      `INSERT INTO ir_person (epid, status) SELECT e, 'active' FROM unnest($1::text[]) AS e ON CONFLICT (epid) DO NOTHING RETURNING epid`, [[...new Set(epids)]],
+    );
+    return new Set(rows.map((r) => r.epid));
+  }
+
+  async saveLinks(links: RecordLink[]): Promise<void> {
+    if (!links.length) return;
+    await this.uow.execute(
+      `INSERT INTO ir_link (record_id, epid, method, score, contributions, candidate_record_id, source_system, explanation)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::jsonb[], $6::text[], $7::text[], $8::jsonb[])
+       ON CONFLICT (record_id) DO UPDATE SET epid = EXCLUDED.epid, method = EXCLUDED.method, score = EXCLUDED.score,
+         contributions = EXCLUDED.contributions, candidate_record_id = EXCLUDED.candidate_record_id,
+         source_system = EXCLUDED.source_system, explanation = EXCLUDED.explanation, updated_at = now()`,
+      [
+        links.map((l) => l.recordId), links.map((l) => l.epid), links.map((l) => l.method), links.map((l) => l.score), links.map((l) => JSON.stringify(l.contributions)),
+        links.map((l) => l.candidateRecordId), links.map((l) => l.sourceSystem), links.map((l) => (l.explanation ? JSON.stringify(l.explanation) : null)),
+      ],
+    );
+  }
+
+  async insertReviewItems(items: Array<Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>>): Promise<void> {
+    // One row per item; candidate_epids (an array per row) goes in as its text form.
+    if (!items.length) return;
+    await this.uow.execute(
+      `INSERT INTO ir_review_item (id, record_id, provisional_epid, candidate_epid, candidate_record_id, score, contributions, thresholds, explanation, candidate_epids)
+       SELECT id, r, p, c, cr, s, co, t, x, ce::text[]
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $10::text[])
+           AS u(id, r, p, c, cr, s, co, t, x, ce)
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        items.map((i) => i.id), items.map((i) => i.recordId), items.map((i) => i.provisionalEpid), items.map((i) => i.candidateEpid), items.map((i) => i.candidateRecordId),
+        items.map((i) => i.score), items.map((i) => JSON.stringify(i.contributions)), items.map((i) => JSON.stringify(i.thresholds)),
+        items.map((i) => (i.explanation ? JSON.stringify(i.explanation) : null)), items.map((i) => `{${i.candidateEpids.map((e) => `"${e.replace(/["\\]/g, '')}"`).join(',')}}`),
+      ],
+    );
+  }
+
   async latestFrequencySnapshot(): Promise<{ version: string; counts: NameCounts } | undefined> {
     const rows = await this.uow.query<{ version: string; total: number; given: Record<string, number>; family: Record<string, number> }>(
       'SELECT version, total, given, family FROM empi_frequency_snapshot ORDER BY created_at DESC, version DESC LIMIT 1',
