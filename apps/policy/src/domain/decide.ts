@@ -105,9 +105,10 @@ export function decide(policy: CompiledPolicy, event: DecisionEvent, consents: r
     routingRuleIds.push('default-workflow');
   }
 
-  const resourceTypes = new Set(recordCodes(event.records).map((r) => r.recordType));
+  const codedRecords = recordCodes(event.records);
+  const resourceTypes = new Set(codedRecords.map((r) => r.recordType));
   for (const list of Object.entries(event.records ?? {})) if ((list[1] as unknown[]).length) resourceTypes.add(RESOURCE_OF[list[0]] ?? list[0]);
-  const codes = new Set(recordCodes(event.records).flatMap((r) => r.codings.flatMap((c) => [`${c.system}|${c.code}`, `${c.originalSystem}|${c.originalCode ?? c.code}`])));
+  const codes = new Set(codedRecords.flatMap((r) => r.codings.flatMap((c) => [`${c.system}|${c.code}`, `${c.originalSystem}|${c.originalCode ?? c.code}`])));
   const allRecordsLabelled = countRecords(event.records) > 0 && countRecords(event.records) === labelling.byRecord.size;
 
   const perAudience = action === 'suppress' ? [] : audiences.map((audience) => decideAudience(policy, audience, {
