@@ -21,3 +21,4 @@ export { TopicProvisioner, KafkaAdminTopicProvisioner, MockControlTopicProvision
 export { DeadLetterOperations, DeadLetterView, DeadLetterFilter } from './operations/dead-letter.operations';
 export { ReplayTarget, ReplayResult } from './operations/replay.operations';
 export { CONSUMER_DIRECTORY_TOPIC, ConsumerDirectoryReader, ConsumerAnnouncement, announceConsumers } from './kafka/consumer-directory';
+export { BatchProcessor, BatchProcessorDeps } from './consumer/batch-processor';
