@@ -45,7 +45,7 @@ async function start(opts: Partial<MllpServerOptions> = {}): Promise<{ port: num
 
 const controlIdOf = (ack: Buffer): string | undefined => parseHl7Message(ack).get('MSA-2');
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+async function waitFor(cond: () => boolean, ms = 20000): Promise<void> {
   const until = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > until) throw new Error('timed out waiting');
@@ -121,11 +121,14 @@ describe('MLLP server and client', () => {
     const c = new MllpClient();
     await c.connect('127.0.0.1', srv.port);
     const acks = Promise.all(['slow', 'b', 'c'].map((id) => c.send(msg(id))));
-    // All three frames are at the server while the first is still being handled: none of the others may start.
-    await waitFor(() => framesSeen(srv.events) === 3);
-    assert.deepEqual(order, []);
-    assert.equal(active, 1);
-    slow.open();
+    try {
+      // All three frames are at the server while the first is still being handled: none of the others may start.
+      await waitFor(() => framesSeen(srv.events) === 3);
+      assert.deepEqual(order, []);
+      assert.equal(active, 1);
+    } finally {
+      slow.open();
+    }
     assert.deepEqual((await acks).map(controlIdOf), ['slow', 'b', 'c']);
     assert.deepEqual(order, ['slow', 'b', 'c']);
     assert.equal(maxActive, 1);
@@ -196,12 +199,15 @@ describe('MLLP server and client', () => {
     const c = new MllpClient();
     await c.connect('127.0.0.1', srv.port);
     const ack = c.send(msg('7'));
-    await waitFor(() => framesSeen(srv.events) === 1);
-    // Watermark: a second connection opened now goes idle after the first one's idle timer has fired.
-    const watermark = await rawSocket(srv.port);
-    await watermark.closed;
-    assert.equal(srv.events.filter((e) => e.type === 'idle-timeout').length, 1, 'only the watermark connection timed out');
-    held.open();
+    try {
+      await waitFor(() => framesSeen(srv.events) === 1);
+      // Watermark: a second connection opened now goes idle after the first one's idle timer has fired.
+      const watermark = await rawSocket(srv.port);
+      await watermark.closed;
+      assert.equal(srv.events.filter((e) => e.type === 'idle-timeout').length, 1, 'only the watermark connection timed out');
+    } finally {
+      held.open();
+    }
     assert.equal(controlIdOf(await ack), '7');
     await c.close();
     await srv.close();
@@ -242,10 +248,14 @@ describe('MLLP server and client', () => {
     const c = new MllpClient();
     await c.connect('127.0.0.1', srv.port);
     const pending = c.send(msg('inflight'));
-    await waitFor(() => framesSeen(srv.events) === 1);
-    const closing = srv.server.close({ forceAfterMs: 5000 });
-    assert.equal(srv.server.close(), closing, 'a second close is the same close');
-    held.open();
+    let closing: Promise<void> | undefined;
+    try {
+      await waitFor(() => framesSeen(srv.events) === 1);
+      closing = srv.server.close({ forceAfterMs: 5000 });
+      assert.equal(srv.server.close(), closing, 'a second close is the same close');
+    } finally {
+      held.open();
+    }
     assert.equal(controlIdOf(await pending), 'inflight');
     await closing;
     assert.equal(srv.server.connections(), 0);
@@ -284,6 +294,32 @@ describe('MLLP server and client', () => {
     assert.equal(controlIdOf(await c.send(msg('after'))), 'after', 'the first connection is still served');
     await c.close();
     await srv.close();
+  });
+
+  test('frame deadline: a frame left open while the server itself stopped reading (backpressure) is not timed out', async () => {
+    const held = gate();
+    const srv = await start({ frameTimeoutMs: 300, idleTimeoutMs: 60_000, onMessage: ackHandler(() => held.wait) });
+    const a = await rawSocket(srv.port);
+    try {
+      const last = encodeMllpFrame(msg('f64'));
+      // 64 frames fill the server's queue (it stops reading); the 65th is started in the same packet.
+      await a.write(Buffer.concat([...Array.from({ length: 64 }, (_, i) => encodeMllpFrame(msg(`f${i}`))), last.subarray(0, 10)]));
+      await waitFor(() => framesSeen(srv.events) === 64);
+      // Watermark: a partial frame started after that one times out first; by then the first frame's deadline would have passed.
+      const w = await rawSocket(srv.port);
+      await w.write(encodeMllpFrame(msg('watermark')).subarray(0, 10));
+      await w.closed;
+      assert.equal(srv.events.filter((e) => e.type === 'frame-timeout').length, 1, 'only the watermark timed out');
+      assert.equal(a.isClosed(), false);
+      held.open();
+      await a.write(last.subarray(10));
+      await waitFor(() => answersIn(a.received()).length === 65);
+      assert.deepEqual(answersIn(a.received()), Array.from({ length: 65 }, (_, i) => `f${i}`));
+    } finally {
+      held.open(); // never leave a handler hanging on failure
+      a.s.destroy();
+      await srv.close();
+    }
   });
 
   test('maxConnectionsPerSource refuses the extra connections of one source, not other sources', async () => {

@@ -186,6 +186,8 @@ export function createMllpServer(opts: MllpServerOptions): MllpServer {
       if (queued >= MAX_QUEUED_FRAMES && !paused) {
         paused = true;
         socket.pause();
+        // Not reading is our doing, not the peer's: a frame open now gets a fresh deadline on resume.
+        stopFrameTimer();
       }
       chain = chain.then(async () => {
         if (dead) return;
@@ -201,6 +203,7 @@ export function createMllpServer(opts: MllpServerOptions): MllpServer {
           if (paused && queued < MAX_QUEUED_FRAMES / 2 && !closing && !readingStopped) {
             paused = false;
             socket.resume();
+            if (decoder.inFrame) startFrameTimer();
           }
         }
       });
@@ -219,11 +222,15 @@ export function createMllpServer(opts: MllpServerOptions): MllpServer {
       socket.pause();
       void chain.then(() => endThenDestroy(socket));
     };
-    decoder.on('start', () => {
+    function startFrameTimer(): void {
       if (frameTimeoutMs <= 0) return;
       stopFrameTimer();
       frameTimer = setTimeout(onFrameDeadline, frameTimeoutMs);
       frameTimer.unref();
+    }
+    decoder.on('start', () => {
+      // While reading is paused for backpressure the deadline waits for the resume.
+      if (!paused) startFrameTimer();
     });
     decoder.on('frame', (frame) => {
       stopFrameTimer();
