@@ -28,7 +28,7 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   DEFAULT_MATCH_CONFIG, estimateParameters, generateUsRegistrations, InMemoryCandidateStore, MatchEngine, pairwiseAccuracy, parseFebrlCsv,
-  PgCandidateStore, SqlCandidateStore, EMPI_PG_MIGRATION, toFebrlCsv, type CandidateStore, type FebrlRow, type MatchResult,
+  PgCandidateStore, SqlCandidateStore, EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, toFebrlCsv, type CandidateStore, type FebrlRow, type MatchResult,
   type SyntheticRegistration, countNames, frequencySnapshotFromCounts, usNameFrequencySeed,
 } from '@clinmesh/empi';
 
@@ -143,6 +143,7 @@ async function openStore(args: Args, server: () => Promise<string>): Promise<Sto
   const client = new Client({ connectionString: db.url });
   await client.connect();
   await client.query(EMPI_PG_MIGRATION);
+  await client.query(EMPI_PG_MIGRATION_V2);
   const stats = { queries: 0, ms: 0, byStatement: new Map<string, number>() };
   const store = new SqlCandidateStore({
     query: async <T>(sql: string, params?: unknown[]) => {

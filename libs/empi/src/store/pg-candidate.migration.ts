@@ -21,11 +21,14 @@ CREATE INDEX IF NOT EXISTS empi_blocking_key_key_idx ON empi_blocking_key (key, 
 `;
 
 /**
- * Second step (idempotent): versioned name-frequency snapshots of the index. Each row holds the
+ * Second step (idempotent): no per-row foreign-key check on blocking keys; versioned name-frequency snapshots of the index. Each row holds the
  * raw counts; the matcher blends them with the US Census seed (frequencySnapshotFromCounts).
  * A new row per refresh (operator command): rows are never updated, so no hot row.
  */
 export const EMPI_PG_MIGRATION_V2 = `
+-- Keys are written for a whole chunk at once; a per-row foreign-key check on each of them (about
+-- fifteen per record) costs more than the insert itself, and records are never deleted.
+ALTER TABLE empi_blocking_key DROP CONSTRAINT IF EXISTS empi_blocking_key_record_id_fkey;
 CREATE TABLE IF NOT EXISTS empi_frequency_snapshot (
   version    text PRIMARY KEY,
   created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
