@@ -14,10 +14,11 @@ import { TIERS, stageTopic } from '@clinmesh/topology';
 import { TestPipeline, waitFor } from '@clinmesh/testing';
 
 /**
- * Issue #5 proofs on the six real services: a consumer that is not ours
+ * Issues #5 and #10 on the six real services: a consumer that is not ours
  * decodes the canonical topics with avro-js and the registry's schema only;
  * unmapped codes are kept, counted and listed; after a terminology map change
- * a replay re-emits corrected records under the same canonical ids.
+ * a replay re-emits corrected records under the same canonical ids; VXU OBX
+ * observations link to the immunisation, SCH-11 timing, and the FHIR read API.
  */
 describe('normalization: canonical topics, unmapped codes, replay after a map change', { timeout: 600_000 }, () => {
   let pipeline: TestPipeline;
@@ -128,5 +129,82 @@ describe('normalization: canonical topics, unmapped codes, replay after a map ch
     assert.equal(open.json().codes.some((x: { code: string }) => x.code === 'ZZGLU'), false);
     const resolved = await pipeline.request('normalization', 'GET', '/v1/unmapped-codes?status=resolved');
     assert.equal(resolved.json().codes.some((x: { code: string }) => x.code === 'ZZGLU'), true);
+  });
+
+  const vxu = (controlId: string) => [
+    `MSH|^~\\&|E2EIZ|CLINIC|IIS|STATE|20261120120000||VXU^V04^VXU_V04|${controlId}|P|2.5.1`,
+    'PID|1||MRN-NZ-2^^^HOSP^MR||ROE^ANNA||19750304|F',
+    'ORC|RE||IMM-NZ-1^E2EIZ',
+    'RXA|0|1|20261101||08^HepB^CVX|0.5|mL^mL^UCUM||00^New^NIP001||||||LOT9||MSD^Merck^MVX|||CP|A',
+    'OBX|1|CE|64994-7^Vaccine funding program eligibility^LN|1|V02^VFC eligible - Medicaid^HL70064||||||F|||20261101',
+    'OBX|2|DT|29769-7^Date VIS presented^LN|2|20261101||||||F|||20261101',
+  ].join('\r');
+  const siu = (controlId: string) => [
+    `MSH|^~\\&|E2ESCHED|CLINIC|EHR|HOSP|20261120120000||SIU^S12|${controlId}|P|2.5.1`,
+    'SCH|APT-NZ-1^E2ESCHED||||||||||^^30^20261125140000-0500^20261125143000-0500^R|||||||||||||Booked',
+    'PID|1||MRN-NZ-3^^^HOSP^MR||POE^EDGAR^A||19690119|M',
+  ].join('\r');
+
+  let immunizationId = '';
+  let observationIds: string[] = [];
+  let epid = '';
+
+  it('VXU OBX segments become observations linked to the immunisation; an SIU with its start only in SCH-11 carries start and end', async () => {
+    const sentVxu = await pipeline.sendHl7(vxu('NZ-VXU-1'));
+    assert.equal(sentVxu.status, 200, sentVxu.ack);
+    const sentSiu = await pipeline.sendHl7(siu('NZ-SIU-1'));
+    assert.equal(sentSiu.status, 200, sentSiu.ack);
+    const [v] = await waitFor(() => (canonicalFor(sentVxu.messageId!).length ? canonicalFor(sentVxu.messageId!) : undefined), { what: 'the VXU canonical event', timeoutMs: 90000 });
+    const imm = v.decoded.records.immunizations[0];
+    immunizationId = imm.id;
+    epid = v.decoded.epid;
+    const obs = v.decoded.records.observations;
+    assert.deepEqual(obs.map((o: any) => o.code.codings[0].code), ['64994-7', '29769-7']);
+    assert.deepEqual(obs.map((o: any) => unwrap(o.partOfId)), [imm.id, imm.id]);
+    assert.deepEqual(obs.map((o: any) => unwrap(o.partOfType)), ['Immunization', 'Immunization']);
+    observationIds = obs.map((o: any) => o.id);
+
+    const [a] = await waitFor(() => (canonicalFor(sentSiu.messageId!).length ? canonicalFor(sentSiu.messageId!) : undefined), { what: 'the SIU canonical event', timeoutMs: 90000 });
+    const appt = a.decoded.records.appointments[0];
+    assert.equal(new Date(unwrap(unwrap(appt.start).instant)).toISOString(), '2026-11-25T19:00:00.000Z');
+    assert.equal(new Date(unwrap(unwrap(appt.end).instant)).toISOString(), '2026-11-25T19:30:00.000Z');
+  });
+
+  it('serves the published records as FHIR R4 at GET /fhir/{type}/{id} (canonical:read, audited, ETag; errors are OperationOutcomes)', async () => {
+    assert.ok(immunizationId, 'needs the VXU of the previous test');
+    const imm = await pipeline.request('normalization', 'GET', `/fhir/Immunization/${immunizationId}`, undefined, { 'x-purpose-of-use': 'TREAT' });
+    assert.equal(imm.status, 200, imm.text);
+    assert.match(imm.headers.get('content-type') ?? '', /^application\/fhir\+json/);
+    assert.equal(imm.headers.get('etag'), 'W/"1"');
+    const resource = imm.json();
+    assert.deepEqual([resource.resourceType, resource.id, resource.vaccineCode.coding[0].code, resource.occurrenceDateTime, resource.lotNumber],
+      ['Immunization', immunizationId, '08', '2026-11-01', 'LOT9']);
+    const obs = await pipeline.request('normalization', 'GET', `/fhir/Observation/${observationIds[0]}`);
+    assert.equal(obs.status, 200, obs.text);
+    assert.deepEqual(obs.json().partOf, [{ reference: `Immunization/${immunizationId}` }]);
+    assert.equal(obs.json().valueCodeableConcept.coding[0].code, 'V02');
+
+    const outcome = (r: { status: number; headers: Headers; text: string }, status: number, code: string) => {
+      assert.equal(r.status, status, r.text);
+      assert.match(r.headers.get('content-type') ?? '', /^application\/fhir\+json/);
+      const body = JSON.parse(r.text);
+      assert.equal(body.resourceType, 'OperationOutcome');
+      assert.equal(body.issue[0].code, code);
+    };
+    outcome(await pipeline.request('normalization', 'GET', '/fhir/Immunization/imm-00000000000000000000000000000000'), 404, 'not-found');
+    outcome(await pipeline.request('normalization', 'GET', `/fhir/Observation/${immunizationId}`), 404, 'not-found');
+    outcome(await pipeline.request('normalization', 'GET', '/fhir/Basic/x1'), 404, 'not-found');
+    const anonymous = await fetch(`${pipeline.urls.normalization}/fhir/Immunization/${immunizationId}`);
+    outcome({ status: anonymous.status, headers: anonymous.headers, text: await anonymous.text() }, 401, 'security');
+    const wrongScope = await fetch(`${pipeline.urls.normalization}/fhir/Immunization/${immunizationId}`, { headers: { authorization: `Bearer ${await pipeline.token(['tasks:read'])}` } });
+    outcome({ status: wrongScope.status, headers: wrongScope.headers, text: await wrongScope.text() }, 403, 'security');
+
+    const audit = await pipeline.query('normalization', `SELECT resource, patient_ref, purpose, outcome FROM cm_audit WHERE action = 'fhir-read' ORDER BY seq`);
+    assert.deepEqual(audit.map((r) => [r.resource, r.outcome]), [
+      [`Immunization/${immunizationId}`, 'allowed'], [`Observation/${observationIds[0]}`, 'allowed'],
+      ['Immunization/imm-00000000000000000000000000000000', 'error'], [`Observation/${immunizationId}`, 'error'], ['Basic/x1', 'error'],
+    ]);
+    assert.equal(audit[0].patient_ref, epid);
+    assert.equal(audit[0].purpose, 'TREAT');
   });
 });

@@ -2,22 +2,26 @@ import { Module } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { tieredConsumer } from '@clinmesh/event-runtime';
 import { RuntimeMetrics } from '@clinmesh/observability';
-import { RUNTIME_METRICS, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
+import { DATA_SOURCE, RUNTIME_METRICS, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
+import { DataSource } from 'typeorm';
 import { NormalizeMessageHandler } from './application/normalize-message.handler';
 import { NormalizationConfig, loadNormalizationConfig, senderTimeZone } from './config/normalization.config';
 import { TerminologyFileSource } from './adapters/terminology/terminology-file.source';
-import { CanonicalModelTables1732200002100, CanonicalRecordTable1732200002000 } from './adapters/persistence/normalization.migrations';
+import { CanonicalModelTables1732200002100, CanonicalRecordTable1732200002000, CanonicalResourceTable1732200002200 } from './adapters/persistence/normalization.migrations';
+import { CanonicalResourceRepository, CanonicalStoreRepository } from './adapters/persistence/canonical-store.repository';
+import { FhirReadController } from './adapters/http/fhir-read.controller';
 import { UnmappedCodesController } from './adapters/http/unmapped-codes.controller';
 import { TerminologyController } from './adapters/http/terminology.controller';
-import { NORMALIZATION_CONFIG, NORMALIZE_HANDLER, TERMINOLOGY } from './normalization.tokens';
+import { CANONICAL_RECORDS, NORMALIZATION_CONFIG, NORMALIZE_HANDLER, TERMINOLOGY } from './normalization.tokens';
 
 let unmappedCounter: Counter<string> | undefined;
 
 @Module({
-  controllers: [UnmappedCodesController, TerminologyController],
+  controllers: [UnmappedCodesController, TerminologyController, FhirReadController],
   providers: [
     { provide: NORMALIZATION_CONFIG, inject: [SERVICE_CONFIG], useFactory: (config: ServiceConfig) => loadNormalizationConfig((n) => config.env(n)) },
     { provide: TERMINOLOGY, inject: [NORMALIZATION_CONFIG], useFactory: (config: NormalizationConfig) => new TerminologyFileSource(config.terminologyMapFile) },
+    { provide: CANONICAL_RECORDS, inject: [DATA_SOURCE], useFactory: (db: DataSource) => new CanonicalResourceRepository(db) },
     {
       provide: NORMALIZE_HANDLER,
       inject: [NORMALIZATION_CONFIG, TERMINOLOGY, RUNTIME_METRICS],
@@ -32,7 +36,7 @@ let unmappedCounter: Counter<string> | undefined;
           unmappedObserved: (codes, source) => {
             for (const c of codes) unmappedCounter!.inc({ source, element: c.element, reason: c.reason });
           },
-        });
+        }, (ctx) => new CanonicalStoreRepository(ctx.uow));
       },
     },
   ],
@@ -44,7 +48,7 @@ export const normalizationService: ServiceSpec = {
   name: 'normalization',
   defaultPort: 8083,
   module: NormalizationModule,
-  migrations: [CanonicalRecordTable1732200002000, CanonicalModelTables1732200002100],
+  migrations: [CanonicalRecordTable1732200002000, CanonicalModelTables1732200002100, CanonicalResourceTable1732200002200],
   consumers: (app) => {
     const normalize = app.get<NormalizeMessageHandler>(NORMALIZE_HANDLER);
     return tieredConsumer({ stage: 'identified', schema: 'IdentifiedEvent', handle: (event, ctx) => normalize.handle(event, ctx) });

@@ -32,3 +32,16 @@ export class CanonicalModelTables1732200002100 implements MigrationInterface {
     await q.query('ALTER TABLE nz_canonical_record DROP COLUMN IF EXISTS change_type, DROP COLUMN IF EXISTS correction, DROP COLUMN IF EXISTS revisions');
   }
 }
+
+/** The canonical records normalization published, as typed JSON, for the FHIR read API (GET /fhir/{type}/{id}). */
+export class CanonicalResourceTable1732200002200 implements MigrationInterface {
+  name = 'CanonicalResourceTable1732200002200';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE nz_canonical_resource (canonical_id text PRIMARY KEY, resource_type text NOT NULL, epid text NOT NULL,
+      record jsonb NOT NULL, content_hash text NOT NULL, version integer NOT NULL, last_event_id text NOT NULL, updated_at timestamptz NOT NULL)`);
+    await q.query('CREATE INDEX nz_canonical_resource_epid ON nz_canonical_resource (epid)');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE IF EXISTS nz_canonical_resource');
+  }
+}
