@@ -9,7 +9,7 @@ import { RevokeDecisionHandler } from './application/revoke-decision.handler';
 import { RecordAttemptHandler } from './application/record-attempt.handler';
 import { DeliveryReceipts } from './application/delivery-receipts';
 import { NotifierTables1732200005000 } from './adapters/persistence/notifier.tables';
-import { NotifierV2Tables1764380000000 } from './adapters/persistence/notifier-v2.migration';
+import { NotifierSubscriptionDueIndex1764390000000, NotifierV2Tables1764380000000 } from './adapters/persistence/notifier-v2.migration';
 import { SubscriptionRepository } from './adapters/persistence/subscription.repository';
 import { DeliveryRepository } from './adapters/persistence/delivery.repository';
 import { SecretBox } from './adapters/persistence/secret-box';
@@ -54,7 +54,7 @@ export const notifierService: ServiceSpec = {
   name: 'notifier',
   defaultPort: 8086,
   module: NotifierModule,
-  migrations: [NotifierTables1732200005000, NotifierV2Tables1764380000000],
+  migrations: [NotifierTables1732200005000, NotifierV2Tables1764380000000, NotifierSubscriptionDueIndex1764390000000],
   consumers: (app, ctx) => {
     const config = app.get<NotifierConfig>(NOTIFIER_CONFIG);
     const deliveries = app.get<DeliveryRepository>(DELIVERIES);
@@ -71,7 +71,7 @@ export const notifierService: ServiceSpec = {
       breaker: config.breaker, disableAfterMs: config.disableAfterMs,
     });
     const worker = new DeliveryWorker(deliveries, attempts, app.get<PinnedHttpClient>(PINNED_HTTP), app.get<SecretBox>(SECRET_BOX), ctx.metrics, ctx.logger, {
-      concurrency: config.delivery.concurrency, leaseSeconds: config.delivery.leaseSeconds, timeoutMs: config.delivery.timeoutMs, pollMs: config.delivery.pollMs,
+      concurrency: config.delivery.concurrency, perSubscription: config.delivery.maxInFlightPerSubscription, leaseSeconds: config.delivery.leaseSeconds, timeoutMs: config.delivery.timeoutMs, pollMs: config.delivery.pollMs,
     });
     app.get<WorkerHolder>(WorkerHolder).worker = worker;
     const heartbeats = new HeartbeatScheduler(app.get<SubscriptionRepository>(SUBSCRIPTIONS), {

@@ -12,6 +12,8 @@ export interface NotifierConfig {
   secretKey: string;
   delivery: {
     concurrency: number;
+    /** In-flight attempts per subscription, so one slow endpoint never holds the whole worker. */
+    maxInFlightPerSubscription: number;
     /** A claimed attempt not finished after this long is claimed again (crashed worker). */
     leaseSeconds: number;
     /** 2xx within this long counts; anything later is a failure. */
@@ -91,6 +93,7 @@ export function loadNotifierConfig(config: ServiceConfig): NotifierConfig {
     secretKey: env('SECRET_KEY') ?? config.authSecret,
     delivery: {
       concurrency: num('DELIVERY_CONCURRENCY', 32, 1),
+      maxInFlightPerSubscription: num('MAX_IN_FLIGHT_PER_SUBSCRIPTION', 8, 1),
       leaseSeconds: num('DELIVERY_LEASE_SECONDS', 60, 1),
       timeoutMs: num('DELIVERY_TIMEOUT_MS', 15_000, 1),
       pollMs: num('DELIVERY_POLL_MS', 200, 1),

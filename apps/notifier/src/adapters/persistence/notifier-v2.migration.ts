@@ -49,3 +49,16 @@ export class NotifierV2Tables1764380000000 implements MigrationInterface {
     await q.query('DROP TABLE IF EXISTS nf_subscription');
   }
 }
+
+/** Per-subscription claims (the in-flight cap walks one subscription's due deliveries). */
+export class NotifierSubscriptionDueIndex1764390000000 implements MigrationInterface {
+  name = 'NotifierSubscriptionDueIndex1764390000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE INDEX IF NOT EXISTS nf_delivery_subscription_due ON nf_delivery (subscription_id, tier_rank, due_at) WHERE status = 'pending'`);
+    await q.query(`CREATE INDEX IF NOT EXISTS nf_delivery_subscription_inflight ON nf_delivery (subscription_id) WHERE status = 'in_flight'`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX IF EXISTS nf_delivery_subscription_due');
+    await q.query('DROP INDEX IF EXISTS nf_delivery_subscription_inflight');
+  }
+}

@@ -10,6 +10,8 @@ import { PinnedHttpClient } from './pinned-http.client';
 
 export interface WorkerOptions {
   concurrency: number;
+  /** In-flight attempts per subscription (isolation: a hanging endpoint holds at most this many slots). */
+  perSubscription: number;
   leaseSeconds: number;
   timeoutMs: number;
   pollMs: number;
@@ -66,7 +68,7 @@ export class DeliveryWorker {
       try {
         const probes = await this.deliveries.claimProbes(this.options.leaseSeconds);
         const free = this.options.concurrency - this.inFlight.size - probes.length;
-        const claimed = [...probes, ...(free > 0 ? await this.deliveries.claimDue(free, this.options.leaseSeconds) : [])];
+        const claimed = [...probes, ...(free > 0 ? await this.deliveries.claimDue(free, this.options.leaseSeconds, this.options.perSubscription) : [])];
         for (const d of claimed) {
           const p = this.deliver(d).catch((error) => {
             // The lease expires and the delivery is claimed again; one delivery never takes the worker down.

@@ -1,0 +1,86 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventOrigin, OutgoingEvent, UnitOfWork, eventContext } from '@clinmesh/event-runtime';
+import type { Breaker } from '../domain/circuit-breaker';
+import type { AttemptResult } from '../domain/retry-schedule';
+import { ClaimedDelivery, DeliveryStore, SubscriptionHealth, TransactionRunner } from './notifier.ports';
+import { RecordAttemptHandler } from './record-attempt.handler';
+import { DeliveryReceipts } from './delivery-receipts';
+
+/** In-memory store: what the handler decided, per call (the SQL is covered end to end). */
+class FakeStore implements Partial<DeliveryStore> {
+  health: SubscriptionHealth = { status: 'active', failingSince: null, breaker: { state: 'closed', consecutiveFailures: 0, openUntil: null } };
+  finished: Array<[string, string, string | null]> = [];
+  rescheduled: number[] = [];
+  disabled: string[] = [];
+  saved: Array<{ breaker: Breaker; failingSince: number | null; success: boolean }> = [];
+  async lockHealth() { return this.health; }
+  async saveHealth(_u: UnitOfWork, _s: string, h: { breaker: Breaker; failingSince: number | null; success: boolean }) {
+    this.saved.push(h);
+    this.health = { ...this.health, breaker: h.breaker, failingSince: h.failingSince };
+  }
+  async disableSubscription(_u: UnitOfWork, _s: string, reason: string) { this.disabled.push(reason); }
+  async recordAttempt() {}
+  async finish(_u: UnitOfWork, id: string, status: string, reason: string | null) { this.finished.push([id, status, reason]); }
+  async reschedule(_u: UnitOfWork, _id: string, delayMs: number) { this.rescheduled.push(delayMs); }
+  async markFhirActive() {}
+}
+
+function setup(store = new FakeStore()) {
+  const sink: OutgoingEvent[] = [];
+  const tx: TransactionRunner = { inTransaction: async (origin: EventOrigin, work) => work(eventContext({} as UnitOfWork, origin, sink)) };
+  const handler = new RecordAttemptHandler(tx, store as unknown as DeliveryStore, new DeliveryReceipts(), {
+    retryScheduleMs: [1000, 2000], jitter: 0, maxRetryAfterMs: 60_000, breaker: { failureThreshold: 2, openMs: 5000 }, disableAfterMs: 3_600_000, random: () => 0.5,
+  });
+  return { store, sink, handler };
+}
+
+const delivery = (attempts: number): ClaimedDelivery => ({
+  deliveryId: 'd1', subscriptionId: 's1', kind: 'webhook', url: 'https://x', audience: 'care-team', purposeOfUse: 'TREAT', sourceEventId: 'e1', correlationId: 'c1',
+  eventType: 'task.created', tier: 'stat', epid: 'E1', decisionId: null, payload: {}, attempts, attemptBase: 0, probe: false, receivedAt: null,
+  secretSealed: '', previousSecretSealed: null, fhirHeaders: [], revoked: null,
+});
+const answer = (status: number | null, headers: Record<string, string> = {}): AttemptResult => ({ status, headers, error: null, errorCode: status === null ? 'TIMEOUT' : null });
+const statuses = (sink: OutgoingEvent[]) => sink.map((e) => (e.value as { status?: string; errorCode?: string }).status ?? (e.value as { errorCode: string }).errorCode);
+
+describe('recording an attempt', () => {
+  it('reschedules on the schedule, or after Retry-After (capped), and counts toward the breaker', async () => {
+    const { store, handler, sink } = setup();
+    assert.equal(await handler.record(delivery(1), answer(500), 0, 5, null), 'retry');
+    assert.equal(await handler.record(delivery(1), answer(429, { 'retry-after': '30' }), 0, 5, null), 'retry');
+    assert.equal(await handler.record(delivery(1), answer(503, { 'retry-after': '86400' }), 0, 5, null), 'retry');
+    assert.deepEqual(store.rescheduled, [1000, 30_000, 60_000]);
+    assert.equal(store.saved[1].breaker.state, 'open', 'threshold 2 reached');
+    assert.deepEqual(sink, [], 'no event until the final outcome');
+  });
+  it('exhaustion makes the delivery dead with a DEAD event and an operations event', async () => {
+    const { store, handler, sink } = setup();
+    assert.equal(await handler.record(delivery(3), answer(null), 0, 5, null), 'dead');
+    assert.deepEqual(store.finished, [['d1', 'dead', 'RETRIES_EXHAUSTED']]);
+    assert.deepEqual(statuses(sink), ['DEAD', 'NOTIFIER.DELIVERY_DEAD']);
+  });
+  it('410 disables the endpoint; abort-message kills only the message and keeps the endpoint healthy', async () => {
+    const gone = setup();
+    assert.equal(await gone.handler.record(delivery(1), answer(410), 0, 5, null), 'disabled');
+    assert.deepEqual(gone.store.disabled, ['HTTP_410']);
+    assert.deepEqual(statuses(gone.sink), ['ENDPOINT_DISABLED', 'NOTIFIER.ENDPOINT_DISABLED', 'DEAD', 'NOTIFIER.DELIVERY_DEAD']);
+    const abort = setup();
+    assert.equal(await abort.handler.record(delivery(1), answer(500, { 'webhook-delivery': 'abort-message' }), 0, 5, null), 'dead');
+    assert.deepEqual(abort.store.finished, [['d1', 'dead', 'ABORTED_BY_RECEIVER']]);
+    assert.equal(abort.store.saved[0].success, true);
+    assert.deepEqual(abort.store.disabled, []);
+  });
+  it('an endpoint failing for longer than the disable period is disabled; success clears its failing streak', async () => {
+    const store = new FakeStore();
+    store.health = { ...store.health, failingSince: Date.now() - 4_000_000 };
+    const { handler, sink } = setup(store);
+    await handler.record(delivery(1), answer(500), 0, 5, null);
+    assert.deepEqual(store.disabled, ['FAILING_TOO_LONG']);
+    assert.ok(statuses(sink).includes('ENDPOINT_DISABLED'));
+    const ok = setup();
+    assert.equal(await ok.handler.record(delivery(2), answer(204), 0, 5, null), 'delivered');
+    assert.deepEqual(ok.store.saved[0], { breaker: { state: 'closed', consecutiveFailures: 0, openUntil: null }, failingSince: null, success: true });
+    assert.deepEqual(statuses(ok.sink), ['DELIVERED']);
+    assert.equal(new Set(ok.sink.map((e) => e.meta.eventId)).size, 1);
+  });
+});
