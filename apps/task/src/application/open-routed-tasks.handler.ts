@@ -34,7 +34,7 @@ export class OpenRoutedTasksHandler {
       }
       const { finding, identifiedAt } = findingOf(canonical);
       if (isCorrection(canonical)) {
-        const prior = await store.latestForCanonical(def.id, canonical.canonicalId);
+        const prior = await store.latestForCanonical(def.id, canonical.canonicalId, routed.epid);
         if (prior) {
           await store.linkEvent(routed.eventId, prior.taskId);
           await this.lifecycle.amend(ctx, store, prior, { finding: finding ?? prior.finding, identifiedAt, details: { ...prior.details, correctedBy: routed.correlationId } }, {

@@ -7,8 +7,8 @@ export interface TaskStore {
   insertIfAbsent(task: Task): Promise<boolean>;
   get(taskId: string): Promise<Task | null>;
   byTriggerKey(triggerKey: string): Promise<Task | null>;
-  /** The newest task of a workflow for a canonical record (a correction finds it). */
-  latestForCanonical(workflow: string, canonicalId: string): Promise<Task | null>;
+  /** The newest task of a workflow for a patient's canonical record (a correction finds it). */
+  latestForCanonical(workflow: string, canonicalId: string, epid: string): Promise<Task | null>;
   /** Writes `task` (version = expectedVersion + 1) only if the stored version is still `expectedVersion`. */
   update(task: Task, expectedVersion: number): Promise<boolean>;
   appendHistory(entry: TaskHistoryEntry): Promise<void>;

@@ -52,8 +52,8 @@ export class PgTaskStore implements TaskStore {
     return r ? toTask(r) : null;
   }
 
-  async latestForCanonical(workflow: string, canonicalId: string): Promise<Task | null> {
-    const [r] = await this.uow.query<Row>('SELECT * FROM tk_task WHERE workflow = $1 AND canonical_id = $2 ORDER BY created_at DESC LIMIT 1', [workflow, canonicalId]);
+  async latestForCanonical(workflow: string, canonicalId: string, epid: string): Promise<Task | null> {
+    const [r] = await this.uow.query<Row>('SELECT * FROM tk_task WHERE workflow = $1 AND canonical_id = $2 AND epid = $3 ORDER BY created_at DESC LIMIT 1 FOR UPDATE', [workflow, canonicalId, epid]);
     return r ? toTask(r) : null;
   }
 
