@@ -117,6 +117,7 @@ export class EventRuntime {
     const twice = names.filter((n, i) => names.indexOf(n) !== i);
     if (twice.length) throw new ClinmeshError('RUNTIME.DUPLICATE_CONSUMER', `consumer names must be unique in ${this.service}: ${[...new Set(twice)].join(', ')}`);
     const topics = this.config.topics ?? topologyTopics();
+    for (const t of topics) this.partitionCount.set(t.name, t.partitions);
     this.admin = this.kafka.admin();
     await this.admin.connect();
     this.clusterId = (await this.admin.describeCluster()).clusterId;
@@ -288,6 +289,7 @@ export class EventRuntime {
    * fresher figures themselves after every chunk.
    */
   private polling = false;
+  private readonly partitionCount = new Map<string, number>();
   private polls = 0;
   private async pollLag(): Promise<void> {
     if (this.polling) return;
@@ -300,6 +302,10 @@ export class EventRuntime {
         if (!everyTier && tier !== 'stat' && tier !== 'urgent') continue;
         const held = new Set(consumer.status().map((s) => `${s.topic}:${s.partition}`));
         for (const topic of consumer.definition.topics) {
+          // Partitions this instance holds report their own lag after every chunk; when it holds them
+          // all (one replica), there is nothing to ask the cluster for — the idle cost of this poller.
+          const count = this.partitionCount.get(topic);
+          if (count !== undefined && [...Array(count).keys()].every((p) => held.has(`${topic}:${p}`))) continue;
           const [ends, committed] = await Promise.all([
             this.admin.fetchTopicOffsets(topic),
             this.admin.fetchOffsets({ groupId: consumer.groupId, topics: [topic] }),

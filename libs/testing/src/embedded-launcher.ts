@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { SERVICE_NAMES, ServiceName, envPrefixOf, freePort, repoRoot } from '@clinmesh/embedded-platform';
+import { LAUNCHED_SERVICE_NAMES, ServiceName, envPrefixOf, freePort, repoRoot } from '@clinmesh/embedded-platform';
 import { MllpClient } from '@clinmesh/hl7v2';
 import { waitFor } from './test-environment';
 
@@ -47,7 +47,7 @@ export class EmbeddedLauncher {
       this.pgPort = await freePort();
       this.registryPort = await freePort();
       this.mllpPort = await freePort();
-      for (const s of SERVICE_NAMES) this.ports[s] = await freePort();
+      for (const s of LAUNCHED_SERVICE_NAMES) this.ports[s] = await freePort();
     }
     mkdirSync(this.dir, { recursive: true });
     const root = repoRoot();
@@ -65,7 +65,7 @@ export class EmbeddedLauncher {
         INGEST_MLLP_PORT: String(this.mllpPort),
         CLINMESH_PG_FAST: '1',
         LOG_LEVEL: 'info',
-        ...Object.fromEntries(SERVICE_NAMES.map((s) => [`${envPrefixOf(s)}_HTTP_PORT`, String(this.ports[s])])),
+        ...Object.fromEntries(LAUNCHED_SERVICE_NAMES.map((s) => [`${envPrefixOf(s)}_HTTP_PORT`, String(this.ports[s])])),
         ...this.env,
       },
     });
