@@ -224,7 +224,7 @@ describe('analytics: sink, Python reader, consumer generator', { timeout: 1_500_
 
       // Build (tsc) the generated app; only its own diagnostics count (others' areas may be mid-edit).
       const tsconfig = join(mkdtempSync(join(tmpdir(), 'clinmesh-gen-')), 'tsconfig.json');
-      writeFileSync(tsconfig, JSON.stringify({ extends: join(ROOT, 'tsconfig.base.json'), compilerOptions: { rootDir: ROOT, outDir: join(ROOT, 'dist') }, include: [join(appDir, '**/*.ts')] }));
+      writeFileSync(tsconfig, JSON.stringify({ extends: join(ROOT, 'tsconfig.base.json'), compilerOptions: { rootDir: ROOT, outDir: join(ROOT, 'dist'), typeRoots: [join(ROOT, 'node_modules/@types')] }, include: [join(appDir, '**/*.ts')] }));
       const tsc = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: ROOT, timeout: 300000 }).then((r) => r.stdout, (e) => String(e.stdout));
       rmSync(join(tsconfig, '..'), { recursive: true, force: true });
       assert.deepEqual(tsc.split('\n').filter((l) => l.startsWith(`apps/${name}/`)), []);
