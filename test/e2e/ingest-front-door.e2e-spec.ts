@@ -49,7 +49,12 @@ async function everythingPublishedIsRead(pipeline: IngestPipeline, reader: Inges
   const admin = pipeline.kafka().admin();
   await admin.connect();
   try {
-    const ends = await Promise.all(TIERS.map(async (t) => ({ topic: stageTopic('ingested', t), offsets: await admin.fetchTopicOffsets(stageTopic('ingested', t)) })));
+    // One topic at a time, retried: kafkajs's fetchTopicOffsets can fail transiently on the mock cluster (empty ListOffsets answer).
+    const ends = await waitFor(async () => {
+      const out = [];
+      for (const t of TIERS) out.push({ topic: stageTopic('ingested', t), offsets: await admin.fetchTopicOffsets(stageTopic('ingested', t)) });
+      return out;
+    }, { what: 'the ingested topics\' high watermarks', timeoutMs: 60000, intervalMs: 250 });
     const readTo = (topic: string, partition: number) => reader.records.reduce((max, r) => (r.topic === topic && r.partition === partition ? Math.max(max, Number(r.offset) + 1) : max), 0);
     await waitFor(() => ends.every(({ topic, offsets }) => offsets.every((o) => readTo(topic, o.partition) >= Number(o.high))), { what: 'the reader at the ingested topics\' high watermarks', timeoutMs: 120000, intervalMs: 100 });
   } finally {
