@@ -1,0 +1,95 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { inTransaction } from '@clinmesh/event-runtime';
+import { testEnvironment, uniqueName } from '@clinmesh/testing';
+import { CONTROL_ID_REUSE, contentHash } from '../../domain/message-content';
+import { IngestTables1732200000100 } from './ingest.tables';
+import { IngestContentDedupe1764374400000 } from './ingest-content-dedupe.migration';
+import { MessageRepository } from './message.repository';
+
+/**
+ * Ingest's message store on real PostgreSQL (the embedded platform's), in a
+ * throwaway database: the content-dedupe migration re-hashes stored rows
+ * exactly as the TypeScript code hashes new ones, and the store's contract
+ * (duplicate → nothing written; reuse → flagged) holds in SQL.
+ */
+describe('ingest message store on PostgreSQL', { timeout: 120_000 }, () => {
+  const env = testEnvironment();
+  const dbName = uniqueName('ingest_store_int').slice(0, 63);
+  let db: DataSource;
+
+  const oldRow = async (id: string, controlId: string, raw: Buffer) => {
+    // As the first migration's code stored them: SHA-256 of the raw bytes.
+    const { createHash } = await import('node:crypto');
+    await db.query(
+      `INSERT INTO in_message (message_id, sender, control_id, content_hash, format, channel, message_type, tier, triage_rule, received_at, raw, ack)
+       VALUES ($1, 'APP^FAC', $2, $3, 'HL7V2', 'MLLP', 'ADT^A01', 'urgent', 'r', now(), $4, 'ACK')`,
+      [id, controlId, createHash('sha256').update(raw).digest('hex'), raw],
+    );
+  };
+  const row = (controlId: string, raw: Buffer, messageId: string) => ({
+    messageId, sender: 'APP^FAC', controlId, contentHash: contentHash(raw), format: 'HL7V2' as const, channel: 'HTTP' as const,
+    messageType: 'ADT^A01', tier: 'urgent', triageRule: 'r', receivedAt: Date.now(), raw, ack: 'ACK',
+  });
+
+  // Bytes that exercise the SQL normalisation: CRLF, bare LF, CR, a backslash (HL7's escape character),
+  // bytes with the high bit set (ISO 8859-1 Ä and é) and a NUL.
+  const tricky = Buffer.concat([
+    Buffer.from('MSH|^~\\&|APP|FAC|||20261121||ADT^A01|OLD-1|P|2.3\r\nPID|1||123\nNTE|1||\\.br\\ '),
+    Buffer.from([0xc4, 0xe9, 0x00, 0x41]),
+    Buffer.from('\r\n\r\nZZZ|1\r'),
+  ]);
+  const crOnly = Buffer.from('MSH|^~\\&|APP|FAC|||20261121||ADT^A01|OLD-2|P|2.3\rPID|1||456\r');
+
+  before(async () => {
+    const admin = new Client({ connectionString: env.pgUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${dbName}"`);
+    await admin.end();
+    db = new DataSource({
+      type: 'postgres', url: env.pgUrl.replace(/\/[^/?]+(\?|$)/, `/${dbName}$1`), migrations: [IngestTables1732200000100], migrationsTableName: 'cm_migrations',
+    });
+    await db.initialize();
+    await db.runMigrations({ transaction: 'all' });
+    // Rows stored before the content-dedupe migration ...
+    await oldRow('m-old-1', 'OLD-1', tricky);
+    await oldRow('m-old-2', 'OLD-2', crOnly);
+    // ... then the migration.
+    await db.destroy();
+    db = new DataSource({
+      type: 'postgres', url: env.pgUrl.replace(/\/[^/?]+(\?|$)/, `/${dbName}$1`), migrations: [IngestTables1732200000100, IngestContentDedupe1764374400000], migrationsTableName: 'cm_migrations',
+    });
+    await db.initialize();
+    await db.runMigrations({ transaction: 'all' });
+  });
+  after(async () => {
+    await db?.destroy();
+    const admin = new Client({ connectionString: env.pgUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('re-hashes older rows the way new ones are hashed (line endings normalised, every other byte kept)', async () => {
+    const rows = await db.query(`SELECT control_id, content_hash, flags FROM in_message ORDER BY control_id`);
+    assert.deepEqual(rows.map((r: { control_id: string; content_hash: string; flags: string[] }) => [r.control_id, r.content_hash, r.flags]), [
+      ['OLD-1', contentHash(tricky), []],
+      ['OLD-2', contentHash(crOnly), []],
+    ]);
+  });
+
+  it('a resend of an older message is found as its duplicate and writes nothing; other content under its control id is stored and flagged', async () => {
+    const store = new MessageRepository(db);
+    const resent = Buffer.from(tricky.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
+    assert.equal((await store.findDuplicate(null, 'APP^FAC', 'OLD-1', contentHash(resent)))?.messageId, 'm-old-1');
+    assert.equal(await inTransaction(db, (uow) => store.insertAccepted(uow, row('OLD-1', resent, 'm-new-dup'))), undefined);
+    const changed = Buffer.from(crOnly.toString('latin1').replace('456', '789'), 'latin1');
+    assert.deepEqual(await inTransaction(db, (uow) => store.insertAccepted(uow, row('OLD-2', changed, 'm-new-reuse'))), { flags: [CONTROL_ID_REUSE] });
+    assert.deepEqual(await inTransaction(db, (uow) => store.insertAccepted(uow, row('NEW-1', crOnly, 'm-new-1'))), { flags: [] });
+    const listed = await store.messagesWithControlId({ controlId: 'OLD-2', limit: 10 });
+    assert.deepEqual(listed.map((m) => [m.message_id, m.flags]), [['m-old-2', []], ['m-new-reuse', [CONTROL_ID_REUSE]]]);
+    assert.deepEqual((await store.message('m-new-reuse'))?.flags, [CONTROL_ID_REUSE]);
+  });
+});
