@@ -61,7 +61,7 @@ describe('segments that carry clinical facts', () => {
     assert.ok(obs[0].provenance.sourceFields.includes('OBX-3'));
   });
 
-  it('OBX in BAR, DFT, REF and RDE become observations; PR1 → Procedure, IN1/IN2 → Coverage, AL1, DG1 → records', () => {
+  it('OBX in BAR, REF, DFT and RDE become observations; PR1 → Procedure, IN1/IN2 → Coverage, AL1, DG1, ACC → records', () => {
     const m = map([
       'MSH|^~\\&|ADT|HOSP|FIN|FAC|20261120120000||BAR^P01|M1|P|2.5.1',
       'EVN|P01|20261120120000', PID,
@@ -87,6 +87,34 @@ describe('segments that carry clinical facts', () => {
     assert.equal(iso(r.encounters[0].expectedPeriod?.end?.instant), '2026-11-22T08:00:00.000Z');
     assert.equal(r.encounters[0].period.end, null, 'an expected discharge is not an actual one');
 
+    const ref = map([
+      'MSH|^~\\&|REFER|CLINIC|RCV|FAC|20261120120000||REF^I12|M2|P|2.5.1',
+      'RF1|A^Accepted|R^Routine|CARD^Cardiology^L||||20261120||||',
+      PID,
+      'DG1|1||I48.91^Atrial fibrillation^I10',
+      'ACC|20261101080000+0000|MV^Motor vehicle accident^HL70050|Highway 1',
+      'OBX|1|ST|22310-7^H pylori Ab^LN||Positive|||A|||F|||20261115',
+    ], 'REF^I12');
+    assert.equal(ref.records.serviceRequests[0].category, 'REFERRAL');
+    assert.equal(ref.records.conditions[0].code.codings[0].code, 'I48.91', 'DG1 in a REF is a condition as well as a reason');
+    assert.equal(ref.records.serviceRequests[0].reasons[0].codings[0].code, 'I48.91');
+    const hp = ref.records.observations.find((o) => o.code.codings[0].code === '22310-7');
+    assert.equal(hp?.valueString, 'Positive');
+    const accident = ref.records.observations.find((o) => o.code.codings[0].code === 'injury-incident');
+    assert.equal(accident?.valueCode?.codings[0].code, 'MV');
+    assert.equal(iso(accident?.effective?.instant), '2026-11-01T08:00:00.000Z');
+
+    const dft = map([
+      'MSH|^~\\&|FIN|HOSP|RCV|FAC|20261120120000||DFT^P03|M3|P|2.5.1', 'EVN|P03|20261120120000', PID,
+      'PV1|1|O|CLINIC||||||||||||||||V-10^^^HOSP^VN',
+      'FT1|1|||20261119||CG|71045^Xray chest^C4',
+      'PR1|1||71045^Xray exam chest 1 view^C4||20261119',
+      'OBX|1|NM|8302-2^Body height^LN||172|cm^^UCUM|||||F|||20261119',
+    ], 'DFT^P03');
+    assert.equal(dft.records.procedures[0].code.codings[0].code, '71045');
+    assert.equal(dft.records.observations[0].valueQuantity?.value, 172);
+    assert.equal(dft.records.procedures[0].patientId, dft.records.patients[0].id);
+
     const rde = map([
       'MSH|^~\\&|PHARM|HOSP|RCV|FAC|20261120120000||RDE^O11|M1|P|2.5.1', PID,
       'ORC|NW|P-1|F-1||||||20261120110000+0000',
@@ -98,5 +126,18 @@ describe('segments that carry clinical facts', () => {
     const weight = rde.records.observations[0];
     assert.equal(weight.partOfId, rde.records.medicationRequests[0].id);
     assert.equal(weight.partOfType, 'MedicationRequest');
+  });
+  it('FHIR R4: an Observation partOf an Immunization in the same Bundle is linked the same way', () => {
+    const bundle = {
+      resourceType: 'Bundle', type: 'collection', entry: [
+        { fullUrl: 'urn:uuid:p1', resource: { resourceType: 'Patient', identifier: [{ system: 'urn:mrn', value: 'MRN-7' }] } },
+        { fullUrl: 'urn:uuid:i1', resource: { resourceType: 'Immunization', status: 'completed', vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '08' }] }, patient: { reference: 'urn:uuid:p1' }, occurrenceDateTime: '2026-11-01' } },
+        { fullUrl: 'urn:uuid:o1', resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '64994-7' }] }, subject: { reference: 'urn:uuid:p1' }, partOf: [{ reference: 'urn:uuid:i1' }], valueCodeableConcept: { coding: [{ code: 'V02' }] } } },
+      ],
+    };
+    const m = mapToCanonical({ format: 'FHIR_R4', raw: JSON.stringify(bundle), messageType: 'Bundle', messageId: 'B1', sourceSystem: 'SENDER', sourceFacility: '', epid: '' }, { terminology, senderTimeZone: null });
+    const [obs] = m.records.observations;
+    assert.equal(obs.partOfId, m.records.immunizations[0].id);
+    assert.equal(obs.patientId, m.records.patients[0].id);
   });
 });
