@@ -312,7 +312,7 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
     chunk: args.store === 'sql' ? args.chunk : 1,
     indexSize: args.indexSize,
     preloadSeconds: +(preloadMs / 1000).toFixed(1),
-    thresholds: engine.config.thresholds,
+    thresholds: engine.thresholds,
     parametersVersion: engine.config.version,
     frequencyVersion: engine.frequencies.version,
     trustedIdentifierRule: !args.noTrusted,

@@ -17,6 +17,8 @@ export interface NameFrequencySnapshot {
   /** Share assumed for a name the snapshot does not hold (the long tail). */
   givenDefault: number;
   familyDefault: number;
+  /** Records the snapshot was counted from (absent for the seed): the size of the index the thresholds are scaled to. */
+  records?: number;
 }
 
 export type NameField = 'given' | 'family';
@@ -95,6 +97,7 @@ export function frequencySnapshotFromCounts(counts: NameCounts, prior: NameFrequ
   const scaleDefault = (d: number) => (priorWeight * d) / (counts.total + priorWeight) + 1 / (counts.total + priorWeight) / 2;
   return {
     version,
+    records: counts.total,
     given: blend('given', counts.given),
     family: blend('family', counts.family),
     givenDefault: Math.min(scaleDefault(prior.givenDefault), prior.givenDefault * 4),

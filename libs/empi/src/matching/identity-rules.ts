@@ -69,6 +69,11 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   }
   let core = 0;
   for (const field of ['givenName', 'familyName', 'birthDate'] as const) if (vector[IDX[field]] === COMPARISON_LEVELS[field].length - 1) core += 1;
-  if (core >= 2) findings.push({ rule: 'core-identity-conflict', weight: 0, blocksAutoLink: true, reason: 'two of given name, family name and birth date disagree outright' });
+  if (core >= 2) {
+    findings.push({
+      rule: 'core-identity-conflict', weight: sameIndividualId ? 0 : config.householdRules.coreConflictWeight, blocksAutoLink: true,
+      reason: 'two of given name, family name and birth date disagree outright',
+    });
+  }
   return findings;
 }

@@ -49,6 +49,13 @@ export interface MatchConfig {
   trustedIdentifiers: IdentifierSelector[];
   /** Identifiers compared probabilistically in the `nationalId` comparison (exact / one digit / last 4). */
   comparedIdentifiers: IdentifierSelector[];
+  /**
+   * Thresholds are Bayes factors; the odds that a record has a true match among N indexed persons
+   * fall as N grows, so both thresholds rise by log2(N / thresholdReferenceSize) bits once the
+   * index (as counted by the frequency snapshot in use) is larger than the reference. The
+   * explanation shows the thresholds in force.
+   */
+  thresholdReferenceSize: number;
   /** Most candidate records fetched per incoming record (ranked by shared blocking keys). */
   candidateLimit: number;
   /**
@@ -74,6 +81,8 @@ export interface MatchConfig {
     relativeWeight: number;
     /** Neither birth date, SSN nor phone agrees: namesakes share names, households share addresses. */
     noAnchorWeight: number;
+    /** Two of given name, family name and birth date disagree outright (no SSN agreeing). */
+    coreConflictWeight: number;
   };
   /**
    * No chaining: a person is linkable only when no record of it scores below this
@@ -97,6 +106,12 @@ export interface WeightCap {
    * disagreements. Absent: negative totals are left alone.
    */
   min?: number;
+  /**
+   * The group's total may be positive only when one of these fields agrees (any level but the
+   * last): a shared city, ZIP and state without the street or phone is a neighbourhood, not a
+   * dwelling — in a US index of 100k persons thousands share a ZIP.
+   */
+  positiveOnlyWith?: ComparisonName[];
 }
 
 const P = (m: number, u: number): LevelProbabilities => ({ m, u });
@@ -133,9 +148,10 @@ export const DEFAULT_MATCH_CONFIG: MatchConfig = {
   trustedIdentifiers: [{ type: 'SS' }, { type: 'NI' }],
   comparedIdentifiers: [{ type: 'SS' }, { type: 'NI' }],
   candidateLimit: 200,
-  weightCaps: [{ name: 'household', fields: ['streetNumber', 'street', 'line2', 'suburb', 'postcode', 'state', 'phone'], max: 10, min: -5 }],
+  thresholdReferenceSize: 5000,
+  weightCaps: [{ name: 'household', fields: ['streetNumber', 'street', 'line2', 'suburb', 'postcode', 'state', 'phone'], max: 10, min: -5, positiveOnlyWith: ['street', 'line2', 'phone'] }],
   termFrequency: { fields: ['givenName', 'familyName'], minimumU: 0.0002 },
-  householdRules: { givenConflictWeight: -25, sexConflictWeight: -14, relativeWeight: -12, noAnchorWeight: -6 },
+  householdRules: { givenConflictWeight: -25, sexConflictWeight: -14, relativeWeight: -12, noAnchorWeight: -6, coreConflictWeight: -10 },
   personFloor: 0,
   personRecordLimit: 50,
   version: 'default-febrl1-em+priors-v2',

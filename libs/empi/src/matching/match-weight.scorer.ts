@@ -19,7 +19,7 @@ export interface TermFrequencies {
 /** Weight tables compiled once from a config: weights[comparison][level] = log2(m/u). */
 export class MatchWeights {
   private readonly table: Float64Array[];
-  private readonly caps: Array<{ indexes: number[]; max: number; min: number }>;
+  private readonly caps: Array<{ indexes: number[]; max: number; min: number; gate: number[] }>;
   private readonly uncapped: number[];
 
   constructor(readonly config: MatchConfig) {
@@ -28,7 +28,10 @@ export class MatchWeights {
       const params = config.comparisons[name] as Record<string, { m: number; u: number }>;
       return Float64Array.from(levels.map((label) => matchWeight(params[label])));
     });
-    this.caps = config.weightCaps.map((cap) => ({ indexes: cap.fields.map((f) => COMPARISON_NAMES.indexOf(f)), max: cap.max, min: cap.min ?? -Infinity }));
+    this.caps = config.weightCaps.map((cap) => ({
+      indexes: cap.fields.map((f) => COMPARISON_NAMES.indexOf(f)), max: cap.max, min: cap.min ?? -Infinity,
+      gate: (cap.positiveOnlyWith ?? []).map((f) => COMPARISON_NAMES.indexOf(f)),
+    }));
     const inCap = new Set(this.caps.flatMap((c) => c.indexes));
     this.uncapped = COMPARISON_NAMES.map((_, i) => i).filter((i) => !inCap.has(i));
     this.tfIndexes = config.termFrequency.fields.map((field) => ({
@@ -58,7 +61,8 @@ export class MatchWeights {
     for (const cap of this.caps) {
       let group = 0;
       for (const i of cap.indexes) if (vector[i] !== MISSING) group += this.weight(i, vector[i], tf);
-      total += Math.max(cap.min, Math.min(group, cap.max));
+      const open = cap.gate.length === 0 || cap.gate.some((i) => vector[i] !== MISSING && vector[i] < COMPARISON_LEVELS[COMPARISON_NAMES[i]].length - 1);
+      total += Math.max(cap.min, Math.min(group, open ? cap.max : 0));
     }
     return total;
   }

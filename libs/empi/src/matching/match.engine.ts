@@ -151,6 +151,13 @@ export class MatchEngine {
     return this.currentFrequencies;
   }
 
+  /** Thresholds in force: the configured ones, raised by log2(index size / reference) for a large index. */
+  get thresholds(): { upper: number; lower: number } {
+    const records = this.currentFrequencies.records ?? 0;
+    const shift = records > this.config.thresholdReferenceSize ? Math.log2(records / this.config.thresholdReferenceSize) : 0;
+    return { upper: round(this.config.thresholds.upper + shift), lower: round(this.config.thresholds.lower + shift) };
+  }
+
   /** Switches to a newer frequency snapshot (built from the index now and then, never per record). */
   useFrequencies(snapshot: NameFrequencySnapshot): void {
     this.currentFrequencies = snapshot;
@@ -216,7 +223,7 @@ export class MatchEngine {
     // The record must fit the person as a whole: most of its records must support the link on their own
     // (score ≥ lower), so one record — an earlier error, a namesake's — cannot pull a record in.
     const mean = records.reduce((sum, r) => sum + Math.min(r.score, upper), 0) / records.length;
-    const supporting = records.filter((r) => r.score >= this.config.thresholds.lower).length;
+    const supporting = records.filter((r) => r.score >= this.thresholds.lower).length;
     const blockedBy = bestRec.rules.filter((f) => f.blocksAutoLink).map((f) => f.rule as string);
     // Strong different-person evidence against any record of the person (a twin's record, say) forbids the link:
     // an initial or a nickname matching one record must not pull a sibling into the person.
@@ -242,8 +249,9 @@ export class MatchEngine {
     const tf: TermFrequencies = {};
     const gi = COMPARISON_NAMES.indexOf('givenName');
     const fi = COMPARISON_NAMES.indexOf('familyName');
-    if (cmp.vector[gi] === 0) tf.givenName = nameFrequency(this.frequencies, 'given', cmp.namesTransposed ? normalized.familyName! : normalized.givenName!);
-    if (cmp.vector[fi] === 0) tf.familyName = nameFrequency(this.frequencies, 'family', cmp.namesTransposed ? normalized.givenName! : normalized.familyName!);
+    // Transposed names: the value agreeing in the given-name slot is the person's family name (and vice versa).
+    if (cmp.vector[gi] === 0) tf.givenName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'family', normalized.familyName!) : nameFrequency(this.frequencies, 'given', normalized.givenName!);
+    if (cmp.vector[fi] === 0) tf.familyName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'given', normalized.givenName!) : nameFrequency(this.frequencies, 'family', normalized.familyName!);
     const fsScore = this.weights.score(cmp.vector, tf);
     const rules = identityRules(cmp.vector, this.config);
     const score = rules.reduce((sum, r) => sum + r.weight, fsScore);
@@ -255,7 +263,7 @@ export class MatchEngine {
     const keys = blockingKeys(incoming, this.config);
     const candidates = await store.findCandidates(keys, this.config.candidateLimit);
     const scored = candidates.map((stored) => this.scoreRecord(incoming, stored));
-    const { upper, lower } = this.config.thresholds;
+    const { upper, lower } = this.thresholds;
     const base = { recordId: incoming.recordId, candidatesConsidered: scored.length };
     const explain = (decision: MatchDecision, method: MatchMethod, score: number, candidates: PersonEvidence[], reason: string): MatchExplanation => ({
       decision, method, score: round(score), thresholds: { upper, lower }, personFloor: this.config.personFloor,
