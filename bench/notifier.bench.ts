@@ -15,7 +15,7 @@
  *
  * Prints one JSON line.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -43,6 +43,7 @@ export async function runNotifierBench(options: { throughput?: number; paced?: n
   const paced = options.paced ?? 300;
   const rate = options.rate ?? 30;
   const dir = mkdtempSync(join(tmpdir(), 'clinmesh-notifier-bench-'));
+  chmodSync(dir, 0o755); // PostgreSQL runs as the clinmesh user and reads its files under it
   const platform = await startEmbeddedPlatform({ dir, fast: false });
   const port = await freePort();
   const notifier = new ManagedProcess({

@@ -40,7 +40,7 @@ export class FanOutHandler {
   };
 
   private async fanOut(d: DeliverableEvent, ctx: EventContext): Promise<void> {
-    const subs = (await this.subscriptions.forFanOut()).filter((s) => this.matches(s, d));
+    const subs = (await this.subscriptions.forFanOut(ctx.uow)).filter((s) => this.matches(s, d));
     if (!subs.length) return;
     const rows: NewDelivery[] = [];
     for (const s of subs) {

@@ -70,7 +70,7 @@ export interface DeliveryStore {
 
 export interface SubscriptionSnapshot {
   /** Subscriptions that take new deliveries (active or paused; a paused one keeps its backlog). */
-  forFanOut(): Promise<Subscription[]>;
+  forFanOut(uow: UnitOfWork): Promise<Subscription[]>;
 }
 
 /** `runtime.inTransaction`: effects and emitted events commit together. */

@@ -19,7 +19,8 @@ export class DeliveryController {
     const filter = readFilter(q);
     const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
     const deliveries = await this.deliveries.search(filter, limit);
-    if (filter.epid) await this.audit.record({ actor: req.principal.subject, action: 'read-deliveries', resource: 'deliveries', patientRef: filter.epid, outcome: 'allowed' });
+    // Receipts name patients (EPIDs): every read is audited, with the patient when the filter names one.
+    await this.audit.record({ actor: req.principal.subject, action: 'read-deliveries', resource: 'deliveries', patientRef: filter.epid, outcome: 'allowed', details: { filter: { ...filter, epid: undefined }, count: deliveries.length } });
     return { deliveries };
   }
 

@@ -121,9 +121,13 @@ export class DeliveryRepository implements DeliveryStore {
     });
   }
 
+  /**
+   * FOR NO KEY UPDATE, not FOR UPDATE: fan-out inserting deliveries holds the FK's KEY SHARE lock on the
+   * subscription for its whole consumer transaction, and the breaker update must not wait for that.
+   */
   async lockHealth(uow: UnitOfWork, subscriptionId: string): Promise<SubscriptionHealth> {
     const [r] = await uow.query<Record<string, any>>(
-      'SELECT status, breaker_state, consecutive_failures, breaker_open_until, failing_since FROM nf_subscription WHERE id = $1 FOR UPDATE', [subscriptionId]);
+      'SELECT status, breaker_state, consecutive_failures, breaker_open_until, failing_since FROM nf_subscription WHERE id = $1 FOR NO KEY UPDATE', [subscriptionId]);
     return {
       status: r.status,
       failingSince: r.failing_since ? new Date(r.failing_since).getTime() : null,

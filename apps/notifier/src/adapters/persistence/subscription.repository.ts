@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import type { UnitOfWork } from '@clinmesh/event-runtime';
 import type { FhirSubscriptionState, Subscription, SubscriptionFilter, SubscriptionStatus } from '../../domain/subscription';
 import type { NewDelivery, SubscriptionSnapshot } from '../../application/notifier.ports';
 import { TIER_RANK } from '@clinmesh/topology';
@@ -86,9 +87,10 @@ export class SubscriptionRepository implements SubscriptionSnapshot {
     return row ? toSubscription(row) : null;
   }
 
-  async forFanOut(): Promise<Subscription[]> {
+  /** Read on the consumer's own connection: a second pool connection per consumer transaction could starve the pool. */
+  async forFanOut(uow: UnitOfWork): Promise<Subscription[]> {
     if (Date.now() - this.loadedAt > this.snapshotMs) {
-      const rows = await this.db.query(`SELECT ${COLUMNS} FROM nf_subscription WHERE status IN ('active', 'paused')`);
+      const rows = await uow.query<Record<string, unknown>>(`SELECT ${COLUMNS} FROM nf_subscription WHERE status IN ('active', 'paused')`);
       this.snapshot = rows.map(toSubscription);
       this.loadedAt = Date.now();
     }
