@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { TIERS } from '@clinmesh/topology';
-import { TestPipeline, adtMessage, demographicsFor, waitFor } from '@clinmesh/testing';
+import { TestPipeline, WebhookReceiver, adtMessage, demographicsFor, waitFor } from '@clinmesh/testing';
 
 const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.9999.1';
 const AUDIENCE_SYSTEM = 'https://clinmesh.example/fhir/CodeSystem/audience';
@@ -45,6 +45,7 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
   let pipeline: TestPipeline;
   const seen: Seen[] = [];
   let stopConsumer: (() => Promise<void>) | undefined;
+  const receivers: WebhookReceiver[] = [];
 
   const routed = (correlationId: string) => seen.filter((s) => s.topic.startsWith('clinical.routed.') && s.value.correlationId === correlationId);
   const deidentified = (correlationId: string) => seen.filter((s) => s.topic.startsWith('clinical.deidentified.') && s.value.correlationId === correlationId);
@@ -88,6 +89,7 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     stopConsumer = () => consumer.disconnect();
   });
   after(async () => {
+    for (const r of receivers) await r.stop();
     await stopConsumer?.();
     await pipeline?.stop();
   });
@@ -132,6 +134,17 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
 
   it('a consent denies audience A for a patient: A gets nothing for that patient while B does; after revocation A gets the next event', async () => {
     const [a, b] = ['MRN-POL-C1', 'MRN-POL-C2'];
+    // Subscribers of audience A (care coordination) and B (care team), bound through the notifier.
+    const hooks: Record<string, WebhookReceiver> = {};
+    for (const audience of ['care-coordination', 'care-team']) {
+      const receiver = new WebhookReceiver('unused-until-the-notifier-answers');
+      await receiver.start();
+      const sub = await pipeline.request('notifier', 'POST', '/v1/subscriptions', { url: receiver.url, audience, purposeOfUse: 'TREAT', events: ['routed'], name: `policy-e2e-${audience}` });
+      assert.equal(sub.status, 201, sub.text);
+      receiver.useSecret(sub.json().secret);
+      hooks[audience] = receiver;
+      receivers.push(receiver);
+    }
     const admissionA = await admit('POL-C-ADT-A', a);
     await admit('POL-C-ADT-B', b);
     const created = await pipeline.request('policy', 'POST', '/v1/consents', consent(a, { type: 'permit', provision: [{ type: 'deny', actor: [actor('care-coordination')] }] }));
@@ -156,6 +169,11 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     assert.equal(da['care-coordination'].consentDecision, 'CONSENT_DENY');
     assert.match(da['care-coordination'].reason, /denies care-coordination/);
     assert.equal(da['care-team'].consentDecision, 'CONSENT_PERMIT');
+    // At the subscriber: B's webhook gets A's patient, A's webhook gets the other patient — and never A's patient.
+    const deliveredToB = await waitFor(() => hooks['care-team'].byCorrelation(ra)[0], { what: 'care-team webhook for the consenting patient', timeoutMs: 120_000 });
+    assert.equal(deliveredToB.signatureValid, true);
+    await waitFor(() => hooks['care-coordination'].byCorrelation(rb)[0], { what: 'care-coordination webhook for the other patient', timeoutMs: 120_000 });
+    assert.equal(hooks['care-coordination'].byCorrelation(ra).length, 0, 'nothing for the patient who denied care coordination');
 
     const listed = await pipeline.request('policy', 'GET', `/v1/consents?patient=${encodeURIComponent(`${MRN_SYSTEM}|${a}`)}`);
     assert.equal(listed.json().consents[0].id, c.id);
@@ -168,6 +186,8 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     const ra2 = await send(oru('POL-C-ORU-A2', a, [GLUCOSE]));
     await decided(ra2);
     assert.deepEqual(audiencesOf(ra2), ['care-coordination', 'care-team', 'integration-subscribers'], 'after revocation A gets the next event');
+    const afterRevocation = await waitFor(() => hooks['care-coordination'].byCorrelation(ra2)[0], { what: 'care-coordination webhook after revocation', timeoutMs: 120_000 });
+    assert.equal((afterRevocation.body as { audience: string }).audience, 'care-coordination');
 
     // A consent for a patient policy has not seen yet is pending, and applies when the patient appears.
     const pending = await pipeline.request('policy', 'POST', '/v1/consents', consent('MRN-POL-LATER', { type: 'permit' }));
@@ -218,6 +238,9 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     assert.equal(granted.value.audience, 'care-team');
     assert.match(granted.value.reason, /emergency/);
     assert.ok(granted.value.expiresAt);
+    // The task service opens its after-the-fact review from BREAK_GLASS_GRANTED.
+    const review = await waitFor(async () => (await pipeline.tasks({ workflow: 'break-glass-review', patient: g.epid })).find((t) => JSON.stringify(t).includes(g.id)), { what: 'break-glass review task', timeoutMs: 120_000 });
+    assert.equal(review.epid, g.epid);
     const during = await send(oru('POL-BTG-ORU-2', mrn, [GLUCOSE]));
     const dd = await decided(during);
     assert.equal(dd['care-team'].effect, 'PERMIT');
@@ -275,6 +298,13 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     for (const p of ['/audiences/a/purposeOfUse', '/projections', '/routing/0/then/escalateTo']) assert.ok(paths.includes(p), `${p} in ${paths}`);
     assert.ok(problem.errors.some((e: { message: string }) => /colour/.test(e.message)), 'every problem listed at once');
     assert.equal((await pipeline.request('policy', 'GET', '/v1/policy')).headers.get('etag'), etag, 'the active version is unchanged');
+
+    // Each refusal is counted and kept with its reason.
+    assert.ok(await pipeline.metric('policy', 'clinmesh_policy_rejections_total', { kind: 'consent', code: 'POLICY.CONSENT_INVALID' }) >= 2);
+    assert.equal(await pipeline.metric('policy', 'clinmesh_policy_rejections_total', { kind: 'break-glass', code: 'POLICY.BREAK_GLASS_TOO_LONG' }), 1);
+    const kept = await pipeline.query('policy', `SELECT kind, code, issues FROM pl_rejection WHERE code = 'POLICY.INVALID_POLICY'`);
+    assert.equal(kept.length, 1);
+    assert.ok((kept[0].issues as unknown[]).length >= 4, 'kept with every problem');
   });
 
   it('shadow mode: a candidate that would change routing reports a diff and changes no delivery; promoted, it applies without restart', async () => {

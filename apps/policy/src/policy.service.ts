@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EventRuntime } from '@clinmesh/event-runtime';
-import { DATA_SOURCE, EVENT_RUNTIME, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
+import { RuntimeMetrics } from '@clinmesh/observability';
+import { DATA_SOURCE, EVENT_RUNTIME, RUNTIME_METRICS, SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
 import { PolicyStore } from './application/policy-store';
 import { PolicyAdmin } from './application/policy-admin';
 import { ConsentService } from './application/consents';
@@ -11,12 +12,14 @@ import { DeliveryEventsHandler, IdentityEventsHandler } from './application/pati
 import type { StoresFactory } from './application/ports';
 import { PolicyConfig, loadPolicyConfig } from './config/policy.config';
 import { loadPolicyFiles } from './adapters/files/policy-files';
-import { PolicyTables1764370000000 } from './adapters/persistence/policy.tables';
-import { policyStores } from './adapters/persistence/policy.repositories';
+import { PolicyRejections1764380000000, PolicyTables1764370000000 } from './adapters/persistence/policy.tables';
+import { RejectionRepository, policyStores } from './adapters/persistence/policy.repositories';
+import { PolicyMetrics } from './adapters/metrics/policy.metrics';
+import { RejectionRecorder } from './adapters/http/rejections';
 import { ConsentController } from './adapters/http/consent.controller';
 import { PolicyController } from './adapters/http/policy.controller';
 import {
-  BREAK_GLASS, CONSENTS, DELIVERY_EVENTS, IDENTITY_EVENTS, POLICY_ADMIN, POLICY_CONFIG, POLICY_STORE, POLICY_STORES, ROUTE_EVENTS,
+  BREAK_GLASS, CONSENTS, DELIVERY_EVENTS, IDENTITY_EVENTS, POLICY_ADMIN, POLICY_CONFIG, POLICY_STORE, POLICY_STORES, ROUTE_EVENTS, POLICY_METRICS, REJECTIONS,
 } from './adapters/http/policy.tokens';
 import { policyConsumers } from './policy.consumers';
 
@@ -31,6 +34,8 @@ type Config = PolicyConfig & { patientKeySecret: string };
     { provide: POLICY_CONFIG, inject: [SERVICE_CONFIG], useFactory: (c: ServiceConfig): Config => ({ ...loadPolicyConfig(c.env, c.patientKeySecret), patientKeySecret: c.patientKeySecret }) },
     { provide: SHIPPED, inject: [POLICY_CONFIG], useFactory: (c: Config): Shipped => loadPolicyFiles(c.policyDir) },
     { provide: POLICY_STORES, useValue: policyStores as StoresFactory },
+    { provide: POLICY_METRICS, inject: [RUNTIME_METRICS], useFactory: (m: RuntimeMetrics) => new PolicyMetrics(m) },
+    { provide: REJECTIONS, inject: [DATA_SOURCE, POLICY_METRICS], useFactory: (db: DataSource, m: PolicyMetrics) => new RejectionRecorder(new RejectionRepository(db), m) },
     { provide: POLICY_STORE, inject: [SHIPPED], useFactory: (s: Shipped) => new PolicyStore(s.validator, s.policy, s.identifierSystems) },
     {
       provide: POLICY_ADMIN,
@@ -55,8 +60,8 @@ type Config = PolicyConfig & { patientKeySecret: string };
     },
     {
       provide: ROUTE_EVENTS,
-      inject: [POLICY_STORE, POLICY_STORES, POLICY_CONFIG, POLICY_ADMIN],
-      useFactory: (store: PolicyStore, stores: StoresFactory, c: Config) => new RouteCanonicalEventHandler(store, stores, c.pseudonymSecret),
+      inject: [POLICY_STORE, POLICY_STORES, POLICY_CONFIG, POLICY_METRICS, POLICY_ADMIN],
+      useFactory: (store: PolicyStore, stores: StoresFactory, c: Config, m: PolicyMetrics) => new RouteCanonicalEventHandler(store, stores, c.pseudonymSecret, m),
     },
     { provide: IDENTITY_EVENTS, inject: [POLICY_STORES], useFactory: (stores: StoresFactory) => new IdentityEventsHandler(stores) },
     { provide: DELIVERY_EVENTS, inject: [POLICY_STORES], useFactory: (stores: StoresFactory) => new DeliveryEventsHandler(stores) },
@@ -69,7 +74,7 @@ export const policyService: ServiceSpec = {
   name: 'policy',
   defaultPort: 8084,
   module: PolicyModule,
-  migrations: [PolicyTables1764370000000],
+  migrations: [PolicyTables1764370000000, PolicyRejections1764380000000],
   consumers: (app) => policyConsumers(app.get(ROUTE_EVENTS), app.get(IDENTITY_EVENTS), app.get(DELIVERY_EVENTS)),
   afterStart: async (app, ctx) => {
     const shipped = app.get<Shipped>(SHIPPED);

@@ -136,3 +136,14 @@ export interface PolicyStores {
 }
 
 export type StoresFactory = (sql: { query<T = Record<string, any>>(sql: string, params?: unknown[]): Promise<T[]> }) => PolicyStores;
+
+/** Observes decisions for metrics (counted after the transaction's work, not part of it). */
+export interface DecisionObserver {
+  decided(audience: string, effect: string, purpose: string): void;
+  shadowDiffered(audience: string): void;
+}
+
+/** Refused requests, kept with their reason (no request body: it may hold PHI). */
+export interface RejectionLog {
+  record(r: { kind: string; code: string; detail: string; issues: unknown[]; actor: string }): Promise<void>;
+}

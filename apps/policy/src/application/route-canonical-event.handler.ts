@@ -7,7 +7,7 @@ import type { ActiveGrant } from '../domain/decide';
 import type { CompiledPolicy } from '../domain/policy-set';
 import { projectView, pseudonym } from '../domain/views';
 import type { PolicyStore } from './policy-store';
-import type { DecisionRecord, StoresFactory } from './ports';
+import type { DecisionObserver, DecisionRecord, StoresFactory } from './ports';
 
 /** What the decision needs from one canonical event. */
 export function decisionInput(c: CanonicalEvent): DecisionEvent {
@@ -29,7 +29,13 @@ export function decisionInput(c: CanonicalEvent): DecisionEvent {
  * shadow records (no effect on routing).
  */
 export class RouteCanonicalEventHandler {
-  constructor(private readonly store: PolicyStore, private readonly stores: StoresFactory, private readonly pseudonymSecret: string, private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly store: PolicyStore,
+    private readonly stores: StoresFactory,
+    private readonly pseudonymSecret: string,
+    private readonly observer?: DecisionObserver,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   async handle(event: InboundEvent<CanonicalEvent>, ctx: EventContext): Promise<void> {
     const canonical = event.value;
@@ -58,6 +64,7 @@ export class RouteCanonicalEventHandler {
       ctx.emit({ topic: EVENT_TOPICS.decisions, key: canonical.epid || null, value: decisionEvent(record, ctx.deriveEventId(`decision-event:${a.audience}`), now), eventId: ctx.deriveEventId(`decision-event:${a.audience}`) });
     }
     await s.decisions.insert(records);
+    for (const r of records) this.observer?.decided(r.audience, r.effect, r.purpose);
     const candidate = this.store.candidate;
     if (candidate) await this.shadow(candidate, decision, input, consents, grants, now, canonical, event, ctx);
   }
@@ -105,6 +112,7 @@ export class RouteCanonicalEventHandler {
       const same = before.effect === after.effect && before.tier === after.tier && JSON.stringify(before.obligations) === JSON.stringify(after.obligations)
         && JSON.stringify(before.workflows) === JSON.stringify(after.workflows);
       if (same) continue;
+      this.observer?.shadowDiffered(audience);
       diffs.push({ candidateVersion: shadow.policyVersion, activeVersion: active.policyVersion, canonicalEventId: event.eventId, correlationId: event.correlationId, audience, active: before, candidate: after });
       const id = ctx.deriveEventId(`shadow:${shadow.policyVersion}:${audience}`);
       const value: PolicyDecisionEvent = {

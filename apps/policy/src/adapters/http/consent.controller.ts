@@ -3,7 +3,8 @@ import { DataSource } from 'typeorm';
 import { AuditTrail, Principal, SCOPES } from '@clinmesh/security';
 import { AUDIT_TRAIL, DATA_SOURCE, RequireScopes } from '@clinmesh/service-kit';
 import { ConsentService, ConsentView, InvalidConsentError } from '../../application/consents';
-import { CONSENTS } from './policy.tokens';
+import { CONSENTS, REJECTIONS } from './policy.tokens';
+import { RejectionRecorder } from './rejections';
 
 interface Reply { status(n: number): Reply; setHeader(k: string, v: string): void }
 
@@ -18,23 +19,24 @@ export class ConsentController {
     @Inject(CONSENTS) private readonly consents: ConsentService,
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     @Inject(AUDIT_TRAIL) private readonly audit: AuditTrail,
+    @Inject(REJECTIONS) private readonly rejections: RejectionRecorder,
   ) {}
 
   @RequireScopes(SCOPES.consentsWrite)
   @Post()
   @HttpCode(201)
   async create(@Body() body: unknown, @Req() req: { principal: Principal }, @Res({ passthrough: true }) res: Reply) {
-    return this.fhir(res, async () => {
+    return this.fhir(res, () => this.rejections.guard('consent', req.principal.subject, async () => {
       const c = await this.consents.create((body ?? {}) as Record<string, unknown>, req.principal.subject);
       res.setHeader('Location', `/v1/consents/${c.id}`);
       return c;
-    });
+    }));
   }
 
   @RequireScopes(SCOPES.consentsWrite)
   @Put(':id')
   async update(@Param('id') id: string, @Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @Req() req: { principal: Principal }, @Res({ passthrough: true }) res: Reply) {
-    return this.fhir(res, () => this.consents.update(id, ifMatch, (body ?? {}) as Record<string, unknown>, req.principal.subject));
+    return this.fhir(res, () => this.rejections.guard('consent', req.principal.subject, () => this.consents.update(id, ifMatch, (body ?? {}) as Record<string, unknown>, req.principal.subject)));
   }
 
   @RequireScopes(SCOPES.consentsRead)

@@ -10,7 +10,8 @@ import type { PolicyStore } from '../../application/policy-store';
 import type { StoresFactory } from '../../application/ports';
 import type { CompiledPolicy } from '../../domain/policy-set';
 import type { PolicyConfig } from '../../config/policy.config';
-import { BREAK_GLASS, POLICY_ADMIN, POLICY_CONFIG, POLICY_STORE, POLICY_STORES } from './policy.tokens';
+import { BREAK_GLASS, POLICY_ADMIN, POLICY_CONFIG, POLICY_STORE, POLICY_STORES, REJECTIONS } from './policy.tokens';
+import { RejectionRecorder } from './rejections';
 
 interface Reply { setHeader(k: string, v: string): void }
 
@@ -34,6 +35,7 @@ export class PolicyController {
     @Inject(POLICY_CONFIG) private readonly config: PolicyConfig & { patientKeySecret: string },
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     @Inject(AUDIT_TRAIL) private readonly audit: AuditTrail,
+    @Inject(REJECTIONS) private readonly rejections: RejectionRecorder,
   ) {}
 
   @RequireScopes(SCOPES.policyRead)
@@ -47,8 +49,10 @@ export class PolicyController {
   @RequireScopes(SCOPES.policyWrite)
   @Put('policy')
   async activate(@Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @Req() req: { principal: Principal }, @Res({ passthrough: true }) res: Reply) {
-    this.requireMatch(ifMatch, this.store.active.version);
-    const p = await this.admin.activate(body, req.principal.subject);
+    const p = await this.rejections.guard('policy', req.principal.subject, async () => {
+      this.requireMatch(ifMatch, this.store.active.version);
+      return this.admin.activate(body, req.principal.subject);
+    });
     res.setHeader('ETag', `"${p.version}"`);
     return { active: { version: p.version } };
   }
@@ -57,7 +61,7 @@ export class PolicyController {
   @Post('policy/shadow')
   @HttpCode(201)
   async shadow(@Body() body: unknown, @Req() req: { principal: Principal }, @Res({ passthrough: true }) res: Reply) {
-    const p = await this.admin.loadCandidate(body, req.principal.subject);
+    const p = await this.rejections.guard('policy', req.principal.subject, () => this.admin.loadCandidate(body, req.principal.subject));
     res.setHeader('ETag', `"${p.version}"`);
     return { candidate: { version: p.version }, active: { version: this.store.active.version } };
   }
@@ -99,7 +103,7 @@ export class PolicyController {
   @Post('break-glass')
   @HttpCode(201)
   async grant(@Body() body: Record<string, unknown>, @Req() req: { principal: Principal }) {
-    const g = await this.breakGlass.grant(body ?? {}, req.principal.subject);
+    const g = await this.rejections.guard('break-glass', req.principal.subject, () => this.breakGlass.grant(body ?? {}, req.principal.subject));
     await this.audit.record({ actor: req.principal.subject, action: 'break-glass', resource: `grant/${g.id}`, patientRef: g.epid, purpose: 'BTG', outcome: 'allowed', details: { audience: g.audience, expiresAt: g.expiresAt } });
     return g;
   }

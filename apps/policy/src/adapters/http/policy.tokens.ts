@@ -8,3 +8,5 @@ export const POLICY_ADMIN = Symbol('POLICY_ADMIN');
 export const ROUTE_EVENTS = Symbol('ROUTE_EVENTS');
 export const IDENTITY_EVENTS = Symbol('IDENTITY_EVENTS');
 export const DELIVERY_EVENTS = Symbol('DELIVERY_EVENTS');
+export const POLICY_METRICS = Symbol('POLICY_METRICS');
+export const REJECTIONS = Symbol('REJECTIONS');

@@ -1,6 +1,6 @@
 import type { ConsentDirective, ConsentProvision } from '../../domain/consent';
 import type { ActiveGrant } from '../../domain/decide';
-import type { ConsentStore, DecisionStore, DeliveryStore, GrantStore, IdentityIndex, PolicyStores, PolicyVersionStore, ShadowDiffStore } from '../../application/ports';
+import type { ConsentStore, DecisionStore, DeliveryStore, GrantStore, IdentityIndex, PolicyStores, PolicyVersionStore, RejectionLog, ShadowDiffStore } from '../../application/ports';
 
 /** The one SQL seam: a unit of work's query, or the data source's for reads. */
 export interface Sql {
@@ -327,6 +327,13 @@ export class DeliveryRepository implements DeliveryStore {
       'INSERT INTO pl_delivery (event_id, source_event_id, subscription_id, status, at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT (event_id) DO NOTHING',
       [d.eventId, d.sourceEventId, d.subscriptionId, d.status, d.at],
     );
+  }
+}
+
+export class RejectionRepository implements RejectionLog {
+  constructor(private readonly sql: Sql) {}
+  async record(r: { kind: string; code: string; detail: string; issues: unknown[]; actor: string }): Promise<void> {
+    await this.sql.query('INSERT INTO pl_rejection (kind, code, detail, issues, actor) VALUES ($1,$2,$3,$4::jsonb,$5)', [r.kind, r.code, r.detail.slice(0, 2000), JSON.stringify(r.issues), r.actor]);
   }
 }
 

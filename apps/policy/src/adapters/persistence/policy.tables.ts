@@ -99,3 +99,14 @@ export class PolicyTables1764370000000 implements MigrationInterface {
     for (const t of ['pl_delivery', 'pl_shadow_diff', 'pl_policy_version', 'pl_break_glass', 'pl_consent', 'pl_identity_index', 'pl_decision']) await q.query(`DROP TABLE IF EXISTS ${t}`);
   }
 }
+
+/** Refused requests kept with their reason (kind, code, issues; never the body). */
+export class PolicyRejections1764380000000 implements MigrationInterface {
+  name = 'PolicyRejections1764380000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE pl_rejection (id bigserial PRIMARY KEY, kind text NOT NULL, code text NOT NULL, detail text NOT NULL, issues jsonb NOT NULL, actor text NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE IF EXISTS pl_rejection');
+  }
+}
