@@ -20,6 +20,7 @@ import { FhirController } from './adapters/http/fhir.controller';
 import { MessagesController } from './adapters/http/messages.controller';
 import { ACCEPT_FHIR, ACCEPT_HL7, INGEST_CONFIG, INGEST_METRICS, INTAKE_GATE, MESSAGES } from './adapters/http/ingest.tokens';
 import { createIngestMllpListener } from './adapters/mllp/mllp.listener';
+import { ingestLineage } from './adapters/http/ingest.lineage';
 
 /** HL7 v2 message types ingest accepts (MSH-9.1); others are refused with AR 200. */
 const SUPPORTED_TYPES = ['ADT', 'ORU', 'ORM', 'OML', 'OUL', 'SIU', 'MDM', 'REF', 'RRI', 'RDE', 'RDS', 'RAS', 'VXU', 'BAR', 'DFT', 'MFN', 'PPR', 'QBP', 'ORL', 'OMG'];
@@ -68,6 +69,7 @@ class IngestModule {}
 /** Composition root of ingest: HTTP (HL7 v2, FHIR) and MLLP in; clinical.ingested.* out. */
 export const ingestService: ServiceSpec = {
   name: 'ingest',
+  lineage: ingestLineage,
   defaultPort: 8080,
   module: IngestModule,
   migrations: [IngestTables1732200000100, IngestContentDedupe1764374400000],

@@ -22,6 +22,7 @@ import { SubscriptionController } from './adapters/http/subscription.controller'
 import { DeliveryController } from './adapters/http/delivery.controller';
 import { DELIVERIES, MANAGE_SUBSCRIPTIONS, NOTIFIER_CONFIG, PINNED_HTTP, SECRET_BOX, SUBSCRIPTIONS } from './adapters/http/notifier.tokens';
 import { notifierConsumers } from './notifier.consumers';
+import { notifierLineage } from './adapters/http/notifier.lineage';
 
 /** Where FHIR clients reach this service (Subscription references in notifications). */
 function subscriptionBase(config: ServiceConfig): string {
@@ -52,6 +53,7 @@ class NotifierModule {}
 /** Composition root of notifier: routed views and task events → durable, signed webhook and FHIR deliveries (+ delivery events). */
 export const notifierService: ServiceSpec = {
   name: 'notifier',
+  lineage: notifierLineage,
   defaultPort: 8086,
   module: NotifierModule,
   migrations: [NotifierTables1732200005000, NotifierV2Tables1764380000000, NotifierSubscriptionDueIndex1764390000000],

@@ -22,6 +22,7 @@ import {
   BREAK_GLASS, CONSENTS, DELIVERY_EVENTS, IDENTITY_EVENTS, POLICY_ADMIN, POLICY_CONFIG, POLICY_STORE, POLICY_STORES, ROUTE_EVENTS, POLICY_METRICS, REJECTIONS,
 } from './adapters/http/policy.tokens';
 import { policyConsumers } from './policy.consumers';
+import { policyLineage } from './adapters/http/policy.lineage';
 
 const SHIPPED = Symbol('SHIPPED_POLICY');
 type Shipped = ReturnType<typeof loadPolicyFiles>;
@@ -72,6 +73,7 @@ class PolicyModule {}
 /** Composition root of policy: clinical.canonical.* → explained decisions → clinical.routed.* / clinical.deidentified.*, consents, break-glass, shadow mode. */
 export const policyService: ServiceSpec = {
   name: 'policy',
+  lineage: policyLineage,
   defaultPort: 8084,
   module: PolicyModule,
   migrations: [PolicyTables1764370000000, PolicyRejections1764380000000],

@@ -16,6 +16,7 @@ import { TaskController } from './adapters/http/task.controller';
 import { TimerWorker } from './adapters/timers/timer.worker';
 import { ACKNOWLEDGE_TASK, FIRE_DUE_TIMERS, RECORD_FEEDBACK, TASK_CONFIG, TASK_LIFECYCLE, TASK_METRICS, TASK_READER, TRANSITION_TASK } from './adapters/http/task.tokens';
 import { taskConsumers } from './task.consumers';
+import { taskLineage } from './adapters/http/task.lineage';
 
 const stores = (uow: UnitOfWork) => new PgTaskStore(uow);
 type Deps = [TaskLifecycle, EventRuntime, TaskReader];
@@ -43,6 +44,7 @@ class TaskModule {}
 /** Composition root of task: routed views and work-queue events → workflow tasks; worklist and transitions over HTTP; SLA timers → clinical.tasks.*. */
 export const taskService: ServiceSpec = {
   name: 'task',
+  lineage: taskLineage,
   defaultPort: 8085,
   module: TaskModule,
   migrations: [TaskTable1732200004000, TaskWorkflows1764400000000],

@@ -3,3 +3,4 @@ export { loadServiceConfig, ServiceConfig, EmbeddedRuntimeFile, readEmbeddedRunt
 export { ACCESS_TOKENS, AUDIT_TRAIL, DATA_SOURCE, EVENT_RUNTIME, LOGGER, RUNTIME_METRICS, SERVICE_CONFIG } from './http/tokens';
 export { RequireScopes, PublicEndpoint } from './http/scopes.decorator';
 export { problem, Problem, PROBLEM_CONTENT_TYPE } from './http/problem';
+export { LineageContributor, LineageItem, iso as lineageTime } from './lineage/lineage.port';

@@ -79,7 +79,8 @@ export class AcknowledgeTaskHandler extends TaskCommandHandler {
         patch: { acknowledgement: ack }, change: 'ACKNOWLEDGED', reason: `acknowledged by ${ack.method}`, details: { readBack: ack.readBack },
       });
     });
-    this.lifecycle.observer.acknowledged(updated, (updated.acknowledgement!.receivedAt - updated.createdAt) / 1000);
+    // From when the finding was identified (the result released), else from when the task's clock started.
+    this.lifecycle.observer.acknowledged(updated, (updated.acknowledgement!.receivedAt - (updated.identifiedAt ?? updated.startedAt)) / 1000);
     return updated;
   }
 }

@@ -5,40 +5,11 @@ import type { RoutedEvent, TaskEvent } from '@clinmesh/schemas';
 import { BUILT_IN_CALENDAR, BUILT_IN_WORKFLOWS } from '../config/built-in-workflows';
 import { loadWorkflowData } from '../config/task.config';
 import { SlaPolicy } from '../domain/sla/sla';
-import { Task, TaskHistoryEntry } from '../domain/task';
-import { TaskStore } from '../domain/task.ports';
+import { MemoryTasks } from './memory-tasks.testing';
 import { NO_OBSERVER } from './task-observer';
 import { TaskLifecycle } from './task-lifecycle';
 import { OpenRoutedTasksHandler } from './open-routed-tasks.handler';
 import { IdentityEventsHandler } from './work-queue.handlers';
-
-/** In-memory stand-in for the task tables: unit test of the use cases, no broker or database. */
-class MemoryTasks implements TaskStore {
-  readonly rows = new Map<string, Task>();
-  readonly history: TaskHistoryEntry[] = [];
-  readonly links = new Map<string, string>();
-  async insertIfAbsent(t: Task) {
-    if ([...this.rows.values()].some((r) => r.triggerKey === t.triggerKey)) return false;
-    this.rows.set(t.taskId, { ...t });
-    return true;
-  }
-  async get(id: string) { return this.rows.get(id) ?? null; }
-  async byTriggerKey(key: string) { return [...this.rows.values()].find((r) => r.triggerKey === key) ?? null; }
-  async latestForCanonical(workflow: string, canonicalId: string, epid: string) {
-    return [...this.rows.values()].filter((r) => r.workflow === workflow && r.canonicalId === canonicalId && r.epid === epid).at(-1) ?? null;
-  }
-  async update(t: Task, expected: number) {
-    if (this.rows.get(t.taskId)?.version !== expected) return false;
-    this.rows.set(t.taskId, { ...t });
-    return true;
-  }
-  async appendHistory(h: TaskHistoryEntry) { this.history.push(h); }
-  async linkEvent(eventId: string, taskId: string) { this.links.set(eventId, taskId); }
-  async taskOfEvent(eventId: string) { return this.rows.get(this.links.get(eventId) ?? '') ?? null; }
-  async openTasksOfPatient(epid: string) { return [...this.rows.values()].filter((r) => r.epid === epid && !['completed', 'cancelled'].includes(r.fhirStatus)); }
-  async tasksMovedByMerge(survivor: string, away: string) { return [...this.rows.values()].filter((r) => r.epid === survivor && r.mergedFromEpid === away); }
-  async claimDueTimer() { return null; }
-}
 
 const { catalog, calendar } = loadWorkflowData(BUILT_IN_WORKFLOWS, BUILT_IN_CALENDAR);
 const lifecycle = new TaskLifecycle(catalog, new SlaPolicy(calendar), NO_OBSERVER, () => Date.UTC(2026, 10, 21, 8, 1));

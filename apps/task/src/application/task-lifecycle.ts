@@ -45,13 +45,13 @@ export class TaskLifecycle {
   }
 
   /** A new task in its workflow's initial state with its SLA timer armed (nothing when the trigger key exists). */
-  newTask(def: WorkflowDefinition, seed: Omit<Task, 'workflow' | 'workflowVersion' | 'state' | 'fhirStatus' | 'businessStatus' | 'owner' | 'createdAt' | 'updatedAt' | 'version' | 'escalationRung' | 'nextTimerAt' | 'breachedAt' | 'acknowledgement' | 'completedAt' | 'dueAt' | 'mergedFromEpid'>, startedAt: number): Task {
+  newTask(def: WorkflowDefinition, seed: Omit<Task, 'workflow' | 'workflowVersion' | 'state' | 'fhirStatus' | 'businessStatus' | 'owner' | 'startedAt' | 'createdAt' | 'updatedAt' | 'version' | 'escalationRung' | 'nextTimerAt' | 'breachedAt' | 'acknowledgement' | 'completedAt' | 'dueAt' | 'mergedFromEpid'>, startedAt: number): Task {
     const initial = def.states[def.initial];
     const dueAt = this.sla.dueAt(def, seed.tier, startedAt);
     const now = this.now();
     return {
       ...seed, workflow: def.id, workflowVersion: def.version, state: def.initial, fhirStatus: initial.fhirStatus, businessStatus: initial.businessStatus, owner: null,
-      createdAt: now, updatedAt: now, version: 1, escalationRung: 0, nextTimerAt: slaRunning(initial) ? this.sla.rungAt(def, dueAt, 0) : null,
+      startedAt, createdAt: now, updatedAt: now, version: 1, escalationRung: 0, nextTimerAt: slaRunning(initial) ? this.sla.rungAt(def, dueAt, 0) : null,
       breachedAt: null, acknowledgement: null, completedAt: null, dueAt, mergedFromEpid: null,
     };
   }
@@ -88,7 +88,7 @@ export class TaskLifecycle {
       details: { ...fields, ...note.details }, change: note.change ?? changeForStatus(next.fhirStatus), action: decision.transition.name, feedback: note.feedback,
     }, decision.transition.name, decision.from);
     this.observer.transitioned(updated, decision.transition.name);
-    if (decision.target.terminal) this.observer.closed(updated, (now - task.createdAt) / 1000);
+    if (decision.target.terminal) this.observer.closed(updated, (now - task.startedAt) / 1000);
     return updated;
   }
 

@@ -36,7 +36,7 @@ export function taskEvent(task: Task, facts: ChangeFacts): TaskEvent {
     messageType: task.messageType,
     resourceType: task.resourceType,
     canonicalId: task.canonicalId,
-    receivedAt: facts.receivedAt ?? task.createdAt,
+    receivedAt: facts.receivedAt ?? task.startedAt,
     state: task.state,
     businessStatus: task.businessStatus,
     priority: FHIR_PRIORITY[task.tier],

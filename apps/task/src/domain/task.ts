@@ -38,6 +38,8 @@ export interface Task {
   audiences: string[];
   owner: string | null;
   dueAt: number;
+  /** When the SLA clock started: the trigger's receipt (the source message's, the review item's …). */
+  startedAt: number;
   createdAt: number;
   updatedAt: number;
   version: number;

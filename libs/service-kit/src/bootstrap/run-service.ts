@@ -16,6 +16,9 @@ import { HealthController } from '../http/health.controller';
 import { MetricsController } from '../http/metrics.controller';
 import { OperationsController } from '../http/operations.controller';
 import { NestPinoLogger } from '../http/nest-pino.logger';
+import { LineageController } from '../http/lineage.controller';
+import { AuditController } from '../http/audit.controller';
+import { LINEAGE_REGISTRY, LineageContributor, LineageRegistry } from '../lineage/lineage.port';
 
 export interface ServiceSpec {
   name: string;
@@ -34,6 +37,8 @@ export interface ServiceSpec {
    * before the service drains) and `stop`.
    */
   afterStart?: (app: INestApplication, ctx: ServiceContext) => Promise<ServiceHooks | (() => Promise<void>) | void>;
+  /** What this service did for a message, from its own tables: GET /v1/lineage/{correlationId} adds it to the runtime part. */
+  lineage?: (app: INestApplication, ctx: ServiceContext) => LineageContributor;
 }
 
 /** What a service's afterStart hands back for an orderly stop. */
@@ -103,6 +108,7 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
   }
   const tokens = new AccessTokens(config.authSecret);
   const audit = new AuditTrail(dataSource);
+  const lineage = new LineageRegistry();
 
   @Module({})
   class ServiceKitModule {
@@ -115,12 +121,13 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
         { provide: AUDIT_TRAIL, useValue: audit },
         { provide: RUNTIME_METRICS, useValue: metrics },
         { provide: LOGGER, useValue: logger },
+        { provide: LINEAGE_REGISTRY, useValue: lineage },
       ];
       return {
         module: ServiceKitModule,
         global: true,
         imports: [spec.module],
-        controllers: [HealthController, MetricsController, OperationsController],
+        controllers: [HealthController, MetricsController, OperationsController, LineageController, AuditController],
         providers: [...infra, { provide: APP_GUARD, useClass: ScopeGuard }, { provide: APP_FILTER, useClass: ProblemJsonFilter }],
         exports: infra.map((p) => p.provide),
       };
@@ -141,6 +148,7 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
   const url = `http://${config.http.host}:${config.http.port}`;
 
   const ctx: ServiceContext = { config, logger, metrics, runtime, dataSource };
+  lineage.contributor = spec.lineage?.(app, ctx);
   await runtime.start(spec.consumers?.(app, ctx) ?? []);
   const started = (await spec.afterStart?.(app, ctx)) ?? undefined;
   const hooks: ServiceHooks = typeof started === 'function' ? { stop: started } : started ?? {};

@@ -24,6 +24,7 @@ export function taskView(t: Task) {
     resourceType: t.resourceType,
     dueAt: iso(t.dueAt),
     restriction: { period: { end: iso(t.dueAt) } },
+    startedAt: iso(t.startedAt),
     createdAt: iso(t.createdAt),
     updatedAt: iso(t.updatedAt),
     completedAt: iso(t.completedAt),

@@ -41,7 +41,8 @@ export class TaskWorkflows1764400000000 implements MigrationInterface {
       ADD COLUMN finding text,
       ADD COLUMN identified_at timestamptz,
       ADD COLUMN communicated_by text,
-      ADD COLUMN details jsonb NOT NULL DEFAULT '{}'::jsonb`);
+      ADD COLUMN details jsonb NOT NULL DEFAULT '{}'::jsonb,
+      ADD COLUMN started_at timestamptz`);
     // Tasks from before the workflows: open ones become requested (their timers were never armed; they stay unarmed).
     await q.query(`UPDATE tk_task SET trigger_key = workflow || '|' || canonical_id || '|' || correlation_id || '|' || task_id, updated_at = created_at,
       status = CASE status WHEN 'open' THEN 'requested' ELSE status END, business_status = 'migrated'`);

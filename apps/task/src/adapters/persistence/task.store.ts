@@ -14,7 +14,7 @@ export function toTask(r: Row): Task {
     businessStatus: r.business_status as string, tier: r.tier as Tier, epid: r.epid as string, mergedFromEpid: (r.merged_from_epid as string) ?? null,
     correlationId: r.correlation_id as string, sourceEventId: r.source_event_id as string, triggerKey: r.trigger_key as string, title: r.title as string,
     messageType: r.message_type as string, resourceType: r.resource_type as string, canonicalId: r.canonical_id as string, audiences: r.audiences as string[],
-    owner: (r.owner as string) ?? null, dueAt: ms(r.due_at)!, createdAt: ms(r.created_at)!, updatedAt: ms(r.updated_at)!, version: Number(r.version),
+    owner: (r.owner as string) ?? null, dueAt: ms(r.due_at)!, startedAt: ms(r.started_at) ?? ms(r.created_at)!, createdAt: ms(r.created_at)!, updatedAt: ms(r.updated_at)!, version: Number(r.version),
     escalationRung: Number(r.escalation_rung), nextTimerAt: ms(r.next_timer_at), breachedAt: ms(r.breached_at),
     acknowledgement: (r.acknowledgement as Task['acknowledgement']) ?? null, completedAt: ms(r.completed_at), finding: (r.finding as string) ?? null,
     identifiedAt: ms(r.identified_at), communicatedBy: (r.communicated_by as string) ?? null, details: (r.details as Record<string, unknown>) ?? {},
@@ -23,13 +23,13 @@ export function toTask(r: Row): Task {
 
 const COLUMNS = `task_id, workflow, workflow_version, state, status, business_status, tier, epid, merged_from_epid, correlation_id, source_event_id, trigger_key, title,
   message_type, resource_type, canonical_id, audiences, owner, due_at, created_at, updated_at, version, escalation_rung, next_timer_at, breached_at, acknowledgement,
-  completed_at, finding, identified_at, communicated_by, details`;
+  completed_at, finding, identified_at, communicated_by, details, started_at`;
 
 function values(t: Task): unknown[] {
   return [t.taskId, t.workflow, t.workflowVersion, t.state, t.fhirStatus, t.businessStatus, t.tier, t.epid, t.mergedFromEpid, t.correlationId, t.sourceEventId, t.triggerKey,
     t.title, t.messageType, t.resourceType, t.canonicalId, t.audiences, t.owner, ts(t.dueAt), ts(t.createdAt), ts(t.updatedAt), t.version, t.escalationRung,
     ts(t.nextTimerAt), ts(t.breachedAt), t.acknowledgement ? JSON.stringify(t.acknowledgement) : null, ts(t.completedAt), t.finding, ts(t.identifiedAt), t.communicatedBy,
-    JSON.stringify(t.details ?? {})];
+    JSON.stringify(t.details ?? {}), ts(t.startedAt)];
 }
 
 /** The task tables inside one unit of work (the only SQL of the task service's writes). */
@@ -38,7 +38,7 @@ export class PgTaskStore implements TaskStore {
 
   async insertIfAbsent(t: Task): Promise<boolean> {
     const n = await this.uow.execute(
-      `INSERT INTO tk_task (${COLUMNS}) VALUES (${Array.from({ length: 31 }, (_, i) => `$${i + 1}`).join(',')}) ON CONFLICT DO NOTHING`, values(t));
+      `INSERT INTO tk_task (${COLUMNS}) VALUES (${Array.from({ length: 32 }, (_, i) => `$${i + 1}`).join(',')}) ON CONFLICT DO NOTHING`, values(t));
     return n > 0;
   }
 
