@@ -326,6 +326,8 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
     reviewItems: reviews,
     reviewRate: +(reviews / rows.length).toFixed(4),
     householdFalseMergePairs: rows.some((r) => r.householdId) ? householdFalseMerges : null,
+    // With --index-size: records linked to one of the preloaded persons (all different people) are false merges too.
+    linkedToPreloadedPersons: args.indexSize > 0 ? [...predicted.values()].filter((p) => p.startsWith('PRE')).length : null,
     twinFalseMergePairs: rows.some((r) => r.householdId) ? twinFalseMerges : null,
     methods,
     recordsPerSecond: Math.round((rows.length / elapsedMs) * 1000),
@@ -366,7 +368,8 @@ async function main(): Promise<void> {
       const s = await runOne(args, input, serverUrl);
       summaries.push(s);
       console.log(`${String(s.input).padEnd(28)} records ${s.records}  precision ${s.precision}  recall ${s.recall}  F1 ${s.f1}  review ${s.reviewItems} (${((s.reviewRate as number) * 100).toFixed(2)}%)` +
-        `${s.householdFalseMergePairs !== null ? `  household false merges ${s.householdFalseMergePairs} (twins ${s.twinFalseMergePairs})` : ''}  ${s.recordsPerSecond} records/s  ${JSON.stringify(s.chunkCommitMs ?? s.recordMs)}`);
+        `${s.householdFalseMergePairs !== null ? `  household false merges ${s.householdFalseMergePairs} (twins ${s.twinFalseMergePairs})` : ''}` +
+        `${s.linkedToPreloadedPersons !== null ? `  linked to preloaded strangers ${s.linkedToPreloadedPersons}` : ''}  ${s.recordsPerSecond} records/s  ${JSON.stringify(s.chunkCommitMs ?? s.recordMs)}`);
     }
   } finally {
     await server?.stop();
