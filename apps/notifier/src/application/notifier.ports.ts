@@ -60,6 +60,8 @@ export interface DeliveryStore {
   /** Cancels every pending delivery made under the decision; returns them. */
   cancelForDecision(uow: UnitOfWork, decisionId: string, reason: string): Promise<ClaimedDelivery[]>;
   lockHealth(uow: UnitOfWork, subscriptionId: string): Promise<SubscriptionHealth>;
+  /** After an answer: breaker closed, streak cleared — without a row lock when it already is (the hot path). */
+  markHealthy(uow: UnitOfWork, subscriptionId: string): Promise<void>;
   saveHealth(uow: UnitOfWork, subscriptionId: string, h: { breaker: Breaker; failingSince: number | null; success: boolean }): Promise<void>;
   disableSubscription(uow: UnitOfWork, subscriptionId: string, reason: string): Promise<void>;
   recordAttempt(uow: UnitOfWork, a: { deliveryId: string; attempt: number; startedAt: number; statusCode: number | null; latencyMs: number; error: string | null; outcome: string; address: string | null }): Promise<void>;

@@ -19,6 +19,11 @@ class FakeStore implements Partial<DeliveryStore> {
     this.saved.push(h);
     this.health = { ...this.health, breaker: h.breaker, failingSince: h.failingSince };
   }
+  healthy = 0;
+  async markHealthy() {
+    this.healthy++;
+    this.health = { ...this.health, breaker: { state: 'closed', consecutiveFailures: 0, openUntil: null }, failingSince: null };
+  }
   async disableSubscription(_u: UnitOfWork, _s: string, reason: string) { this.disabled.push(reason); }
   async recordAttempt() {}
   async finish(_u: UnitOfWork, id: string, status: string, reason: string | null) { this.finished.push([id, status, reason]); }
@@ -67,7 +72,7 @@ describe('recording an attempt', () => {
     const abort = setup();
     assert.equal(await abort.handler.record(delivery(1), answer(500, { 'webhook-delivery': 'abort-message' }), 0, 5, null), 'dead');
     assert.deepEqual(abort.store.finished, [['d1', 'dead', 'ABORTED_BY_RECEIVER']]);
-    assert.equal(abort.store.saved[0].success, true);
+    assert.equal(abort.store.healthy, 1, 'the endpoint answered: healthy');
     assert.deepEqual(abort.store.disabled, []);
   });
   it('an endpoint failing for longer than the disable period is disabled; success clears its failing streak', async () => {
@@ -79,7 +84,8 @@ describe('recording an attempt', () => {
     assert.ok(statuses(sink).includes('ENDPOINT_DISABLED'));
     const ok = setup();
     assert.equal(await ok.handler.record(delivery(2), answer(204), 0, 5, null), 'delivered');
-    assert.deepEqual(ok.store.saved[0], { breaker: { state: 'closed', consecutiveFailures: 0, openUntil: null }, failingSince: null, success: true });
+    assert.equal(ok.store.healthy, 1);
+    assert.deepEqual(ok.store.saved, [], 'no locked health update on the hot path');
     assert.deepEqual(statuses(ok.sink), ['DELIVERED']);
     assert.equal(new Set(ok.sink.map((e) => e.meta.eventId)).size, 1);
   });

@@ -1,6 +1,6 @@
 import type { EventContext, EventOrigin } from '@clinmesh/event-runtime';
 import { AttemptResult, judgeAttempt, retryDelayMs } from '../domain/retry-schedule';
-import { BreakerSettings, afterFailure, afterSuccess } from '../domain/circuit-breaker';
+import { BreakerSettings, afterFailure } from '../domain/circuit-breaker';
 import { ClaimedDelivery, DeliveryStore, TransactionRunner } from './notifier.ports';
 import { DeliveryReceipts } from './delivery-receipts';
 
@@ -46,12 +46,12 @@ export class RecordAttemptHandler {
     const verdict = judgeAttempt(r, now);
     return this.tx.inTransaction(this.origin(d), async (ctx) => {
       const error = r.error ?? (verdict.kind === 'delivered' ? null : verdict.reason);
-      const health = await this.deliveries.lockHealth(ctx.uow, d.subscriptionId);
       let outcome: AttemptOutcome;
       if (verdict.kind === 'delivered' || verdict.kind === 'abort') {
         // The endpoint answered as designed: it is healthy (an abort is the subscriber's choice about one message).
-        await this.deliveries.saveHealth(ctx.uow, d.subscriptionId, { breaker: afterSuccess(), failingSince: null, success: true });
+        await this.deliveries.markHealthy(ctx.uow, d.subscriptionId);
       } else {
+        const health = await this.deliveries.lockHealth(ctx.uow, d.subscriptionId);
         const failingSince = health.failingSince ?? now;
         await this.deliveries.saveHealth(ctx.uow, d.subscriptionId, { breaker: afterFailure(health.breaker, this.policy.breaker, now), failingSince, success: false });
         if (verdict.kind === 'gone' || now - failingSince >= this.policy.disableAfterMs) {

@@ -145,6 +145,17 @@ export class DeliveryRepository implements DeliveryStore {
     );
   }
 
+  async markHealthy(uow: UnitOfWork, subscriptionId: string): Promise<void> {
+    // Rows the WHERE rejects are not locked: concurrent successes of one subscription do not serialize on it.
+    await uow.execute(
+      `UPDATE nf_subscription SET breaker_state = 'closed', consecutive_failures = 0, breaker_open_until = NULL, probe_lease_until = NULL, failing_since = NULL,
+         last_success_at = now(), last_notified_at = now()
+       WHERE id = $1 AND (breaker_state <> 'closed' OR consecutive_failures <> 0 OR failing_since IS NOT NULL OR last_success_at IS NULL
+         OR last_success_at < now() - interval '1 second')`,
+      [subscriptionId],
+    );
+  }
+
   async disableSubscription(uow: UnitOfWork, subscriptionId: string, reason: string): Promise<void> {
     await uow.execute(`UPDATE nf_subscription SET status = 'disabled', disabled_reason = $2, version = version + 1, updated_at = now() WHERE id = $1`, [subscriptionId, reason]);
   }
