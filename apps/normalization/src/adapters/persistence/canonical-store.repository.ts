@@ -25,28 +25,34 @@ export class CanonicalStoreRepository implements CanonicalStorePort {
     );
   }
 
+  /** Two multi-row upserts per event (index and typed records), whatever the number of records. */
   async storeRecords(canonical: CanonicalEvent, records: PublishedRecord[]): Promise<void> {
-    for (const r of records) {
-      await this.uow.execute(
-        `INSERT INTO nz_canonical_record (canonical_id, epid, resource_type, last_event_id, mapping_version, updated_at, change_type, correction, revisions)
-         VALUES ($1, $2, $3, $4, $5, now(), $6, $7, 1)
-         ON CONFLICT (canonical_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id, mapping_version = EXCLUDED.mapping_version, updated_at = now(),
-           change_type = EXCLUDED.change_type, correction = nz_canonical_record.correction OR EXCLUDED.correction,
-           revisions = nz_canonical_record.revisions + CASE WHEN nz_canonical_record.last_event_id = EXCLUDED.last_event_id THEN 0 ELSE 1 END`,
-        [r.id, canonical.epid, r.type, canonical.eventId, canonical.provenance.mappingVersion, r.changeType, r.correction],
-      );
-      if (r.record === null) continue;
+    // One row per canonical id (a message may state the same fact twice): the last occurrence wins, as it would sequentially.
+    const rows = [...new Map(records.map((r) => [r.id, r])).values()];
+    if (!rows.length) return;
+    await this.uow.execute(
+      `INSERT INTO nz_canonical_record (canonical_id, epid, resource_type, last_event_id, mapping_version, updated_at, change_type, correction, revisions)
+       SELECT r.id, $1, r.type, $2, $3, now(), r.change, r.correction, 1
+         FROM unnest($4::text[], $5::text[], $6::text[], $7::boolean[]) AS r(id, type, change, correction)
+       ON CONFLICT (canonical_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id, mapping_version = EXCLUDED.mapping_version, updated_at = now(),
+         change_type = EXCLUDED.change_type, correction = nz_canonical_record.correction OR EXCLUDED.correction,
+         revisions = nz_canonical_record.revisions + CASE WHEN nz_canonical_record.last_event_id = EXCLUDED.last_event_id THEN 0 ELSE 1 END`,
+      [canonical.epid, canonical.eventId, canonical.provenance.mappingVersion, rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.changeType), rows.map((r) => r.correction)],
+    );
+    const typed = rows.filter((r) => r.record !== null).map((r) => {
       const json = JSON.stringify(r.record);
-      const hash = createHash('sha256').update(json).digest('hex').slice(0, 32);
-      await this.uow.execute(
-        `INSERT INTO nz_canonical_resource (canonical_id, resource_type, epid, record, content_hash, version, last_event_id, updated_at)
-         VALUES ($1, $2, $3, $4::jsonb, $5, 1, $6, now())
-         ON CONFLICT (canonical_id) DO UPDATE SET resource_type = EXCLUDED.resource_type, epid = EXCLUDED.epid, record = EXCLUDED.record,
-           content_hash = EXCLUDED.content_hash, last_event_id = EXCLUDED.last_event_id, updated_at = now(),
-           version = nz_canonical_resource.version + CASE WHEN nz_canonical_resource.content_hash = EXCLUDED.content_hash THEN 0 ELSE 1 END`,
-        [r.id, r.type, canonical.epid, json, hash, canonical.eventId],
-      );
-    }
+      return { id: r.id, type: r.type, json, hash: createHash('sha256').update(json).digest('hex').slice(0, 32) };
+    });
+    if (!typed.length) return;
+    await this.uow.execute(
+      `INSERT INTO nz_canonical_resource (canonical_id, resource_type, epid, record, content_hash, version, last_event_id, updated_at)
+       SELECT r.id, r.type, $1, r.record::jsonb, r.hash, 1, $2, now()
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS r(id, type, record, hash)
+       ON CONFLICT (canonical_id) DO UPDATE SET resource_type = EXCLUDED.resource_type, epid = EXCLUDED.epid, record = EXCLUDED.record,
+         content_hash = EXCLUDED.content_hash, last_event_id = EXCLUDED.last_event_id, updated_at = now(),
+         version = nz_canonical_resource.version + CASE WHEN nz_canonical_resource.content_hash = EXCLUDED.content_hash THEN 0 ELSE 1 END`,
+      [canonical.epid, canonical.eventId, typed.map((r) => r.id), typed.map((r) => r.type), typed.map((r) => r.json), typed.map((r) => r.hash)],
+    );
   }
 
   /** Unmapped codes are kept per record: a re-mapping that resolves them marks them resolved, so the list shows what is still open. */
