@@ -248,6 +248,8 @@ class Hl7Mapper {
     for (const seg of this.msg.segments()) {
       switch (seg.id) {
         case 'ORC': orc = seg; obr = undefined; report = null; order = null; parent = null; break;
+        // A specimen's own OBX (OUL/OML SPM group) belong to the specimen, not to the order group before it.
+        case 'SPM': obr = undefined; report = null; order = null; parent = null; break;
         case 'RXO': case 'RXE': case 'RXA': case 'RXD': case 'PR1':
           parent = this.parents.get(seg) ?? parent;
           if (seg.id !== 'PR1') { obr = undefined; report = null; order = null; }
