@@ -118,7 +118,9 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
   await waitFor(() => [...warm.keys()].every((id) => webhook.byCorrelation(id).length > 0), { what: 'warm-up deliveries', timeoutMs: 300000, intervalMs: 200 });
 
   log('stat latency, idle…');
-  const idle = await statProbe(pipeline, webhook, 'IDLE', 40, 100);
+  // ≥ 500 stat samples in each condition (issue 8), one every 50 ms.
+  const statSamples = Number(process.env.CLINMESH_BENCH_STAT_SAMPLES ?? 500);
+  const idle = await statProbe(pipeline, webhook, 'IDLE', statSamples, 50);
 
   log('mixed feed…');
   const total = 6000;
@@ -149,7 +151,9 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
     }
   })();
   await waitFor(async () => (await pipeline.query('ingest', `SELECT count(*)::int AS n FROM in_message WHERE control_id LIKE 'FLOOD-%'`))[0].n >= 3000, { what: 'the flood to build up', timeoutMs: 300000, intervalMs: 200 });
-  const during = await statProbe(pipeline, webhook, 'FLOODSTAT', 40, 100);
+  const during = await statProbe(pipeline, webhook, 'FLOODSTAT', statSamples, 50);
+  const [{ n: bulkLeft }] = await pipeline.query('notifier', `SELECT count(*)::int AS n FROM cm_inbox WHERE consumer_group LIKE '%bulk%'`);
+  log(`stat probe during the flood done; bulk events the notifier had consumed by then: ${bulkLeft} of ${bulk}`);
   await flood;
 
   log('normalization service alone…');

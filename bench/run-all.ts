@@ -6,6 +6,7 @@ import { runHl7ParserBench } from './hl7v2-parser.bench';
 import { runPipelineBench } from './pipeline.bench';
 import { runNormalizationBench } from './normalization.bench';
 import { runIngestBench } from './ingest-mllp.bench';
+import { runRepublishBench } from './republish.bench';
 
 /**
  * `npm run bench`: every benchmark in one run (figures and same-run ratios),
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   const root = repoRoot();
   const results: Record<string, unknown> = { startedAt: new Date().toISOString(), machine: { cpus: require('node:os').cpus().length, node: process.version } };
 
-  // `--only pipeline` (or parser, ingest, normalization) runs a subset.
+  // `--only pipeline` (or parser, ingest, normalization, republish) runs a subset.
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
   const want = (name: string) => !only || only === name;
 
@@ -33,6 +34,10 @@ async function main(): Promise<void> {
     log('normalization mapping versus the bare hop…');
     results.normalizationMapping = await runNormalizationBench();
   }
+  if (want('republish')) {
+    log('re-publishing a retained outbox of 50,000 events to a new cluster…');
+    results.republish = await runRepublishBench(50_000, log);
+  }
   if (!want('pipeline')) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     process.exit(0);
@@ -44,11 +49,18 @@ async function main(): Promise<void> {
   const platform = await startEmbeddedPlatform({ dir, fast: false });
   Object.assign(process.env, testEnvironmentVariables(platform));
 
-  const pipeline = await TestPipeline.start('bench', { env: { LOG_LEVEL: 'warn', CLINMESH_CONSUMER_SESSION_TIMEOUT_MS: '10000' } });
+  // CLINMESH_BENCH_CPU_PROF_DIR=<dir>: every service writes a V8 CPU profile there when it stops.
+  const profDir = process.env.CLINMESH_BENCH_CPU_PROF_DIR;
+  let pipeline: TestPipeline | undefined;
   try {
+    pipeline = await TestPipeline.start('bench', { env: {
+      LOG_LEVEL: 'warn', CLINMESH_CONSUMER_SESSION_TIMEOUT_MS: '10000',
+      ...(profDir ? { CLINMESH_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}),
+    } });
     results.pipeline = await runPipelineBench(pipeline, log);
   } finally {
-    await pipeline.stop();
+    // Stopped with SIGTERM: each service exits through process.exit, which writes its CPU profile.
+    await pipeline?.stop();
     await platform.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -84,6 +84,7 @@ export class EventRuntime {
   private lagTimer: NodeJS.Timeout | null = null;
   private health = { kafka: false, registry: false, checkedAt: 0 };
   private started = false;
+  private checkingHealth = false;
 
   constructor(private readonly config: EventRuntimeConfig) {
     this.kafka = createKafkaClient({ ...config.kafka, clientId: config.kafka.clientId || config.service }, (level, msg, extra) => {
@@ -136,7 +137,13 @@ export class EventRuntime {
     });
     this.outbox = new OutboxWriter(this.serde, () => this.relay.notify());
     this.relay.start();
-    const options = { ...DEFAULT_CONSUMER, ...this.config.consumer };
+    const waits = this.config.consumer?.maxWaitTimeMs;
+    const options = {
+      ...DEFAULT_CONSUMER,
+      ...this.config.consumer,
+      // A per-tier setting overrides only the tiers it names.
+      maxWaitTimeMs: typeof waits === 'number' ? waits : { ...DEFAULT_MAX_WAIT_MS, ...waits },
+    };
     const deps = {
       service: this.config.service, kafka: this.kafka, admin: this.admin, dataSource: this.config.dataSource, serde: this.serde,
       outbox: this.outbox, metrics: this.config.metrics, logger: this.config.logger, governor: this.governor, clusterId: () => this.clusterId,
@@ -244,7 +251,12 @@ export class EventRuntime {
   }
 
   async readiness(): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; detail?: string }> }> {
-    if (Date.now() - this.health.checkedAt > 2000) await this.checkHealth();
+    // Refreshed in the background: a probe never waits for the cluster or the registry (a slow
+    // answer on a loaded machine made every probe time out, and the service never became ready).
+    if (Date.now() - this.health.checkedAt > 2000 && !this.checkingHealth) {
+      this.checkingHealth = true;
+      void this.checkHealth().finally(() => (this.checkingHealth = false));
+    }
     let db = true;
     let dbDetail: string | undefined;
     try {

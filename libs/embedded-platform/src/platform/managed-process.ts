@@ -55,7 +55,9 @@ export class ManagedProcess {
     }
     const managed = !!this.options.launcherChild;
     const preload = managed ? ['-r', join(__dirname, 'parent-watch.js')] : [];
-    const child = spawn(process.execPath, ['-r', join(root, 'tools', 'register.js'), ...preload, join(root, 'dist', this.options.entry)], {
+    // CLINMESH_NODE_ARGS: extra node flags that NODE_OPTIONS refuses (e.g. `--cpu-prof --cpu-prof-dir=…` for profiling).
+    const nodeArgs = (this.options.env.CLINMESH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, '-r', join(root, 'tools', 'register.js'), ...preload, join(root, 'dist', this.options.entry)], {
       cwd: root,
       env: managed ? { ...this.options.env, CLINMESH_LAUNCHER_CONTROL: 'ipc' } : this.options.env,
       stdio: managed ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],

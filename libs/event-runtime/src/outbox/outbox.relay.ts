@@ -92,7 +92,8 @@ export class OutboxRelay {
       watchConsumers: () => Promise<void>;
     } | null = null,
   ) {
-    const r = { ...DEFAULT_RETENTION, ...options.retention };
+    const given = Object.fromEntries(Object.entries(options.retention ?? {}).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
+    const r: RetentionOptions = { ...DEFAULT_RETENTION, ...given };
     this.retention = { ...r, inboxHours: Math.max(r.inboxHours, r.outboxHours) };
     const registers = [metrics.registry];
     this.republished = (metrics.registry.getSingleMetric('clinmesh_outbox_republished_total') as Counter<'tier'>)

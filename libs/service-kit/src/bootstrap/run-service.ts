@@ -7,7 +7,7 @@ import { CONSUMER_DIRECTORY_TOPIC, ConsumerDefinition, EVENT_RUNTIME_MIGRATIONS,
 import { Logger, RuntimeMetrics, createLogger, withLogContext } from '@clinmesh/observability';
 import { AccessTokens, AuditTrail, AuditTrailTable1732200000001 } from '@clinmesh/security';
 import { loadSchemaCatalog } from '@clinmesh/schemas';
-import { topologyTopics } from '@clinmesh/topology';
+import { Tier, isTier, topologyTopics } from '@clinmesh/topology';
 import { ServiceConfig, loadServiceConfig } from '../config/service-config';
 import { ACCESS_TOKENS, AUDIT_TRAIL, DATA_SOURCE, EVENT_RUNTIME, LOGGER, RUNTIME_METRICS, SERVICE_CONFIG } from '../http/tokens';
 import { ScopeGuard } from '../http/scope.guard';
@@ -97,7 +97,7 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
     metrics,
     logger,
     provisioner,
-    consumer: config.consumer,
+    consumer: { ...config.consumer, ...(relay.maxWaitTimeMs ? { maxWaitTimeMs: relay.maxWaitTimeMs } : {}) },
     relay,
   });
   if (config.topicProvisioning.mode === 'admin') {
@@ -188,7 +188,12 @@ export function main(spec: ServiceSpec): void {
 }
 
 /** Relay settings (retention, crash-fallback poll) from CLINMESH_* variables, validated together. */
-export function relaySettings(env: NodeJS.ProcessEnv): { idlePollMs?: number; retention: { outboxHours?: number; outboxRows?: number; inboxHours?: number } } {
+export function relaySettings(env: NodeJS.ProcessEnv): {
+  idlePollMs?: number;
+  retention: { outboxHours?: number; outboxRows?: number; inboxHours?: number };
+  /** CLINMESH_FETCH_MAX_WAIT_MS=stat=20,urgent=100,routine=250,bulk=500 (any subset): consumer fetch max wait per tier. */
+  maxWaitTimeMs?: Partial<Record<Tier, number>>;
+} {
   const errors: string[] = [];
   const num = (name: string, integer: boolean) => {
     const raw = env[name];
@@ -197,7 +202,7 @@ export function relaySettings(env: NodeJS.ProcessEnv): { idlePollMs?: number; re
     if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) errors.push(`${name} must be a non-negative ${integer ? 'integer' : 'number'} (got "${raw}")`);
     return n;
   };
-  const settings = {
+  const settings: ReturnType<typeof relaySettings> = {
     idlePollMs: num('CLINMESH_RELAY_IDLE_POLL_MS', true),
     retention: {
       outboxHours: num('CLINMESH_OUTBOX_RETENTION_HOURS', false),
@@ -205,8 +210,18 @@ export function relaySettings(env: NodeJS.ProcessEnv): { idlePollMs?: number; re
       inboxHours: num('CLINMESH_INBOX_RETENTION_HOURS', false),
     },
   };
+  let maxWaitTimeMs: Partial<Record<Tier, number>> | undefined;
+  const waits = env.CLINMESH_FETCH_MAX_WAIT_MS;
+  if (waits) {
+    maxWaitTimeMs = {};
+    for (const part of waits.split(',')) {
+      const [tier, ms] = part.split('=').map((x) => x.trim());
+      if (!isTier(tier) || !/^\d+$/.test(ms ?? '')) errors.push(`CLINMESH_FETCH_MAX_WAIT_MS: "${part}" is not <tier>=<ms> (tiers: stat, urgent, routine, bulk)`);
+      else maxWaitTimeMs[tier] = Number(ms);
+    }
+  }
   if (errors.length) throw new Error(`invalid configuration:\n  - ${errors.join('\n  - ')}`);
-  return settings;
+  return { ...settings, maxWaitTimeMs };
 }
 
 function launcherControl(): boolean {
