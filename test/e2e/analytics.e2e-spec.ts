@@ -62,10 +62,18 @@ describe('analytics: sink, Python reader, consumer generator', { timeout: 1_500_
         [`${prefix}_DATABASE_URL`]: databaseUrl, [`${prefix}_HTTP_PORT`]: String(port), ...extra,
       },
     });
-    proc.start();
     const url = `http://127.0.0.1:${port}`;
-    await proc.waitForHttp(`${url}/health/ready`, 120000);
-    return { proc, url };
+    // Like the launcher, start again a process that exited while starting (under load the shared
+    // registry has reset connections during schema registration); one that stays up unready fails.
+    for (let attempt = 1; ; attempt += 1) {
+      proc.start();
+      try {
+        await proc.waitForHttp(`${url}/health/ready`, 120000);
+        return { proc, url };
+      } catch (error) {
+        if (attempt >= 3 || proc.running) throw error;
+      }
+    }
   };
 
   /** Sum of the log-end offsets of topics. */
