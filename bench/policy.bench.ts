@@ -45,14 +45,20 @@ export interface PolicyBenchResult {
   serviceHandlerEventsPerSecond: number;
   serviceHandlerDecisionsPerSecond: number;
   routedViewsPerEvent: number;
+  /** The normalization mapping (HL7 v2 → canonical records) in the same process and run: the stage before policy. */
+  normalizationMappingEventsPerSecond: number;
+  /** Service-handler events/s over mapping events/s: above 1, policy is not the binding stage. */
+  policyOverNormalizationMapping: number;
 }
 
-function canonicalEvents(n: number): CanonicalEvent[] {
+/** The canonical events, and how fast the normalization mapping that made them ran in this same process (the stage before policy). */
+function canonicalEvents(n: number): { events: CanonicalEvent[]; mappingEventsPerSecond: number } {
   const fixtures = join(findSchemasDir(), '..', '..', 'shared', 'fixtures', 'hl7v2');
   const raws = readdirSync(fixtures).filter((f) => f.endsWith('.hl7')).map((f) => readFileSync(join(fixtures, f), 'utf8'));
   const hiv = 'OBX|9|ST|7917-8^HIV 1 Ab^LN||Positive||||N|||F\r';
   const terminology = new TerminologyMaps(DEFAULT_TERMINOLOGY);
   const out: CanonicalEvent[] = [];
+  let mappingMs = 0;
   for (let i = 0; out.length < n; i++) {
     let raw = raws[i % raws.length];
     if (i % 10 === 0 && /\rOBR\|/.test(raw)) raw = raw.replace(/\r?$/, '\r') + hiv;
@@ -60,17 +66,19 @@ function canonicalEvents(n: number): CanonicalEvent[] {
     const messageType = type ? `${type[1]}^${type[2]}` : 'ADT^A01';
     const epid = `EP-${i % 500}`;
     try {
+      const started = performance.now();
       const mapping = mapToCanonical({ format: 'HL7V2', raw: Buffer.from(raw), messageType, messageId: `C-${i}`, sourceSystem: 'BENCH', sourceFacility: 'B', epid }, { terminology, senderTimeZone: 'America/Chicago' });
       const identified = {
         eventId: `idf-${i}`, correlationId: `corr-${i}`, epid, tier: 'routine',
         ingested: { receivedAt: Date.now(), source: { system: 'BENCH', facility: 'B', channel: 'MLLP' }, format: 'HL7V2', messageType, controlId: `C-${i}`, version: '2.5.1' },
       } as unknown as IdentifiedEvent;
       out.push({ eventId: `can-${i}`, ...toCanonicalEvent(identified, mapping) });
+      mappingMs += performance.now() - started;
     } catch {
       // fixtures the mapper refuses are not canonical events
     }
   }
-  return out;
+  return { events: out, mappingEventsPerSecond: Math.round(out.length / (mappingMs / 1000)) };
 }
 
 async function postgres(): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -103,7 +111,7 @@ async function postgres(): Promise<{ url: string; stop: () => Promise<void> }> {
 export async function runPolicyBench(n = 3000): Promise<PolicyBenchResult> {
   const files = loadPolicyFiles(join(findSchemasDir(), '..', 'apps', 'policy', 'policy'));
   const policy = files.policy;
-  const events = canonicalEvents(n);
+  const { events, mappingEventsPerSecond } = canonicalEvents(n);
   const catalog = loadSchemaCatalog();
   const routedType = catalog.type('RoutedEvent');
   const decisionType = catalog.type('PolicyDecisionEvent');
@@ -167,6 +175,8 @@ export async function runPolicyBench(n = 3000): Promise<PolicyBenchResult> {
       serviceHandlerEventsPerSecond: Math.round(events.length / serviceSeconds),
       serviceHandlerDecisionsPerSecond: Math.round(decisions / serviceSeconds),
       routedViewsPerEvent: Math.round((emitted / events.length) * 100) / 100,
+      normalizationMappingEventsPerSecond: mappingEventsPerSecond,
+      policyOverNormalizationMapping: Math.round((events.length / serviceSeconds / mappingEventsPerSecond) * 100) / 100,
     };
   } finally {
     await dataSource.destroy();

@@ -96,6 +96,21 @@ describe('consents', () => {
     assert.equal(revocations[0].value.epid, 'EP-9');
   });
 
+  it('revoking a consent withdraws only the releases that rested on it', async () => {
+    const m = memory();
+    m.index.set(KEY, 'EP-9');
+    const service = new ConsentService(m.runtime, store, m.stores, { patientKeySecret: SECRET, revocationLookbackMs: 3_600_000 });
+    const hivRole = { role: { coding: [{ system: 'https://clinmesh.example/fhir/CodeSystem/audience', code: 'care-coordination' }] } };
+    const c = await service.create(fhirConsent({ type: 'permit', provision: [{ type: 'permit', actor: [hivRole], securityLabel: [{ code: 'HIV' }] }] }), 'tester');
+    const byRule = { ...released('care-team', 'd-rule'), consentId: c.id, consentDecision: 'CONSENT_PERMIT', ruleIds: ['permit-treatment'] };
+    const byConsent = { ...released('care-coordination', 'd-hiv'), consentId: c.id, consentDecision: 'CONSENT_PERMIT', labels: ['HIV'], ruleIds: ['permit-treatment', 'forbid-hiv-outside-treating-team'] };
+    m.released.push(byRule, byConsent);
+    // The update path: the stored consent is no longer active; re-deciding releases withdraws the HIV release only.
+    (m.stores().consents as unknown as { update: unknown }).update = async () => Object.assign(m.consents[0], { version: 2, status: 'inactive' });
+    await service.update(c.id, '"1"', { ...fhirConsent({ type: 'permit' }), status: 'inactive' }, 'tester');
+    assert.deepEqual(m.revoked, ['d-hiv']);
+  });
+
   it('refuses a Consent whose identifier system is not mapped to an assigning authority', async () => {
     const m = memory();
     const service = new ConsentService(m.runtime, store, m.stores, { patientKeySecret: SECRET, revocationLookbackMs: 1 });

@@ -135,7 +135,16 @@ export class ConsentService {
       const base = { audience: d.audience, purpose, resourceTypes: new Set([d.resourceType]), codes: new Set<string>(), dataTime: null, now: Date.now() };
       const whole = evaluateConsents(consents, base);
       const deniedLabel = d.labels.find((label) => !d.withheldLabels.includes(label) && evaluateConsents(consents, { ...base, label }).decision === 'CONSENT_DENY');
-      const releasedByConsent = d.consentId === consentId && d.consentDecision === 'CONSENT_PERMIT' && evaluateConsents(consents, { ...base, label: d.labels[0] }).decision !== 'CONSENT_PERMIT';
+      // Did the release rest on this consent (labels a forbid withheld unless consented, or no permit rule)? Then it must still permit.
+      const rules = this.store.active.set.rules;
+      const effectOf = (id: string) => rules.find((r) => r.id === id)?.effect;
+      const released = d.labels.filter((l) => !d.withheldLabels.includes(l));
+      const liftedLabels = !d.grantId && d.ruleIds.some((id) => effectOf(id) === 'forbid') ? released : [];
+      const byRule = d.ruleIds.some((id) => effectOf(id) === 'permit');
+      const reliedOnConsent = d.consentId === consentId && d.consentDecision === 'CONSENT_PERMIT';
+      const releasedByConsent = reliedOnConsent && (
+        liftedLabels.some((label) => evaluateConsents(consents, { ...base, label }).decision !== 'CONSENT_PERMIT')
+        || (!byRule && whole.decision !== 'CONSENT_PERMIT'));
       if ((whole.decision === 'CONSENT_DENY' && !whole.labelScoped) || deniedLabel || releasedByConsent) {
         withdrawn.push(d.decisionId);
         policyEvent(ctx, `decision-revoked:${d.decisionId}`, {
