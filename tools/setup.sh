@@ -12,6 +12,9 @@ command -v runuser >/dev/null 2>&1 || need_apt+=(util-linux)
 # The Python example consumer (examples/python-consumer): Debian's librdkafka binding and Apache Avro.
 /usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || need_apt+=(python3-confluent-kafka)
 /usr/bin/python3 -c 'import avro.io' >/dev/null 2>&1 || need_apt+=(python3-avro)
+# Operations console browser tests (Debian chromium driven by playwright-core, no browser download) and promtool (monitoring rule tests).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != "0" ]; then
     echo "setup: missing Debian packages: ${need_apt[*]} — install them with: sudo apt-get install -y ${need_apt[*]}" >&2

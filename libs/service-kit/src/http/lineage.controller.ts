@@ -56,6 +56,15 @@ export class LineageController {
     return { service: this.runtime.service, ...(await this.decodedDeadLetter(row)) };
   }
 
+  /** `GET /v1/lineage/events/{eventId}`: the correlation id of an event this service emitted or dead-lettered (404 otherwise). */
+  @RequireScopes(SCOPES.lineageRead)
+  @Get('events/:eventId')
+  async eventCorrelation(@Param('eventId') eventId: string) {
+    const correlationId = await this.tables.correlationOfEvent(eventId);
+    if (!correlationId) throw new ClinmeshError('LINEAGE.EVENT_NOT_FOUND', `no event ${eventId} in ${this.runtime.service}`, { status: 404 });
+    return { service: this.runtime.service, eventId, correlationId };
+  }
+
   @RequireScopes(SCOPES.lineageRead)
   @Get(':correlationId')
   async lineage(@Param('correlationId') correlationId: string, @Req() req: Req, @Query('events') events?: string) {

@@ -78,6 +78,17 @@ export class RuntimeLineageRepository {
     });
   }
 
+  /** The correlation id of an event this service emitted or dead-lettered. */
+  async correlationOfEvent(eventId: string): Promise<string | null> {
+    const rows: Array<{ c: string | null }> = await this.dataSource.query(
+      `SELECT headers->>$2 AS c FROM cm_outbox WHERE event_id = $1
+       UNION ALL SELECT headers->>$2 FROM cm_outbox_published WHERE event_id = $1
+       UNION ALL SELECT headers->>$2 FROM cm_dead_letters WHERE headers->>$3 = $1 LIMIT 1`,
+      [eventId, HEADER.correlationId, HEADER.eventId],
+    );
+    return rows[0]?.c ?? null;
+  }
+
   /** Event ids of a correlation this service consumed but did not emit from (e.g. the last stage). */
   async consumedWithoutOutput(eventIds: string[]): Promise<Array<{ eventId: string; consumerGroup: string; topic: string; processedAt: string | null }>> {
     if (!eventIds.length) return [];

@@ -1,0 +1,17 @@
+import { loadConsoleConfig } from './config/console.config';
+import { startConsole } from './adapters/http/console.server';
+
+/** The operations console process: `node tools/run.js apps/console/src/main.js` (npm start launches it on :8090). */
+async function main(): Promise<void> {
+  const config = loadConsoleConfig();
+  const running = await startConsole(config, { samplerToken: process.env.CONSOLE_SAMPLER_TOKEN || undefined });
+  process.stdout.write(`${JSON.stringify({ level: 'info', service: 'console', msg: 'console started', url: running.url })}\n`);
+  const stop = () => void running.stop().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'console', msg: 'failed to start', err: { message: (error as Error).message } })}\n`);
+  process.exit(1);
+});
