@@ -90,9 +90,11 @@ export async function runNotifierBench(options: { throughput?: number; paced?: n
     };
     const latencies = (rs: WebhookReceiver[]) => rs.flatMap((r) => r.deliveries.map((d) => d.receivedAt - Number((d.body as { receivedAt: number }).receivedAt)));
     const pacedRun = async (audience: string, rs: WebhookReceiver[]) => {
-      for (let sent = 0; sent < paced; sent += Math.max(1, Math.round(rate / 10))) {
-        await produce(audience, Math.min(Math.max(1, Math.round(rate / 10)), paced - sent));
-        await new Promise((r) => setTimeout(r, 100));
+      const tickMs = Math.max(100, Math.round(1000 / rate));
+      const batch = Math.max(1, Math.round((rate * tickMs) / 1000));
+      for (let sent = 0; sent < paced; sent += batch) {
+        await produce(audience, Math.min(batch, paced - sent));
+        await new Promise((r) => setTimeout(r, tickMs));
       }
       await waitFor(() => rs.every((r) => r.processed().size >= paced), { what: `${paced} deliveries to each of ${rs.length}`, timeoutMs: 600000, intervalMs: 200 });
     };
