@@ -250,6 +250,9 @@ class Hl7Mapper {
         case 'ORC': orc = seg; obr = undefined; report = null; order = null; parent = null; break;
         // A specimen's own OBX (OUL/OML SPM group) belong to the specimen, not to the order group before it.
         case 'SPM': obr = undefined; report = null; order = null; parent = null; break;
+        // MDM: what follows TXA is the document's: its text lines are the content, any other OBX (a DICOM study
+        // UID, an encapsulated PDF...) is an Observation that is part of the document.
+        case 'TXA': obr = undefined; report = null; order = null; parent = this.parents.get(seg) ?? null; break;
         case 'RXO': case 'RXE': case 'RXA': case 'RXD': case 'PR1':
           parent = this.parents.get(seg) ?? parent;
           if (seg.id !== 'PR1') { obr = undefined; report = null; order = null; }
@@ -263,8 +266,8 @@ class Hl7Mapper {
           break;
         }
         case 'OBX':
-          // MDM OBX segments are the document's body: DocumentReference.text (mapDocument).
-          if (this.type === 'MDM' && this.msg.segment('TXA')) break;
+          // MDM text OBX segments are the document's body: DocumentReference.text (mapDocument).
+          if (this.type === 'MDM' && this.msg.segment('TXA') && MDM_TEXT_TYPES.has(seg.value(2) ?? '')) break;
           this.mapObservation(seg, obr, report, order, parent);
           break;
         default: break;
@@ -471,7 +474,7 @@ class Hl7Mapper {
     const m = this.meta('DocumentReference', uid ? ['uid', uid] : ['msg', this.s.input.messageId, index ? String(index) : null], change, replacement, ['TXA-2', 'TXA-3', 'TXA-4', 'TXA-9', 'TXA-12', 'TXA-13', 'TXA-17', 'OBX-5']);
     const typeRep = reps(txa, 2)[0];
     const completion = text(txa.value(17));
-    const content = this.type !== 'MDM' ? [] : this.msg.segments('OBX').filter((o) => ['TX', 'FT', 'ST'].includes(o.value(2) ?? '')).flatMap((o) => reps(o, 5).map((r) => r.value ?? ''));
+    const content = this.type !== 'MDM' ? [] : this.msg.segments('OBX').filter((o) => MDM_TEXT_TYPES.has(o.value(2) ?? '')).flatMap((o) => reps(o, 5).map((r) => r.value ?? ''));
     const parent = text(txa.value(13));
     const doc: DocumentReference = {
       ...m,
@@ -486,6 +489,7 @@ class Hl7Mapper {
       replacesId: parent && parent !== uid ? canonicalId('DocumentReference', [this.src, 'uid', parent]) : null,
     };
     this.records.documents.push(doc);
+    this.parents.set(txa, { type: 'DocumentReference', id: doc.id });
     this.setPrimary('DocumentReference', doc);
   }
 
@@ -807,6 +811,8 @@ const FILLER_STATUS: Record<string, string> = {
   Booked: 'booked', Pending: 'pending', Waitlist: 'waitlist', Cancelled: 'cancelled', Complete: 'fulfilled', Started: 'arrived',
   Noshow: 'noshow', Deleted: 'entered-in-error', Overbook: 'booked', Blocked: 'booked', Dc: 'cancelled',
 };
+/** OBX value types whose lines make up an MDM document's text. */
+const MDM_TEXT_TYPES = new Set(['TX', 'FT', 'ST']);
 const DOC_COMPLETION: Record<string, string> = { AU: 'final', LA: 'final', DI: 'preliminary', DO: 'preliminary', IP: 'preliminary', IN: 'preliminary', PA: 'preliminary', CA: 'entered-in-error' };
 const ALLERGY_CATEGORY: Record<string, string> = { DA: 'medication', FA: 'food', MA: 'medication', EA: 'environment', AA: 'environment', PA: 'environment', LA: 'environment', MC: 'medication' };
 

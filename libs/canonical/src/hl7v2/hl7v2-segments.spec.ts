@@ -140,4 +140,16 @@ describe('segments that carry clinical facts', () => {
     assert.equal(obs.partOfId, m.records.immunizations[0].id);
     assert.equal(obs.patientId, m.records.patients[0].id);
   });
+  it('MDM: text OBX lines are the document; any other OBX is an observation that is part of the document', () => {
+    const m = map([
+      'MSH|^~\\&|DICT|HOSP|RCV|FAC|20261120120000||MDM^T02|M4|P|2.5.1', 'EVN|T02|20261120120000', PID,
+      'TXA|1|CN^Consultation note|TX|20261120110000+0000||||||||DOC-77||||||AU',
+      'OBX|1|TX|NOTE^Note^L||Patient seen for follow-up.||||||F',
+      'OBX|2|TX|NOTE^Note^L||Plan: continue treatment.||||||F',
+      'OBX|3|HD|113014^DICOM Study^DCM||1.2.840.1.2.3||||||O',
+    ], 'MDM^T02');
+    const [doc] = m.records.documents;
+    assert.equal(doc.text, 'Patient seen for follow-up.\nPlan: continue treatment.');
+    assert.deepEqual(m.records.observations.map((o) => [o.code.codings[0].code, o.valueString, o.partOfId, o.partOfType]), [['113014', '1.2.840.1.2.3', doc.id, 'DocumentReference']]);
+  });
 });
