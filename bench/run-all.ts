@@ -62,7 +62,9 @@ async function main(): Promise<void> {
     // Stopped with SIGTERM: each service exits through process.exit, which writes its CPU profile.
     await pipeline?.stop();
     await platform.stop();
-    rmSync(dir, { recursive: true, force: true });
+    // Kept when the run failed: its logs say why.
+    if (results.pipeline) rmSync(dir, { recursive: true, force: true });
+    else log(`logs kept in ${join(dir, 'logs')}`);
   }
   results.finishedAt = new Date().toISOString();
 

@@ -123,7 +123,19 @@ export class EventRuntime {
     await this.admin.connect();
     this.clusterId = (await this.admin.describeCluster()).clusterId;
     if (this.config.provisioner) await this.config.provisioner.ensureTopics([...topics, CONSUMER_DIRECTORY_TOPIC]);
-    await this.serde.registerTopics(topics);
+    // Six services register their subjects at once on start; a registry that resets a connection
+    // under that load is asked again rather than failing the start.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.serde.registerTopics(topics);
+        break;
+      } catch (error) {
+        if (attempt >= 8) throw error;
+        const delay = Math.min(5000, 250 * 2 ** attempt);
+        this.config.logger.warn({ err: errorSummary(error), attempt, delayMs: delay }, 'schema registration failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
     this.producer = this.kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 } });
     await this.producer.connect();
     this.relay = new OutboxRelay(this.config.dataSource, this.producer, this.config.metrics, this.config.logger, this.config.relay, {
