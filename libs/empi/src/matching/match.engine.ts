@@ -185,19 +185,34 @@ export class MatchEngine {
     const keySets = records.map((r) => this.blockingKeysOf(r));
     const overlay = new ChunkOverlayStore(this.store, this.config.personRecordLimit);
     await overlay.prefetchCandidates(keySets, this.config.candidateLimit);
-    // Persons the chunk's records may be compared with as a whole: read in one go.
-    const persons = new Set<string>();
-    for (const set of keySets) for (const c of overlay.prefetched(set)) persons.add(c.personId);
-    await overlay.prefetchPersons([...persons]);
-    const out: Array<{ result: MatchResult; keys: string[] }> = [];
-    for (const record of records) {
-      const resolved = await this.resolve(record, overlay);
-      await overlay.save(record, resolved.result.personId, resolved.keys);
-      out.push(resolved);
+    // Persons the chunk's records will be compared with as a whole (those reaching `lower` on some
+    // record): found by scoring the prefetched candidates once (the scores are kept for the
+    // decisions), then read in one query. A person that only becomes a contender through the
+    // chunk's own earlier records is read when needed.
+    this.chunkScores = new WeakMap();
+    try {
+      const persons = new Set<string>();
+      const { lower } = this.thresholds;
+      records.forEach((record, i) => {
+        const incoming = this.normalize(record);
+        for (const c of overlay.prefetched(keySets[i])) if (this.scoreRecord(incoming, c).score >= lower) persons.add(c.personId);
+      });
+      await overlay.prefetchPersons([...persons]);
+      const out: Array<{ result: MatchResult; keys: string[] }> = [];
+      for (const record of records) {
+        const resolved = await this.resolve(record, overlay);
+        await overlay.save(record, resolved.result.personId, resolved.keys);
+        out.push(resolved);
+      }
+      if (options.save !== false) await overlay.flush();
+      return out;
+    } finally {
+      this.chunkScores = undefined;
     }
-    if (options.save !== false) await overlay.flush();
-    return out;
   }
+
+  /** Scores computed during the current chunk, by incoming record (object) and stored record id (a stored record re-saved in the chunk is a new object and is scored again). */
+  private chunkScores: WeakMap<NormalizedRecord, Map<string, ScoredRecord>> | undefined;
 
   blockingKeysOf(record: PersonRecord): string[] {
     return blockingKeys(this.normalize(record), this.config);
@@ -244,6 +259,19 @@ export class MatchEngine {
   }
 
   private scoreRecord(incoming: NormalizedRecord, stored: StoredRecord): ScoredRecord {
+    if (this.chunkScores) {
+      let mine = this.chunkScores.get(incoming);
+      if (!mine) this.chunkScores.set(incoming, (mine = new Map()));
+      const hit = mine.get(stored.recordId);
+      if (hit && hit.stored.record === stored.record && hit.stored.personId === stored.personId) return hit;
+      const fresh = this.scoreUncached(incoming, stored);
+      mine.set(stored.recordId, fresh);
+      return fresh;
+    }
+    return this.scoreUncached(incoming, stored);
+  }
+
+  private scoreUncached(incoming: NormalizedRecord, stored: StoredRecord): ScoredRecord {
     const normalized = this.normalize(stored.record);
     const cmp = compareRecords(incoming, normalized, this.config.comparedIdentifiers);
     const tf: TermFrequencies = {};
