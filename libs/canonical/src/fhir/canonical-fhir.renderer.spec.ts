@@ -40,11 +40,13 @@ describe('canonical → FHIR R4 rendering (the read API\'s representation)', () 
         entries.push({ fullUrl: `${type}/${record.id}`, resource });
       }
     }
-    const expected = join(FIXTURES, 'hl7v2-fhir-expected', file.replace(/\.hl7$/, '.json'));
-    if (!existsSync(expected)) continue;
-    // Back through the FHIR mapper: the same canonical facts (on every key the converter states).
+    // Back through the FHIR mapper: the same canonical facts (on every key the converter states) and the same links.
     const back = mapToCanonical({ format: 'FHIR_R4', raw: JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: entries }), messageType: 'Bundle', messageId: file, sourceSystem: 'FIXTURE', sourceFacility: '', epid: 'EP-R' },
       { terminology, senderTimeZone: null });
+    const links = (r: typeof m.records) => r.observations.map((o) => `${o.code.codings[0]?.code ?? 'unknown'}|${o.partOfType}|${o.orderId ? 'order' : ''}`).sort();
+    if (JSON.stringify(links(m.records)) !== JSON.stringify(links(back.records))) lost.push(`${file} observation links: ${links(m.records)} vs ${links(back.records)}`);
+    const expected = join(FIXTURES, 'hl7v2-fhir-expected', file.replace(/\.hl7$/, '.json'));
+    if (!existsSync(expected)) continue;
     const bundle = JSON.parse(readFileSync(expected, 'utf8'));
     const before = converterFacts(m.records, bundle).map((f) => `${f.kind}|${f.key}|${f.canonical}`).sort();
     const after = converterFacts(back.records, bundle).map((f) => `${f.kind}|${f.key}|${f.canonical}`).sort();

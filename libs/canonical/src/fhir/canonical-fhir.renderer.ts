@@ -58,8 +58,10 @@ const RENDER: { [K in CanonicalRecordType]: (r: any) => Json } = {
     status: r.status ?? 'unknown',
     code: requiredCc(r.code),
     subject: ref('Patient', r.patientId),
-    basedOn: r.orderId ? [ref('ServiceRequest', r.orderId)] : [],
-    partOf: r.partOfId && r.partOfType ? [ref(r.partOfType, r.partOfId)] : [],
+    // R4 reference targets: an event it is part of (partOf), the medication order it concerns (basedOn), the document it comes from (derivedFrom).
+    basedOn: [r.orderId ? ref('ServiceRequest', r.orderId) : null, r.partOfType === 'MedicationRequest' ? ref('MedicationRequest', r.partOfId) : null],
+    partOf: r.partOfId && r.partOfType && !['MedicationRequest', 'DocumentReference'].includes(r.partOfType) ? [ref(r.partOfType, r.partOfId)] : [],
+    derivedFrom: r.partOfType === 'DocumentReference' ? [ref('DocumentReference', r.partOfId)] : [],
     effectiveDateTime: time(r.effective),
     issued: r.issued?.instant != null ? new Date(r.issued.instant).toISOString() : null,
     ...(r.valueQuantity ? { valueQuantity: quantity(r.valueQuantity) }

@@ -29,6 +29,8 @@ class FhirMapper {
   private readonly records = emptyRecords();
   private readonly src: string;
   private readonly ids = new Map<string, string>();
+  /** Record type of each canonical id made from this input. */
+  private readonly types = new Map<string, CanonicalRecordType>();
   private patientId: string | null = null;
   private primary: CanonicalMapping['primary'] = null;
 
@@ -47,6 +49,7 @@ class FhirMapper {
       const id = this.idFor(type as CanonicalRecordType, e.resource, i);
       if (e.resource.id) this.ids.set(`${type}/${e.resource.id}`, id);
       if (e.fullUrl) this.ids.set(e.fullUrl, id);
+      this.types.set(id, type as CanonicalRecordType);
       if (type === 'Patient' && !this.patientId) this.patientId = id;
     });
     const skipped = new Map<string, number>();
@@ -73,6 +76,19 @@ class FhirMapper {
     const ident = Array.isArray(r.identifier) ? r.identifier.find((x: Json) => x?.value) : null;
     if (ident) return canonicalId(type, [this.src, 'fhir-identifier', ident.system, ident.value]);
     return canonicalId(type, [this.src, 'fhir-entry', this.s.input.messageId, String(index)]);
+  }
+
+  /**
+   * What an Observation belongs to: basedOn a ServiceRequest → orderId; partOf an event (Immunization, Procedure,
+   * MedicationAdministration...), basedOn a MedicationRequest, or derivedFrom a DocumentReference → partOfId/partOfType.
+   */
+  private observationLinks(r: Json): { orderId: string | null; partOfId: string | null; partOfType: string | null } {
+    const refs = (list: unknown) => (Array.isArray(list) ? list : []).map((x: Json) => this.ref(x)).filter((x): x is string => !!x);
+    const basedOn = refs(r.basedOn);
+    const orderId = basedOn.find((id) => this.types.get(id) === 'ServiceRequest') ?? null;
+    const partOf = refs(r.partOf)[0] ?? basedOn.find((id) => this.types.get(id) === 'MedicationRequest')
+      ?? refs(r.derivedFrom).find((id) => this.types.get(id) === 'DocumentReference') ?? null;
+    return { orderId, partOfId: partOf, partOfType: partOf ? this.types.get(partOf) ?? null : null };
   }
 
   /** The code of a referenced Medication (in the Bundle or contained), else the reference's display. */
@@ -173,9 +189,7 @@ class FhirMapper {
           interpretation: (r.interpretation ?? []).flatMap((i: Json) => (i.coding ?? []).filter((c: Json) => c.code).map((c: Json) => fhirCoding(c, null))),
           effective: this.time(r.effectiveDateTime ?? r.effectiveInstant ?? r.effectivePeriod?.start, 'Observation.effective'),
           issued: this.time(r.issued, 'Observation.issued'),
-          reportId: null, orderId: this.ref(r.basedOn?.[0]), subId: null,
-          partOfId: this.ref(r.partOf?.[0]),
-          partOfType: this.ref(r.partOf?.[0]) ? String(r.partOf[0].reference).split('/')[0] : null,
+          reportId: null, subId: null, ...this.observationLinks(r),
         };
         break;
       }

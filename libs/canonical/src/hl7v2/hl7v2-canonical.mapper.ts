@@ -252,7 +252,9 @@ class Hl7Mapper {
         case 'SPM': obr = undefined; report = null; order = null; parent = null; break;
         // MDM: what follows TXA is the document's: its text lines are the content, any other OBX (a DICOM study
         // UID, an encapsulated PDF...) is an Observation that is part of the document.
-        case 'TXA': obr = undefined; report = null; order = null; parent = this.parents.get(seg) ?? null; break;
+        case 'TXA':
+          if (this.type === 'MDM') { obr = undefined; report = null; order = null; parent = this.parents.get(seg) ?? null; }
+          break;
         case 'RXO': case 'RXE': case 'RXA': case 'RXD': case 'PR1':
           parent = this.parents.get(seg) ?? parent;
           if (seg.id !== 'PR1') { obr = undefined; report = null; order = null; }

@@ -138,6 +138,7 @@ describe('segments that carry clinical facts', () => {
     const m = mapToCanonical({ format: 'FHIR_R4', raw: JSON.stringify(bundle), messageType: 'Bundle', messageId: 'B1', sourceSystem: 'SENDER', sourceFacility: '', epid: '' }, { terminology, senderTimeZone: null });
     const [obs] = m.records.observations;
     assert.equal(obs.partOfId, m.records.immunizations[0].id);
+    assert.equal(obs.partOfType, 'Immunization');
     assert.equal(obs.patientId, m.records.patients[0].id);
   });
   it('MDM: text OBX lines are the document; any other OBX is an observation that is part of the document', () => {
