@@ -150,8 +150,10 @@ export async function runPolicyBench(n = 3000): Promise<PolicyBenchResult> {
     const run = async (list: CanonicalEvent[], salt: string) => {
       for (let i = 0; i < list.length; i += chunk) {
         await inTransaction(dataSource, async (uow) => {
-          for (const e of list.slice(i, i + chunk)) {
-            const inbound = { eventId: `${e.eventId}-${salt}`, correlationId: e.correlationId, tier: e.tier, topic: 'clinical.canonical.routine', partition: 0, offset: 0, key: e.epid, headers: {}, schemaId: 1, value: e } as InboundEvent<CanonicalEvent>;
+          const inbounds = list.slice(i, i + chunk).map((e) => ({ eventId: `${e.eventId}-${salt}`, correlationId: e.correlationId, tier: e.tier, topic: 'clinical.canonical.routine', partition: 0, offset: 0, key: e.epid, headers: {}, schemaId: 1, value: e }) as InboundEvent<CanonicalEvent>);
+          await handler.prepare(inbounds, uow);
+          for (const inbound of inbounds) {
+            const e = inbound.value;
             const sink: Array<{ topic: string; value: unknown }> = [];
             await handler.handle(inbound, eventContext(uow, { id: inbound.eventId, correlationId: e.correlationId, tier: e.tier }, sink as never));
             for (const out of sink) {

@@ -71,6 +71,8 @@ export interface ConsentStore {
   get(id: string, forUpdate?: boolean): Promise<StoredConsent | undefined>;
   byPatientKeys(keys: string[]): Promise<StoredConsent[]>;
   activeDirectives(epid: string): Promise<ConsentDirective[]>;
+  /** Active consents of many patients at once (a consumer chunk's). */
+  activeDirectivesFor(epids: string[]): Promise<ConsentDirective[]>;
   resolvePending(recordKey: string, epid: string): Promise<StoredConsent[]>;
   mergePatient(from: string, to: string): Promise<string[]>;
 }
@@ -89,6 +91,7 @@ export interface StoredGrant {
 export interface GrantStore {
   insert(g: { id: string; epid: string; audience: string; actor: string; reason: string; expiresAt: Date }): Promise<StoredGrant>;
   active(epid: string, now: Date): Promise<ActiveGrant[]>;
+  activeFor(epids: string[], now: Date): Promise<Array<ActiveGrant & { epid: string }>>;
   claimDue(now: Date, limit: number): Promise<StoredGrant[]>;
   markExpired(id: string): Promise<void>;
   mergePatient(from: string, to: string): Promise<void>;

@@ -1,4 +1,4 @@
-import type { EventContext, InboundEvent } from '@clinmesh/event-runtime';
+import type { EventContext, InboundEvent, UnitOfWork } from '@clinmesh/event-runtime';
 import { EVENT_TOPICS, deidentifiedTopic, stageTopic } from '@clinmesh/topology';
 import type { CanonicalEvent, PolicyDecisionEvent, RoutedEvent } from '@clinmesh/schemas';
 import { AudienceDecision, DecisionEvent, EventDecision, decide } from '../domain/decide';
@@ -29,6 +29,9 @@ export function decisionInput(c: CanonicalEvent): DecisionEvent {
  * shadow records (no effect on routing).
  */
 export class RouteCanonicalEventHandler {
+  /** Per transaction (a consumer chunk): the chunk's patients' active consents and grants, read in two queries. */
+  private readonly prefetched = new WeakMap<object, Map<string, { consents: ConsentDirective[]; grants: ActiveGrant[] }>>();
+
   constructor(
     private readonly store: PolicyStore,
     private readonly stores: StoresFactory,
@@ -37,13 +40,29 @@ export class RouteCanonicalEventHandler {
     private readonly clock: () => number = Date.now,
   ) {}
 
+  /** Runs once per consumer transaction before the handlers: one read of consents and grants for every patient in the chunk. */
+  async prepare(events: Array<InboundEvent<CanonicalEvent>>, uow: UnitOfWork): Promise<void> {
+    const epids = [...new Set(events.map((e) => e.value.epid).filter(Boolean))];
+    if (!epids.length) return;
+    const s = this.stores(uow);
+    const consents = await s.consents.activeDirectivesFor(epids);
+    const grants = await s.grants.activeFor(epids, new Date(this.clock()));
+    const byPatient = new Map(epids.map((epid) => [epid, { consents: [] as ConsentDirective[], grants: [] as ActiveGrant[] }]));
+    for (const c of consents) byPatient.get(c.epid)?.consents.push(c);
+    for (const g of grants) byPatient.get(g.epid)?.grants.push(g);
+    this.prefetched.set(uow, byPatient);
+  }
+
   async handle(event: InboundEvent<CanonicalEvent>, ctx: EventContext): Promise<void> {
     const canonical = event.value;
     const s = this.stores(ctx.uow);
     const now = this.clock();
-    const [consents, grants]: [ConsentDirective[], ActiveGrant[]] = canonical.epid
-      ? await Promise.all([s.consents.activeDirectives(canonical.epid), s.grants.active(canonical.epid, new Date(now))])
-      : [[], []];
+    const pre = canonical.epid ? this.prefetched.get(ctx.uow)?.get(canonical.epid) : undefined;
+    const [consents, grants]: [ConsentDirective[], ActiveGrant[]] = pre
+      ? [pre.consents, pre.grants]
+      : canonical.epid
+        ? [await s.consents.activeDirectives(canonical.epid), await s.grants.active(canonical.epid, new Date(now))]
+        : [[], []];
     const input = decisionInput(canonical);
     const policy = this.store.active;
     const decision = decide(policy, input, consents, grants, now);

@@ -184,6 +184,12 @@ export class ConsentRepository implements ConsentStore {
     return rows.map((r) => ({ id: r.id, epid: r.epid, provision: r.provision }));
   }
 
+  async activeDirectivesFor(epids: string[]): Promise<ConsentDirective[]> {
+    const rows = await this.sql.query<{ id: string; epid: string; provision: ConsentProvision }>(
+      `SELECT id, epid, provision FROM pl_consent WHERE epid = ANY($1) AND status = 'active' ORDER BY created_at`, [epids]);
+    return rows.map((r) => ({ id: r.id, epid: r.epid, provision: r.provision }));
+  }
+
   /** Pending consents of a record key get their patient; returns those applied now. */
   async resolvePending(recordKey: string, epid: string): Promise<ConsentRow[]> {
     return (await this.sql.query(
@@ -230,6 +236,12 @@ export class GrantRepository implements GrantStore {
     const rows = await this.sql.query<{ id: string; audience: string; expires_at: Date }>(
       `SELECT id, audience, expires_at FROM pl_break_glass WHERE epid = $1 AND status = 'active' AND expires_at > $2`, [epid, now]);
     return rows.map((r) => ({ id: r.id, audience: r.audience, expiresAt: new Date(r.expires_at).getTime() }));
+  }
+
+  async activeFor(epids: string[], now: Date): Promise<Array<ActiveGrant & { epid: string }>> {
+    const rows = await this.sql.query<{ id: string; epid: string; audience: string; expires_at: Date }>(
+      `SELECT id, epid, audience, expires_at FROM pl_break_glass WHERE epid = ANY($1) AND status = 'active' AND expires_at > $2`, [epids, now]);
+    return rows.map((r) => ({ id: r.id, epid: r.epid, audience: r.audience, expiresAt: new Date(r.expires_at).getTime() }));
   }
 
   /** The durable timer: due grants, claimed so that two instances never expire one twice. */
