@@ -68,7 +68,9 @@ export const CHUNK_CANDIDATE_SEARCH_SQL = `WITH q AS (SELECT DISTINCT ord, key F
  ranked AS (SELECT ord, record_id, shared, row_number() OVER (PARTITION BY ord ORDER BY shared DESC, record_id) AS rn FROM hits)
  SELECT r.ord, r.record_id, e.person_id, r.shared,
         CASE WHEN row_number() OVER (PARTITION BY r.record_id ORDER BY r.ord) = 1 THEN e.data END AS data
-   FROM ranked r JOIN empi_record e USING (record_id)
+   FROM ranked r
+   -- One primary-key probe per hit, whatever the planner believes about the table (never a scan of the index's records).
+   CROSS JOIN LATERAL (SELECT person_id, data FROM empi_record WHERE empi_record.record_id = r.record_id) AS e
   WHERE r.rn <= $3
   ORDER BY r.ord, r.shared DESC, r.record_id`;
 
