@@ -5,6 +5,7 @@ import { topologyTopics } from '@clinmesh/topology';
 import {
   DEFAULT_MLLP_PORT, DEFAULT_REGISTRY_PORT, LAUNCHED_SERVICE_NAMES as SERVICE_NAMES, SERVICE_PORTS, ServiceName, closeIntakeAndDrain, envPrefixOf, repoRoot, startEmbeddedPlatform, startServices,
 } from '@clinmesh/embedded-platform';
+import { ConsoleAndMonitoring, startConsoleAndMonitoring } from './console-and-monitoring';
 
 /**
  * `npm start`: the whole backbone on one machine — PostgreSQL, the
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
   say('clinmesh: starting the embedded platform (PostgreSQL, Kafka-protocol cluster, schema registry)…');
   const platform = await startEmbeddedPlatform({ dir, pgPort: port('CLINMESH_PG_PORT', 55432), registryPort, launcherChild: true, fast: process.env.CLINMESH_PG_FAST === '1' });
   let services: Awaited<ReturnType<typeof startServices>> | undefined;
+  let consoleApp: ConsoleAndMonitoring | undefined;
   let stopping = false;
   let hurry: (() => void) | null = null;
   const stop = async (code: number, drain: boolean) => {
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
       else say(`clinmesh: drain timed out after ${result.seconds.toFixed(0)} s, still waiting for ${result.waitingFor.join(', ')}; it stays in the outboxes for the next start.`);
     }
     say('clinmesh: stopping services and platform…');
+    await consoleApp?.stop().catch(() => undefined);
     await services?.stop().catch(() => undefined);
     await platform.stop().catch(() => undefined);
     say('clinmesh: stopped.');
@@ -104,6 +107,10 @@ async function main(): Promise<void> {
     },
   };
   writeFileSync(join(dir, 'runtime.json'), JSON.stringify(runtime, null, 2), { mode: 0o600 });
+  consoleApp = await startConsoleAndMonitoring({ root, dir, authSecret: platform.secrets.authSecret, urls: services.urls, logDir: join(dir, 'logs') }).catch((error) => {
+    process.stderr.write(`clinmesh: the console did not start: ${(error as Error).message}\n`);
+    return undefined;
+  });
 
   say('');
   say(`clinmesh is running (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s).`);
@@ -115,6 +122,7 @@ async function main(): Promise<void> {
   for (const s of SERVICE_NAMES) say(`  ${s.padEnd(20)} ${services.urls[s]}  (/health/ready, /metrics)`);
   say(`  Schema registry    ${platform.registry.url}  (basic auth in runtime.json)`);
   say(`  Kafka bootstrap    ${platform.kafka.bootstraps}`);
+  if (consoleApp) say(`  Console            ${consoleApp.consoleUrl}  (sign in with the developer token); Prometheus scrape config ${consoleApp.scrapeConfig}`);
   say(`  Logs               ${join(dir, 'logs')}`);
   say(`  Token, endpoints   ${join(dir, 'runtime.json')}  (export TOKEN=$(node -p "require('./.clinmesh/runtime.json').developerToken"))`);
   say('');

@@ -1,4 +1,3 @@
-import { readEmbeddedRuntime } from '@clinmesh/service-kit';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -36,8 +35,10 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv = process.env, root = p
     return n;
   };
   const runtimeFile = env.CLINMESH_RUNTIME_FILE ?? join(root, '.clinmesh', 'runtime.json');
-  const runtime = existsSync(runtimeFile) ? (JSON.parse(readFileSync(runtimeFile, 'utf8')) as { endpoints?: Record<string, { http?: string }> }) : undefined;
-  const embedded = readEmbeddedRuntime(root, env);
+  // The embedded platform's runtime file (written by npm start): service endpoints and the token secret.
+  const runtime = existsSync(runtimeFile)
+    ? (JSON.parse(readFileSync(runtimeFile, 'utf8')) as { endpoints?: Record<string, { http?: string }>; internal?: { secrets?: { authSecret?: string } } })
+    : undefined;
   const services = {} as Record<ConsoleService, string>;
   for (const s of CONSOLE_SERVICES) {
     const key = `CONSOLE_${s.toUpperCase().replace(/-/g, '_')}_URL`;
@@ -45,7 +46,7 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv = process.env, root = p
     if (!url) errors.push(`${key} is required (the ${s} service's base URL) — or start the embedded platform with \`npm start\``);
     services[s] = (url ?? '').replace(/\/$/, '');
   }
-  const authSecret = get('CLINMESH_AUTH_SECRET') ?? embedded?.secrets.authSecret ?? '';
+  const authSecret = get('CLINMESH_AUTH_SECRET') ?? runtime?.internal?.secrets?.authSecret ?? '';
   if (authSecret.length < 32) errors.push('CLINMESH_AUTH_SECRET is required (at least 32 characters)');
   const config: ConsoleConfig = {
     host: get('CONSOLE_HTTP_HOST') ?? '127.0.0.1',

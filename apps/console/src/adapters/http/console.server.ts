@@ -194,8 +194,16 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
   app.post('/api/review-items/:id/decision', authenticated, async (req: SessionRequest, res) => {
     const ifMatch = req.headers['if-match'];
     if (!ifMatch) return problem(res, 428, 'CONSOLE.IF_MATCH_REQUIRED', 'If-Match with the version read is required');
+    // The page sees masked EPIDs: it names the candidate by its position; the EPID is looked up here.
+    let candidateEpid: string | undefined;
+    if (Number.isInteger(req.body?.candidate)) {
+      const item = await client.call('identity-resolution', 'GET', `/v1/review-items/${encodeURIComponent(String(req.params.id))}`, req.session!.token);
+      if (!item.ok) return relay(res, item);
+      candidateEpid = (item.body.candidates as Array<{ epid: string }> | undefined)?.[req.body.candidate]?.epid;
+      if (!candidateEpid) return problem(res, 400, 'CONSOLE.NO_CANDIDATE', 'no such candidate on this review item');
+    }
     relay(res, await client.call('identity-resolution', 'POST', `/v1/review-items/${encodeURIComponent(String(req.params.id))}/decision`, req.session!.token, {
-      body: { decision: req.body?.decision, ...(req.body?.candidateEpid ? { candidateEpid: req.body.candidateEpid } : {}) }, headers: { 'if-match': String(ifMatch) },
+      body: { decision: req.body?.decision, ...(candidateEpid ? { candidateEpid } : {}) }, headers: { 'if-match': String(ifMatch) },
     }));
   });
 

@@ -14,9 +14,9 @@ export function Review() {
     const { data, etag } = await api('GET', `/api/review-items/${encodeURIComponent(id)}`);
     setItem({ ...data, etag });
   });
-  const decide = (decision, candidateEpid) => act.run(async () => {
+  const decide = (decision, candidate) => act.run(async () => {
     try {
-      await api('POST', `/api/review-items/${encodeURIComponent(item.id ?? item.reviewItemId)}/decision`, { body: { decision, candidateEpid }, headers: { 'if-match': item.etag } });
+      await api('POST', `/api/review-items/${encodeURIComponent(item.id ?? item.reviewItemId)}/decision`, { body: { decision, candidate }, headers: { 'if-match': item.etag } });
       setMessage(`Decided: ${decision === 'link' ? 'linked' : 'kept apart'}.`);
       setItem(null);
       await refresh();
@@ -51,7 +51,7 @@ export function Review() {
               <div key={n}>
                 <h4>Candidate {n + 1}</h4>
                 <Json value={c} />
-                <button type="button" onClick={() => decide('link', c.epid)}>Link to candidate {n + 1}</button>
+                <button type="button" onClick={() => decide('link', n)}>Link to candidate {n + 1}</button>
               </div>
             ))}
           </div>
