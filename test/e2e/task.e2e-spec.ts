@@ -60,7 +60,7 @@ describe('task workflows end to end', { timeout: 900_000 }, () => {
       perService: {
         task: {
           TASK_SLA_OVERRIDES: JSON.stringify({ 'critical-result-review': { stat: 'PT4S' }, 'admission-notice': { urgent: 'PT90S' } }),
-          TASK_ESCALATION_OVERRIDES: JSON.stringify({ 'critical-result-review': ['PT0S', 'PT20S'], 'admission-notice': ['PT0S', 'PT1H'] }),
+          TASK_ESCALATION_OVERRIDES: JSON.stringify({ 'critical-result-review': ['PT0S', 'PT30S'], 'admission-notice': ['PT0S', 'PT1H'] }),
           TASK_TIMER_POLL_MS: '200',
         },
       },
@@ -92,13 +92,13 @@ describe('task workflows end to end', { timeout: 900_000 }, () => {
     const b = await pipeline.sendHl7(potassium({ controlId: 'K-ACK-1', mrn: 'MRN-K-ACK', filler: 'KACK' }));
     const a = await pipeline.sendHl7(potassium({ controlId: 'K-ESC-1', mrn: 'MRN-K-ESC', filler: 'KESC' }));
     assert.equal(a.tier, 'stat', 'a critical potassium is triaged stat');
-    escalating = await taskFor({ correlationId: a.messageId! });
-    acked = await taskFor({ correlationId: b.messageId! });
+    escalating = await taskFor({ correlationId: a.messageId!, workflow: 'critical-result-review' });
+    acked = await taskFor({ correlationId: b.messageId!, workflow: 'critical-result-review' });
     assert.equal(escalating.workflow, 'critical-result-review');
     assert.equal(escalating.tier, 'stat');
     assert.equal(escalating.priority, 'stat');
     assert.match(escalating.finding, /Potassium.*6\.9.*HH/);
-    assert.equal((await pipeline.tasks({ correlationId: a.messageId! })).length, 1, 'one task whatever the number of audience copies');
+    assert.equal((await pipeline.tasks({ correlationId: a.messageId!, workflow: 'critical-result-review' })).length, 1, 'one task per workflow whatever the number of audience copies');
 
     // Rung 0: the on-call role, at the (test) SLA.
     const rung0 = await waitFor(() => eventsOf(escalating.taskId, 'ESCALATED').find((e) => e.escalationRung === 0), { what: 'rung 0 task.escalated', timeoutMs: 60000 });
@@ -237,7 +237,7 @@ describe('task workflows end to end', { timeout: 900_000 }, () => {
 
   it('a corrected result updates the same task and records the change; a replay of policy creates no task', async () => {
     const first = await pipeline.sendHl7(potassium({ controlId: 'K-CORR-1', mrn: 'MRN-K-CORR', filler: 'KCORR', value: '6.8' }));
-    const task = await taskFor({ correlationId: first.messageId! });
+    const task = await taskFor({ correlationId: first.messageId!, workflow: 'critical-result-review' });
     const corrected = await pipeline.sendHl7(potassium({ controlId: 'K-CORR-2', mrn: 'MRN-K-CORR', filler: 'KCORR', value: '7.2', corrected: true }));
     assert.equal(corrected.status, 200);
     const updated = await waitFor(async () => {
