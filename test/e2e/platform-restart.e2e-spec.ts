@@ -11,7 +11,9 @@ import { EmbeddedLauncher, WebhookReceiver, adtMessage, testEnvironment, uniqueN
  * killed with its whole process group mid-stream. After each restart (a new,
  * empty Kafka-protocol cluster; the databases survive) every acknowledged
  * message's effects — its task and its webhook delivery — exist exactly once,
- * counted by message id.
+ * counted by message id. On the wire, a webhook in flight when the platform was
+ * killed may be sent again under the same webhook-id (the receiver's
+ * idempotency key); after an orderly stop, not even that.
  */
 describe('whole-platform stop and crash: nothing acknowledged is lost or doubled', { timeout: 1_500_000 }, () => {
   const env = testEnvironment();
@@ -68,7 +70,7 @@ describe('whole-platform stop and crash: nothing acknowledged is lost or doubled
    * to publish or to consume anywhere (two consecutive rounds), and then each
    * effect exists exactly once per message id.
    */
-  async function assertExactlyOnce(): Promise<void> {
+  async function assertExactlyOnce(wire: 'once' | 'idempotent'): Promise<number> {
     const ids = [...acknowledged.values()];
     const idSet = new Set(ids);
     await waitFor(async () => {
@@ -97,8 +99,12 @@ describe('whole-platform stop and crash: nothing acknowledged is lost or doubled
     assert.equal(deliveries.c, ids.length, 'every acknowledged message has its delivery');
     assert.equal(deliveries.n, deliveries.u, 'no delivery twice');
     const received = webhook.deliveries.filter((d) => idSet.has(d.correlationId));
-    assert.equal(new Set(received.map((d) => d.deliveryId)).size, received.length, 'no delivery reached the subscriber twice');
-    assert.equal(received.length, deliveries.n, 'the subscriber got every delivery once');
+    const distinct = new Set(received.map((d) => d.deliveryId)).size;
+    assert.equal(distinct, deliveries.n, 'every delivery reached the subscriber, each under its one webhook-id');
+    if (wire === 'once') assert.equal(received.length, distinct, 'after an orderly stop no delivery reached the subscriber twice');
+    // After a crash a webhook whose answer came but whose outcome was not yet committed is sent again
+    // with the same webhook-id (Standard Webhooks' idempotency key): at least once on the wire, once in effect.
+    return received.length - distinct;
   }
 
   it('Ctrl-C with 600 acknowledged messages in flight: intake closes, everything drains, and after npm start again each message has its effects exactly once', async () => {
@@ -113,7 +119,7 @@ describe('whole-platform stop and crash: nothing acknowledged is lost or doubled
     assert.match(launcher.stdout, /drained in [\d.]+ s/, 'the drain finished within its bound');
 
     await launcher.start();
-    await assertExactlyOnce();
+    await assertExactlyOnce('once');
     console.log(`SIGINT: ${600 - doneBefore} of 600 acknowledged messages had no task yet when Ctrl-C came`);
   });
 
@@ -128,6 +134,7 @@ describe('whole-platform stop and crash: nothing acknowledged is lost or doubled
 
     await launcher.start();
     await recordMessageIds(acked);
-    await assertExactlyOnce();
+    const resent = await assertExactlyOnce('idempotent');
+    console.log(`SIGKILL after ${acked.length} acknowledged: ${resent} webhook(s) re-sent under their webhook-id after the crash`);
   });
 });
