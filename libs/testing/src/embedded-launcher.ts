@@ -29,6 +29,7 @@ export class EmbeddedLauncher {
   mllpPort = 0;
   private pgPort = 0;
   private registryPort = 0;
+  private consolePort = 0;
   private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | null = null;
 
   constructor(readonly dir: string, private readonly env: NodeJS.ProcessEnv = {}) {}
@@ -47,6 +48,7 @@ export class EmbeddedLauncher {
       this.pgPort = await freePort();
       this.registryPort = await freePort();
       this.mllpPort = await freePort();
+      this.consolePort = await freePort();
       for (const s of LAUNCHED_SERVICE_NAMES) this.ports[s] = await freePort();
     }
     mkdirSync(this.dir, { recursive: true });
@@ -63,6 +65,7 @@ export class EmbeddedLauncher {
         CLINMESH_PG_PORT: String(this.pgPort),
         SCHEMA_REGISTRY_PORT: String(this.registryPort),
         INGEST_MLLP_PORT: String(this.mllpPort),
+        CONSOLE_HTTP_PORT: String(this.consolePort),
         CLINMESH_PG_FAST: '1',
         LOG_LEVEL: 'info',
         ...Object.fromEntries(LAUNCHED_SERVICE_NAMES.map((s) => [`${envPrefixOf(s)}_HTTP_PORT`, String(this.ports[s])])),
