@@ -53,15 +53,29 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
   const decisionEvents = (correlationId: string) => seen.filter((s) => s.topic === 'clinical.policy.decisions' && s.value.correlationId === correlationId);
   const audiencesOf = (correlationId: string) => routed(correlationId).map((r) => r.value.audience as string).sort();
 
+  /**
+   * A request, retried once when the socket was reset before any answer: the keep-alive race
+   * (the server closed an idle connection the client reused) — the server never read it, so
+   * sending it again cannot apply it twice.
+   */
+  const request = async (...args: Parameters<TestPipeline['request']>): ReturnType<TestPipeline['request']> => {
+    try {
+      return await pipeline.request(...args);
+    } catch (e) {
+      if ((e as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw e;
+      return pipeline.request(...args);
+    }
+  };
   const send = async (message: string): Promise<string> => {
-    const r = await pipeline.sendHl7(message);
-    assert.equal(r.status, 200, r.ack);
-    return r.messageId!;
+    const r = await request('ingest', 'POST', '/v1/hl7v2', message, { 'content-type': 'x-application/hl7-v2+er7' });
+    const messageId = r.headers.get('x-clinmesh-message-id');
+    assert.equal(r.status, 200, r.text);
+    return messageId!;
   };
   /** All decisions of a message are recorded in one transaction: wait for them, then for the routed views they announce. */
   const decided = async (correlationId: string, audiences = 4) => {
     const decisions = await waitFor(async () => {
-      const r = await pipeline.request('policy', 'GET', `/v1/decisions?correlationId=${encodeURIComponent(correlationId)}`);
+      const r = await request('policy', 'GET', `/v1/decisions?correlationId=${encodeURIComponent(correlationId)}`);
       const list = r.json().decisions as Array<Record<string, any>>;
       return list.length >= audiences ? list : undefined;
     }, { what: `decisions for ${correlationId}`, timeoutMs: 120_000 });
@@ -139,7 +153,7 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     for (const audience of ['care-coordination', 'care-team']) {
       const receiver = new WebhookReceiver('unused-until-the-notifier-answers');
       await receiver.start();
-      const sub = await pipeline.request('notifier', 'POST', '/v1/subscriptions', { url: receiver.url, audience, purposeOfUse: 'TREAT', events: ['routed'], name: `policy-e2e-${audience}` });
+      const sub = await request('notifier', 'POST', '/v1/subscriptions', { url: receiver.url, audience, purposeOfUse: 'TREAT', events: ['routed'], name: `policy-e2e-${audience}` });
       assert.equal(sub.status, 201, sub.text);
       receiver.useSecret(sub.json().secret);
       hooks[audience] = receiver;
@@ -147,7 +161,7 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     }
     const admissionA = await admit('POL-C-ADT-A', a);
     await admit('POL-C-ADT-B', b);
-    const created = await pipeline.request('policy', 'POST', '/v1/consents', consent(a, { type: 'permit', provision: [{ type: 'deny', actor: [actor('care-coordination')] }] }));
+    const created = await request('policy', 'POST', '/v1/consents', consent(a, { type: 'permit', provision: [{ type: 'deny', actor: [actor('care-coordination')] }] }));
     assert.equal(created.status, 201, created.text);
     const c = created.json();
     assert.equal(c.state, 'applied');
@@ -175,11 +189,11 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     await waitFor(() => hooks['care-coordination'].byCorrelation(rb)[0], { what: 'care-coordination webhook for the other patient', timeoutMs: 120_000 });
     assert.equal(hooks['care-coordination'].byCorrelation(ra).length, 0, 'nothing for the patient who denied care coordination');
 
-    const listed = await pipeline.request('policy', 'GET', `/v1/consents?patient=${encodeURIComponent(`${MRN_SYSTEM}|${a}`)}`);
+    const listed = await request('policy', 'GET', `/v1/consents?patient=${encodeURIComponent(`${MRN_SYSTEM}|${a}`)}`);
     assert.equal(listed.json().consents[0].id, c.id);
-    const stale = await pipeline.request('policy', 'PUT', `/v1/consents/${c.id}`, { ...consent(a, c.resource.provision, 'inactive') }, { 'if-match': '"7"' });
+    const stale = await request('policy', 'PUT', `/v1/consents/${c.id}`, { ...consent(a, c.resource.provision, 'inactive') }, { 'if-match': '"7"' });
     assert.equal(stale.status, 412);
-    const revoke = await pipeline.request('policy', 'PUT', `/v1/consents/${c.id}`, { ...consent(a, c.resource.provision, 'inactive') }, { 'if-match': '"1"' });
+    const revoke = await request('policy', 'PUT', `/v1/consents/${c.id}`, { ...consent(a, c.resource.provision, 'inactive') }, { 'if-match': '"1"' });
     assert.equal(revoke.status, 200, revoke.text);
     assert.equal(revoke.json().state, 'revoked');
     await waitFor(() => policyEvents('CONSENT_REVOKED').find((e) => e.value.subjectId === c.id), { what: 'CONSENT_REVOKED' });
@@ -190,11 +204,11 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     assert.equal((afterRevocation.body as { audience: string }).audience, 'care-coordination');
 
     // A consent for a patient policy has not seen yet is pending, and applies when the patient appears.
-    const pending = await pipeline.request('policy', 'POST', '/v1/consents', consent('MRN-POL-LATER', { type: 'permit' }));
+    const pending = await request('policy', 'POST', '/v1/consents', consent('MRN-POL-LATER', { type: 'permit' }));
     assert.equal(pending.json().state, 'pending');
     await send(adtMessage({ controlId: 'POL-LATER-ADT', mrn: 'MRN-POL-LATER' }));
     await waitFor(() => policyEvents('CONSENT_APPLIED').find((e) => e.value.subjectId === pending.json().id), { what: 'CONSENT_APPLIED', timeoutMs: 120_000 });
-    const applied = await pipeline.request('policy', 'GET', `/v1/consents/${pending.json().id}`);
+    const applied = await request('policy', 'GET', `/v1/consents/${pending.json().id}`);
     assert.equal(applied.json().state, 'applied');
   });
 
@@ -227,11 +241,11 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
   it('break-glass grants time-boxed access over a consent deny, audited with purpose BTG; after expiry the deny holds again', async () => {
     const mrn = 'MRN-POL-BTG';
     await admit('POL-BTG-ADT', mrn);
-    const c = await pipeline.request('policy', 'POST', '/v1/consents', consent(mrn, { type: 'permit', provision: [{ type: 'deny', actor: [actor('care-team')] }] }));
+    const c = await request('policy', 'POST', '/v1/consents', consent(mrn, { type: 'permit', provision: [{ type: 'deny', actor: [actor('care-team')] }] }));
     assert.equal(c.json().state, 'applied');
     const before = await send(oru('POL-BTG-ORU-1', mrn, [GLUCOSE]));
     assert.equal((await decided(before))['care-team'].effect, 'DENY');
-    const grant = await pipeline.request('policy', 'POST', '/v1/break-glass', { patient: `${MRN_SYSTEM}|${mrn}`, audience: 'care-team', reason: 'unconscious patient in the emergency department', durationSeconds: 30 });
+    const grant = await request('policy', 'POST', '/v1/break-glass', { patient: `${MRN_SYSTEM}|${mrn}`, audience: 'care-team', reason: 'unconscious patient in the emergency department', durationSeconds: 30 });
     assert.equal(grant.status, 201, grant.text);
     const g = grant.json();
     const granted = await waitFor(() => policyEvents('BREAK_GLASS_GRANTED').find((e) => e.value.subjectId === g.id), { what: 'BREAK_GLASS_GRANTED' });
@@ -255,7 +269,7 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     assert.equal(da['care-team'].effect, 'DENY', 'the deny holds again');
     assert.equal(da['care-team'].grantId, null);
     assert.ok(!audiencesOf(afterExpiry).includes('care-team'));
-    const disclosures = await pipeline.request('policy', 'GET', `/v1/disclosures?patient=${encodeURIComponent(`${MRN_SYSTEM}|${mrn}`)}`);
+    const disclosures = await request('policy', 'GET', `/v1/disclosures?patient=${encodeURIComponent(`${MRN_SYSTEM}|${mrn}`)}`);
     assert.equal(disclosures.status, 200);
     const btg = disclosures.json().disclosures.find((x: Record<string, unknown>) => x.breakGlassGrantId === g.id);
     assert.equal(btg.purposeOfUse, 'BTG');
@@ -263,7 +277,7 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
   });
 
   it('refuses bad input with specific errors', async () => {
-    const invalid = await pipeline.request('policy', 'POST', '/v1/consents', { resourceType: 'Consent', status: 'sometimes', patient: { identifier: { system: MRN_SYSTEM } }, provision: { type: 'allow' } });
+    const invalid = await request('policy', 'POST', '/v1/consents', { resourceType: 'Consent', status: 'sometimes', patient: { identifier: { system: MRN_SYSTEM } }, provision: { type: 'allow' } });
     assert.equal(invalid.status, 422);
     assert.match(invalid.headers.get('content-type') ?? '', /fhir\+json/);
     const outcome = invalid.json();
@@ -271,23 +285,23 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     const where = outcome.issue.map((i: { expression: string[] }) => i.expression[0]);
     for (const e of ['Consent.status', 'Consent.scope', 'Consent.category', 'Consent.patient.identifier', 'Consent.provision.type']) assert.ok(where.includes(e), `${e} in ${where}`);
 
-    const unknownAudience = await pipeline.request('policy', 'POST', '/v1/consents', consent('MRN-POL-MIN', { type: 'deny', actor: [actor('marketing')] }));
+    const unknownAudience = await request('policy', 'POST', '/v1/consents', consent('MRN-POL-MIN', { type: 'deny', actor: [actor('marketing')] }));
     assert.equal(unknownAudience.status, 422);
     assert.ok(unknownAudience.json().issue.some((i: { diagnostics: string }) => /unknown audience "marketing"/.test(i.diagnostics)));
-    const btgAudience = await pipeline.request('policy', 'POST', '/v1/break-glass', { patient: `${MRN_SYSTEM}|MRN-POL-MIN`, audience: 'marketing', reason: 'looking for trouble here', durationSeconds: 60 });
+    const btgAudience = await request('policy', 'POST', '/v1/break-glass', { patient: `${MRN_SYSTEM}|MRN-POL-MIN`, audience: 'marketing', reason: 'looking for trouble here', durationSeconds: 60 });
     assert.equal(btgAudience.status, 422);
     assert.equal(btgAudience.json().code, 'POLICY.UNKNOWN_AUDIENCE');
 
-    const expired = await pipeline.request('policy', 'POST', '/v1/break-glass', { patient: `${MRN_SYSTEM}|MRN-POL-MIN`, audience: 'care-team', reason: 'emergency in the ward', expiresAt: '2020-01-01T00:00:00Z' });
+    const expired = await request('policy', 'POST', '/v1/break-glass', { patient: `${MRN_SYSTEM}|MRN-POL-MIN`, audience: 'care-team', reason: 'emergency in the ward', expiresAt: '2020-01-01T00:00:00Z' });
     assert.equal(expired.status, 422);
     assert.equal(expired.json().code, 'POLICY.BREAK_GLASS_EXPIRED');
-    const tooLong = await pipeline.request('policy', 'POST', '/v1/break-glass', { patient: `${MRN_SYSTEM}|MRN-POL-MIN`, audience: 'care-team', reason: 'emergency in the ward', durationSeconds: 86_400 });
+    const tooLong = await request('policy', 'POST', '/v1/break-glass', { patient: `${MRN_SYSTEM}|MRN-POL-MIN`, audience: 'care-team', reason: 'emergency in the ward', durationSeconds: 86_400 });
     assert.equal(tooLong.status, 422);
     assert.equal(tooLong.json().code, 'POLICY.BREAK_GLASS_TOO_LONG');
 
-    const current = await pipeline.request('policy', 'GET', '/v1/policy');
+    const current = await request('policy', 'GET', '/v1/policy');
     const etag = current.headers.get('etag')!;
-    const broken = await pipeline.request('policy', 'PUT', '/v1/policy', {
+    const broken = await request('policy', 'PUT', '/v1/policy', {
       version: 'broken', defaultWorkflow: 'x', critical: { interpretationCodes: ['HH'] }, audiences: { a: { description: 'a', purposeOfUse: 'SHOPPING', projection: 'p', onWithheld: 'deny' } },
       projections: {}, routing: [{ id: 'r', description: 'r', when: {}, then: { audiences: ['nobody'], escalateTo: 'later' } }], rules: [], valueSets: [], colour: 'blue',
     }, { 'if-match': etag });
@@ -297,7 +311,7 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     const paths = problem.errors.map((e: { path: string }) => e.path);
     for (const p of ['/audiences/a/purposeOfUse', '/projections', '/routing/0/then/escalateTo']) assert.ok(paths.includes(p), `${p} in ${paths}`);
     assert.ok(problem.errors.some((e: { message: string }) => /colour/.test(e.message)), 'every problem listed at once');
-    assert.equal((await pipeline.request('policy', 'GET', '/v1/policy')).headers.get('etag'), etag, 'the active version is unchanged');
+    assert.equal((await request('policy', 'GET', '/v1/policy')).headers.get('etag'), etag, 'the active version is unchanged');
 
     // Each refusal is counted and kept with its reason.
     assert.ok(await pipeline.metric('policy', 'clinmesh_policy_rejections_total', { kind: 'consent', code: 'POLICY.CONSENT_INVALID' }) >= 2);
@@ -308,13 +322,13 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
   });
 
   it('shadow mode: a candidate that would change routing reports a diff and changes no delivery; promoted, it applies without restart', async () => {
-    const active = (await pipeline.request('policy', 'GET', '/v1/policy')).json().active;
+    const active = (await request('policy', 'GET', '/v1/policy')).json().active;
     const document = (await pipeline.query('policy', `SELECT document FROM pl_policy_version WHERE version = $1`, [active.version]))[0].document;
     const candidate = structuredClone(document);
     candidate.version = `${active.version}-candidate`;
     const results = candidate.routing.find((r: { id: string }) => r.id === 'result-review');
     results.then.audiences = results.then.audiences.filter((a: string) => a !== 'care-coordination');
-    const loaded = await pipeline.request('policy', 'POST', '/v1/policy/shadow', candidate);
+    const loaded = await request('policy', 'POST', '/v1/policy/shadow', candidate);
     assert.equal(loaded.status, 201, loaded.text);
     const mrn = 'MRN-POL-SHADOW';
     await admit('POL-SH-ADT', mrn);
@@ -322,7 +336,7 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     await decided(id);
     assert.deepEqual(audiencesOf(id), ['care-coordination', 'care-team', 'integration-subscribers'], 'the candidate changes no delivery');
     const diff = await waitFor(async () => {
-      const r = (await pipeline.request('policy', 'GET', '/v1/policy/shadow/diff')).json();
+      const r = (await request('policy', 'GET', '/v1/policy/shadow/diff')).json();
       return r.items?.find((i: { correlationId: string }) => i.correlationId === id) ? r : undefined;
     }, { what: 'shadow diff' });
     const item = diff.items.find((i: { correlationId: string }) => i.correlationId === id);
@@ -333,9 +347,9 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     assert.equal(published.value.policyVersion, candidate.version);
     assert.equal(published.value.activeEffect, 'PERMIT');
 
-    const promoted = await pipeline.request('policy', 'POST', '/v1/policy/shadow/promote', undefined, { 'if-match': `"${candidate.version}"` });
+    const promoted = await request('policy', 'POST', '/v1/policy/shadow/promote', undefined, { 'if-match': `"${candidate.version}"` });
     assert.equal(promoted.status, 201, promoted.text);
-    assert.equal((await pipeline.request('policy', 'GET', '/v1/policy')).json().active.version, candidate.version);
+    assert.equal((await request('policy', 'GET', '/v1/policy')).json().active.version, candidate.version);
     await waitFor(() => policyEvents('POLICY_ACTIVATED').find((e) => e.value.subjectId === candidate.version), { what: 'POLICY_ACTIVATED' });
     const next = await send(oru('POL-SH-ORU-2', mrn, [GLUCOSE]));
     await decided(next, 3);
