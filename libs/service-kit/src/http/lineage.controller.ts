@@ -105,7 +105,13 @@ export class LineageController {
     if (!value || value.length === 0) return { decodeError: 'no value stored' };
     try {
       const decoded = await this.runtime.serde.decode<unknown>(value);
-      return { value: JSON.parse(JSON.stringify(decoded.value, (_k, v) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v))), schemaId: decoded.schemaId };
+      // Avro bytes (e.g. a raw message) arrive as Buffers, which JSON renders as {type:'Buffer',data:[…]}: show them as text.
+      const json = JSON.stringify(decoded.value, (_k, v) => {
+        if (typeof v === 'bigint') return v.toString();
+        if (v && typeof v === 'object' && v.type === 'Buffer' && Array.isArray(v.data)) return Buffer.from(v.data).toString('utf8');
+        return v;
+      });
+      return { value: JSON.parse(json), schemaId: decoded.schemaId };
     } catch (error) {
       return { decodeError: (error as Error).message, value: value.subarray(0, 2048).toString('base64') };
     }
