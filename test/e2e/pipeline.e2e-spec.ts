@@ -105,7 +105,12 @@ describe('walking skeleton: six services end to end', { timeout: 600_000 }, () =
     const processedBefore = await pipeline.metric('normalization', 'clinmesh_events_consumed_total', { tier: 'urgent', outcome: 'processed' });
     const duplicatesBefore = await pipeline.metric('policy', 'clinmesh_events_consumed_total', { outcome: 'duplicate' });
     const [{ n: identifiedUrgent }] = await pipeline.query('normalization', `SELECT count(*)::int AS n FROM cm_inbox WHERE consumer_group = 'normalization.urgent'`);
-    const policyProducedBefore = await pipeline.metric('policy', 'clinmesh_events_produced_total');
+    const routedProduced = async () => {
+      let n = 0;
+      for (const tier of ['stat', 'urgent', 'routine', 'bulk']) n += await pipeline.metric('policy', 'clinmesh_events_produced_total', { topic: `clinical.routed.${tier}` });
+      return n;
+    };
+    const policyProducedBefore = await routedProduced();
 
     const replay = await pipeline.request('normalization', 'POST', '/v1/admin/replay', { tier: 'urgent', to: 'earliest' });
     assert.equal(replay.status, 201, replay.text);
@@ -121,7 +126,7 @@ describe('walking skeleton: six services end to end', { timeout: 600_000 }, () =
     // empty, so whatever it was going to publish is published — and it published nothing. With no new
     // routed event, task and notifier have nothing new to act on.
     await waitFor(async () => (await pipeline.query('policy', 'SELECT count(*)::int AS n FROM cm_outbox'))[0].n === 0, { what: 'policy\'s outbox to be empty', timeoutMs: 60000 });
-    assert.equal(await pipeline.metric('policy', 'clinmesh_events_produced_total'), policyProducedBefore, 'policy emitted nothing for replayed events');
+    assert.equal(await routedProduced(), policyProducedBefore, 'policy routed nothing for replayed events');
     const [{ n: afterCount }] = await pipeline.query('task', 'SELECT count(*)::int AS n FROM tk_task');
     assert.equal(afterCount, before);
     assert.equal(webhook.deliveries.length, deliveriesBefore, 'no new webhook deliveries from a replay');
