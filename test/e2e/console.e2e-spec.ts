@@ -52,7 +52,7 @@ describe('operations console in a browser', { timeout: 900_000 }, () => {
         CONSOLE_STATIC_DIR: join(ROOT, 'dist', 'console-web'),
         CONSOLE_SAMPLE_MS: '1000',
         CLINMESH_AUTH_SECRET: pipeline.env.authSecret,
-        CLINMESH_RUNTIME_FILE: join(profileDirFor('runtime'), 'none.json'),
+        CLINMESH_RUNTIME_FILE: join(tmpdir(), 'clinmesh-console-e2e-no-runtime-file.json'),
         ...Object.fromEntries(Object.entries(pipeline.urls).map(([s, url]) => [`CONSOLE_${s.toUpperCase().replace(/-/g, '_')}_URL`, url])),
       },
     });
@@ -81,7 +81,8 @@ describe('operations console in a browser', { timeout: 900_000 }, () => {
     await page.getByRole('alert').waitFor();
     assert.match(await page.getByRole('alert').innerText(), /401/);
 
-    await signIn(page, await pipeline.token(ALL_SCOPES, 'console-admin'));
+    // A copy of ALL_SCOPES: the pipeline caches its own all-scopes token under another subject.
+    await signIn(page, await pipeline.token([...ALL_SCOPES], 'console-admin'));
     assert.match(await page.getByTestId('who').innerText(), /console-admin \(admin\)/);
     const [cookie] = (await context.cookies(consoleUrl)).filter((c) => c.name === 'cm_console_session');
     assert.ok(cookie, 'a session cookie');
@@ -106,7 +107,7 @@ describe('operations console in a browser', { timeout: 900_000 }, () => {
 
     await page.goto(`${consoleUrl}/#/lineage`);
     await page.getByLabel('Search by').selectOption('control');
-    await page.getByLabel('Value').fill('CONSOLE-0001');
+    await page.getByRole('textbox', { name: 'Value' }).fill('CONSOLE-0001');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByTestId('lineage').waitFor();
     await page.getByTestId('stage-delivery').locator('tr[data-kind="delivery"]').waitFor();
