@@ -15,14 +15,13 @@
  *
  * Prints one JSON line.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { ManagedProcess, freePort, startEmbeddedPlatform } from '@clinmesh/embedded-platform';
+import { ManagedProcess, freePort, repoRoot, startEmbeddedPlatform } from '@clinmesh/embedded-platform';
 import { AccessTokens, ALL_SCOPES } from '@clinmesh/security';
 import { waitFor } from '@clinmesh/testing';
 import { isEntryPoint } from './bench-entry';
@@ -62,7 +61,10 @@ export async function runTaskBench(options: { open?: number; due?: number; trans
   const dueCount = options.due ?? 500;
   const transitions = options.transitions ?? 2000;
   const concurrency = options.concurrency ?? 16;
-  const dir = mkdtempSync(join(tmpdir(), 'clinmesh-task-bench-'));
+  // Under the repository's .clinmesh (the embedded PostgreSQL runs as the clinmesh user and must read it).
+  const dir = join(repoRoot(), '.clinmesh', `task-bench-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
   const platform = await startEmbeddedPlatform({ dir, fast: false });
   const port = await freePort();
   const task = new ManagedProcess({
@@ -108,20 +110,22 @@ export async function runTaskBench(options: { open?: number; due?: number; trans
     const registry = new SchemaRegistry({ host: platform.registry.url, auth: { username: platform.registry.basicAuth.split(':')[0], password: platform.registry.basicAuth.split(':').slice(1).join(':') } });
     const fired = new Map<string, number>();
     await consumer.connect();
-    await consumer.subscribe({ topic: 'clinical.tasks.urgent', fromBeginning: false });
+    await consumer.subscribe({ topic: 'clinical.tasks.urgent', fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => {
       const e = await registry.decode(message.value!) as { change: string; taskId: string };
-      if (e.change === 'ESCALATED' && e.taskId.startsWith('due-') && !fired.has(e.taskId)) fired.set(e.taskId, Date.now());
+      if (e.change === 'ESCALATED' && !fired.has(e.taskId)) fired.set(e.taskId, Date.now());
     } });
-    // The consumer has joined once an event produced after it started reaches it.
+    // The consumer has joined and caught up once a probe's escalation reaches it.
     await seed(db, 'probe-', 1, () => Date.now());
-    await waitFor(async () => { const r = await consumer.describeGroup(); return r.state === 'Stable'; }, { what: 'the bench consumer to join', timeoutMs: 60000 });
+    await waitFor(() => fired.has('probe-0'), { what: 'the bench consumer to join and catch up', timeoutMs: 120000 });
+    process.stderr.write(`[task bench] ${transitions} transitions in ${transitionSeconds.toFixed(1)} s; now the timers\n`);
     const start = Date.now() + 5000;
     const dueAt = new Map<string, number>();
     await seed(db, 'due-', dueCount, (i) => { const at = start + Math.floor((i * 5000) / dueCount); dueAt.set(`due-${i}`, at); return at; });
-    await waitFor(() => fired.size >= dueCount, { what: `${dueCount} escalations`, timeoutMs: 300000, intervalMs: 200 });
-    const lags = [...fired].map(([id, at]) => at - dueAt.get(id)!);
-    const lastFired = Math.max(...fired.values());
+    await waitFor(() => [...fired.keys()].filter((k) => k.startsWith('due-')).length >= dueCount, { what: `${dueCount} escalations`, timeoutMs: 300000, intervalMs: 200 });
+    const dueFired = [...fired].filter(([id]) => id.startsWith('due-'));
+    const lags = dueFired.map(([id, at]) => at - dueAt.get(id)!);
+    const lastFired = Math.max(...dueFired.map(([, at]) => at));
     return {
       openTasks: open, transitions, concurrency, transitionsPerSecond: Math.round(transitions / transitionSeconds),
       transitionLatencyMs: { p50: pct(latencies, 50), p95: pct(latencies, 95) },

@@ -291,7 +291,7 @@ describe('task workflows end to end', { timeout: 900_000 }, () => {
     const dueAt = Date.parse(task.escalation.nextAt);
     assert.ok(dueAt > Date.now() + 2000, `the timer is still ahead when the service is killed (due ${task.escalation.nextAt})`);
     await pipeline.processes.task.kill('SIGKILL');
-    await waitFor(() => Date.now() > dueAt + 1000, { what: 'the timer to fall due while the service is down', timeoutMs: 60000, intervalMs: 200 });
+    await waitFor(() => Date.now() > dueAt + 1000, { what: 'the timer to fall due while the service is down', timeoutMs: 180000, intervalMs: 200 });
     pipeline.processes.task.start();
     await pipeline.waitReady(['task']);
     await waitFor(() => eventsOf(created.taskId, 'ESCALATED')[0], { what: 'the overdue timer to fire after the restart', timeoutMs: 60000 });
