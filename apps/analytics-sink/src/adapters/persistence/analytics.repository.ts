@@ -16,11 +16,13 @@ export class AnalyticsRepository implements AnalyticsStorePort {
     const table = `analytics.${row.table}`;
     const own = ANALYTICS_COLUMNS[row.table];
     const recordedAt = new Date(row.recordedAt).toISOString();
-    // The version being replaced goes to the history first (same transaction).
+    // Versions are ordered by (recorded_at, event_id): the final row does not depend on the order
+    // events arrive in across tiers (a replay converges on the same tables). The version being
+    // replaced goes to the history first (same transaction).
     await this.uow.execute(
       `INSERT INTO analytics.record_history (table_name, canonical_id, version, event_id, recorded_at, superseded_by_event_id, row)
        SELECT $1, t.canonical_id, t.version, t.event_id, t.recorded_at, $3, to_jsonb(t) FROM ${table} t
-       WHERE t.canonical_id = $2 AND t.event_id <> $3 AND t.recorded_at <= $4::timestamptz
+       WHERE t.canonical_id = $2 AND (t.recorded_at, t.event_id) < ($4::timestamptz, $3)
        ON CONFLICT DO NOTHING`,
       [row.table, row.canonicalId, row.eventId, recordedAt],
     );
@@ -37,7 +39,7 @@ export class AnalyticsRepository implements AnalyticsStorePort {
     const n = await this.uow.execute(
       `INSERT INTO ${table} AS t (${columns.join(', ')}) VALUES (${placeholders.join(', ')})
        ON CONFLICT (canonical_id) DO UPDATE SET ${updates.join(', ')}, version = t.version + 1
-       WHERE t.event_id <> EXCLUDED.event_id AND t.recorded_at <= EXCLUDED.recorded_at`,
+       WHERE (t.recorded_at, t.event_id) < (EXCLUDED.recorded_at, EXCLUDED.event_id)`,
       values,
     );
     return n > 0;
