@@ -214,7 +214,8 @@ describe('analytics: sink, Python reader, consumer generator', { timeout: 1_500_
     try {
       const { stdout: log } = await run('npx', ['nx', 'g', '@clinmesh/nx-plugin:consumer', name, '--topics', 'canonical', '--tiers', 'stat,urgent,routine,bulk', '--resource', 'Observation', '--no-interactive'], { cwd: ROOT, timeout: 180000 });
       // What the generator wrote (Nx lists every file): its app and the catalogue entry, nothing else.
-      const written = [...log.matchAll(/^(?:CREATE|UPDATE|DELETE) (\S+)/gm)].map((m) => m[1]);
+      // Nx colours its output when it thinks it may (CI=true does): compare the plain text.
+      const written = [...log.replace(/\x1b\[[0-9;]*m/g, '').matchAll(/^(?:CREATE|UPDATE|DELETE) (\S+)/gm)].map((m) => m[1]);
       assert.ok(written.length >= 10, log);
       assert.deepEqual(written.filter((f) => !f.startsWith(`apps/${name}/`) && f !== 'libs/embedded-platform/src/platform/service-catalog.ts'), []);
       assert.ok(existsSync(join(appDir, 'src', `${name}.consumers.ts`)));
