@@ -69,7 +69,14 @@ async function main(): Promise<void> {
     services = await startServices(platform, {
       names: SERVICE_NAMES,
       ports,
-      perService: { ingest: { INGEST_MLLP_PORT: String(mllpPort) }, notifier: { NOTIFIER_WEBHOOK_ALLOWLIST: webhookAllowlist } },
+      perService: {
+        ingest: { INGEST_MLLP_PORT: String(mllpPort) },
+        notifier: {
+          NOTIFIER_WEBHOOK_ALLOWLIST: webhookAllowlist,
+          // Id-only FHIR notifications point at normalization's FHIR read API, where a client can fetch the resource.
+          NOTIFIER_FHIR_RESOURCE_BASE_URL: process.env.NOTIFIER_FHIR_RESOURCE_BASE_URL ?? `http://127.0.0.1:${ports.normalization}/fhir`,
+        },
+      },
       env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
       launcherChild: true,
     });
