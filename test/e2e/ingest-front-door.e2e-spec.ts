@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeMllpFrame } from '@clinmesh/hl7v2';
-import { TIERS, stageTopic } from '@clinmesh/topology';
 import { IngestPipeline, IngestedTopicReader, adtMessage, hl7Batch, mshField, waitFor, withMshField } from '@clinmesh/testing';
 
 const SHARED = join(__dirname, '..', '..', '..', '..', 'shared', 'fixtures');
@@ -38,29 +37,6 @@ const MLLP_REPLY: Record<string, 'CA' | 'AA' | 'none'> = {
   'ADT-A40-01': 'none', // NE / NE
 };
 
-/**
- * Watermark instead of a pause: once ingest's outbox is empty every event it
- * committed has been produced; the reader is then caught up when it has read
- * every clinical.ingested.* partition to the high watermark taken after that.
- * Anything not read by then was never published.
- */
-async function everythingPublishedIsRead(pipeline: IngestPipeline, reader: IngestedTopicReader): Promise<void> {
-  await waitFor(async () => (await pipeline.metric('clinmesh_outbox_backlog')) === 0, { what: 'ingest outbox drained', timeoutMs: 120000 });
-  const admin = pipeline.kafka().admin();
-  await admin.connect();
-  try {
-    // One topic at a time, retried: kafkajs's fetchTopicOffsets can fail transiently on the mock cluster (empty ListOffsets answer).
-    const ends = await waitFor(async () => {
-      const out = [];
-      for (const t of TIERS) out.push({ topic: stageTopic('ingested', t), offsets: await admin.fetchTopicOffsets(stageTopic('ingested', t)) });
-      return out;
-    }, { what: 'the ingested topics\' high watermarks', timeoutMs: 60000, intervalMs: 250 });
-    const readTo = (topic: string, partition: number) => reader.records.reduce((max, r) => (r.topic === topic && r.partition === partition ? Math.max(max, Number(r.offset) + 1) : max), 0);
-    await waitFor(() => ends.every(({ topic, offsets }) => offsets.every((o) => readTo(topic, o.partition) >= Number(o.high))), { what: 'the reader at the ingested topics\' high watermarks', timeoutMs: 120000, intervalMs: 100 });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 interface Sent { fixture: string; channel: 'MLLP' | 'HTTP'; controlId: string; bytes: Buffer; messageType: string; tier: string }
 
@@ -117,7 +93,7 @@ describe('ingest front door: real HL7 v2 and FHIR R4 over MLLP and HTTP', { time
     const ids = new Set(sent.map((s) => s.controlId));
     await waitFor(() => sent.every((s) => reader.byControlId(s.controlId).length > 0),
       { what: `${sent.length} ingested events`, timeoutMs: 120000, intervalMs: 250 });
-    await everythingPublishedIsRead(pipeline, reader); // any duplicate would have been read by now
+    await reader.readEverythingPublished(pipeline); // any duplicate would have been read by now
     assert.deepEqual(reader.decodeErrors, []);
     for (const s of sent) {
       const records = reader.byControlId(s.controlId);
@@ -238,7 +214,7 @@ describe('ingest front door: real HL7 v2 and FHIR R4 over MLLP and HTTP', { time
     assert.deepEqual((await pipeline.request('GET', `/v1/messages/${changedId}`)).json().flags, ['control-id-reuse']);
     const eventsOf = () => reader.records.filter((r) => r.value.format === 'FHIR_R4' && r.value.source.system === 'fhir-reuser');
     await waitFor(() => eventsOf().length === 2, { what: 'both FHIR messages published', timeoutMs: 60000, intervalMs: 50 });
-    await everythingPublishedIsRead(pipeline, reader);
+    await reader.readEverythingPublished(pipeline);
     assert.deepEqual(eventsOf().map((r) => r.value.correlationId).sort(), [first.headers.get('x-clinmesh-message-id'), changedId].sort());
     assert.equal(await pipeline.metric('clinmesh_ingest_control_id_reuse_total', { sender: 'fhir-reuser', format: 'FHIR_R4' }), 1);
   });
@@ -294,7 +270,7 @@ describe('ingest front door: real HL7 v2 and FHIR R4 over MLLP and HTTP', { time
       const [{ n }] = await pipeline.query('SELECT count(*)::int AS n FROM cm_outbox');
       throw new Error(`${(error as Error).message}: ${fhir.length} FHIR records read, outbox ${n}, decode errors ${reader.decodeErrors.length}, missing ${missing.slice(0, 5).join(' ')}; seen ${fhir.slice(0, 3).map((r) => `${r.value.source.system},${r.value.controlId}`).join(' ')}`);
     });
-    await everythingPublishedIsRead(pipeline, reader);
+    await reader.readEverythingPublished(pipeline);
     for (const b of bundles) {
       const records = eventsOf(b);
       assert.equal(records.length, 1, `${b.file}: exactly one event`);

@@ -2,7 +2,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { MllpClient, MllpClientError, MllpFrameDecoder, encodeMllpFrame } from '@clinmesh/hl7v2';
-import { TIERS, stageTopic } from '@clinmesh/topology';
 import { IngestPipeline, IngestedTopicReader, adtMessage, oruMessage, waitFor } from '@clinmesh/testing';
 
 /** Kafka error codes the mock answers Produce with during the simulated outage. */
@@ -10,29 +9,6 @@ const REQUEST_TIMED_OUT = 7;
 const NOT_LEADER_OR_FOLLOWER = 6;
 const PRODUCE_API_KEY = 0;
 
-/**
- * Watermark instead of a pause: once ingest's outbox is empty every event it
- * committed has been produced; the reader is then caught up when it has read
- * every clinical.ingested.* partition to the high watermark taken after that.
- * A duplicate not read by then was never published.
- */
-async function everythingPublishedIsRead(pipeline: IngestPipeline, reader: IngestedTopicReader): Promise<void> {
-  await waitFor(async () => (await pipeline.metric('clinmesh_outbox_backlog')) === 0, { what: 'ingest outbox drained', timeoutMs: 120000 });
-  const admin = pipeline.kafka().admin();
-  await admin.connect();
-  try {
-    // One topic at a time, retried: kafkajs's fetchTopicOffsets can fail transiently on the mock cluster (empty ListOffsets answer).
-    const ends = await waitFor(async () => {
-      const out = [];
-      for (const t of TIERS) out.push({ topic: stageTopic('ingested', t), offsets: await admin.fetchTopicOffsets(stageTopic('ingested', t)) });
-      return out;
-    }, { what: 'the ingested topics\' high watermarks', timeoutMs: 60000, intervalMs: 250 });
-    const readTo = (topic: string, partition: number) => reader.records.reduce((max, r) => (r.topic === topic && r.partition === partition ? Math.max(max, Number(r.offset) + 1) : max), 0);
-    await waitFor(() => ends.every(({ topic, offsets }) => offsets.every((o) => readTo(topic, o.partition) >= Number(o.high))), { what: 'the reader at the ingested topics\' high watermarks', timeoutMs: 120000, intervalMs: 100 });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 describe('ingest keeps accepting while Kafka is down, and loses nothing when it is killed', { timeout: 900_000 }, () => {
   let pipeline: IngestPipeline;
@@ -94,7 +70,7 @@ describe('ingest keeps accepting while Kafka is down, and loses nothing when it 
 
     await waitFor(() => ids.every((id) => reader.byControlId(id).length > 0), { what: `all ${total} events after Kafka returned`, timeoutMs: 300000, intervalMs: 500 });
     const outageSeconds = Math.round((Date.now() - outageStarted) / 1000);
-    await everythingPublishedIsRead(pipeline, reader);
+    await reader.readEverythingPublished(pipeline);
     const byControl = eventIdsByControlId();
     for (const id of ids) assert.equal(byControl.get(id)?.size, 1, `${id}: exactly one event`);
     const raw = reader.records.filter((r) => r.value.controlId.startsWith('OUTAGE-')).length;
@@ -148,7 +124,7 @@ describe('ingest keeps accepting while Kafka is down, and loses nothing when it 
     await resend.close();
     const everything = [...acked, ...unanswered];
     await waitFor(() => everything.every((id) => reader.byControlId(id).length > 0), { what: `${everything.length} events after the restart`, timeoutMs: 240000, intervalMs: 500 });
-    await everythingPublishedIsRead(pipeline, reader);
+    await reader.readEverythingPublished(pipeline);
     const byControl = eventIdsByControlId();
     for (const id of everything) assert.equal(byControl.get(id)?.size, 1, `${id}: exactly one event`);
     const [{ n, d }] = await pipeline.query<{ n: number; d: number }>(`SELECT count(*)::int AS n, count(DISTINCT control_id)::int AS d FROM in_message WHERE control_id LIKE 'KILL-%'`);
@@ -209,7 +185,7 @@ describe('ingest keeps accepting while Kafka is down, and loses nothing when it 
     assert.deepEqual(kept.map((r) => r.control_id).sort(), ['STOP-LINGER', ...acceptedBeforeClose].sort(), 'what was accepted is stored; the refused one is not');
     const published = ['STOP-LINGER', ...acceptedBeforeClose];
     await waitFor(() => published.every((id) => reader.byControlId(id).length > 0), { what: 'every accepted message published after the restart', timeoutMs: 120000, intervalMs: 200 });
-    await everythingPublishedIsRead(pipeline, reader);
+    await reader.readEverythingPublished(pipeline);
     for (const id of published) assert.equal(new Set(reader.byControlId(id).map((r) => r.value.eventId)).size, 1, `${id}: one event`);
     assert.equal(reader.byControlId(refused.id).length, 0, 'the refused message was not published');
   });

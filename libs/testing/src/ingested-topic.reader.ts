@@ -2,6 +2,7 @@ import { Consumer, Kafka } from 'kafkajs';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { TIERS, stageTopic } from '@clinmesh/topology';
 import { uniqueName, waitFor } from './test-environment';
+import type { IngestPipeline } from './ingest-pipeline';
 
 /** One record read from a clinical.ingested.<tier> topic, decoded the way any downstream client would. */
 export interface IngestedRecord {
@@ -59,5 +60,29 @@ export class IngestedTopicReader {
 
   async stop(): Promise<void> {
     await this.consumer?.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Watermark instead of a pause: once ingest's outbox is empty every event it
+   * committed has been produced; this reader is then caught up when it has read
+   * every clinical.ingested.* partition to the high watermark taken after that.
+   * Anything not read by then was never published.
+   */
+  async readEverythingPublished(pipeline: IngestPipeline): Promise<void> {
+    await waitFor(async () => (await pipeline.metric('clinmesh_outbox_backlog')) === 0, { what: 'ingest outbox drained', timeoutMs: 120000 });
+    const admin = pipeline.kafka().admin();
+    await admin.connect();
+    try {
+      // One topic at a time, retried: kafkajs's fetchTopicOffsets can fail transiently on the mock cluster (empty ListOffsets answer).
+      const ends = await waitFor(async () => {
+        const out = [];
+        for (const t of TIERS) out.push({ topic: stageTopic('ingested', t), offsets: await admin.fetchTopicOffsets(stageTopic('ingested', t)) });
+        return out;
+      }, { what: 'the ingested topics\' high watermarks', timeoutMs: 60000, intervalMs: 250 });
+      const readTo = (topic: string, partition: number) => this.records.reduce((max, r) => (r.topic === topic && r.partition === partition ? Math.max(max, Number(r.offset) + 1) : max), 0);
+      await waitFor(() => ends.every(({ topic, offsets }) => offsets.every((o) => readTo(topic, o.partition) >= Number(o.high))), { what: 'the reader at the ingested topics\' high watermarks', timeoutMs: 120000, intervalMs: 100 });
+    } finally {
+      await admin.disconnect();
+    }
   }
 }
