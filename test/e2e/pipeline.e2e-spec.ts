@@ -78,7 +78,6 @@ describe('walking skeleton: six services end to end', { timeout: 600_000 }, () =
     const sending = Promise.all(connections.map((_, c) => send(c)));
     await waitFor(() => sent >= 300, { what: '300 messages sent', timeoutMs: 60000, intervalMs: 20 });
     await pipeline.processes.normalization.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 1000));
     pipeline.processes.normalization.start();
     await sending;
     await Promise.all(connections.map((c) => c.close()));
