@@ -7,3 +7,4 @@ export { IngestedTopicReader, IngestedRecord } from './ingested-topic.reader';
 export { withMshField, mshField } from './hl7-msh.rewriter';
 export { ServiceHarness, ServiceHarnessOptions } from './service-harness';
 export { EmbeddedLauncher, LauncherRuntimeFile } from './embedded-launcher';
+export { createTestDatabase, TestDatabase } from './test-database';

@@ -2,11 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { InboundEvent, OutgoingEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
 import { sourcePatientKey } from '@clinmesh/security';
-import { adtMessage, oruMessage, testEnvironment, uniqueName } from '@clinmesh/testing';
+import { adtMessage, oruMessage, TestDatabase, createTestDatabase, testEnvironment, uniqueName } from '@clinmesh/testing';
 import type { IdentifiedEvent, IdentityEvent, IngestedEvent, Tier } from '@clinmesh/schemas';
 import type { PersonRecord } from '@clinmesh/empi';
 import {
@@ -30,16 +29,14 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
   const env = testEnvironment();
   const dbName = uniqueName('ir_int');
   let db: DataSource;
+  let testDb: TestDatabase | undefined;
   const index = new MasterPatientIndex();
   const handler = new AssignEnterpriseIdHandler(index, (ctx) => new PersonIndexRepository(ctx.uow), SECRET);
 
   before(async () => {
-    const admin = new Client({ connectionString: env.pgUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${dbName}"`);
-    await admin.end();
+    testDb = await createTestDatabase(env, dbName);
     db = new DataSource({
-      type: 'postgres', url: env.pgUrl.replace(/\/[^/?]+(\?|$)/, `/${dbName}$1`), migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200],
+      type: 'postgres', url: testDb.url, migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200],
       migrationsTableName: 'cm_migrations', extra: { max: 12 },
     });
     await db.initialize();
@@ -48,10 +45,7 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
   });
   after(async () => {
     await db?.destroy();
-    const admin = new Client({ connectionString: env.pgUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
+    await testDb?.drop();
   });
 
   const tx = <T>(work: (repo: PersonIndexRepository, changes: IdentityChangeLog, uow: UnitOfWork) => Promise<T>) =>

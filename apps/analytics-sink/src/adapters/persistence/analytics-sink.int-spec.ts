@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { EventRuntimeTables1732200000000, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
-import { testEnvironment, uniqueName } from '@clinmesh/testing';
+import { TestDatabase, createTestDatabase, testEnvironment, uniqueName } from '@clinmesh/testing';
 import type { CanonicalEvent, IdentityEvent } from '@clinmesh/schemas';
 import { RecordCanonicalEventHandler } from '../../application/record-canonical-event.handler';
 import { ApplyIdentityChangeHandler } from '../../application/apply-identity-change.handler';
@@ -20,6 +19,7 @@ describe('analytics-sink on PostgreSQL', { timeout: 120_000 }, () => {
   const env = testEnvironment();
   const dbName = uniqueName('analytics_int').slice(0, 63);
   let db: DataSource;
+  let testDb: TestDatabase | undefined;
   const records = new RecordCanonicalEventHandler((ctx) => new AnalyticsRepository(ctx.uow));
   const identity = new ApplyIdentityChangeHandler((ctx) => new AnalyticsRepository(ctx.uow));
   const handle = (event: CanonicalEvent) => inTransaction(db, (uow) => records.handle(event, eventContext(uow, originOf(inbound(event)), [])));
@@ -28,22 +28,16 @@ describe('analytics-sink on PostgreSQL', { timeout: 120_000 }, () => {
   const now = Date.now();
 
   before(async () => {
-    const admin = new Client({ connectionString: env.pgUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${dbName}"`);
-    await admin.end();
+    testDb = await createTestDatabase(env, dbName);
     db = new DataSource({
-      type: 'postgres', url: env.pgUrl.replace(/\/[^/?]+(\?|$)/, `/${dbName}$1`), migrations: [EventRuntimeTables1732200000000, AnalyticsSinkTables1795909521857], migrationsTableName: 'cm_migrations',
+      type: 'postgres', url: testDb.url, migrations: [EventRuntimeTables1732200000000, AnalyticsSinkTables1795909521857], migrationsTableName: 'cm_migrations',
     });
     await db.initialize();
     await db.runMigrations({ transaction: 'all' });
   });
   after(async () => {
     await db?.destroy();
-    const admin = new Client({ connectionString: env.pgUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
+    await testDb?.drop();
   });
 
   it('upserts by canonical id; a correction replaces the value and the replaced version goes to the history; older versions and redeliveries change nothing', async () => {

@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { inTransaction } from '@clinmesh/event-runtime';
-import { testEnvironment, uniqueName } from '@clinmesh/testing';
+import { TestDatabase, createTestDatabase, testEnvironment, uniqueName } from '@clinmesh/testing';
 import { CONTROL_ID_REUSE, contentHash } from '../../domain/message-content';
 import { IngestTables1732200000100 } from './ingest.tables';
 import { IngestContentDedupe1764374400000 } from './ingest-content-dedupe.migration';
@@ -19,6 +18,7 @@ describe('ingest message store on PostgreSQL', { timeout: 120_000 }, () => {
   const env = testEnvironment();
   const dbName = uniqueName('ingest_store_int').slice(0, 63);
   let db: DataSource;
+  let testDb: TestDatabase | undefined;
 
   const oldRow = async (id: string, controlId: string, raw: Buffer) => {
     // As the first migration's code stored them: SHA-256 of the raw bytes.
@@ -44,12 +44,9 @@ describe('ingest message store on PostgreSQL', { timeout: 120_000 }, () => {
   const crOnly = Buffer.from('MSH|^~\\&|APP|FAC|||20261121||ADT^A01|OLD-2|P|2.3\rPID|1||456\r');
 
   before(async () => {
-    const admin = new Client({ connectionString: env.pgUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${dbName}"`);
-    await admin.end();
+    testDb = await createTestDatabase(env, dbName);
     db = new DataSource({
-      type: 'postgres', url: env.pgUrl.replace(/\/[^/?]+(\?|$)/, `/${dbName}$1`), migrations: [IngestTables1732200000100], migrationsTableName: 'cm_migrations',
+      type: 'postgres', url: testDb.url, migrations: [IngestTables1732200000100], migrationsTableName: 'cm_migrations',
     });
     await db.initialize();
     await db.runMigrations({ transaction: 'all' });
@@ -59,17 +56,14 @@ describe('ingest message store on PostgreSQL', { timeout: 120_000 }, () => {
     // ... then the migration.
     await db.destroy();
     db = new DataSource({
-      type: 'postgres', url: env.pgUrl.replace(/\/[^/?]+(\?|$)/, `/${dbName}$1`), migrations: [IngestTables1732200000100, IngestContentDedupe1764374400000], migrationsTableName: 'cm_migrations',
+      type: 'postgres', url: testDb.url, migrations: [IngestTables1732200000100, IngestContentDedupe1764374400000], migrationsTableName: 'cm_migrations',
     });
     await db.initialize();
     await db.runMigrations({ transaction: 'all' });
   });
   after(async () => {
     await db?.destroy();
-    const admin = new Client({ connectionString: env.pgUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
+    await testDb?.drop();
   });
 
   it('re-hashes older rows the way new ones are hashed (line endings normalised, every other byte kept)', async () => {
