@@ -13,6 +13,7 @@ const run = promisify(execFile);
 const ROOT = repoRoot();
 const FIXTURES = join(ROOT, '..', 'shared', 'fixtures');
 const CATALOG = join(ROOT, 'libs/embedded-platform/src/platform/service-catalog.ts');
+const COMPILED_CATALOG = join(ROOT, 'dist/libs/embedded-platform/src/platform/service-catalog.js');
 const PRODUCERS = ['apps/ingest', 'apps/identity-resolution', 'apps/normalization', 'apps/policy', 'apps/notifier'];
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const CANONICAL_TOPICS = TIERS.map((t) => stageTopic('canonical', t));
@@ -211,6 +212,9 @@ describe('analytics: sink, Python reader, consumer generator', { timeout: 1_500_
     const genDbName = `${pipeline.name}_gen`.slice(0, 63);
     // Others may be editing a shared working tree: the git check is exact in a clean checkout (CI).
     const cleanBefore = producersClean() && git(['status', '--porcelain', '--', ...PRODUCERS]) === '';
+    // The build below compiles the catalogue with the generated service in it; the files after this
+    // one start the launcher from dist, so the compiled catalogue is put back as it was.
+    const compiledCatalog = [COMPILED_CATALOG, `${COMPILED_CATALOG}.map`].filter(existsSync).map((f) => [f, readFileSync(f)] as const);
     try {
       const { stdout: log } = await run('npx', ['nx', 'g', '@clinmesh/nx-plugin:consumer', name, '--topics', 'canonical', '--tiers', 'stat,urgent,routine,bulk', '--resource', 'Observation', '--no-interactive'], { cwd: ROOT, timeout: 180000 });
       // What the generator wrote (Nx lists every file): its app and the catalogue entry, nothing else.
@@ -278,9 +282,11 @@ describe('analytics: sink, Python reader, consumer generator', { timeout: 1_500_
       // Only the generator's lines come out of the catalogue (others may edit it meanwhile).
       const catalog = readFileSync(CATALOG, 'utf8');
       if (catalog.includes(`'${name}'`)) writeFileSync(CATALOG, catalog.split('\n').filter((l) => !l.includes(`'${name}'`)).join('\n'));
+      for (const [file, content] of compiledCatalog) writeFileSync(file, content);
       await sql(pipeline.env.pgUrl, `DROP DATABASE IF EXISTS "${genDbName}" WITH (FORCE)`).catch(() => undefined);
     }
     assert.equal(existsSync(appDir), false);
     assert.doesNotMatch(readFileSync(CATALOG, 'utf8'), new RegExp(`'${name}'`));
+    assert.doesNotMatch(readFileSync(COMPILED_CATALOG, 'utf8'), new RegExp(`'${name}'`), 'the compiled catalogue no longer starts it');
   });
 });

@@ -250,7 +250,8 @@ describe('task workflows end to end', { timeout: 900_000 }, () => {
     assert.equal((await pipeline.tasks({ correlationId: corrected.messageId! })).length, 0, 'no second task for the corrected result');
     const [{ n: forRecord }] = await pipeline.query('task', `SELECT count(*)::int AS n FROM tk_task WHERE workflow = 'critical-result-review' AND canonical_id = $1`, [task.canonicalId]);
     assert.equal(forRecord, 1);
-    assert.ok(eventsOf(task.taskId, 'UPDATED').some((e) => e.correction === true), 'an UPDATED task event marked as a correction');
+    // The history row commits with the outbox row; the event reaches our reader a moment later.
+    await waitFor(() => eventsOf(task.taskId, 'UPDATED').find((e) => e.correction === true), { what: 'an UPDATED task event marked as a correction', timeoutMs: 30000 });
 
     const [{ n: before }] = await pipeline.query('task', 'SELECT count(*)::int AS n FROM tk_task');
     const duplicatesBefore = await pipeline.metric('task', 'clinmesh_events_consumed_total', { tier: 'stat', outcome: 'duplicate' });
