@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  DEFAULT_MATCH_CONFIG, estimateParameters, generateUsRegistrations, InMemoryCandidateStore, MatchEngine, pairwiseAccuracy, parseFebrlCsv,
+  DEFAULT_MATCH_CONFIG, estimateParameterSet, assessParameterSet, generateUsRegistrations, InMemoryCandidateStore, MatchEngine, pairwiseAccuracy, parseFebrlCsv,
   PgCandidateStore, SqlCandidateStore, EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, toFebrlCsv, type CandidateStore, type FebrlRow, type MatchResult,
   type SyntheticRegistration, countNames, frequencySnapshotFromCounts, usNameFrequencySeed,
 } from '@clinmesh/empi';
@@ -183,13 +183,17 @@ interface RunInput {
 
 async function runOne(args: Args, input: RunInput, server: () => Promise<string>): Promise<Record<string, unknown>> {
   const { rows } = input;
+  // --estimate: m/u estimated by EM from this input, unsupervised (as the service's operator command does:
+  // u from random pairs, m per training rule), then used for scoring; thresholds, rules and caps stay.
+  let estimated: { comparisons: typeof DEFAULT_MATCH_CONFIG.comparisons; version: string } | undefined;
   if (args.estimate) {
-    const est = estimateParameters(rows.map((r) => r.record), { randomPairs: 200_000, seed: 42 });
-    const rounded = Object.fromEntries(Object.entries(est.config.comparisons).map(([name, levels]) => [
-      name,
-      Object.fromEntries(Object.entries(levels as Record<string, { m: number; u: number }>).map(([l, p]) => [l, { m: +p.m.toPrecision(3), u: +p.u.toPrecision(3) }])),
-    ]));
-    process.stderr.write(`${JSON.stringify({ lambda: est.lambda, iterations: est.iterations, converged: est.converged, candidatePairs: est.candidatePairs, comparisons: rounded }, null, 1)}\n`);
+    const est = estimateParameterSet(rows.map((r) => r.record), { randomPairs: 100_000, seed: 42 });
+    const findings = assessParameterSet(est);
+    process.stderr.write(`${JSON.stringify({
+      estimate: { lambda: est.lambda, iterations: est.iterations, converged: est.converged, candidatePairs: est.candidatePairs, sessions: est.sessions, unsafe: findings.map((f) => f.message) },
+      levels: est.levels.filter((l) => l.mFrom === 'em').map((l) => `${l.comparison}.${l.level} ${l.weight.toFixed(2)} (default ${l.defaultWeight.toFixed(2)})`),
+    }, null, 1)}\n`);
+    estimated = { comparisons: est.comparisons, version: `bench-em-n${est.records}${findings.length ? '-UNSAFE' : ''}` };
   }
   const handle = await openStore(args, server);
   let next = 0;
@@ -201,6 +205,7 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
         ? { thresholds: { upper: args.upper ?? DEFAULT_MATCH_CONFIG.thresholds.upper, lower: args.lower ?? Math.min(args.upper ?? Infinity, DEFAULT_MATCH_CONFIG.thresholds.lower) } }
         : {}),
       ...(args.noTrusted ? { trustedIdentifiers: [] } : {}),
+      ...(estimated ?? {}),
     },
   });
 

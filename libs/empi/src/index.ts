@@ -35,6 +35,10 @@ export {
   estimateParameters, expectationMaximisation, estimateUFromRandomPairs, mulberry32,
   type EstimateOptions, type ParameterEstimate, type ExpectationMaximisationOptions, type ExpectationMaximisationResult,
 } from './matching/parameter.estimator';
+export {
+  estimateParameterSet, assessParameterSet, insufficientData, parameterSetConfig, chooseParameterSet, DEFAULT_TRAINING_RULES, PARAMETER_ESTIMATE_MINIMUMS,
+  type TrainingRule, type ParameterSetOptions, type ParameterSetEstimate, type LevelEstimate, type TrainingSession, type EstimateFinding,
+} from './matching/parameter.estimator.set';
 export { buildPersonIndex, mergePersons, unmergeRecords, personOfRecord, type PersonIndex, type PersonIndexChange } from './person/person-index.ops';
 export { pairwiseAccuracy, type PairwiseAccuracy } from './matching/pairwise-accuracy.evaluator';
 export { parseFebrlCsv, FEBRL_SSN_SYSTEM, type FebrlRow } from './record/febrl-dataset.reader';

@@ -57,7 +57,8 @@ function tally(vectors: Iterable<Int8Array>): Map<string, { vector: Int8Array; c
   return patterns;
 }
 
-function candidatePairs(records: NormalizedRecord[], config: MatchConfig, maxBlockSize: number): Array<[number, number]> {
+/** Pairs of records sharing a blocking key (record ids excluded; blocks above `maxBlockSize` skipped). */
+export function candidatePairs(records: NormalizedRecord[], config: MatchConfig, maxBlockSize: number): Array<[number, number]> {
   const blocks = new Map<string, number[]>();
   records.forEach((r, i) => {
     for (const key of blockingKeys(r, config)) {
@@ -126,11 +127,11 @@ export function estimateParameters(records: PersonRecord[], opts: EstimateOption
   return { config: { ...base, comparisons: em.comparisons }, lambda: em.lambda, iterations: em.iterations, converged: em.converged, candidatePairs: pairs.length, randomPairs: sampled };
 }
 
-function levelOf(params: ComparisonParameters, name: ComparisonName, label: string): LevelProbabilities {
+export function levelOf(params: ComparisonParameters, name: ComparisonName, label: string): LevelProbabilities {
   return (params[name] as Record<string, LevelProbabilities>)[label];
 }
 
-function mapParameters(params: ComparisonParameters, fn: (name: ComparisonName, label: string, p: LevelProbabilities) => LevelProbabilities): ComparisonParameters {
+export function mapParameters(params: ComparisonParameters, fn: (name: ComparisonName, label: string, p: LevelProbabilities) => LevelProbabilities): ComparisonParameters {
   return Object.fromEntries(
     COMPARISON_NAMES.map((name) => [name, Object.fromEntries((COMPARISON_LEVELS[name] as readonly string[]).map((label) => [label, fn(name, label, levelOf(params, name, label))]))]),
   ) as unknown as ComparisonParameters;
