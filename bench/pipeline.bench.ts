@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import { TestPipeline, WebhookReceiver, adtMessage, hl7Batch, oruMessage, waitFor } from '@clinmesh/testing';
 import { MllpClient } from '@clinmesh/hl7v2';
+import { SERVICE_NAMES } from '@clinmesh/embedded-platform';
+import { cpuBetween, sampleCpu } from './process-cpu';
 
 /**
  * End-to-end figures of the six services on the embedded platform, all in
@@ -22,6 +24,23 @@ export interface PipelineBenchResult {
   statP99FloodOverIdle: number;
   normalizationServiceEventsPerSecond: number;
   endToEndOverBareHop: number;
+  /** Where the CPU went during the mixed feed: per stage, ms per message (gross, and net of the idle rate). */
+  cpuPerMessage: CpuPerMessage;
+}
+
+export interface CpuPerMessage {
+  messages: number;
+  seconds: number;
+  /** Per stage: the service process plus the PostgreSQL backends of its database. */
+  stages: Record<string, { serviceMs: number; postgresMs: number; totalMs: number; idleMsPerSecond: number; netMs: number; ceilingPerCore: number }>;
+  kafkaMs: number;
+  postgresOtherMs: number;
+  /** All CPU per message (services, their databases, the cluster, PostgreSQL's own work) and what two cores could carry at that cost. */
+  totalMs: number;
+  twoCoreCeiling: number;
+  /** The same without identity-resolution (it has its own issue). */
+  totalMsWithoutIdentity: number;
+  twoCoreCeilingWithoutIdentity: number;
 }
 
 const quantile = (values: number[], q: number) => {
@@ -107,6 +126,35 @@ async function statProbe(pipeline: TestPipeline, webhook: WebhookReceiver, prefi
   return latencies(webhook, receipts).get('stat') ?? [];
 }
 
+function cpuSampler(pipeline: TestPipeline) {
+  const pgPort = Number(new URL(pipeline.env.pgUrl).port);
+  return () => sampleCpu({ ...Object.fromEntries(SERVICE_NAMES.map((s) => [s, pipeline.processes[s].pid])), kafka: pipeline.kafkaCluster.process.pid }, pgPort);
+}
+
+/** CPU of the mixed feed per message and stage; the idle window's rate (fetch loops, timers) gives the net figure. */
+function cpuPerMessage(pipeline: TestPipeline, idle: Map<string, number>, idleSeconds: number, feed: Map<string, number>, seconds: number, messages: number): CpuPerMessage {
+  const dbOf = (s: string) => `postgres:${pipeline.name}_${s.replace(/-/g, '_')}`.slice(0, 'postgres:'.length + 63);
+  const round = (v: number) => Number(v.toFixed(3));
+  const stages: CpuPerMessage['stages'] = {};
+  for (const s of SERVICE_NAMES) {
+    const service = feed.get(s) ?? 0;
+    const pg = feed.get(dbOf(s)) ?? 0;
+    const idleRate = ((idle.get(s) ?? 0) + (idle.get(dbOf(s)) ?? 0)) / idleSeconds;
+    const total = (service + pg) / messages;
+    const net = Math.max(0, (service + pg - idleRate * seconds) / messages);
+    stages[s] = { serviceMs: round(service / messages), postgresMs: round(pg / messages), totalMs: round(total), idleMsPerSecond: round(idleRate), netMs: round(net), ceilingPerCore: Math.round(1000 / total) };
+  }
+  const kafkaMs = (feed.get('kafka') ?? 0) / messages;
+  const postgresOtherMs = (feed.get('postgres (other)') ?? 0) / messages;
+  const totalMs = Object.values(stages).reduce((a, st) => a + st.totalMs, 0) + kafkaMs + postgresOtherMs;
+  const withoutIdentity = totalMs - stages['identity-resolution'].totalMs;
+  return {
+    messages, seconds: round(seconds), stages, kafkaMs: round(kafkaMs), postgresOtherMs: round(postgresOtherMs),
+    totalMs: round(totalMs), twoCoreCeiling: Math.round(2000 / totalMs),
+    totalMsWithoutIdentity: round(withoutIdentity), twoCoreCeilingWithoutIdentity: Math.round(2000 / withoutIdentity),
+  };
+}
+
 export async function runPipelineBench(pipeline: TestPipeline, log: (line: string) => void = () => undefined): Promise<PipelineBenchResult> {
   const webhook = await pipeline.subscribeWebhook();
   log('bare kafkajs hop…');
@@ -116,6 +164,15 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
   await sendOverMllp(pipeline, Array.from({ length: 300 }, (_, i) => adtMessage({ controlId: `WARM-${i}`, mrn: `MRN-W-${i % 50}` })));
   const warm = await receiptTimes(pipeline, 'WARM-');
   await waitFor(() => [...warm.keys()].every((id) => webhook.byCorrelation(id).length > 0), { what: 'warm-up deliveries', timeoutMs: 300000, intervalMs: 200 });
+
+  // The idle cost of the running services (fetch loops, timers), to net it out of the per-message figures.
+  const sample = cpuSampler(pipeline);
+  log('idle CPU over 10 s…');
+  const idleStart = sample();
+  const idleT0 = performance.now();
+  await new Promise((r) => setTimeout(r, 10_000));
+  const idleSeconds = (performance.now() - idleT0) / 1000;
+  const idleCpu = cpuBetween(idleStart, sample());
 
   log('stat latency, idle…');
   // ≥ 500 stat samples in each condition (issue 8), one every 50 ms.
@@ -136,9 +193,14 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
     }
   });
   const started = Date.now();
+  const feedStart = sample();
+  const feedT0 = performance.now();
   await sendOverMllp(pipeline, mixed);
   const receipts = await receiptTimes(pipeline, 'MIX-');
   await waitFor(() => [...receipts.keys()].every((id) => webhook.byCorrelation(id).length > 0), { what: 'mixed feed deliveries', timeoutMs: 900000, intervalMs: 250 });
+  const feedCpu = cpuBetween(feedStart, sample());
+  const cpu = cpuPerMessage(pipeline, idleCpu, idleSeconds, feedCpu, (performance.now() - feedT0) / 1000, total);
+  log(`CPU per message (ms): ${Object.entries(cpu.stages).map(([st, c]) => `${st} ${c.totalMs} (net ${c.netMs})`).join(', ')}, kafka ${cpu.kafkaMs}, postgres other ${cpu.postgresOtherMs}; total ${cpu.totalMs} → two-core ceiling ${cpu.twoCoreCeiling} msg/s (${cpu.twoCoreCeilingWithoutIdentity} without identity)`);
   const lastDelivery = Math.max(...webhook.deliveries.filter((d) => receipts.has(d.correlationId)).map((d) => d.receivedAt));
   const e2eRate = Math.round(total / ((lastDelivery - started) / 1000));
   const byTier = latencies(webhook, receipts);
@@ -183,5 +245,6 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
     statP99FloodOverIdle: Number((statFlood.p99 / statIdle.p99).toFixed(2)),
     normalizationServiceEventsPerSecond: normRate,
     endToEndOverBareHop: Number((e2eRate / bare).toFixed(3)),
+    cpuPerMessage: cpu,
   };
 }
