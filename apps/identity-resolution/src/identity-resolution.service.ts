@@ -6,13 +6,14 @@ import { AssignEnterpriseIdHandler } from './application/assign-enterprise-id.ha
 import {
   MasterPatientIndexExplanations1732200001200, MasterPatientIndexTables1732200001100, PersonIndexRepository, PersonIndexTables1732200001000,
 } from './adapters/persistence/person-index.repository';
+import { EmpiParameterSets1732200001300 } from './adapters/persistence/parameter-set.repository';
 
 /** Composition root of identity-resolution: consumes clinical.ingested.*, produces clinical.identified.* and clinical.identity.events. */
 export const identityResolutionService: ServiceSpec = {
   name: 'identity-resolution',
   defaultPort: 8082,
   module: IdentityResolutionModule,
-  migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200],
+  migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200, EmpiParameterSets1732200001300],
   consumers: (app) => {
     const config = app.get<ServiceConfig>(SERVICE_CONFIG);
     const assign = new AssignEnterpriseIdHandler(masterPatientIndex(), (ctx) => new PersonIndexRepository(ctx.uow), config.patientKeySecret);

@@ -11,6 +11,7 @@ import type { PersonRecord } from '@clinmesh/empi';
 import {
   MasterPatientIndexExplanations1732200001200, MasterPatientIndexTables1732200001100, PersonIndexRepository, PersonIndexTables1732200001000,
 } from '../adapters/persistence/person-index.repository';
+import { EmpiParameterSets1732200001300 } from '../adapters/persistence/parameter-set.repository';
 import { AssignEnterpriseIdHandler } from './assign-enterprise-id.handler';
 import { IdentityChangeLog } from './identity-change.log';
 import { MasterPatientIndex } from './master-patient-index';
@@ -36,7 +37,7 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
   before(async () => {
     testDb = await createTestDatabase(env, dbName);
     db = new DataSource({
-      type: 'postgres', url: testDb.url, migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200],
+      type: 'postgres', url: testDb.url, migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200, EmpiParameterSets1732200001300],
       migrationsTableName: 'cm_migrations', extra: { max: 12 },
     });
     await db.initialize();

@@ -1,5 +1,5 @@
 import {
-  MatchEngine, blockingKeys, frequencySnapshotFromCounts, normalizeRecord, resolveMatchConfig, usNameFrequencySeed,
+  MatchEngine, blockingKeys, chooseParameterSet, frequencySnapshotFromCounts, normalizeRecord, parameterSetConfig, resolveMatchConfig, usNameFrequencySeed,
   type MatchConfig, type NameFrequencySnapshot, type PersonRecord,
 } from '@clinmesh/empi';
 import { enterpriseIdFor } from '../domain/enterprise-id';
@@ -17,6 +17,13 @@ export interface RecordAssignment {
   personCreated: boolean;
   decision: 'known' | 'link' | 'review' | 'new' | 'directed';
   reviewItemId?: string;
+}
+
+/** An active parameter set as scoring uses it: the base config with the set's m/u and version. */
+export interface ActiveParameters {
+  version: string;
+  sourceSystem: string | null;
+  config: MatchConfig;
 }
 
 export interface AssignOptions {
@@ -39,8 +46,39 @@ export class MasterPatientIndex {
   private frequencies: NameFrequencySnapshot = usNameFrequencySeed();
   private frequenciesCheckedAt = Number.NEGATIVE_INFINITY;
 
+  /** Active EM parameter sets (per source, and for all sources), reloaded like the frequencies. */
+  private activeParameters: ActiveParameters[] = [];
+  private activeParametersKey = '';
+  private parametersCheckedAt = Number.NEGATIVE_INFINITY;
+
   constructor(config: Partial<MatchConfig> = {}, private readonly frequencyReloadMs = 60_000, private readonly now: () => number = Date.now) {
     this.config = resolveMatchConfig(config);
+  }
+
+  /**
+   * The active parameter sets; picks up activations of other replicas at most every `frequencyReloadMs`
+   * (an activation in this replica calls `parametersChanged`, so it takes effect here at once).
+   */
+  async parametersFor(repo: PersonIndexPort): Promise<ActiveParameters[]> {
+    if (this.now() - this.parametersCheckedAt < this.frequencyReloadMs) return this.activeParameters;
+    this.parametersCheckedAt = this.now();
+    const rows = await repo.parameters.active();
+    const key = rows.map((r) => `${r.sourceSystem ?? '*'}=${r.version}`).join('\n');
+    if (key !== this.activeParametersKey) {
+      this.activeParameters = rows.map((r) => ({ version: r.version, sourceSystem: r.sourceSystem, config: parameterSetConfig(this.config, r) }));
+      this.activeParametersKey = key;
+    }
+    return this.activeParameters;
+  }
+
+  /** The config a record of `sourceSystem` is scored with: its source's active set, else the all-sources set, else the default. */
+  configFor(active: readonly ActiveParameters[], sourceSystem: string | null | undefined): MatchConfig {
+    return chooseParameterSet(active, sourceSystem)?.config ?? this.config;
+  }
+
+  /** Called after an activation committed in this replica: the next match reloads the active sets. */
+  parametersChanged(): void {
+    this.parametersCheckedAt = Number.NEGATIVE_INFINITY;
   }
 
   /** The snapshot decisions are scored with; picks up a newer stored snapshot at most every `frequencyReloadMs`. */
@@ -89,7 +127,8 @@ export class MasterPatientIndex {
       return { epid, method: options.directedEpid.method, score: null, personCreated: false, decision: 'directed' };
     }
 
-    const engine = new MatchEngine({ store: repo.candidates, config: this.config, frequencies: await this.frequenciesFor(repo), personIdGenerator: () => enterpriseIdFor(record.recordId) });
+    const config = this.configFor(await this.parametersFor(repo), record.sourceSystem);
+    const engine = new MatchEngine({ store: repo.candidates, config, frequencies: await this.frequenciesFor(repo), personIdGenerator: () => enterpriseIdFor(record.recordId) });
     const result = await engine.preview(record);
     let epid = result.personId;
     let personCreated = false;
@@ -133,9 +172,26 @@ export class MasterPatientIndex {
     const out = items.map(() => ({ assignment: undefined as unknown as RecordAssignment, changes: new IdentityChangeLog() }));
     if (!items.length) return out;
     const known = await repo.linksOf(items.map((i) => i.record.recordId));
-    const engine = new MatchEngine({ store: repo.candidates, config: this.config, frequencies: await this.frequenciesFor(repo), personIdGenerator: (r) => enterpriseIdFor(r.recordId) });
+    const frequencies = await this.frequenciesFor(repo);
+    const active = await this.parametersFor(repo);
     const toMatch = items.map((item, i) => ({ item, i })).filter(({ item }) => !known.has(item.record.recordId));
-    const matched = await engine.matchChunk(toMatch.map((m) => m.item.record), { save: false });
+    // Records are scored with their source's parameter set. A chunk whose records share one set (the
+    // usual case, and always while no set is active) is matched as one set-based chunk. A chunk mixing
+    // sets is matched as consecutive runs of one set each, in arrival order; every run but the last is
+    // saved (same transaction, keys already locked) before the next run's candidate query, so a later
+    // record sees the earlier ones exactly as record by record. Blocking keys do not depend on m/u.
+    const runs: Array<{ config: MatchConfig; records: PersonRecord[] }> = [];
+    for (const { item } of toMatch) {
+      const config = this.configFor(active, item.record.sourceSystem);
+      const last = runs[runs.length - 1];
+      if (last?.config === config) last.records.push(item.record);
+      else runs.push({ config, records: [item.record] });
+    }
+    const matched: Awaited<ReturnType<MatchEngine['matchChunk']>> = [];
+    for (const [r, run] of runs.entries()) {
+      const engine = new MatchEngine({ store: repo.candidates, config: run.config, frequencies, personIdGenerator: (rec) => enterpriseIdFor(rec.recordId) });
+      matched.push(...(await engine.matchChunk(run.records, { save: r < runs.length - 1 })));
+    }
 
     // Persons the chunk links to must be current (a concurrent merge may have retired one): lock them, follow merges.
     const linkedTo = [...new Set([...matched.filter((m) => m.result.decision === 'link').map((m) => m.result.personId), ...[...known.values()].map((l) => l.epid)])];
@@ -155,7 +211,7 @@ export class MasterPatientIndex {
         out[i].assignment = link
           ? { epid, method: link.method, score: link.score, personCreated: false, decision: 'known' }
           : { epid, method: earlier!.method, score: earlier!.score, personCreated: false, decision: 'known' };
-        records.set(record.recordId, { record, personId: epid, blockingKeys: engine.blockingKeysOf(record) });
+        records.set(record.recordId, { record, personId: epid, blockingKeys: this.blockingKeysOf(record) });
         continue;
       }
       const { result, keys } = matchedByIndex.get(i)!;

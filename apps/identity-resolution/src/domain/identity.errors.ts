@@ -51,3 +51,34 @@ export class InvalidRequestError extends ClinmeshError {
     super(code, message, { status: 400 });
   }
 }
+
+export class ParameterSetNotFoundError extends ClinmeshError {
+  constructor(version: string) {
+    super('IDENTITY.PARAMETERS.NOT_FOUND', `no parameter set ${version}`, { status: 404, details: { version } });
+  }
+}
+
+/** An estimate refused (422): too little data to be meaningful, or unsafe to score with (which levels, why). */
+export class ParameterEstimateRefusedError extends ClinmeshError {
+  constructor(code: 'IDENTITY.PARAMETERS.INSUFFICIENT_DATA' | 'IDENTITY.PARAMETERS.UNSAFE', message: string, details: Record<string, unknown>) {
+    super(code, message, { status: 422, details });
+  }
+}
+
+/** Activation of a set that is already active, or retired (409 with its current state). */
+export class ParameterSetStateError extends ClinmeshError {
+  constructor(version: string, current: { status: string; revision: number; sourceSystem: string | null }) {
+    super(
+      current.status === 'active' ? 'IDENTITY.PARAMETERS.ALREADY_ACTIVE' : 'IDENTITY.PARAMETERS.RETIRED',
+      current.status === 'active' ? `parameter set ${version} is already active` : `parameter set ${version} was retired; estimate a new set (or activate another) instead`,
+      { status: 409, details: { version, ...current, currentRevision: current.revision } },
+    );
+  }
+}
+
+/** If-Match names a revision the set no longer has: 412. */
+export class ParameterSetRevisionMismatchError extends ClinmeshError {
+  constructor(version: string, expected: number, current: number, status: string) {
+    super('IDENTITY.PARAMETERS.REVISION_MISMATCH', `parameter set ${version} is at revision ${current} (${status}), not ${expected}`, { status: 412, details: { version, currentRevision: current, status } });
+  }
+}

@@ -1,4 +1,5 @@
 import type { FieldContribution, MatchExplanation, NameCounts, SqlCandidateStore } from '@clinmesh/empi';
+import type { ParameterSetPort } from './parameter-set.model';
 
 export type PersonStatus = 'active' | 'merged';
 
@@ -61,6 +62,8 @@ export interface MergeRow {
  */
 export interface PersonIndexPort {
   readonly candidates: SqlCandidateStore;
+  /** Persisted m/u parameter sets (EM per source) and which one is active per source. */
+  readonly parameters: ParameterSetPort;
   /** Serialises on persons (advisory locks, sorted): merges and links to one person never interleave. */
   lockPersons(epids: string[]): Promise<void>;
   person(epid: string): Promise<PersonRow | undefined>;

@@ -1,36 +1,118 @@
-import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { inTransaction } from '@clinmesh/event-runtime';
 import { AuditTrail, Principal, SCOPES } from '@clinmesh/security';
 import { AUDIT_TRAIL, DATA_SOURCE, RequireScopes } from '@clinmesh/service-kit';
 import { MasterPatientIndex } from '../../application/master-patient-index';
+import { MatchParameterCommands, type IndexTransaction } from '../../application/match-parameters.commands';
+import { InvalidRequestError } from '../../domain/identity.errors';
+import { parameterSetView } from '../../domain/parameter-set.model';
 import { PersonIndexRepository } from '../persistence/person-index.repository';
 import { MASTER_PATIENT_INDEX } from './identity-resolution.tokens';
 
 type Req = { principal: Principal; headers: Record<string, string | undefined> };
 
 /**
- * Operator commands of the matcher. Refreshing the name frequencies is explicit (never silent):
- * POST /v1/admin/identity/name-frequencies/refresh counts the index's names into a new versioned
- * snapshot; replicas pick it up within a minute; explanations name the version they used.
+ * Operator commands of the matcher, never silent:
+ * - POST /v1/admin/identity/name-frequencies/refresh counts the index's names into a new versioned
+ *   snapshot; replicas pick it up within a minute; explanations name the version they used.
+ * - POST /v1/admin/identity/parameters/estimate `{ source? }` estimates m/u by EM (per source or all
+ *   sources) into a new versioned set, status `estimated` (422 when too thin or unsafe);
+ *   POST /v1/admin/identity/parameters/{version}/activate makes it the source's active set;
+ *   GET /v1/admin/identity/parameters lists the sets, the active one per source and the default.
  */
 @Controller('v1/admin/identity')
 export class IdentityAdminController {
+  private readonly parameters: MatchParameterCommands;
+  private readonly tx: IndexTransaction;
+
   constructor(
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     @Inject(AUDIT_TRAIL) private readonly audit: AuditTrail,
     @Inject(MASTER_PATIENT_INDEX) private readonly index: MasterPatientIndex,
-  ) {}
+  ) {
+    this.parameters = new MatchParameterCommands(index);
+    this.tx = (work) => inTransaction(this.db, (uow) => work(new PersonIndexRepository(uow)));
+  }
 
   @RequireScopes(SCOPES.adminOperate)
   @Post('name-frequencies/refresh')
   @HttpCode(200)
   async refreshNameFrequencies(@Req() req: Req) {
     const snapshot = await inTransaction(this.db, (uow) => this.index.refreshFrequencies(new PersonIndexRepository(uow)));
-    await this.audit.record({
-      actor: req.principal.subject, action: 'refresh-name-frequencies', resource: 'identity-matcher', patientRef: null,
-      purpose: req.headers['x-purpose-of-use'] ?? null, outcome: 'allowed', details: snapshot,
-    });
+    await this.record(req, 'refresh-name-frequencies', 'allowed', snapshot);
     return { ...snapshot, parametersVersion: this.index.config.version };
   }
+
+  @RequireScopes(SCOPES.adminOperate)
+  @Post('parameters/estimate')
+  @HttpCode(201)
+  async estimateParameters(@Req() req: Req, @Body() body: { source?: unknown } | undefined, @Res({ passthrough: true }) res: Response) {
+    const source = body?.source;
+    if (source !== undefined && source !== null && (typeof source !== 'string' || !source.trim() || source.length > 200)) {
+      throw new InvalidRequestError('IDENTITY.PARAMETERS.INVALID_SOURCE', 'source must be a non-empty source system name (at most 200 characters), or absent for all sources');
+    }
+    const sourceSystem = typeof source === 'string' ? source : null;
+    try {
+      const set = await this.parameters.estimate(this.tx, sourceSystem, req.principal.subject);
+      await this.record(req, 'estimate-match-parameters', 'allowed', { version: set.version, sourceSystem, records: set.records });
+      res.setHeader('ETag', `"${set.revision}"`);
+      return parameterSetView(set);
+    } catch (error) {
+      await this.record(req, 'estimate-match-parameters', 'error', { sourceSystem, code: (error as { code?: string }).code ?? 'ERROR' });
+      throw error;
+    }
+  }
+
+  @RequireScopes(SCOPES.adminOperate)
+  @Post('parameters/:version/activate')
+  @HttpCode(200)
+  async activateParameters(@Req() req: Req, @Param('version') version: string, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    const expected = ifMatch === undefined ? undefined : parseEtag(ifMatch);
+    if (expected !== undefined && !Number.isInteger(expected)) throw new InvalidRequestError('IDENTITY.PARAMETERS.INVALID_REVISION', 'If-Match must be the ETag of GET /v1/admin/identity/parameters/{version}');
+    try {
+      const { activated, retired } = await this.parameters.activate(this.tx, version, req.principal.subject, expected);
+      await this.record(req, 'activate-match-parameters', 'allowed', { version, sourceSystem: activated.sourceSystem, retired });
+      res.setHeader('ETag', `"${activated.revision}"`);
+      return { ...parameterSetView(activated), retired };
+    } catch (error) {
+      await this.record(req, 'activate-match-parameters', 'error', { version, code: (error as { code?: string }).code ?? 'ERROR' });
+      throw error;
+    }
+  }
+
+  @RequireScopes(SCOPES.adminOperate)
+  @Get('parameters')
+  async listParameters() {
+    const { sets, active } = await this.parameters.list(this.tx);
+    return {
+      default: { version: this.index.config.version, thresholds: this.index.config.thresholds },
+      active: active.map((a) => ({ sourceSystem: a.sourceSystem, version: a.version, activatedAt: a.activatedAt, activatedBy: a.activatedBy })),
+      sets: sets.map((s) => {
+        const { comparisons: _levels, ...summary } = parameterSetView(s);
+        return summary;
+      }),
+    };
+  }
+
+  @RequireScopes(SCOPES.adminOperate)
+  @Get('parameters/:version')
+  async getParameters(@Param('version') version: string, @Res({ passthrough: true }) res: Response) {
+    const set = await this.parameters.get(this.tx, version);
+    res.setHeader('ETag', `"${set.revision}"`);
+    return parameterSetView(set);
+  }
+
+  private record(req: Req, action: string, outcome: 'allowed' | 'error', details: Record<string, unknown>): Promise<void> {
+    return this.audit.record({
+      actor: req.principal.subject, action, resource: 'identity-matcher', patientRef: null, purpose: req.headers['x-purpose-of-use'] ?? null, outcome, details,
+    });
+  }
+}
+
+/** `"3"`, `W/"3"` or `3` → 3; anything else → NaN (answered 400). */
+function parseEtag(value: string): number {
+  const m = /^(?:W\/)?"?(\d+)"?$/.exec(value.trim());
+  return m ? Number(m[1]) : Number.NaN;
 }

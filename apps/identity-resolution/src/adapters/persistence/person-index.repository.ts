@@ -1,6 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, SqlCandidateStore, advisoryKey, type FieldContribution, type MatchExplanation, type NameCounts } from '@clinmesh/empi';
 import type { UnitOfWork } from '@clinmesh/event-runtime';
+import { ParameterSetRepository } from './parameter-set.repository';
 import type { MergeRow, PersonIndexPort, PersonRow, PersonStatus, RecordLink, ReviewItemRow, ReviewStatus } from '../../domain/person-index.port';
 
 /**
@@ -10,9 +11,11 @@ import type { MergeRow, PersonIndexPort, PersonRow, PersonStatus, RecordLink, Re
  */
 export class PersonIndexRepository implements PersonIndexPort {
   readonly candidates: SqlCandidateStore;
+  readonly parameters: ParameterSetRepository;
 
   constructor(private readonly uow: UnitOfWork) {
     this.candidates = new SqlCandidateStore(uow);
+    this.parameters = new ParameterSetRepository(uow);
   }
 
   async lockPersons(epids: string[]): Promise<void> {
