@@ -1,0 +1,78 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SCOPES } from '@clinmesh/security';
+import { ServiceHarness } from '@clinmesh/testing';
+import { DEFAULT_MATCH_CONFIG, generateUsRegistrations } from '@clinmesh/empi';
+
+/**
+ * The operator commands over HTTP, on the real identity-resolution process and its database:
+ * scope, problem+json errors (400, 422 naming the reason, 404, 409, 412), 201 with the
+ * per-level summary, ETag/If-Match, the list with the active set per source and the default,
+ * and the audit trail. Scoring with an activated set is proven by match-parameters.int-spec.
+ */
+describe('identity-resolution: EM parameter set commands over HTTP', { timeout: 300_000 }, () => {
+  let h: ServiceHarness;
+  before(async () => {
+    h = await ServiceHarness.start('ir_params', { services: ['identity-resolution'] });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, token?: string) =>
+    h.request('identity-resolution', method, `/v1/admin/identity/parameters${path}`, body, headers, token);
+
+  it('refuses without admin:operate, a bad source with 400, and too few records with 422 problem+json naming the reason', async () => {
+    const reader = await h.token([SCOPES.personsRead], 'reader');
+    assert.equal((await call('POST', '/estimate', {}, {}, reader)).status, 403);
+    const bad = await call('POST', '/estimate', { source: 42 });
+    assert.equal(bad.status, 400, bad.text);
+    assert.equal(bad.json().code, 'IDENTITY.PARAMETERS.INVALID_SOURCE');
+    const thin = await call('POST', '/estimate', { source: 'EMPTY' });
+    assert.equal(thin.status, 422, thin.text);
+    assert.match(thin.headers.get('content-type') ?? '', /application\/problem\+json/);
+    assert.equal(thin.json().code, 'IDENTITY.PARAMETERS.INSUFFICIENT_DATA');
+    assert.match(thin.text, /0 records; at least 200 are needed/);
+    assert.equal((await call('POST', '/no-such-version/activate')).status, 404);
+  });
+
+  it('estimates a source into a stored set (201, per-level summary), activates it with If-Match (412 stale, 409 again), lists it as the source’s active set, audited', async () => {
+    // A source's records as the index stores them (the estimate reads stored records, not links).
+    const records = generateUsRegistrations({ seed: 19, persons: 300 }).map((g) => ({ ...g.record, recordId: `LAB-X|${g.record.recordId}`, sourceSystem: 'LAB-X' }));
+    await h.query('identity-resolution',
+      `INSERT INTO empi_record (record_id, person_id, source_system, data) SELECT r, 'EP-' || r, 'LAB-X', d FROM unnest($1::text[], $2::jsonb[]) AS t(r, d)`,
+      [records.map((r) => r.recordId), records.map((r) => JSON.stringify(r))]);
+    const created = await call('POST', '/estimate', { source: 'LAB-X' });
+    assert.equal(created.status, 201, created.text);
+    const set = created.json();
+    assert.deepEqual([set.status, set.sourceSystem, set.records, set.converged, created.headers.get('etag')], ['estimated', 'LAB-X', records.length, true, '"1"']);
+    assert.ok(set.iterations > 0 && set.candidatePairs > 200 && set.randomPairs > 0 && set.lambda > 0);
+    const dob = set.comparisons.birthDate.exact;
+    assert.ok(dob.estimated && dob.weight > 5 && typeof dob.m === 'number' && typeof dob.u === 'number' && typeof dob.defaultWeight === 'number', JSON.stringify(dob));
+
+    const one = await call('GET', `/${encodeURIComponent(set.version)}`);
+    assert.equal(one.status, 200);
+    assert.equal(one.headers.get('etag'), '"1"');
+    const stale = await call('POST', `/${encodeURIComponent(set.version)}/activate`, undefined, { 'if-match': '"9"' });
+    assert.equal(stale.status, 412, stale.text);
+    assert.equal(stale.json().code, 'IDENTITY.PARAMETERS.REVISION_MISMATCH');
+    const activated = await call('POST', `/${encodeURIComponent(set.version)}/activate`, undefined, { 'if-match': '"1"' });
+    assert.equal(activated.status, 200, activated.text);
+    assert.deepEqual([activated.json().status, activated.json().retired, activated.headers.get('etag')], ['active', null, '"2"']);
+    const again = await call('POST', `/${encodeURIComponent(set.version)}/activate`);
+    assert.equal(again.status, 409, again.text);
+    assert.equal(again.json().code, 'IDENTITY.PARAMETERS.ALREADY_ACTIVE');
+
+    const list = await call('GET', '');
+    assert.equal(list.status, 200, list.text);
+    assert.deepEqual(list.json().default.version, DEFAULT_MATCH_CONFIG.version);
+    assert.deepEqual(list.json().active.map((a: { sourceSystem: string; version: string }) => [a.sourceSystem, a.version]), [['LAB-X', set.version]]);
+    assert.deepEqual(list.json().sets.map((s: { version: string; status: string }) => [s.version, s.status]), [[set.version, 'active']]);
+
+    const audit = await h.query('identity-resolution', `SELECT action, outcome FROM cm_audit WHERE action LIKE '%match-parameters' ORDER BY 1, 2`);
+    assert.deepEqual(audit.map((a) => `${a.action}:${a.outcome}`), [
+      'activate-match-parameters:allowed', 'activate-match-parameters:error', 'activate-match-parameters:error', 'activate-match-parameters:error',
+      'estimate-match-parameters:allowed', 'estimate-match-parameters:error',
+    ]);
+  });
+});
