@@ -1,5 +1,4 @@
-import { ClinmeshError } from '@clinmesh/errors';
-import type { ServiceConfig } from '@clinmesh/service-kit';
+import { ServiceConfig, SettingsReader } from '@clinmesh/service-kit';
 import { AddressAllowlist, parseAllowlist } from '../domain/address-guard';
 import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from '../domain/retry-schedule';
 
@@ -59,25 +58,15 @@ export interface NotifierConfig {
  * anywhere else it defaults to empty.
  */
 export function loadNotifierConfig(config: ServiceConfig): NotifierConfig {
-  const problems: string[] = [];
-  const env = (name: string) => config.env(name);
-  const num = (name: string, fallback: number, min: number, integer = true): number => {
-    const raw = env(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      problems.push(`NOTIFIER_${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min} (got "${raw}")`);
-      return fallback;
-    }
-    return n;
-  };
+  const s = new SettingsReader('NOTIFIER', config.env);
+  const env = (name: string) => s.raw(name);
   let retryScheduleMs = DEFAULT_RETRY_SCHEDULE_MS;
   const schedule = env('RETRY_SCHEDULE');
   if (schedule !== undefined) {
     try {
       retryScheduleMs = parseRetrySchedule(schedule);
     } catch (e) {
-      problems.push(`NOTIFIER_RETRY_SCHEDULE: ${(e as Error).message}`);
+      s.problem(`NOTIFIER_RETRY_SCHEDULE: ${(e as Error).message}`);
     }
   }
   const embedded = config.topicProvisioning.mode === 'mock';
@@ -86,37 +75,35 @@ export function loadNotifierConfig(config: ServiceConfig): NotifierConfig {
   try {
     allowlist = parseAllowlist(allowlistRaw);
   } catch (e) {
-    problems.push(`NOTIFIER_WEBHOOK_ALLOWLIST: ${(e as Error).message}`);
+    s.problem(`NOTIFIER_WEBHOOK_ALLOWLIST: ${(e as Error).message}`);
   }
-  const httpsOnly = (env('HTTPS_ONLY') ?? 'false') === 'true';
+  const httpsOnly = s.flag('HTTPS_ONLY');
   const result: NotifierConfig = {
-    secretKey: env('SECRET_KEY') ?? config.authSecret,
+    secretKey: s.string('SECRET_KEY', config.authSecret),
     delivery: {
-      concurrency: num('DELIVERY_CONCURRENCY', 32, 1),
-      maxInFlightPerSubscription: num('MAX_IN_FLIGHT_PER_SUBSCRIPTION', 8, 1),
-      leaseSeconds: num('DELIVERY_LEASE_SECONDS', 60, 1),
-      timeoutMs: num('DELIVERY_TIMEOUT_MS', 15_000, 1),
-      pollMs: num('DELIVERY_POLL_MS', 200, 1),
+      concurrency: s.int('DELIVERY_CONCURRENCY', 32, { min: 1 }),
+      maxInFlightPerSubscription: s.int('MAX_IN_FLIGHT_PER_SUBSCRIPTION', 8, { min: 1 }),
+      leaseSeconds: s.int('DELIVERY_LEASE_SECONDS', 60, { min: 1 }),
+      timeoutMs: s.int('DELIVERY_TIMEOUT_MS', 15_000, { min: 1 }),
+      pollMs: s.int('DELIVERY_POLL_MS', 200, { min: 1 }),
       retryScheduleMs,
-      jitter: num('RETRY_JITTER', 0.2, 0, false),
-      maxRetryAfterMs: num('MAX_RETRY_AFTER_MS', 24 * 3600_000, 0),
+      jitter: s.number('RETRY_JITTER', 0.2, { min: 0 }),
+      maxRetryAfterMs: s.int('MAX_RETRY_AFTER_MS', 24 * 3600_000, { min: 0 }),
     },
     breaker: {
-      failureThreshold: num('BREAKER_FAILURE_THRESHOLD', 5, 1),
-      openMs: num('BREAKER_OPEN_MS', 30_000, 1),
+      failureThreshold: s.int('BREAKER_FAILURE_THRESHOLD', 5, { min: 1 }),
+      openMs: s.int('BREAKER_OPEN_MS', 30_000, { min: 1 }),
     },
-    disableAfterMs: num('DISABLE_AFTER_MS', 5 * 24 * 3600_000, 1),
-    rotationGraceMs: num('ROTATION_GRACE_MS', 24 * 3600_000, 0),
+    disableAfterMs: s.int('DISABLE_AFTER_MS', 5 * 24 * 3600_000, { min: 1 }),
+    rotationGraceMs: s.int('ROTATION_GRACE_MS', 24 * 3600_000, { min: 0 }),
     ssrf: { allowlist, allowlistSource: allowlistRaw, httpsOnly },
     fhir: {
-      resourceBaseUrl: env('FHIR_RESOURCE_BASE_URL') ?? 'urn:clinmesh:fhir',
-      eventsWindowMs: num('FHIR_EVENTS_WINDOW_MS', 7 * 24 * 3600_000, 1),
-      heartbeatCheckMs: num('HEARTBEAT_CHECK_MS', 1000, 10),
+      resourceBaseUrl: s.string('FHIR_RESOURCE_BASE_URL', 'urn:clinmesh:fhir'),
+      eventsWindowMs: s.int('FHIR_EVENTS_WINDOW_MS', 7 * 24 * 3600_000, { min: 1 }),
+      heartbeatCheckMs: s.int('HEARTBEAT_CHECK_MS', 1000, { min: 10 }),
     },
   };
-  if (result.delivery.jitter >= 1) problems.push('NOTIFIER_RETRY_JITTER must be below 1');
-  if (problems.length) {
-    throw new ClinmeshError('CONFIG.INVALID', `notifier: invalid configuration:\n - ${problems.join('\n - ')}`, { details: { errors: problems } });
-  }
+  if (result.delivery.jitter >= 1) s.problem('NOTIFIER_RETRY_JITTER must be below 1');
+  s.assertValid('notifier');
   return result;
 }

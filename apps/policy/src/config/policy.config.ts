@@ -1,5 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import { ClinmeshError } from '@clinmesh/errors';
+import { SettingsReader } from '@clinmesh/service-kit';
 
 /** Policy's own settings (`POLICY_*`), read and validated once at start, every problem listed. */
 export interface PolicyConfig {
@@ -21,25 +21,18 @@ export interface PolicyConfig {
  * policy data are found from it, never by climbing out of dist/.
  */
 export function loadPolicyConfig(env: (name: string) => string | undefined, patientKeySecret: string, root = process.cwd()): PolicyConfig {
-  const problems: string[] = [];
-  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const raw = env(name);
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) { problems.push(`POLICY_${name} must be an integer between ${min} and ${max} (got ${JSON.stringify(raw)})`); return fallback; }
-    return n;
-  };
-  const dir = env('DIR') ?? join('apps', 'policy', 'policy');
-  const pseudonymSecret = env('PSEUDONYM_SECRET') ?? `${patientKeySecret}:policy-pseudonyms`;
-  if (pseudonymSecret.length < 16) problems.push('POLICY_PSEUDONYM_SECRET must be at least 16 characters');
+  const s = new SettingsReader('POLICY', env);
+  const dir = s.string('DIR', join('apps', 'policy', 'policy'));
+  const pseudonymSecret = s.string('PSEUDONYM_SECRET', `${patientKeySecret}:policy-pseudonyms`);
+  if (pseudonymSecret.length < 16) s.problem('POLICY_PSEUDONYM_SECRET must be at least 16 characters');
   const config: PolicyConfig = {
     policyDir: isAbsolute(dir) ? dir : join(root, dir),
     pseudonymSecret,
-    breakGlassMaxSeconds: int('BREAK_GLASS_MAX_SECONDS', 4 * 3600, 1, 7 * 24 * 3600),
-    breakGlassMinReasonLength: int('BREAK_GLASS_MIN_REASON_LENGTH', 10, 1, 1000),
-    breakGlassTimerMs: int('BREAK_GLASS_TIMER_MS', 1000, 50, 3_600_000),
-    revocationLookbackMs: int('REVOCATION_LOOKBACK_HOURS', 72, 1, 24 * 365) * 3_600_000,
+    breakGlassMaxSeconds: s.int('BREAK_GLASS_MAX_SECONDS', 4 * 3600, { min: 1, max: 7 * 24 * 3600 }),
+    breakGlassMinReasonLength: s.int('BREAK_GLASS_MIN_REASON_LENGTH', 10, { min: 1, max: 1000 }),
+    breakGlassTimerMs: s.int('BREAK_GLASS_TIMER_MS', 1000, { min: 50, max: 3_600_000 }),
+    revocationLookbackMs: s.int('REVOCATION_LOOKBACK_HOURS', 72, { min: 1, max: 24 * 365 }) * 3_600_000,
   };
-  if (problems.length) throw new ClinmeshError('CONFIG.INVALID', `policy: invalid configuration:\n - ${problems.join('\n - ')}`, { details: { errors: problems } });
+  s.assertValid('policy');
   return config;
 }

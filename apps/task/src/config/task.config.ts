@@ -1,7 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClinmeshError } from '@clinmesh/errors';
-import type { ServiceConfig } from '@clinmesh/service-kit';
+import { ServiceConfig, SettingsReader } from '@clinmesh/service-kit';
 import { WorkflowCatalog } from '../domain/workflow/workflow.model';
 import { asDefinition, catalogProblems } from '../domain/workflow/workflow.validator';
 import { FacilityCalendar, calendarProblems } from '../domain/sla/facility-calendar';
@@ -42,69 +41,51 @@ export function loadWorkflowData(workflows: Array<{ source: string; raw: unknown
  * `TASK_ESCALATION_OVERRIDES` (`{"<workflow>":["PT0S","PT5S"]}`) shorten SLAs for tests.
  */
 export function loadTaskConfig(config: ServiceConfig): TaskConfig {
-  const problems: string[] = [];
-  const env = (name: string) => config.env(name);
-  const int = (name: string, fallback: number, min: number): number => {
-    const raw = env(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) {
-      problems.push(`TASK_${name} must be an integer ≥ ${min} (got "${raw}")`);
-      return fallback;
-    }
-    return n;
-  };
-  const json = (name: string): unknown => {
-    const raw = env(name);
-    if (raw === undefined || raw === '') return undefined;
-    try {
-      return JSON.parse(raw);
-    } catch (e) {
-      problems.push(`TASK_${name} is not JSON (${(e as Error).message})`);
-      return undefined;
-    }
-  };
+  const s = new SettingsReader('TASK', config.env);
 
   let workflows = BUILT_IN_WORKFLOWS;
   let calendarEntry = BUILT_IN_CALENDAR;
-  const dir = env('WORKFLOWS_DIR');
+  const dir = s.raw('WORKFLOWS_DIR');
   if (dir) {
     try {
       workflows = readdirSync(dir).filter((f) => f.endsWith('.workflow.json')).sort().map((f) => ({ source: f, raw: JSON.parse(readFileSync(join(dir, f), 'utf8')) }));
-      if (!workflows.length) problems.push(`TASK_WORKFLOWS_DIR: no *.workflow.json in ${dir}`);
+      if (!workflows.length) s.problem(`TASK_WORKFLOWS_DIR: no *.workflow.json in ${dir}`);
       const calendarFile = readdirSync(dir).find((f) => f === 'facility.calendar.json');
       if (calendarFile) calendarEntry = { source: calendarFile, raw: JSON.parse(readFileSync(join(dir, calendarFile), 'utf8')) };
     } catch (e) {
-      problems.push(`TASK_WORKFLOWS_DIR: cannot read ${dir} (${(e as Error).message})`);
+      s.problem(`TASK_WORKFLOWS_DIR: cannot read ${dir} (${(e as Error).message})`);
     }
   }
   const data = loadWorkflowData(workflows, calendarEntry);
-  problems.push(...data.problems);
+  data.problems.forEach((p) => s.problem(p));
 
-  const sla = json('SLA_OVERRIDES') as SlaOverrides['sla'] | undefined;
+  const sla = s.json('SLA_OVERRIDES') as SlaOverrides['sla'] | undefined;
   for (const [wf, tiers] of Object.entries(sla ?? {})) {
-    if (!data.catalog.get(wf)) problems.push(`TASK_SLA_OVERRIDES: unknown workflow "${wf}"`);
+    if (!data.catalog.get(wf)) s.problem(`TASK_SLA_OVERRIDES: unknown workflow "${wf}"`);
     for (const [tier, d] of Object.entries(tiers ?? {})) {
-      if (!TIERS.includes(tier)) problems.push(`TASK_SLA_OVERRIDES: ${wf}: unknown tier "${tier}"`);
-      if (typeof d !== 'string' || parseDuration(d) === null) problems.push(`TASK_SLA_OVERRIDES: ${wf}.${tier}: not an ISO 8601 duration (${JSON.stringify(d)})`);
+      if (!TIERS.includes(tier)) s.problem(`TASK_SLA_OVERRIDES: ${wf}: unknown tier "${tier}"`);
+      if (typeof d !== 'string' || parseDuration(d) === null) s.problem(`TASK_SLA_OVERRIDES: ${wf}.${tier}: not an ISO 8601 duration (${JSON.stringify(d)})`);
     }
   }
-  const escalation = json('ESCALATION_OVERRIDES') as SlaOverrides['escalation'] | undefined;
+  const escalation = s.json('ESCALATION_OVERRIDES') as SlaOverrides['escalation'] | undefined;
   for (const [wf, rungs] of Object.entries(escalation ?? {})) {
     const def = data.catalog.get(wf);
-    if (!def) problems.push(`TASK_ESCALATION_OVERRIDES: unknown workflow "${wf}"`);
-    if (!Array.isArray(rungs) || rungs.some((d) => typeof d !== 'string' || parseDuration(d) === null)) problems.push(`TASK_ESCALATION_OVERRIDES: ${wf}: must be a list of ISO 8601 durations`);
-    else if (def && rungs.length !== def.escalation.length) problems.push(`TASK_ESCALATION_OVERRIDES: ${wf}: ${rungs.length} offsets for a ladder of ${def.escalation.length} rungs`);
+    if (!def) s.problem(`TASK_ESCALATION_OVERRIDES: unknown workflow "${wf}"`);
+    if (!Array.isArray(rungs) || rungs.some((d) => typeof d !== 'string' || parseDuration(d) === null)) s.problem(`TASK_ESCALATION_OVERRIDES: ${wf}: must be a list of ISO 8601 durations`);
+    else if (def && rungs.length !== def.escalation.length) s.problem(`TASK_ESCALATION_OVERRIDES: ${wf}: ${rungs.length} offsets for a ladder of ${def.escalation.length} rungs`);
   }
 
   const result: TaskConfig = {
     catalog: data.catalog,
     calendar: data.calendar,
     overrides: { sla: sla ?? {}, escalation: escalation ?? {} },
-    timers: { pollMs: int('TIMER_POLL_MS', 1000, 10), batch: int('TIMER_BATCH', 500, 1), concurrency: int('TIMER_CONCURRENCY', 4, 1), enabled: env('TIMERS') !== 'off' },
+    timers: {
+      pollMs: s.int('TIMER_POLL_MS', 1000, { min: 10 }),
+      batch: s.int('TIMER_BATCH', 500, { min: 1 }),
+      concurrency: s.int('TIMER_CONCURRENCY', 4, { min: 1 }),
+      enabled: s.raw('TIMERS') !== 'off',
+    },
   };
-  if (problems.length) {
-    throw new ClinmeshError('CONFIG.INVALID', `task: invalid configuration:\n - ${problems.join('\n - ')}`, { details: { errors: problems } });
-  }
+  s.assertValid('task');
   return result;
 }
