@@ -13,8 +13,8 @@ import { repoRoot } from '@clinmesh/embedded-platform';
  *   dead-letters <service>              list dead letters
  *   redrive <service> <id|all>          redrive dead letters
  *   token                               print the development token
- *   identity-parameters estimate [source] | activate <version> | list
- *                                       EM m/u parameter sets of the EMPI (estimate per source, activate, list)
+ *   identity-parameters estimate [source] | activate <version> | retire <version> | list
+ *                                       EM m/u parameter sets of the EMPI (estimate per source, activate, retire, list)
  */
 interface RuntimeFile {
   endpoints: Record<string, { http?: string; mllp?: string }>;
@@ -78,11 +78,12 @@ async function main(argv: string[]): Promise<void> {
       const [sub, arg] = args;
       if (sub === 'estimate') return print(await call('identity-resolution', 'POST', '/v1/admin/identity/parameters/estimate', arg ? { source: arg } : {}));
       if (sub === 'activate' && arg) return print(await call('identity-resolution', 'POST', `/v1/admin/identity/parameters/${encodeURIComponent(arg)}/activate`, {}));
+      if (sub === 'retire' && arg) return print(await call('identity-resolution', 'POST', `/v1/admin/identity/parameters/${encodeURIComponent(arg)}/retire`, {}));
       if (sub === 'list') return print(await call('identity-resolution', 'GET', '/v1/admin/identity/parameters'));
-      throw new Error('usage: identity-parameters estimate [source] | activate <version> | list');
+      throw new Error('usage: identity-parameters estimate [source] | activate <version> | retire <version> | list');
     }
     default:
-      print('usage: npm run clinmesh -- mllp-send <file> | replay <service> <consumer|tier> earliest|offset <n>|timestamp <iso> | consumers <service> | dead-letters <service> | redrive <service> <id|all> | token | identity-parameters estimate [source]|activate <version>|list');
+      print('usage: npm run clinmesh -- mllp-send <file> | replay <service> <consumer|tier> earliest|offset <n>|timestamp <iso> | consumers <service> | dead-letters <service> | redrive <service> <id|all> | token | identity-parameters estimate [source]|activate <version>|retire <version>|list');
       process.exitCode = command ? 2 : 0;
   }
 }

@@ -18,7 +18,8 @@ export interface MatchParameterOptions {
 /**
  * Operator commands over the matcher's m/u parameters: estimate a new set by EM (per source or for
  * all sources; stored with status `estimated`, never used until activated), activate a set (the
- * previous active set of that source is retired), list them. Nothing is re-estimated silently.
+ * previous active set of that source is retired), retire a set (back to the fallback), list them.
+ * Nothing is re-estimated silently.
  */
 export class MatchParameterCommands {
   constructor(
@@ -77,6 +78,25 @@ export class MatchParameterCommands {
       if (expectedRevision !== undefined && expectedRevision !== set.revision) throw new ParameterSetRevisionMismatchError(version, expectedRevision, set.revision, set.status);
       const previous = (await repo.parameters.active()).find((a) => a.sourceSystem === set.sourceSystem);
       return { activated: await repo.parameters.activate(version, set.sourceSystem, actor), retired: previous?.version ?? null };
+    });
+    this.index.parametersChanged();
+    return out;
+  }
+
+  /**
+   * Retires a set: an estimate the operator will not use, or the active set of a source, which then
+   * falls back to the all-sources set or the default (the way back from an activation). 409 when it
+   * is already retired, 412 on a stale `expectedRevision`.
+   */
+  async retire(tx: IndexTransaction, version: string, actor: string, expectedRevision?: number): Promise<ParameterSetRow> {
+    const out = await tx(async (repo) => {
+      const found = await repo.parameters.get(version);
+      if (!found) throw new ParameterSetNotFoundError(version);
+      await repo.parameters.lockSource(found.sourceSystem);
+      const set = (await repo.parameters.get(version, true))!;
+      if (set.status === 'retired') throw new ParameterSetStateError(version, { status: set.status, revision: set.revision, sourceSystem: set.sourceSystem });
+      if (expectedRevision !== undefined && expectedRevision !== set.revision) throw new ParameterSetRevisionMismatchError(version, expectedRevision, set.revision, set.status);
+      return repo.parameters.retire(version, actor);
     });
     this.index.parametersChanged();
     return out;

@@ -149,4 +149,15 @@ describe('EM parameter sets per source on PostgreSQL', { timeout: 300_000 }, () 
     assert.equal(afterReload.explanation!.parametersVersion, version);
   });
 
+  it('retiring the active set sends the source back to the default (the way back from an activation); retiring it again is 409', async () => {
+    const [{ version }] = await db.query(`SELECT version FROM empi_parameter_set WHERE status = 'active'`);
+    await assert.rejects(commands.retire(tx, version, 'ops', 1), (e: unknown) => e instanceof ParameterSetRevisionMismatchError && e.status === 412);
+    const retired = await commands.retire(tx, version, 'ops');
+    assert.deepEqual([retired.status, retired.retiredBy], ['retired', 'ops']);
+    const link = await assignOne(us({ ...generated[30].record, recordId: 'after-retire' }));
+    assert.equal(link.explanation!.parametersVersion, DEFAULT_MATCH_CONFIG.version);
+    await assert.rejects(commands.retire(tx, version, 'ops'), (e: unknown) => e instanceof ParameterSetStateError && e.status === 409 && e.code === 'IDENTITY.PARAMETERS.RETIRED');
+    assert.deepEqual((await commands.list(tx)).active, []);
+  });
+
 });

@@ -65,12 +65,12 @@ export class ParameterEstimateRefusedError extends ClinmeshError {
   }
 }
 
-/** Activation of a set that is already active, or retired (409 with its current state). */
+/** Activation of a set that is already active, or retired; retiring a retired set (409 with its current state). */
 export class ParameterSetStateError extends ClinmeshError {
   constructor(version: string, current: { status: string; revision: number; sourceSystem: string | null }) {
     super(
       current.status === 'active' ? 'IDENTITY.PARAMETERS.ALREADY_ACTIVE' : 'IDENTITY.PARAMETERS.RETIRED',
-      current.status === 'active' ? `parameter set ${version} is already active` : `parameter set ${version} was retired; estimate a new set (or activate another) instead`,
+      current.status === 'active' ? `parameter set ${version} is already active` : `parameter set ${version} was retired; estimate a new set (or activate another)`,
       { status: 409, details: { version, ...current, currentRevision: current.revision } },
     );
   }

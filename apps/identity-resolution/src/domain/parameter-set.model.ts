@@ -47,6 +47,8 @@ export interface ParameterSetPort {
   lockSource(sourceSystem: string | null): Promise<void>;
   /** Retires the active set of `sourceSystem` (if any) and activates `version`; returns the activated row. */
   activate(version: string, sourceSystem: string | null, actor: string): Promise<ParameterSetRow>;
+  /** Retires one set (active: its source falls back to the all-sources set or the default). */
+  retire(version: string, actor: string): Promise<ParameterSetRow>;
 }
 
 /** The summary an operator reads: per comparison level m, u, weight (and the default's), where it came from. */

@@ -20,6 +20,7 @@ type Req = { principal: Principal; headers: Record<string, string | undefined> }
  * - POST /v1/admin/identity/parameters/estimate `{ source? }` estimates m/u by EM (per source or all
  *   sources) into a new versioned set, status `estimated` (422 when too thin or unsafe);
  *   POST /v1/admin/identity/parameters/{version}/activate makes it the source's active set;
+ *   POST /v1/admin/identity/parameters/{version}/retire retires a set (the source falls back);
  *   GET /v1/admin/identity/parameters lists the sets, the active one per source and the default.
  */
 @Controller('v1/admin/identity')
@@ -78,6 +79,23 @@ export class IdentityAdminController {
       return { ...parameterSetView(activated), retired };
     } catch (error) {
       await this.record(req, 'activate-match-parameters', 'error', { version, code: (error as { code?: string }).code ?? 'ERROR' });
+      throw error;
+    }
+  }
+
+  @RequireScopes(SCOPES.adminOperate)
+  @Post('parameters/:version/retire')
+  @HttpCode(200)
+  async retireParameters(@Req() req: Req, @Param('version') version: string, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    const expected = ifMatch === undefined ? undefined : parseEtag(ifMatch);
+    if (expected !== undefined && !Number.isInteger(expected)) throw new InvalidRequestError('IDENTITY.PARAMETERS.INVALID_REVISION', 'If-Match must be the ETag of GET /v1/admin/identity/parameters/{version}');
+    try {
+      const retired = await this.parameters.retire(this.tx, version, req.principal.subject, expected);
+      await this.record(req, 'retire-match-parameters', 'allowed', { version, sourceSystem: retired.sourceSystem });
+      res.setHeader('ETag', `"${retired.revision}"`);
+      return parameterSetView(retired);
+    } catch (error) {
+      await this.record(req, 'retire-match-parameters', 'error', { version, code: (error as { code?: string }).code ?? 'ERROR' });
       throw error;
     }
   }

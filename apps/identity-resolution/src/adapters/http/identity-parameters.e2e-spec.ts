@@ -36,7 +36,7 @@ describe('identity-resolution: EM parameter set commands over HTTP', { timeout: 
     assert.equal((await call('POST', '/no-such-version/activate')).status, 404);
   });
 
-  it('estimates a source into a stored set (201, per-level summary), activates it with If-Match (412 stale, 409 again), lists it as the source’s active set, audited', async () => {
+  it('estimates a source into a stored set (201, per-level summary), activates it with If-Match (412 stale, 409 again), lists it as the source’s active set, audited, retires it', async () => {
     // A source's records as the index stores them (the estimate reads stored records, not links).
     const records = generateUsRegistrations({ seed: 19, persons: 300 }).map((g) => ({ ...g.record, recordId: `LAB-X|${g.record.recordId}`, sourceSystem: 'LAB-X' }));
     await h.query('identity-resolution',
@@ -74,5 +74,11 @@ describe('identity-resolution: EM parameter set commands over HTTP', { timeout: 
       'activate-match-parameters:allowed', 'activate-match-parameters:error', 'activate-match-parameters:error', 'activate-match-parameters:error',
       'estimate-match-parameters:allowed', 'estimate-match-parameters:error',
     ]);
+
+    // The way back: retiring the active set leaves the source on the default.
+    const retired = await call('POST', `/${encodeURIComponent(set.version)}/retire`, undefined, { 'if-match': '"2"' });
+    assert.equal(retired.status, 200, retired.text);
+    assert.deepEqual([retired.json().status, retired.headers.get('etag')], ['retired', '"3"']);
+    assert.deepEqual((await call('GET', '')).json().active, []);
   });
 });

@@ -55,6 +55,16 @@ export class ParameterSetRepository implements ParameterSetPort {
     );
     return toRow(rows[0]);
   }
+
+  async retire(version: string, actor: string): Promise<ParameterSetRow> {
+    const rows = await this.uow.query<Record<string, unknown>>(
+      `WITH u AS (UPDATE empi_parameter_set SET status = 'retired', retired_at = now(), retired_by = $2, revision = revision + 1
+                   WHERE version = $1 RETURNING *)
+       ${SELECT.replace('FROM empi_parameter_set', 'FROM u')}`,
+      [version, actor],
+    );
+    return toRow(rows[0]);
+  }
 }
 
 const SELECT = `SELECT version, source_system, comparisons, estimate, lambda, iterations, converged, candidate_pairs, random_pairs, records, status, revision,
