@@ -1,44 +1,13 @@
 import type { ConsentDirective, ConsentProvision } from '../../domain/consent';
 import type { ActiveGrant } from '../../domain/decide';
-import type { ConsentStore, DecisionStore, DeliveryStore, GrantStore, IdentityIndex, PolicyStores, PolicyVersionStore, RejectionLog, ShadowDiffStore } from '../../application/ports';
+import type {
+  ConsentStore, DecisionRecord, DecisionStore, DeliveryStore, GrantStore, IdentityIndex, PolicyStores, PolicyVersionStore, RejectionLog, ShadowDiff, ShadowDiffStore,
+  StoredConsent, StoredGrant,
+} from '../../application/ports';
 
 /** The one SQL seam: a unit of work's query, or the data source's for reads. */
 export interface Sql {
   query<T = Record<string, any>>(sql: string, params?: unknown[]): Promise<T[]>;
-}
-
-/** A stored explained decision (one per event and audience). */
-export interface DecisionRow {
-  decisionId: string;
-  canonicalEventId: string;
-  correlationId: string;
-  epid: string;
-  audience: string;
-  effect: string;
-  obligations: string[];
-  policyVersion: string;
-  ruleIds: string[];
-  routingRuleIds: string[];
-  consentId: string | null;
-  consentProvision: string | null;
-  consentDecision: string;
-  labels: string[];
-  withheldLabels: string[];
-  purpose: string;
-  grantId: string | null;
-  projection: string;
-  deidentified: boolean;
-  tier: string;
-  originalTier: string;
-  critical: boolean;
-  workflows: string[];
-  routedEventId: string | null;
-  resourceType: string;
-  reason: string;
-  explanation: string;
-  revokedAt?: string | null;
-  revokedReason?: string | null;
-  decidedAt?: string;
 }
 
 const DECISION_COLUMNS = [
@@ -47,7 +16,7 @@ const DECISION_COLUMNS = [
   'original_tier', 'critical', 'workflows', 'routed_event_id', 'resource_type', 'reason', 'explanation',
 ] as const;
 
-function decisionOf(r: Record<string, any>): DecisionRow {
+function decisionOf(r: Record<string, any>): DecisionRecord {
   return {
     decisionId: r.decision_id, canonicalEventId: r.canonical_event_id, correlationId: r.correlation_id, epid: r.epid, audience: r.audience, effect: r.effect,
     obligations: r.obligations, policyVersion: r.policy_version, ruleIds: r.rule_ids, routingRuleIds: r.routing_rule_ids, consentId: r.consent_id,
@@ -62,7 +31,7 @@ export class DecisionRepository implements DecisionStore {
   constructor(private readonly sql: Sql) {}
 
   /** One multi-row insert per event; a replayed event's decisions are already there (same ids). */
-  async insert(rows: DecisionRow[]): Promise<void> {
+  async insert(rows: DecisionRecord[]): Promise<void> {
     if (!rows.length) return;
     const params: unknown[] = [];
     const values = rows.map((row) => {
@@ -76,16 +45,16 @@ export class DecisionRepository implements DecisionStore {
     await this.sql.query(`INSERT INTO pl_decision (${DECISION_COLUMNS.join(',')}) VALUES ${values.join(',')} ON CONFLICT (decision_id) DO NOTHING`, params);
   }
 
-  async byCorrelation(correlationId: string): Promise<DecisionRow[]> {
+  async byCorrelation(correlationId: string): Promise<DecisionRecord[]> {
     return (await this.sql.query('SELECT * FROM pl_decision WHERE correlation_id = $1 ORDER BY decided_at, audience', [correlationId])).map(decisionOf);
   }
 
-  async byId(decisionId: string): Promise<DecisionRow | undefined> {
+  async byId(decisionId: string): Promise<DecisionRecord | undefined> {
     return (await this.sql.query('SELECT * FROM pl_decision WHERE decision_id = $1', [decisionId])).map(decisionOf)[0];
   }
 
   /** Decisions that released data to an audience of the patient since a time, not revoked yet (candidates for withdrawal). */
-  async releasedSince(epid: string, since: Date): Promise<DecisionRow[]> {
+  async releasedSince(epid: string, since: Date): Promise<DecisionRecord[]> {
     return (await this.sql.query(
       `SELECT * FROM pl_decision WHERE epid = $1 AND effect <> 'DENY' AND revoked_at IS NULL AND decided_at >= $2 ORDER BY decided_at`, [epid, since],
     )).map(decisionOf);
@@ -96,7 +65,7 @@ export class DecisionRepository implements DecisionStore {
   }
 
   /** Released decisions of these patients with their deliveries (accounting of disclosures). */
-  async disclosures(epids: string[], limit: number): Promise<Array<DecisionRow & { deliveries: Array<{ subscriptionId: string; at: string }> }>> {
+  async disclosures(epids: string[], limit: number): Promise<Array<DecisionRecord & { deliveries: Array<{ subscriptionId: string; at: string }> }>> {
     const rows = await this.sql.query(
       `SELECT d.*, COALESCE(json_agg(json_build_object('subscriptionId', x.subscription_id, 'at', x.at) ORDER BY x.at) FILTER (WHERE x.event_id IS NOT NULL), '[]') AS deliveries
          FROM pl_decision d LEFT JOIN pl_delivery x ON x.source_event_id = d.routed_event_id AND x.status = 'DELIVERED'
@@ -125,22 +94,7 @@ export class IdentityIndexRepository implements IdentityIndex {
   }
 }
 
-export interface ConsentRow {
-  id: string;
-  version: number;
-  status: string;
-  patientKeys: string[];
-  patientSystem: string;
-  epid: string | null;
-  resource: Record<string, unknown>;
-  provision: ConsentProvision;
-  recordedBy: string;
-  createdAt: string;
-  updatedAt: string;
-  appliedAt: string | null;
-}
-
-function consentOf(r: Record<string, any>): ConsentRow {
+function consentOf(r: Record<string, any>): StoredConsent {
   return {
     id: r.id, version: r.version, status: r.status, patientKeys: r.patient_keys, patientSystem: r.patient_system, epid: r.epid, resource: r.resource,
     provision: r.provision, recordedBy: r.recorded_by, createdAt: new Date(r.created_at).toISOString(), updatedAt: new Date(r.updated_at).toISOString(),
@@ -151,7 +105,7 @@ function consentOf(r: Record<string, any>): ConsentRow {
 export class ConsentRepository implements ConsentStore {
   constructor(private readonly sql: Sql) {}
 
-  async insert(c: Omit<ConsentRow, 'createdAt' | 'updatedAt' | 'appliedAt'>): Promise<ConsentRow> {
+  async insert(c: Omit<StoredConsent, 'createdAt' | 'updatedAt' | 'appliedAt'>): Promise<StoredConsent> {
     const rows = await this.sql.query(
       `INSERT INTO pl_consent (id, version, status, patient_keys, patient_system, epid, resource, provision, recorded_by, applied_at)
        VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb,$8::jsonb,$9, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END) RETURNING *`,
@@ -161,7 +115,7 @@ export class ConsentRepository implements ConsentStore {
   }
 
   /** Optimistic update: only when the stored version is the expected one; undefined = lost the race. */
-  async update(id: string, expectedVersion: number, c: { status: string; resource: Record<string, unknown>; provision: ConsentProvision }): Promise<ConsentRow | undefined> {
+  async update(id: string, expectedVersion: number, c: { status: string; resource: Record<string, unknown>; provision: ConsentProvision }): Promise<StoredConsent | undefined> {
     const rows = await this.sql.query(
       `UPDATE pl_consent SET version = version + 1, status = $3, resource = $4::jsonb, provision = $5::jsonb, updated_at = now()
         WHERE id = $1 AND version = $2 RETURNING *`,
@@ -170,11 +124,11 @@ export class ConsentRepository implements ConsentStore {
     return rows[0] ? consentOf(rows[0]) : undefined;
   }
 
-  async get(id: string, forUpdate = false): Promise<ConsentRow | undefined> {
+  async get(id: string, forUpdate = false): Promise<StoredConsent | undefined> {
     return (await this.sql.query(`SELECT * FROM pl_consent WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id])).map(consentOf)[0];
   }
 
-  async byPatientKeys(keys: string[]): Promise<ConsentRow[]> {
+  async byPatientKeys(keys: string[]): Promise<StoredConsent[]> {
     return (await this.sql.query('SELECT * FROM pl_consent WHERE patient_keys && $1 ORDER BY created_at', [keys])).map(consentOf);
   }
 
@@ -191,7 +145,7 @@ export class ConsentRepository implements ConsentStore {
   }
 
   /** Pending consents of a record key get their patient; returns those applied now. */
-  async resolvePending(recordKey: string, epid: string): Promise<ConsentRow[]> {
+  async resolvePending(recordKey: string, epid: string): Promise<StoredConsent[]> {
     return (await this.sql.query(
       `UPDATE pl_consent SET epid = $2, applied_at = now(), updated_at = now() WHERE epid IS NULL AND $1 = ANY(patient_keys) RETURNING *`, [recordKey, epid],
     )).map(consentOf);
@@ -203,18 +157,7 @@ export class ConsentRepository implements ConsentStore {
   }
 }
 
-export interface GrantRow {
-  id: string;
-  epid: string;
-  audience: string;
-  actor: string;
-  reason: string;
-  grantedAt: string;
-  expiresAt: string;
-  status: string;
-}
-
-function grantOf(r: Record<string, any>): GrantRow {
+function grantOf(r: Record<string, any>): StoredGrant {
   return {
     id: r.id, epid: r.epid, audience: r.audience, actor: r.actor, reason: r.reason, grantedAt: new Date(r.granted_at).toISOString(),
     expiresAt: new Date(r.expires_at).toISOString(), status: r.status,
@@ -224,7 +167,7 @@ function grantOf(r: Record<string, any>): GrantRow {
 export class GrantRepository implements GrantStore {
   constructor(private readonly sql: Sql) {}
 
-  async insert(g: { id: string; epid: string; audience: string; actor: string; reason: string; expiresAt: Date }): Promise<GrantRow> {
+  async insert(g: { id: string; epid: string; audience: string; actor: string; reason: string; expiresAt: Date }): Promise<StoredGrant> {
     const rows = await this.sql.query(
       `INSERT INTO pl_break_glass (id, epid, audience, actor, reason, expires_at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id RETURNING *`,
       [g.id, g.epid, g.audience, g.actor, g.reason, g.expiresAt],
@@ -245,7 +188,7 @@ export class GrantRepository implements GrantStore {
   }
 
   /** The durable timer: due grants, claimed so that two instances never expire one twice. */
-  async claimDue(now: Date, limit: number): Promise<GrantRow[]> {
+  async claimDue(now: Date, limit: number): Promise<StoredGrant[]> {
     return (await this.sql.query(
       `SELECT * FROM pl_break_glass WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit],
     )).map(grantOf);
@@ -255,7 +198,7 @@ export class GrantRepository implements GrantStore {
     await this.sql.query(`UPDATE pl_break_glass SET status = 'expired', expired_at = now() WHERE id = $1`, [id]);
   }
 
-  async get(id: string): Promise<GrantRow | undefined> {
+  async get(id: string): Promise<StoredGrant | undefined> {
     return (await this.sql.query('SELECT * FROM pl_break_glass WHERE id = $1', [id])).map(grantOf)[0];
   }
 
@@ -298,20 +241,9 @@ export class PolicyVersionRepository implements PolicyVersionStore {
   }
 }
 
-export interface ShadowDiffRow {
-  candidateVersion: string;
-  activeVersion: string;
-  canonicalEventId: string;
-  correlationId: string;
-  audience: string;
-  active: Record<string, unknown>;
-  candidate: Record<string, unknown>;
-  at?: string;
-}
-
 export class ShadowDiffRepository implements ShadowDiffStore {
   constructor(private readonly sql: Sql) {}
-  async insert(rows: ShadowDiffRow[]): Promise<void> {
+  async insert(rows: ShadowDiff[]): Promise<void> {
     for (const r of rows) {
       await this.sql.query(
         `INSERT INTO pl_shadow_diff (candidate_version, active_version, canonical_event_id, correlation_id, audience, active, candidate)
@@ -320,7 +252,7 @@ export class ShadowDiffRepository implements ShadowDiffStore {
       );
     }
   }
-  async list(candidateVersion: string, limit: number): Promise<ShadowDiffRow[]> {
+  async list(candidateVersion: string, limit: number): Promise<ShadowDiff[]> {
     const rows = await this.sql.query('SELECT * FROM pl_shadow_diff WHERE candidate_version = $1 ORDER BY id DESC LIMIT $2', [candidateVersion, limit]);
     return rows.map((r) => ({
       candidateVersion: r.candidate_version, activeVersion: r.active_version, canonicalEventId: r.canonical_event_id, correlationId: r.correlation_id,
