@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import type { DeliveryEvent, PolicyEvent, RoutedEvent, TaskEvent } from '@clinmesh/schemas';
 import { EVENT_TOPICS, stageTopic } from '@clinmesh/topology';
-import { ServiceHarness, WebhookReceiver, waitFor } from '@clinmesh/testing';
+import { ServiceHarness, WebhookReceiver, sumSamples, waitFor } from '@clinmesh/testing';
 
 /**
  * Issue 13, notifier alone on a real Kafka-protocol cluster, registry and
@@ -158,6 +158,9 @@ describe('notifier: Standard Webhooks, durable retries, breaker, revocation, SSR
     assert.equal(pendingForDead, 6, 'the dead subscription still has every delivery pending while the healthy one is done');
 
     await waitFor(async () => (await h.request('notifier', 'GET', `/v1/subscriptions/${dead.id}`)).json().health.breaker !== 'closed', { what: 'breaker open', timeoutMs: 30_000 });
+    const breakerGauge = async (id: string) => sumSamples((await h.request('notifier', 'GET', '/metrics')).text, 'clinmesh_webhook_breaker_open', { subscription: id });
+    assert.equal(await breakerGauge(dead.id), 1, 'the breaker gauge reports the open breaker');
+    assert.equal(await breakerGauge(healthy.id), 0, 'and a closed one as 0');
     const before = receivers.dead.attempts.length;
     receivers.dead.maxInFlight = receivers.dead.inFlight;
     await waitFor(() => receivers.dead.attempts.length >= before + 3, { what: '3 half-open probes', timeoutMs: 30_000 });
@@ -166,6 +169,7 @@ describe('notifier: Standard Webhooks, durable retries, breaker, revocation, SSR
 
     down.dead = false;
     await waitFor(() => receivers.dead.processed().size === 6, { what: 'backlog drained after recovery', timeoutMs: 60_000 });
+    await waitFor(async () => (await breakerGauge(dead.id)) === 0, { what: 'the breaker gauge back to 0 after recovery', timeoutMs: 30_000 });
     for (const patient of ['EPID-DEAD-P1', 'EPID-DEAD-P2']) {
       const sent = ordered.filter((e) => e.epid === patient).map((e) => e.eventId);
       const got = [...receivers.dead.processed().values()].filter((d) => d.body.epid === patient).map((d) => d.eventId);

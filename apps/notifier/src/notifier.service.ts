@@ -16,6 +16,7 @@ import { SecretBox } from './adapters/persistence/secret-box';
 import { PinnedHttpClient } from './adapters/webhook/pinned-http.client';
 import { DeliveryWorker } from './adapters/webhook/delivery.worker';
 import { WorkerHolder } from './adapters/webhook/worker.holder';
+import { registerBreakerGauge } from './adapters/metrics/breaker.metrics';
 import { HeartbeatScheduler } from './adapters/fhir/heartbeat.scheduler';
 import { FhirSubscriptionController } from './adapters/fhir/fhir-subscription.controller';
 import { SubscriptionController } from './adapters/http/subscription.controller';
@@ -76,6 +77,7 @@ export const notifierService: ServiceSpec = {
       concurrency: config.delivery.concurrency, perSubscription: config.delivery.maxInFlightPerSubscription, leaseSeconds: config.delivery.leaseSeconds, timeoutMs: config.delivery.timeoutMs, pollMs: config.delivery.pollMs,
     });
     app.get<WorkerHolder>(WorkerHolder).worker = worker;
+    registerBreakerGauge(ctx.metrics, app.get<SubscriptionRepository>(SUBSCRIPTIONS));
     const heartbeats = new HeartbeatScheduler(app.get<SubscriptionRepository>(SUBSCRIPTIONS), {
       everyMs: config.fhir.heartbeatCheckMs, resourceBaseUrl: config.fhir.resourceBaseUrl, subscriptionBaseUrl: subscriptionBase(ctx.config),
     }, ctx.logger, () => worker.notify());

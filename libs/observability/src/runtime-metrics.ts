@@ -14,6 +14,7 @@ export class RuntimeMetrics {
   readonly consumerLag: Gauge<'tier' | 'topic' | 'partition'>;
   readonly deadLetters: Counter<'tier' | 'code'>;
   readonly outboxBacklog: Gauge<'tier'>;
+  readonly outboxOldestAgeSeconds: Gauge<'tier'>;
   readonly offsetLost: Gauge<'tier' | 'topic' | 'partition'>;
   readonly tierYields: Counter<'tier'>;
   readonly retries: Counter<'tier' | 'code'>;
@@ -29,6 +30,7 @@ export class RuntimeMetrics {
     this.consumerLag = new Gauge({ name: 'clinmesh_consumer_lag', help: 'Messages between the consumer group position and the log end', labelNames: ['tier', 'topic', 'partition'], registers });
     this.deadLetters = new Counter({ name: 'clinmesh_dead_letters_total', help: 'Events dead-lettered, by error code', labelNames: ['tier', 'code'], registers });
     this.outboxBacklog = new Gauge({ name: 'clinmesh_outbox_backlog', help: 'Outbox rows not yet published to Kafka', labelNames: ['tier'], registers });
+    this.outboxOldestAgeSeconds = new Gauge({ name: 'clinmesh_outbox_oldest_age_seconds', help: 'Age of the oldest outbox row not yet published (0 when none)', labelNames: ['tier'], registers });
     this.offsetLost = new Gauge({ name: 'clinmesh_consumer_offset_lost', help: '1 while a partition is stopped because its stored offset fell off the log', labelNames: ['tier', 'topic', 'partition'], registers });
     this.tierYields = new Counter({ name: 'clinmesh_tier_yields_total', help: 'Times a lower tier paused because a higher tier had backlog', labelNames: ['tier'], registers });
     this.retries = new Counter({ name: 'clinmesh_retries_total', help: 'Retriable processing failures retried', labelNames: ['tier', 'code'], registers });

@@ -8,3 +8,4 @@ export { withMshField, mshField } from './hl7-msh.rewriter';
 export { ServiceHarness, ServiceHarnessOptions } from './service-harness';
 export { EmbeddedLauncher, LauncherRuntimeFile } from './embedded-launcher';
 export { createTestDatabase, TestDatabase } from './test-database';
+export { sumSamples } from './prometheus-text';

@@ -328,11 +328,17 @@ export class OutboxRelay {
 
   private async refreshBacklog(): Promise<void> {
     try {
-      const counts: Array<{ tier_rank: number; n: number }> = await this.dataSource.query(
-        'SELECT tier_rank, count(*)::int AS n FROM cm_outbox GROUP BY tier_rank',
+      const counts: Array<{ tier_rank: number; n: number; age: number }> = await this.dataSource.query(
+        'SELECT tier_rank, count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age FROM cm_outbox GROUP BY tier_rank',
       );
-      for (const tier of TIERS) this.metrics.outboxBacklog.set({ tier }, 0);
-      for (const c of counts) this.metrics.outboxBacklog.set({ tier: TIERS[c.tier_rank] }, c.n);
+      for (const tier of TIERS) {
+        this.metrics.outboxBacklog.set({ tier }, 0);
+        this.metrics.outboxOldestAgeSeconds.set({ tier }, 0);
+      }
+      for (const c of counts) {
+        this.metrics.outboxBacklog.set({ tier: TIERS[c.tier_rank] }, c.n);
+        this.metrics.outboxOldestAgeSeconds.set({ tier: TIERS[c.tier_rank] }, Math.max(0, Number(c.age)));
+      }
     } catch {
       // the database being briefly unavailable is reported by readiness, not here
     }
