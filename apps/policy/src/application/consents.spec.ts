@@ -107,7 +107,7 @@ describe('consents', () => {
     m.released.push(byRule, byConsent);
     // The update path: the stored consent is no longer active; re-deciding releases withdraws the HIV release only.
     (m.stores().consents as unknown as { update: unknown }).update = async () => Object.assign(m.consents[0], { version: 2, status: 'inactive' });
-    await service.update(c.id, '"1"', { ...fhirConsent({ type: 'permit' }), status: 'inactive' }, 'tester');
+    await service.update(c.id, 1, { ...fhirConsent({ type: 'permit' }), status: 'inactive' }, 'tester');
     assert.deepEqual(m.revoked, ['d-hiv']);
   });
 

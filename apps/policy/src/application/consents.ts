@@ -82,9 +82,8 @@ export class ConsentService {
     });
   }
 
-  /** A new version of the Consent (If-Match = the version read); status inactive revokes it. */
-  async update(id: string, ifMatch: string | undefined, resource: Record<string, unknown>, actor: string, operationId = randomUUID()): Promise<ConsentView> {
-    const expected = parseIfMatch(ifMatch);
+  /** A new version of the Consent (`expected` = the version read, the If-Match); status inactive revokes it. */
+  async update(id: string, expected: number, resource: Record<string, unknown>, actor: string, operationId = randomUUID()): Promise<ConsentView> {
     const parsed = this.parse(resource);
     return this.runtime.inTransaction({ id: `consent:${id}:${operationId}`, correlationId: operationId, tier: 'urgent', source: 'policy-api' }, async (ctx) => {
       const s = this.stores(ctx.uow);
@@ -157,12 +156,6 @@ export class ConsentService {
   }
 }
 
-function parseIfMatch(ifMatch: string | undefined): number {
-  if (!ifMatch) throw new ClinmeshError('POLICY.PRECONDITION_REQUIRED', 'If-Match with the consent version (its ETag) is required', { status: 428 });
-  const m = /^(?:W\/)?"?(\d+)"?$/.exec(ifMatch.trim());
-  if (!m) throw new ClinmeshError('POLICY.VERSION_MISMATCH', `If-Match ${ifMatch} is not a consent version`, { status: 412 });
-  return Number(m[1]);
-}
 
 function view(c: StoredConsent): ConsentView {
   const state = c.status !== 'active' ? (c.status === 'inactive' || c.status === 'entered-in-error' ? 'revoked' : 'not-in-force') : c.epid ? 'applied' : 'pending';

@@ -1,12 +1,19 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ClinmeshError } from '@clinmesh/errors';
 import { AuditTrail, Principal, SCOPES } from '@clinmesh/security';
-import { AUDIT_TRAIL, DATA_SOURCE, RequireScopes } from '@clinmesh/service-kit';
+import { AUDIT_TRAIL, DATA_SOURCE, IfMatchErrors, RequireScopes, ifMatchVersion } from '@clinmesh/service-kit';
 import { ConsentService, ConsentView, InvalidConsentError } from '../../application/consents';
 import { CONSENTS, REJECTIONS } from './policy.tokens';
 import { RejectionRecorder } from './rejections';
 
 interface Reply { status(n: number): Reply; setHeader(k: string, v: string): void }
+
+/** The consent version an `If-Match` names (428 without one, 412 when it is not a version). */
+const CONSENT_IF_MATCH: IfMatchErrors = {
+  missing: () => new ClinmeshError('POLICY.PRECONDITION_REQUIRED', 'If-Match with the consent version (its ETag) is required', { status: 428 }),
+  malformed: (raw) => new ClinmeshError('POLICY.VERSION_MISMATCH', `If-Match ${raw} is not a consent version`, { status: 412 }),
+};
 
 /**
  * FHIR R4 Consent directives. Invalid Consents are answered with an
@@ -36,7 +43,7 @@ export class ConsentController {
   @RequireScopes(SCOPES.consentsWrite)
   @Put(':id')
   async update(@Param('id') id: string, @Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @Req() req: { principal: Principal }, @Res({ passthrough: true }) res: Reply) {
-    return this.fhir(res, () => this.rejections.guard('consent', req.principal.subject, () => this.consents.update(id, ifMatch, (body ?? {}) as Record<string, unknown>, req.principal.subject)));
+    return this.fhir(res, () => this.rejections.guard('consent', req.principal.subject, () => this.consents.update(id, ifMatchVersion(ifMatch, CONSENT_IF_MATCH), (body ?? {}) as Record<string, unknown>, req.principal.subject)));
   }
 
   @RequireScopes(SCOPES.consentsRead)

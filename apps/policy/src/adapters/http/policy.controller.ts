@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Post, Put, Qu
 import { DataSource } from 'typeorm';
 import { ClinmeshError } from '@clinmesh/errors';
 import { AuditTrail, Principal, SCOPES } from '@clinmesh/security';
-import { AUDIT_TRAIL, DATA_SOURCE, RequireScopes } from '@clinmesh/service-kit';
+import { AUDIT_TRAIL, DATA_SOURCE, RequireScopes, ifMatchTag } from '@clinmesh/service-kit';
 import { BreakGlassService } from '../../application/break-glass';
 import { parsePatientToken, patientKeys } from '../../application/consents';
 import { PolicyAdmin } from '../../application/policy-admin';
@@ -79,7 +79,7 @@ export class PolicyController {
   @RequireScopes(SCOPES.policyWrite)
   @Post('policy/shadow/promote')
   async promote(@Headers('if-match') ifMatch: string | undefined, @Req() req: { principal: Principal }, @Res({ passthrough: true }) res: Reply) {
-    const p = await this.admin.promote(req.principal.subject, ifMatch?.replace(/^(W\/)?"|"$/g, ''));
+    const p = await this.admin.promote(req.principal.subject, ifMatchTag(ifMatch));
     res.setHeader('ETag', `"${p.version}"`);
     return { active: { version: p.version } };
   }
@@ -87,7 +87,7 @@ export class PolicyController {
   @RequireScopes(SCOPES.policyWrite)
   @Delete('policy/shadow')
   async discard(@Headers('if-match') ifMatch: string | undefined) {
-    return { discarded: await this.admin.discard(ifMatch?.replace(/^(W\/)?"|"$/g, '')) };
+    return { discarded: await this.admin.discard(ifMatchTag(ifMatch)) };
   }
 
   @RequireScopes(SCOPES.decisionsRead)
@@ -128,6 +128,6 @@ export class PolicyController {
 
   private requireMatch(ifMatch: string | undefined, version: string): void {
     if (!ifMatch) throw new ClinmeshError('POLICY.PRECONDITION_REQUIRED', 'If-Match with the active policy version (GET /v1/policy ETag) is required', { status: 428 });
-    if (ifMatch.replace(/^(W\/)?"|"$/g, '') !== version) throw new ClinmeshError('POLICY.VERSION_MISMATCH', `the active version is ${version}`, { status: 412, details: { active: version } });
+    if (ifMatchTag(ifMatch) !== version) throw new ClinmeshError('POLICY.VERSION_MISMATCH', `the active version is ${version}`, { status: 412, details: { active: version } });
   }
 }

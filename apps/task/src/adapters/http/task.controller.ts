@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ClinmeshError } from '@clinmesh/errors';
 import { AuditTrail, Principal, SCOPES } from '@clinmesh/security';
-import { AUDIT_TRAIL, RequireScopes } from '@clinmesh/service-kit';
+import { AUDIT_TRAIL, IfMatchErrors, RequireScopes, ifMatchVersion } from '@clinmesh/service-kit';
 import { TIERS, Tier } from '@clinmesh/topology';
 import { AcknowledgeTaskHandler, RecordFeedbackHandler, TransitionTaskHandler } from '../../application/change-task.handlers';
 import { Task } from '../../domain/task';
@@ -18,13 +18,11 @@ type Response = { setHeader(name: string, value: string): void };
 const FHIR_STATUSES = ['draft', 'requested', 'received', 'accepted', 'rejected', 'ready', 'cancelled', 'in-progress', 'on-hold', 'failed', 'completed', 'entered-in-error'];
 
 /** `If-Match: "3"` (or W/"3", or 3) → 3; required on every write. */
-function ifMatch(req: Request): number {
-  const raw = req.headers['if-match'];
-  if (raw === undefined || raw === '') throw new ClinmeshError(TASK_ERRORS.preconditionRequired, 'If-Match with the task version (its ETag) is required', { status: 428 });
-  const m = /^(?:W\/)?"?(\d+)"?$/.exec(raw.trim());
-  if (!m) throw invalidRequest(`If-Match must be the task's ETag, e.g. "3" (got ${raw})`);
-  return Number(m[1]);
-}
+const TASK_IF_MATCH: IfMatchErrors = {
+  missing: () => new ClinmeshError(TASK_ERRORS.preconditionRequired, 'If-Match with the task version (its ETag) is required', { status: 428 }),
+  malformed: (raw) => invalidRequest(`If-Match must be the task's ETag, e.g. "3" (got ${raw})`),
+};
+const ifMatch = (req: Request): number => ifMatchVersion(req.headers['if-match'], TASK_IF_MATCH);
 
 /** A token's audience claim is the role its holder acts in; internal clients without one may act in every role. */
 const actorOf = (req: Request): Actor => ({ subject: req.principal.subject, roles: req.principal.audience ? [req.principal.audience] : null });
