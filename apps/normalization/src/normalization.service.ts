@@ -8,7 +8,8 @@ import { NormalizeMessageHandler } from './application/normalize-message.handler
 import { NormalizationConfig, loadNormalizationConfig, senderTimeZone } from './config/normalization.config';
 import { TerminologyFileSource } from './adapters/terminology/terminology-file.source';
 import { CanonicalModelTables1732200002100, CanonicalRecordTable1732200002000, CanonicalResourceTable1732200002200 } from './adapters/persistence/normalization.migrations';
-import { CanonicalResourceRepository, CanonicalStoreRepository } from './adapters/persistence/canonical-store.repository';
+import { CanonicalResourceRepository } from './adapters/persistence/canonical-store.repository';
+import { CanonicalChunkStore } from './adapters/persistence/canonical-chunk.store';
 import { FhirReadController } from './adapters/http/fhir-read.controller';
 import { UnmappedCodesController } from './adapters/http/unmapped-codes.controller';
 import { TerminologyController } from './adapters/http/terminology.controller';
@@ -36,7 +37,7 @@ let unmappedCounter: Counter<string> | undefined;
           unmappedObserved: (codes, source) => {
             for (const c of codes) unmappedCounter!.inc({ source, element: c.element, reason: c.reason });
           },
-        }, (ctx) => new CanonicalStoreRepository(ctx.uow));
+        }, (ctx) => CanonicalChunkStore.of(ctx.uow));
       },
     },
   ],
@@ -51,6 +52,12 @@ export const normalizationService: ServiceSpec = {
   migrations: [CanonicalRecordTable1732200002000, CanonicalModelTables1732200002100, CanonicalResourceTable1732200002200],
   consumers: (app) => {
     const normalize = app.get<NormalizeMessageHandler>(NORMALIZE_HANDLER);
-    return tieredConsumer({ stage: 'identified', schema: 'IdentifiedEvent', handle: (event, ctx) => normalize.handle(event, ctx) });
+    // Set-based per chunk: one read of the chunk's previous publications, the handlers buffer, one flush.
+    return tieredConsumer({
+      stage: 'identified', schema: 'IdentifiedEvent',
+      prepare: (events, uow) => CanonicalChunkStore.of(uow).preload(events.map((e) => e.value.eventId)),
+      handle: (event, ctx) => normalize.handle(event, ctx),
+      complete: (uow) => CanonicalChunkStore.of(uow).flush(),
+    });
   },
 };

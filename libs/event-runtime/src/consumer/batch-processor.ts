@@ -207,6 +207,7 @@ export class BatchProcessor {
       await withLogContext({ correlationId: event.correlationId, eventId: event.eventId, tier: event.tier }, () =>
         this.definition.handle(event, eventContext(uow, originOf(event), sink)));
     }
+    if (toHandle.length && this.definition.complete) await this.definition.complete(uow);
     await tables.insertInbox(this.groupId, toHandle.map((r) => ({ eventId: r.event!.eventId, topic: r.topic, partition: r.partition, offset: r.offset })));
     return outcomes;
   }

@@ -31,12 +31,18 @@ export interface ConsumerDefinition {
    * (e.g. to take all the chunk's locks in one global order, so chunks cannot deadlock).
    */
   readonly prepare?: (events: Array<InboundEvent<unknown>>, uow: UnitOfWork) => Promise<void>;
+  /**
+   * Runs once per transaction after the handlers, before the inbox rows and the commit: writes the
+   * handlers buffered for the whole chunk go to the database here as multi-row statements.
+   */
+  readonly complete?: (uow: UnitOfWork) => Promise<void>;
 }
 
 interface TypedConsumerOptions<S extends EventSchemaName> {
   schema: S;
   handle: EventHandler<EventSchemaTypes[S]>;
   prepare?: (events: Array<InboundEvent<EventSchemaTypes[S]>>, uow: UnitOfWork) => Promise<void>;
+  complete?: (uow: UnitOfWork) => Promise<void>;
 }
 
 /**
@@ -92,9 +98,10 @@ export function topicConsumer<S extends EventSchemaName>(options: TypedConsumerO
  * The one place the handler's type is widened: the runtime decodes every
  * record with `schema` as the reader schema, so the value has that type.
  */
-function erase<S extends EventSchemaName>(options: TypedConsumerOptions<S>): Pick<ConsumerDefinition, 'handle' | 'prepare'> {
+function erase<S extends EventSchemaName>(options: TypedConsumerOptions<S>): Pick<ConsumerDefinition, 'handle' | 'prepare' | 'complete'> {
   return {
     handle: options.handle as EventHandler<unknown>,
     prepare: options.prepare as ConsumerDefinition['prepare'],
+    complete: options.complete,
   };
 }
