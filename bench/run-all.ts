@@ -78,6 +78,7 @@ async function main(): Promise<void> {
   process.stdout.write([
     '',
     `end to end (mixed HL7 feed, 6 services):  ${p.endToEndMessagesPerSecond} msg/s   (target ≥ 1,000)`,
+    `  … delivered to the webhook: ${p.deliveredToWebhookMessagesPerSecond} msg/s; webhook deliveries while draining: ${p.webhookDeliveriesPerSecondDraining}/s`,
     `bare kafkajs hop (same cluster, ceiling): ${p.bareHopMessagesPerSecond} msg/s   ratio e2e/hop ${p.endToEndOverBareHop}`,
     ...Object.entries(p.latencyMsByTier).map(([tier, l]) => `latency ${tier.padEnd(8)} p50 ${l.p50} ms  p95 ${l.p95} ms  p99 ${l.p99} ms  (n=${l.n})`),
     `stat idle p50/p99: ${p.statIdle.p50}/${p.statIdle.p99} ms; during bulk flood: ${p.statDuringBulkFlood.p50}/${p.statDuringBulkFlood.p99} ms; p99 ratio ${p.statP99FloodOverIdle} (target ≤ 1.5)`,
