@@ -5,20 +5,11 @@ import type { NewDelivery, SubscriptionSnapshot } from '../../application/notifi
 import { TIER_RANK } from '@clinmesh/topology';
 import { SecretBox } from './secret-box';
 
-export interface NewSubscription {
-  id: string;
-  kind: 'webhook' | 'fhir';
-  name: string;
-  url: string;
-  audience: string;
-  purposeOfUse: string;
-  events: string[];
-  filter: SubscriptionFilter;
-  ordering: 'none' | 'patient';
+/** A subscription as created: its own fields, the secret to seal, and who created it. */
+export type NewSubscription = Pick<Subscription, 'id' | 'kind' | 'name' | 'url' | 'audience' | 'purposeOfUse' | 'events' | 'filter' | 'ordering' | 'fhir'> & {
   secret: string;
-  fhir: FhirSubscriptionState | null;
   createdBy: string;
-}
+};
 
 const COLUMNS = `id, kind, name, url, audience, purpose_of_use, events, filter, ordering, status, disabled_reason, version, created_at, fhir, fhir_events,
   breaker_state, consecutive_failures, breaker_open_until, failing_since, last_success_at, previous_secret_until`;
