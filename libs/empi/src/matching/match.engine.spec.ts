@@ -147,6 +147,26 @@ describe('MatchEngine', () => {
     assert.notEqual(initial.decision, 'link');
   });
 
+  it("a twin's record with given and family names swapped does not link to the other twin, in either arrival order", async () => {
+    // "Jordan Kenny" is Kenny Jordan keyed the wrong way round; his twin John Jordan shares birth date and address.
+    // Read as written, only a family-name mismatch separates them and the address outweighs it.
+    const born = '2014-05-18';
+    const swappedKenny = { givenName: 'Jordan', familyName: 'Kenny', birthDate: born, sex: 'M', ...home };
+    const john = { givenName: 'John', familyName: 'Jordan', birthDate: born, sex: 'M', ...home };
+    for (const [first, second] of [[swappedKenny, john], [john, swappedKenny]]) {
+      const { engine: e } = engine();
+      const a = await e.match({ recordId: 's|1', ...first });
+      const b = await e.match({ recordId: 's|2', ...second });
+      assert.notEqual(b.personId, a.personId);
+      assert.notEqual(b.decision, 'link');
+      assert.ok(b.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'given-name-conflict' && /swapped/.test(r.reason)), JSON.stringify(b.explanation.candidates[0]));
+    }
+    // Kenny's own records, one of them swapped, are still one person.
+    const { engine: e } = engine();
+    const kenny = await e.match({ recordId: 's|3', givenName: 'Kenny', familyName: 'Jordan', birthDate: born, sex: 'M', ...home });
+    assert.equal((await e.match({ recordId: 's|4', ...swappedKenny })).personId, kenny.personId);
+  });
+
   it('parent and child at one address (Jr/Sr: same given name) never auto-link', async () => {
     const { engine: e } = engine();
     const sr = await e.match({ recordId: 'j|1', givenName: 'Robert', familyName: 'Okafor', birthDate: '1971-05-02', sex: 'M', ...home });

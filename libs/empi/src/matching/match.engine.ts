@@ -281,9 +281,32 @@ export class MatchEngine {
     if (cmp.vector[gi] === 0) tf.givenName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'family', normalized.familyName!) : nameFrequency(this.frequencies, 'given', normalized.givenName!);
     if (cmp.vector[fi] === 0) tf.familyName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'given', normalized.givenName!) : nameFrequency(this.frequencies, 'family', normalized.familyName!);
     const fsScore = this.weights.score(cmp.vector, tf);
-    const rules = identityRules(cmp.vector, this.config);
+    const rules = [...identityRules(cmp.vector, this.config), ...this.swappedReadingConflicts(incoming, normalized, cmp.namesTransposed)];
     const score = rules.reduce((sum, r) => sum + r.weight, fsScore);
     return { stored, normalized, score, fsScore, vector: cmp.vector, tf, rules, namesTransposed: cmp.namesTransposed };
+  }
+
+  /**
+   * One name of a record equals the other name of the candidate (A's given = B's family, or the reverse), but
+   * the pair is not a full transposition: A may be a given/family swap of a household member's record. Read
+   * that way, the family names agree and the twin/sibling rules must be able to speak — "jordan kenny" (a
+   * swapped "kenny jordan") against his twin "john jordan" otherwise shows only a family-name mismatch. Only
+   * the conflict findings of the swapped reading are kept (never its agreements).
+   */
+  private swappedReadingConflicts(incoming: NormalizedRecord, stored: NormalizedRecord, transposed: boolean): IdentityRuleFinding[] {
+    if (transposed || !incoming.givenName || !incoming.familyName || !stored.givenName || !stored.familyName) return [];
+    if (incoming.givenName !== stored.familyName && incoming.familyName !== stored.givenName) return [];
+    const swap = (r: NormalizedRecord): NormalizedRecord => ({ ...r, givenName: r.familyName, familyName: r.givenName, givenPhonetic: r.familyPhonetic, familyPhonetic: r.givenPhonetic });
+    // Either record may be the swapped one.
+    const findings = new Map<string, IdentityRuleFinding>();
+    for (const [a, b] of [[swap(incoming), stored], [incoming, swap(stored)]] as const) {
+      for (const f of identityRules(compareRecords(a, b, this.config.comparedIdentifiers).vector, this.config)) {
+        if ((f.rule === 'given-name-conflict' || f.rule === 'sex-conflict') && !findings.has(f.rule)) {
+          findings.set(f.rule, { ...f, reason: `read with one record's given and family names swapped: ${f.reason}` });
+        }
+      }
+    }
+    return [...findings.values()];
   }
 
   private async resolve(record: PersonRecord, store: CandidateStore): Promise<{ result: MatchResult; keys: string[] }> {
