@@ -1,4 +1,4 @@
-import type { ComparisonParameters, LevelEstimate, PersonRecord, TrainingSession } from '@clinmesh/empi';
+import type { LevelEstimate, ParameterSetEstimate, PersonRecord, TrainingSession } from '@clinmesh/empi';
 
 /**
  * A persisted, versioned set of m/u parameters estimated by EM from the index's records (of one
@@ -7,19 +7,12 @@ import type { ComparisonParameters, LevelEstimate, PersonRecord, TrainingSession
  */
 export type ParameterSetStatus = 'estimated' | 'active' | 'retired';
 
-export interface ParameterSetRow {
+/** The estimate's figures (comparisons: every level, estimated where EM saw it, the default elsewhere) plus its identity and lifecycle. */
+export interface ParameterSetRow extends Pick<ParameterSetEstimate, 'comparisons' | 'lambda' | 'iterations' | 'converged' | 'candidatePairs' | 'randomPairs' | 'records'> {
   version: string;
   sourceSystem: string | null;
-  /** m/u per comparison level (every level: estimated where EM saw it, the default elsewhere). */
-  comparisons: ComparisonParameters;
   /** Per level: m, u, weight vs the default weight, where each came from, observation counts; EM sessions. */
   estimate: { levels: LevelEstimate[]; sessions: TrainingSession[]; baseVersion: string };
-  lambda: number;
-  iterations: number;
-  converged: boolean;
-  candidatePairs: number;
-  randomPairs: number;
-  records: number;
   status: ParameterSetStatus;
   /** Bumped on every status change: the ETag (If-Match on activate). */
   revision: number;

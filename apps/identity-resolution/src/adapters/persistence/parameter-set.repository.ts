@@ -47,19 +47,17 @@ export class ParameterSetRepository implements ParameterSetPort {
         WHERE status = 'active' AND source_system IS NOT DISTINCT FROM $1::text`,
       [sourceSystem, actor],
     );
-    const rows = await this.uow.query<Record<string, unknown>>(
-      `WITH u AS (UPDATE empi_parameter_set SET status = 'active', activated_at = now(), activated_by = $2, revision = revision + 1
-                   WHERE version = $1 RETURNING *)
-       ${SELECT.replace('FROM empi_parameter_set', 'FROM u')}`,
-      [version, actor],
-    );
-    return toRow(rows[0]);
+    return this.changeStatus(version, actor, `status = 'active', activated_at = now(), activated_by = $2`);
   }
 
   async retire(version: string, actor: string): Promise<ParameterSetRow> {
+    return this.changeStatus(version, actor, `status = 'retired', retired_at = now(), retired_by = $2`);
+  }
+
+  /** One status change ($1 version, $2 actor in `assignments`), bumping the revision (the ETag), returning the row. */
+  private async changeStatus(version: string, actor: string, assignments: string): Promise<ParameterSetRow> {
     const rows = await this.uow.query<Record<string, unknown>>(
-      `WITH u AS (UPDATE empi_parameter_set SET status = 'retired', retired_at = now(), retired_by = $2, revision = revision + 1
-                   WHERE version = $1 RETURNING *)
+      `WITH u AS (UPDATE empi_parameter_set SET ${assignments}, revision = revision + 1 WHERE version = $1 RETURNING *)
        ${SELECT.replace('FROM empi_parameter_set', 'FROM u')}`,
       [version, actor],
     );
