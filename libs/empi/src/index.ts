@@ -14,7 +14,7 @@ export {
   compareIdentifiers, MISSING, type ComparisonVector, type RecordComparison,
 } from './matching/record-comparison.comparator';
 export { MatchWeights, type FieldContribution, type TermFrequencies } from './matching/match-weight.scorer';
-export { blockingKeys } from './matching/blocking-key.generator';
+export { blockingKeys, keyEvidence, IDENTIFYING_KEY_KINDS } from './matching/blocking-key.generator';
 export type { CandidateStore } from './store/candidate-store.port';
 export { InMemoryCandidateStore } from './store/in-memory-candidate.store';
 export { PgCandidateStore } from './store/pg-candidate.store';

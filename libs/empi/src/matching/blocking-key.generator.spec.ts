@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { blockingKeys } from './blocking-key.generator';
+import { blockingKeys, keyEvidence } from './blocking-key.generator';
 import { DEFAULT_MATCH_CONFIG } from './match-config.model';
 import { normalizeRecord } from '../record/person-record.normalizer';
 
@@ -34,6 +34,11 @@ describe('blocking keys', () => {
     });
     const shared = blockingKeys(other, DEFAULT_MATCH_CONFIG).filter((k) => keys.includes(k));
     assert.deepEqual(shared.sort(), ['ida:ssn|1336889', `nm:${[record.familyPhonetic!.metaphone, record.givenPhonetic!.metaphone].sort().join('|')}`].sort());
+  });
+
+  it('identifying keys (record id, MRN, identifier, sorted identifier digits, phone) count as two pieces of evidence, the rest as one', () => {
+    const evidence = Object.fromEntries(keys.map((k) => [k.slice(0, k.indexOf(':')), keyEvidence(k)]));
+    assert.deepEqual(evidence, { r: 2, mr: 2, id: 2, ida: 2, ph: 2, fy: 1, gd: 1, pf: 1, d: 1, nm: 1, ss: 1, pg: 1, st: 1 });
   });
 
   it('missing fields produce no keys rather than empty ones', () => {

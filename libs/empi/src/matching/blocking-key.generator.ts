@@ -21,6 +21,19 @@ import type { NormalizedRecord } from '../record/person-record.normalizer';
  *   ida: identifier digits sorted (one transposition of two digits — a common keying error — keeps the key)
  *   pg:  postcode + first 3 letters of given name (family name missing or changed)
  */
+/**
+ * Kinds of key that point at one person on their own (a record id, an MRN, an SSN, a phone):
+ * sharing one of them is enough to make a record a candidate. Every other kind (a birth date, a
+ * surname code with a birth year, a postcode with a name prefix) is shared by thousands of
+ * strangers in a large index, so one of them alone is weak evidence.
+ */
+export const IDENTIFYING_KEY_KINDS: readonly string[] = ['r', 'mr', 'id', 'ida', 'ph'];
+
+/** How much one shared key counts towards candidacy: 2 for identifying kinds, 1 for the rest. */
+export function keyEvidence(key: string): number {
+  return IDENTIFYING_KEY_KINDS.includes(key.slice(0, key.indexOf(':'))) ? 2 : 1;
+}
+
 export function blockingKeys(record: NormalizedRecord, config: Pick<MatchConfig, 'recordIdentifierTypes' | 'trustedIdentifiers' | 'comparedIdentifiers'>): string[] {
   const keys = new Set<string>();
   keys.add(`r:${record.recordId}`);

@@ -184,7 +184,7 @@ export class MatchEngine {
   async matchChunk(records: PersonRecord[], options: { save?: boolean } = {}): Promise<Array<{ result: MatchResult; keys: string[] }>> {
     const keySets = records.map((r) => this.blockingKeysOf(r));
     const overlay = new ChunkOverlayStore(this.store, this.config.personRecordLimit);
-    await overlay.prefetchCandidates(keySets, this.config.candidateLimit);
+    await overlay.prefetchCandidates(keySets, this.config.candidateLimit, this.config.candidateMinEvidence);
     // Persons the chunk's records will be compared with as a whole (those reaching `lower` on some
     // record): found by scoring the prefetched candidates once (the scores are kept for the
     // decisions), then read in one query. A person that only becomes a contender through the
@@ -312,7 +312,7 @@ export class MatchEngine {
   private async resolve(record: PersonRecord, store: CandidateStore): Promise<{ result: MatchResult; keys: string[] }> {
     const incoming = this.normalize(record);
     const keys = blockingKeys(incoming, this.config);
-    const candidates = await store.findCandidates(keys, this.config.candidateLimit);
+    const candidates = await store.findCandidates(keys, this.config.candidateLimit, this.config.candidateMinEvidence);
     const scored = candidates.map((stored) => this.scoreRecord(incoming, stored));
     const { upper, lower } = this.thresholds;
     const base = { recordId: incoming.recordId, candidatesConsidered: scored.length };

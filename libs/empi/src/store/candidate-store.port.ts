@@ -12,10 +12,12 @@ import type { PersonRecord, StoredRecord } from '../record/person-record.model';
  */
 export interface CandidateStore {
   /**
-   * Records sharing at least one of the keys, most shared keys first, at most `limit`.
-   * Ranking by shared keys means the limit drops the weakest candidates, not arbitrary ones.
+   * Records whose shared keys add up to at least `minEvidence` (default 1: any shared key), summed
+   * with `keyEvidence` (identifying keys count 2), most evidence first, at most `limit`; the
+   * evidence is returned as `sharedKeys`. Ranking by evidence means the limit drops the weakest
+   * candidates, not arbitrary ones.
    */
-  findCandidates(blockingKeys: string[], limit: number): Promise<StoredRecord[]>;
+  findCandidates(blockingKeys: string[], limit: number, minEvidence?: number): Promise<StoredRecord[]>;
   /** Inserts or replaces the record (by recordId) with its person and blocking keys (old keys are dropped). */
   save(record: PersonRecord, personId: string, blockingKeys: string[]): Promise<void>;
   /** Moves records to another person (merge / unmerge persistence). */
@@ -25,7 +27,7 @@ export interface CandidateStore {
   /** The records of several persons at once, at most `limitPerPerson` each (newest first); engines fall back to recordsOfPerson. */
   recordsOfPersons?(personIds: string[], limitPerPerson: number): Promise<StoredRecord[]>;
   /** Candidates of many records in one search (set-based chunk matching); result i belongs to keySets[i]. */
-  findCandidatesBatch?(keySets: string[][], limit: number): Promise<StoredRecord[][]>;
+  findCandidatesBatch?(keySets: string[][], limit: number, minEvidence?: number): Promise<StoredRecord[][]>;
   /** Saves many records with their persons and keys in a few multi-row statements. */
   saveMany?(entries: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>): Promise<void>;
 }

@@ -17,10 +17,10 @@ export class ChunkOverlayStore implements CandidateStore {
 
   constructor(private readonly base: CandidateStore, private readonly personRecordLimit: number) {}
 
-  async prefetchCandidates(keySets: string[][], limit: number): Promise<void> {
+  async prefetchCandidates(keySets: string[][], limit: number, minEvidence = 1): Promise<void> {
     const results = this.base.findCandidatesBatch
-      ? await this.base.findCandidatesBatch(keySets, limit)
-      : await Promise.all(keySets.map((k) => this.base.findCandidates(k, limit)));
+      ? await this.base.findCandidatesBatch(keySets, limit, minEvidence)
+      : await Promise.all(keySets.map((k) => this.base.findCandidates(k, limit, minEvidence)));
     keySets.forEach((keys, i) => this.candidatesByKeys.set(keyOf(keys), results[i]));
   }
 
@@ -38,10 +38,10 @@ export class ChunkOverlayStore implements CandidateStore {
     for (const r of rows) this.personRecords.get(r.personId)?.push(r);
   }
 
-  async findCandidates(blockingKeys: string[], limit: number): Promise<StoredRecord[]> {
+  async findCandidates(blockingKeys: string[], limit: number, minEvidence = 1): Promise<StoredRecord[]> {
     let fromBase = this.candidatesByKeys.get(keyOf(blockingKeys));
-    if (!fromBase) fromBase = await this.base.findCandidates(blockingKeys, limit);
-    const local = await this.local.findCandidates(blockingKeys, limit);
+    if (!fromBase) fromBase = await this.base.findCandidates(blockingKeys, limit, minEvidence);
+    const local = await this.local.findCandidates(blockingKeys, limit, minEvidence);
     const localIds = new Set(local.map((r) => r.recordId));
     // Records re-saved in this chunk shadow their stored version.
     return [...local, ...fromBase.filter((r) => !localIds.has(r.recordId) && !this.pending.has(r.recordId))]

@@ -1,5 +1,6 @@
 import type { CandidateStore } from './candidate-store.port';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
+import { keyEvidence } from '../matching/blocking-key.generator';
 
 /** Map-indexed CandidateStore for unit tests and the benchmark; same ranking contract as PostgreSQL. */
 export class InMemoryCandidateStore implements CandidateStore {
@@ -7,14 +8,15 @@ export class InMemoryCandidateStore implements CandidateStore {
   private readonly index = new Map<string, Set<string>>();
   private readonly persons = new Map<string, Set<string>>();
 
-  async findCandidates(blockingKeys: string[], limit: number): Promise<StoredRecord[]> {
+  async findCandidates(blockingKeys: string[], limit: number, minEvidence = 1): Promise<StoredRecord[]> {
     const shared = new Map<string, number>();
     for (const key of new Set(blockingKeys)) {
       const ids = this.index.get(key);
       if (!ids) continue;
-      for (const id of ids) shared.set(id, (shared.get(id) ?? 0) + 1);
+      const evidence = keyEvidence(key);
+      for (const id of ids) shared.set(id, (shared.get(id) ?? 0) + evidence);
     }
-    const ranked = [...shared].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit);
+    const ranked = [...shared].filter(([, n]) => n >= minEvidence).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit);
     return ranked.map(([id, count]) => ({ ...this.records.get(id)!.stored, sharedKeys: count }));
   }
 

@@ -6,6 +6,7 @@ import { InMemoryCandidateStore } from './in-memory-candidate.store';
 import { MatchEngine } from '../matching/match.engine';
 import type { PersonRecord } from '../record/person-record.model';
 import { PgCandidateStore } from './pg-candidate.store';
+import { SqlCandidateStore } from './sql-candidate.store';
 
 // Needs a superuser URL: the test creates its own uniquely named database and
 // drops it afterwards. Without the variable it fails on purpose — a skipped
@@ -58,6 +59,32 @@ describe('PgCandidateStore (PostgreSQL)', () => {
     assert.deepEqual(found[0].record, rec('r1'));
     assert.deepEqual((await store.findCandidates(['a'], 1)).map((f) => f.recordId), ['r1']);
     assert.deepEqual(await store.findCandidates([], 10), []);
+  });
+
+  it('counts identifying keys twice and drops candidates below the least evidence — PgCandidateStore, SqlCandidateStore (chunk search) and the in-memory store agree', async () => {
+    const memory = new InMemoryCandidateStore();
+    const sql = new SqlCandidateStore({ query: async (text, params) => (await pool!.query(text, params)).rows });
+    const entries: Array<[string, string[]]> = [
+      ['ev|dob-only', ['d:19700101']],
+      ['ev|dob-and-name', ['d:19700101', 'fy:SM0|1970']],
+      ['ev|ssn-only', ['id:ssn|123456789']],
+      ['ev|phone-and-dob', ['ph:261234567', 'd:19700101']],
+    ];
+    for (const [id, keys] of entries) {
+      await store.save(rec(id), 'PE', keys);
+      await memory.save(rec(id), 'PE', keys);
+    }
+    const query = ['d:19700101', 'fy:SM0|1970', 'id:ssn|123456789', 'ph:261234567'];
+    const expected = [['ev|phone-and-dob', 3], ['ev|dob-and-name', 2], ['ev|ssn-only', 2]];
+    const shape = (found: Array<{ recordId: string; sharedKeys?: number }>) => found.map((f) => [f.recordId, f.sharedKeys]);
+    assert.deepEqual(shape(await store.findCandidates(query, 10, 2)), expected);
+    assert.deepEqual(shape(await memory.findCandidates(query, 10, 2)), expected);
+    const [batch, second] = await sql.findCandidatesBatch([query, ['d:19700101']], 10, 2);
+    assert.deepEqual(shape(batch), expected);
+    assert.deepEqual(second, [], 'one shared birth date alone is not enough evidence');
+    // Least evidence 1 keeps every record sharing any key (the old contract).
+    assert.equal((await store.findCandidates(query, 10, 1)).filter((f) => f.recordId.startsWith('ev|')).length, 4);
+    assert.equal((await sql.findCandidatesBatch([['d:19700101']], 10, 1))[0].length, 3);
   });
 
   it('re-saving a record replaces its person, data and keys', async () => {

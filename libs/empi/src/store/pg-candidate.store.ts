@@ -3,7 +3,7 @@ import type { CandidateStore } from './candidate-store.port';
 import { CandidateStoreError } from '../empi.errors';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { EMPI_PG_MIGRATION } from './pg-candidate.migration';
-import { CANDIDATE_SEARCH_SQL } from './sql-candidate.store';
+import { CANDIDATE_SEARCH_SQL, candidateSearchParams } from './sql-candidate.store';
 
 interface RecordRow {
   record_id: string;
@@ -26,14 +26,9 @@ export class PgCandidateStore implements CandidateStore {
     await this.run('migrate', () => this.pool.query(EMPI_PG_MIGRATION));
   }
 
-  async findCandidates(blockingKeys: string[], limit: number): Promise<StoredRecord[]> {
+  async findCandidates(blockingKeys: string[], limit: number, minEvidence = 1): Promise<StoredRecord[]> {
     if (blockingKeys.length === 0) return [];
-    const { rows } = await this.run('findCandidates', () =>
-      this.pool.query<RecordRow>(
-        CANDIDATE_SEARCH_SQL,
-        [[...new Set(blockingKeys)], limit],
-      ),
-    );
+    const { rows } = await this.run('findCandidates', () => this.pool.query<RecordRow>(CANDIDATE_SEARCH_SQL, candidateSearchParams(blockingKeys, limit, minEvidence)));
     return rows.map((r) => ({ recordId: r.record_id, personId: r.person_id, record: r.data, sharedKeys: Number(r.shared) }));
   }
 

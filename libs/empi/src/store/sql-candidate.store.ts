@@ -4,6 +4,7 @@ import { CandidateStoreError } from '../empi.errors';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { normalizeName } from '../record/person-record.normalizer';
 import type { NameCounts } from '../frequency/name-frequency.model';
+import { keyEvidence } from '../matching/blocking-key.generator';
 
 /**
  * The one thing the store needs from a database connection: run a statement
@@ -38,17 +39,19 @@ interface RecordRow {
 export const PER_KEY_FANOUT = 500;
 
 /**
- * Candidates sharing the most blocking keys ($1 keys, $2 limit). Each key
- * contributes at most PER_KEY_FANOUT records (an index range scan), so a very
- * common key (a big postcode, a common surname) cannot make every search read
- * a large share of the index.
+ * Candidates with the most blocking-key evidence ($1 keys, $2 limit, $3 each key's evidence —
+ * `keyEvidence` — $4 least evidence). Each key contributes at most PER_KEY_FANOUT records (an
+ * index range scan), so a very common key (a big postcode, a common surname) cannot make every
+ * search read a large share of the index; records below the least evidence are dropped before
+ * any payload is read.
  */
 export const CANDIDATE_SEARCH_SQL = `WITH hits AS (
-   SELECT b.record_id, count(*) AS shared
-     FROM unnest($1::text[]) AS k(key)
+   SELECT b.record_id, sum(k.evidence) AS shared
+     FROM unnest($1::text[], $3::int[]) AS k(key, evidence)
      CROSS JOIN LATERAL (
        SELECT record_id FROM empi_blocking_key WHERE key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b
     GROUP BY b.record_id
+   HAVING sum(k.evidence) >= $4
     ORDER BY shared DESC, b.record_id
     LIMIT $2)
  SELECT r.record_id, r.person_id, r.data, h.shared
@@ -56,15 +59,17 @@ export const CANDIDATE_SEARCH_SQL = `WITH hits AS (
   ORDER BY h.shared DESC, r.record_id`;
 
 /**
- * Candidates of a whole chunk in one statement ($1 ordinals, $2 keys — parallel arrays; $3 limit per
- * ordinal). Each distinct key is read once (bounded, indexed fan-out), hits are ranked per
- * ordinal, and a record's payload is sent once even when it is a candidate of several records.
+ * Candidates of a whole chunk in one statement ($1 ordinals, $2 keys, $5 each key's evidence —
+ * parallel arrays; $3 limit per ordinal; $4 least evidence). Each distinct key is read once
+ * (bounded, indexed fan-out), hits below the least evidence are dropped before any payload is
+ * read, the rest are ranked per ordinal, and a record's payload is sent once even when it is a
+ * candidate of several records.
  */
-export const CHUNK_CANDIDATE_SEARCH_SQL = `WITH q AS (SELECT DISTINCT ord, key FROM unnest($1::int[], $2::text[]) AS q(ord, key)),
+export const CHUNK_CANDIDATE_SEARCH_SQL = `WITH q AS (SELECT DISTINCT ord, key, evidence FROM unnest($1::int[], $2::text[], $5::int[]) AS q(ord, key, evidence)),
  k AS (SELECT DISTINCT key FROM q),
  kb AS (SELECT k.key, b.record_id FROM k CROSS JOIN LATERAL (
           SELECT record_id FROM empi_blocking_key WHERE key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b),
- hits AS (SELECT q.ord, kb.record_id, count(*) AS shared FROM q JOIN kb USING (key) GROUP BY q.ord, kb.record_id),
+ hits AS (SELECT q.ord, kb.record_id, sum(q.evidence) AS shared FROM q JOIN kb USING (key) GROUP BY q.ord, kb.record_id HAVING sum(q.evidence) >= $4),
  ranked AS (SELECT ord, record_id, shared, row_number() OVER (PARTITION BY ord ORDER BY shared DESC, record_id) AS rn FROM hits)
  SELECT r.ord, r.record_id, e.person_id, r.shared,
         CASE WHEN row_number() OVER (PARTITION BY r.record_id ORDER BY r.ord) = 1 THEN e.data END AS data
@@ -86,18 +91,13 @@ export class SqlCandidateStore implements CandidateStore {
     );
   }
 
-  async findCandidates(blockingKeys: string[], limit: number): Promise<StoredRecord[]> {
+  async findCandidates(blockingKeys: string[], limit: number, minEvidence = 1): Promise<StoredRecord[]> {
     if (blockingKeys.length === 0) return [];
-    const rows = await this.run('findCandidates', () =>
-      this.sql.query<RecordRow>(
-        CANDIDATE_SEARCH_SQL,
-        [[...new Set(blockingKeys)], limit],
-      ),
-    );
+    const rows = await this.run('findCandidates', () => this.sql.query<RecordRow>(CANDIDATE_SEARCH_SQL, candidateSearchParams(blockingKeys, limit, minEvidence)));
     return rows.map((r) => ({ recordId: r.record_id, personId: r.person_id, record: r.data, sharedKeys: Number(r.shared) }));
   }
 
-  async findCandidatesBatch(keySets: string[][], limit: number): Promise<StoredRecord[][]> {
+  async findCandidatesBatch(keySets: string[][], limit: number, minEvidence = 1): Promise<StoredRecord[][]> {
     const ords: number[] = [];
     const keys: string[] = [];
     keySets.forEach((set, i) => {
@@ -109,7 +109,7 @@ export class SqlCandidateStore implements CandidateStore {
     const out: StoredRecord[][] = keySets.map(() => []);
     if (!keys.length) return out;
     const rows = await this.run('findCandidatesBatch', () =>
-      this.sql.query<RecordRow & { ord: number }>(CHUNK_CANDIDATE_SEARCH_SQL, [ords, keys, limit]),
+      this.sql.query<RecordRow & { ord: number }>(CHUNK_CANDIDATE_SEARCH_SQL, [ords, keys, limit, minEvidence, keys.map(keyEvidence)]),
     );
     const payload = new Map<string, PersonRecord>();
     for (const r of rows) if (r.data) payload.set(r.record_id, r.data);
@@ -233,6 +233,12 @@ export class SqlCandidateStore implements CandidateStore {
       throw new CandidateStoreError(`empi store ${operation} failed`, error);
     }
   }
+}
+
+/** Parameters of CANDIDATE_SEARCH_SQL: distinct keys, limit, each key's evidence, least evidence. */
+export function candidateSearchParams(blockingKeys: string[], limit: number, minEvidence: number): unknown[] {
+  const keys = [...new Set(blockingKeys)];
+  return [keys, limit, keys.map(keyEvidence), minEvidence];
 }
 
 /** Signed 64-bit advisory-lock key of a string (first 8 bytes of its SHA-256). */
