@@ -89,6 +89,27 @@ describe('tasks from routed events', () => {
     assert.equal(h.action, 'correct');
     assert.match(String(h.details.previousFinding), /6\.9/);
   });
+
+  it('a correction after the task was closed opens a new task naming the closed one: the loop is closed again on the corrected value', async () => {
+    const store = new MemoryTasks();
+    const handler = new OpenRoutedTasksHandler(lifecycle, () => store);
+    const emitted: OutgoingEvent[] = [];
+    await run(handler, routed({ eventId: 'r1', audience: 'care-team' }), emitted);
+    const [original] = store.rows.values();
+    const def = lifecycle.workflow(original);
+    const terminal = Object.entries(def.states).find(([, st]) => st.terminal && st.fhirStatus === 'completed')![0];
+    store.rows.set(original.taskId, { ...original, state: terminal, fhirStatus: 'completed', completedAt: receivedAt + 5 * 60_000 });
+    await run(handler, routed({ eventId: 'r2', audience: 'care-team', correlationId: 'corr-2', correction: true, value: 7.4 }), emitted);
+    assert.equal(store.rows.size, 2);
+    const closed = store.rows.get(original.taskId)!;
+    assert.equal(closed.version, original.version, 'the closed task is not changed');
+    const fresh = [...store.rows.values()].find((t) => t.taskId !== original.taskId)!;
+    assert.deepEqual([fresh.state, fresh.details.correctionOf, fresh.details.correctedBy], [def.initial, original.taskId, 'corr-2']);
+    assert.match(fresh.finding!, /7\.4/);
+    assert.match(String(fresh.details.previousFinding), /6\.9/);
+    assert.deepEqual(values(emitted).map((e) => e.change), ['CREATED', 'CREATED']);
+    assert.match(String(store.history.at(-1)!.reason), new RegExp(`after task ${original.taskId} was closed`));
+  });
 });
 
 describe('merges', () => {

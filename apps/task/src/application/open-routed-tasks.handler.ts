@@ -9,9 +9,11 @@ import { TaskLifecycle } from './task-lifecycle';
  * clinical.routed.* → one task per workflow the decision names and canonical
  * record. Policy sends one routed copy per permitted audience (same
  * decision.workflows, same canonical id and correlation): the trigger key
- * makes them one task. A corrected record updates the task already opened
- * for its canonical id (and records the change); a replay or a terminology
- * re-emission finds the task by its key and creates nothing.
+ * makes them one task. A corrected record updates the task still open for
+ * its canonical id (and records the change); when that task is already
+ * closed, the correction opens a new task that names the closed one (the
+ * loop must be closed again on the corrected value). A replay or a
+ * terminology re-emission finds the task by its key and creates nothing.
  */
 export class OpenRoutedTasksHandler {
   constructor(private readonly lifecycle: TaskLifecycle, private readonly stores: (ctx: EventContext) => TaskStore) {}
@@ -33,9 +35,14 @@ export class OpenRoutedTasksHandler {
         continue;
       }
       const { finding, identifiedAt } = findingOf(canonical);
+      let correctionOf: { taskId: string; finding: string | null } | null = null;
       if (isCorrection(canonical)) {
         const prior = await store.latestForCanonical(def.id, canonical.canonicalId, routed.epid);
-        if (prior) {
+        if (prior && this.lifecycle.isClosed(prior)) {
+          // The clinician already closed the loop on the original value: amending a closed task would change
+          // the record behind their back and notify no one. The corrected value is new work, linked to the old task.
+          correctionOf = { taskId: prior.taskId, finding: prior.finding };
+        } else if (prior) {
           await store.linkEvent(routed.eventId, prior.taskId);
           await this.lifecycle.amend(ctx, store, prior, { finding: finding ?? prior.finding, identifiedAt, details: { ...prior.details, correctedBy: routed.correlationId } }, {
             actor: 'task', reason: `corrected ${canonical.resourceType} (${canonical.provenance.sourceMessageType})`, correction: true, change: 'UPDATED', action: 'correct',
@@ -59,10 +66,16 @@ export class OpenRoutedTasksHandler {
         finding: def.acknowledgement ? finding : null,
         identifiedAt: def.acknowledgement ? identifiedAt : null,
         communicatedBy: def.acknowledgement ? `clinmesh for ${canonical.source.system}` : null,
-        details: { policyWorkflow: name, decisionId: routed.decisionId ?? null, critical: routed.critical ?? false, sourceSystem: canonical.source.system },
+        details: {
+          policyWorkflow: name, decisionId: routed.decisionId ?? null, critical: routed.critical ?? false, sourceSystem: canonical.source.system,
+          ...(correctionOf ? { correctionOf: correctionOf.taskId, previousFinding: correctionOf.finding, correctedBy: routed.correlationId } : {}),
+        },
       }, canonical.receivedAt);
       await store.linkEvent(routed.eventId, task.taskId);
-      await this.lifecycle.open(ctx, store, task, 'policy', routed.decision.explanation.slice(0, 200) || null);
+      const reason = correctionOf
+        ? `corrected ${canonical.resourceType} after task ${correctionOf.taskId} was closed`
+        : routed.decision.explanation.slice(0, 200) || null;
+      await this.lifecycle.open(ctx, store, task, 'policy', reason);
     }
   }
 }

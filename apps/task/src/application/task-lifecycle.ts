@@ -44,6 +44,11 @@ export class TaskLifecycle {
     return def;
   }
 
+  /** Whether the task is in a terminal state of its workflow (completed, cancelled, …). */
+  isClosed(task: Pick<Task, 'workflow' | 'state'>): boolean {
+    return this.workflow(task).states[task.state]?.terminal === true;
+  }
+
   /** A new task in its workflow's initial state with its SLA timer armed (nothing when the trigger key exists). */
   newTask(def: WorkflowDefinition, seed: Omit<Task, 'workflow' | 'workflowVersion' | 'state' | 'fhirStatus' | 'businessStatus' | 'owner' | 'startedAt' | 'createdAt' | 'updatedAt' | 'version' | 'escalationRung' | 'nextTimerAt' | 'breachedAt' | 'acknowledgement' | 'completedAt' | 'dueAt' | 'mergedFromEpid'>, startedAt: number): Task {
     const initial = def.states[def.initial];
