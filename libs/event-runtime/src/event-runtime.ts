@@ -14,6 +14,8 @@ import { inTransaction } from './persistence/unit-of-work';
 import { EventConsumer, EventConsumerOptions } from './consumer/event-consumer';
 import { ConsumerDefinition } from './consumer/consumer-definition';
 import { TierGovernor } from './consumer/tier-governor';
+import { ConsumerLane } from './consumer/consumer-lane';
+import { definitionWait, planLanes } from './consumer/lanes';
 import { EventContext, EventOrigin, eventContext } from './publish/event-context';
 import { DeadLetterOperations } from './operations/dead-letter.operations';
 import { ReplayOperations, ReplayResult, ReplayTarget } from './operations/replay.operations';
@@ -39,7 +41,7 @@ export interface DrainStatus {
   service: string;
   outbox: number;
   republishing: boolean;
-  consumers: Array<{ name: string; group: string; lag: number }>;
+  consumers: Array<{ name: string; group: string; lane: string; lag: number }>;
   /** Sum of everything above: zero when drained. */
   pending: number;
 }
@@ -59,6 +61,8 @@ const DEFAULT_CONSUMER: EventConsumerOptions = {
   chunkSize: 200,
   maxInProcessAttempts: 6,
   kafkaCommitIntervalMs: 1000,
+  lanes: 'stat-main',
+  yieldingChunksPerBatch: 2,
 };
 
 /**
@@ -81,6 +85,7 @@ export class EventRuntime {
   private clusterId = '';
   private directory: ConsumerDirectoryReader | null = null;
   private readonly consumers = new Map<string, EventConsumer>();
+  private lanes: ConsumerLane[] = [];
   private lagTimer: NodeJS.Timeout | null = null;
   private health = { kafka: false, registry: false, checkedAt: 0 };
   private started = false;
@@ -164,11 +169,20 @@ export class EventRuntime {
       const chunkSize = definition.chunkSize ?? (definition.tier === 'stat' ? Math.min(50, options.chunkSize) : options.chunkSize);
       this.consumers.set(definition.name, new EventConsumer(deps, { ...definition, chunkSize }, options));
     }
+    // Consumer lanes: one kafkajs consumer (one group, one fetch loop per broker) hosts several
+    // definitions, routed by topic (default: stat in one lane, everything else in another).
+    const plans = planLanes(this.service, definitions, options.lanes, (d) => definitionWait(d, options.maxWaitTimeMs));
+    this.lanes = plans.map((plan) => new ConsumerLane(deps, plan, plan.definitions.map((d) => this.consumers.get(d.name)!), options));
+    this.config.logger.info({ lanes: this.lanes.map((l) => ({ group: l.groupId, maxWaitMs: l.maxWaitTimeMs, consumers: l.hosted.map((h) => h.name) })) }, 'consumer lanes');
     // Joined concurrently: on the embedded cluster a join takes ~3 s; one after another they add up.
-    await Promise.all([...this.consumers.values()].map((c) => c.start()));
-    // Tell upstream relays who reads what (a re-publication is paced by these groups' progress).
-    await announceConsumers(this.producer, [...this.consumers.values()].map((c) => ({ group: c.groupId, service: this.service, topics: c.definition.topics, at: Date.now() })))
-      .catch((err) => this.config.logger.warn({ err: errorSummary(err) }, 'could not announce consumers in the consumer directory'));
+    await Promise.all(this.lanes.map((l) => l.start()));
+    // Tell upstream relays who reads what (a re-publication is paced by these groups' progress): the
+    // lanes' groups, and tombstones for the definitions' own ids (their groups before lanes).
+    const laneGroups = new Set(this.lanes.map((l) => l.groupId));
+    await announceConsumers(this.producer, [
+      ...this.lanes.map((l) => ({ group: l.groupId, service: this.service, topics: l.topics, at: Date.now() })),
+      ...[...this.consumers.values()].filter((c) => !laneGroups.has(c.groupId)).map((c) => ({ group: c.groupId, service: this.service, topics: [], at: Date.now(), retired: true })),
+    ]).catch((err) => this.config.logger.warn({ err: errorSummary(err) }, 'could not announce consumers in the consumer directory'));
     this.lagTimer = setInterval(() => void this.pollLag(), 300);
     this.lagTimer.unref();
     this.started = true;
@@ -225,6 +239,7 @@ export class EventRuntime {
         name: c.name,
         tier: c.tier,
         group: c.groupId,
+        lane: c.kafkaGroupId,
         topics: c.definition.topics,
         backlog: this.governor.backlog(c.tier),
         partitions: c.status(),
@@ -240,19 +255,24 @@ export class EventRuntime {
     const outbox = await this.relay.pendingCount();
     const consumers: DrainStatus['consumers'] = [];
     const ends = new Map<string, Array<{ partition: number; high: string; low: string }>>();
+    const committedOf = new Map<string, Array<{ partition: number; offset: string }>>();
     for (const c of this.consumers.values()) {
       const held = new Map(c.status().map((s) => [`${s.topic}:${s.partition}`, s.next]));
       let lag = 0;
       for (const topic of c.definition.topics) {
         if (!ends.has(topic)) ends.set(topic, await this.admin.fetchTopicOffsets(topic));
         const missing = ends.get(topic)!.filter((e) => !held.has(`${topic}:${e.partition}`));
-        const committed = missing.length ? (await this.admin.fetchOffsets({ groupId: c.groupId, topics: [topic] }))[0]?.partitions ?? [] : [];
+        // Partitions this instance does not hold: the committed offsets of the lane's group (one
+        // definition per topic in a lane, so they are this definition's progress).
+        const key = `${c.kafkaGroupId}\u0000${topic}`;
+        if (missing.length && !committedOf.has(key)) committedOf.set(key, (await this.admin.fetchOffsets({ groupId: c.kafkaGroupId, topics: [topic] }))[0]?.partitions ?? []);
+        const committed = committedOf.get(key) ?? [];
         for (const e of ends.get(topic)!) {
           const at = held.get(`${topic}:${e.partition}`) ?? Number(committed.find((p) => p.partition === e.partition)?.offset ?? -1);
           lag += Math.max(0, Number(e.high) - (at < 0 ? Number(e.low) : at));
         }
       }
-      consumers.push({ name: c.name, group: c.groupId, lag });
+      consumers.push({ name: c.name, group: c.groupId, lane: c.kafkaGroupId, lag });
     }
     return { service: this.service, outbox, republishing: this.relay.isRepublishing, consumers, pending: outbox + consumers.reduce((n, c) => n + c.lag, 0) };
   }
@@ -289,7 +309,7 @@ export class EventRuntime {
   async stop(): Promise<void> {
     if (this.lagTimer) clearInterval(this.lagTimer);
     // Stop taking new work first, then publish what was committed, then disconnect.
-    await Promise.all([...this.consumers.values()].map((c) => c.stop().catch((err) => this.config.logger.warn({ err: errorSummary(err) }, 'consumer stop failed'))));
+    await Promise.all(this.lanes.map((l) => l.stop().catch((err) => this.config.logger.warn({ err: errorSummary(err), group: l.groupId }, 'consumer lane stop failed'))));
     if (this.relay) {
       await this.relay.drain(10000).catch(() => undefined);
       await this.relay.stop();
@@ -332,7 +352,7 @@ export class EventRuntime {
           if (count !== undefined && [...Array(count).keys()].every((p) => held.has(`${topic}:${p}`))) continue;
           const [ends, committed] = await Promise.all([
             this.admin.fetchTopicOffsets(topic),
-            this.admin.fetchOffsets({ groupId: consumer.groupId, topics: [topic] }),
+            this.admin.fetchOffsets({ groupId: consumer.kafkaGroupId, topics: [topic] }),
           ]);
           const committedBy = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
           for (const end of ends) {

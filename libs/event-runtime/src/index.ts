@@ -2,6 +2,8 @@ export { EventRuntime, EventRuntimeConfig, DrainStatus } from './event-runtime';
 export { ConsumerDefinition, EventHandler, tieredConsumer, topicConsumer } from './consumer/consumer-definition';
 export { EventConsumer, EventConsumerOptions } from './consumer/event-consumer';
 export { TierGovernor } from './consumer/tier-governor';
+export { ConsumerLane } from './consumer/consumer-lane';
+export { LaneMode, LanePlan, LANE_MODES, isLaneMode, planLanes } from './consumer/lanes';
 export { RetryPolicy } from './consumer/retry.policy';
 export { InboundEvent } from './consumer/inbound-event';
 export { EventContext, EventOrigin, EmittedEvent, eventContext, originOf } from './publish/event-context';

@@ -8,13 +8,14 @@ import type { InboundEvent } from './inbound-event';
 export type EventHandler<T> = (event: InboundEvent<T>, ctx: EventContext) => Promise<void>;
 
 /**
- * What the runtime runs as one Kafka consumer (own group `<service>.<name>`,
- * own stored offsets, inbox, dead letters, replay and metrics). Built only by
+ * What the runtime runs as one consumer (id `<service>.<name>`: own stored
+ * offsets, inbox, dead letters, replay and metrics), hosted on a consumer
+ * lane (one kafkajs consumer shared by several definitions, see lanes.ts). Built only by
  * `tieredConsumer` and `topicConsumer`, which tie the handler's event type to
  * the reader schema, so no service ever casts its handler.
  */
 export interface ConsumerDefinition {
-  /** Unique within the service; the consumer group is `<service>.<name>`. */
+  /** Unique within the service; the consumer's id is `<service>.<name>`. */
   readonly name: string;
   readonly topics: readonly string[];
   /** Reader schema: every record is decoded (and resolved from its writer schema) to this. */
@@ -47,8 +48,8 @@ interface TypedConsumerOptions<S extends EventSchemaName> {
 
 /**
  * One consumer per tier of a pipeline stage (`clinical.<stage>.<tier>`), each
- * with its own group and lag, so a backlog in one tier never delays another.
- * Group names are `<service>.<tier>` for the service's main stage (the
+ * with its own offsets, lag and priority, so a backlog in one tier never
+ * delays another. Ids are `<service>.<tier>` for the service's main stage (the
  * default), `<service>.<name>.<tier>` when `name` is given (a second stage).
  */
 export function tieredConsumer<S extends EventSchemaName>(options: TypedConsumerOptions<S> & {

@@ -1,4 +1,4 @@
-import { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { Admin, EachBatchPayload, Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { Tier } from '@clinmesh/topology';
 import { Logger, RuntimeMetrics } from '@clinmesh/observability';
@@ -10,6 +10,8 @@ import { TierGovernor } from './tier-governor';
 import { RetryPolicy } from './retry.policy';
 import { BatchProcessor, errorCode } from './batch-processor';
 import { errorSummary } from '../outbox/outbox.relay';
+import type { ConsumerLane, TopicPartitions } from './consumer-lane';
+import type { LaneMode } from './lanes';
 
 export { errorCode } from './batch-processor';
 
@@ -22,6 +24,10 @@ export interface EventConsumerOptions {
   chunkSize: number;
   maxInProcessAttempts: number;
   kafkaCommitIntervalMs: number;
+  /** How definitions share kafkajs consumers (see lanes.ts); default `stat-main`. */
+  lanes: LaneMode;
+  /** Chunks a yielding tier (routine, bulk) handles of one fetched batch before the lane fetches again. */
+  yieldingChunksPerBatch: number;
 }
 
 export interface EventConsumerDeps {
@@ -44,25 +50,27 @@ interface PartitionPosition {
 
 
 /**
- * One Kafka consumer (own group `<service>.<name>`, own lag) for one
- * consumer definition: a tier of a stage, or a single event topic.
- * Stored offsets in the service database are the source of truth: on
- * assignment the consumer seeks to them, and a stored offset that retention
- * has passed stops that partition with a metric and an error naming the lost
- * range instead of skipping. Each chunk of messages commits effects, outbox
- * rows, inbox rows and the new stored offset in one transaction;
- * Kafka-committed offsets trail for lag tooling.
+ * One consumer definition (a tier of a stage, or a single event topic) hosted
+ * on a consumer lane (`ConsumerLane`: one kafkajs consumer shared by several
+ * definitions). Everything observable stays per definition, under its id
+ * `<service>.<name>`: stored offsets, inbox, dead letters, replay, loss
+ * detection, metrics. Stored offsets in the service database are the source
+ * of truth: on assignment the definition seeks its partitions to them, and a
+ * stored offset that retention has passed stops that partition with a metric
+ * and an error naming the lost range instead of skipping. Each chunk of
+ * messages commits effects, outbox rows, inbox rows and the new stored offset
+ * in one transaction; Kafka-committed offsets (the lane's group) trail for lag
+ * tooling.
  */
 export class EventConsumer {
+  /** The definition's id `<service>.<name>`: stored offsets, inbox, dead letters. */
   readonly groupId: string;
-  private consumer: Consumer | null = null;
+  private lane: ConsumerLane | null = null;
   private readonly positions = new Map<string, PartitionPosition>();
   private readonly yielded = new Map<string, { topic: string; partition: number }>();
-  private lastKafkaCommit = 0;
-  private readonly pendingKafkaCommits = new Map<string, { topic: string; partition: number; offset: string }>();
-  private unsubscribeClear: (() => void) | null = null;
-  private commitTimer: NodeJS.Timeout | null = null;
-  private assignmentReady: Promise<void> = Promise.resolve();
+  private suspended = false;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
   private readonly runtimeTables: RuntimeRepository;
   private readonly processor: BatchProcessor;
 
@@ -84,58 +92,32 @@ export class EventConsumer {
     return this.definition.name;
   }
 
-  async start(): Promise<void> {
-    const maxWait = this.definition.maxWaitTimeMs ?? (typeof this.options.maxWaitTimeMs === 'number' ? this.options.maxWaitTimeMs : this.options.maxWaitTimeMs[this.tier] ?? 250);
-    const consumer = this.deps.kafka.consumer({
-      groupId: this.groupId,
-      sessionTimeout: this.options.sessionTimeoutMs,
-      rebalanceTimeout: Math.max(this.options.sessionTimeoutMs, 10000),
-      heartbeatInterval: this.options.heartbeatIntervalMs,
-      maxWaitTimeInMs: maxWait,
-      allowAutoTopicCreation: false,
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      // Assignment changed: every partition is re-validated against stored offsets and the
-      // consumer seeks to them now, not on its first batch — a partition whose Kafka-committed
-      // offset is ahead of the stored one (after a replay) would otherwise never get a batch.
-      this.positions.clear();
-      this.yielded.clear();
-      this.deps.logger.info({ group: this.groupId, assignment: e.payload.memberAssignment }, 'consumer joined group');
-      this.assignmentReady = this.seekToStoredOffsets(consumer, e.payload.memberAssignment).catch((err) =>
-        this.deps.logger.error({ group: this.groupId, err: errorSummary(err) }, 'could not seek to stored offsets; will validate on first batch'));
-    });
-    consumer.on(consumer.events.CRASH, (e) => {
-      this.deps.logger.error({ group: this.groupId, err: errorSummary(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
-    });
-    await consumer.connect();
-    for (const topic of this.definition.topics) await consumer.subscribe({ topic, fromBeginning: true });
-    this.unsubscribeClear = this.deps.governor.onClear(() => this.resumeYielded());
-    // Kafka-committed offsets trail the stored ones; flush them on a timer too, so an idle consumer's
-    // group offsets catch up (lag tooling, and a re-publication paced by downstream progress reads them).
-    this.commitTimer = setInterval(() => {
-      if (this.consumer) void this.flushKafkaCommits(this.consumer, false);
-    }, this.options.kafkaCommitIntervalMs);
-    this.commitTimer.unref();
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+  /** The Kafka group of the lane hosting this definition (Kafka-committed offsets, lag, pacing). */
+  get kafkaGroupId(): string {
+    return this.lane?.groupId ?? this.groupId;
   }
 
-  async stop(): Promise<void> {
-    this.unsubscribeClear?.();
-    if (this.commitTimer) clearInterval(this.commitTimer);
-    const consumer = this.consumer;
-    this.consumer = null;
-    if (!consumer) return;
-    await this.flushKafkaCommits(consumer, true).catch(() => undefined);
-    await consumer.disconnect();
+  /** Called once by the lane that hosts this definition. */
+  attach(lane: ConsumerLane): void {
+    this.lane = lane;
+  }
+
+  /** The lane left its group (stopped): nothing is held any more. */
+  detach(): void {
     for (const key of this.positions.keys()) this.deps.governor.forget(this.tier, key);
     this.positions.clear();
+    this.yielded.clear();
+  }
+
+  /**
+   * The lane (re)joined its group and holds `assignment` of this definition's
+   * topics: validate every partition against the stored offsets and seek to them.
+   */
+  async assigned(assignment: TopicPartitions[]): Promise<void> {
+    for (const key of this.positions.keys()) this.deps.governor.forget(this.tier, key);
+    this.positions.clear();
+    this.yielded.clear();
+    await this.seekToStoredOffsets(assignment);
   }
 
   /** Positions this instance holds (for the operator API and tests). */
@@ -149,13 +131,13 @@ export class EventConsumer {
   /** Operator decision after a reported loss: continue from the log start. */
   acceptLoss(topic: string, partition: number): boolean {
     const pos = this.positions.get(`${topic}:${partition}`);
-    if (!pos?.lost || !this.consumer) return false;
+    if (!pos?.lost || !this.lane?.running) return false;
     const to = pos.lost.to;
     pos.lost = undefined;
     pos.next = to;
     this.deps.metrics.offsetLost.set({ tier: this.tier, topic, partition: String(partition) }, 0);
-    this.consumer.seek({ topic, partition, offset: String(to) });
-    this.consumer.resume([{ topic, partitions: [partition] }]);
+    this.lane.seek(topic, partition, to);
+    this.lane.resume([{ topic, partitions: [partition] }]);
     return true;
   }
 
@@ -167,11 +149,74 @@ export class EventConsumer {
     return this.processor.redrive(deadLetterId, actor);
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+  /**
+   * Stops this definition only (the lane and its other definitions go on):
+   * its partitions are paused and the chunk in progress finishes. Used by
+   * replay while it moves the stored offsets.
+   */
+  async suspend(): Promise<void> {
+    this.suspended = true;
+    this.lane?.pause(this.lane.assignedTo(this));
+    this.lane?.forgetCommits(this.definition.topics);
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.lane?.forgetCommits(this.definition.topics);
+  }
+
+  /**
+   * After `suspend`: re-read the stored offsets (a replay moved them), seek
+   * there, resume, and let the Kafka-committed offsets of the lane's group
+   * show the new positions (lag tooling).
+   */
+  async resumeFromStored(moved: Array<{ topic: string; partition: number }> = []): Promise<void> {
+    const lane = this.lane;
+    this.suspended = false;
+    if (!lane?.running) return;
+    const assignment = lane.assignedTo(this);
+    const held = new Set(assignment.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}:${p}`)));
+    if (moved.some((m) => !held.has(`${m.topic}:${m.partition}`))) {
+      // Another replica holds some of the moved partitions: rejoining rebalances the lane's group,
+      // and every member seeks its partitions to the stored offsets again.
+      await lane.restart();
+      return;
+    }
+    await this.assigned(assignment);
+    lane.resume(assignment.map(({ topic, partitions }) => ({ topic, partitions: partitions.filter((p) => !this.positions.get(`${topic}:${p}`)?.lost) })));
+    for (const [key, pos] of this.positions) {
+      const [topic, partition] = splitKey(key);
+      lane.commitLater(topic, partition, pos.next);
+    }
+    await lane.flushKafkaCommits(true);
+  }
+
+  /** Resumes partitions that yielded to a higher tier (the governor says the higher tiers are clear). */
+  resumeYielded(): void {
+    if (!this.lane || !this.yielded.size) return;
+    const parts = [...this.yielded.values()];
+    this.yielded.clear();
+    this.lane.resume(parts.map((p) => ({ topic: p.topic, partitions: [p.partition] })));
+  }
+
+  async onBatch(payload: EachBatchPayload): Promise<void> {
+    this.inFlight++;
+    try {
+      await this.handleBatch(payload);
+    } finally {
+      if (--this.inFlight === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const key = `${topic}:${partition}`;
     const high = Number(batch.highWatermark);
-    await this.assignmentReady;
+    if (this.suspended) {
+      pause();
+      return;
+    }
     let pos = this.positions.get(key);
     if (!pos) {
       pos = await this.validateAssignment(topic, partition);
@@ -190,7 +235,7 @@ export class EventConsumer {
         return;
       }
       // kafkajs fetched from its committed offset, ahead of ours (e.g. after a replay): go back.
-      this.consumer?.seek({ topic, partition, offset: String(pos.next) });
+      this.lane?.seek(topic, partition, pos.next);
       this.deps.governor.report(this.tier, key, high - pos.next);
       return;
     }
@@ -198,8 +243,12 @@ export class EventConsumer {
     if (!messages.length) return;
     this.deps.governor.report(this.tier, key, high - pos.next);
     const chunkSize = this.definition.chunkSize ?? this.options.chunkSize;
-    for (let i = 0; i < messages.length; i += chunkSize) {
-      if (!isRunning() || isStale()) return;
+    // A lane fetches a broker's next batches only when all of the current ones are handled: a
+    // yielding tier handles a bounded part of its batch, the rest is fetched again (from the
+    // resolved offset) with whatever a higher tier has by then.
+    const maxChunks = this.deps.governor.yields(this.tier) ? Math.max(1, this.options.yieldingChunksPerBatch) : Number.MAX_SAFE_INTEGER;
+    for (let i = 0, n = 0; i < messages.length && n < maxChunks; i += chunkSize, n++) {
+      if (!isRunning() || isStale() || this.suspended) return;
       if (this.deps.governor.mustYield(this.tier)) {
         // Unresolved messages are fetched again after resume (kafkajs fetches from the resolved offset).
         this.deps.metrics.tierYields.inc({ tier: this.tier });
@@ -215,38 +264,20 @@ export class EventConsumer {
       pos.next = last + 1;
       this.deps.governor.report(this.tier, key, high - pos.next);
       this.deps.metrics.consumerLag.set({ tier: this.tier, topic, partition: String(partition) }, Math.max(0, high - pos.next));
-      this.pendingKafkaCommits.set(key, { topic, partition, offset: String(pos.next) });
+      this.lane?.commitLater(topic, partition, pos.next);
       await heartbeat();
     }
-    if (this.consumer) await this.flushKafkaCommits(this.consumer, false);
   }
 
-  private async seekToStoredOffsets(consumer: Consumer, assignment: Record<string, number[]>): Promise<void> {
-    for (const [topic, partitions] of Object.entries(assignment)) {
+  private async seekToStoredOffsets(assignment: TopicPartitions[]): Promise<void> {
+    for (const { topic, partitions } of assignment) {
       for (const partition of partitions) {
         const pos = await this.validateAssignment(topic, partition);
         this.positions.set(`${topic}:${partition}`, pos);
-        if (pos.lost) consumer.pause([{ topic, partitions: [partition] }]);
-        else consumer.seek({ topic, partition, offset: String(pos.next) });
+        if (pos.lost) this.lane?.pause([{ topic, partitions: [partition] }]);
+        else this.lane?.seek(topic, partition, pos.next);
       }
     }
-  }
-
-  private resumeYielded(): void {
-    if (!this.consumer || !this.yielded.size) return;
-    const parts = [...this.yielded.values()];
-    this.yielded.clear();
-    this.consumer.resume(parts.map((p) => ({ topic: p.topic, partitions: [p.partition] })));
-  }
-
-  private async flushKafkaCommits(consumer: Consumer, force: boolean): Promise<void> {
-    if (!this.pendingKafkaCommits.size) return;
-    if (!force && Date.now() - this.lastKafkaCommit < this.options.kafkaCommitIntervalMs) return;
-    const offsets = [...this.pendingKafkaCommits.values()];
-    this.pendingKafkaCommits.clear();
-    this.lastKafkaCommit = Date.now();
-    // Kafka-committed offsets only feed lag tooling; the database is the source of truth.
-    await consumer.commitOffsets(offsets).catch((err) => this.deps.logger.warn({ err: errorSummary(err), group: this.groupId }, 'kafka offset commit failed'));
   }
 
   private async logStart(topic: string, partition: number): Promise<number> {

@@ -30,6 +30,11 @@ export class TierGovernor {
     return sum;
   }
 
+  /** Whether `tier` ever yields to higher tiers. */
+  yields(tier: Tier): boolean {
+    return this.yieldingTiers.has(tier);
+  }
+
   mustYield(tier: Tier): boolean {
     if (!this.yieldingTiers.has(tier)) return false;
     return this.hasBacklogAbove(tier);

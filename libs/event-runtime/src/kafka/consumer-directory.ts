@@ -16,6 +16,8 @@ export interface ConsumerAnnouncement {
   service: string;
   topics: readonly string[];
   at: number;
+  /** A group no longer used (a definition's own group before consumer lanes): announced with no topics. */
+  retired?: boolean;
 }
 
 export async function announceConsumers(producer: Producer, announcements: ConsumerAnnouncement[]): Promise<void> {

@@ -17,8 +17,8 @@ export interface ReplayResult {
  * Replay: reset a consumer's stored offsets (to the log start, an offset or
  * a timestamp) and forget the inbox entries at or after that point, so the
  * service reprocesses them. Outputs carry the same derived ids, so downstream
- * dedupe keeps effects exactly-once. The consumer is stopped while offsets
- * move and rejoins afterwards, seeking to the new stored offsets.
+ * dedupe keeps effects exactly-once. The definition is suspended while its
+ * offsets move (its lane goes on) and then seeks to the new stored offsets.
  */
 export class ReplayOperations {
   constructor(private readonly deps: { admin: () => Admin; dataSource: DataSource; logger: Logger; clusterId: () => string }) {}
@@ -38,21 +38,18 @@ export class ReplayOperations {
         targets.push({ topic, partition: end.partition, offset });
       }
     }
-    await consumer.stop();
+    // Only this definition stops (its partitions pause, its chunk in progress finishes); the lane
+    // hosting it and the lane's other definitions go on.
+    await consumer.suspend();
     try {
       await inTransaction(this.deps.dataSource, async (uow) => {
         const tables = new RuntimeRepository(uow);
         await tables.storeOffsets(consumer.groupId, this.deps.clusterId(), targets.map((t) => ({ topic: t.topic, partition: t.partition, next: t.offset })));
         for (const t of targets) await tables.forgetInbox(consumer.groupId, t.topic, t.partition, t.offset);
       });
-      // Kafka-side offsets too, so lag tooling shows the replay; refused while other members are live.
-      for (const topic of consumer.definition.topics) {
-        const partitions = targets.filter((t) => t.topic === topic).map((t) => ({ partition: t.partition, offset: String(t.offset) }));
-        await admin.setOffsets({ groupId: consumer.groupId, topic, partitions }).catch((err) =>
-          this.deps.logger.warn({ group: consumer.groupId, topic, err: String(err?.message ?? err) }, 'could not reset kafka-committed offsets (other members active); stored offsets were reset'));
-      }
     } finally {
-      await consumer.start();
+      // Seeks to the new stored offsets and commits them to the lane's Kafka group (lag tooling).
+      await consumer.resumeFromStored(targets);
     }
     this.deps.logger.info({ group: consumer.groupId, target, partitions: targets.length }, 'replay: stored offsets reset');
     return { consumer: consumer.name, group: consumer.groupId, partitions: targets };

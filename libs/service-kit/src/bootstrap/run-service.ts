@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { DataSource, MixedList } from 'typeorm';
-import { CONSUMER_DIRECTORY_TOPIC, ConsumerDefinition, EVENT_RUNTIME_MIGRATIONS, EventRuntime, KafkaAdminTopicProvisioner, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
+import { CONSUMER_DIRECTORY_TOPIC, ConsumerDefinition, EVENT_RUNTIME_MIGRATIONS, EventRuntime, KafkaAdminTopicProvisioner, LANE_MODES, LaneMode, isLaneMode, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
 import { Logger, RuntimeMetrics, createLogger, withLogContext } from '@clinmesh/observability';
 import { AccessTokens, AuditTrail, AuditTrailTable1732200000001 } from '@clinmesh/security';
 import { loadSchemaCatalog } from '@clinmesh/schemas';
@@ -100,7 +100,7 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
     metrics,
     logger,
     provisioner,
-    consumer: { ...config.consumer, ...(relay.maxWaitTimeMs ? { maxWaitTimeMs: relay.maxWaitTimeMs } : {}) },
+    consumer: { ...config.consumer, ...(relay.maxWaitTimeMs ? { maxWaitTimeMs: relay.maxWaitTimeMs } : {}), ...(relay.lanes ? { lanes: relay.lanes } : {}) },
     relay,
   });
   if (config.topicProvisioning.mode === 'admin') {
@@ -196,6 +196,8 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
   retention: { outboxHours?: number; outboxRows?: number; inboxHours?: number };
   /** CLINMESH_FETCH_MAX_WAIT_MS=stat=20,urgent=100,routine=250,bulk=500 (any subset): consumer fetch max wait per tier. */
   maxWaitTimeMs?: Partial<Record<Tier, number>>;
+  /** CLINMESH_CONSUMER_LANES=stat-main|tier|definition: how consumer definitions share kafkajs consumers (event-runtime README). */
+  lanes?: LaneMode;
 } {
   const errors: string[] = [];
   const num = (name: string, integer: boolean) => {
@@ -223,8 +225,10 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
       else maxWaitTimeMs[tier] = Number(ms);
     }
   }
+  const lanes = env.CLINMESH_CONSUMER_LANES || undefined;
+  if (lanes !== undefined && !isLaneMode(lanes)) errors.push(`CLINMESH_CONSUMER_LANES must be one of ${LANE_MODES.join(', ')} (got "${lanes}")`);
   if (errors.length) throw new Error(`invalid configuration:\n  - ${errors.join('\n  - ')}`);
-  return { ...settings, maxWaitTimeMs };
+  return { ...settings, maxWaitTimeMs, lanes: lanes as LaneMode | undefined };
 }
 
 function launcherControl(): boolean {

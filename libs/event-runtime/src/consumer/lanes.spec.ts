@@ -1,0 +1,53 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { tieredConsumer, topicConsumer } from './consumer-definition';
+import { definitionWait, planLanes } from './lanes';
+
+const WAITS = { stat: 20, urgent: 100, routine: 250, bulk: 500 };
+const handle = async () => undefined;
+// The task service's shape: a tiered stage and four single topics.
+const task = [
+  ...tieredConsumer({ stage: 'routed', schema: 'RoutedEvent', handle }),
+  topicConsumer({ name: 'identity-events', topic: 'clinical.identity.events', schema: 'IdentityEvent', tier: 'urgent', handle }),
+  topicConsumer({ name: 'delivery-events', topic: 'clinical.delivery.events', schema: 'DeliveryEvent', handle }),
+];
+const view = (plans: ReturnType<typeof planLanes>) => plans.map((p) => ({ group: p.groupId, wait: p.maxWaitTimeMs, consumers: p.definitions.map((d) => d.name) }));
+
+describe('consumer lanes', () => {
+  it('puts stat in one lane and everything else in a second whose wait is its members\' smallest', () => {
+    assert.deepEqual(view(planLanes('task', task, 'stat-main', (d) => definitionWait(d, WAITS))), [
+      { group: 'task.lane-stat', wait: 20, consumers: ['stat'] },
+      { group: 'task.lane-main', wait: 100, consumers: ['urgent', 'routine', 'bulk', 'identity-events', 'delivery-events'] },
+    ]);
+  });
+
+  it('gives one lane per tier, or one per definition under its own id (the behaviour before lanes)', () => {
+    assert.deepEqual(view(planLanes('task', task, 'tier', (d) => definitionWait(d, WAITS))).map((l) => [l.group, l.consumers]), [
+      ['task.lane-stat', ['stat']],
+      ['task.lane-urgent', ['urgent', 'identity-events']],
+      ['task.lane-routine', ['routine', 'delivery-events']],
+      ['task.lane-bulk', ['bulk']],
+    ]);
+    const own = planLanes('task', task, 'definition', (d) => definitionWait(d, WAITS));
+    assert.deepEqual(own.map((l) => l.groupId), ['task.stat', 'task.urgent', 'task.identity-events', 'task.routine', 'task.delivery-events', 'task.bulk']);
+  });
+
+  it('never hosts two definitions of one topic in one lane (batches are routed by topic)', () => {
+    const twice = [
+      topicConsumer({ name: 'a', topic: 'clinical.identity.events', schema: 'IdentityEvent', handle }),
+      topicConsumer({ name: 'b', topic: 'clinical.identity.events', schema: 'IdentityEvent', handle }),
+      topicConsumer({ name: 'c', topic: 'clinical.policy.events', schema: 'PolicyEvent', handle }),
+    ];
+    assert.deepEqual(view(planLanes('svc', twice, 'stat-main', () => 250)).map((l) => [l.group, l.consumers]), [
+      ['svc.lane-main', ['a', 'c']],
+      ['svc.lane-main-2', ['b']],
+    ]);
+  });
+
+  it('takes a definition\'s own wait over the tier\'s, and refuses an unknown mode', () => {
+    const own = topicConsumer({ name: 'x', topic: 't', schema: 'PolicyEvent', maxWaitTimeMs: 40, handle });
+    assert.equal(definitionWait(own, WAITS), 40);
+    assert.equal(planLanes('svc', [...task, own], 'stat-main', (d) => definitionWait(d, WAITS))[1].maxWaitTimeMs, 40);
+    assert.throws(() => planLanes('svc', task, 'per-topic' as never, () => 1), /stat-main, tier, definition/);
+  });
+});

@@ -1,0 +1,61 @@
+import { TIERS, Tier, isTier } from '@clinmesh/topology';
+import { ClinmeshError } from '@clinmesh/errors';
+import type { ConsumerDefinition } from './consumer-definition';
+
+/**
+ * How a service's consumer definitions are hosted on kafkajs consumers
+ * ("lanes"; one lane = one kafkajs consumer, one Kafka group):
+ * - `stat-main` (default): every stat definition in `<service>.lane-stat`,
+ *   everything else in `<service>.lane-main`. Two fetch loops per service.
+ * - `tier`: one lane per tier, `<service>.lane-<tier>`.
+ * - `definition`: one lane per definition, group `<service>.<name>` (the
+ *   runtime's behaviour before lanes: a fetch loop per definition).
+ */
+export type LaneMode = 'stat-main' | 'tier' | 'definition';
+export const LANE_MODES: readonly LaneMode[] = ['stat-main', 'tier', 'definition'];
+
+export function isLaneMode(value: unknown): value is LaneMode {
+  return typeof value === 'string' && (LANE_MODES as readonly string[]).includes(value);
+}
+
+export interface LanePlan {
+  /** `stat`, `main`, a tier, or the definition's name (mode `definition`). */
+  name: string;
+  /** The lane's Kafka group (Kafka-committed offsets, lag tooling, re-publication pacing). */
+  groupId: string;
+  /** Fetch max wait: the smallest of its definitions' waits. */
+  maxWaitTimeMs: number;
+  definitions: ConsumerDefinition[];
+}
+
+/**
+ * Which lane hosts which definition. A lane routes batches by topic, so two
+ * definitions reading the same topic never share a lane (the second goes to
+ * `<lane>-2`, …). Lanes are ordered stat first.
+ */
+export function planLanes(service: string, definitions: readonly ConsumerDefinition[], mode: LaneMode, waitOf: (d: ConsumerDefinition) => number): LanePlan[] {
+  if (!isLaneMode(mode)) throw new ClinmeshError('RUNTIME.LANE_MODE', `consumer lane mode must be one of ${LANE_MODES.join(', ')}, not "${String(mode)}"`);
+  const lanes = new Map<string, LanePlan>();
+  const base = (d: ConsumerDefinition): string => (mode === 'definition' ? d.name : mode === 'tier' ? d.tier : d.tier === 'stat' ? 'stat' : 'main');
+  const group = (name: string): string => (mode === 'definition' ? `${service}.${name}` : `${service}.lane-${name}`);
+  for (const d of definitions) {
+    let name = base(d);
+    for (let n = 2; lanes.get(name)?.definitions.some((o) => o.topics.some((t) => d.topics.includes(t))); n++) name = `${base(d)}-${n}`;
+    const lane = lanes.get(name) ?? { name, groupId: group(name), maxWaitTimeMs: Number.MAX_SAFE_INTEGER, definitions: [] };
+    lane.definitions.push(d);
+    lane.maxWaitTimeMs = Math.min(lane.maxWaitTimeMs, waitOf(d));
+    lanes.set(name, lane);
+  }
+  return [...lanes.values()].sort((a, b) => laneRank(a) - laneRank(b));
+}
+
+function laneRank(lane: LanePlan): number {
+  return Math.min(...lane.definitions.map((d) => TIERS.indexOf(d.tier)));
+}
+
+/** The fetch wait of a definition: its own, else the runtime's (one number, or per tier). */
+export function definitionWait(d: ConsumerDefinition, waits: number | Partial<Record<Tier, number>>, fallback = 250): number {
+  if (d.maxWaitTimeMs !== undefined) return d.maxWaitTimeMs;
+  if (typeof waits === 'number') return waits;
+  return isTier(d.tier) ? waits[d.tier] ?? fallback : fallback;
+}
