@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { TIERS } from '@clinmesh/topology';
-import { TestPipeline, WebhookReceiver, adtMessage, demographicsFor, waitFor } from '@clinmesh/testing';
+import { TestPipeline, WebhookReceiver, adtMessage, demographicsFor, sumSamples, waitFor } from '@clinmesh/testing';
 
 const MRN_SYSTEM = 'urn:oid:2.16.840.1.113883.3.9999.1';
 const AUDIENCE_SYSTEM = 'https://clinmesh.example/fhir/CodeSystem/audience';
@@ -91,7 +91,7 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
   };
 
   before(async () => {
-    pipeline = await TestPipeline.start('policy', { perService: { policy: { POLICY_BREAK_GLASS_TIMER_MS: '200', POLICY_BREAK_GLASS_MAX_SECONDS: '3600' } } });
+    pipeline = await TestPipeline.start('policy', { perService: { policy: { POLICY_BREAK_GLASS_TIMER_MS: '200', POLICY_HELD_VIEW_TIMER_MS: '200', POLICY_BREAK_GLASS_MAX_SECONDS: '3600' } } });
     const registry = new SchemaRegistry({ host: pipeline.env.registryUrl, auth: pipeline.env.registryAuth });
     const consumer = pipeline.kafka().consumer({ groupId: `${pipeline.name}-policy-watch`, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
     await consumer.connect();
@@ -354,5 +354,38 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     const next = await send(oru('POL-SH-ORU-2', mrn, [GLUCOSE]));
     await decided(next, 3);
     assert.deepEqual(audiencesOf(next), ['care-team', 'integration-subscribers'], 'the promoted version decides the next event');
+  });
+
+  it('a delay rule holds one audience\'s view until its release time while the others get theirs at once; the timer publishes it unchanged', async () => {
+    const active = (await request('policy', 'GET', '/v1/policy')).json().active;
+    const document = (await pipeline.query('policy', `SELECT document FROM pl_policy_version WHERE version = $1`, [active.version]))[0].document;
+    const candidate = structuredClone(document);
+    candidate.version = `${active.version}-delay`;
+    candidate.routing.push({
+      id: 'hold-results-for-partners', description: 'results reach integration partners after the care team has had them',
+      when: { messageTypes: ['ORU^*'] }, then: { action: 'delay', delaySeconds: 2, delayAudiences: ['integration-subscribers'] },
+    });
+    assert.equal((await request('policy', 'POST', '/v1/policy/shadow', candidate)).status, 201);
+    assert.equal((await request('policy', 'POST', '/v1/policy/shadow/promote', undefined, { 'if-match': `"${candidate.version}"` })).status, 201);
+    const mrn = 'MRN-POL-DELAY';
+    await admit('POL-DL-ADT', mrn);
+    const id = await send(oru('POL-DL-ORU', mrn, [GLUCOSE]));
+    // decided() waits until every permitted audience's view is published, the held one included.
+    const decisions = await decided(id, 3);
+    const partners = decisions['integration-subscribers'];
+    assert.ok(partners.obligations.includes('delay:2s'), JSON.stringify(partners.obligations));
+    assert.ok(partners.ruleIds.includes('hold-results-for-partners'));
+    const [hold] = await pipeline.query('policy', 'SELECT routed_event_id, release_at, released_at, held_at FROM pl_held_view WHERE decision_id = $1', [partners.decisionId]);
+    assert.ok(hold, 'the view was held');
+    assert.ok(new Date(hold.released_at).getTime() >= new Date(hold.release_at).getTime(), 'released at or after its release time, never before');
+    assert.ok(new Date(hold.release_at).getTime() > new Date(hold.held_at).getTime());
+    const published = routed(id).find((r) => r.value.audience === 'integration-subscribers')!;
+    assert.equal(published.value.eventId, hold.routed_event_id, 'published under the id the decision names');
+    assert.equal(published.value.decisionId, partners.decisionId);
+    const others = Object.values(decisions as Record<string, { audience: string; decisionId: string }>).filter((d) => d.audience !== 'integration-subscribers').map((d) => d.decisionId);
+    assert.equal((await pipeline.query('policy', 'SELECT count(*)::int AS n FROM pl_held_view WHERE decision_id = ANY($1)', [others]))[0].n, 0, 'the other audiences were not held');
+    const metrics = (await request('policy', 'GET', '/metrics')).text;
+    assert.ok(sumSamples(metrics, 'clinmesh_policy_views_held_total', { audience: 'integration-subscribers' }) >= 1, 'holds are counted');
+    assert.ok(sumSamples(metrics, 'clinmesh_policy_views_released_total', { audience: 'integration-subscribers' }) >= 1, 'releases are counted');
   });
 });

@@ -12,7 +12,8 @@ import { DeliveryEventsHandler, IdentityEventsHandler } from './application/pati
 import type { StoresFactory } from './application/ports';
 import { PolicyConfig, loadPolicyConfig } from './config/policy.config';
 import { loadPolicyFiles } from './adapters/files/policy-files';
-import { PolicyRejections1764380000000, PolicyTables1764370000000 } from './adapters/persistence/policy.tables';
+import { PolicyHeldViews1764390000000, PolicyRejections1764380000000, PolicyTables1764370000000 } from './adapters/persistence/policy.tables';
+import { HeldViewRelease } from './application/held-views';
 import { RejectionRepository, policyStores } from './adapters/persistence/policy.repositories';
 import { PolicyMetrics } from './adapters/metrics/policy.metrics';
 import { RejectionRecorder } from './adapters/http/rejections';
@@ -76,7 +77,7 @@ export const policyService: ServiceSpec = {
   lineage: policyLineage,
   defaultPort: 8084,
   module: PolicyModule,
-  migrations: [PolicyTables1764370000000, PolicyRejections1764380000000],
+  migrations: [PolicyTables1764370000000, PolicyRejections1764380000000, PolicyHeldViews1764390000000],
   consumers: (app) => policyConsumers(app.get(ROUTE_EVENTS), app.get(IDENTITY_EVENTS), app.get(DELIVERY_EVENTS)),
   afterStart: async (app, ctx) => {
     const shipped = app.get<Shipped>(SHIPPED);
@@ -89,9 +90,17 @@ export const policyService: ServiceSpec = {
       running = running.then(() => breakGlass.expireDue(ctx.logger)).catch((err) => ctx.logger.warn({ err: String(err) }, 'break-glass expiry pass failed'));
     }, config.breakGlassTimerMs);
     timer.unref();
+    // The durable release timer of views held by delay rules (rows in pl_held_view; a restart loses nothing).
+    const release = new HeldViewRelease(app.get<EventRuntime>(EVENT_RUNTIME), app.get<DataSource>(DATA_SOURCE), app.get<StoresFactory>(POLICY_STORES), app.get<PolicyMetrics>(POLICY_METRICS));
+    let releasing: Promise<unknown> = Promise.resolve();
+    const releaseTimer = setInterval(() => {
+      releasing = releasing.then(() => release.releaseDue(ctx.logger)).catch((err) => ctx.logger.warn({ err: String(err) }, 'held-view release pass failed'));
+    }, config.heldViewTimerMs);
+    releaseTimer.unref();
     return async () => {
       clearInterval(timer);
-      await running;
+      clearInterval(releaseTimer);
+      await Promise.all([running, releasing]);
     };
   },
 };

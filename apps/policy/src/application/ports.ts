@@ -1,5 +1,7 @@
 import type { ConsentDirective, ConsentProvision } from '../domain/consent';
 import type { ActiveGrant } from '../domain/decide';
+import type { Tier } from '@clinmesh/topology';
+import type { RoutedEvent } from '@clinmesh/schemas';
 
 /** What the application needs from storage; adapters/persistence implements it over a unit of work or the data source. */
 export interface DecisionRecord {
@@ -123,6 +125,29 @@ export interface ShadowDiffStore {
   count(candidateVersion: string): Promise<number>;
 }
 
+/** A routed view a delay rule holds until its release time (the view exactly as it will be published). */
+export interface HeldView {
+  routedEventId: string;
+  decisionId: string;
+  audience: string;
+  topic: string;
+  key: string | null;
+  tier: Tier;
+  value: RoutedEvent;
+  releaseAt: Date;
+}
+
+export interface HeldViewStore {
+  hold(views: HeldView[]): Promise<void>;
+  /** Views whose release time has come (read without locking; each is then claimed in its own transaction). */
+  due(now: Date, limit: number): Promise<HeldView[]>;
+  /** Locks one still-held view for release; false when another instance has it or it is released. */
+  claim(routedEventId: string): Promise<boolean>;
+  markReleased(routedEventId: string): Promise<void>;
+  /** Views still held (a gauge for operators: how much is waiting). */
+  pendingCount(): Promise<number>;
+}
+
 export interface DeliveryStore {
   insert(d: { eventId: string; sourceEventId: string; subscriptionId: string; status: string; at: Date }): Promise<void>;
 }
@@ -136,6 +161,7 @@ export interface PolicyStores {
   versions: PolicyVersionStore;
   shadow: ShadowDiffStore;
   deliveries: DeliveryStore;
+  held: HeldViewStore;
 }
 
 export type StoresFactory = (sql: { query<T = Record<string, any>>(sql: string, params?: unknown[]): Promise<T[]> }) => PolicyStores;
@@ -144,6 +170,9 @@ export type StoresFactory = (sql: { query<T = Record<string, any>>(sql: string, 
 export interface DecisionObserver {
   decided(audience: string, effect: string, purpose: string): void;
   shadowDiffered(audience: string): void;
+  /** A delay rule held an audience's view / the timer released it. */
+  held(audience: string): void;
+  released(audience: string): void;
 }
 
 /** Refused requests, kept with their reason (no request body: it may hold PHI). */

@@ -7,7 +7,7 @@ import type { ActiveGrant } from '../domain/decide';
 import type { CompiledPolicy } from '../domain/policy-set';
 import { projectView, pseudonym } from '../domain/views';
 import type { PolicyStore } from './policy-store';
-import type { DecisionObserver, DecisionRecord, StoresFactory } from './ports';
+import type { DecisionObserver, DecisionRecord, HeldView, StoresFactory } from './ports';
 
 /** What the decision needs from one canonical event. */
 export function decisionInput(c: CanonicalEvent): DecisionEvent {
@@ -67,23 +67,26 @@ export class RouteCanonicalEventHandler {
     const policy = this.store.active;
     const decision = decide(policy, input, consents, grants, now);
     const records: DecisionRecord[] = [];
+    const held: HeldView[] = [];
     for (const a of decision.perAudience) {
       const decisionId = ctx.deriveEventId(`decision:${a.audience}`);
       let routedEventId: string | null = null;
       if (a.effect !== 'DENY') {
         routedEventId = ctx.deriveEventId(`routed:${a.audience}`);
         const routed = this.routedView(policy, canonical, decision, a, decisionId, routedEventId, event.correlationId, event.eventId);
-        ctx.emit({
-          topic: a.deidentified ? deidentifiedTopic(decision.tier) : stageTopic('routed', decision.tier),
-          key: routed.epid || null, value: routed, eventId: routedEventId, tier: decision.tier,
-        });
+        const view = { topic: a.deidentified ? deidentifiedTopic(decision.tier) : stageTopic('routed', decision.tier), key: routed.epid || null, value: routed, eventId: routedEventId, tier: decision.tier };
+        // A delay rule holds the view in this transaction; the release timer publishes it, unchanged, at its time.
+        if (a.releaseAt !== null && a.releaseAt > now) held.push({ ...view, routedEventId, decisionId, audience: a.audience, releaseAt: new Date(a.releaseAt) });
+        else ctx.emit(view);
       }
       const record = this.record(decision, a, decisionId, routedEventId, canonical, event);
       records.push(record);
       ctx.emit({ topic: EVENT_TOPICS.decisions, key: canonical.epid || null, value: decisionEvent(record, ctx.deriveEventId(`decision-event:${a.audience}`), now), eventId: ctx.deriveEventId(`decision-event:${a.audience}`) });
     }
     await s.decisions.insert(records);
+    await s.held.hold(held);
     for (const r of records) this.observer?.decided(r.audience, r.effect, r.purpose);
+    for (const h of held) this.observer?.held(h.audience);
     const candidate = this.store.candidate;
     if (candidate) await this.shadow(candidate, decision, input, consents, grants, now, canonical, event, ctx);
   }

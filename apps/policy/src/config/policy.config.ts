@@ -12,6 +12,8 @@ export interface PolicyConfig {
   breakGlassMinReasonLength: number;
   /** How often the durable timer looks for due grants. */
   breakGlassTimerMs: number;
+  /** How often the durable timer looks for held views (delay rules) whose release time has come. */
+  heldViewTimerMs: number;
   /** How far back a consent change re-decides released decisions (pending deliveries are younger). */
   revocationLookbackMs: number;
 }
@@ -31,6 +33,7 @@ export function loadPolicyConfig(env: (name: string) => string | undefined, pati
     breakGlassMaxSeconds: s.int('BREAK_GLASS_MAX_SECONDS', 4 * 3600, { min: 1, max: 7 * 24 * 3600 }),
     breakGlassMinReasonLength: s.int('BREAK_GLASS_MIN_REASON_LENGTH', 10, { min: 1, max: 1000 }),
     breakGlassTimerMs: s.int('BREAK_GLASS_TIMER_MS', 1000, { min: 50, max: 3_600_000 }),
+    heldViewTimerMs: s.int('HELD_VIEW_TIMER_MS', 1000, { min: 50, max: 3_600_000 }),
     revocationLookbackMs: s.int('REVOCATION_LOOKBACK_HOURS', 72, { min: 1, max: 24 * 365 }) * 3_600_000,
   };
   s.assertValid('policy');

@@ -120,6 +120,40 @@ describe('policy decision function', () => {
     assert.equal(statNormal.tier, 'stat');
   });
 
+  it('a delay rule holds the named audiences\' views until their release time, names itself, and never holds a critical value', () => {
+    const set = structuredClone(policy.set) as unknown as Record<string, any>;
+    set.version = `${policy.version}-delay`;
+    set.routing.push(
+      { id: 'hold-results-for-coordination', description: 'results reach care coordination after the ordering team', when: { messageTypes: ['ORU^*'] }, then: { action: 'delay', delaySeconds: 3600, delayAudiences: ['care-coordination'] } },
+      { id: 'hold-results-longer', description: 'a longer hold for the same audience', when: { messageTypes: ['ORU^*'] }, then: { action: 'delay', delaySeconds: 7200, delayAudiences: ['care-coordination'] } },
+    );
+    const delayed = files.validator.policy(set);
+    const d = decide(delayed, decisionInput(canonical([obs('o1', '2345-7')])), [], [], NOW);
+    const coordination = d.perAudience.find((a) => a.audience === 'care-coordination')!;
+    assert.equal(coordination.effect, 'PERMIT');
+    assert.equal(coordination.releaseAt, NOW + 7200_000, 'the longest hold wins');
+    assert.ok(coordination.obligations.includes('delay:7200s'));
+    assert.ok(coordination.ruleIds.includes('hold-results-longer'));
+    assert.match(coordination.reason, /held by hold-results-longer .* until 2026-11-28T14:00:00\.000Z/);
+    assert.equal(d.perAudience.find((a) => a.audience === 'care-team')!.releaseAt, null, 'other audiences are not held');
+    const critical = decide(delayed, decisionInput(canonical([obs('o1', '2345-7', 'HH')])), [], [], NOW);
+    const criticalCoordination = critical.perAudience.find((a) => a.audience === 'care-coordination');
+    if (criticalCoordination) {
+      assert.equal(criticalCoordination.releaseAt, null);
+      assert.match(criticalCoordination.reason, /not applied: a critical value is never held/);
+    }
+    assert.ok(critical.perAudience.every((a) => a.releaseAt === null));
+    // A delay needs its duration; a rule for critical values cannot delay.
+    const noDuration = structuredClone(set);
+    delete noDuration.routing.at(-1).then.delaySeconds;
+    assert.throws(() => files.validator.policy(noDuration), (e: PolicyValidationError) =>
+      e.problems.some((p) => p.path === `/routing/${noDuration.routing.length - 1}/then` && /delaySeconds/.test(p.message)));
+    const criticalDelay = structuredClone(set);
+    criticalDelay.routing.at(-1).when = { critical: true };
+    assert.throws(() => files.validator.policy(criticalDelay), (e: PolicyValidationError) =>
+      e.problems.some((p) => p.path === `/routing/${criticalDelay.routing.length - 1}/then/action` && /never delayed/.test(p.message)));
+  });
+
   it('the scheduling view has no diagnoses, results or MRN; the Safe Harbor view no direct identifiers', () => {
     const c = canonical([obs('o1', '2345-7')], { conditions: [{ id: 'cond-1', changeType: 'CREATE', correction: false, patientId: 'pat-1', provenance: prov, code: { codings: [coding('http://hl7.org/fhir/sid/icd-10-cm', 'E11.9')], text: 'Diabetes' }, clinicalStatus: 'active', category: null, onset: null, recorded: null, diagnosisType: null }] }, 'ADT^A01');
     const sched = projectView(c, policy.set.projections.scheduling, { withheld: [], recordLabels: new Map() });

@@ -1,7 +1,7 @@
 import { Tier, higherTier } from '@clinmesh/topology';
 import type { CanonicalRecords } from '@clinmesh/schemas';
 import { ConsentDirective, ConsentVerdict, evaluateConsents } from './consent';
-import type { AccessRule, CompiledPolicy, PurposeOfUse, SecurityLabel } from './policy-set';
+import type { AccessRule, CompiledPolicy, PurposeOfUse, RoutingRule, SecurityLabel } from './policy-set';
 import { LabelEvidence, criticalSignals, labelRecords, recordCodes } from './sensitivity';
 
 /** What policy needs to know about one canonical event (no I/O). */
@@ -42,6 +42,8 @@ export interface AudienceDecision {
   breakGlassGrantId: string | null;
   projection: string;
   deidentified: boolean;
+  /** When a delay rule holds this audience's view: the release time (epoch ms); null = published now. */
+  releaseAt: number | null;
   reason: string;
 }
 
@@ -93,11 +95,13 @@ export function decide(policy: CompiledPolicy, event: DecisionEvent, consents: r
   const audiences: string[] = [];
   let tier = event.tier;
   let action: 'surface' | 'suppress' = 'surface';
+  const delays: Array<{ rule: RoutingRule; audiences: string[] | null; seconds: number }> = [];
   for (const r of fired) {
     for (const w of r.then.workflows ?? []) if (!workflows.includes(w)) workflows.push(w);
     for (const a of r.then.audiences ?? []) if (!audiences.includes(a)) audiences.push(a);
     if (r.then.escalateTo) tier = higherTier(tier, r.then.escalateTo);
     if (r.then.action === 'suppress') action = 'suppress';
+    if (r.then.action === 'delay' && r.then.delaySeconds) delays.push({ rule: r, audiences: r.then.delayAudiences ?? null, seconds: r.then.delaySeconds });
   }
   const routingRuleIds = fired.map((r) => r.id);
   if (!workflows.length) {
@@ -111,10 +115,10 @@ export function decide(policy: CompiledPolicy, event: DecisionEvent, consents: r
   const codes = new Set(codedRecords.flatMap((r) => r.codings.flatMap((c) => [`${c.system}|${c.code}`, `${c.originalSystem}|${c.originalCode ?? c.code}`])));
   const allRecordsLabelled = countRecords(event.records) > 0 && countRecords(event.records) === labelling.byRecord.size;
 
-  const perAudience = action === 'suppress' ? [] : audiences.map((audience) => decideAudience(policy, audience, {
+  const perAudience = action === 'suppress' ? [] : audiences.map((audience) => withDelay(decideAudience(policy, audience, {
     labels: labelling.labels, resourceTypes, codes, dataTime: event.dataTime, now, consents, grant: grants.find((g) => g.audience === audience && g.expiresAt > now) ?? null,
     allRecordsLabelled,
-  }));
+  }), delays, critical.critical, now));
   const permittedAudiences = perAudience.filter((d) => d.effect !== 'DENY').map((d) => d.audience);
   const explanation = [
     fired.length ? `routing rules fired: ${fired.map((r) => `${r.id} (${r.description})`).join('; ')}` : 'no routing rule matched; default workflow',
@@ -127,6 +131,24 @@ export function decide(policy: CompiledPolicy, event: DecisionEvent, consents: r
     policyVersion: policy.version, routingRuleIds, workflows, audiences, permittedAudiences, action, tier, originalTier: event.tier,
     critical: critical.critical, criticalReasons: critical.reasons, labels: labelling.labels, labelEvidence: labelling.evidence,
     recordLabels: labelling.byRecord, explanation, perAudience,
+  };
+}
+
+/**
+ * Applies the delay rules that name the audience (the longest wins) to a permitted view: an obligation
+ * `delay:<seconds>s`, the rule id and the release time. A critical event is never held — its
+ * escalation must not wait — and the reason says so.
+ */
+function withDelay(d: AudienceDecision, delays: Array<{ rule: RoutingRule; audiences: string[] | null; seconds: number }>, critical: boolean, now: number): AudienceDecision {
+  if (d.effect === 'DENY') return d;
+  const applying = delays.filter((x) => !x.audiences || x.audiences.includes(d.audience));
+  if (!applying.length) return d;
+  if (critical) return { ...d, reason: `${d.reason}; delay by ${applying.map((x) => x.rule.id).join(', ')} not applied: a critical value is never held` };
+  const longest = applying.reduce((a, b) => (b.seconds > a.seconds ? b : a));
+  const releaseAt = now + longest.seconds * 1000;
+  return {
+    ...d, releaseAt, obligations: [...d.obligations, `delay:${longest.seconds}s`], ruleIds: [...new Set([...d.ruleIds, longest.rule.id])],
+    reason: `${d.reason}; held by ${longest.rule.id} (${longest.rule.description}) until ${new Date(releaseAt).toISOString()}`,
   };
 }
 
@@ -157,7 +179,7 @@ function appliesTo(rule: AccessRule, audience: string, purpose: PurposeOfUse): b
 function decideAudience(policy: CompiledPolicy, audience: string, c: AudienceContext): AudienceDecision {
   const def = policy.set.audiences[audience];
   const projection = def.projection;
-  const base = { audience, projection, deidentified: !!def.deidentified, breakGlassGrantId: c.grant?.id ?? null };
+  const base = { audience, projection, deidentified: !!def.deidentified, breakGlassGrantId: c.grant?.id ?? null, releaseAt: null };
   const purpose: PurposeOfUse = c.grant ? 'BTG' : def.purposeOfUse;
   const q = { audience, purpose: def.purposeOfUse, resourceTypes: c.resourceTypes, codes: c.codes, dataTime: c.dataTime, now: c.now };
   const consent = evaluateConsents(c.consents, q);

@@ -38,7 +38,12 @@ export interface RoutingRule {
   id: string;
   description: string;
   when: { messageTypes?: string[]; resourceTypes?: string[]; tiers?: Tier[]; critical?: boolean; labels?: SecurityLabel[] };
-  then: { workflows?: string[]; audiences?: string[]; escalateTo?: Tier; action?: 'surface' | 'suppress' };
+  /**
+   * `delay` holds the views of `delayAudiences` (all audiences when absent) for `delaySeconds` after the
+   * decision — e.g. results released to a patient-facing audience only after the clinician has had
+   * time to see them. A critical event is never delayed.
+   */
+  then: { workflows?: string[]; audiences?: string[]; escalateTo?: Tier; action?: 'surface' | 'suppress' | 'delay'; delaySeconds?: number; delayAudiences?: string[] };
 }
 
 /** An access rule (Cedar-like): default deny, forbid beats permit; the determining ids come back on each decision. */

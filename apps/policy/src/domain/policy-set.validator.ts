@@ -89,7 +89,11 @@ function crossReferenceProblems(set: PolicySet): PolicyProblem[] {
     const seen = new Set<string>();
     ids.forEach((id, i) => { if (seen.has(id)) problems.push({ path: `${path}/${i}/id`, message: `duplicate id ${JSON.stringify(id)}` }); seen.add(id); });
   };
-  set.routing.forEach((r, i) => unknownAudience(r.then.audiences, `/routing/${i}/then/audiences`));
+  set.routing.forEach((r, i) => {
+    unknownAudience(r.then.audiences, `/routing/${i}/then/audiences`);
+    unknownAudience(r.then.delayAudiences, `/routing/${i}/then/delayAudiences`);
+    if (r.then.action === 'delay' && r.when.critical === true) problems.push({ path: `/routing/${i}/then/action`, message: 'a critical value is never delayed' });
+  });
   set.rules.forEach((r, i) => {
     unknownAudience(r.audiences, `/rules/${i}/audiences`);
     unknownAudience(r.exceptAudiences, `/rules/${i}/exceptAudiences`);

@@ -1,7 +1,7 @@
 import type { ConsentDirective, ConsentProvision } from '../../domain/consent';
 import type { ActiveGrant } from '../../domain/decide';
 import type {
-  ConsentStore, DecisionRecord, DecisionStore, DeliveryStore, GrantStore, IdentityIndex, PolicyStores, PolicyVersionStore, RejectionLog, ShadowDiff, ShadowDiffStore,
+  ConsentStore, DecisionRecord, DecisionStore, DeliveryStore, GrantStore, HeldView, HeldViewStore, IdentityIndex, PolicyStores, PolicyVersionStore, RejectionLog, ShadowDiff, ShadowDiffStore,
   StoredConsent, StoredGrant,
 } from '../../application/ports';
 
@@ -281,10 +281,40 @@ export class RejectionRepository implements RejectionLog {
   }
 }
 
+/** Views held by delay rules: the row is the view as it will be published, released by the durable timer. */
+export class HeldViewRepository implements HeldViewStore {
+  constructor(private readonly sql: Sql) {}
+  async hold(views: HeldView[]): Promise<void> {
+    if (!views.length) return;
+    await this.sql.query(
+      `INSERT INTO pl_held_view (routed_event_id, decision_id, audience, topic, key, tier, value, release_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[])
+       ON CONFLICT (routed_event_id) DO NOTHING`,
+      [views.map((v) => v.routedEventId), views.map((v) => v.decisionId), views.map((v) => v.audience), views.map((v) => v.topic), views.map((v) => v.key),
+        views.map((v) => v.tier), views.map((v) => JSON.stringify(v.value)), views.map((v) => v.releaseAt)],
+    );
+  }
+  async due(now: Date, limit: number): Promise<HeldView[]> {
+    const rows = await this.sql.query('SELECT * FROM pl_held_view WHERE released_at IS NULL AND release_at <= $1 ORDER BY release_at, routed_event_id LIMIT $2', [now, limit]);
+    return rows.map((r) => ({
+      routedEventId: r.routed_event_id, decisionId: r.decision_id, audience: r.audience, topic: r.topic, key: r.key, tier: r.tier, value: r.value, releaseAt: new Date(r.release_at),
+    }));
+  }
+  async claim(routedEventId: string): Promise<boolean> {
+    return (await this.sql.query('SELECT 1 FROM pl_held_view WHERE routed_event_id = $1 AND released_at IS NULL FOR UPDATE SKIP LOCKED', [routedEventId])).length > 0;
+  }
+  async markReleased(routedEventId: string): Promise<void> {
+    await this.sql.query('UPDATE pl_held_view SET released_at = clock_timestamp() WHERE routed_event_id = $1', [routedEventId]);
+  }
+  async pendingCount(): Promise<number> {
+    return Number((await this.sql.query('SELECT count(*)::int AS n FROM pl_held_view WHERE released_at IS NULL'))[0].n);
+  }
+}
+
 /** Every store over one SQL seam. */
 export function policyStores(sql: Sql): PolicyStores {
   return {
     decisions: new DecisionRepository(sql), identities: new IdentityIndexRepository(sql), consents: new ConsentRepository(sql), grants: new GrantRepository(sql),
-    versions: new PolicyVersionRepository(sql), shadow: new ShadowDiffRepository(sql), deliveries: new DeliveryRepository(sql),
+    versions: new PolicyVersionRepository(sql), shadow: new ShadowDiffRepository(sql), deliveries: new DeliveryRepository(sql), held: new HeldViewRepository(sql),
   };
 }

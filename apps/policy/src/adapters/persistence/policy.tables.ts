@@ -110,3 +110,17 @@ export class PolicyRejections1764380000000 implements MigrationInterface {
     await q.query('DROP TABLE IF EXISTS pl_rejection');
   }
 }
+
+/** Routed views held by delay rules until their release time (released by the durable timer, kept as the record of the hold). */
+export class PolicyHeldViews1764390000000 implements MigrationInterface {
+  name = 'PolicyHeldViews1764390000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE pl_held_view (
+      routed_event_id text PRIMARY KEY, decision_id text NOT NULL, audience text NOT NULL, topic text NOT NULL, key text NULL, tier text NOT NULL,
+      value jsonb NOT NULL, release_at timestamptz NOT NULL, released_at timestamptz NULL, held_at timestamptz NOT NULL DEFAULT now())`);
+    await q.query('CREATE INDEX pl_held_view_due ON pl_held_view (release_at) WHERE released_at IS NULL');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE IF EXISTS pl_held_view');
+  }
+}
