@@ -117,3 +117,37 @@ describe('FHIR R4', () => {
     assert.equal(m.primary!.type, 'Observation');
   });
 });
+
+describe('confidentiality the source sent (message security labels)', () => {
+  const obx = 'OBX|1|NM|GLU^Glucose^L||182|mg/dL|70-99|H|||F|||20240301093000';
+  const withSegments = (...segments: string[]) => {
+    const [msh, pid, ...rest] = oru('SEC-1', obx).split('\r');
+    return [msh, pid, ...segments, ...rest].join('\r');
+  };
+
+  it('HL7 v2: PD1-12 protection indicator Y is R; ARV-3 keeps HIV/PSY/STD, DEM/LOC as DEMO/LOCIS (as the FHIR-Converter reference), ALL/SMD are R, NO and removals add nothing', () => {
+    assert.deepEqual(map(oru('SEC-0', obx)).securityLabels, []);
+    assert.deepEqual(map(withSegments('PD1||||||||||||Y')).securityLabels, ['R']);
+    assert.deepEqual(map(withSegments('PD1||||||||||||N')).securityLabels, []);
+    assert.deepEqual(map(withSegments('ARV|1|A|PSY^Psychiatric^HL70717~HIV^HIV^HL70717|DIA')).securityLabels, ['HIV', 'PSY']);
+    assert.deepEqual(map(withSegments('ARV|1|A|SMD^Sensitive medical data^HL70717')).securityLabels, ['R']);
+    assert.deepEqual(map(withSegments('ARV|1|A|NO^None^HL70717')).securityLabels, []);
+    assert.deepEqual(map(withSegments('ARV|1|A|DEM|PAT|restricted', 'ARV|2|X|LOC|PHY|no location')).securityLabels, ['DEMO', 'LOCIS']);
+    assert.deepEqual(map(withSegments('ARV|1|D|STD^STD^HL70717')).securityLabels, [], 'an ARV deleting a restriction labels nothing');
+  });
+
+  it('FHIR: meta.security of the bundle and its resources, confidentiality and sensitivity codings only', () => {
+    const bundle = {
+      resourceType: 'Bundle', type: 'collection', meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
+      entry: [
+        { resource: { resourceType: 'Patient', id: 'p1', name: [{ family: 'DOE' }] } },
+        { resource: {
+          resourceType: 'Observation', id: 'o1', status: 'final', subject: { reference: 'Patient/p1' }, code: { coding: [{ system: 'http://loinc.org', code: '2345-7' }] },
+          meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }, { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'HTEST' }] },
+        } },
+      ],
+    };
+    const m = mapToCanonical({ format: 'FHIR_R4', raw: JSON.stringify(bundle), messageType: 'Bundle', messageId: 'b-sec', sourceSystem: 'app', sourceFacility: '', epid: 'EP-9' }, { terminology, senderTimeZone: null });
+    assert.deepEqual(m.securityLabels, ['PSY', 'R'], 'an integrity label (HTEST) is not a confidentiality claim');
+  });
+});

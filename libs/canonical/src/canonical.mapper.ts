@@ -18,7 +18,7 @@ export function mapToCanonical(input: MappingInput, options: MappingOptions): Ca
     // Only parse failures reach here (mappers read defensively); the reason carries no message content.
     const code = (error as { code?: string }).code ?? (error as Error).name;
     return {
-      records: emptyRecords(), primary: null, unmappedCodes: [], recordedAt: null, occurredAt: null, mappingVersion: session.mappingVersion,
+      records: emptyRecords(), primary: null, unmappedCodes: [], recordedAt: null, occurredAt: null, securityLabels: [], mappingVersion: session.mappingVersion,
       issues: [{ code: 'MESSAGE.UNPARSEABLE', message: `the message could not be parsed (${code}); only the envelope is published`, sourceField: null }],
     };
   }

@@ -31,6 +31,8 @@ export function toCanonicalEvent(identified: IdentifiedEvent, mapping: Canonical
       resourceType, id: canonicalId, format: ing.format, messageType: ing.messageType, controlId: ing.controlId, version: ing.version,
       patient: identified.epid ? { epid: identified.epid } : null,
       records: records.map((r) => ({ resourceType: r.type, id: r.id, changeType: r.changeType, correction: r.correction })),
+      // Message-level confidentiality the source sent (policy labels the whole event with it).
+      ...(mapping.securityLabels.length ? { security: mapping.securityLabels } : {}),
     }),
     provenance: {
       sourceSystem: ing.source.system,

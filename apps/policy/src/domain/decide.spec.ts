@@ -154,6 +154,20 @@ describe('policy decision function', () => {
       e.problems.some((p) => p.path === `/routing/${criticalDelay.routing.length - 1}/then/action` && /never delayed/.test(p.message)));
   });
 
+  it('a confidentiality code the source put on the whole message (R) withholds the whole message from audiences no rule permits: nothing can be redacted away', () => {
+    const c = canonical([obs('o1', '2345-7')]);
+    const restricted = { ...c, document: JSON.stringify({ ...JSON.parse(c.document), security: ['R'] }) };
+    const d = decide(policy, decisionInput(restricted), [], [], NOW);
+    assert.ok(d.labels.includes('R'));
+    const team = d.perAudience.find((a) => a.audience === 'care-team')!;
+    assert.equal(team.effect, 'PERMIT', 'the treating team is excepted from the restriction');
+    const coordination = d.perAudience.find((a) => a.audience === 'care-coordination')!;
+    assert.equal(coordination.effect, 'DENY');
+    assert.match(coordination.reason, /the source marked the whole message R/);
+    const unrestricted = decide(policy, decisionInput(c), [], [], NOW);
+    assert.equal(unrestricted.perAudience.find((a) => a.audience === 'care-coordination')!.effect, 'PERMIT');
+  });
+
   it('the scheduling view has no diagnoses, results or MRN; the Safe Harbor view no direct identifiers', () => {
     const c = canonical([obs('o1', '2345-7')], { conditions: [{ id: 'cond-1', changeType: 'CREATE', correction: false, patientId: 'pat-1', provenance: prov, code: { codings: [coding('http://hl7.org/fhir/sid/icd-10-cm', 'E11.9')], text: 'Diabetes' }, clinicalStatus: 'active', category: null, onset: null, recorded: null, diagnosisType: null }] }, 'ADT^A01');
     const sched = projectView(c, policy.set.projections.scheduling, { withheld: [], recordLabels: new Map() });

@@ -117,7 +117,7 @@ export function decide(policy: CompiledPolicy, event: DecisionEvent, consents: r
 
   const perAudience = action === 'suppress' ? [] : audiences.map((audience) => withDelay(decideAudience(policy, audience, {
     labels: labelling.labels, resourceTypes, codes, dataTime: event.dataTime, now, consents, grant: grants.find((g) => g.audience === audience && g.expiresAt > now) ?? null,
-    allRecordsLabelled,
+    allRecordsLabelled, messageLabels: labelling.messageLabels,
   }), delays, critical.critical, now));
   const permittedAudiences = perAudience.filter((d) => d.effect !== 'DENY').map((d) => d.audience);
   const explanation = [
@@ -167,6 +167,8 @@ interface AudienceContext {
   consents: readonly ConsentDirective[];
   grant: ActiveGrant | null;
   allRecordsLabelled: boolean;
+  /** Labels the source put on the whole message (withholding one withholds everything). */
+  messageLabels: readonly SecurityLabel[];
 }
 
 function appliesTo(rule: AccessRule, audience: string, purpose: PurposeOfUse): boolean {
@@ -239,6 +241,10 @@ function decideAudience(policy: CompiledPolicy, audience: string, c: AudienceCon
   }
   const verdict = labelConsent ?? consent;
   if (withheld.length) {
+    const wholeMessage = withheld.filter((l) => c.messageLabels.includes(l));
+    if (wholeMessage.length) {
+      return { ...deny(`${reasons.join('; ')}; the source marked the whole message ${wholeMessage.join(', ')}: nothing can be redacted away, ${audience} receives nothing`, [...new Set(ruleIds)], verdict), withheldLabels: withheld };
+    }
     if (def.onWithheld === 'deny' || c.allRecordsLabelled) {
       return { ...deny(`${reasons.join('; ')}; ${def.onWithheld === 'deny' ? `${audience} receives nothing when data is withheld` : 'nothing would remain after redaction'}`, [...new Set(ruleIds)], verdict), withheldLabels: withheld };
     }

@@ -16,6 +16,8 @@ export interface Labelling {
   labels: SecurityLabel[];
   /** Record id → its labels (records without labels are absent). */
   byRecord: ReadonlyMap<string, ReadonlySet<SecurityLabel>>;
+  /** Labels the source put on the whole message: they cover every record, so they cannot be redacted away. */
+  messageLabels: SecurityLabel[];
   evidence: LabelEvidence[];
 }
 
@@ -68,8 +70,10 @@ export function labelRecords(policy: CompiledPolicy, records: CanonicalRecords |
   }
   const labels = new Set<SecurityLabel>();
   for (const set of byRecord.values()) for (const l of set) labels.add(l);
-  for (const l of sourceLabels) if (l === 'R' || l === 'V' || l === 'ETH' || l === 'HIV' || l === 'PSY' || l === 'STD' || l === 'SDV' || l === 'SUD') labels.add(l);
-  return { labels: [...labels].sort(), byRecord, evidence };
+  const messageLabels = new Set<SecurityLabel>();
+  for (const l of sourceLabels) if (l === 'R' || l === 'V' || l === 'ETH' || l === 'HIV' || l === 'PSY' || l === 'STD' || l === 'SDV' || l === 'SUD') messageLabels.add(l);
+  for (const l of messageLabels) labels.add(l);
+  return { labels: [...labels].sort(), byRecord, messageLabels: [...messageLabels].sort(), evidence };
 }
 
 function splitKey(key: string): [string, string] {

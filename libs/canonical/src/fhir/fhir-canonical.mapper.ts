@@ -1,7 +1,7 @@
 import type {
   Address, ChangeType, ClinicalTime, CodeableConcept, Coding, ContactPoint, HumanName, Identifier, Quantity,
 } from '@clinmesh/schemas';
-import { CanonicalMapping, CanonicalRecordType, RECORD_LISTS, canonicalId, emptyRecords } from '../model/canonical-records';
+import { CanonicalMapping, CanonicalRecordType, RECORD_LISTS, SECURITY_LABEL_SYSTEMS, canonicalId, emptyRecords } from '../model/canonical-records';
 import { MappingSession } from '../model/mapping-session';
 import { LOINC, SourceCoding } from '../terminology/terminology-map';
 import { alternateQuantities, quantity } from '../units/ucum-units';
@@ -67,7 +67,19 @@ class FhirMapper {
     return {
       records: r, primary: this.primary, unmappedCodes: this.s.unmappedCodes, issues: this.s.issues, recordedAt: timestamp?.instant ?? null,
       occurredAt: r.observations[0]?.effective?.instant ?? r.encounters[0]?.period.start?.instant ?? r.appointments[0]?.start?.instant ?? r.immunizations[0]?.occurrence?.instant ?? null,
+      securityLabels: this.securityLabels(entries),
     };
+  }
+
+  /** meta.security of the bundle and of every resource in it (confidentiality and sensitivity codings only). */
+  private securityLabels(entries: Entry[]): string[] {
+    const out = new Set<string>();
+    for (const meta of [this.root.meta, ...entries.map((e) => e.resource.meta)]) {
+      for (const c of Array.isArray(meta?.security) ? meta.security : []) {
+        if (typeof c?.code === 'string' && c.code && (!c.system || SECURITY_LABEL_SYSTEMS.includes(c.system))) out.add(c.code.toUpperCase());
+      }
+    }
+    return [...out].sort();
   }
 
   private idFor(type: CanonicalRecordType, r: Json, index: number): string {

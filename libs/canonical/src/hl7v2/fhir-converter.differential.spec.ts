@@ -72,3 +72,25 @@ describe('differential: canonical records vs Microsoft FHIR-Converter, fact by f
 function describeFact(f: Fact): string {
   return `${f.kind} ${f.key}: converter ${JSON.stringify(f.converter)} vs canonical ${JSON.stringify(f.canonical)}`;
 }
+
+describe('differential: message security labels vs FHIR-Converter meta.security, on every HL7 v2 fixture', () => {
+  const terminology = new TerminologyMaps(DEFAULT_TERMINOLOGY);
+  const files = readdirSync(join(FIXTURES, 'hl7v2')).filter((f) => f.endsWith('.hl7') && existsSync(join(FIXTURES, 'hl7v2-fhir-expected', f.replace(/\.hl7$/, '.json'))));
+
+  it('every label we read from ARV/PD1 is one the converter put on a resource, and every ARV-carrying fixture gets its labels', () => {
+    let labelled = 0;
+    for (const file of files) {
+      const raw = readFileSync(join(FIXTURES, 'hl7v2', file));
+      const ours = mapToCanonical({ format: 'HL7V2', raw, messageType: file, messageId: file, sourceSystem: 'FIXTURE', sourceFacility: '', epid: 'EP-DIFF' }, { terminology, senderTimeZone: null }).securityLabels;
+      const bundle = JSON.parse(readFileSync(join(FIXTURES, 'hl7v2-fhir-expected', file.replace(/\.hl7$/, '.json')), 'utf8')) as { entry?: Array<{ resource: { meta?: { security?: Array<{ code?: string }> } } }> };
+      const converter = new Set((bundle.entry ?? []).flatMap((e) => (e.resource.meta?.security ?? []).map((c) => c.code).filter((c): c is string => !!c)));
+      for (const label of ours) assert.ok(converter.has(label), `${file}: ${label} is not among the converter's security codes ${[...converter].join(', ')}`);
+      const arv = /(^|\r|\n)ARV\|/.test(raw.toString('latin1'));
+      if (arv && [...converter].some((c) => ['DEMO', 'LOCIS', 'HIV', 'PSY', 'STD'].includes(c))) {
+        assert.ok(ours.length > 0, `${file} carries access restrictions the converter labelled, and we read none`);
+        labelled++;
+      }
+    }
+    assert.ok(labelled > 0, 'the fixtures exercise ARV');
+  });
+});

@@ -80,6 +80,17 @@ export function mapHl7v2(session: MappingSession): CanonicalMapping {
   return new Hl7Mapper(msg, session).map();
 }
 
+/**
+ * ARV-3 access restriction value (table 0717) → v3 security label, after the HL7 v2-to-FHIR
+ * mapping the FHIR-Converter reference follows (DEM → DEMO, LOC → LOCIS on meta.security):
+ * sensitivities keep their code, a restriction of all or of sensitive medical data is R
+ * (restricted). Field-level restrictions the model cannot honour alone (DRG, ORG, PID-7…) and NO
+ * (none) add nothing.
+ */
+const ACCESS_RESTRICTION_LABELS: Readonly<Record<string, string>> = {
+  HIV: 'HIV', PSY: 'PSY', STD: 'STD', ALL: 'R', SMD: 'R', DEM: 'DEMO', LOC: 'LOCIS',
+};
+
 class Hl7Mapper {
   private readonly records = emptyRecords();
   private readonly src: string;
@@ -127,8 +138,27 @@ class Hl7Mapper {
     const evn = this.s.hl7Time(this.msg.get('EVN-6') ?? this.msg.get('EVN-2'), this.msg.get('EVN-6') ? 'EVN-6' : 'EVN-2');
     return {
       records: this.records, primary: this.primary, unmappedCodes: this.s.unmappedCodes, issues: this.s.issues,
-      recordedAt: msh7?.instant ?? null, occurredAt: evn?.instant ?? this.firstClinicalTime(),
+      recordedAt: msh7?.instant ?? null, occurredAt: evn?.instant ?? this.firstClinicalTime(), securityLabels: this.securityLabels(),
     };
+  }
+
+  /**
+   * Confidentiality the source sent: PD1-12 protection indicator Y → R (restricted), and ARV-3
+   * access restriction values (table 0717, HL7 2.6+, also sent by earlier senders) as v3 codes —
+   * see ACCESS_RESTRICTION_LABELS. An ARV whose action (ARV-2) is D removes a restriction and
+   * adds none.
+   */
+  private securityLabels(): string[] {
+    const out = new Set<string>();
+    if ((this.msg.get('PD1-12') ?? '').trim().toUpperCase() === 'Y') out.add('R');
+    for (const arv of this.msg.segments('ARV')) {
+      if ((arv.value(2) ?? '').trim().toUpperCase() === 'D') continue;
+      for (const rep of reps(arv, 3)) {
+        const label = ACCESS_RESTRICTION_LABELS[(rep.component(1).value ?? '').trim().toUpperCase()];
+        if (label) out.add(label);
+      }
+    }
+    return [...out].sort();
   }
 
   private firstClinicalTime(): number | null {

@@ -61,4 +61,15 @@ export interface CanonicalMapping {
   recordedAt: number | null;
   /** When the clinical event happened (EVN-2/EVN-6, OBR-7, ...), epoch ms. */
   occurredAt: number | null;
+  /**
+   * Confidentiality and sensitivity codes the source put on the message (HL7 v3 Confidentiality
+   * N/R/V…, v3 ActCode HIV/PSY/ETH…), sorted: they cover the whole message, not one record.
+   */
+  securityLabels: string[];
 }
+
+/** Code systems whose codes are kept as message security labels (anything else in meta.security — integrity, handling — is not a confidentiality claim). */
+export const SECURITY_LABEL_SYSTEMS: readonly string[] = [
+  'http://terminology.hl7.org/CodeSystem/v3-Confidentiality',
+  'http://terminology.hl7.org/CodeSystem/v3-ActCode',
+];
