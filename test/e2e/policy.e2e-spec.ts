@@ -388,4 +388,20 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     assert.ok(sumSamples(metrics, 'clinmesh_policy_views_held_total', { audience: 'integration-subscribers' }) >= 1, 'holds are counted');
     assert.ok(sumSamples(metrics, 'clinmesh_policy_views_released_total', { audience: 'integration-subscribers' }) >= 1, 'releases are counted');
   });
+
+  it('a message the source marked restricted (PD1-12 protection indicator) reaches only the treating team: others are denied the whole message', async () => {
+    const mrn = 'MRN-POL-RESTRICTED';
+    await admit('POL-R-ADT', mrn);
+    const [msh, pid, ...rest] = oru('POL-R-ORU', mrn, [GLUCOSE]).split('\r');
+    const id = await send([msh, pid, 'PD1||||||||||||Y', ...rest].join('\r'));
+    const decisions = await decided(id, 3);
+    assert.equal(decisions['care-team'].effect, 'PERMIT');
+    assert.ok(decisions['care-team'].labels.includes('R'), 'the decision carries the source label');
+    for (const audience of Object.keys(decisions).filter((a) => a !== 'care-team')) {
+      assert.equal(decisions[audience].effect, 'DENY', audience);
+      assert.match(decisions[audience].reason, /source marked the whole message R/, audience);
+    }
+    assert.deepEqual(audiencesOf(id), ['care-team']);
+    assert.equal(deidentified(id).length, 0);
+  });
 });
