@@ -15,6 +15,8 @@ command -v runuser >/dev/null 2>&1 || need_apt+=(util-linux)
 # Operations console browser tests (Debian chromium driven by playwright-core, no browser download) and promtool (monitoring rule tests).
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+# The notifier's https tests issue a throwaway loopback certificate with openssl.
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != "0" ]; then
     echo "setup: missing Debian packages: ${need_apt[*]} — install them with: sudo apt-get install -y ${need_apt[*]}" >&2

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import type { DeliveryEvent, PolicyEvent, RoutedEvent, TaskEvent } from '@clinmesh/schemas';
 import { EVENT_TOPICS, stageTopic } from '@clinmesh/topology';
-import { ServiceHarness, WebhookReceiver, sumSamples, waitFor } from '@clinmesh/testing';
+import { ServiceHarness, WebhookReceiver, loopbackCertificate, sumSamples, waitFor } from '@clinmesh/testing';
 
 /**
  * Issue 13, notifier alone on a real Kafka-protocol cluster, registry and
@@ -49,6 +49,8 @@ describe('notifier: Standard Webhooks, durable retries, breaker, revocation, SSR
   const down: Record<string, boolean> = { dead: true, exhaust: true, restart: true, revoke: true };
   let trap: WebhookReceiver;
   let unlisted: WebhookReceiver;
+  /** An https subscriber (a throwaway loopback certificate the notifier trusts through NODE_EXTRA_CA_CERTS). */
+  let tlsReceiver: WebhookReceiver;
 
   before(async () => {
     const flakyScript = [{ status: 500 }, { status: 200, hang: true }, { status: 429, headers: { 'retry-after': '1' } }];
@@ -69,10 +71,14 @@ describe('notifier: Standard Webhooks, durable retries, breaker, revocation, SSR
     await trap.start();
     unlisted = new WebhookReceiver('unused');
     await unlisted.start();
+    const certificate = loopbackCertificate();
+    tlsReceiver = new WebhookReceiver('unused', { tls: certificate });
+    await tlsReceiver.start();
     h = await ServiceHarness.start('notifier', {
       perService: {
         notifier: {
-          NOTIFIER_WEBHOOK_ALLOWLIST: RECEIVERS.map((n) => `127.0.0.1:${receivers[n].port}`).join(','),
+          NODE_EXTRA_CA_CERTS: certificate.certFile,
+          NOTIFIER_WEBHOOK_ALLOWLIST: [...RECEIVERS.map((n) => `127.0.0.1:${receivers[n].port}`), `127.0.0.1:${tlsReceiver.port}`].join(','),
           NOTIFIER_RETRY_SCHEDULE: '500ms,500ms,1s,1s,1s,1s,1s,1s',
           NOTIFIER_RETRY_JITTER: '0.1',
           NOTIFIER_DELIVERY_TIMEOUT_MS: '1500',
@@ -88,7 +94,7 @@ describe('notifier: Standard Webhooks, durable retries, breaker, revocation, SSR
   });
   after(async () => {
     await h?.stop();
-    for (const r of [...Object.values(receivers), trap, unlisted]) await r?.stop();
+    for (const r of [...Object.values(receivers), trap, unlisted, tlsReceiver]) await r?.stop();
   });
 
   async function subscribe(receiver: WebhookReceiver, body: Record<string, unknown>): Promise<{ id: string; secret: string; etag: string }> {
@@ -317,6 +323,46 @@ describe('notifier: Standard Webhooks, durable retries, breaker, revocation, SSR
     assert.deepEqual(parts.map((p: string[]) => p[0]), ['2', '3']);
     assert.deepEqual(new Set(parts.map((p: string[]) => p[1])), new Set(['http://127.0.0.1:1/fhir/Observation/obs-k-2', 'http://127.0.0.1:1/fhir/Observation/obs-k-3']));
     r.failWith = null;
+  });
+
+  it('FHIR full-resource payload: refused over http, accepted over https; the notification carries the focus as the audience\'s view holds it', async () => {
+    const token = await h.token(['subscriptions:write', 'subscriptions:read'], 'oncall-full', { audience: 'critical-result-oncall', purposeOfUse: 'TREAT' });
+    const critical = (await h.request('notifier', 'GET', '/fhir/Subscription/$topic-list', undefined, {}, token)).json().parameter
+      .map((p: { valueCanonical: string }) => p.valueCanonical).find((u: string) => u.endsWith('/critical-result'));
+    const subscription = (endpoint: string) => ({
+      resourceType: 'Subscription', status: 'requested', reason: 'on-call critical results with the resource', criteria: critical,
+      channel: {
+        type: 'rest-hook', endpoint, payload: 'application/fhir+json',
+        _payload: { extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content', valueCode: 'full-resource' }] },
+      },
+    });
+    const overHttp = await h.request('notifier', 'POST', '/fhir/Subscription', subscription(receivers.healthy.url), {}, token);
+    assert.equal(overHttp.status, 422, overHttp.text);
+    assert.match(JSON.stringify(overHttp.json().issue), /https endpoint/);
+    const created = await h.request('notifier', 'POST', '/fhir/Subscription', subscription(tlsReceiver.url), {}, token);
+    assert.equal(created.status, 201, created.text);
+    const statusOf = (b: Record<string, any>) => b.entry[0].resource.parameter.find((p: { name: string }) => p.name === 'type')?.valueCode;
+    await waitFor(() => tlsReceiver.deliveries.find((d) => statusOf(d.body) === 'handshake'), { what: 'handshake over https', timeoutMs: 30_000 });
+
+    const potassium = routedEvent({ epid: 'EPID-K-FULL', audience: 'critical-result-oncall', decisionId: id('dec'), canonicalId: 'obs-k-full' });
+    potassium.canonical.records = {
+      patients: [], encounters: [], diagnosticReports: [], serviceRequests: [], medicationRequests: [], medicationAdministrations: [], immunizations: [], appointments: [],
+      conditions: [], allergies: [], documents: [], procedures: [], coverages: [],
+      observations: [{
+        id: 'obs-k-full', changeType: 'CREATE', correction: false, patientId: null, status: 'final',
+        code: { codings: [{ system: 'http://loinc.org', code: '2823-3', display: 'Potassium', mapping: 'STANDARD', unmapped: false, unmappedReason: null, originalSystem: null, originalCode: null }], text: 'Potassium' },
+        valueType: 'NM', valueQuantity: { value: 6.9, comparator: null, unit: 'mmol/L', ucum: 'mmol/L' }, valueString: null, valueCode: null, valueTime: null, convertedValues: [],
+        referenceRange: null, interpretation: [], effective: null, issued: null, reportId: null, orderId: null, subId: null, partOfId: null, partOfType: null,
+        provenance: { sourceSystem: 'LAB', messageId: 'M-FULL', sourceFormat: 'HL7V2', sourceMessageType: 'ORU^R01', mappingVersion: 'test', sourceFields: ['OBX-5'] },
+      }],
+    } as unknown as RoutedEvent['canonical']['records'];
+    await h.produce(stageTopic('routed', 'stat'), [{ key: potassium.epid, value: potassium, tier: 'stat' }]);
+    const note = (await waitFor(() => tlsReceiver.deliveries.find((d) => statusOf(d.body) === 'event-notification'), { what: 'full-resource notification over https', timeoutMs: 30_000 })) as { body: Record<string, any> };
+    const resource = note.body.entry[1].resource;
+    assert.equal(resource.resourceType, 'Observation');
+    assert.equal(resource.id, 'obs-k-full');
+    assert.equal(resource.valueQuantity.value, 6.9);
+    assert.equal(resource.code.coding[0].code, '2823-3');
   });
 
   it('publishes DELIVERED, DEAD and CANCELLED delivery events on clinical.delivery.events (keyed by subscription, no payload)', async () => {

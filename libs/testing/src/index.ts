@@ -1,6 +1,7 @@
 export { testEnvironment, testEnvironmentVariables, serviceProcessEnv, TestEnvironment, uniqueName, waitFor } from './test-environment';
 export { adtMessage, oruMessage, hl7Batch, demographicsFor, AdtOptions, OruOptions } from './hl7-message.builder';
 export { WebhookReceiver, ReceivedDelivery, ReceivedAttempt, ReceiverResponse, WebhookReceiverOptions } from './webhook-receiver';
+export { loopbackCertificate } from './loopback-certificate';
 export { ServiceProcesses, ServiceProcessOptions } from './service-processes';
 export { TestPipeline, TestPipelineOptions } from './test-pipeline';
 export { IngestPipeline, IngestPipelineOptions } from './ingest-pipeline';

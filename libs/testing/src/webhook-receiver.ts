@@ -1,4 +1,5 @@
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export interface ReceivedDelivery {
@@ -42,6 +43,8 @@ export interface WebhookReceiverOptions {
   path?: string;
   /** Decides the answer per request (default 200); `failWith` still wins when set. */
   respond?: (attempt: ReceivedAttempt) => ReceiverResponse | undefined;
+  /** Serve https with this key and certificate (see `loopbackCertificate`); the URL is then https://. */
+  tls?: { key: string; cert: string };
 }
 
 /**
@@ -73,7 +76,7 @@ export class WebhookReceiver {
   }
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
+    const handle = (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -105,13 +108,14 @@ export class WebhookReceiver {
         if (answer.delayMs) setTimeout(reply, answer.delayMs);
         else reply();
       });
-    });
+    };
+    this.server = this.options.tls ? createTlsServer(this.options.tls, handle) : createServer(handle);
     this.server.on('connection', () => this.connections++);
     const host = this.options.host ?? '127.0.0.1';
     await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, host, resolve));
     const address = this.server.address();
     this.port = typeof address === 'object' && address ? address.port : 0;
-    this.url = `http://${host}:${this.port}${this.options.path ?? '/hook'}`;
+    this.url = `${this.options.tls ? 'https' : 'http'}://${host}:${this.port}${this.options.path ?? '/hook'}`;
     return this.url;
   }
 

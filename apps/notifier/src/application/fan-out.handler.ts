@@ -4,6 +4,7 @@ import { Subscription, subscriptionMatches } from '../domain/subscription';
 import { DeliverableEvent, routedDeliverable, taskDeliverable } from '../domain/webhook-payload';
 import { topicByUrl } from '../domain/fhir/subscription-topics';
 import { notificationBundle } from '../domain/fhir/notification-bundle';
+import { focusResource } from '../domain/fhir/focus-resource';
 import { DeliveryStore, NewDelivery, SubscriptionSnapshot } from './notifier.ports';
 
 export interface FanOutOptions {
@@ -53,7 +54,7 @@ export class FanOutHandler {
         const number = await this.deliveries.takeFhirEventNumber(ctx.uow, s.id);
         const bundle = notificationBundle({
           bundleId: deliveryId, subscriptionId: s.id, topic: s.fhir.topic, status: 'active', type: 'event-notification', eventsSinceStart: number,
-          events: [{ eventNumber: number, timestamp: new Date(this.now()).toISOString(), focus: base.focus }],
+          events: [{ eventNumber: number, timestamp: new Date(this.now()).toISOString(), focus: base.focus, resource: s.fhir.payload === 'full-resource' ? focusResource(d.view, d.focus) : null }],
           resourceBase: this.options.resourceBaseUrl, subscriptionBase: this.options.subscriptionBaseUrl, payload: s.fhir.payload,
           now: new Date(this.now()).toISOString(),
         });

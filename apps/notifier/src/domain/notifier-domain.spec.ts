@@ -6,6 +6,7 @@ import { DEFAULT_RETRY_SCHEDULE_MS, judgeAttempt, parseRetryAfter, parseRetrySch
 import { afterFailure, afterSuccess } from './circuit-breaker';
 import { allowlisted, checkEndpointUrl, classifyAddress, judgeAddresses, parseAllowlist } from './address-guard';
 import { MatchableEvent, OPERATIONS_AUDIENCE, subscriptionMatches, validateSubscriptionRequest } from './subscription';
+import { focusResource } from './fhir/focus-resource';
 import { notificationBundle, readFhirSubscription } from './fhir/notification-bundle';
 import { SUBSCRIPTION_TOPICS } from './fhir/subscription-topics';
 
@@ -140,14 +141,43 @@ describe('FHIR subscriptions (R4B backport)', () => {
     channel: { type: 'rest-hook', endpoint: 'http://127.0.0.1:9/fhir', payload: 'application/fhir+json', extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-heartbeat-period', valueUnsignedInt: 5 }], ...extra },
   });
   it('reads topic, channel, payload content and heartbeat; refuses full-resource over http with a reason', () => {
-    const r = readFhirSubscription(sub(), SUBSCRIPTION_TOPICS.map((t) => t.url), false);
+    const r = readFhirSubscription(sub(), SUBSCRIPTION_TOPICS.map((t) => t.url));
     assert.ok(r.ok);
     assert.deepEqual(r.ok && [r.value.payload, r.value.heartbeatPeriod], ['id-only', 5]);
-    const full = readFhirSubscription(sub({ _payload: { extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content', valueCode: 'full-resource' }] } }), SUBSCRIPTION_TOPICS.map((t) => t.url), false);
+    const full = readFhirSubscription(sub({ _payload: { extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content', valueCode: 'full-resource' }] } }), SUBSCRIPTION_TOPICS.map((t) => t.url));
     assert.equal(full.ok, false);
     assert.match(JSON.stringify(!full.ok && full.issues), /https/);
-    const bad = readFhirSubscription({ resourceType: 'Subscription', criteria: 'http://x/unknown', channel: { type: 'email' } }, SUBSCRIPTION_TOPICS.map((t) => t.url), false);
+    const bad = readFhirSubscription({ resourceType: 'Subscription', criteria: 'http://x/unknown', channel: { type: 'email' } }, SUBSCRIPTION_TOPICS.map((t) => t.url));
     assert.equal(!bad.ok && bad.issues.length, 3);
+    const overHttps = readFhirSubscription(sub({ endpoint: 'https://partner.example/fhir', _payload: { extension: [{ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content', valueCode: 'full-resource' }] } }), SUBSCRIPTION_TOPICS.map((t) => t.url));
+    assert.deepEqual(overHttps.ok && overHttps.value.payload, 'full-resource', 'full-resource is accepted over https');
+  });
+
+  it('full-resource: the focus rendered from the audience\'s view goes in the entry; a focus the view does not hold stays id-only', () => {
+    const view = {
+      records: {
+        patients: [], encounters: [], diagnosticReports: [], serviceRequests: [], medicationRequests: [], medicationAdministrations: [], immunizations: [], appointments: [],
+        conditions: [], allergies: [], documents: [], procedures: [], coverages: [],
+        observations: [{
+          id: 'obs-k-1', changeType: 'CREATE', correction: false, patientId: null, status: 'final', code: { codings: [{ system: 'http://loinc.org', code: '2823-3', display: 'Potassium', mapping: 'STANDARD', unmapped: false, unmappedReason: null, originalSystem: null, originalCode: null }], text: 'Potassium' },
+          valueType: 'NM', valueQuantity: { value: 6.9, comparator: null, unit: 'mmol/L', ucum: 'mmol/L' }, valueString: null, valueCode: null, valueTime: null, convertedValues: [], referenceRange: null, interpretation: [],
+          effective: null, issued: null, reportId: null, orderId: null, subId: null, partOfId: null, partOfType: null,
+          provenance: { sourceSystem: 'LAB', messageId: 'M1', sourceFormat: 'HL7V2', sourceMessageType: 'ORU^R01', mappingVersion: 'x', sourceFields: ['OBX-5'] },
+        }],
+      },
+    } as unknown as Parameters<typeof focusResource>[0];
+    const resource = focusResource(view, { resourceType: 'Observation', id: 'obs-k-1' })!;
+    assert.deepEqual([resource.resourceType, resource.id, (resource.valueQuantity as { value: number }).value], ['Observation', 'obs-k-1', 6.9]);
+    assert.equal(focusResource(view, { resourceType: 'Observation', id: 'not-in-view' }), null);
+    assert.equal(focusResource(null, { resourceType: 'Task', id: 't1' }), null);
+    const b = notificationBundle({
+      bundleId: 'b2', subscriptionId: 's1', topic: 't', status: 'active', type: 'event-notification', eventsSinceStart: 2, payload: 'full-resource',
+      events: [{ eventNumber: 1, timestamp: '2026-11-28T00:00:00Z', focus: 'Observation/obs-k-1', resource }, { eventNumber: 2, timestamp: '2026-11-28T00:00:00Z', focus: 'Observation/gone', resource: null }],
+      resourceBase: 'http://fhir', subscriptionBase: 'http://n/fhir', now: '2026-11-28T00:00:00Z',
+    }) as { entry: Array<{ fullUrl: string; resource?: Record<string, unknown> }> };
+    assert.equal(b.entry[1].fullUrl, 'http://fhir/Observation/obs-k-1');
+    assert.equal(b.entry[1].resource, resource);
+    assert.equal(b.entry[2].resource, undefined);
   });
   it('builds history Bundles led by the R4 SubscriptionStatus with consecutive event numbers', () => {
     const b = notificationBundle({

@@ -1,3 +1,4 @@
+import type { PayloadContent } from './fhir/notification-bundle';
 import { ClinmeshError } from '@clinmesh/errors';
 import { TIERS, Tier } from '@clinmesh/topology';
 import { secretProblems } from './webhook-signature';
@@ -42,7 +43,7 @@ export interface Subscription {
 
 export interface FhirSubscriptionState {
   topic: string;
-  payload: 'id-only' | 'empty';
+  payload: PayloadContent;
   heartbeatPeriod: number | null;
   status: 'requested' | 'active' | 'error' | 'off';
   eventsSinceStart: number;

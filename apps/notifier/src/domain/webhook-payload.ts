@@ -19,6 +19,8 @@ export interface DeliverableEvent {
   decisionId: string | null;
   /** For FHIR id-only notifications: the focus resource. */
   focus: { resourceType: string; id: string } | null;
+  /** The audience's projected view (routed events): what a full-resource notification may render, nothing more. */
+  view: RoutedEvent['canonical'] | null;
   body: WebhookBody;
   receivedAt: number | null;
 }
@@ -38,6 +40,7 @@ export function routedDeliverable(e: RoutedEvent, now: number): DeliverableEvent
     type,
     decisionId: e.decisionId ?? null,
     focus: { resourceType, id: e.canonical.canonicalId },
+    view: e.canonical,
     receivedAt: e.canonical.receivedAt ?? null,
     body: {
       type,
@@ -65,6 +68,7 @@ export function taskDeliverable(t: TaskEvent, now: number): DeliverableEvent {
     type,
     decisionId: null,
     focus: { resourceType: 'Task', id: t.taskId },
+    view: null,
     receivedAt: t.receivedAt ?? null,
     body: { type, timestamp: new Date(now).toISOString(), data: { ...(t as unknown as Record<string, unknown>) } },
   };

@@ -33,7 +33,7 @@ export class FhirSubscriptionController {
   @Post()
   @HttpCode(201)
   async create(@Body() body: unknown, @Req() req: Req, @Res({ passthrough: true }) res: Response) {
-    const read = readFhirSubscription(body, SUBSCRIPTION_TOPICS.map((t) => t.url), this.config.ssrf.httpsOnly);
+    const read = readFhirSubscription(body, SUBSCRIPTION_TOPICS.map((t) => t.url));
     if (!read.ok) throw new ClinmeshError('FHIR.SUBSCRIPTION_INVALID', 'the Subscription cannot be accepted', { status: 422, details: { issues: read.issues } });
     const s = await this.manage.createFhir(read.value, req.principal);
     await this.audit.record({ actor: req.principal.subject, action: 'create-fhir-subscription', resource: s.id, outcome: 'allowed', purpose: s.purposeOfUse, details: { audience: s.audience, topic: read.value.topic } });

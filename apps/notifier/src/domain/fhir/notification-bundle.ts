@@ -11,11 +11,16 @@ export const SUBSCRIPTION_PROFILE = `${BACKPORT}/StructureDefinition/backport-su
 
 export type NotificationType = 'handshake' | 'heartbeat' | 'event-notification' | 'query-status' | 'query-event';
 
+/** Backport payload content: ids only (default), nothing, or the focus resource itself (https endpoints only). */
+export type PayloadContent = 'id-only' | 'empty' | 'full-resource';
+
 export interface NotificationEvent {
   eventNumber: number;
   timestamp: string;
   /** `Observation/abc` */
   focus: string | null;
+  /** full-resource: the focus rendered from the audience's projected view (null when the view does not hold it). */
+  resource?: Record<string, unknown> | null;
 }
 
 export interface StatusInput {
@@ -29,7 +34,7 @@ export interface StatusInput {
   /** Base of resource references (normalization's FHIR API) and of the Subscription itself. */
   resourceBase: string;
   subscriptionBase: string;
-  payload: 'id-only' | 'empty';
+  payload: PayloadContent;
   now: string;
   error?: string;
 }
@@ -61,10 +66,12 @@ export function notificationBundle(i: StatusInput): Record<string, unknown> {
     request: { method: 'GET', url: `Subscription/${i.subscriptionId}/$status` },
     response: { status: '200' },
   }];
-  if (i.payload === 'id-only') {
+  if (i.payload !== 'empty') {
     for (const e of i.events) {
       if (!e.focus) continue;
-      entry.push({ fullUrl: `${i.resourceBase}/${e.focus}`, request: { method: 'PUT', url: e.focus }, response: { status: '200' } });
+      // full-resource carries the focus as the audience may see it; without one in the view the entry stays id-only.
+      const resource = i.payload === 'full-resource' && e.resource ? { resource: e.resource } : {};
+      entry.push({ fullUrl: `${i.resourceBase}/${e.focus}`, ...resource, request: { method: 'PUT', url: e.focus }, response: { status: '200' } });
     }
   }
   return { resourceType: 'Bundle', id: i.bundleId, meta: { profile: [NOTIFICATION_PROFILE] }, type: 'history', timestamp: i.now, entry };
@@ -73,7 +80,7 @@ export function notificationBundle(i: StatusInput): Record<string, unknown> {
 export interface FhirSubscriptionInput {
   topic: string;
   endpoint: string;
-  payload: 'id-only' | 'empty';
+  payload: PayloadContent;
   heartbeatPeriod: number | null;
   headers: string[];
   end: string | null;
@@ -87,7 +94,7 @@ const HEARTBEAT_EXT = `${BACKPORT}/StructureDefinition/backport-heartbeat-period
  * Reads an R4 Subscription with the backport profile. Returns the issues
  * (as OperationOutcome issue entries) instead when it cannot be accepted.
  */
-export function readFhirSubscription(body: unknown, topics: readonly string[], httpsOnly: boolean): { ok: true; value: FhirSubscriptionInput } | { ok: false; issues: Array<Record<string, unknown>> } {
+export function readFhirSubscription(body: unknown, topics: readonly string[]): { ok: true; value: FhirSubscriptionInput } | { ok: false; issues: Array<Record<string, unknown>> } {
   const r = (body ?? {}) as Record<string, any>;
   const issues: Array<Record<string, unknown>> = [];
   const issue = (expression: string, text: string, code = 'invalid') => issues.push({ severity: 'error', code, details: { text }, expression: [expression] });
@@ -102,11 +109,9 @@ export function readFhirSubscription(body: unknown, topics: readonly string[], h
   const payloadExt = (channel._payload?.extension ?? []) as Array<Record<string, any>>;
   const content = payloadExt.find((e) => e.url === CONTENT_EXT)?.valueCode ?? 'id-only';
   if (channel.payload && channel.payload !== 'application/fhir+json') issue('Subscription.channel.payload', 'payload MIME type must be application/fhir+json', 'not-supported');
-  if (content === 'full-resource') {
-    issue('Subscription.channel.payload', endpoint.startsWith('https:') || httpsOnly
-      ? 'full-resource is not offered: notifications carry ids; fetch the resources from the FHIR API with your token (minimum necessary)'
-      : 'full-resource needs an https endpoint (and is not offered: use id-only)', 'not-supported');
-  } else if (content !== 'id-only' && content !== 'empty') issue('Subscription.channel.payload', `payload content must be id-only or empty (got ${content})`);
+  // full-resource puts the resource (the audience's projected view of it) in the notification body: only over https.
+  if (content === 'full-resource' && !endpoint.startsWith('https:')) issue('Subscription.channel.payload', 'full-resource needs an https endpoint: the resource travels in the notification (use id-only over http)', 'not-supported');
+  else if (!['id-only', 'empty', 'full-resource'].includes(content)) issue('Subscription.channel.payload', `payload content must be id-only, empty or full-resource (got ${content})`);
   const hbExt = ((channel.extension ?? []) as Array<Record<string, any>>).find((e) => e.url === HEARTBEAT_EXT);
   const heartbeatPeriod = hbExt ? Number(hbExt.valueUnsignedInt ?? hbExt.valueInteger) : null;
   if (heartbeatPeriod !== null && !(Number.isInteger(heartbeatPeriod) && heartbeatPeriod > 0)) issue('Subscription.channel.extension', 'heartbeat period must be a positive integer (seconds)');
@@ -114,7 +119,7 @@ export function readFhirSubscription(body: unknown, topics: readonly string[], h
   if (issues.length) return { ok: false, issues };
   return {
     ok: true,
-    value: { topic, endpoint, payload: content as 'id-only' | 'empty', heartbeatPeriod, headers, end: typeof r.end === 'string' ? r.end : null, reason: typeof r.reason === 'string' ? r.reason : '' },
+    value: { topic, endpoint, payload: content as PayloadContent, heartbeatPeriod, headers, end: typeof r.end === 'string' ? r.end : null, reason: typeof r.reason === 'string' ? r.reason : '' },
   };
 }
 
