@@ -1,4 +1,5 @@
 import { Kafka, KafkaConfig, SASLOptions, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
+import { guardKafkajsIdleLoop } from './kafkajs-idle-loop';
 
 export interface KafkaConnectionConfig {
   brokers: string[];
@@ -15,6 +16,8 @@ export interface KafkaConnectionConfig {
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
 export function createKafkaClient(config: KafkaConnectionConfig, log: (level: string, msg: string, extra: Record<string, unknown>) => void): Kafka {
+  // Every idle connection would otherwise spin a 1 ms timer (see kafkajs-idle-loop.ts).
+  guardKafkajsIdleLoop();
   const kafkaConfig: KafkaConfig = {
     clientId: config.clientId,
     brokers: config.brokers,
