@@ -116,7 +116,8 @@ export class EventConsumer {
   async assigned(assignment: TopicPartitions[]): Promise<void> {
     for (const key of this.positions.keys()) this.deps.governor.forget(this.tier, key);
     this.positions.clear();
-    this.yielded.clear();
+    // kafkajs keeps a paused partition paused across a rejoin: a yielded one would never resume.
+    this.resumeYielded();
     await this.seekToStoredOffsets(assignment);
   }
 
