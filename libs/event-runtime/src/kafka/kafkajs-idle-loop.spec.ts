@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { guardKafkajsIdleLoop } from './kafkajs-idle-loop';
 
 // The real kafkajs RequestQueue (the class every broker connection uses), no broker needed.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const RequestQueue = require('kafkajs/src/network/requestQueue');
 const quietLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const queue = () => new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 1000, enforceRequestTimeout: false, clientId: 't', broker: 'b:1', logger: quietLogger });

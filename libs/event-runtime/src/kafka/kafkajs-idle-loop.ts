@@ -18,10 +18,8 @@ interface RequestQueueLike {
 }
 
 export function guardKafkajsIdleLoop(): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const version = (require('kafkajs/package.json') as { version: string }).version;
   if (version !== '2.2.4') return false;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RequestQueue = require('kafkajs/src/network/requestQueue') as { prototype: RequestQueueLike & { [GUARDED]?: true } };
   const proto = RequestQueue.prototype;
   if (proto[GUARDED]) return true;
