@@ -11,7 +11,9 @@ const task = [
   topicConsumer({ name: 'identity-events', topic: 'clinical.identity.events', schema: 'IdentityEvent', tier: 'urgent', handle }),
   topicConsumer({ name: 'delivery-events', topic: 'clinical.delivery.events', schema: 'DeliveryEvent', handle }),
 ];
-const view = (plans: ReturnType<typeof planLanes>) => plans.map((p) => ({ group: p.groupId, wait: p.maxWaitTimeMs, consumers: p.definitions.map((d) => d.name) }));
+/** Group ids without their fingerprint (asserted apart). */
+const bare = (groupId: string) => groupId.replace(/-[0-9a-f]{8}$/, '');
+const view = (plans: ReturnType<typeof planLanes>) => plans.map((p) => ({ group: bare(p.groupId), wait: p.maxWaitTimeMs, consumers: p.definitions.map((d) => d.name) }));
 
 describe('consumer lanes', () => {
   it('puts stat in one lane and everything else in a second whose wait is its members\' smallest', () => {
@@ -42,6 +44,16 @@ describe('consumer lanes', () => {
       ['svc.lane-main', ['a', 'c']],
       ['svc.lane-main-2', ['b']],
     ]);
+  });
+
+  it('names each lane group after what it hosts: replicas of one configuration share it, differently configured instances of one service never do', () => {
+    const groups = (defs: typeof task) => planLanes('sink', defs, 'stat-main', (d) => definitionWait(d, WAITS)).map((l) => l.groupId);
+    const identified = tieredConsumer({ stage: 'canonical', schema: 'CanonicalEvent', handle });
+    const research = (['stat', 'urgent', 'routine', 'bulk'] as const).map((tier) => topicConsumer({ name: `deidentified.${tier}`, topic: `clinical.deidentified.${tier}`, schema: 'RoutedEvent', tier, handle }));
+    assert.deepEqual(groups(identified), groups([...identified].reverse()), 'the same definitions in another order: the same groups');
+    for (const g of groups(identified)) assert.match(g, /^sink\.lane-(stat|main)-[0-9a-f]{8}$/);
+    const [a, b] = [groups(identified), groups(research)];
+    assert.ok(a.every((g) => !b.includes(g)), `identified ${a.join(', ')} vs research ${b.join(', ')}`);
   });
 
   it('takes a definition\'s own wait over the tier\'s, and refuses an unknown mode', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { TIERS, Tier, isTier } from '@clinmesh/topology';
 import { ClinmeshError } from '@clinmesh/errors';
 import type { ConsumerDefinition } from './consumer-definition';
@@ -5,9 +6,14 @@ import type { ConsumerDefinition } from './consumer-definition';
 /**
  * How a service's consumer definitions are hosted on kafkajs consumers
  * ("lanes"; one lane = one kafkajs consumer, one Kafka group):
- * - `stat-main` (default): every stat definition in `<service>.lane-stat`,
- *   everything else in `<service>.lane-main`. Two fetch loops per service.
- * - `tier`: one lane per tier, `<service>.lane-<tier>`.
+ * - `stat-main` (default): every stat definition in `<service>.lane-stat-<fp>`,
+ *   everything else in `<service>.lane-main-<fp>`. Two fetch loops per service.
+ * - `tier`: one lane per tier, `<service>.lane-<tier>-<fp>`.
+ * `<fp>` fingerprints the definitions a lane hosts (names and topics): replicas
+ * of one configuration share their lanes' groups, while two instances of one
+ * service configured differently (the analytics sink on the identified and on
+ * the de-identified topics) never join one group — kafkajs would hand one
+ * member's topics to the other.
  * - `definition`: one lane per definition, group `<service>.<name>` (the
  *   runtime's behaviour before lanes: a fetch loop per definition).
  */
@@ -37,16 +43,22 @@ export function planLanes(service: string, definitions: readonly ConsumerDefinit
   if (!isLaneMode(mode)) throw new ClinmeshError('RUNTIME.LANE_MODE', `consumer lane mode must be one of ${LANE_MODES.join(', ')}, not "${String(mode)}"`);
   const lanes = new Map<string, LanePlan>();
   const base = (d: ConsumerDefinition): string => (mode === 'definition' ? d.name : mode === 'tier' ? d.tier : d.tier === 'stat' ? 'stat' : 'main');
-  const group = (name: string): string => (mode === 'definition' ? `${service}.${name}` : `${service}.lane-${name}`);
   for (const d of definitions) {
     let name = base(d);
     for (let n = 2; lanes.get(name)?.definitions.some((o) => o.topics.some((t) => d.topics.includes(t))); n++) name = `${base(d)}-${n}`;
-    const lane = lanes.get(name) ?? { name, groupId: group(name), maxWaitTimeMs: Number.MAX_SAFE_INTEGER, definitions: [] };
+    const lane = lanes.get(name) ?? { name, groupId: '', maxWaitTimeMs: Number.MAX_SAFE_INTEGER, definitions: [] };
     lane.definitions.push(d);
     lane.maxWaitTimeMs = Math.min(lane.maxWaitTimeMs, waitOf(d));
     lanes.set(name, lane);
   }
+  for (const lane of lanes.values()) lane.groupId = mode === 'definition' ? `${service}.${lane.name}` : `${service}.lane-${lane.name}-${fingerprint(lane.definitions)}`;
   return [...lanes.values()].sort((a, b) => laneRank(a) - laneRank(b));
+}
+
+/** Eight hex digits naming what a lane hosts: its definitions' names and topics, in any order. */
+function fingerprint(definitions: readonly ConsumerDefinition[]): string {
+  const members = definitions.map((d) => `${d.name}=${[...d.topics].sort().join(',')}`).sort().join(';');
+  return createHash('sha256').update(members).digest('hex').slice(0, 8);
 }
 
 function laneRank(lane: LanePlan): number {
