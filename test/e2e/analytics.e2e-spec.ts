@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { ManagedProcess, freePort, repoRoot } from '@clinmesh/embedded-platform';
-import { TIERS, stageTopic } from '@clinmesh/topology';
+import { TIERS, deidentifiedTopic, stageTopic } from '@clinmesh/topology';
 import { TestPipeline, serviceProcessEnv, waitFor } from '@clinmesh/testing';
 
 const run = promisify(execFile);
@@ -201,6 +201,31 @@ describe('analytics: sink, Python reader, consumer generator', { timeout: 1_500_
     assert.ok(records.every((r) => r.eventId && r.epid === r.key && typeof r.schemaId === 'number'));
     const basophils = records.flatMap((r) => r.observations).find((o: any) => o.codes.includes('30180-4'));
     assert.deepEqual({ value: basophils.value, ucum: basophils.ucum, effective: basophils.effective }, { value: 0, ucum: '%', effective: Date.parse('2014-10-06T08:30:00+07:00') });
+  });
+
+  it('research mode: a second sink on the de-identified topics holds Safe Harbor rows under per-audience pseudonyms — never an identified EPID or a patient name', async () => {
+    const researchDb = await createDb(`${pipeline.name}_research`.slice(0, 63));
+    const { proc } = await startConsumer('analytics-sink', researchDb, { ANALYTICS_SINK_TOPICS: 'deidentified' });
+    try {
+      const topics = TIERS.map((t) => deidentifiedTopic(t));
+      await waitFor(async () => {
+        const high = total(await highWatermarks(topics));
+        return high > 0 && (await storedOffsets(researchDb, 'clinical.deidentified.')) === high;
+      }, { what: 'the research sink caught up with the de-identified topics', timeoutMs: 180000, intervalMs: 500 });
+      const rows = await sql<{ epid: string; loinc_code: string | null }>(researchDb, 'SELECT epid, loinc_code FROM analytics.observations');
+      assert.ok(rows.length > 0, 'research views of the results were stored');
+      for (const r of rows) assert.match(r.epid, /^psn-/, 'keyed by the audience pseudonym');
+      const identified = new Set((await sql<{ epid: string }>(sinkDb, 'SELECT DISTINCT epid FROM analytics.observations')).map((r) => r.epid));
+      assert.ok(rows.every((r) => !identified.has(r.epid)), 'no identified EPID in the research tables');
+      assert.ok(rows.some((r) => r.loinc_code), 'the clinical content stays');
+      const families = (await sql<{ record: { names?: Array<{ family?: string }> } }>(sinkDb, 'SELECT record FROM analytics.patients'))
+        .flatMap((r) => (r.record.names ?? []).map((n) => n.family)).filter((f): f is string => !!f && f.length > 2);
+      assert.ok(families.length > 0);
+      const research = JSON.stringify(await sql(researchDb, 'SELECT record FROM analytics.patients UNION ALL SELECT record FROM analytics.observations'));
+      for (const family of families) assert.ok(!research.includes(`"${family}"`), `the name ${family} is not in the research tables`);
+    } finally {
+      await proc.stop();
+    }
   });
 
   it('the Nx generator makes a consumer that lints, builds, consumes, replays and dead-letters, touching no producer; it is removed afterwards', async () => {

@@ -91,6 +91,13 @@ describe('whole-platform stop and crash: nothing acknowledged is lost or doubled
       quiet = pending === 0 ? quiet + 1 : 0;
       return quiet >= 2;
     }, { what: 'every outbox published and every consumer at its log end (re-publication finished)', timeoutMs: 300_000, intervalMs: 1000 });
+    // Every delivery row's webhook-id at the subscriber. A message's first webhook is not its last (routed
+    // views and task events are separate deliveries), and a delivery in flight when the notifier was killed
+    // is sent again only when its lease expires.
+    await waitFor(async () => {
+      const [{ n }] = await launcher.query('notifier', 'SELECT count(*)::int AS n FROM nf_delivery WHERE correlation_id = ANY($1)', [ids]);
+      return new Set(webhook.deliveries.filter((d) => idSet.has(d.correlationId)).map((d) => d.deliveryId)).size >= n;
+    }, { what: 'every delivery row received under its webhook-id', timeoutMs: 300_000, intervalMs: 1000 });
 
     const [tasks] = await launcher.query('task', 'SELECT count(*)::int AS n, count(DISTINCT (correlation_id, workflow))::int AS u, count(DISTINCT correlation_id)::int AS c FROM tk_task WHERE correlation_id = ANY($1)', [ids]);
     assert.equal(tasks.c, ids.length, 'every acknowledged message has its task');
