@@ -91,7 +91,7 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
   };
 
   before(async () => {
-    pipeline = await TestPipeline.start('policy', { perService: { policy: { POLICY_BREAK_GLASS_TIMER_MS: '200', POLICY_HELD_VIEW_TIMER_MS: '200', POLICY_BREAK_GLASS_MAX_SECONDS: '3600' } } });
+    pipeline = await TestPipeline.start('policy', { perService: { policy: { POLICY_BREAK_GLASS_TIMER_MS: '200', POLICY_HELD_VIEW_TIMER_MS: '200', POLICY_VERSION_FOLLOW_MS: '200', POLICY_BREAK_GLASS_MAX_SECONDS: '3600' } } });
     const registry = new SchemaRegistry({ host: pipeline.env.registryUrl, auth: pipeline.env.registryAuth });
     const consumer = pipeline.kafka().consumer({ groupId: `${pipeline.name}-policy-watch`, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
     await consumer.connect();
@@ -403,5 +403,21 @@ describe('policy: consent, sensitivity, minimum necessary, break-glass, shadow m
     }
     assert.deepEqual(audiencesOf(id), ['care-team']);
     assert.equal(deidentified(id).length, 0);
+  });
+
+  it('a version activated through another replica (written to the shared database) is in force here within the follow period and decides the next event', async () => {
+    const active = (await request('policy', 'GET', '/v1/policy')).json().active;
+    const document = (await pipeline.query('policy', `SELECT document FROM pl_policy_version WHERE version = $1`, [active.version]))[0].document;
+    const next = structuredClone(document);
+    next.version = `${active.version}-replica`;
+    // What another replica's activation leaves in the database (PolicyVersionRepository.activate).
+    await pipeline.query('policy', `UPDATE pl_policy_version SET status = 'retired' WHERE status = 'active'`);
+    await pipeline.query('policy', `INSERT INTO pl_policy_version (version, document, status, source, activated_at) VALUES ($1, $2::jsonb, 'active', 'another replica', now())`, [next.version, JSON.stringify(next)]);
+    await waitFor(async () => (await request('policy', 'GET', '/v1/policy')).json().active.version === next.version, { what: 'the version activated elsewhere in force here', timeoutMs: 30_000 });
+    const mrn = 'MRN-POL-REPLICA';
+    await admit('POL-RP-ADT', mrn);
+    const id = await send(oru('POL-RP-ORU', mrn, [GLUCOSE]));
+    const decisions = await decided(id, 3);
+    for (const d of Object.values(decisions as Record<string, { policyVersion: string }>)) assert.equal(d.policyVersion, next.version);
   });
 });

@@ -97,10 +97,22 @@ export const policyService: ServiceSpec = {
       releasing = releasing.then(() => release.releaseDue(ctx.logger)).catch((err) => ctx.logger.warn({ err: String(err) }, 'held-view release pass failed'));
     }, config.heldViewTimerMs);
     releaseTimer.unref();
+    // Replicas follow the database: an operator's activation or candidate through another replica applies here too.
+    const admin = app.get<PolicyAdmin>(POLICY_ADMIN);
+    const db = app.get<DataSource>(DATA_SOURCE);
+    let following: Promise<unknown> = Promise.resolve();
+    const followTimer = setInterval(() => {
+      following = following.then(async () => {
+        const changed = await admin.follow(db);
+        if (changed.active || changed.candidate !== undefined) ctx.logger.info({ activated: changed.active, candidate: changed.candidate }, 'policy version taken over from the database (changed through another replica)');
+      }).catch((err) => ctx.logger.warn({ err: String(err) }, 'policy version follow pass failed'));
+    }, config.versionFollowMs);
+    followTimer.unref();
     return async () => {
       clearInterval(timer);
       clearInterval(releaseTimer);
-      await Promise.all([running, releasing]);
+      clearInterval(followTimer);
+      await Promise.all([running, releasing, following]);
     };
   },
 };

@@ -41,6 +41,29 @@ export class PolicyAdmin {
     if (candidate && candidate.version !== this.store.active.version) this.store.setCandidate(this.validate(candidate.document, `stored candidate ${candidate.version}`));
   }
 
+  /**
+   * Follows the database, the one record of what is active: an activation, a promotion, a candidate
+   * loaded or discarded through another replica is taken over here (run by a timer; a no-op when
+   * nothing changed). Returns what changed.
+   */
+  async follow(sql: Parameters<StoresFactory>[0]): Promise<{ active: string | null; candidate: string | null | undefined }> {
+    const s = this.stores(sql);
+    const active = await s.versions.active();
+    let changedActive: string | null = null;
+    if (active && active.version !== this.store.active.version) {
+      this.store.activate(this.validate(active.document, `stored version ${active.version}`), new Date(active.activatedAt));
+      changedActive = active.version;
+    }
+    const candidate = await s.versions.candidate();
+    const stored = candidate && candidate.version !== this.store.active.version ? candidate : undefined;
+    let changedCandidate: string | null | undefined;
+    if ((stored?.version ?? null) !== (this.store.candidate?.version ?? null)) {
+      this.store.setCandidate(stored ? this.validate(stored.document, `stored candidate ${stored.version}`) : null);
+      changedCandidate = stored?.version ?? null;
+    }
+    return { active: changedActive, candidate: changedCandidate };
+  }
+
   /** After start: a shipped version new to the database is recorded as active, with its POLICY_ACTIVATED event. */
   async recordShipped(shipped: CompiledPolicy, source: string): Promise<void> {
     await this.runtime.inTransaction({ id: `policy-shipped:${shipped.version}`, correlationId: `policy-shipped:${shipped.version}`, tier: 'routine', source: 'policy-start' }, async (ctx) => {

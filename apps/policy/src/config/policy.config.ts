@@ -14,6 +14,8 @@ export interface PolicyConfig {
   breakGlassTimerMs: number;
   /** How often the durable timer looks for held views (delay rules) whose release time has come. */
   heldViewTimerMs: number;
+  /** How often a replica checks the database for a version activated or a candidate loaded through another replica. */
+  versionFollowMs: number;
   /** How far back a consent change re-decides released decisions (pending deliveries are younger). */
   revocationLookbackMs: number;
 }
@@ -34,6 +36,7 @@ export function loadPolicyConfig(env: (name: string) => string | undefined, pati
     breakGlassMinReasonLength: s.int('BREAK_GLASS_MIN_REASON_LENGTH', 10, { min: 1, max: 1000 }),
     breakGlassTimerMs: s.int('BREAK_GLASS_TIMER_MS', 1000, { min: 50, max: 3_600_000 }),
     heldViewTimerMs: s.int('HELD_VIEW_TIMER_MS', 1000, { min: 50, max: 3_600_000 }),
+    versionFollowMs: s.int('VERSION_FOLLOW_MS', 5000, { min: 100, max: 3_600_000 }),
     revocationLookbackMs: s.int('REVOCATION_LOOKBACK_HOURS', 72, { min: 1, max: 24 * 365 }) * 3_600_000,
   };
   s.assertValid('policy');
