@@ -355,9 +355,11 @@ export class EventRuntime {
             this.admin.fetchOffsets({ groupId: consumer.kafkaGroupId, topics: [topic] }),
           ]);
           const committedBy = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+          // Held again now? (The lane may have taken the partition while the cluster answered: its own exact lag wins.)
+          const heldNow = new Set(consumer.status().map((s) => `${s.topic}:${s.partition}`));
           for (const end of ends) {
             const key = `${topic}:${end.partition}`;
-            if (held.has(key)) continue;
+            if (held.has(key) || heldNow.has(key)) continue;
             const position = committedBy.get(end.partition);
             const lag = position === undefined || position < 0 ? Number(end.high) - Number(end.low) : Number(end.high) - position;
             this.governor.report(tier, key, lag);

@@ -274,11 +274,25 @@ export class EventConsumer {
     for (const { topic, partitions } of assignment) {
       for (const partition of partitions) {
         const pos = await this.validateAssignment(topic, partition);
-        this.positions.set(`${topic}:${partition}`, pos);
+        const key = `${topic}:${partition}`;
+        this.positions.set(key, pos);
         if (pos.lost) this.lane?.pause([{ topic, partitions: [partition] }]);
-        else this.lane?.seek(topic, partition, pos.next);
+        else {
+          this.lane?.seek(topic, partition, pos.next);
+          // The exact lag from now on: a backlog the lag poller reported for this partition before this
+          // instance held it (from Kafka-committed offsets, absent on a new cluster) must not outlive it —
+          // an idle stat partition sends no batch to correct it, and routine would yield to it for good.
+          const lag = Math.max(0, (await this.logEnd(topic, partition)) - pos.next);
+          this.deps.governor.report(this.tier, key, lag);
+          this.deps.metrics.consumerLag.set({ tier: this.tier, topic, partition: String(partition) }, lag);
+        }
       }
     }
+  }
+
+  private async logEnd(topic: string, partition: number): Promise<number> {
+    const offsets = await this.deps.admin.fetchTopicOffsets(topic);
+    return Number(offsets.find((o) => o.partition === partition)?.high ?? 0);
   }
 
   private async logStart(topic: string, partition: number): Promise<number> {
