@@ -359,7 +359,7 @@ export class EventRuntime {
           const heldNow = new Set(consumer.status().map((s) => `${s.topic}:${s.partition}`));
           for (const end of ends) {
             const key = `${topic}:${end.partition}`;
-            if (held.has(key) || heldNow.has(key)) continue;
+            if (heldNow.has(key)) continue;
             const position = committedBy.get(end.partition);
             const lag = position === undefined || position < 0 ? Number(end.high) - Number(end.low) : Number(end.high) - position;
             this.governor.report(tier, key, lag);

@@ -220,7 +220,7 @@ export class EventConsumer {
     }
     let pos = this.positions.get(key);
     if (!pos) {
-      pos = await this.validateAssignment(topic, partition);
+      pos = (await this.validateAssignment(topic, partition)).pos;
       this.positions.set(key, pos);
     }
     if (pos.lost) {
@@ -229,7 +229,7 @@ export class EventConsumer {
     }
     const first = Number(batch.firstOffset() ?? batch.highWatermark);
     if (first > pos.next) {
-      if ((await this.logStart(topic, partition)) > pos.next) {
+      if ((await this.logBounds(topic, partition)).low > pos.next) {
         // The log moved past the stored offset (retention): never skip silently.
         this.reportLoss(topic, partition, pos, pos.next, first);
         pause();
@@ -273,7 +273,7 @@ export class EventConsumer {
   private async seekToStoredOffsets(assignment: TopicPartitions[]): Promise<void> {
     for (const { topic, partitions } of assignment) {
       for (const partition of partitions) {
-        const pos = await this.validateAssignment(topic, partition);
+        const { pos, high } = await this.validateAssignment(topic, partition);
         const key = `${topic}:${partition}`;
         this.positions.set(key, pos);
         if (pos.lost) this.lane?.pause([{ topic, partitions: [partition] }]);
@@ -282,7 +282,7 @@ export class EventConsumer {
           // The exact lag from now on: a backlog the lag poller reported for this partition before this
           // instance held it (from Kafka-committed offsets, absent on a new cluster) must not outlive it —
           // an idle stat partition sends no batch to correct it, and routine would yield to it for good.
-          const lag = Math.max(0, (await this.logEnd(topic, partition)) - pos.next);
+          const lag = Math.max(0, high - pos.next);
           this.deps.governor.report(this.tier, key, lag);
           this.deps.metrics.consumerLag.set({ tier: this.tier, topic, partition: String(partition) }, lag);
         }
@@ -290,31 +290,27 @@ export class EventConsumer {
     }
   }
 
-  private async logEnd(topic: string, partition: number): Promise<number> {
-    const offsets = await this.deps.admin.fetchTopicOffsets(topic);
-    return Number(offsets.find((o) => o.partition === partition)?.high ?? 0);
+  /** The partition's log start and end, in one request. */
+  private async logBounds(topic: string, partition: number): Promise<{ low: number; high: number }> {
+    const p = (await this.deps.admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition);
+    return { low: Number(p?.low ?? 0), high: Number(p?.high ?? 0) };
   }
 
-  private async logStart(topic: string, partition: number): Promise<number> {
-    const offsets = await this.deps.admin.fetchTopicOffsets(topic);
-    const p = offsets.find((o) => o.partition === partition);
-    return Number(p?.low ?? 0);
-  }
-
-  private async validateAssignment(topic: string, partition: number): Promise<PartitionPosition> {
+  /** The stored position of a partition, checked against its log (the end comes with it, for the lag). */
+  private async validateAssignment(topic: string, partition: number): Promise<{ pos: PartitionPosition; high: number }> {
     const stored = await this.runtimeTables.storedOffset(this.groupId, topic, partition);
-    const low = await this.logStart(topic, partition);
+    const { low, high } = await this.logBounds(topic, partition);
     if (!stored || stored.clusterId !== this.deps.clusterId()) {
       // New service, or a new (embedded, in-memory) cluster: start that cluster's log from its beginning.
       if (stored) this.deps.logger.warn({ group: this.groupId, topic, partition, storedCluster: stored.clusterId, cluster: this.deps.clusterId() }, 'stored offset belongs to another cluster; starting this cluster from its beginning');
-      return { next: low };
+      return { pos: { next: low }, high };
     }
     if (stored.next < low) {
       const pos: PartitionPosition = { next: stored.next };
       this.reportLoss(topic, partition, pos, stored.next, low);
-      return pos;
+      return { pos, high };
     }
-    return { next: stored.next };
+    return { pos: { next: stored.next }, high };
   }
 
   private reportLoss(topic: string, partition: number, pos: PartitionPosition, from: number, to: number): void {
