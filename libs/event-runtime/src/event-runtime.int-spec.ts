@@ -26,9 +26,11 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
   const service = uniqueName('rt').replace(/_/g, '-');
   const inTopic = `it.${service}.in`;
   const lossTopic = `it.${service}.loss`;
+  const gatherTopic = `it.${service}.gather`;
   const topics: TopicSpec[] = [
     { name: inTopic, partitions: 1, schema: 'IngestedEvent', tier: 'routine' },
     { name: lossTopic, partitions: 1, schema: 'IngestedEvent', tier: 'bulk' },
+    { name: gatherTopic, partitions: 1, schema: 'IngestedEvent', tier: 'routine' },
     { name: deadLetterTopic(service), partitions: 1, schema: 'DeadLetter' },
     { name: EVENT_TOPICS.operations, partitions: 6, schema: 'OperationsEvent' },
   ];
@@ -37,6 +39,7 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
   let runtime: EventRuntime;
   let metrics: RuntimeMetrics;
   const handled: Array<InboundEvent<IngestedEvent>> = [];
+  const gathered: number[] = [];
   let failureFixed = false;
   let dbName = '';
 
@@ -103,6 +106,7 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
         if (e.value.controlId === 'FAIL' && !failureFixed) throw new Error('non-retriable business failure');
         handled.push(e);
       } }),
+      topicConsumer({ name: 'gather', topic: gatherTopic, schema: 'IngestedEvent', handle: async (e) => { gathered.push(e.offset); } }),
     ]);
     const lost = await waitFor(() => runtime.consumerStatus().find((c) => c.tier === 'bulk')?.partitions.find((p) => p.lost), { what: 'the loss to be reported', timeoutMs: 60000 });
     assert.deepEqual(lost.lost, { from: 0, to: Number(offsets.low) });
@@ -163,6 +167,29 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     await waitFor(() => seen.length >= 2, { what: 'dead letters on the DLQ topic', timeoutMs: 60000 });
     await consumer.disconnect();
     assert.equal((seen[0] as { topic: string }).topic, inTopic);
+  });
+
+  it('gathers a backlog that arrives one record batch per fetch into chunks: few transactions, every event once, in order', async () => {
+    // The embedded cluster answers a fetch with one record batch per partition, and a producer that
+    // sends one event per request writes one batch per event: without gathering, one transaction each.
+    const gather = runtime.consumer('gather')!;
+    await gather.suspend();
+    const { SchemaRegistry } = await import('@kafkajs/confluent-schema-registry');
+    const registry = new SchemaRegistry({ host: env.registryUrl, auth: env.registryAuth });
+    const id = await registry.getLatestSchemaId(`${gatherTopic}-value`);
+    const producer = kafka.producer();
+    await producer.connect();
+    const count = 150;
+    for (let i = 0; i < count; i++) {
+      await producer.send({ topic: gatherTopic, acks: -1, messages: [{ key: 'g', value: await registry.encode(id, { ...event(1000 + i), eventId: `g-${i}` }), headers: { ...headers(1000 + i), [HEADER.eventId]: `g-${i}` } }] });
+    }
+    await producer.disconnect();
+    await gather.resumeFromStored();
+    await waitFor(() => gathered.length >= count, { what: 'the gathered backlog', timeoutMs: 60000 });
+    assert.deepEqual(gathered, Array.from({ length: count }, (_, i) => i), 'every event once, in offset order');
+    const [{ transactions }] = await dataSource.query(
+      'SELECT count(DISTINCT processed_at)::int AS transactions FROM cm_inbox WHERE consumer_group = $1', [`${service}.gather`]);
+    assert.ok(transactions <= count / 5, `${count} single-record batches were handled in ${transactions} transactions (one per event without gathering)`);
   });
 
   it('redrives a dead letter in one transaction: handled once, marked redriven, and both steps announced on the operations topic', async () => {

@@ -53,6 +53,12 @@ export interface DrainStatus {
  */
 const DEFAULT_MAX_WAIT_MS: Readonly<Record<Tier, number>> = { stat: 20, urgent: 100, routine: 250, bulk: 500 };
 
+/**
+ * How long a consumer with a backlog gathers fetched batches into one chunk,
+ * per tier (consumer/batch-gatherer.ts): short where latency matters.
+ */
+const DEFAULT_GATHER_MS: Readonly<Record<Tier, number>> = { stat: 5, urgent: 20, routine: 100, bulk: 200 };
+
 const DEFAULT_CONSUMER: EventConsumerOptions = {
   sessionTimeoutMs: 30000,
   heartbeatIntervalMs: 3000,
@@ -63,6 +69,7 @@ const DEFAULT_CONSUMER: EventConsumerOptions = {
   kafkaCommitIntervalMs: 1000,
   lanes: 'stat-main',
   yieldingChunksPerBatch: 2,
+  gatherMs: DEFAULT_GATHER_MS,
 };
 
 /**
@@ -155,11 +162,13 @@ export class EventRuntime {
     this.outbox = new OutboxWriter(this.serde, () => this.relay.notify());
     this.relay.start();
     const waits = this.config.consumer?.maxWaitTimeMs;
+    const gather = this.config.consumer?.gatherMs;
     const options = {
       ...DEFAULT_CONSUMER,
       ...this.config.consumer,
       // A per-tier setting overrides only the tiers it names.
       maxWaitTimeMs: typeof waits === 'number' ? waits : { ...DEFAULT_MAX_WAIT_MS, ...waits },
+      gatherMs: typeof gather === 'number' ? gather : { ...DEFAULT_GATHER_MS, ...gather },
     };
     const deps = {
       service: this.config.service, kafka: this.kafka, admin: this.admin, dataSource: this.config.dataSource, serde: this.serde,

@@ -9,6 +9,7 @@ import { ConsumerDefinition } from './consumer-definition';
 import { TierGovernor } from './tier-governor';
 import { RetryPolicy } from './retry.policy';
 import { BatchProcessor, errorCode } from './batch-processor';
+import { GatheredBatches, shouldGather } from './batch-gatherer';
 import { errorSummary } from '../outbox/outbox.relay';
 import type { ConsumerLane, TopicPartitions } from './consumer-lane';
 import type { LaneMode } from './lanes';
@@ -28,7 +29,12 @@ export interface EventConsumerOptions {
   lanes: LaneMode;
   /** Chunks a yielding tier (routine, bulk) handles of one fetched batch before the lane fetches again. */
   yieldingChunksPerBatch: number;
+  /** How long, per tier, a consumer with a backlog gathers small fetched batches into one chunk (batch-gatherer.ts); 0 = never. */
+  gatherMs?: number | Partial<Record<Tier, number>>;
 }
+
+/** A hold expires (dropped, fetched again) only when no fetch continued it for this long. */
+const GATHER_EXPIRY_MIN_MS = 2000;
 
 export interface EventConsumerDeps {
   service: string;
@@ -68,6 +74,8 @@ export class EventConsumer {
   private lane: ConsumerLane | null = null;
   private readonly positions = new Map<string, PartitionPosition>();
   private readonly yielded = new Map<string, { topic: string; partition: number }>();
+  private readonly gathered = new GatheredBatches((key) => this.gatherExpired(key));
+  private readonly noGather = new Set<string>();
   private suspended = false;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -107,6 +115,8 @@ export class EventConsumer {
     for (const key of this.positions.keys()) this.deps.governor.forget(this.tier, key);
     this.positions.clear();
     this.yielded.clear();
+    this.gathered.clear();
+    this.noGather.clear();
   }
 
   /**
@@ -116,6 +126,9 @@ export class EventConsumer {
   async assigned(assignment: TopicPartitions[]): Promise<void> {
     for (const key of this.positions.keys()) this.deps.governor.forget(this.tier, key);
     this.positions.clear();
+    // Held (gathered) messages were resolved, not processed: the seek below fetches them again.
+    this.gathered.clear();
+    this.noGather.clear();
     // kafkajs keeps a paused partition paused across a rejoin: a yielded one would never resume.
     this.resumeYielded();
     await this.seekToStoredOffsets(assignment);
@@ -157,6 +170,7 @@ export class EventConsumer {
    */
   async suspend(): Promise<void> {
     this.suspended = true;
+    this.gathered.clear();
     this.lane?.pause(this.lane.assignedTo(this));
     this.lane?.forgetCommits(this.definition.topics);
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -215,6 +229,7 @@ export class EventConsumer {
     const key = `${topic}:${partition}`;
     const high = Number(batch.highWatermark);
     if (this.suspended) {
+      this.gathered.drop(key);
       pause();
       return;
     }
@@ -224,11 +239,15 @@ export class EventConsumer {
       this.positions.set(key, pos);
     }
     if (pos.lost) {
+      this.gathered.drop(key);
       pause();
       return;
     }
+    // Where this fetch must continue: after what is held (gathering), else at the stored position.
+    const expected = this.gathered.nextOffset(key) ?? pos.next;
     const first = Number(batch.firstOffset() ?? batch.highWatermark);
-    if (first > pos.next) {
+    if (first > expected) {
+      this.gathered.drop(key);
       if ((await this.logBounds(topic, partition)).low > pos.next) {
         // The log moved past the stored offset (retention): never skip silently.
         this.reportLoss(topic, partition, pos, pos.next, first);
@@ -240,34 +259,64 @@ export class EventConsumer {
       this.deps.governor.report(this.tier, key, high - pos.next);
       return;
     }
-    const messages = batch.messages.filter((m) => Number(m.offset) >= pos!.next);
-    if (!messages.length) return;
+    const fresh = batch.messages.filter((m) => Number(m.offset) >= expected);
+    if (!fresh.length) return;
+    const { messages, since, resolvedAhead } = this.gathered.take(key, fresh);
     this.deps.governor.report(this.tier, key, high - pos.next);
     const chunkSize = this.definition.chunkSize ?? this.options.chunkSize;
+    const last = Number(messages[messages.length - 1].offset);
+    const gatherMs = this.gatherMs;
+    if (!this.noGather.delete(key) && isRunning() && !isStale()
+      && shouldGather({ buffered: messages.length, caughtUp: last + 1 >= high, ageMs: Date.now() - since, chunkSize, gatherMs })) {
+      // A backlog arriving one small record batch per fetch (see batch-gatherer.ts): hold it and let
+      // kafkajs fetch on from after it; the stored offset still says what was processed.
+      this.gathered.hold(key, messages, since, Math.max(GATHER_EXPIRY_MIN_MS, 5 * gatherMs));
+      resolveOffset(String(last));
+      await heartbeat();
+      return;
+    }
     // A lane fetches a broker's next batches only when all of the current ones are handled: a
     // yielding tier handles a bounded part of its batch, the rest is fetched again (from the
     // resolved offset) with whatever a higher tier has by then.
     const maxChunks = this.deps.governor.yields(this.tier) ? Math.max(1, this.options.yieldingChunksPerBatch) : Number.MAX_SAFE_INTEGER;
     for (let i = 0, n = 0; i < messages.length && n < maxChunks; i += chunkSize, n++) {
-      if (!isRunning() || isStale() || this.suspended) return;
+      if (!isRunning() || isStale() || this.suspended) break;
       if (this.deps.governor.mustYield(this.tier)) {
-        // Unresolved messages are fetched again after resume (kafkajs fetches from the resolved offset).
+        // Unprocessed messages are fetched again after resume, from the stored position.
         this.deps.metrics.tierYields.inc({ tier: this.tier });
         this.yielded.set(key, { topic, partition });
         pause();
         if (!this.deps.governor.mustYield(this.tier)) this.resumeYielded();
-        return;
+        break;
       }
       const chunk = messages.slice(i, i + chunkSize);
-      const last = Number(chunk[chunk.length - 1].offset);
+      const chunkLast = Number(chunk[chunk.length - 1].offset);
       await this.processor.processChunk(topic, partition, chunk);
-      resolveOffset(String(last));
-      pos.next = last + 1;
+      resolveOffset(String(chunkLast));
+      pos.next = chunkLast + 1;
       this.deps.governor.report(this.tier, key, high - pos.next);
       this.deps.metrics.consumerLag.set({ tier: this.tier, topic, partition: String(partition) }, Math.max(0, high - pos.next));
       this.lane?.commitLater(topic, partition, pos.next);
       await heartbeat();
     }
+    // Gathered messages were resolved before they were processed: kafkajs would fetch on after
+    // them. Whatever of them is left unprocessed (a yield, a stop, a bounded share) is fetched
+    // again from the stored position.
+    if (resolvedAhead && pos.next <= last && this.lane?.running) this.lane.seek(topic, partition, pos.next);
+  }
+
+  /** A hold no fetch continued: drop it (done by the gatherer) and fetch again from the stored position, without gathering. */
+  private gatherExpired(key: string): void {
+    const pos = this.positions.get(key);
+    if (!pos || pos.lost || !this.lane?.running) return;
+    const [topic, partition] = splitKey(key);
+    this.noGather.add(key);
+    this.lane.seek(topic, partition, pos.next);
+  }
+
+  private get gatherMs(): number {
+    const g = this.options.gatherMs;
+    return typeof g === 'number' ? g : g?.[this.tier] ?? 0;
   }
 
   private async seekToStoredOffsets(assignment: TopicPartitions[]): Promise<void> {

@@ -100,7 +100,7 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
     metrics,
     logger,
     provisioner,
-    consumer: { ...config.consumer, ...(relay.maxWaitTimeMs ? { maxWaitTimeMs: relay.maxWaitTimeMs } : {}), ...(relay.lanes ? { lanes: relay.lanes } : {}) },
+    consumer: { ...config.consumer, ...(relay.maxWaitTimeMs ? { maxWaitTimeMs: relay.maxWaitTimeMs } : {}), ...(relay.lanes ? { lanes: relay.lanes } : {}), ...(relay.gatherMs ? { gatherMs: relay.gatherMs } : {}) },
     relay,
   });
   if (config.topicProvisioning.mode === 'admin') {
@@ -196,6 +196,8 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
   retention: { outboxHours?: number; outboxRows?: number; inboxHours?: number };
   /** CLINMESH_FETCH_MAX_WAIT_MS=stat=20,urgent=100,routine=250,bulk=500 (any subset): consumer fetch max wait per tier. */
   maxWaitTimeMs?: Partial<Record<Tier, number>>;
+  /** CLINMESH_CONSUMER_GATHER_MS=stat=5,urgent=20,routine=100,bulk=200 (any subset; 0 = off): how long a consumer with a backlog gathers small fetched batches into one chunk. */
+  gatherMs?: Partial<Record<Tier, number>>;
   /** CLINMESH_CONSUMER_LANES=stat-main|tier|definition: how consumer definitions share kafkajs consumers (event-runtime README). */
   lanes?: LaneMode;
 } {
@@ -215,20 +217,23 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
       inboxHours: num('CLINMESH_INBOX_RETENTION_HOURS', false),
     },
   };
-  let maxWaitTimeMs: Partial<Record<Tier, number>> | undefined;
-  const waits = env.CLINMESH_FETCH_MAX_WAIT_MS;
-  if (waits) {
-    maxWaitTimeMs = {};
-    for (const part of waits.split(',')) {
+  const perTier = (name: string): Partial<Record<Tier, number>> | undefined => {
+    const raw = env[name];
+    if (!raw) return undefined;
+    const out: Partial<Record<Tier, number>> = {};
+    for (const part of raw.split(',')) {
       const [tier, ms] = part.split('=').map((x) => x.trim());
-      if (!isTier(tier) || !/^\d+$/.test(ms ?? '')) errors.push(`CLINMESH_FETCH_MAX_WAIT_MS: "${part}" is not <tier>=<ms> (tiers: stat, urgent, routine, bulk)`);
-      else maxWaitTimeMs[tier] = Number(ms);
+      if (!isTier(tier) || !/^\d+$/.test(ms ?? '')) errors.push(`${name}: "${part}" is not <tier>=<ms> (tiers: stat, urgent, routine, bulk)`);
+      else out[tier] = Number(ms);
     }
-  }
+    return out;
+  };
+  const maxWaitTimeMs = perTier('CLINMESH_FETCH_MAX_WAIT_MS');
+  const gatherMs = perTier('CLINMESH_CONSUMER_GATHER_MS');
   const lanes = env.CLINMESH_CONSUMER_LANES || undefined;
   if (lanes !== undefined && !isLaneMode(lanes)) errors.push(`CLINMESH_CONSUMER_LANES must be one of ${LANE_MODES.join(', ')} (got "${lanes}")`);
   if (errors.length) throw new Error(`invalid configuration:\n  - ${errors.join('\n  - ')}`);
-  return { ...settings, maxWaitTimeMs, lanes: lanes as LaneMode | undefined };
+  return { ...settings, maxWaitTimeMs, gatherMs, lanes: lanes as LaneMode | undefined };
 }
 
 function launcherControl(): boolean {
