@@ -70,6 +70,7 @@ const DEFAULT_CONSUMER: EventConsumerOptions = {
   lanes: 'stat-main',
   yieldingChunksPerBatch: 2,
   gatherMs: DEFAULT_GATHER_MS,
+  combineRecords: 500,
 };
 
 /**

@@ -14,6 +14,13 @@ import { eventContext, originOf } from '../publish/event-context';
 import { ConsumerDefinition } from './consumer-definition';
 import { InboundEvent } from './inbound-event';
 import { RetryPolicy } from './retry.policy';
+import type { TransactionCombiner } from './transaction-combiner';
+
+/** A definition's records committed in a (possibly shared) transaction. */
+export interface ChunkPart {
+  processor: BatchProcessor;
+  records: DecodedRecord[];
+}
 
 export interface BatchProcessorDeps {
   service: string;
@@ -136,11 +143,16 @@ export class BatchProcessor {
     return record;
   }
 
-  /** One chunk of one partition, in order: one transaction, or record by record to isolate a failure. */
-  async processChunk(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
+  /**
+   * One chunk of one partition, in order: one transaction — shared with the chunks other
+   * definitions of the lane submitted meanwhile, when a combiner is given — or record by record
+   * to isolate a failure.
+   */
+  async processChunk(topic: string, partition: number, messages: KafkaMessage[], combiner?: TransactionCombiner): Promise<void> {
     const records = await this.retry.run(() => Promise.all(messages.map((m) => this.decode(topic, partition, m))));
     try {
-      await this.commitRecords(records);
+      if (combiner) await combiner.submit(this, records);
+      else await this.commitRecords(records);
     } catch (error) {
       if (records.length === 1) return this.processSingle(records[0], error);
       // Isolate the failing record: replay the chunk one record per transaction.
@@ -170,46 +182,84 @@ export class BatchProcessor {
   }
 
   /** One transaction for a chunk: dedupe, handle, inbox, outbox, stored offset. */
-  private async commitRecords(records: DecodedRecord[]): Promise<void> {
-    const started = process.hrtime.bigint();
-    const sink: OutgoingEvent[] = [];
-    const outcomes = await inTransaction(this.deps.dataSource, async (uow) => {
-      const result = await this.handleInTransaction(uow, records, sink);
-      await this.deps.outbox.write(uow, sink);
-      await this.storeOffsets(new RuntimeRepository(uow), records);
-      return result;
-    });
-    this.deps.outbox.committed();
-    this.countOutcomes(outcomes, Number(process.hrtime.bigint() - started) / 1e9 / Math.max(1, records.length));
+  commitRecords(records: DecodedRecord[]): Promise<void> {
+    return BatchProcessor.commitParts([{ processor: this, records }]);
   }
 
-  /** Inside the caller's transaction: dead-letter undecodable records, skip seen ones, handle the rest, record them in the inbox. */
+  /**
+   * One transaction for the chunks of one or more definitions (a lane's combined commit): per
+   * definition dedupe, handle, inbox and stored offsets; one outbox write for all.
+   */
+  static async commitParts(parts: ChunkPart[]): Promise<void> {
+    const deps = parts[0].processor.deps;
+    const started = process.hrtime.bigint();
+    const sink: OutgoingEvent[] = [];
+    const outcomes = await inTransaction(deps.dataSource, async (uow) => {
+      const result = await BatchProcessor.handleParts(uow, parts, sink);
+      await deps.outbox.write(uow, sink);
+      const tables = new RuntimeRepository(uow);
+      for (const part of parts) await part.processor.storeOffsets(tables, part.records);
+      return result;
+    });
+    deps.outbox.committed();
+    const events = parts.reduce((n, p) => n + p.records.length, 0);
+    const secondsPerEvent = Number(process.hrtime.bigint() - started) / 1e9 / Math.max(1, events);
+    parts.forEach((part, i) => part.processor.countOutcomes(outcomes[i], secondsPerEvent));
+  }
+
+  /** Inside the caller's transaction: one record set of this definition (redrive). */
   private async handleInTransaction(uow: UnitOfWork, records: DecodedRecord[], sink: OutgoingEvent[]): Promise<Array<{ record: DecodedRecord; outcome: Outcome }>> {
+    return (await BatchProcessor.handleParts(uow, [{ processor: this, records }], sink))[0];
+  }
+
+  /**
+   * Inside the caller's transaction, for each part: dead-letter undecodable records, skip seen
+   * ones, handle the rest, record them in the definition's inbox. A `prepare` or `complete` hook
+   * shared by several definitions (the tiers of one stage) runs once, with all their events —
+   * so locks a `prepare` takes are still taken in one global order per transaction.
+   */
+  private static async handleParts(uow: UnitOfWork, parts: ChunkPart[], sink: OutgoingEvent[]): Promise<Array<Array<{ record: DecodedRecord; outcome: Outcome }>>> {
     const tables = new RuntimeRepository(uow);
-    const seen = await tables.seenEventIds(this.groupId, records.filter((r) => r.event).map((r) => r.event!.eventId));
-    const outcomes: Array<{ record: DecodedRecord; outcome: Outcome }> = [];
-    const toHandle: DecodedRecord[] = [];
-    for (const record of records) {
-      if (record.decodeError) {
-        await this.writeDeadLetter(uow, sink, record, record.decodeError, 1);
-        outcomes.push({ record, outcome: 'dead_lettered' });
-      } else if (seen.has(record.event!.eventId)) {
-        outcomes.push({ record, outcome: 'duplicate' });
-      } else {
-        seen.add(record.event!.eventId);
-        toHandle.push(record);
-        outcomes.push({ record, outcome: 'processed' });
+    const results: Array<Array<{ record: DecodedRecord; outcome: Outcome }>> = [];
+    const handling: Array<{ processor: BatchProcessor; toHandle: DecodedRecord[] }> = [];
+    for (const { processor, records } of parts) {
+      const seen = await tables.seenEventIds(processor.groupId, records.filter((r) => r.event).map((r) => r.event!.eventId));
+      const outcomes: Array<{ record: DecodedRecord; outcome: Outcome }> = [];
+      const toHandle: DecodedRecord[] = [];
+      for (const record of records) {
+        if (record.decodeError) {
+          await processor.writeDeadLetter(uow, sink, record, record.decodeError, 1);
+          outcomes.push({ record, outcome: 'dead_lettered' });
+        } else if (seen.has(record.event!.eventId)) {
+          outcomes.push({ record, outcome: 'duplicate' });
+        } else {
+          seen.add(record.event!.eventId);
+          toHandle.push(record);
+          outcomes.push({ record, outcome: 'processed' });
+        }
+      }
+      results.push(outcomes);
+      if (toHandle.length) handling.push({ processor, toHandle });
+    }
+    const prepares = new Map<NonNullable<ConsumerDefinition['prepare']>, Array<InboundEvent<unknown>>>();
+    for (const { processor, toHandle } of handling) {
+      const prepare = processor.definition.prepare;
+      if (prepare) prepares.set(prepare, [...(prepares.get(prepare) ?? []), ...toHandle.map((r) => r.event!)]);
+    }
+    for (const [prepare, events] of prepares) await prepare(events, uow);
+    for (const { processor, toHandle } of handling) {
+      for (const record of toHandle) {
+        const event = record.event!;
+        await withLogContext({ correlationId: event.correlationId, eventId: event.eventId, tier: event.tier }, () =>
+          processor.definition.handle(event, eventContext(uow, originOf(event), sink)));
       }
     }
-    if (toHandle.length && this.definition.prepare) await this.definition.prepare(toHandle.map((r) => r.event!), uow);
-    for (const record of toHandle) {
-      const event = record.event!;
-      await withLogContext({ correlationId: event.correlationId, eventId: event.eventId, tier: event.tier }, () =>
-        this.definition.handle(event, eventContext(uow, originOf(event), sink)));
+    const completes = new Set(handling.map((h) => h.processor.definition.complete).filter((c): c is NonNullable<typeof c> => !!c));
+    for (const complete of completes) await complete(uow);
+    for (const { processor, toHandle } of handling) {
+      await tables.insertInbox(processor.groupId, toHandle.map((r) => ({ eventId: r.event!.eventId, topic: r.topic, partition: r.partition, offset: r.offset })));
     }
-    if (toHandle.length && this.definition.complete) await this.definition.complete(uow);
-    await tables.insertInbox(this.groupId, toHandle.map((r) => ({ eventId: r.event!.eventId, topic: r.topic, partition: r.partition, offset: r.offset })));
-    return outcomes;
+    return results;
   }
 
   private countOutcomes(outcomes: Array<{ record: DecodedRecord; outcome: Outcome }>, secondsPerEvent: number): void {

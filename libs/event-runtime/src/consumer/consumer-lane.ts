@@ -2,6 +2,8 @@ import { Consumer, EachBatchPayload } from 'kafkajs';
 import { errorSummary } from '../outbox/outbox.relay';
 import type { EventConsumer, EventConsumerDeps, EventConsumerOptions } from './event-consumer';
 import type { LanePlan } from './lanes';
+import { BatchProcessor } from './batch-processor';
+import { TransactionCombiner } from './transaction-combiner';
 
 export interface TopicPartitions {
   topic: string;
@@ -30,11 +32,15 @@ export class ConsumerLane {
   private lastKafkaCommit = 0;
   private commitTimer: NodeJS.Timeout | null = null;
   private unsubscribeClear: (() => void) | null = null;
+  /** Group commit of the hosted definitions' chunks (see transaction-combiner.ts); null when off. */
+  readonly combiner: TransactionCombiner | null;
 
   constructor(private readonly deps: EventConsumerDeps, plan: LanePlan, readonly hosted: EventConsumer[], private readonly options: EventConsumerOptions) {
     this.name = plan.name;
     this.groupId = plan.groupId;
     this.maxWaitTimeMs = plan.maxWaitTimeMs;
+    const combine = options.combineRecords ?? 0;
+    this.combiner = combine > 0 ? new TransactionCombiner(combine, (parts) => BatchProcessor.commitParts(parts)) : null;
     for (const consumer of hosted) {
       for (const topic of consumer.definition.topics) this.byTopic.set(topic, consumer);
       consumer.attach(this);

@@ -31,6 +31,8 @@ export interface EventConsumerOptions {
   yieldingChunksPerBatch: number;
   /** How long, per tier, a consumer with a backlog gathers small fetched batches into one chunk (batch-gatherer.ts); 0 = never. */
   gatherMs?: number | Partial<Record<Tier, number>>;
+  /** Most records the chunks of one lane's definitions share in one transaction (transaction-combiner.ts); 0 = every chunk alone. */
+  combineRecords?: number;
 }
 
 /** A hold expires (dropped, fetched again) only when no fetch continued it for this long. */
@@ -291,7 +293,7 @@ export class EventConsumer {
       }
       const chunk = messages.slice(i, i + chunkSize);
       const chunkLast = Number(chunk[chunk.length - 1].offset);
-      await this.processor.processChunk(topic, partition, chunk);
+      await this.processor.processChunk(topic, partition, chunk, this.lane?.combiner ?? undefined);
       resolveOffset(String(chunkLast));
       pos.next = chunkLast + 1;
       this.deps.governor.report(this.tier, key, high - pos.next);

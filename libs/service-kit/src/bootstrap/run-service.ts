@@ -100,7 +100,7 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
     metrics,
     logger,
     provisioner,
-    consumer: { ...config.consumer, ...(relay.maxWaitTimeMs ? { maxWaitTimeMs: relay.maxWaitTimeMs } : {}), ...(relay.lanes ? { lanes: relay.lanes } : {}), ...(relay.gatherMs ? { gatherMs: relay.gatherMs } : {}) },
+    consumer: { ...config.consumer, ...(relay.maxWaitTimeMs ? { maxWaitTimeMs: relay.maxWaitTimeMs } : {}), ...(relay.lanes ? { lanes: relay.lanes } : {}), ...(relay.gatherMs ? { gatherMs: relay.gatherMs } : {}), ...(relay.combineRecords !== undefined ? { combineRecords: relay.combineRecords } : {}) },
     relay,
   });
   if (config.topicProvisioning.mode === 'admin') {
@@ -198,6 +198,8 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
   maxWaitTimeMs?: Partial<Record<Tier, number>>;
   /** CLINMESH_CONSUMER_GATHER_MS=stat=5,urgent=20,routine=100,bulk=200 (any subset; 0 = off): how long a consumer with a backlog gathers small fetched batches into one chunk. */
   gatherMs?: Partial<Record<Tier, number>>;
+  /** CLINMESH_CONSUMER_COMBINE_RECORDS=500 (0 = off): most records the chunks of one consumer lane share in one transaction (group commit). */
+  combineRecords?: number;
   /** CLINMESH_CONSUMER_LANES=stat-main|tier|definition: how consumer definitions share kafkajs consumers (event-runtime README). */
   lanes?: LaneMode;
 } {
@@ -211,6 +213,7 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
   };
   const settings: ReturnType<typeof relaySettings> = {
     idlePollMs: num('CLINMESH_RELAY_IDLE_POLL_MS', true),
+    combineRecords: num('CLINMESH_CONSUMER_COMBINE_RECORDS', true),
     retention: {
       outboxHours: num('CLINMESH_OUTBOX_RETENTION_HOURS', false),
       outboxRows: num('CLINMESH_OUTBOX_RETENTION_ROWS', true),
