@@ -1,0 +1,23 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { relaySettings } from './run-service';
+
+describe('relaySettings (runtime tuning from CLINMESH_* variables)', () => {
+  it('reads per-tier fetch waits and gather windows, and the group-commit bound', () => {
+    const s = relaySettings({ CLINMESH_FETCH_MAX_WAIT_MS: 'stat=20,bulk=500', CLINMESH_CONSUMER_GATHER_MS: 'routine=0, urgent=30', CLINMESH_CONSUMER_COMBINE_RECORDS: '0' });
+    assert.deepEqual(s.maxWaitTimeMs, { stat: 20, bulk: 500 });
+    assert.deepEqual(s.gatherMs, { routine: 0, urgent: 30 });
+    assert.equal(s.combineRecords, 0, '0 turns group commit off');
+  });
+
+  it('leaves unset settings to the runtime defaults', () => {
+    const s = relaySettings({});
+    assert.equal(s.gatherMs, undefined);
+    assert.equal(s.combineRecords, undefined);
+  });
+
+  it('names every invalid setting at once', () => {
+    assert.throws(() => relaySettings({ CLINMESH_CONSUMER_GATHER_MS: 'fast=10', CLINMESH_CONSUMER_COMBINE_RECORDS: '-1' }),
+      (e: Error) => /CLINMESH_CONSUMER_GATHER_MS: "fast=10"/.test(e.message) && /CLINMESH_CONSUMER_COMBINE_RECORDS must be a non-negative integer/.test(e.message));
+  });
+});
