@@ -85,34 +85,35 @@ export const policyService: ServiceSpec = {
     const config = app.get<Config>(POLICY_CONFIG);
     const breakGlass = app.get<BreakGlassService>(BREAK_GLASS);
     // The durable break-glass timer: due grants live in the database; any instance claims them (FOR UPDATE SKIP LOCKED).
-    let running: Promise<unknown> = Promise.resolve();
-    const timer = setInterval(() => {
-      running = running.then(() => breakGlass.expireDue(ctx.logger)).catch((err) => ctx.logger.warn({ err: String(err) }, 'break-glass expiry pass failed'));
-    }, config.breakGlassTimerMs);
-    timer.unref();
+    const stops = [periodic(config.breakGlassTimerMs, 'break-glass expiry', () => breakGlass.expireDue(ctx.logger), ctx.logger)];
     // The durable release timer of views held by delay rules (rows in pl_held_view; a restart loses nothing).
     const release = new HeldViewRelease(app.get<EventRuntime>(EVENT_RUNTIME), app.get<DataSource>(DATA_SOURCE), app.get<StoresFactory>(POLICY_STORES), app.get<PolicyMetrics>(POLICY_METRICS));
-    let releasing: Promise<unknown> = Promise.resolve();
-    const releaseTimer = setInterval(() => {
-      releasing = releasing.then(() => release.releaseDue(ctx.logger)).catch((err) => ctx.logger.warn({ err: String(err) }, 'held-view release pass failed'));
-    }, config.heldViewTimerMs);
-    releaseTimer.unref();
+    stops.push(periodic(config.heldViewTimerMs, 'held-view release', () => release.releaseDue(ctx.logger), ctx.logger));
     // Replicas follow the database: an operator's activation or candidate through another replica applies here too.
     const admin = app.get<PolicyAdmin>(POLICY_ADMIN);
     const db = app.get<DataSource>(DATA_SOURCE);
-    let following: Promise<unknown> = Promise.resolve();
-    const followTimer = setInterval(() => {
-      following = following.then(async () => {
-        const changed = await admin.follow(db);
-        if (changed.active || changed.candidate !== undefined) ctx.logger.info({ activated: changed.active, candidate: changed.candidate }, 'policy version taken over from the database (changed through another replica)');
-      }).catch((err) => ctx.logger.warn({ err: String(err) }, 'policy version follow pass failed'));
-    }, config.versionFollowMs);
-    followTimer.unref();
+    stops.push(periodic(config.versionFollowMs, 'policy version follow', async () => {
+      const changed = await admin.follow(db);
+      if (changed.active || changed.candidate !== undefined) ctx.logger.info({ activated: changed.active, candidate: changed.candidate }, 'policy version taken over from the database (changed through another replica)');
+    }, ctx.logger));
     return async () => {
-      clearInterval(timer);
-      clearInterval(releaseTimer);
-      clearInterval(followTimer);
-      await Promise.all([running, releasing, following]);
+      await Promise.all(stops.map((stop) => stop()));
     };
   },
 };
+
+/**
+ * A job every `everyMs`, one pass at a time (a slow pass is never overlapped by the next); a failed
+ * pass is logged and the next one runs as usual. Returns the stop, which waits for a pass under way.
+ */
+function periodic(everyMs: number, what: string, job: () => Promise<unknown>, logger: { warn: (obj: object, msg: string) => void }): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(job).catch((err) => logger.warn({ err: String(err) }, `${what} pass failed`));
+  }, everyMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

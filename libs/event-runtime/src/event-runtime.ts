@@ -16,6 +16,7 @@ import { ConsumerDefinition } from './consumer/consumer-definition';
 import { TierGovernor } from './consumer/tier-governor';
 import { ConsumerLane } from './consumer/consumer-lane';
 import { definitionWait, planLanes } from './consumer/lanes';
+import { withTierDefaults } from './consumer/tier-setting';
 import { EventContext, EventOrigin, eventContext } from './publish/event-context';
 import { DeadLetterOperations } from './operations/dead-letter.operations';
 import { ReplayOperations, ReplayResult, ReplayTarget } from './operations/replay.operations';
@@ -162,14 +163,11 @@ export class EventRuntime {
     });
     this.outbox = new OutboxWriter(this.serde, () => this.relay.notify());
     this.relay.start();
-    const waits = this.config.consumer?.maxWaitTimeMs;
-    const gather = this.config.consumer?.gatherMs;
     const options = {
       ...DEFAULT_CONSUMER,
       ...this.config.consumer,
-      // A per-tier setting overrides only the tiers it names.
-      maxWaitTimeMs: typeof waits === 'number' ? waits : { ...DEFAULT_MAX_WAIT_MS, ...waits },
-      gatherMs: typeof gather === 'number' ? gather : { ...DEFAULT_GATHER_MS, ...gather },
+      maxWaitTimeMs: withTierDefaults(DEFAULT_MAX_WAIT_MS, this.config.consumer?.maxWaitTimeMs),
+      gatherMs: withTierDefaults(DEFAULT_GATHER_MS, this.config.consumer?.gatherMs),
     };
     const deps = {
       service: this.config.service, kafka: this.kafka, admin: this.admin, dataSource: this.config.dataSource, serde: this.serde,

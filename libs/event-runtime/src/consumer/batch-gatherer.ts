@@ -62,7 +62,9 @@ export class GatheredBatches {
     const h = this.held.get(key);
     if (!h) return { messages: fresh, since: this.now(), resolvedAhead: false };
     this.drop(key);
-    return { messages: h.messages.concat(fresh), since: h.since, resolvedAhead: true };
+    // Appended in place (the hold is gone): gathering a chunk stays linear in its size.
+    h.messages.push(...fresh);
+    return { messages: h.messages, since: h.since, resolvedAhead: true };
   }
 
   /** Hold `messages` for `key`; expires after `expireMs` unless taken. */

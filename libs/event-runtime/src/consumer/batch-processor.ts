@@ -244,7 +244,10 @@ export class BatchProcessor {
     const prepares = new Map<NonNullable<ConsumerDefinition['prepare']>, Array<InboundEvent<unknown>>>();
     for (const { processor, toHandle } of handling) {
       const prepare = processor.definition.prepare;
-      if (prepare) prepares.set(prepare, [...(prepares.get(prepare) ?? []), ...toHandle.map((r) => r.event!)]);
+      if (!prepare) continue;
+      const events = prepares.get(prepare) ?? [];
+      for (const r of toHandle) events.push(r.event!);
+      prepares.set(prepare, events);
     }
     for (const [prepare, events] of prepares) await prepare(events, uow);
     for (const { processor, toHandle } of handling) {

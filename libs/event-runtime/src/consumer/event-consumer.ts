@@ -10,6 +10,7 @@ import { TierGovernor } from './tier-governor';
 import { RetryPolicy } from './retry.policy';
 import { BatchProcessor, errorCode } from './batch-processor';
 import { GatheredBatches, shouldGather } from './batch-gatherer';
+import { TierSetting, tierValue } from './tier-setting';
 import { errorSummary } from '../outbox/outbox.relay';
 import type { ConsumerLane, TopicPartitions } from './consumer-lane';
 import type { LaneMode } from './lanes';
@@ -20,7 +21,7 @@ export interface EventConsumerOptions {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   /** Kafka fetch max wait, per tier (the embedded cluster answers an empty fetch only after it). */
-  maxWaitTimeMs: number | Partial<Record<Tier, number>>;
+  maxWaitTimeMs: TierSetting;
   partitionsConsumedConcurrently: number;
   chunkSize: number;
   maxInProcessAttempts: number;
@@ -30,7 +31,7 @@ export interface EventConsumerOptions {
   /** Chunks a yielding tier (routine, bulk) handles of one fetched batch before the lane fetches again. */
   yieldingChunksPerBatch: number;
   /** How long, per tier, a consumer with a backlog gathers small fetched batches into one chunk (batch-gatherer.ts); 0 = never. */
-  gatherMs?: number | Partial<Record<Tier, number>>;
+  gatherMs?: TierSetting;
   /** Most records the chunks of one lane's definitions share in one transaction (transaction-combiner.ts); 0 = every chunk alone. */
   combineRecords?: number;
 }
@@ -317,8 +318,7 @@ export class EventConsumer {
   }
 
   private get gatherMs(): number {
-    const g = this.options.gatherMs;
-    return typeof g === 'number' ? g : g?.[this.tier] ?? 0;
+    return tierValue(this.options.gatherMs, this.tier, 0);
   }
 
   private async seekToStoredOffsets(assignment: TopicPartitions[]): Promise<void> {

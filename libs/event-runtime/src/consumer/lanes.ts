@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { TIERS, Tier, isTier } from '@clinmesh/topology';
+import { TIERS } from '@clinmesh/topology';
 import { ClinmeshError } from '@clinmesh/errors';
 import type { ConsumerDefinition } from './consumer-definition';
+import { TierSetting, tierValue } from './tier-setting';
 
 /**
  * How a service's consumer definitions are hosted on kafkajs consumers
@@ -66,8 +67,6 @@ function laneRank(lane: LanePlan): number {
 }
 
 /** The fetch wait of a definition: its own, else the runtime's (one number, or per tier). */
-export function definitionWait(d: ConsumerDefinition, waits: number | Partial<Record<Tier, number>>, fallback = 250): number {
-  if (d.maxWaitTimeMs !== undefined) return d.maxWaitTimeMs;
-  if (typeof waits === 'number') return waits;
-  return isTier(d.tier) ? waits[d.tier] ?? fallback : fallback;
+export function definitionWait(d: ConsumerDefinition, waits: TierSetting, fallback = 250): number {
+  return d.maxWaitTimeMs ?? tierValue(waits, d.tier, fallback);
 }

@@ -80,6 +80,10 @@ export class TransactionCombiner {
 /** Chunks of one definition (several partitions) become one part, in submission order. */
 export function mergeByProcessor(parts: ChunkPart[]): ChunkPart[] {
   const byProcessor = new Map<BatchProcessor, DecodedRecord[]>();
-  for (const p of parts) byProcessor.set(p.processor, [...(byProcessor.get(p.processor) ?? []), ...p.records]);
+  for (const p of parts) {
+    const records = byProcessor.get(p.processor);
+    if (records) records.push(...p.records);
+    else byProcessor.set(p.processor, [...p.records]);
+  }
   return [...byProcessor.entries()].map(([processor, records]) => ({ processor, records }));
 }
