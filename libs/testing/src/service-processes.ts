@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
@@ -63,8 +64,30 @@ export abstract class ServiceProcesses {
         },
       });
     }
-    for (const s of this.services) this.processes[s].start();
-    await this.waitReady();
+    await Promise.all(this.services.map((s) => this.startReady(s)));
+  }
+
+  /**
+   * Starts one service and waits until it is ready. A port from `freePort()` is free only when it
+   * is chosen: e2e files run side by side, and another one's process can bind it first. A service
+   * that exits because its HTTP port was taken (its log says so) gets a new port and starts again.
+   */
+  private async startReady(s: ServiceName, attempts = 3): Promise<void> {
+    const proc = this.processes[s];
+    for (let attempt = 1; ; attempt++) {
+      const port = proc.options.env[`${envPrefixOf(s)}_HTTP_PORT`];
+      proc.start();
+      try {
+        await proc.waitForHttp(`${this.urls[s]}/health/ready`, 120000);
+        return;
+      } catch (error) {
+        const log = proc.options.logFile && existsSync(proc.options.logFile) ? readFileSync(proc.options.logFile, 'utf8') : '';
+        if (attempt >= attempts || !log.includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`)) throw error;
+        const next = await freePort();
+        proc.options.env[`${envPrefixOf(s)}_HTTP_PORT`] = String(next);
+        this.urls[s] = `http://127.0.0.1:${next}`;
+      }
+    }
   }
 
   async waitReady(names: readonly ServiceName[] = this.services): Promise<void> {
