@@ -29,7 +29,7 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   DEFAULT_MATCH_CONFIG, estimateParameterSet, assessParameterSet, generateUsRegistrations, InMemoryCandidateStore, MatchEngine, pairwiseAccuracy, parseFebrlCsv,
-  PgCandidateStore, SqlCandidateStore, EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, toFebrlCsv, type CandidateStore, type FebrlRow, type MatchResult,
+  PgCandidateStore, SqlCandidateStore, CandidateRecordCache, EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, EMPI_PG_MIGRATION_V3, toFebrlCsv, type CandidateStore, type FebrlRow, type MatchResult,
   type SyntheticRegistration, countNames, frequencySnapshotFromCounts, usNameFrequencySeed,
 } from '@clinmesh/empi';
 
@@ -151,6 +151,7 @@ async function openStore(args: Args, server: () => Promise<string>): Promise<Sto
   await client.connect();
   await client.query(EMPI_PG_MIGRATION);
   await client.query(EMPI_PG_MIGRATION_V2);
+  await client.query(EMPI_PG_MIGRATION_V3);
   const stats = { queries: 0, ms: 0, byStatement: new Map<string, number>() };
   const store = new SqlCandidateStore({
     query: async <T>(sql: string, params?: unknown[]) => {
@@ -163,14 +164,14 @@ async function openStore(args: Args, server: () => Promise<string>): Promise<Sto
       stats.byStatement.set(label, (stats.byStatement.get(label) ?? 0) + ms);
       return rows;
     },
-  });
+  }, new CandidateRecordCache());
   return {
     store,
     sqlStats: stats,
     lockKeys: (keys) => store.lockKeys(keys),
     maintain: async () => {
       await client.query('VACUUM ANALYZE empi_record');
-      await client.query('VACUUM ANALYZE empi_blocking_key');
+      await client.query('VACUUM ANALYZE empi_key');
     },
     inTransaction: async (fn) => {
       await client.query('BEGIN');

@@ -9,7 +9,7 @@ import { adtMessage, oruMessage, TestDatabase, createTestDatabase, testEnvironme
 import type { IdentifiedEvent, IdentityEvent, IngestedEvent, Tier } from '@clinmesh/schemas';
 import type { PersonRecord } from '@clinmesh/empi';
 import {
-  MasterPatientIndexExplanations1732200001200, MasterPatientIndexTables1732200001100, PersonIndexRepository, PersonIndexTables1732200001000,
+  MasterPatientIndexExplanations1732200001200, MasterPatientIndexKeyHashes1732200001400, MasterPatientIndexTables1732200001100, PersonIndexRepository, PersonIndexTables1732200001000,
 } from '../adapters/persistence/person-index.repository';
 import { EmpiParameterSets1732200001300 } from '../adapters/persistence/parameter-set.repository';
 import { AssignEnterpriseIdHandler } from './assign-enterprise-id.handler';
@@ -37,7 +37,7 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
   before(async () => {
     testDb = await createTestDatabase(env, dbName);
     db = new DataSource({
-      type: 'postgres', url: testDb.url, migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200, EmpiParameterSets1732200001300],
+      type: 'postgres', url: testDb.url, migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200, EmpiParameterSets1732200001300, MasterPatientIndexKeyHashes1732200001400],
       migrationsTableName: 'cm_migrations', extra: { max: 12 },
     });
     await db.initialize();
@@ -201,7 +201,7 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
     assert.deepEqual(out[2].identity.map((e) => e.value.type), ['RECORD_LINKED']);
     const link = await tx((repo) => repo.link(sourcePatientKey(SECRET, 'OTHERHOSP', 'CHB-9')));
     assert.equal(link?.explanation?.decision, 'link');
-    const [{ n }] = await db.query('SELECT count(*)::int AS n FROM empi_blocking_key k JOIN empi_record r USING (record_id) WHERE r.person_id = $1', [a.epid]);
+    const [{ n }] = await db.query('SELECT count(*)::int AS n FROM empi_key k JOIN empi_record r USING (record_id) WHERE r.person_id = $1 AND k.key = ANY(r.keys)', [a.epid]);
     assert.ok(n > 0, 'blocking keys written with the multi-row save');
   });
 

@@ -1,6 +1,6 @@
 import {
   MatchEngine, blockingKeys, chooseParameterSet, frequencySnapshotFromCounts, normalizeRecord, parameterSetConfig, resolveMatchConfig, usNameFrequencySeed,
-  type MatchConfig, type NameFrequencySnapshot, type PersonRecord,
+  type MatchConfig, type NameFrequencySnapshot, type NormalizedRecord, type PersonRecord,
 } from '@clinmesh/empi';
 import { enterpriseIdFor } from '../domain/enterprise-id';
 import {
@@ -103,8 +103,16 @@ export class MasterPatientIndex {
     return { version, records: counts.total, givenNames: counts.given.size, familyNames: counts.family.size };
   }
 
+  /**
+   * Normalised records by object, shared by the engines of every chunk: incoming records are normalised once
+   * (locks, search, save), and candidate records the consumer's CandidateRecordCache hands back unchanged keep theirs.
+   */
+  private readonly normalizedRecords = new WeakMap<PersonRecord, NormalizedRecord>();
+
   blockingKeysOf(record: PersonRecord): string[] {
-    return blockingKeys(normalizeRecord(record), this.config);
+    let normalized = this.normalizedRecords.get(record);
+    if (!normalized) this.normalizedRecords.set(record, (normalized = normalizeRecord(record)));
+    return blockingKeys(normalized, this.config);
   }
 
   async assign(repo: PersonIndexPort, record: PersonRecord, changes: IdentityChangeLog, options: AssignOptions): Promise<RecordAssignment> {
@@ -128,7 +136,7 @@ export class MasterPatientIndex {
     }
 
     const config = this.configFor(await this.parametersFor(repo), record.sourceSystem);
-    const engine = new MatchEngine({ store: repo.candidates, config, frequencies: await this.frequenciesFor(repo), personIdGenerator: () => enterpriseIdFor(record.recordId) });
+    const engine = new MatchEngine({ store: repo.candidates, config, frequencies: await this.frequenciesFor(repo), personIdGenerator: () => enterpriseIdFor(record.recordId), normalizedRecords: this.normalizedRecords });
     const result = await engine.preview(record);
     let epid = result.personId;
     let personCreated = false;
@@ -189,7 +197,7 @@ export class MasterPatientIndex {
     }
     const matched: Awaited<ReturnType<MatchEngine['matchChunk']>> = [];
     for (const [r, run] of runs.entries()) {
-      const engine = new MatchEngine({ store: repo.candidates, config: run.config, frequencies, personIdGenerator: (rec) => enterpriseIdFor(rec.recordId) });
+      const engine = new MatchEngine({ store: repo.candidates, config: run.config, frequencies, personIdGenerator: (rec) => enterpriseIdFor(rec.recordId), normalizedRecords: this.normalizedRecords });
       matched.push(...(await engine.matchChunk(run.records, { save: r < runs.length - 1 })));
     }
 

@@ -101,6 +101,12 @@ export interface MatchEngineOptions {
   personIdGenerator?: PersonIdGenerator;
   /** Name frequencies for term-frequency adjustment (default: the US Census cold-start seed). */
   frequencies?: NameFrequencySnapshot;
+  /**
+   * Normalised records by record object, shared by engines that outlive one another (a service makes an engine
+   * per chunk; with `CandidateRecordCache` the same stored record object comes back across chunks, so its
+   * normalised form is kept). Default: one per engine.
+   */
+  normalizedRecords?: WeakMap<PersonRecord, NormalizedRecord>;
 }
 
 interface ScoredRecord {
@@ -136,10 +142,13 @@ export class MatchEngine {
   private readonly nextPersonId: PersonIdGenerator;
   // Stored records come back as the same objects from the in-memory store;
   // caching their normalised form avoids redoing phonetics per comparison.
-  private readonly normalizedCache = new WeakMap<PersonRecord, NormalizedRecord>();
+  private readonly normalizedCache: WeakMap<PersonRecord, NormalizedRecord>;
+  // Blocking keys of an incoming record are needed for its locks, the chunk's candidate search and its save: computed once.
+  private readonly keysCache = new WeakMap<NormalizedRecord, string[]>();
 
   constructor(options: MatchEngineOptions) {
     this.store = options.store;
+    this.normalizedCache = options.normalizedRecords ?? new WeakMap();
     this.config = resolveMatchConfig(options.config);
     this.weights = new MatchWeights(this.config);
     this.currentFrequencies = options.frequencies ?? usNameFrequencySeed();
@@ -215,7 +224,14 @@ export class MatchEngine {
   private chunkScores: WeakMap<NormalizedRecord, Map<string, ScoredRecord>> | undefined;
 
   blockingKeysOf(record: PersonRecord): string[] {
-    return blockingKeys(this.normalize(record), this.config);
+    return this.keysOf(this.normalize(record));
+  }
+
+  /** The record's blocking keys (one frozen array per normalised record: shared, never to be changed). */
+  private keysOf(normalized: NormalizedRecord): string[] {
+    let keys = this.keysCache.get(normalized);
+    if (!keys) this.keysCache.set(normalized, (keys = Object.freeze(blockingKeys(normalized, this.config)) as string[]));
+    return keys;
   }
 
   /** Scores two records directly (explanations, review screens). */
@@ -311,7 +327,7 @@ export class MatchEngine {
 
   private async resolve(record: PersonRecord, store: CandidateStore): Promise<{ result: MatchResult; keys: string[] }> {
     const incoming = this.normalize(record);
-    const keys = blockingKeys(incoming, this.config);
+    const keys = this.keysOf(incoming);
     const candidates = await store.findCandidates(keys, this.config.candidateLimit, this.config.candidateMinEvidence);
     const scored = candidates.map((stored) => this.scoreRecord(incoming, stored));
     const { upper, lower } = this.thresholds;

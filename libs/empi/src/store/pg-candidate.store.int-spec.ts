@@ -6,7 +6,7 @@ import { InMemoryCandidateStore } from './in-memory-candidate.store';
 import { MatchEngine } from '../matching/match.engine';
 import type { PersonRecord } from '../record/person-record.model';
 import { PgCandidateStore } from './pg-candidate.store';
-import { SqlCandidateStore } from './sql-candidate.store';
+import { CandidateRecordCache, SqlCandidateStore } from './sql-candidate.store';
 
 // Needs a superuser URL: the test creates its own uniquely named database and
 // drops it afterwards. Without the variable it fails on purpose — a skipped
@@ -85,6 +85,28 @@ describe('PgCandidateStore (PostgreSQL)', () => {
     // Least evidence 1 keeps every record sharing any key (the old contract).
     assert.equal((await store.findCandidates(query, 10, 1)).filter((f) => f.recordId.startsWith('ev|')).length, 4);
     assert.equal((await sql.findCandidatesBatch([['d:19700101']], 10, 1))[0].length, 3);
+  });
+
+  it('chunk search with a record cache: an unchanged candidate comes back as the same object without its payload; a re-saved or moved one is read again', async () => {
+    const cache = new CandidateRecordCache(10);
+    const sql = new SqlCandidateStore({ query: async (text, params) => (await pool!.query(text, params)).rows }, cache);
+    await sql.saveMany([{ record: rec('c|1', { givenName: 'Cara' }), personId: 'PC1', blockingKeys: ['c:a', 'c:b'] }, { record: rec('c|2'), personId: 'PC2', blockingKeys: ['c:a'] }]);
+    const [first] = await sql.findCandidatesBatch([['c:a', 'c:b']], 10, 1);
+    assert.deepEqual(first.map((f) => [f.recordId, f.sharedKeys]), [['c|1', 2], ['c|2', 1]]);
+    assert.deepEqual([cache.hits, cache.misses], [0, 2]);
+    const [second] = await sql.findCandidatesBatch([['c:a', 'c:b']], 10, 1);
+    assert.equal(second[0].record, first[0].record, 'the cached object, not a new copy');
+    assert.deepEqual([cache.hits, cache.misses], [2, 2]);
+    // Another writer (no cache) changes c|1's data and keys and moves c|2: both are seen at once.
+    const other = new SqlCandidateStore({ query: async (text, params) => (await pool!.query(text, params)).rows });
+    await other.save(rec('c|1', { givenName: 'Carla' }), 'PC1', ['c:b']);
+    await other.assignPerson(['c|2'], 'PC9');
+    const [third] = await sql.findCandidatesBatch([['c:a', 'c:b']], 10, 1);
+    assert.deepEqual(third.map((f) => [f.recordId, f.personId, f.sharedKeys, f.record.givenName]), [['c|1', 'PC1', 1, 'Carla'], ['c|2', 'PC9', 1, 'Ann']]);
+    assert.deepEqual([cache.hits, cache.misses], [2, 4], 'both read again: their stored versions changed');
+    // The stale key c:a of c|1 is gone from the index (deleted through the keys kept on its row).
+    const [{ n }] = (await pool!.query(`SELECT count(*)::int AS n FROM empi_key WHERE record_id = 'c|1'`)).rows;
+    assert.equal(n, 1);
   });
 
   it('re-saving a record replaces its person, data and keys', async () => {

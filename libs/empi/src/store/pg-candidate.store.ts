@@ -1,9 +1,9 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { CandidateStore } from './candidate-store.port';
 import { CandidateStoreError } from '../empi.errors';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
-import { EMPI_PG_MIGRATION } from './pg-candidate.migration';
-import { CANDIDATE_SEARCH_SQL, candidateSearchParams } from './sql-candidate.store';
+import { EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, EMPI_PG_MIGRATION_V3 } from './pg-candidate.migration';
+import { CANDIDATE_SEARCH_SQL, SAVE_RECORDS_SQL, candidateSearchParams, saveRecordsParams } from './sql-candidate.store';
 
 interface RecordRow {
   record_id: string;
@@ -23,7 +23,7 @@ export class PgCandidateStore implements CandidateStore {
 
   /** Creates the tables and indexes if absent. */
   async migrate(): Promise<void> {
-    await this.run('migrate', () => this.pool.query(EMPI_PG_MIGRATION));
+    await this.run('migrate', () => this.pool.query(EMPI_PG_MIGRATION + EMPI_PG_MIGRATION_V2 + EMPI_PG_MIGRATION_V3));
   }
 
   async findCandidates(blockingKeys: string[], limit: number, minEvidence = 1): Promise<StoredRecord[]> {
@@ -33,20 +33,7 @@ export class PgCandidateStore implements CandidateStore {
   }
 
   async save(record: PersonRecord, personId: string, blockingKeys: string[]): Promise<void> {
-    await this.transaction('save', async (client) => {
-      await client.query(
-        `INSERT INTO empi_record (record_id, person_id, source_system, data, updated_at)
-         VALUES ($1, $2, $3, $4::jsonb, now())
-         ON CONFLICT (record_id) DO UPDATE
-           SET person_id = EXCLUDED.person_id, source_system = EXCLUDED.source_system, data = EXCLUDED.data, updated_at = now()`,
-        [record.recordId, personId, record.sourceSystem ?? null, JSON.stringify(record)],
-      );
-      await client.query('DELETE FROM empi_blocking_key WHERE record_id = $1', [record.recordId]);
-      await client.query(
-        'INSERT INTO empi_blocking_key (key, record_id) SELECT DISTINCT k, $2 FROM unnest($1::text[]) AS k',
-        [blockingKeys, record.recordId],
-      );
-    });
+    await this.run('save', () => this.pool.query(SAVE_RECORDS_SQL, saveRecordsParams([{ record, personId, blockingKeys }])));
   }
 
   async assignPerson(recordIds: string[], personId: string): Promise<void> {
@@ -68,20 +55,6 @@ export class PgCandidateStore implements CandidateStore {
       return await fn();
     } catch (error) {
       throw new CandidateStoreError(`empi store ${operation} failed`, error);
-    }
-  }
-
-  private async transaction(operation: string, fn: (client: PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.run(operation, () => this.pool.connect());
-    try {
-      await client.query('BEGIN');
-      await fn(client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error instanceof CandidateStoreError ? error : new CandidateStoreError(`empi store ${operation} failed`, error);
-    } finally {
-      client.release();
     }
   }
 }

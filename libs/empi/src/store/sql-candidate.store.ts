@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CandidateStore } from './candidate-store.port';
 import { CandidateStoreError } from '../empi.errors';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
@@ -39,17 +39,17 @@ interface RecordRow {
 export const PER_KEY_FANOUT = 500;
 
 /**
- * Candidates with the most blocking-key evidence ($1 keys, $2 limit, $3 each key's evidence —
- * `keyEvidence` — $4 least evidence). Each key contributes at most PER_KEY_FANOUT records (an
- * index range scan), so a very common key (a big postcode, a common surname) cannot make every
- * search read a large share of the index; records below the least evidence are dropped before
- * any payload is read.
+ * Candidates with the most blocking-key evidence ($1 key hashes — `blockingKeyHash` — $2 limit, $3 each key's
+ * evidence — `keyEvidence` — $4 least evidence). Each key contributes at most PER_KEY_FANOUT records (an
+ * index range scan of `empi_key`'s primary key), so a very common key (a big postcode, a common surname)
+ * cannot make every search read a large share of the index; records below the least evidence are dropped
+ * before any payload is read.
  */
 export const CANDIDATE_SEARCH_SQL = `WITH hits AS (
    SELECT b.record_id, sum(k.evidence) AS shared
-     FROM unnest($1::text[], $3::int[]) AS k(key, evidence)
+     FROM unnest($1::bigint[], $3::int[]) AS k(key, evidence)
      CROSS JOIN LATERAL (
-       SELECT record_id FROM empi_blocking_key WHERE key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b
+       SELECT record_id FROM empi_key WHERE empi_key.key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b
     GROUP BY b.record_id
    HAVING sum(k.evidence) >= $4
     ORDER BY shared DESC, b.record_id
@@ -59,35 +59,107 @@ export const CANDIDATE_SEARCH_SQL = `WITH hits AS (
   ORDER BY h.shared DESC, r.record_id`;
 
 /**
- * Candidates of a whole chunk in one statement ($1 ordinals, $2 keys, $5 each key's evidence —
- * parallel arrays; $3 limit per ordinal; $4 least evidence). Each distinct key is read once
- * (bounded, indexed fan-out), hits below the least evidence are dropped before any payload is
- * read, the rest are ranked per ordinal, and a record's payload is sent once even when it is a
- * candidate of several records.
+ * Chunk candidate search, step 1 ($1 the chunk's distinct key hashes): the records under each key, at most
+ * PER_KEY_FANOUT per key (an index range scan of `empi_key`'s primary key, lowest record ids first), as
+ * (1-based position of the key in $1, record id). Summing each record's evidence per incoming record,
+ * dropping what is below the least evidence and ranking (most evidence, then record id) is done by the
+ * caller, in memory: the same ranking the in-memory store and CANDIDATE_SEARCH_SQL give.
  */
-export const CHUNK_CANDIDATE_SEARCH_SQL = `WITH q AS (SELECT DISTINCT ord, key, evidence FROM unnest($1::int[], $2::text[], $5::int[]) AS q(ord, key, evidence)),
- k AS (SELECT DISTINCT key FROM q),
- kb AS (SELECT k.key, b.record_id FROM k CROSS JOIN LATERAL (
-          SELECT record_id FROM empi_blocking_key WHERE key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b),
- hits AS (SELECT q.ord, kb.record_id, sum(q.evidence) AS shared FROM q JOIN kb USING (key) GROUP BY q.ord, kb.record_id HAVING sum(q.evidence) >= $4),
- ranked AS (SELECT ord, record_id, shared, row_number() OVER (PARTITION BY ord ORDER BY shared DESC, record_id) AS rn FROM hits)
- SELECT r.ord, r.record_id, e.person_id, r.shared,
-        CASE WHEN row_number() OVER (PARTITION BY r.record_id ORDER BY r.ord) = 1 THEN e.data END AS data
-   FROM ranked r
-   -- One primary-key probe per hit, whatever the planner believes about the table (never a scan of the index's records).
-   CROSS JOIN LATERAL (SELECT person_id, data FROM empi_record WHERE empi_record.record_id = r.record_id) AS e
-  WHERE r.rn <= $3
-  ORDER BY r.ord, r.shared DESC, r.record_id`;
+export const CHUNK_KEY_HITS_SQL = `SELECT k.i::int AS i, b.record_id
+   FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, i)
+   CROSS JOIN LATERAL (SELECT record_id FROM empi_key WHERE empi_key.key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b`;
+
+/**
+ * Chunk candidate search, step 2 ($1 record ids, $2 the version the caller already holds of each, or null):
+ * each record's person and version (`updated_at` in microseconds), and its payload only when the caller's
+ * version differs — records read in an earlier chunk and unchanged since are not sent (or parsed and
+ * normalised) again.
+ */
+export const CANDIDATE_RECORDS_SQL = `SELECT e.record_id, e.person_id, v.version,
+        CASE WHEN v.version IS DISTINCT FROM v.known THEN e.data END AS data
+   FROM unnest($1::text[], $2::text[]) AS k(record_id, known)
+   CROSS JOIN LATERAL (SELECT record_id, person_id, data, updated_at FROM empi_record WHERE empi_record.record_id = k.record_id) AS e
+   CROSS JOIN LATERAL (SELECT (extract(epoch FROM e.updated_at) * 1000000)::bigint::text AS version, k.known) AS v`;
+
+/**
+ * Candidate records read in earlier chunks, by record id with the version (`updated_at`) they were read at:
+ * the same `PersonRecord` object comes back while the stored version is unchanged, so the engine's
+ * normalisation (kept per object) is reused and the payload is not sent again. Bounded (least recently used
+ * dropped first). The store asks the database for the current version of every candidate on every search,
+ * so a record changed by any replica is read again. Owned by whoever outlives the transactions (the
+ * service's consumer, the bench), handed to each `SqlCandidateStore`.
+ */
+export class CandidateRecordCache {
+  private readonly entries = new Map<string, { version: string; record: PersonRecord }>();
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly capacity = 50_000) {}
+
+  versionOf(recordId: string): string | undefined {
+    return this.entries.get(recordId)?.version;
+  }
+
+  get(recordId: string, version: string): PersonRecord | undefined {
+    const entry = this.entries.get(recordId);
+    if (!entry || entry.version !== version) return undefined;
+    this.entries.delete(recordId);
+    this.entries.set(recordId, entry);
+    return entry.record;
+  }
+
+  set(recordId: string, version: string, record: PersonRecord): void {
+    this.entries.delete(recordId);
+    this.entries.set(recordId, { version, record });
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
+ * Saves records with their person and key hashes in one statement ($1: a JSON array of
+ * `{ r: recordId, p: personId, s: sourceSystem, d: record, k: key hashes }` — one text parameter, no
+ * per-element array escaping). A record already stored has its previous key hashes on its row
+ * (`empi_record.keys`): only those it no longer has are deleted, through `empi_key`'s one index; a new
+ * record deletes nothing.
+ */
+export const SAVE_RECORDS_SQL = `WITH input AS (SELECT r, p, s, d, k FROM jsonb_to_recordset($1::jsonb) AS t(r text, p text, s text, d jsonb, k bigint[])),
+ old AS (SELECT e.record_id, e.keys FROM empi_record e WHERE e.record_id IN (SELECT r FROM input) AND e.keys IS NOT NULL),
+ rec AS (
+   INSERT INTO empi_record (record_id, person_id, source_system, data, keys, updated_at)
+   SELECT r, p, s, d, k, clock_timestamp() FROM input
+   ON CONFLICT (record_id) DO UPDATE
+     SET person_id = EXCLUDED.person_id, source_system = EXCLUDED.source_system, data = EXCLUDED.data, keys = EXCLUDED.keys, updated_at = EXCLUDED.updated_at
+   RETURNING record_id),
+ stale AS (
+   DELETE FROM empi_key b USING (
+       SELECT o.record_id, ok.key FROM old o CROSS JOIN LATERAL unnest(o.keys) AS ok(key)
+       EXCEPT SELECT i.r, ik.key FROM input i CROSS JOIN LATERAL unnest(i.k) AS ik(key)) AS s
+    WHERE b.key = s.key AND b.record_id = s.record_id)
+ INSERT INTO empi_key (key, record_id)
+ SELECT DISTINCT ik.key, i.r FROM input i CROSS JOIN LATERAL unnest(i.k) AS ik(key)
+ ON CONFLICT DO NOTHING`;
+
+/** The parameter of SAVE_RECORDS_SQL. */
+export function saveRecordsParams(entries: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>): unknown[] {
+  return [JSON.stringify(entries.map((e) => ({
+    r: e.record.recordId, p: e.personId, s: e.record.sourceSystem ?? null, d: e.record, k: [...new Set(e.blockingKeys.map(blockingKeyHash))],
+  })))];
+}
 
 export class SqlCandidateStore implements CandidateStore {
-  constructor(private readonly sql: SqlExecutor) {}
+  constructor(private readonly sql: SqlExecutor, private readonly cache?: CandidateRecordCache) {}
 
   async lockKeys(keys: string[]): Promise<void> {
-    const hashes = [...new Set(keys.map(advisoryKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // The lock key of a blocking key is its hash (the value stored in empi_key), computed once per key.
+    const hashes = [...new Set(keys.map(blockingKeyHash))];
     if (hashes.length === 0) return;
     await this.run('lockKeys', () =>
-      // The ordered sub-select fixes the acquisition order: the outer scan calls the lock function row by row in that order.
-      this.sql.query('SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS ordered', [hashes.map(String)]),
+      // The ordered sub-select fixes the acquisition order (one global order: ascending bigint): the outer scan calls the lock function row by row in that order.
+      this.sql.query('SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS ordered', [hashes]),
     );
   }
 
@@ -97,29 +169,74 @@ export class SqlCandidateStore implements CandidateStore {
     return rows.map((r) => ({ recordId: r.record_id, personId: r.person_id, record: r.data, sharedKeys: Number(r.shared) }));
   }
 
+  /**
+   * Candidates of every record of a chunk: CHUNK_KEY_HITS_SQL for the chunk's distinct keys, evidence summed
+   * and ranked here, then CANDIDATE_RECORDS_SQL for the chosen records (payloads only for records not held
+   * in the cache at their current version). Same candidates, evidence and order as `findCandidates` per record.
+   */
   async findCandidatesBatch(keySets: string[][], limit: number, minEvidence = 1): Promise<StoredRecord[][]> {
-    const ords: number[] = [];
-    const keys: string[] = [];
-    keySets.forEach((set, i) => {
+    const position = new Map<string, number>();
+    const hashes: string[] = [];
+    // Per record: (position of each of its distinct keys, that key's evidence).
+    const wanted = keySets.map((set) => {
+      const mine = new Map<number, number>();
       for (const k of set) {
-        ords.push(i);
-        keys.push(k);
+        const h = blockingKeyHash(k);
+        let i = position.get(h);
+        if (i === undefined) {
+          position.set(h, (i = hashes.length));
+          hashes.push(h);
+        }
+        if (!mine.has(i)) mine.set(i, keyEvidence(k));
       }
+      return mine;
     });
     const out: StoredRecord[][] = keySets.map(() => []);
-    if (!keys.length) return out;
-    const rows = await this.run('findCandidatesBatch', () =>
-      this.sql.query<RecordRow & { ord: number }>(CHUNK_CANDIDATE_SEARCH_SQL, [ords, keys, limit, minEvidence, keys.map(keyEvidence)]),
-    );
-    const payload = new Map<string, PersonRecord>();
-    for (const r of rows) if (r.data) payload.set(r.record_id, r.data);
+    if (!hashes.length) return out;
+    const hitRows = await this.run('findCandidatesBatch', () => this.sql.query<{ i: number; record_id: string }>(CHUNK_KEY_HITS_SQL, [hashes]));
+    const underKey: string[][] = hashes.map(() => []);
+    for (const r of hitRows) underKey[Number(r.i) - 1].push(r.record_id);
+    const ranked = wanted.map((mine) => {
+      const shared = new Map<string, number>();
+      for (const [i, evidence] of mine) for (const id of underKey[i]) shared.set(id, (shared.get(id) ?? 0) + evidence);
+      const list: Array<[string, number]> = [];
+      for (const entry of shared) if (entry[1] >= minEvidence) list.push(entry);
+      list.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      return list.length > limit ? list.slice(0, limit) : list;
+    });
+    const ids = [...new Set(ranked.flatMap((list) => list.map(([id]) => id)))];
+    if (!ids.length) return out;
+    const cache = this.cache;
+    const read = (idList: string[], known: Array<string | null>) =>
+      this.run('findCandidatesBatch', () => this.sql.query<RecordRow & { version: string }>(CANDIDATE_RECORDS_SQL, [idList, known]));
+    const rows = await read(ids, ids.map((id) => cache?.versionOf(id) ?? null));
     // One StoredRecord object per record, shared by every ordinal it is a candidate of (normalised once).
-    const shared = new Map<string, StoredRecord>();
+    const base = new Map<string, StoredRecord>();
+    const missing: string[] = [];
+    // Records held at their current version first (before new entries could push them out of the cache), then the new ones.
     for (const r of rows) {
-      let base = shared.get(r.record_id);
-      if (!base) shared.set(r.record_id, (base = { recordId: r.record_id, personId: r.person_id, record: payload.get(r.record_id)! }));
-      out[Number(r.ord)].push({ ...base, sharedKeys: Number(r.shared) });
+      if (r.data) continue;
+      const record = cache?.get(r.record_id, r.version);
+      if (record) {
+        cache!.hits++;
+        base.set(r.record_id, { recordId: r.record_id, personId: r.person_id, record });
+      } else missing.push(r.record_id);
     }
+    const fresh = missing.length ? [...rows.filter((r) => r.data), ...(await read(missing, missing.map(() => null)))] : rows.filter((r) => r.data);
+    for (const r of fresh) {
+      if (!r.data) continue;
+      if (cache) {
+        cache.set(r.record_id, r.version, r.data);
+        cache.misses++;
+      }
+      base.set(r.record_id, { recordId: r.record_id, personId: r.person_id, record: r.data });
+    }
+    ranked.forEach((list, i) => {
+      for (const [id, shared] of list) {
+        const b = base.get(id);
+        if (b) out[i].push({ ...b, sharedKeys: shared });
+      }
+    });
     return out;
   }
 
@@ -137,35 +254,10 @@ export class SqlCandidateStore implements CandidateStore {
     return rows.map((r) => ({ recordId: r.record_id, personId: r.person_id, record: r.data }));
   }
 
-  /** Upserts records, drops their stale keys and adds the new ones: one statement for the whole chunk. */
+  /** Upserts records, drops their stale keys and adds the new ones: one statement for the whole chunk (SAVE_RECORDS_SQL). */
   async saveMany(entries: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>): Promise<void> {
     if (!entries.length) return;
-    const keyRecord: string[] = [];
-    const keys: string[] = [];
-    for (const e of entries) {
-      for (const k of new Set(e.blockingKeys)) {
-        keys.push(k);
-        keyRecord.push(e.record.recordId);
-      }
-    }
-    await this.run('saveMany', () =>
-      this.sql.query(
-        `WITH rec AS (
-           INSERT INTO empi_record (record_id, person_id, source_system, data, updated_at)
-           SELECT r, p, s, d, clock_timestamp() FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[]) AS t(r, p, s, d)
-           ON CONFLICT (record_id) DO UPDATE
-             SET person_id = EXCLUDED.person_id, source_system = EXCLUDED.source_system, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at
-           RETURNING record_id),
-         nk AS (SELECT DISTINCT k AS key, r AS record_id FROM unnest($5::text[], $6::text[]) AS t(k, r)),
-         stale AS (DELETE FROM empi_blocking_key b WHERE b.record_id = ANY($1::text[])
-                     AND NOT EXISTS (SELECT 1 FROM nk WHERE nk.key = b.key AND nk.record_id = b.record_id))
-         INSERT INTO empi_blocking_key (key, record_id) SELECT key, record_id FROM nk ON CONFLICT DO NOTHING`,
-        [
-          entries.map((e) => e.record.recordId), entries.map((e) => e.personId), entries.map((e) => e.record.sourceSystem ?? null),
-          entries.map((e) => JSON.stringify(e.record)), keys, keyRecord,
-        ],
-      ),
-    );
+    await this.run('saveMany', () => this.sql.query(SAVE_RECORDS_SQL, saveRecordsParams(entries)));
   }
 
   /** Raw given / family name counts over the index (the input of a frequency snapshot). */
@@ -191,17 +283,7 @@ export class SqlCandidateStore implements CandidateStore {
   }
 
   async save(record: PersonRecord, personId: string, blockingKeys: string[]): Promise<void> {
-    await this.run('save', async () => {
-      await this.sql.query(
-        `INSERT INTO empi_record (record_id, person_id, source_system, data, updated_at)
-         VALUES ($1, $2, $3, $4::jsonb, now())
-         ON CONFLICT (record_id) DO UPDATE
-           SET person_id = EXCLUDED.person_id, source_system = EXCLUDED.source_system, data = EXCLUDED.data, updated_at = now()`,
-        [record.recordId, personId, record.sourceSystem ?? null, JSON.stringify(record)],
-      );
-      await this.sql.query('DELETE FROM empi_blocking_key WHERE record_id = $1', [record.recordId]);
-      await this.sql.query('INSERT INTO empi_blocking_key (key, record_id) SELECT DISTINCT k, $2 FROM unnest($1::text[]) AS k', [blockingKeys, record.recordId]);
-    });
+    await this.run('save', () => this.sql.query(SAVE_RECORDS_SQL, saveRecordsParams([{ record, personId, blockingKeys }])));
   }
 
   async assignPerson(recordIds: string[], personId: string): Promise<void> {
@@ -235,13 +317,33 @@ export class SqlCandidateStore implements CandidateStore {
   }
 }
 
-/** Parameters of CANDIDATE_SEARCH_SQL: distinct keys, limit, each key's evidence, least evidence. */
+/** Parameters of CANDIDATE_SEARCH_SQL: distinct key hashes, limit, each key's evidence, least evidence. */
 export function candidateSearchParams(blockingKeys: string[], limit: number, minEvidence: number): unknown[] {
-  const keys = [...new Set(blockingKeys)];
-  return [keys, limit, keys.map(keyEvidence), minEvidence];
+  const byHash = new Map<string, number>();
+  for (const k of blockingKeys) if (!byHash.has(blockingKeyHash(k))) byHash.set(blockingKeyHash(k), keyEvidence(k));
+  return [[...byHash.keys()], limit, [...byHash.values()], minEvidence];
+}
+
+const HASH_MEMO_CAPACITY = 100_000;
+// A pure function's memo (like the normaliser's): no state that changes any result.
+const hashMemo = new Map<string, string>();
+
+/**
+ * The 64-bit hash of a blocking key as `empi_key` stores it (decimal text, for a bigint parameter): `advisoryKey`.
+ * Remembered for the keys seen last (a chunk's keys are hashed for its locks and again for its search and save);
+ * bounded, dropped when full.
+ */
+export function blockingKeyHash(key: string): string {
+  let h = hashMemo.get(key);
+  if (h === undefined) {
+    h = String(advisoryKey(key));
+    if (hashMemo.size >= HASH_MEMO_CAPACITY) hashMemo.clear();
+    hashMemo.set(key, h);
+  }
+  return h;
 }
 
 /** Signed 64-bit advisory-lock key of a string (first 8 bytes of its SHA-256). */
 export function advisoryKey(value: string): bigint {
-  return createHash('sha256').update(value).digest().readBigInt64BE(0);
+  return hash('sha256', value, 'buffer').readBigInt64BE(0);
 }

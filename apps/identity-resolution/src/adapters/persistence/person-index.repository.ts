@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, SqlCandidateStore, advisoryKey, type FieldContribution, type MatchExplanation, type NameCounts } from '@clinmesh/empi';
+import { EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, EMPI_PG_MIGRATION_V3, SqlCandidateStore, advisoryKey, type CandidateRecordCache, type FieldContribution, type MatchExplanation, type NameCounts } from '@clinmesh/empi';
 import type { UnitOfWork } from '@clinmesh/event-runtime';
 import { ParameterSetRepository } from './parameter-set.repository';
 import type { MergeRow, PersonIndexPort, PersonRow, PersonStatus, RecordLink, ReviewItemRow, ReviewStatus } from '../../domain/person-index.port';
@@ -13,8 +13,9 @@ export class PersonIndexRepository implements PersonIndexPort {
   readonly candidates: SqlCandidateStore;
   readonly parameters: ParameterSetRepository;
 
-  constructor(private readonly uow: UnitOfWork) {
-    this.candidates = new SqlCandidateStore(uow);
+  /** `candidateCache`: candidate records read in earlier transactions (kept by the consumer; checked against each record's stored version). */
+  constructor(private readonly uow: UnitOfWork, candidateCache?: CandidateRecordCache) {
+    this.candidates = new SqlCandidateStore(uow, candidateCache);
     this.parameters = new ParameterSetRepository(uow);
   }
 
@@ -299,5 +300,24 @@ export class MasterPatientIndexExplanations1732200001200 implements MigrationInt
     await q.query('DROP TABLE IF EXISTS empi_frequency_snapshot');
     await q.query('ALTER TABLE ir_review_item DROP COLUMN IF EXISTS explanation, DROP COLUMN IF EXISTS candidate_epids');
     await q.query('ALTER TABLE ir_link DROP COLUMN IF EXISTS explanation');
+  }
+}
+
+/**
+ * EMPI v3 (speed): blocking keys as 64-bit hashes in `empi_key` with one B-tree, and each record's key
+ * hashes on its row (`empi_record.keys`) so stale keys are found without a second index; the text-keyed
+ * `empi_blocking_key` is converted and dropped (see `EMPI_PG_MIGRATION_V3`). Down recreates the old
+ * empty table: a hash cannot be turned back into its key, so records get text keys again on their next save only.
+ */
+export class MasterPatientIndexKeyHashes1732200001400 implements MigrationInterface {
+  name = 'MasterPatientIndexKeyHashes1732200001400';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(EMPI_PG_MIGRATION_V3);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('CREATE TABLE IF NOT EXISTS empi_blocking_key (key text NOT NULL, record_id text NOT NULL, PRIMARY KEY (record_id, key))');
+    await q.query('CREATE INDEX IF NOT EXISTS empi_blocking_key_key_idx ON empi_blocking_key (key, record_id)');
+    await q.query('DROP TABLE IF EXISTS empi_key');
+    await q.query('ALTER TABLE empi_record DROP COLUMN IF EXISTS keys');
   }
 }
