@@ -59,15 +59,18 @@ export const CANDIDATE_SEARCH_SQL = `WITH hits AS (
   ORDER BY h.shared DESC, r.record_id`;
 
 /**
- * Chunk candidate search, step 1 ($1 the chunk's distinct key hashes): the records under each key, at most
- * PER_KEY_FANOUT per key (an index range scan of `empi_key`'s primary key, lowest record ids first), as
- * (1-based position of the key in $1, record id). Summing each record's evidence per incoming record,
+ * Chunk candidate search, step 1 ($1 the chunk's distinct key hashes, $2 each one's evidence, $3 least evidence): the
+ * records under each key, at most PER_KEY_FANOUT per key (an index range scan of `empi_key`'s primary key, lowest
+ * record ids first), as one row per record with the 1-based positions in $1 of the keys it is under. Summing each record's evidence per incoming record,
  * dropping what is below the least evidence and ranking (most evidence, then record id) is done by the
  * caller, in memory: the same ranking the in-memory store and CANDIDATE_SEARCH_SQL give.
  */
-export const CHUNK_KEY_HITS_SQL = `SELECT k.i::int AS i, b.record_id
-   FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, i)
-   CROSS JOIN LATERAL (SELECT record_id FROM empi_key WHERE empi_key.key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b`;
+export const CHUNK_KEY_HITS_SQL = `WITH kb AS (
+   SELECT k.i, k.evidence, b.record_id
+     FROM unnest($1::bigint[], $2::int[]) WITH ORDINALITY AS k(key, evidence, i)
+     CROSS JOIN LATERAL (SELECT record_id FROM empi_key WHERE empi_key.key = k.key ORDER BY record_id LIMIT ${PER_KEY_FANOUT}) AS b)
+ -- A record whose evidence over all the chunk's keys is below the least evidence cannot reach it for any one record: not sent.
+ SELECT record_id, array_agg(i::int) AS keys FROM kb GROUP BY record_id HAVING sum(evidence) >= $3`;
 
 /**
  * Chunk candidate search, step 2 ($1 record ids, $2 the version the caller already holds of each, or null):
@@ -139,9 +142,10 @@ export const SAVE_RECORDS_SQL = `WITH input AS (SELECT r, p, s, d, k FROM jsonb_
        SELECT o.record_id, ok.key FROM old o CROSS JOIN LATERAL unnest(o.keys) AS ok(key)
        EXCEPT SELECT i.r, ik.key FROM input i CROSS JOIN LATERAL unnest(i.k) AS ik(key)) AS s
     WHERE b.key = s.key AND b.record_id = s.record_id)
+ -- Only keys the record did not have (a plain insert: no speculative conflict check per key). Keys are distinct per record ($1).
  INSERT INTO empi_key (key, record_id)
- SELECT DISTINCT ik.key, i.r FROM input i CROSS JOIN LATERAL unnest(i.k) AS ik(key)
- ON CONFLICT DO NOTHING`;
+ SELECT ik.key, i.r FROM input i CROSS JOIN LATERAL unnest(i.k) AS ik(key)
+  WHERE NOT EXISTS (SELECT 1 FROM old o WHERE o.record_id = i.r AND ik.key = ANY(o.keys))`;
 
 /** The parameter of SAVE_RECORDS_SQL. */
 export function saveRecordsParams(entries: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>): unknown[] {
@@ -177,6 +181,7 @@ export class SqlCandidateStore implements CandidateStore {
   async findCandidatesBatch(keySets: string[][], limit: number, minEvidence = 1): Promise<StoredRecord[][]> {
     const position = new Map<string, number>();
     const hashes: string[] = [];
+    const hashEvidence: number[] = [];
     // Per record: (position of each of its distinct keys, that key's evidence).
     const wanted = keySets.map((set) => {
       const mine = new Map<number, number>();
@@ -186,6 +191,7 @@ export class SqlCandidateStore implements CandidateStore {
         if (i === undefined) {
           position.set(h, (i = hashes.length));
           hashes.push(h);
+          hashEvidence.push(keyEvidence(k));
         }
         if (!mine.has(i)) mine.set(i, keyEvidence(k));
       }
@@ -193,9 +199,11 @@ export class SqlCandidateStore implements CandidateStore {
     });
     const out: StoredRecord[][] = keySets.map(() => []);
     if (!hashes.length) return out;
-    const hitRows = await this.run('findCandidatesBatch', () => this.sql.query<{ i: number; record_id: string }>(CHUNK_KEY_HITS_SQL, [hashes]));
+    const hitRows = await this.run('findCandidatesBatch', () =>
+      this.sql.query<{ record_id: string; keys: number[] }>(CHUNK_KEY_HITS_SQL, [hashes, hashEvidence, minEvidence]),
+    );
     const underKey: string[][] = hashes.map(() => []);
-    for (const r of hitRows) underKey[Number(r.i) - 1].push(r.record_id);
+    for (const r of hitRows) for (const i of r.keys) underKey[i - 1].push(r.record_id);
     const ranked = wanted.map((mine) => {
       const shared = new Map<string, number>();
       for (const [i, evidence] of mine) for (const id of underKey[i]) shared.set(id, (shared.get(id) ?? 0) + evidence);
