@@ -145,6 +145,7 @@ export class MatchEngine {
   private readonly normalizedCache: WeakMap<PersonRecord, NormalizedRecord>;
   // Blocking keys of an incoming record are needed for its locks, the chunk's candidate search and its save: computed once.
   private readonly keysCache = new WeakMap<NormalizedRecord, string[]>();
+  private recordIdentifierTypes: string[] | undefined;
 
   constructor(options: MatchEngineOptions) {
     this.store = options.store;
@@ -363,9 +364,15 @@ export class MatchEngine {
         list.push(r);
         byPerson.set(r.personId, list);
       }
+      const scoredOf = new Map<string, ScoredRecord[]>();
+      for (const c of scored) {
+        const list = scoredOf.get(c.stored.personId);
+        if (list) list.push(c);
+        else scoredOf.set(c.stored.personId, [c]);
+      }
       for (const personId of contenders) {
         // Candidates already scored keep their score; the person's other records are scored now.
-        const seen = new Map(scored.filter((c) => c.stored.personId === personId).map((c) => [c.stored.recordId, c]));
+        const seen = new Map((scoredOf.get(personId) ?? []).map((c) => [c.stored.recordId, c]));
         for (const r of byPerson.get(personId) ?? []) if (!seen.has(r.recordId)) seen.set(r.recordId, this.scoreRecord(incoming, r));
         const records = [...seen.values()];
         evidenceOf.push(this.personEvidence(personId, records, upper, this.config.personFloor));
@@ -434,7 +441,8 @@ export class MatchEngine {
   }
 
   private sharesRecordIdentifier(a: NormalizedRecord, b: NormalizedRecord): boolean {
-    const types = this.config.recordIdentifierTypes.map((t) => t.toUpperCase());
+    if (!a.identifiers.length || !b.identifiers.length) return false;
+    const types = (this.recordIdentifierTypes ??= this.config.recordIdentifierTypes.map((t) => t.toUpperCase()));
     return a.identifiers.some(
       (ia) => ia.type !== undefined && types.includes(ia.type) &&
         b.identifiers.some((ib) => ib.type === ia.type && ib.system === ia.system && ib.value === ia.value),

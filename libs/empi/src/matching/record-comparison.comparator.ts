@@ -98,7 +98,9 @@ export function compareIdentifiers(a: NormalizedRecord, b: NormalizedRecord, sel
 function bestOfCrossed(a1?: string, a2?: string, b1?: string, b2?: string): number {
   const direct = compareFuzzy(a1, b1, 0.88);
   if (direct === 0) return 0;
-  const crossed = Math.min(...[compareFuzzy(a1, b2, 0.88), compareFuzzy(a2, b1, 0.88)].map((l) => (l === MISSING ? 99 : l)));
+  const c1 = compareFuzzy(a1, b2, 0.88);
+  const c2 = compareFuzzy(a2, b1, 0.88);
+  const crossed = Math.min(c1 === MISSING ? 99 : c1, c2 === MISSING ? 99 : c2);
   if (direct === MISSING) return crossed === 0 ? 0 : MISSING;
   return Math.min(direct, crossed);
 }
