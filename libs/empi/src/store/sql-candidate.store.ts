@@ -97,7 +97,7 @@ export class CandidateRecordCache {
   hits = 0;
   misses = 0;
 
-  constructor(readonly capacity = 50_000) {}
+  constructor(readonly capacity = 20_000) {}
 
   versionOf(recordId: string): string | undefined {
     return this.entries.get(recordId)?.version;
