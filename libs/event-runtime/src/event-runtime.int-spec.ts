@@ -222,21 +222,34 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     assert.equal(redriven.correlationId, 'c-3');
   });
 
-  it('inTransaction: effects and emitted events commit together, with metadata inherited from the origin', async () => {
+  it('inTransaction: effects and emitted events commit together, with metadata inherited from the origin; afterCommit runs only once committed', async () => {
+    const woken: string[] = [];
     await assert.rejects(runtime.inTransaction({ id: 'op-fail', correlationId: 'corr-x', tier: 'urgent' }, async (ctx) => {
       await ctx.uow.execute('INSERT INTO it_effect (event_id) VALUES ($1)', ['op-fail']);
+      ctx.uow.afterCommit(() => woken.push('op-fail'));
       ctx.emit({ topic: inTopic, key: 'k', value: { ...event(50), eventId: ctx.deriveEventId('out') } });
       throw new Error('the request failed');
     }));
     assert.equal((await dataSource.query(`SELECT count(*)::int AS n FROM cm_outbox WHERE headers->>'clinmesh-correlation-id' = 'corr-x'`))[0].n, 0, 'nothing emitted by a rolled-back transaction');
     assert.equal((await dataSource.query(`SELECT count(*)::int AS n FROM it_effect WHERE event_id = 'op-fail'`))[0].n, 0);
 
+    assert.deepEqual(woken, [], 'a rolled-back transaction wakes nobody');
+
     const before = handled.length;
+    // What a woken worker reads on its own connection: the committed row (a wake before the commit would find nothing).
+    let seenByWorker: Promise<number> | null = null;
+    const wakeWorker = () => { seenByWorker = dataSource.query(`SELECT count(*)::int AS n FROM it_effect WHERE event_id = 'op-ok'`).then((r) => r[0].n); };
     const emittedId = await runtime.inTransaction({ id: 'op-ok', correlationId: 'corr-y', tier: 'urgent', source: 'TEST', receivedAt: 1700000000000 }, async (ctx) => {
+      await ctx.uow.execute('INSERT INTO it_effect (event_id) VALUES ($1)', ['op-ok']);
+      ctx.uow.afterCommit(wakeWorker);
+      ctx.uow.afterCommit(wakeWorker);
+      assert.equal(seenByWorker, null, 'not before the commit');
       const value = { ...event(51), eventId: ctx.deriveEventId('out') };
       ctx.emit({ topic: inTopic, key: 'k', value });
       return value.eventId;
     });
+    assert.ok(seenByWorker, 'woken once the transaction committed');
+    assert.equal(await seenByWorker, 1, 'the woken reader sees the committed row');
     const got = await waitFor(() => handled.slice(before).find((e) => e.eventId === emittedId), { what: 'the event emitted in a transaction', timeoutMs: 60000 });
     assert.equal(got.correlationId, 'corr-y');
     assert.equal(got.tier, 'urgent');

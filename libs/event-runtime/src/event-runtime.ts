@@ -89,6 +89,7 @@ export class EventRuntime {
   private readonly replays: ReplayOperations;
   private admin!: Admin;
   private producer!: Producer;
+  private statProducer: Producer | null = null;
   private relay!: OutboxRelay;
   private outbox!: OutboxWriter;
   private clusterId = '';
@@ -150,8 +151,13 @@ export class EventRuntime {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
-    this.producer = this.kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 } });
+    const producerConfig = { idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 } };
+    this.producer = this.kafka.producer(producerConfig);
     await this.producer.connect();
+    if (this.config.relay?.statLane !== false) {
+      this.statProducer = this.kafka.producer(producerConfig);
+      await this.statProducer.connect();
+    }
     this.relay = new OutboxRelay(this.config.dataSource, this.producer, this.config.metrics, this.config.logger, this.config.relay, {
       id: () => this.clusterId,
       admin: () => this.admin,
@@ -160,8 +166,8 @@ export class EventRuntime {
         this.directory ??= new ConsumerDirectoryReader(this.kafka, `${this.service}.runtime-directory`, this.config.logger);
         await this.directory.start();
       },
-    });
-    this.outbox = new OutboxWriter(this.serde, () => this.relay.notify());
+    }, this.statProducer);
+    this.outbox = new OutboxWriter(this.serde, (tiers) => this.relay.notify(tiers));
     this.relay.start();
     const options = {
       ...DEFAULT_CONSUMER,
@@ -211,7 +217,6 @@ export class EventRuntime {
       await this.outbox.write(uow, sink);
       return value;
     });
-    if (sink.length) this.relay.notify();
     return result;
   }
 
@@ -324,6 +329,7 @@ export class EventRuntime {
     }
     await this.directory?.stop();
     await this.producer?.disconnect().catch(() => undefined);
+    await this.statProducer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
   }
 

@@ -63,7 +63,7 @@ export class FanOutHandler {
         rows.push({ ...base, eventType: d.type, payload: d.body as unknown as Record<string, unknown>, fhirEventNumber: null });
       }
     }
-    if (await this.deliveries.enqueue(ctx.uow, rows)) setImmediate(this.wakeWorker);
+    if (await this.deliveries.enqueue(ctx.uow, rows)) ctx.uow.afterCommit(this.wakeWorker);
   }
 
   private matches(s: Subscription, d: DeliverableEvent): boolean {

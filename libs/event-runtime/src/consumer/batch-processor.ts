@@ -104,10 +104,8 @@ export class BatchProcessor {
         this.emitOperations(uow, failed, dl, 'REDRIVE_FAILED', { actor, errorCode: errorCode(error), errorMessage: message });
         await this.deps.outbox.write(uow, failed);
       });
-      this.deps.outbox.committed();
       return { id: deadLetterId, status: 'dead', error: message };
     }
-    this.deps.outbox.committed();
     this.countOutcomes(outcomes, 0);
     return { id: deadLetterId, status: 'redriven' };
   }
@@ -201,7 +199,6 @@ export class BatchProcessor {
       for (const part of parts) await part.processor.storeOffsets(tables, part.records);
       return result;
     });
-    deps.outbox.committed();
     const events = parts.reduce((n, p) => n + p.records.length, 0);
     const secondsPerEvent = Number(process.hrtime.bigint() - started) / 1e9 / Math.max(1, events);
     parts.forEach((part, i) => part.processor.countOutcomes(outcomes[i], secondsPerEvent));
@@ -295,7 +292,6 @@ export class BatchProcessor {
       await this.deps.outbox.write(uow, sink);
       await this.storeOffsets(tables, [record]);
     });
-    this.deps.outbox.committed();
     this.deps.metrics.deadLetters.inc({ tier: this.tier, code });
     this.deps.metrics.consumed.inc({ tier: this.tier, topic: record.topic, outcome: 'dead_lettered' });
   }

@@ -38,6 +38,12 @@ export const DEFAULT_RETENTION: RetentionOptions = { outboxHours: 24, outboxRows
 
 export interface OutboxRelayOptions {
   batchSize?: number;
+  /**
+   * Publish stat rows in a loop of their own, with their own producer connection (default on):
+   * a stat event then never waits behind a 500-row bulk round of the main loop (its select,
+   * produce and move), which under a bulk flood cost each hop ~100 ms.
+   */
+  statLane?: boolean;
   /** Poll interval when idle: only the fallback for rows left by a crash; commits wake the relay in-process. */
   idlePollMs?: number;
   retention?: Partial<RetentionOptions>;
@@ -58,15 +64,20 @@ export interface OutboxRelayOptions {
  * in original order per key, and new work on a tier follows that tier's
  * re-publication. While flagged rows remain, publishing is paced by the
  * downstream groups' progress (RepublishPacer).
+ *
+ * Stat rows have a loop of their own (`statLane`): the main loop then takes the
+ * other tiers. Tiers are different topics, so per-key order is unchanged. While
+ * a re-publication runs, the main loop takes every tier (stat first) and the
+ * stat loop waits.
  */
 export class OutboxRelay {
   private running = false;
-  private wake: (() => void) | null = null;
-  private pending = false;
+  private readonly mainSignal = new WakeSignal();
+  private readonly statSignal = new WakeSignal();
   private loop: Promise<void> | null = null;
+  private statLoop: Promise<void> | null = null;
   private lockRunner: QueryRunner | null = null;
   private backlogTimer: NodeJS.Timeout | null = null;
-  private consecutiveFailures = 0;
   private adoptedCluster: string | null = null;
   private republishing = false;
   private pacer: RepublishPacer | null = null;
@@ -91,6 +102,8 @@ export class OutboxRelay {
       groupsFor: (topic: string) => string[];
       watchConsumers: () => Promise<void>;
     } | null = null,
+    /** The stat loop's own producer (its own connection: a produce request never queues behind a bulk one). */
+    private readonly statProducer: Producer | null = null,
   ) {
     const given = Object.fromEntries(Object.entries(options.retention ?? {}).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
     const r: RetentionOptions = { ...DEFAULT_RETENTION, ...given };
@@ -115,21 +128,24 @@ export class OutboxRelay {
     if (this.running) return;
     this.running = true;
     this.loop = this.run();
+    if (this.statLaneOn) this.statLoop = this.runStat();
     this.backlogTimer = setInterval(() => void this.refreshBacklog(), 2000);
     this.backlogTimer.unref();
   }
 
-  /** Wake the relay now (a transaction wrote to the outbox). */
-  notify(): void {
-    this.pending = true;
-    this.wake?.();
+  /** Wake the relay now (a transaction wrote to the outbox; `stat` when it wrote stat rows). */
+  notify(tiers: 'stat' | 'other' | 'all' = 'all'): void {
+    if (tiers !== 'other' && this.statLaneOn) this.statSignal.notify();
+    // Until the stat loop is ready (lock, cluster adopted, no re-publication) the main loop takes stat rows too.
+    if (tiers !== 'stat' || !this.statLaneReady) this.mainSignal.notify();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.mainSignal.notify();
+    this.statSignal.notify();
     if (this.backlogTimer) clearInterval(this.backlogTimer);
-    await this.loop;
+    await Promise.all([this.loop, this.statLoop]);
     if (this.lockRunner) {
       await this.lockRunner.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK_KEY]).catch(() => undefined);
       await this.lockRunner.release().catch(() => undefined);
@@ -153,32 +169,72 @@ export class OutboxRelay {
     }
   }
 
+  private get statLaneOn(): boolean {
+    return this.options.statLane !== false && this.statProducer !== null;
+  }
+
+  /** The stat loop publishes only once this relay holds the lock and has adopted the cluster, and never during a re-publication. */
+  private get statLaneReady(): boolean {
+    return this.statLaneOn && this.lockRunner !== null && !this.republishing && (!this.cluster || this.adoptedCluster === this.cluster.id());
+  }
+
   private async run(): Promise<void> {
     const batchSize = this.options.batchSize ?? 500;
     const idle = this.options.idlePollMs ?? 1000;
+    let failures = 0;
     while (this.running) {
       try {
         if (!(await this.holdLock())) {
-          await this.sleep(1000);
+          await this.mainSignal.sleep(1000);
           continue;
         }
-        if (this.cluster && this.adoptedCluster !== this.cluster.id()) await this.adoptCluster(this.cluster.id());
+        if (this.cluster && this.adoptedCluster !== this.cluster.id()) {
+          await this.adoptCluster(this.cluster.id());
+          // Nothing to re-publish: the stat loop takes over stat rows (some may be left by a crash).
+          if (this.statLaneReady) this.statSignal.notify();
+        }
         if (Date.now() - this.lastPrune > this.retention.pruneIntervalMs) await this.prune();
-        this.pending = false;
-        const { published, held } = await this.publishOnce(batchSize);
-        this.consecutiveFailures = 0;
+        this.mainSignal.take();
+        const { published, held } = await this.publishOnce(batchSize, this.statLaneReady ? 'other' : 'all', this.producer);
+        failures = 0;
         if (published < batchSize) {
           // Held by pacing: look again shortly (downstream is reading); otherwise sleep until woken.
-          if (held) await this.sleep(this.pacer?.options.refreshMs ?? 150);
-          else if (!this.pending) await this.sleep(idle);
+          if (held) await this.mainSignal.sleep(this.pacer?.options.refreshMs ?? 150, { evenIfNotified: true });
+          else await this.mainSignal.sleep(idle);
         }
       } catch (error) {
-        this.consecutiveFailures += 1;
-        const delay = Math.min(5000, 100 * 2 ** Math.min(this.consecutiveFailures, 6));
-        this.logger.warn({ err: errorSummary(error), delayMs: delay }, 'outbox relay publish failed; retrying');
-        await this.sleep(delay);
+        failures += 1;
+        await this.mainSignal.sleep(this.failureDelay(failures, error), { evenIfNotified: true });
       }
     }
+  }
+
+  /** Stat rows alone, on their own producer; the main loop hands them over once the lane is ready. */
+  private async runStat(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 500;
+    const idle = this.options.idlePollMs ?? 1000;
+    let failures = 0;
+    while (this.running) {
+      try {
+        if (!this.statLaneReady) {
+          await this.statSignal.sleep(idle);
+          continue;
+        }
+        this.statSignal.take();
+        const { published } = await this.publishOnce(batchSize, 'stat', this.statProducer!);
+        failures = 0;
+        if (published < batchSize) await this.statSignal.sleep(idle);
+      } catch (error) {
+        failures += 1;
+        await this.statSignal.sleep(this.failureDelay(failures, error), { evenIfNotified: true });
+      }
+    }
+  }
+
+  private failureDelay(failures: number, error: unknown): number {
+    const delay = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
+    this.logger.warn({ err: errorSummary(error), delayMs: delay }, 'outbox relay publish failed; retrying');
+    return delay;
   }
 
   private async holdLock(): Promise<boolean> {
@@ -240,15 +296,17 @@ export class OutboxRelay {
     }
   }
 
-  private async publishOnce(batchSize: number): Promise<{ published: number; held: boolean }> {
+  private async publishOnce(batchSize: number, tiers: 'stat' | 'other' | 'all', producer: Producer): Promise<{ published: number; held: boolean }> {
     const skip = this.republishing && this.held.until > Date.now() ? this.held.topics : [];
+    const [lowest, highest] = tiers === 'stat' ? [0, 0] : tiers === 'other' ? [1, TIERS.length - 1] : [0, TIERS.length - 1];
     const rows: OutboxRow[] = await this.dataSource.query(
-      'SELECT id, topic, message_key, value, headers, tier_rank, republish FROM cm_outbox WHERE NOT (topic = ANY($2::text[])) ORDER BY tier_rank, id LIMIT $1',
-      [batchSize, skip],
+      `SELECT id, topic, message_key, value, headers, tier_rank, republish FROM cm_outbox
+        WHERE tier_rank BETWEEN $3 AND $4 AND NOT (topic = ANY($2::text[])) ORDER BY tier_rank, id LIMIT $1`,
+      [batchSize, skip, lowest, highest],
     );
     if (!rows.length) {
       if (skip.length) return { published: 0, held: true };
-      if (this.republishing) this.finishRepublication();
+      if (this.republishing && tiers === 'all') this.finishRepublication();
       return { published: 0, held: false };
     }
     let batch = rows;
@@ -268,7 +326,7 @@ export class OutboxRelay {
       list.push(row);
       byTopic.set(row.topic, list);
     }
-    await this.producer.sendBatch({
+    await producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic.entries()].map(([topic, list]) => ({
         topic,
@@ -290,6 +348,7 @@ export class OutboxRelay {
   private finishRepublication(): void {
     this.republishing = false;
     this.pacer = null;
+    this.statSignal.notify();
     this.logger.info({ cluster: this.adoptedCluster, seconds: (Date.now() - this.republishStarted) / 1000 }, 're-publication of the retained outbox complete');
   }
 
@@ -344,7 +403,30 @@ export class OutboxRelay {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+}
+
+/**
+ * A loop's sleep that a notify cuts short. A notify that comes while the loop is working (after
+ * it took the last one) is kept, so the next sleep returns at once: the pass that was running
+ * may have selected before the notifying transaction committed.
+ */
+export class WakeSignal {
+  private wake: (() => void) | null = null;
+  private pending = false;
+
+  notify(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  /** The loop is about to look: notifications so far are answered by this pass. */
+  take(): void {
+    this.pending = false;
+  }
+
+  /** Sleeps `ms`, or until notified; returns at once if notified since the last take (unless `evenIfNotified`: backoffs). */
+  sleep(ms: number, options: { evenIfNotified?: boolean } = {}): Promise<void> {
+    if (this.pending && !options.evenIfNotified) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
       this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };

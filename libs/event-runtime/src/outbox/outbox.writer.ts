@@ -21,10 +21,16 @@ export interface OutgoingEvent<T = unknown> {
  * transaction that produced it committed.
  */
 export class OutboxWriter {
-  constructor(private readonly serde: AvroSerde, private readonly onWritten: () => void) {}
+  private readonly wakeStat = () => this.onCommitted('stat');
+  private readonly wakeOther = () => this.onCommitted('other');
+
+  /** `onCommitted` wakes the relay once the writing transaction committed (with which tiers it wrote). */
+  constructor(private readonly serde: AvroSerde, private readonly onCommitted: (tiers: 'stat' | 'other') => void) {}
 
   async write(uow: UnitOfWork, events: OutgoingEvent[]): Promise<void> {
     if (!events.length) return;
+    if (events.some((e) => e.meta.tier === 'stat')) uow.afterCommit(this.wakeStat);
+    if (events.some((e) => e.meta.tier !== 'stat')) uow.afterCommit(this.wakeOther);
     const encoded = await Promise.all(events.map((e) => this.serde.encode(e.topic, e.value)));
     const params: unknown[] = [];
     const rows = events.map((e, i) => {
@@ -34,10 +40,5 @@ export class OutboxWriter {
       return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6})`;
     });
     await uow.execute(`INSERT INTO cm_outbox (event_id, topic, message_key, value, headers, tier_rank) VALUES ${rows.join(', ')}`, params);
-  }
-
-  /** Called after the surrounding transaction committed, to wake the relay. */
-  committed(): void {
-    this.onWritten();
   }
 }

@@ -10,11 +10,20 @@ export interface UnitOfWork {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Rows affected by a write. */
   execute(sql: string, params?: unknown[]): Promise<number>;
+  /**
+   * Run `callback` once this transaction has committed (never when it rolls back): wake a
+   * worker that reads what the transaction wrote. Woken earlier, it would find nothing visible
+   * yet and sleep until its next poll.
+   */
+  afterCommit(callback: () => void): void;
 }
 
-export function unitOfWork(runner: QueryRunner): UnitOfWork {
+export function unitOfWork(runner: QueryRunner, committed: Array<() => void> = []): UnitOfWork {
   return {
     manager: runner.manager,
+    afterCommit(callback) {
+      if (!committed.includes(callback)) committed.push(callback);
+    },
     async query<T>(sql: string, params?: unknown[]) {
       const result = await runner.query(sql, params, true);
       return (result.records ?? []) as T[];
@@ -30,10 +39,12 @@ export function unitOfWork(runner: QueryRunner): UnitOfWork {
 export async function inTransaction<T>(dataSource: DataSource, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
+  const committed: Array<() => void> = [];
   try {
     await runner.startTransaction();
-    const result = await work(unitOfWork(runner));
+    const result = await work(unitOfWork(runner, committed));
     await runner.commitTransaction();
+    for (const callback of committed) callback();
     return result;
   } catch (error) {
     if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

@@ -28,6 +28,8 @@ export class DeliveryWorker {
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** A notify() that came while the loop was claiming: the next sleep returns at once (the claim may have missed the new rows). */
+  private woken = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly outcomes: Counter<string>;
   private readonly latency: Histogram<string>;
@@ -53,6 +55,7 @@ export class DeliveryWorker {
   }
 
   notify(): void {
+    this.woken = true;
     this.wake?.();
   }
 
@@ -75,7 +78,7 @@ export class DeliveryWorker {
             this.logger.error({ deliveryId: d.deliveryId, err: String((error as Error)?.message ?? error) }, 'delivery bookkeeping failed');
           }).finally(() => {
             this.inFlight.delete(p);
-            this.wake?.();
+            this.notify();
           });
           this.inFlight.add(p);
         }
@@ -137,9 +140,13 @@ export class DeliveryWorker {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
-      this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };
+      this.wake = () => { clearTimeout(t); this.wake = null; this.woken = false; resolve(); };
     });
   }
 }
