@@ -62,6 +62,11 @@ export interface DeliveryStore {
   lockHealth(uow: UnitOfWork, subscriptionId: string): Promise<SubscriptionHealth>;
   /** After an answer: breaker closed, streak cleared — without a row lock when it already is (the hot path). */
   markHealthy(uow: UnitOfWork, subscriptionId: string): Promise<void>;
+  /**
+   * After a committed success, outside any transaction: the subscription's last success (and last
+   * notification, the FHIR heartbeat's clock) to within a second. Best effort, never throws.
+   */
+  noteSuccess(subscriptionId: string): Promise<void>;
   saveHealth(uow: UnitOfWork, subscriptionId: string, h: { breaker: Breaker; failingSince: number | null; success: boolean }): Promise<void>;
   disableSubscription(uow: UnitOfWork, subscriptionId: string, reason: string): Promise<void>;
   recordAttempt(uow: UnitOfWork, a: { deliveryId: string; attempt: number; startedAt: number; statusCode: number | null; latencyMs: number; error: string | null; outcome: string; address: string | null }): Promise<void>;

@@ -20,6 +20,8 @@ class FakeStore implements Partial<DeliveryStore> {
     this.health = { ...this.health, breaker: h.breaker, failingSince: h.failingSince };
   }
   healthy = 0;
+  successesNoted = 0;
+  async noteSuccess() { this.successesNoted++; }
   async markHealthy() {
     this.healthy++;
     this.health = { ...this.health, breaker: { state: 'closed', consecutiveFailures: 0, openUntil: null }, failingSince: null };
@@ -33,7 +35,13 @@ class FakeStore implements Partial<DeliveryStore> {
 
 function setup(store = new FakeStore()) {
   const sink: OutgoingEvent[] = [];
-  const tx: TransactionRunner = { inTransaction: async (origin: EventOrigin, work) => work(eventContext({} as UnitOfWork, origin, sink)) };
+  // Runs the work, then (as a commit would) its after-commit callbacks.
+  const tx: TransactionRunner = { inTransaction: async (origin: EventOrigin, work) => {
+    const committed: Array<() => void> = [];
+    const result = await work(eventContext({ afterCommit: (cb: () => void) => committed.push(cb) } as unknown as UnitOfWork, origin, sink));
+    committed.forEach((cb) => cb());
+    return result;
+  } };
   const handler = new RecordAttemptHandler(tx, store as unknown as DeliveryStore, new DeliveryReceipts(), {
     retryScheduleMs: [1000, 2000], jitter: 0, maxRetryAfterMs: 60_000, breaker: { failureThreshold: 2, openMs: 5000 }, disableAfterMs: 3_600_000, random: () => 0.5,
   });
@@ -85,6 +93,8 @@ describe('recording an attempt', () => {
     const ok = setup();
     assert.equal(await ok.handler.record(delivery(2), answer(204), 0, 5, null), 'delivered');
     assert.equal(ok.store.healthy, 1);
+    assert.equal(ok.store.successesNoted, 1, 'the success time is noted after the commit, outside the transaction');
+    assert.equal(store.successesNoted, 0, 'a failure notes no success');
     assert.deepEqual(ok.store.saved, [], 'no locked health update on the hot path');
     assert.deepEqual(statuses(ok.sink), ['DELIVERED']);
     assert.equal(new Set(ok.sink.map((e) => e.meta.eventId)).size, 1);

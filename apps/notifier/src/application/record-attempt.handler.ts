@@ -50,6 +50,7 @@ export class RecordAttemptHandler {
       if (verdict.kind === 'delivered' || verdict.kind === 'abort') {
         // The endpoint answered as designed: it is healthy (an abort is the subscriber's choice about one message).
         await this.deliveries.markHealthy(ctx.uow, d.subscriptionId);
+        ctx.uow.afterCommit(() => void this.deliveries.noteSuccess(d.subscriptionId));
       } else {
         const health = await this.deliveries.lockHealth(ctx.uow, d.subscriptionId);
         const failingSince = health.failingSince ?? now;

@@ -125,10 +125,9 @@ export class CanonicalChunkStore implements CanonicalStorePort {
        ON CONFLICT (canonical_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id, mapping_version = EXCLUDED.mapping_version, updated_at = now(),
          change_type = EXCLUDED.change_type, correction = nz_canonical_record.correction OR EXCLUDED.correction,
          revisions = nz_canonical_record.revisions + EXCLUDED.revisions
-           - CASE WHEN nz_canonical_record.last_event_id = (SELECT f.first FROM unnest($1::text[], $9::text[]) AS f(id, first) WHERE f.id = EXCLUDED.canonical_id)
-               THEN 1 ELSE 0 END`,
+           - CASE WHEN nz_canonical_record.last_event_id = $9::jsonb ->> EXCLUDED.canonical_id THEN 1 ELSE 0 END`,
       [rows.map((r) => r.id), rows.map((r) => r.epid), rows.map((r) => r.type), rows.map((r) => r.eventId), rows.map((r) => r.version), rows.map((r) => r.change),
-        rows.map((r) => r.correction), rows.map((r) => r.events.size), rows.map((r) => r.events.values().next().value as string)],
+        rows.map((r) => r.correction), rows.map((r) => r.events.size), byId(rows, (r) => r.events.values().next().value as string)],
     );
   }
 
@@ -142,10 +141,9 @@ export class CanonicalChunkStore implements CanonicalStorePort {
        ON CONFLICT (canonical_id) DO UPDATE SET resource_type = EXCLUDED.resource_type, epid = EXCLUDED.epid, record = EXCLUDED.record,
          content_hash = EXCLUDED.content_hash, last_event_id = EXCLUDED.last_event_id, updated_at = now(),
          version = nz_canonical_resource.version + EXCLUDED.version - 1
-           + CASE WHEN nz_canonical_resource.content_hash = (SELECT f.first FROM unnest($1::text[], $8::text[]) AS f(id, first) WHERE f.id = EXCLUDED.canonical_id)
-               THEN 0 ELSE 1 END`,
+           + CASE WHEN nz_canonical_resource.content_hash = $8::jsonb ->> EXCLUDED.canonical_id THEN 0 ELSE 1 END`,
       [rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.epid), rows.map((r) => r.json), rows.map((r) => r.hash), rows.map((r) => r.eventId),
-        rows.map((r) => r.changes), rows.map((r) => r.firstHash)],
+        rows.map((r) => r.changes), byId(rows, (r) => r.firstHash)],
     );
   }
 
@@ -171,4 +169,13 @@ export class CanonicalChunkStore implements CanonicalStorePort {
         codes.map((c) => c.eventId), codes.map((c) => c.version)],
     );
   }
+}
+
+/**
+ * A per-row value the upsert's conflict branch compares with the stored row, as one JSON object by
+ * canonical id: `$n::jsonb ->> id` is a keyed lookup, where a scan of the unnested arrays per
+ * conflicting row was quadratic in the chunk (3.3 ms a statement in the pipeline bench).
+ */
+function byId<R extends { id: string }>(rows: R[], value: (r: R) => string | null | undefined): string {
+  return JSON.stringify(Object.fromEntries(rows.map((r) => [r.id, value(r) ?? null])));
 }
