@@ -34,7 +34,15 @@ export interface EventConsumerOptions {
   gatherMs?: TierSetting;
   /** Most records the chunks of one lane's definitions share in one transaction (transaction-combiner.ts); 0 = every chunk alone. */
   combineRecords?: number;
+  /**
+   * Bulk pacing: while stat or urgent had backlog in this service within `withinMs`, a bulk
+   * partition pauses after each chunk so bulk takes at most `share` of its time (the pause is the
+   * chunk's own duration × (1 − share) / share, at most `maxPauseMs`). `share` 1 turns it off.
+   */
+  bulkPacing?: { share: number; withinMs: number; maxPauseMs: number };
 }
+
+export const DEFAULT_BULK_PACING = { share: 0.25, withinMs: 1000, maxPauseMs: 1000 };
 
 /** A hold expires (dropped, fetched again) only when no fetch continued it for this long. */
 const GATHER_EXPIRY_MIN_MS = 2000;
@@ -77,6 +85,8 @@ export class EventConsumer {
   private lane: ConsumerLane | null = null;
   private readonly positions = new Map<string, PartitionPosition>();
   private readonly yielded = new Map<string, { topic: string; partition: number }>();
+  /** Bulk partitions pausing for their pacing share, with the timer that resumes them. */
+  private readonly paced = new Map<string, NodeJS.Timeout>();
   private readonly gathered = new GatheredBatches((key) => this.gatherExpired(key));
   private readonly noGather = new Set<string>();
   private suspended = false;
@@ -118,6 +128,7 @@ export class EventConsumer {
     for (const key of this.positions.keys()) this.deps.governor.forget(this.tier, key);
     this.positions.clear();
     this.yielded.clear();
+    this.clearPacing();
     this.gathered.clear();
     this.noGather.clear();
   }
@@ -132,8 +143,9 @@ export class EventConsumer {
     // Held (gathered) messages were resolved, not processed: the seek below fetches them again.
     this.gathered.clear();
     this.noGather.clear();
-    // kafkajs keeps a paused partition paused across a rejoin: a yielded one would never resume.
+    // kafkajs keeps a paused partition paused across a rejoin: a yielded or pacing one would never resume.
     this.resumeYielded();
+    this.resumePaced();
     await this.seekToStoredOffsets(assignment);
   }
 
@@ -212,6 +224,26 @@ export class EventConsumer {
     const parts = [...this.yielded.values()];
     this.yielded.clear();
     this.lane.resume(parts.map((p) => ({ topic: p.topic, partitions: [p.partition] })));
+  }
+
+  /** Resumes every pacing partition now (a rejoin; a stop). */
+  private resumePaced(): void {
+    if (!this.paced.size) return;
+    const keys = [...this.paced.keys()];
+    this.clearPacing();
+    this.lane?.resume(keys.map((k) => { const [topic, partition] = splitKey(k); return { topic, partitions: [partition] }; }));
+  }
+
+  private clearPacing(): void {
+    for (const t of this.paced.values()) clearTimeout(t);
+    this.paced.clear();
+  }
+
+  /** After a bulk chunk that took `chunkMs`, while a higher tier is active here: the pause that keeps bulk to its share, else 0. */
+  private pacingPause(chunkMs: number): number {
+    const pacing = this.options.bulkPacing ?? DEFAULT_BULK_PACING;
+    if (this.tier !== 'bulk' || pacing.share >= 1 || !this.deps.governor.activeAbove(this.tier, pacing.withinMs)) return 0;
+    return Math.min(pacing.maxPauseMs, Math.round((chunkMs * (1 - pacing.share)) / Math.max(0.01, pacing.share)));
   }
 
   async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -294,6 +326,7 @@ export class EventConsumer {
       }
       const chunk = messages.slice(i, i + chunkSize);
       const chunkLast = Number(chunk[chunk.length - 1].offset);
+      const chunkStarted = Date.now();
       await this.processor.processChunk(topic, partition, chunk, this.lane?.combiner ?? undefined);
       resolveOffset(String(chunkLast));
       pos.next = chunkLast + 1;
@@ -301,6 +334,19 @@ export class EventConsumer {
       this.deps.metrics.consumerLag.set({ tier: this.tier, topic, partition: String(partition) }, Math.max(0, high - pos.next));
       this.lane?.commitLater(topic, partition, pos.next);
       await heartbeat();
+      const pauseMs = pos.next < high ? this.pacingPause(Date.now() - chunkStarted) : 0;
+      if (pauseMs > 0 && !this.paced.has(key)) {
+        // Like a yield, but resumed by time: the rest is fetched again from the stored position.
+        this.deps.metrics.tierYields.inc({ tier: this.tier });
+        pause();
+        const timer = setTimeout(() => {
+          this.paced.delete(key);
+          this.lane?.resume([{ topic, partitions: [partition] }]);
+        }, pauseMs);
+        timer.unref();
+        this.paced.set(key, timer);
+        break;
+      }
     }
     // Gathered messages were resolved before they were processed: kafkajs would fetch on after
     // them. Whatever of them is left unprocessed (a yield, a stop, a bounded share) is fetched

@@ -41,5 +41,20 @@ describe('tier governor', () => {
     const g = new TierGovernor();
     g.report('stat', 'a:0', -4);
     assert.equal(g.mustYield('bulk'), false);
+    assert.equal(g.activeAbove('bulk', 1000), false, 'no backlog is no activity');
+  });
+  it('remembers that stat or urgent had backlog for the pacing window, after the backlog cleared', () => {
+    const g = new TierGovernor();
+    assert.equal(g.activeAbove('bulk', 1000, 5_000), false);
+    g.report('stat', 'a:0', 1, 10_000);
+    g.report('stat', 'a:0', 0, 10_050);
+    assert.equal(g.mustYield('bulk'), false, 'the backlog itself cleared');
+    assert.equal(g.activeAbove('bulk', 1000, 10_900), true, 'within the window bulk still paces');
+    assert.equal(g.activeAbove('bulk', 1000, 11_001), false, 'after it, full speed again');
+    assert.equal(g.activeAbove('stat', 1000, 10_500), false, 'nothing is above stat');
+    g.report('routine', 'r:0', 50, 20_000);
+    assert.equal(g.activeAbove('bulk', 1000, 20_001), false, 'routine backlog does not pace bulk');
+    g.report('urgent', 'u:0', 3, 30_000);
+    assert.equal(g.activeAbove('bulk', 1000, 30_500), true, 'urgent does');
   });
 });

@@ -10,10 +10,13 @@ import { TIERS, Tier, tiersAbove } from '@clinmesh/topology';
 export class TierGovernor {
   private readonly lag = new Map<Tier, Map<string, number>>(TIERS.map((t) => [t, new Map()]));
   private readonly listeners = new Set<() => void>();
+  /** When each tier last had backlog here (epoch ms): pacing (`activeAbove`) looks back over it. */
+  private readonly lastBacklog = new Map<Tier, number>();
   /** Tiers that yield to higher ones. stat never yields; urgent yields only to stat. */
   constructor(private readonly yieldingTiers: ReadonlySet<Tier> = new Set(['routine', 'bulk'])) {}
 
-  report(tier: Tier, partitionKey: string, lag: number): void {
+  report(tier: Tier, partitionKey: string, lag: number, now = Date.now()): void {
+    if (lag > 0) this.lastBacklog.set(tier, now);
     const before = this.hasBacklogAbove('bulk');
     this.lag.get(tier)!.set(partitionKey, Math.max(0, lag));
     if (before && !this.hasBacklogAbove('bulk')) this.notifyClear();
@@ -38,6 +41,15 @@ export class TierGovernor {
   mustYield(tier: Tier): boolean {
     if (!this.yieldingTiers.has(tier)) return false;
     return this.hasBacklogAbove(tier);
+  }
+
+  /**
+   * Whether stat or urgent had backlog here within the last `withinMs`: bulk paces itself then
+   * (event-consumer.ts). Yielding alone stops bulk only while a stat event is in this service; the
+   * CPU bulk keeps using in between is what a stat event meets in the next service, on two cores.
+   */
+  activeAbove(tier: Tier, withinMs: number, now = Date.now()): boolean {
+    return tiersAbove(tier).filter((t) => t === 'stat' || t === 'urgent').some((t) => now - (this.lastBacklog.get(t) ?? -Infinity) <= withinMs);
   }
 
   /** Called when no higher tier has backlog any more, so paused tiers resume. */

@@ -8,6 +8,8 @@ describe('relaySettings (runtime tuning from CLINMESH_* variables)', () => {
     assert.deepEqual(s.maxWaitTimeMs, { stat: 20, bulk: 500 });
     assert.deepEqual(s.gatherMs, { routine: 0, urgent: 30 });
     assert.equal(s.combineRecords, 0, '0 turns group commit off');
+    assert.equal(relaySettings({ CLINMESH_CONSUMER_BULK_SHARE: '0.5' }).bulkShare, 0.5);
+    assert.equal(relaySettings({ CLINMESH_CONSUMER_BULK_SHARE: '1' }).bulkShare, 1, '1 turns bulk pacing off');
   });
 
   it('leaves unset settings to the runtime defaults', () => {
@@ -19,5 +21,7 @@ describe('relaySettings (runtime tuning from CLINMESH_* variables)', () => {
   it('names every invalid setting at once', () => {
     assert.throws(() => relaySettings({ CLINMESH_CONSUMER_GATHER_MS: 'fast=10', CLINMESH_CONSUMER_COMBINE_RECORDS: '-1' }),
       (e: Error) => /CLINMESH_CONSUMER_GATHER_MS: "fast=10"/.test(e.message) && /CLINMESH_CONSUMER_COMBINE_RECORDS must be a non-negative integer/.test(e.message));
+    assert.throws(() => relaySettings({ CLINMESH_CONSUMER_BULK_SHARE: '0' }), /CLINMESH_CONSUMER_BULK_SHARE must be above 0 and at most 1/);
+    assert.throws(() => relaySettings({ CLINMESH_CONSUMER_BULK_SHARE: '1.5' }), /CLINMESH_CONSUMER_BULK_SHARE must be above 0 and at most 1/);
   });
 });

@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { DataSource, MixedList } from 'typeorm';
-import { CONSUMER_DIRECTORY_TOPIC, ConsumerDefinition, EVENT_RUNTIME_MIGRATIONS, EventRuntime, KafkaAdminTopicProvisioner, LANE_MODES, LaneMode, isLaneMode, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
+import { CONSUMER_DIRECTORY_TOPIC, ConsumerDefinition, DEFAULT_BULK_PACING, EVENT_RUNTIME_MIGRATIONS, EventRuntime, KafkaAdminTopicProvisioner, LANE_MODES, LaneMode, isLaneMode, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
 import { Logger, RuntimeMetrics, createLogger, withLogContext } from '@clinmesh/observability';
 import { AccessTokens, AuditTrail, AuditTrailTable1732200000001 } from '@clinmesh/security';
 import { loadSchemaCatalog } from '@clinmesh/schemas';
@@ -100,7 +100,8 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
     metrics,
     logger,
     provisioner,
-    consumer: { ...config.consumer, ...(relay.maxWaitTimeMs ? { maxWaitTimeMs: relay.maxWaitTimeMs } : {}), ...(relay.lanes ? { lanes: relay.lanes } : {}), ...(relay.gatherMs ? { gatherMs: relay.gatherMs } : {}), ...(relay.combineRecords !== undefined ? { combineRecords: relay.combineRecords } : {}) },
+    consumer: { ...config.consumer, ...(relay.maxWaitTimeMs ? { maxWaitTimeMs: relay.maxWaitTimeMs } : {}), ...(relay.lanes ? { lanes: relay.lanes } : {}), ...(relay.gatherMs ? { gatherMs: relay.gatherMs } : {}), ...(relay.combineRecords !== undefined ? { combineRecords: relay.combineRecords } : {}),
+      ...(relay.bulkShare !== undefined ? { bulkPacing: { ...DEFAULT_BULK_PACING, share: relay.bulkShare } } : {}) },
     relay,
   });
   if (config.topicProvisioning.mode === 'admin') {
@@ -202,6 +203,8 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
   combineRecords?: number;
   /** CLINMESH_CONSUMER_LANES=stat-main|tier|definition: how consumer definitions share kafkajs consumers (event-runtime README). */
   lanes?: LaneMode;
+  /** CLINMESH_CONSUMER_BULK_SHARE=0.25 (0 < share ≤ 1; 1 = off): the share of its time bulk takes while stat or urgent was active in the last second. */
+  bulkShare?: number;
 } {
   const errors: string[] = [];
   const num = (name: string, integer: boolean) => {
@@ -214,6 +217,7 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
   const settings: ReturnType<typeof relaySettings> = {
     idlePollMs: num('CLINMESH_RELAY_IDLE_POLL_MS', true),
     combineRecords: num('CLINMESH_CONSUMER_COMBINE_RECORDS', true),
+    bulkShare: num('CLINMESH_CONSUMER_BULK_SHARE', false),
     retention: {
       outboxHours: num('CLINMESH_OUTBOX_RETENTION_HOURS', false),
       outboxRows: num('CLINMESH_OUTBOX_RETENTION_ROWS', true),
@@ -235,6 +239,7 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
   const gatherMs = perTier('CLINMESH_CONSUMER_GATHER_MS');
   const lanes = env.CLINMESH_CONSUMER_LANES || undefined;
   if (lanes !== undefined && !isLaneMode(lanes)) errors.push(`CLINMESH_CONSUMER_LANES must be one of ${LANE_MODES.join(', ')} (got "${lanes}")`);
+  if (settings.bulkShare !== undefined && !(settings.bulkShare > 0 && settings.bulkShare <= 1)) errors.push(`CLINMESH_CONSUMER_BULK_SHARE must be above 0 and at most 1 (got "${env.CLINMESH_CONSUMER_BULK_SHARE}")`);
   if (errors.length) throw new Error(`invalid configuration:\n  - ${errors.join('\n  - ')}`);
   return { ...settings, maxWaitTimeMs, gatherMs, lanes: lanes as LaneMode | undefined };
 }
