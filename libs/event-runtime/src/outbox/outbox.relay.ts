@@ -178,63 +178,59 @@ export class OutboxRelay {
     return this.statLaneOn && this.lockRunner !== null && !this.republishing && (!this.cluster || this.adoptedCluster === this.cluster.id());
   }
 
-  private async run(): Promise<void> {
-    const batchSize = this.options.batchSize ?? 500;
-    const idle = this.options.idlePollMs ?? 1000;
-    let failures = 0;
-    while (this.running) {
-      try {
-        if (!(await this.holdLock())) {
-          await this.mainSignal.sleep(1000);
-          continue;
-        }
-        if (this.cluster && this.adoptedCluster !== this.cluster.id()) {
-          await this.adoptCluster(this.cluster.id());
-          // Nothing to re-publish: the stat loop takes over stat rows (some may be left by a crash).
-          if (this.statLaneReady) this.statSignal.notify();
-        }
-        if (Date.now() - this.lastPrune > this.retention.pruneIntervalMs) await this.prune();
-        this.mainSignal.take();
-        const { published, held } = await this.publishOnce(batchSize, this.statLaneReady ? 'other' : 'all', this.producer);
-        failures = 0;
-        if (published < batchSize) {
-          // Held by pacing: look again shortly (downstream is reading); otherwise sleep until woken.
-          if (held) await this.mainSignal.sleep(this.pacer?.options.refreshMs ?? 150, { evenIfNotified: true });
-          else await this.mainSignal.sleep(idle);
-        }
-      } catch (error) {
-        failures += 1;
-        await this.mainSignal.sleep(this.failureDelay(failures, error), { evenIfNotified: true });
-      }
-    }
+  private run(): Promise<void> {
+    return this.runLoop(this.mainSignal, () => this.mainPass());
   }
 
   /** Stat rows alone, on their own producer; the main loop hands them over once the lane is ready. */
-  private async runStat(): Promise<void> {
-    const batchSize = this.options.batchSize ?? 500;
-    const idle = this.options.idlePollMs ?? 1000;
+  private runStat(): Promise<void> {
+    return this.runLoop(this.statSignal, () => this.statPass());
+  }
+
+  /** One relay loop: each pass says how long to sleep after it (0: on at once); a failure backs off. */
+  private async runLoop(signal: WakeSignal, pass: () => Promise<Pause>): Promise<void> {
     let failures = 0;
     while (this.running) {
+      let next: Pause;
       try {
-        if (!this.statLaneReady) {
-          await this.statSignal.sleep(idle);
-          continue;
-        }
-        this.statSignal.take();
-        const { published } = await this.publishOnce(batchSize, 'stat', this.statProducer!);
+        next = await pass();
         failures = 0;
-        if (published < batchSize) await this.statSignal.sleep(idle);
       } catch (error) {
         failures += 1;
-        await this.statSignal.sleep(this.failureDelay(failures, error), { evenIfNotified: true });
+        const delay = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
+        this.logger.warn({ err: errorSummary(error), delayMs: delay }, 'outbox relay publish failed; retrying');
+        next = { ms: delay, evenIfNotified: true };
       }
+      if (next.ms > 0) await signal.sleep(next.ms, { evenIfNotified: next.evenIfNotified });
     }
   }
 
-  private failureDelay(failures: number, error: unknown): number {
-    const delay = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
-    this.logger.warn({ err: errorSummary(error), delayMs: delay }, 'outbox relay publish failed; retrying');
-    return delay;
+  private async mainPass(): Promise<Pause> {
+    const batchSize = this.options.batchSize ?? 500;
+    // Another replica holds the relay: look again later (a commit's notify does not make this spin).
+    if (!(await this.holdLock())) return { ms: 1000, evenIfNotified: true };
+    if (this.cluster && this.adoptedCluster !== this.cluster.id()) {
+      await this.adoptCluster(this.cluster.id());
+      // Nothing to re-publish: the stat loop takes over stat rows (some may be left by a crash).
+      if (this.statLaneReady) this.statSignal.notify();
+    }
+    if (Date.now() - this.lastPrune > this.retention.pruneIntervalMs) await this.prune();
+    this.mainSignal.take();
+    const { published, held } = await this.publishOnce(batchSize, this.statLaneReady ? 'other' : 'all', this.producer);
+    if (published >= batchSize) return { ms: 0 };
+    // Held by pacing: look again shortly (downstream is reading); otherwise sleep until woken.
+    return held ? { ms: this.pacer?.options.refreshMs ?? 150, evenIfNotified: true } : { ms: this.options.idlePollMs ?? 1000 };
+  }
+
+  private async statPass(): Promise<Pause> {
+    const batchSize = this.options.batchSize ?? 500;
+    const idle = this.options.idlePollMs ?? 1000;
+    // Not ready (no lock yet, or a re-publication runs: the main loop takes stat rows): wait to be
+    // handed over, without spinning on the notifies of commits meanwhile.
+    if (!this.statLaneReady) return { ms: idle, evenIfNotified: true };
+    this.statSignal.take();
+    const { published } = await this.publishOnce(batchSize, 'stat', this.statProducer!);
+    return { ms: published >= batchSize ? 0 : idle };
   }
 
   private async holdLock(): Promise<boolean> {
@@ -403,6 +399,12 @@ export class OutboxRelay {
     }
   }
 
+}
+
+/** How long a relay loop sleeps after a pass; `evenIfNotified`: not cut short by a notify that came before it (backoffs, waits). */
+interface Pause {
+  ms: number;
+  evenIfNotified?: boolean;
 }
 
 /**
