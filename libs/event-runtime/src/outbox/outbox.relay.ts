@@ -4,6 +4,7 @@ import { Counter, Gauge } from 'prom-client';
 import { TIERS } from '@clinmesh/topology';
 import { Logger, RuntimeMetrics } from '@clinmesh/observability';
 import { DEFAULT_PACING, PacingOptions, RepublishPacer } from './republish.pacer';
+import { WakeSignal } from '../wake-signal';
 
 interface OutboxRow {
   id: string;
@@ -398,42 +399,12 @@ export class OutboxRelay {
       // the database being briefly unavailable is reported by readiness, not here
     }
   }
-
 }
 
 /** How long a relay loop sleeps after a pass; `evenIfNotified`: not cut short by a notify that came before it (backoffs, waits). */
 interface Pause {
   ms: number;
   evenIfNotified?: boolean;
-}
-
-/**
- * A loop's sleep that a notify cuts short. A notify that comes while the loop is working (after
- * it took the last one) is kept, so the next sleep returns at once: the pass that was running
- * may have selected before the notifying transaction committed.
- */
-export class WakeSignal {
-  private wake: (() => void) | null = null;
-  private pending = false;
-
-  notify(): void {
-    this.pending = true;
-    this.wake?.();
-  }
-
-  /** The loop is about to look: notifications so far are answered by this pass. */
-  take(): void {
-    this.pending = false;
-  }
-
-  /** Sleeps `ms`, or until notified; returns at once if notified since the last take (unless `evenIfNotified`: backoffs). */
-  sleep(ms: number, options: { evenIfNotified?: boolean } = {}): Promise<void> {
-    if (this.pending && !options.evenIfNotified) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
-      this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };
-    });
-  }
 }
 
 export function errorSummary(error: unknown): { name?: string; code?: string; message: string } {

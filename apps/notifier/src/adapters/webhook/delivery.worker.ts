@@ -1,4 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
+import { WakeSignal } from '@clinmesh/event-runtime';
 import { Logger, RuntimeMetrics, withLogContext } from '@clinmesh/observability';
 import { signatureHeader } from '../../domain/webhook-signature';
 import type { AttemptResult } from '../../domain/retry-schedule';
@@ -27,9 +28,8 @@ export interface WorkerOptions {
 export class DeliveryWorker {
   private running = false;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
-  /** A notify() that came while the loop was claiming: the next sleep returns at once (the claim may have missed the new rows). */
-  private woken = false;
+  /** Cut short by notify(); a notify while the loop claims is kept (the claim may have missed the new rows). */
+  private readonly signal = new WakeSignal();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly outcomes: Counter<string>;
   private readonly latency: Histogram<string>;
@@ -55,13 +55,12 @@ export class DeliveryWorker {
   }
 
   notify(): void {
-    this.woken = true;
-    this.wake?.();
+    this.signal.notify();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.signal.notify();
     await this.loop;
     await Promise.all(this.inFlight);
   }
@@ -69,6 +68,7 @@ export class DeliveryWorker {
   private async run(): Promise<void> {
     while (this.running) {
       try {
+        this.signal.take();
         const probes = await this.deliveries.claimProbes(this.options.leaseSeconds);
         const free = this.options.concurrency - this.inFlight.size - probes.length;
         const claimed = [...probes, ...(free > 0 ? await this.deliveries.claimDue(free, this.options.leaseSeconds, this.options.perSubscription) : [])];
@@ -82,10 +82,10 @@ export class DeliveryWorker {
           });
           this.inFlight.add(p);
         }
-        if (!claimed.length || this.inFlight.size >= this.options.concurrency) await this.sleep(this.options.pollMs);
+        if (!claimed.length || this.inFlight.size >= this.options.concurrency) await this.signal.sleep(this.options.pollMs);
       } catch (error) {
         this.logger.warn({ err: String((error as Error)?.message ?? error) }, 'delivery claim failed');
-        await this.sleep(1000);
+        await this.signal.sleep(1000, { evenIfNotified: true });
       }
     }
   }
@@ -136,17 +136,6 @@ export class DeliveryWorker {
       if (outcome !== 'delivered') {
         this.logger.warn({ deliveryId: d.deliveryId, subscriptionId: d.subscriptionId, status: result.status, error: result.error, attempts: d.attempts, probe: d.probe, outcome }, 'webhook attempt failed');
       }
-    });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
-      this.wake = () => { clearTimeout(t); this.wake = null; this.woken = false; resolve(); };
     });
   }
 }

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WakeSignal } from './outbox.relay';
+import { WakeSignal } from './wake-signal';
 
-/** The relay loops' sleep: a commit's wake-up is never lost, and an idle loop does not spin. */
+/** The relay loops' and workers' sleep: a commit's wake-up is never lost, and an idle loop does not spin. */
 describe('WakeSignal', () => {
   const LONG = 600_000;
 
