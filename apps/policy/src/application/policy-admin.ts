@@ -48,13 +48,17 @@ export class PolicyAdmin {
    */
   async follow(sql: Parameters<StoresFactory>[0]): Promise<{ active: string | null; candidate: string | null | undefined }> {
     const s = this.stores(sql);
+    const seen = this.store.generation;
     const active = await s.versions.active();
+    const candidate = await s.versions.candidate();
+    // An activation, promotion or candidate change made in this process while we read is newer than what
+    // we read (it committed after our read began): leave it, the next follow sees the database as it is now.
+    if (this.store.generation !== seen) return { active: null, candidate: undefined };
     let changedActive: string | null = null;
     if (active && active.version !== this.store.active.version) {
       this.store.activate(this.validate(active.document, `stored version ${active.version}`), new Date(active.activatedAt));
       changedActive = active.version;
     }
-    const candidate = await s.versions.candidate();
     const stored = candidate && candidate.version !== this.store.active.version ? candidate : undefined;
     let changedCandidate: string | null | undefined;
     if ((stored?.version ?? null) !== (this.store.candidate?.version ?? null)) {

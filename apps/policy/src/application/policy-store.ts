@@ -11,6 +11,7 @@ export class PolicyStore {
   private activePolicy: CompiledPolicy;
   private candidatePolicy: CompiledPolicy | null = null;
   private activatedAt = new Date();
+  private changes = 0;
 
   constructor(readonly validator: PolicyValidator, initial: CompiledPolicy, readonly identifierSystems: IdentifierSystems) {
     this.activePolicy = initial;
@@ -28,13 +29,24 @@ export class PolicyStore {
     return this.activatedAt;
   }
 
+  /**
+   * Counts every swap. A reader of the database (the replica follow) notes it before reading and applies
+   * what it read only if nothing changed meanwhile: a promotion committed during its read must not be
+   * undone by the older row it saw.
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
   activate(policy: CompiledPolicy, at = new Date()): void {
     this.activePolicy = policy;
     this.activatedAt = at;
+    this.changes++;
     if (this.candidatePolicy?.version === policy.version) this.candidatePolicy = null;
   }
 
   setCandidate(policy: CompiledPolicy | null): void {
     this.candidatePolicy = policy;
+    this.changes++;
   }
 }
