@@ -121,6 +121,8 @@ interface ScoredRecord {
 }
 
 const MAX_EXPLAINED_PERSONS = 5;
+const GIVEN_NAME_INDEX = COMPARISON_NAMES.indexOf('givenName');
+const FAMILY_NAME_INDEX = COMPARISON_NAMES.indexOf('familyName');
 
 /**
  * Online EMPI matching: one record at a time as messages arrive, or a chunk of
@@ -255,7 +257,9 @@ export class MatchEngine {
     // The record must fit the person as a whole: most of its records must support the link on their own
     // (score ≥ lower), so one record — an earlier error, a namesake's — cannot pull a record in.
     const mean = records.reduce((sum, r) => sum + Math.min(r.score, upper), 0) / records.length;
-    const supporting = records.filter((r) => r.score >= this.thresholds.lower).length;
+    const { lower } = this.thresholds;
+    let supporting = 0;
+    for (const r of records) if (r.score >= lower) supporting++;
     const blockedBy = bestRec.rules.filter((f) => f.blocksAutoLink).map((f) => f.rule as string);
     // Strong different-person evidence against any record of the person (a twin's record, say) forbids the link:
     // an initial or a nickname matching one record must not pull a sibling into the person.
@@ -292,14 +296,17 @@ export class MatchEngine {
     const normalized = this.normalize(stored.record);
     const cmp = compareRecords(incoming, normalized, this.config.comparedIdentifiers);
     const tf: TermFrequencies = {};
-    const gi = COMPARISON_NAMES.indexOf('givenName');
-    const fi = COMPARISON_NAMES.indexOf('familyName');
+    const gi = GIVEN_NAME_INDEX;
+    const fi = FAMILY_NAME_INDEX;
     // Transposed names: the value agreeing in the given-name slot is the person's family name (and vice versa).
     if (cmp.vector[gi] === 0) tf.givenName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'family', normalized.familyName!) : nameFrequency(this.frequencies, 'given', normalized.givenName!);
     if (cmp.vector[fi] === 0) tf.familyName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'given', normalized.givenName!) : nameFrequency(this.frequencies, 'family', normalized.familyName!);
     const fsScore = this.weights.score(cmp.vector, tf);
-    const rules = [...identityRules(cmp.vector, this.config), ...this.swappedReadingConflicts(incoming, normalized, cmp.namesTransposed)];
-    const score = rules.reduce((sum, r) => sum + r.weight, fsScore);
+    const rules = identityRules(cmp.vector, this.config);
+    const swapped = this.swappedReadingConflicts(incoming, normalized, cmp.namesTransposed);
+    if (swapped.length) rules.push(...swapped);
+    let score = fsScore;
+    for (const r of rules) score += r.weight;
     return { stored, normalized, score, fsScore, vector: cmp.vector, tf, rules, namesTransposed: cmp.namesTransposed };
   }
 

@@ -13,6 +13,8 @@ export class ChunkOverlayStore implements CandidateStore {
   private readonly local = new InMemoryCandidateStore();
   private readonly pending = new Map<string, { record: PersonRecord; personId: string; blockingKeys: string[] }>();
   private readonly candidatesByKeys = new Map<string, StoredRecord[]>();
+  // The engine hands the same (frozen) key array to prefetch, scoring and resolve: looked up by identity first, by content otherwise.
+  private readonly candidatesByKeyArray = new Map<string[], StoredRecord[]>();
   private readonly personRecords = new Map<string, StoredRecord[]>();
 
   constructor(private readonly base: CandidateStore, private readonly personRecordLimit: number) {}
@@ -21,11 +23,18 @@ export class ChunkOverlayStore implements CandidateStore {
     const results = this.base.findCandidatesBatch
       ? await this.base.findCandidatesBatch(keySets, limit, minEvidence)
       : await Promise.all(keySets.map((k) => this.base.findCandidates(k, limit, minEvidence)));
-    keySets.forEach((keys, i) => this.candidatesByKeys.set(keyOf(keys), results[i]));
+    keySets.forEach((keys, i) => {
+      this.candidatesByKeys.set(keyOf(keys), results[i]);
+      this.candidatesByKeyArray.set(keys, results[i]);
+    });
   }
 
   prefetched(keys: string[]): StoredRecord[] {
-    return this.candidatesByKeys.get(keyOf(keys)) ?? [];
+    return this.prefetchedFor(keys) ?? [];
+  }
+
+  private prefetchedFor(keys: string[]): StoredRecord[] | undefined {
+    return this.candidatesByKeyArray.get(keys) ?? this.candidatesByKeys.get(keyOf(keys));
   }
 
   async prefetchPersons(personIds: string[]): Promise<void> {
@@ -39,7 +48,7 @@ export class ChunkOverlayStore implements CandidateStore {
   }
 
   async findCandidates(blockingKeys: string[], limit: number, minEvidence = 1): Promise<StoredRecord[]> {
-    let fromBase = this.candidatesByKeys.get(keyOf(blockingKeys));
+    let fromBase = this.prefetchedFor(blockingKeys);
     if (!fromBase) fromBase = await this.base.findCandidates(blockingKeys, limit, minEvidence);
     const local = await this.local.findCandidates(blockingKeys, limit, minEvidence);
     const localIds = new Set(local.map((r) => r.recordId));

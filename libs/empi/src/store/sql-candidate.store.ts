@@ -163,7 +163,7 @@ export class SqlCandidateStore implements CandidateStore {
     if (hashes.length === 0) return;
     await this.run('lockKeys', () =>
       // The ordered sub-select fixes the acquisition order (one global order: ascending bigint): the outer scan calls the lock function row by row in that order.
-      this.sql.query('SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS ordered', [hashes]),
+      this.sql.query('SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS ordered', [integerArrayLiteral(hashes)]),
     );
   }
 
@@ -193,14 +193,14 @@ export class SqlCandidateStore implements CandidateStore {
           hashes.push(h);
           hashEvidence.push(keyEvidence(k));
         }
-        if (!mine.has(i)) mine.set(i, keyEvidence(k));
+        if (!mine.has(i)) mine.set(i, hashEvidence[i]);
       }
       return mine;
     });
     const out: StoredRecord[][] = keySets.map(() => []);
     if (!hashes.length) return out;
     const hitRows = await this.run('findCandidatesBatch', () =>
-      this.sql.query<{ record_id: string; keys: number[] }>(CHUNK_KEY_HITS_SQL, [hashes, hashEvidence, minEvidence]),
+      this.sql.query<{ record_id: string; keys: number[] }>(CHUNK_KEY_HITS_SQL, [integerArrayLiteral(hashes), integerArrayLiteral(hashEvidence), minEvidence]),
     );
     const underKey: string[][] = hashes.map(() => []);
     for (const r of hitRows) for (const i of r.keys) underKey[i - 1].push(r.record_id);
@@ -325,6 +325,15 @@ export class SqlCandidateStore implements CandidateStore {
   }
 }
 
+/**
+ * A PostgreSQL array literal of integers (`{1,-2,3}`) for an `int[]` / `bigint[]` parameter: the values are
+ * decimal integers (key hashes, evidence), so no element needs quoting; the driver would otherwise escape
+ * every element of a JavaScript array one by one (a few hundred per chunk).
+ */
+export function integerArrayLiteral(values: ReadonlyArray<string | number>): string {
+  return `{${values.join(',')}}`;
+}
+
 /** Parameters of CANDIDATE_SEARCH_SQL: distinct key hashes, limit, each key's evidence, least evidence. */
 export function candidateSearchParams(blockingKeys: string[], limit: number, minEvidence: number): unknown[] {
   const byHash = new Map<string, number>();
@@ -344,7 +353,8 @@ const hashMemo = new Map<string, string>();
 export function blockingKeyHash(key: string): string {
   let h = hashMemo.get(key);
   if (h === undefined) {
-    h = String(advisoryKey(key));
+    // The same value as advisoryKey (a unit test holds them equal), about twice as fast: a hex digest beats a Buffer digest plus readBigInt64BE.
+    h = String(BigInt.asIntN(64, BigInt(`0x${hash('sha256', key, 'hex').slice(0, 16)}`)));
     if (hashMemo.size >= HASH_MEMO_CAPACITY) hashMemo.clear();
     hashMemo.set(key, h);
   }
