@@ -39,4 +39,15 @@ describe('blockingKeyHash', () => {
     // The value EMPI_PG_MIGRATION_V3 computes in SQL for the same key (checked against PostgreSQL 15).
     assert.equal(blockingKeyHash('d:19700101'), '-518137006288492951');
   });
+
+  it('equals advisoryKey over many keys, both signs, non-ASCII included (it is computed from a hex digest)', () => {
+    let negative = 0;
+    for (let i = 0; i < 3000; i++) {
+      const key = `k:${i}|${(i * 7919).toString(36)}${i % 50 === 0 ? '|é' : ''}`;
+      const expected = String(advisoryKey(key));
+      if (expected.startsWith('-')) negative++;
+      assert.equal(blockingKeyHash(key), expected, key);
+    }
+    assert.ok(negative > 1000 && negative < 2000, `both signs covered (${negative} negative)`);
+  });
 });
