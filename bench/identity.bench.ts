@@ -21,6 +21,17 @@
  * CLINMESH_TEST_PG_URL it starts its own throwaway PostgreSQL (durable: fsync on) and removes
  * it afterwards. `--index-size N` first loads N other generated persons into the index so
  * speed is measured against a realistic index (10k → 100k).
+ *
+ * One chunk stream, one transaction at a time, as the service runs: its tier consumers share one
+ * consumer lane per service ("stat-main": stat in one, urgent/routine/bulk in the other), and within a
+ * lane the chunks that several partitions hand in while a commit is in flight are combined into the next
+ * single transaction (event-runtime's TransactionCombiner) — never matched side by side. Only the stat
+ * lane's transaction can overlap the main lane's; two streams here would assume half the traffic is stat.
+ * What the bench leaves out of the service's chunk: the known-record check, person locks and rows, links
+ * with explanations, review items, and the runtime's inbox / outbox / offset rows (about six more
+ * statements per chunk), so the service is slower per record than these figures.
+ * Reports records/s, chunk commit latency, and CPU per record of this process and of the PostgreSQL
+ * backend (`cpuMsPerRecord`; on a shared machine it moves far less than records/s).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -133,6 +144,8 @@ interface StoreHandle {
   lockKeys?: (keys: string[]) => Promise<void>;
   /** VACUUM ANALYZE the index tables (sql store), as autovacuum would have done for an index that grew over time. */
   maintain?: () => Promise<void>;
+  /** CPU time (ms) the PostgreSQL backend serving this run has used so far (local server only: /proc), or undefined. */
+  backendCpuMs?: () => number | undefined;
   close: () => Promise<void>;
 }
 
@@ -152,6 +165,7 @@ async function openStore(args: Args, server: () => Promise<string>): Promise<Sto
   await client.query(EMPI_PG_MIGRATION);
   await client.query(EMPI_PG_MIGRATION_V2);
   await client.query(EMPI_PG_MIGRATION_V3);
+  const backendPid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
   const stats = { queries: 0, ms: 0, byStatement: new Map<string, number>() };
   const store = new SqlCandidateStore({
     query: async <T>(sql: string, params?: unknown[]) => {
@@ -173,6 +187,7 @@ async function openStore(args: Args, server: () => Promise<string>): Promise<Sto
       await client.query('VACUUM ANALYZE empi_record');
       await client.query('VACUUM ANALYZE empi_key');
     },
+    backendCpuMs: () => backendCpu(backendPid),
     inTransaction: async (fn) => {
       await client.query('BEGIN');
       try {
@@ -186,6 +201,19 @@ async function openStore(args: Args, server: () => Promise<string>): Promise<Sto
     },
     close: async () => { await client.end(); await db.drop(); },
   };
+}
+
+/**
+ * utime + stime of a local process in ms (/proc/<pid>/stat, clock ticks of 10 ms): the backend's CPU
+ * for this run. On a shared machine CPU time per record moves far less than records/s.
+ */
+function backendCpu(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 interface RunInput {
@@ -256,12 +284,21 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
   let sinceSnapshot = 0;
   let snapshots = 0;
   let refreshMs = 0;
+  // CPU spent in refreshes (left out of the per-record CPU, like their time).
+  let refreshCpuMs = 0;
+  let refreshBackendMs = 0;
   const refreshFrequencies = async () => {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const b0 = handle.backendCpuMs?.();
     try {
       await refreshNow();
     } finally {
       refreshMs += performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      refreshCpuMs += (c.user + c.system) / 1000;
+      const b1 = handle.backendCpuMs?.();
+      if (b0 !== undefined && b1 !== undefined) refreshBackendMs += b1 - b0;
     }
   };
   const refreshNow = async () => {
@@ -272,7 +309,16 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
     engine.useFrequencies(frequencySnapshotFromCounts(counts, usNameFrequencySeed(), `index-${++snapshots}-n${counts.total}`));
   };
   if (args.indexSize > 0) await refreshFrequencies();
+  // The refresh above is before the timed run: only refreshes inside it are left out of its time (they were
+  // all subtracted before, which overstated records/s by the first refresh, ~5 % at 100k).
+  refreshMs = 0;
+  refreshCpuMs = 0;
+  refreshBackendMs = 0;
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
+  const backendAtStart = handle.backendCpuMs?.();
+  let cpuUsed: NodeJS.CpuUsage | undefined;
+  let backendUsedMs: number | undefined;
   const record = (row: FebrlRow, result: MatchResult) => {
     predicted.set(row.record.recordId, result.personId);
     truth.set(row.record.recordId, row.entity);
@@ -308,6 +354,9 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
       }
     }
   } finally {
+    cpuUsed = process.cpuUsage(cpuAtStart);
+    const backendNow = handle.backendCpuMs?.();
+    backendUsedMs = backendAtStart !== undefined && backendNow !== undefined ? backendNow - backendAtStart : undefined;
     await handle.close();
   }
   // Snapshot refreshes are an operator command in the service, not part of matching: timed apart.
@@ -365,6 +414,11 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
     twinFalseMergePairs: rows.some((r) => r.householdId) ? twinFalseMerges : null,
     methods,
     recordsPerSecond: Math.round((rows.length / elapsedMs) * 1000),
+    // CPU per record (ms) of this process (all its threads: GC, driver) and of the PostgreSQL backend (sql store), frequency refreshes left out.
+    cpuMsPerRecord: {
+      node: cpuUsed ? +(((cpuUsed.user + cpuUsed.system) / 1000 - refreshCpuMs) / rows.length).toFixed(3) : null,
+      postgres: backendUsedMs !== undefined ? +((backendUsedMs - refreshBackendMs) / rows.length).toFixed(3) : null,
+    },
     frequencyRefreshSeconds: +(refreshMs / 1000).toFixed(1),
     ...(handle.sqlStats ? {
       sqlStatements: handle.sqlStats.queries,
