@@ -8,6 +8,7 @@ import { loadSchemaCatalog, IngestedEvent, OperationsEvent } from '@clinmesh/sch
 import { createLogger, RuntimeMetrics } from '@clinmesh/observability';
 import { testEnvironment, uniqueName, waitFor } from '@clinmesh/testing';
 import { EventRuntime } from './event-runtime';
+import { OutboxRelay } from './outbox/outbox.relay';
 import { EVENT_RUNTIME_MIGRATIONS } from './persistence/migrations';
 import { MockControlTopicProvisioner } from './kafka/topic-provisioner';
 import { HEADER } from './event-headers';
@@ -256,6 +257,50 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     assert.equal(got.source, 'TEST');
     assert.equal(got.receivedAt, 1700000000000);
     assert.equal(got.eventType, 'IngestedEvent', 'the event type comes from the schema the topic carries');
+  });
+
+  it('a relay without the lock (another replica holds it) waits its poll: a notify wakes it for one look, not into a spin', async () => {
+    // A second relay over the same database, as in a second replica: the runtime's relay holds the lock.
+    const replica = new DataSource({ type: 'postgres', url: env.pgUrl.replace(/\/[^/]+$/, `/${dbName}`) });
+    await replica.initialize();
+    let lockAttempts = 0;
+    const createQueryRunner = replica.createQueryRunner.bind(replica);
+    replica.createQueryRunner = (...args) => {
+      const runner = createQueryRunner(...args);
+      const query = runner.query.bind(runner);
+      runner.query = ((sql: string, ...rest: unknown[]) => {
+        if (sql.includes('pg_try_advisory_lock')) lockAttempts += 1;
+        return (query as (...a: unknown[]) => Promise<unknown>)(sql, ...rest);
+      }) as typeof runner.query;
+      return runner;
+    };
+    const producer = kafka.producer();
+    const relay = new OutboxRelay(replica, producer, new RuntimeMetrics(`${service}-replica`), createLogger(service, 'silent'), { idlePollMs: 1000 });
+    try {
+      relay.start();
+      await waitFor(() => lockAttempts >= 1, { what: 'the replica relay to try the lock', timeoutMs: 30000 });
+      const started = Date.now();
+      const before = lockAttempts;
+      relay.notify('all');
+      await waitFor(() => lockAttempts > before, { what: 'the notify to wake it for one look', timeoutMs: 30000 });
+      // While the runtime's relay publishes and its consumer handles 20 events, the waiting relay sleeps.
+      // (It used to keep the notify pending and look again at once, round after round.)
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        ids.push(await runtime.inTransaction({ id: `op-wait-${i}`, correlationId: `corr-wait-${i}`, tier: 'routine' }, async (ctx) => {
+          const value = { ...event(400 + i), eventId: ctx.deriveEventId('out') };
+          ctx.emit({ topic: inTopic, key: 'k', value });
+          return value.eventId;
+        }));
+      }
+      await waitFor(() => ids.every((id) => handled.some((e) => e.eventId === id)), { what: 'the 20 events handled', timeoutMs: 60000 });
+      // One look for the notify, then one per elapsed poll period (1 s) at most.
+      const allowed = 1 + Math.ceil((Date.now() - started) / 1000);
+      assert.ok(lockAttempts - before <= allowed, `${lockAttempts - before} lock attempts in ${Date.now() - started} ms (at most ${allowed})`);
+    } finally {
+      await relay.stop();
+      await replica.destroy();
+    }
   });
 
   it('keeps published rows with their cluster id, and re-publishes them in original order to a cluster it never published to — the inbox absorbs them', async () => {
