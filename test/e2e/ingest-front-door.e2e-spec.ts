@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeMllpFrame } from '@clinmesh/hl7v2';
-import { IngestPipeline, IngestedTopicReader, adtMessage, hl7Batch, mshField, waitFor, withMshField } from '@clinmesh/testing';
+import { IngestPipeline, IngestedTopicReader, adtMessage, hl7Batch, mshField, oruMessage, waitFor, withMshField } from '@clinmesh/testing';
 
 const SHARED = join(__dirname, '..', '..', '..', '..', 'shared', 'fixtures');
 const HL7_DIR = join(SHARED, 'hl7v2');
@@ -360,6 +360,16 @@ describe('ingest front door: real HL7 v2 and FHIR R4 over MLLP and HTTP', { time
     const batch = await pipeline.sendHl7(hl7Batch([0, 1, 2, 3, 4, 5].map((i) => adtMessage({ controlId: `FLOOD-B-${i}`, mrn: 'MRN-FB', sendingApplication: 'FLOODER', facility: 'HOSP' }))));
     assert.equal(batch.status, 200);
     assert.equal(batch.headers.get('x-clinmesh-batch-summary'), 'messages=6;accepted=6;rejected=0');
+  });
+
+  it('a batch file arriving while stat messages do gives way between its groups (paced, counted), and every message is still accepted', async () => {
+    const stat = await pipeline.sendHl7(oruMessage({ controlId: 'PACE-STAT-1', mrn: 'MRN-PACE', flag: 'HH' }));
+    assert.equal(stat.tier, 'stat');
+    const before = await pipeline.metric('clinmesh_ingest_bulk_paced_seconds_total');
+    const batch = await pipeline.sendHl7(hl7Batch(Array.from({ length: 40 }, (_, i) => adtMessage({ controlId: `PACE-B-${i}`, mrn: `MRN-PACE-${i}` }))));
+    assert.equal(batch.status, 200);
+    assert.equal(batch.headers.get('x-clinmesh-batch-summary'), 'messages=40;accepted=40;rejected=0');
+    assert.ok(await pipeline.metric('clinmesh_ingest_bulk_paced_seconds_total') > before, 'the groups after the first paused behind the stat message');
   });
 
   it('counts every message by sender, message type, tier, channel and outcome in clinmesh_ingest_messages_total', async () => {

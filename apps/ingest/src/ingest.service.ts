@@ -10,6 +10,7 @@ import { SenderRateLimiter } from './domain/rate-limit/sender-rate.limiter';
 import { AcceptHl7MessageHandler } from './application/accept-hl7-message.handler';
 import { AcceptFhirPayloadHandler } from './application/accept-fhir-payload.handler';
 import { IntakeGate } from './application/intake.gate';
+import { BulkIntakePacer } from './application/bulk-intake.pacer';
 import { IngestConfig, loadIngestConfig } from './config/ingest.config';
 import { IngestTables1732200000100 } from './adapters/persistence/ingest.tables';
 import { IngestContentDedupe1764374400000 } from './adapters/persistence/ingest-content-dedupe.migration';
@@ -18,7 +19,7 @@ import { IngestMetrics } from './adapters/metrics/ingest.metrics';
 import { Hl7v2Controller } from './adapters/http/hl7v2.controller';
 import { FhirController } from './adapters/http/fhir.controller';
 import { MessagesController } from './adapters/http/messages.controller';
-import { ACCEPT_FHIR, ACCEPT_HL7, INGEST_CONFIG, INGEST_METRICS, INTAKE_GATE, MESSAGES } from './adapters/http/ingest.tokens';
+import { ACCEPT_FHIR, ACCEPT_HL7, BULK_INTAKE_PACER, INGEST_CONFIG, INGEST_METRICS, INTAKE_GATE, MESSAGES } from './adapters/http/ingest.tokens';
 import { createIngestMllpListener } from './adapters/mllp/mllp.listener';
 import { ingestLineage } from './adapters/http/ingest.lineage';
 
@@ -38,11 +39,13 @@ const RATE_LIMITER = Symbol('RATE_LIMITER');
     { provide: INGEST_METRICS, inject: [RUNTIME_METRICS], useFactory: (metrics: RuntimeMetrics) => new IngestMetrics(metrics) },
     { provide: INTAKE_GATE, inject: [INGEST_CONFIG], useFactory: (config: IngestConfig) => new IntakeGate(config.intakeClosedRetryAfterSeconds) },
     { provide: RATE_LIMITER, inject: [INGEST_CONFIG], useFactory: (config: IngestConfig) => new SenderRateLimiter(config.rateLimits) },
+    { provide: BULK_INTAKE_PACER, inject: [INGEST_CONFIG], useFactory: (config: IngestConfig) => new BulkIntakePacer(config.bulkIntakePacing) },
     { provide: MESSAGES, inject: [DATA_SOURCE], useFactory: (db: DataSource) => new MessageRepository(db) },
     {
       provide: ACCEPT_HL7,
-      inject: [MESSAGES, EVENT_RUNTIME, INGEST_METRICS, INGEST_CONFIG, SERVICE_CONFIG, RATE_LIMITER],
-      useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: IngestMetrics, config: IngestConfig, service: ServiceConfig, rateLimiter: SenderRateLimiter) =>
+      inject: [MESSAGES, EVENT_RUNTIME, INGEST_METRICS, INGEST_CONFIG, SERVICE_CONFIG, RATE_LIMITER, BULK_INTAKE_PACER],
+      useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: IngestMetrics, config: IngestConfig, service: ServiceConfig, rateLimiter: SenderRateLimiter,
+        pacer: BulkIntakePacer) =>
         new AcceptHl7MessageHandler(messages, runtime, metrics, triageRules, {
           maxMessageBytes: config.maxMessageBytes,
           allowedSenders: config.allowedSenders,
@@ -51,6 +54,7 @@ const RATE_LIMITER = Symbol('RATE_LIMITER');
           receivingFacility: config.receivingFacility,
           patientKeySecret: service.patientKeySecret,
           rateLimiter,
+          pacer,
         }),
     },
     {

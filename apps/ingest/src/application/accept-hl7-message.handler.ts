@@ -13,6 +13,7 @@ import { primaryIdentifier, readHl7IntakeFacts } from '../domain/hl7-intake';
 import { TriageRules, triage } from '../domain/triage/triage.policy';
 import { SenderRateLimiter } from '../domain/rate-limit/sender-rate.limiter';
 import { EventPublisherPort, IntakeMetricsPort, MessageStorePort, messageOrigin } from './intake.ports';
+import type { BulkIntakePacer } from './bulk-intake.pacer';
 
 export interface AcceptHl7Options {
   maxMessageBytes: number;
@@ -25,6 +26,8 @@ export interface AcceptHl7Options {
   patientKeySecret: string;
   /** Request rate per sender (`MSH-3^MSH-4`); refusals are AR + kept as RATE_LIMITED. */
   rateLimiter?: SenderRateLimiter;
+  /** Told of every accepted message's tier: batch-file intake gives way while stat or urgent ones arrive. */
+  pacer?: BulkIntakePacer;
 }
 
 export interface Hl7Arrival {
@@ -68,6 +71,12 @@ export class AcceptHl7MessageHandler {
   ) {}
 
   async accept(arrival: Hl7Arrival): Promise<IntakeResult> {
+    const result = await this.acceptOne(arrival);
+    if (result.status === 'accepted') this.options.pacer?.accepted(result.tier);
+    return result;
+  }
+
+  private async acceptOne(arrival: Hl7Arrival): Promise<IntakeResult> {
     const { bytes, channel } = arrival;
     const contentHash = contentHashOf(bytes);
     if (bytes.length > this.options.maxMessageBytes) {

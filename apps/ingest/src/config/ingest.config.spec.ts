@@ -17,6 +17,13 @@ describe('ingest config', () => {
     assert.equal(c.intakeClosedRetryAfterSeconds, 30);
     assert.equal(c.fhirRequiredElements, 'warning');
     assert.equal(c.allowedSenders, undefined);
+    assert.deepEqual(c.bulkIntakePacing, { share: 0.25, withinMs: 1000, maxPauseMs: 1000 });
+  });
+
+  it('reads bulk intake pacing; a share of 1 turns it off, 0 is refused', () => {
+    assert.equal(loadIngestConfig(serviceConfig({ BULK_SHARE: '1' })).bulkIntakePacing.share, 1);
+    assert.throws(() => loadIngestConfig(serviceConfig({ BULK_SHARE: '0' })), /INGEST_BULK_SHARE/);
+    assert.throws(() => loadIngestConfig(serviceConfig({ BULK_SHARE: '1.5' })), /INGEST_BULK_SHARE/);
   });
 
   it('reads the MLLP limits', () => {

@@ -8,7 +8,8 @@ import { AcceptHl7MessageHandler } from '../../application/accept-hl7-message.ha
 import { IntakeResult } from '../../domain/intake-outcome';
 import { IntakeGate } from '../../application/intake.gate';
 import { IngestMetrics } from '../metrics/ingest.metrics';
-import { ACCEPT_HL7, INGEST_METRICS, INTAKE_GATE } from './ingest.tokens';
+import { ACCEPT_HL7, BULK_INTAKE_PACER, INGEST_METRICS, INTAKE_GATE } from './ingest.tokens';
+import { BulkIntakePacer } from '../../application/bulk-intake.pacer';
 import { answeredIntakeClosed } from './intake-closed.response';
 
 export const HL7_CONTENT_TYPE = 'x-application/hl7-v2+er7';
@@ -25,6 +26,7 @@ export class Hl7v2Controller {
     @Inject(ACCEPT_HL7) private readonly accept: AcceptHl7MessageHandler,
     @Inject(INTAKE_GATE) private readonly gate: IntakeGate,
     @Inject(INGEST_METRICS) private readonly metrics: IngestMetrics,
+    @Inject(BULK_INTAKE_PACER) private readonly pacer: BulkIntakePacer,
   ) {}
 
   @RequireScopes(SCOPES.ingestWrite)
@@ -51,9 +53,16 @@ export class Hl7v2Controller {
         ...file.failures.map((f) => ({ index: f.index, bytes: Buffer.isBuffer(f.input) ? f.input : Buffer.from(f.input, 'latin1') })),
       ].sort((a, b) => a.index - b.index);
       const results: IntakeResult[] = [];
-      // Bounded parallelism: one transaction per message, several in flight.
+      // Bounded parallelism: one transaction per message, several in flight; between groups, bulk
+      // gives way while stat or urgent messages arrive (application/bulk-intake.pacer.ts).
       for (let i = 0; i < inputs.length; i += 16) {
+        const started = Date.now();
         results.push(...(await Promise.all(inputs.slice(i, i + 16).map((x) => this.accept.accept({ bytes: x.bytes, channel: 'HTTP', receivedAt, bulkHint: true, rateCharged: true })))));
+        const pause = i + 16 < inputs.length ? this.pacer.pauseAfter(Date.now() - started) : 0;
+        if (pause > 0) {
+          this.metrics.bulkIntakePaused(pause);
+          await new Promise((resolve) => setTimeout(resolve, pause));
+        }
       }
       const accepted = results.filter((r) => r.status !== 'rejected').length;
       res.setHeader('X-Clinmesh-Batch-Summary', `messages=${results.length};accepted=${accepted};rejected=${results.length - accepted}`);

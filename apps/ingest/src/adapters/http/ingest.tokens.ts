@@ -4,3 +4,4 @@ export const MESSAGES = Symbol('MESSAGES');
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 export const INGEST_METRICS = Symbol('INGEST_METRICS');
 export const INTAKE_GATE = Symbol('INTAKE_GATE');
+export const BULK_INTAKE_PACER = Symbol('BULK_INTAKE_PACER');

@@ -14,6 +14,7 @@ export class IngestMetrics {
   private readonly mllpEvents: Counter<string>;
   private readonly mllpRefusals: Counter<string>;
   private readonly intakeClosed: Counter<string>;
+  private readonly bulkPaused: Counter<string>;
 
   constructor(metrics: RuntimeMetrics) {
     const registers = [metrics.registry];
@@ -35,6 +36,10 @@ export class IngestMetrics {
       help: 'MLLP connections refused or cut by a limit: frame-timeout (frame not ended within its read deadline), max-connections-per-source, max-connections, closing',
       labelNames: ['reason'], registers,
     });
+    this.bulkPaused = new Counter({
+      name: 'clinmesh_ingest_bulk_paced_seconds_total',
+      help: 'Time batch-file intake paused between groups to give way to stat and urgent messages (INGEST_BULK_SHARE)', registers,
+    });
     this.intakeClosed = new Counter({
       name: 'clinmesh_ingest_intake_closed_total', help: 'HTTP intake requests answered 503 because intake is closed (graceful stop)',
       labelNames: ['route'], registers,
@@ -53,6 +58,10 @@ export class IngestMetrics {
     this.mllpEvents.inc({ type: event.type });
     if (event.type === 'frame-timeout') this.mllpRefusals.inc({ reason: 'frame-timeout' });
     if (event.type === 'connection-rejected') this.mllpRefusals.inc({ reason: event.reason });
+  }
+
+  bulkIntakePaused(ms: number): void {
+    this.bulkPaused.inc(ms / 1000);
   }
 
   intakeClosedRefusal(route: string): void {

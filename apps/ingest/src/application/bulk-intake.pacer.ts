@@ -1,0 +1,42 @@
+/**
+ * Bulk intake gives way to stat and urgent messages.
+ *
+ * A batch file is accepted a group of messages at a time. Each message is a transaction with
+ * parsing, hashing and several statements, so a stream of batch files keeps ingest and its
+ * database busy on both cores of a small host. A stat message arriving meanwhile waits for CPU
+ * at every step, and so do the next hops it is racing through. Measured under a 20,000-message
+ * bulk flood: the stat message's ingest step took 160–216 ms (p50) instead of 9 ms.
+ *
+ * While a stat or urgent message was accepted within the last `withinMs`, each group of a batch
+ * is followed by a pause that keeps bulk intake to `share` of ingest's time — the consumers'
+ * bulk pacing (CLINMESH_CONSUMER_BULK_SHARE), applied at the front door. The batch's sender
+ * waits longer for its answer; nothing is refused or lost.
+ */
+export interface BulkIntakePacing {
+  /** The share of its time bulk intake keeps while stat or urgent traffic is active (0 < share ≤ 1; 1 = off). */
+  share: number;
+  /** How recently a stat or urgent message must have been accepted. */
+  withinMs: number;
+  /** The longest pause after one group. */
+  maxPauseMs: number;
+}
+
+export const DEFAULT_BULK_INTAKE_PACING: BulkIntakePacing = { share: 0.25, withinMs: 1000, maxPauseMs: 1000 };
+
+export class BulkIntakePacer {
+  private lastPriorityAt = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly pacing: BulkIntakePacing = DEFAULT_BULK_INTAKE_PACING, private readonly now: () => number = Date.now) {}
+
+  /** A message was accepted on this tier. */
+  accepted(tier: string | undefined): void {
+    if (tier === 'stat' || tier === 'urgent') this.lastPriorityAt = this.now();
+  }
+
+  /** How long to pause after a bulk group that took `groupMs` (0: go on at once). */
+  pauseAfter(groupMs: number): number {
+    const { share, withinMs, maxPauseMs } = this.pacing;
+    if (share >= 1 || this.now() - this.lastPriorityAt > withinMs) return 0;
+    return Math.min(maxPauseMs, Math.round((groupMs * (1 - share)) / share));
+  }
+}
