@@ -15,6 +15,8 @@ import { ConsumerDefinition } from './consumer-definition';
 import { InboundEvent } from './inbound-event';
 import { RetryPolicy } from './retry.policy';
 import type { TransactionCombiner } from './transaction-combiner';
+import type { TierGovernor } from './tier-governor';
+import { TurnTaker } from './event-loop-turns';
 
 /** A definition's records committed in a (possibly shared) transaction. */
 export interface ChunkPart {
@@ -30,7 +32,12 @@ export interface BatchProcessorDeps {
   metrics: RuntimeMetrics;
   logger: Logger;
   clusterId: () => string;
+  /** Says when a higher tier is active here, so this definition's long stretches of work take event-loop turns. */
+  governor?: TierGovernor;
 }
+
+/** How recently a higher tier must have had work here for a lower one to take event-loop turns. */
+const HIGHER_TIER_WINDOW_MS = 1000;
 
 export interface DecodedRecord {
   topic: string;
@@ -65,6 +72,13 @@ export class BatchProcessor {
 
   get tier(): Tier {
     return this.definition.tier;
+  }
+
+  /** For one stretch of this definition's work (event-loop-turns.ts); stat never yields. */
+  turnTaker(): TurnTaker {
+    const governor = this.deps.governor;
+    if (this.tier === 'stat' || !governor) return TurnTaker.never;
+    return new TurnTaker(() => governor.activeAbove(this.tier, HIGHER_TIER_WINDOW_MS));
   }
 
   /**
@@ -147,7 +161,15 @@ export class BatchProcessor {
    * to isolate a failure.
    */
   async processChunk(topic: string, partition: number, messages: KafkaMessage[], combiner?: TransactionCombiner): Promise<void> {
-    const records = await this.retry.run(() => Promise.all(messages.map((m) => this.decode(topic, partition, m))));
+    const records = await this.retry.run(async () => {
+      const turns = this.turnTaker();
+      const decoded: DecodedRecord[] = [];
+      for (const m of messages) {
+        decoded.push(await this.decode(topic, partition, m));
+        await turns.afterRecord();
+      }
+      return decoded;
+    });
     try {
       if (combiner) await combiner.submit(this, records);
       else await this.commitRecords(records);
@@ -194,7 +216,7 @@ export class BatchProcessor {
     const sink: OutgoingEvent[] = [];
     const outcomes = await inTransaction(deps.dataSource, async (uow) => {
       const result = await BatchProcessor.handleParts(uow, parts, sink);
-      await deps.outbox.write(uow, sink);
+      await deps.outbox.write(uow, sink, BatchProcessor.lowestTurnTaker(parts));
       const tables = new RuntimeRepository(uow);
       for (const part of parts) await part.processor.storeOffsets(tables, part.records);
       return result;
@@ -202,6 +224,11 @@ export class BatchProcessor {
     const events = parts.reduce((n, p) => n + p.records.length, 0);
     const secondsPerEvent = Number(process.hrtime.bigint() - started) / 1e9 / Math.max(1, events);
     parts.forEach((part, i) => part.processor.countOutcomes(outcomes[i], secondsPerEvent));
+  }
+
+  /** The outbox write of a combined transaction takes turns only if none of its parts is stat. */
+  private static lowestTurnTaker(parts: ChunkPart[]): TurnTaker {
+    return parts.some((p) => p.processor.tier === 'stat') ? TurnTaker.never : parts[0].processor.turnTaker();
   }
 
   /** Inside the caller's transaction: one record set of this definition (redrive). */
@@ -248,10 +275,12 @@ export class BatchProcessor {
     }
     for (const [prepare, events] of prepares) await prepare(events, uow);
     for (const { processor, toHandle } of handling) {
+      const turns = processor.turnTaker();
       for (const record of toHandle) {
         const event = record.event!;
         await withLogContext({ correlationId: event.correlationId, eventId: event.eventId, tier: event.tier }, () =>
           processor.definition.handle(event, eventContext(uow, originOf(event), sink)));
+        await turns.afterRecord();
       }
     }
     const completes = new Set(handling.map((h) => h.processor.definition.complete).filter((c): c is NonNullable<typeof c> => !!c));

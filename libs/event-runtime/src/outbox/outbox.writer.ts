@@ -3,6 +3,7 @@ import { EventSchemaName } from '@clinmesh/schemas';
 import { AvroSerde } from '../serde/avro-serde';
 import { UnitOfWork } from '../persistence/unit-of-work';
 import { EventMetadata, metadataToHeaders } from '../event-headers';
+import { TurnTaker } from '../consumer/event-loop-turns';
 
 export interface OutgoingEvent<T = unknown> {
   topic: string;
@@ -27,11 +28,16 @@ export class OutboxWriter {
   /** `onCommitted` wakes the relay once the writing transaction committed (with which tiers it wrote). */
   constructor(private readonly serde: AvroSerde, private readonly onCommitted: (tiers: 'stat' | 'other') => void) {}
 
-  async write(uow: UnitOfWork, events: OutgoingEvent[]): Promise<void> {
+  /** `turns`: a lower tier's chunk takes event-loop turns while encoding (consumer/event-loop-turns.ts). */
+  async write(uow: UnitOfWork, events: OutgoingEvent[], turns: TurnTaker = TurnTaker.never): Promise<void> {
     if (!events.length) return;
     if (events.some((e) => e.meta.tier === 'stat')) uow.afterCommit(this.wakeStat);
     if (events.some((e) => e.meta.tier !== 'stat')) uow.afterCommit(this.wakeOther);
-    const encoded = await Promise.all(events.map((e) => this.serde.encode(e.topic, e.value)));
+    const encoded: Buffer[] = [];
+    for (const e of events) {
+      encoded.push(await this.serde.encode(e.topic, e.value));
+      await turns.afterRecord();
+    }
     const params: unknown[] = [];
     const rows = events.map((e, i) => {
       const meta = e.meta.eventType ? e.meta : { ...e.meta, eventType: this.serde.schemaNameFor(e.topic) };
