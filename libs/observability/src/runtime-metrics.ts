@@ -17,6 +17,7 @@ export class RuntimeMetrics {
   readonly outboxOldestAgeSeconds: Gauge<'tier'>;
   readonly offsetLost: Gauge<'tier' | 'topic' | 'partition'>;
   readonly tierYields: Counter<'tier'>;
+  readonly tierTurns: Counter<'tier'>;
   readonly retries: Counter<'tier' | 'code'>;
 
   constructor(readonly service: string) {
@@ -33,6 +34,10 @@ export class RuntimeMetrics {
     this.outboxOldestAgeSeconds = new Gauge({ name: 'clinmesh_outbox_oldest_age_seconds', help: 'Age of the oldest outbox row not yet published (0 when none)', labelNames: ['tier'], registers });
     this.offsetLost = new Gauge({ name: 'clinmesh_consumer_offset_lost', help: '1 while a partition is stopped because its stored offset fell off the log', labelNames: ['tier', 'topic', 'partition'], registers });
     this.tierYields = new Counter({ name: 'clinmesh_tier_yields_total', help: 'Times a lower tier paused because a higher tier had backlog', labelNames: ['tier'], registers });
+    this.tierTurns = new Counter({
+      name: 'clinmesh_tier_turns_total', help: 'Event-loop turns a lower tier took inside its work while a higher tier was active (consumer/event-loop-turns.ts)',
+      labelNames: ['tier'], registers,
+    });
     this.retries = new Counter({ name: 'clinmesh_retries_total', help: 'Retriable processing failures retried', labelNames: ['tier', 'code'], registers });
   }
 }

@@ -16,7 +16,7 @@ import { InboundEvent } from './inbound-event';
 import { RetryPolicy } from './retry.policy';
 import type { TransactionCombiner } from './transaction-combiner';
 import type { TierGovernor } from './tier-governor';
-import { TurnTaker } from './event-loop-turns';
+import { RECORDS_PER_TURN, TurnTaker } from './event-loop-turns';
 
 /** A definition's records committed in a (possibly shared) transaction. */
 export interface ChunkPart {
@@ -78,7 +78,7 @@ export class BatchProcessor {
   turnTaker(): TurnTaker {
     const governor = this.deps.governor;
     if (this.tier === 'stat' || !governor) return TurnTaker.never;
-    return new TurnTaker(() => governor.activeAbove(this.tier, HIGHER_TIER_WINDOW_MS));
+    return new TurnTaker(() => governor.activeAbove(this.tier, HIGHER_TIER_WINDOW_MS), RECORDS_PER_TURN, () => this.deps.metrics.tierTurns.inc({ tier: this.tier }));
   }
 
   /**

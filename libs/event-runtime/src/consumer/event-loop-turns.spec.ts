@@ -25,10 +25,12 @@ describe('event-loop turns of lower-tier work', () => {
     assert.equal(await whenReadyCallbackRuns(new TurnTaker(() => true), 64), RECORDS_PER_TURN);
   });
 
-  it('asks whether a higher tier is active once per turn, not per record', async () => {
+  it('asks whether a higher tier is active once per turn, not per record, and counts the turns taken', async () => {
     let asked = 0;
-    const turns = new TurnTaker(() => { asked++; return false; }, 4);
+    let taken = 0;
+    const turns = new TurnTaker(() => ++asked > 1, 4, () => taken++);
     for (let i = 0; i < 12; i++) await turns.afterRecord();
     assert.equal(asked, 3);
+    assert.equal(taken, 2, 'the first check said no higher tier was active');
   });
 });

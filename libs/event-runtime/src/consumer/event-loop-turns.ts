@@ -25,9 +25,13 @@ export class TurnTaker {
 
   private count = 0;
 
-  constructor(private readonly higherTierActive: () => boolean, private readonly every = RECORDS_PER_TURN) {}
+  /** `onTurn` counts the turns taken (`clinmesh_tier_turns_total`). */
+  constructor(private readonly higherTierActive: () => boolean, private readonly every = RECORDS_PER_TURN, private readonly onTurn: () => void = () => undefined) {}
 
   async afterRecord(): Promise<void> {
-    if (++this.count % this.every === 0 && this.higherTierActive()) await nextTurn();
+    if (++this.count % this.every === 0 && this.higherTierActive()) {
+      this.onTurn();
+      await nextTurn();
+    }
   }
 }
