@@ -1,3 +1,9 @@
+import { BulkPacing, DEFAULT_BULK_PACING, bulkPauseMs } from '@clinmesh/event-runtime';
+
+/** The runtime's bulk pacing settings (share, window, longest pause), applied to batch-file intake. */
+export type BulkIntakePacing = BulkPacing;
+export const DEFAULT_BULK_INTAKE_PACING: BulkIntakePacing = DEFAULT_BULK_PACING;
+
 /**
  * Bulk intake gives way to stat and urgent messages.
  *
@@ -12,17 +18,6 @@
  * bulk pacing (CLINMESH_CONSUMER_BULK_SHARE), applied at the front door. The batch's sender
  * waits longer for its answer; nothing is refused or lost.
  */
-export interface BulkIntakePacing {
-  /** The share of its time bulk intake keeps while stat or urgent traffic is active (0 < share ≤ 1; 1 = off). */
-  share: number;
-  /** How recently a stat or urgent message must have been accepted. */
-  withinMs: number;
-  /** The longest pause after one group. */
-  maxPauseMs: number;
-}
-
-export const DEFAULT_BULK_INTAKE_PACING: BulkIntakePacing = { share: 0.25, withinMs: 1000, maxPauseMs: 1000 };
-
 export class BulkIntakePacer {
   private lastPriorityAt = Number.NEGATIVE_INFINITY;
 
@@ -35,8 +30,7 @@ export class BulkIntakePacer {
 
   /** How long to pause after a bulk group that took `groupMs` (0: go on at once). */
   pauseAfter(groupMs: number): number {
-    const { share, withinMs, maxPauseMs } = this.pacing;
-    if (share >= 1 || this.now() - this.lastPriorityAt > withinMs) return 0;
-    return Math.min(maxPauseMs, Math.round((groupMs * (1 - share)) / share));
+    if (this.now() - this.lastPriorityAt > this.pacing.withinMs) return 0;
+    return bulkPauseMs(groupMs, this.pacing);
   }
 }

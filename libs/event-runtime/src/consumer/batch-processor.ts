@@ -216,7 +216,7 @@ export class BatchProcessor {
     const sink: OutgoingEvent[] = [];
     const outcomes = await inTransaction(deps.dataSource, async (uow) => {
       const result = await BatchProcessor.handleParts(uow, parts, sink);
-      await deps.outbox.write(uow, sink, BatchProcessor.lowestTurnTaker(parts));
+      await deps.outbox.write(uow, sink, BatchProcessor.outboxTurnTaker(parts));
       const tables = new RuntimeRepository(uow);
       for (const part of parts) await part.processor.storeOffsets(tables, part.records);
       return result;
@@ -227,7 +227,7 @@ export class BatchProcessor {
   }
 
   /** The outbox write of a combined transaction takes turns only if none of its parts is stat. */
-  private static lowestTurnTaker(parts: ChunkPart[]): TurnTaker {
+  private static outboxTurnTaker(parts: ChunkPart[]): TurnTaker {
     return parts.some((p) => p.processor.tier === 'stat') ? TurnTaker.never : parts[0].processor.turnTaker();
   }
 

@@ -14,6 +14,7 @@ import { TierSetting, tierValue } from './tier-setting';
 import { errorSummary } from '../outbox/outbox.relay';
 import type { ConsumerLane, TopicPartitions } from './consumer-lane';
 import type { LaneMode } from './lanes';
+import { BulkPacing, DEFAULT_BULK_PACING, bulkPauseMs } from './bulk-pacing';
 
 export { errorCode } from './batch-processor';
 
@@ -39,10 +40,8 @@ export interface EventConsumerOptions {
    * partition pauses after each chunk so bulk takes at most `share` of its time (the pause is the
    * chunk's own duration × (1 − share) / share, at most `maxPauseMs`). `share` 1 turns it off.
    */
-  bulkPacing?: { share: number; withinMs: number; maxPauseMs: number };
+  bulkPacing?: BulkPacing;
 }
-
-export const DEFAULT_BULK_PACING = { share: 0.25, withinMs: 1000, maxPauseMs: 1000 };
 
 /** A hold expires (dropped, fetched again) only when no fetch continued it for this long. */
 const GATHER_EXPIRY_MIN_MS = 2000;
@@ -242,8 +241,8 @@ export class EventConsumer {
   /** After a bulk chunk that took `chunkMs`, while a higher tier is active here: the pause that keeps bulk to its share, else 0. */
   private pacingPause(chunkMs: number): number {
     const pacing = this.options.bulkPacing ?? DEFAULT_BULK_PACING;
-    if (this.tier !== 'bulk' || pacing.share >= 1 || !this.deps.governor.activeAbove(this.tier, pacing.withinMs)) return 0;
-    return Math.min(pacing.maxPauseMs, Math.round((chunkMs * (1 - pacing.share)) / Math.max(0.01, pacing.share)));
+    if (this.tier !== 'bulk' || !this.deps.governor.activeAbove(this.tier, pacing.withinMs)) return 0;
+    return bulkPauseMs(chunkMs, pacing);
   }
 
   async onBatch(payload: EachBatchPayload): Promise<void> {
