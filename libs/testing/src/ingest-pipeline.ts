@@ -6,6 +6,7 @@ import { MllpClient } from '@clinmesh/hl7v2';
 import { ManagedProcess, RunningMockCluster, freePort, startMockCluster } from '@clinmesh/embedded-platform';
 import { TestEnvironment, testEnvironment, uniqueName, serviceProcessEnv } from './test-environment';
 import { sumSamples } from './prometheus-text';
+import { startOnFreePorts } from './start-on-free-ports';
 
 export interface IngestPipelineOptions {
   /** Extra INGEST_* (or other) environment for the ingest process. */
@@ -27,7 +28,10 @@ export class IngestPipeline {
   readonly processes = {} as { ingest: ManagedProcess };
   readonly urls = {} as { ingest: string };
   database = '';
-  mllpPort = 0;
+  /** The MLLP port (a new one if the first choice was taken at start). */
+  get mllpPort(): number {
+    return Number(this.processes.ingest.options.env.INGEST_MLLP_PORT);
+  }
   private tokenCache: string | null = null;
 
   private constructor(readonly env: TestEnvironment, readonly name: string, readonly kafkaCluster: RunningMockCluster) {}
@@ -55,7 +59,7 @@ export class IngestPipeline {
       await admin.end();
     }
     this.database = this.env.pgUrl.replace(/\/[^/?]+(\?|$)/, `/${db}$1`);
-    this.mllpPort = await freePort();
+    const mllpPort = await freePort();
     const port = await freePort();
     this.urls.ingest = `http://127.0.0.1:${port}`;
     this.processes.ingest = new ManagedProcess({
@@ -67,12 +71,13 @@ export class IngestPipeline {
         ...serviceProcessEnv(this.env, this.kafkaCluster),
         INGEST_DATABASE_URL: this.database,
         INGEST_HTTP_PORT: String(port),
-        INGEST_MLLP_PORT: String(this.mllpPort),
+        INGEST_MLLP_PORT: String(mllpPort),
         ...options.env,
       },
     });
-    this.processes.ingest.start();
-    await this.waitReady();
+    const proc = this.processes.ingest;
+    await startOnFreePorts(proc, () => `http://127.0.0.1:${proc.options.env.INGEST_HTTP_PORT}/health/ready`, ['INGEST_HTTP_PORT', 'INGEST_MLLP_PORT']);
+    this.urls.ingest = `http://127.0.0.1:${proc.options.env.INGEST_HTTP_PORT}`;
   }
 
   async waitReady(): Promise<void> {

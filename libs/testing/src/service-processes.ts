@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
@@ -6,6 +5,7 @@ import { AccessTokens, ALL_SCOPES, ClientClaims } from '@clinmesh/security';
 import { ManagedProcess, RunningMockCluster, ServiceName, envPrefixOf, freePort } from '@clinmesh/embedded-platform';
 import { TestEnvironment, serviceProcessEnv } from './test-environment';
 import { sumSamples } from './prometheus-text';
+import { startOnFreePorts } from './start-on-free-ports';
 
 export interface ServiceProcessOptions {
   /** Extra environment for every service (e.g. consumer settings). */
@@ -67,27 +67,12 @@ export abstract class ServiceProcesses {
     await Promise.all(this.services.map((s) => this.startReady(s)));
   }
 
-  /**
-   * Starts one service and waits until it is ready. A port from `freePort()` is free only when it
-   * is chosen: e2e files run side by side, and another one's process can bind it first. A service
-   * that exits because its HTTP port was taken (its log says so) gets a new port and starts again.
-   */
-  private async startReady(s: ServiceName, attempts = 3): Promise<void> {
+  /** Starts one service and waits until it is ready, on new ports if one was taken meanwhile. */
+  private async startReady(s: ServiceName): Promise<void> {
     const proc = this.processes[s];
-    for (let attempt = 1; ; attempt++) {
-      const port = proc.options.env[`${envPrefixOf(s)}_HTTP_PORT`];
-      proc.start();
-      try {
-        await proc.waitForHttp(`${this.urls[s]}/health/ready`, 120000);
-        return;
-      } catch (error) {
-        const log = proc.options.logFile && existsSync(proc.options.logFile) ? readFileSync(proc.options.logFile, 'utf8') : '';
-        if (attempt >= attempts || !log.includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`)) throw error;
-        const next = await freePort();
-        proc.options.env[`${envPrefixOf(s)}_HTTP_PORT`] = String(next);
-        this.urls[s] = `http://127.0.0.1:${next}`;
-      }
-    }
+    const http = `${envPrefixOf(s)}_HTTP_PORT`;
+    await startOnFreePorts(proc, () => `http://127.0.0.1:${proc.options.env[http]}/health/ready`, [http, ...(s === 'ingest' ? ['INGEST_MLLP_PORT'] : [])]);
+    this.urls[s] = `http://127.0.0.1:${proc.options.env[http]}`;
   }
 
   async waitReady(names: readonly ServiceName[] = this.services): Promise<void> {

@@ -13,15 +13,18 @@ export type TestPipelineOptions = ServiceProcessOptions;
  * registry, random ports, and ingest's MLLP listener.
  */
 export class TestPipeline extends ServiceProcesses {
-  mllpPort = 0;
+  /** Ingest's MLLP port (a new one if the first choice was taken at start). */
+  get mllpPort(): number {
+    return Number(this.processes.ingest.options.env.INGEST_MLLP_PORT);
+  }
 
   static async start(label: string, options: TestPipelineOptions = {}): Promise<TestPipeline> {
     const env = testEnvironment();
     const kafka = await startMockCluster();
     const pipeline = new TestPipeline(env, uniqueName(label), kafka, SERVICE_NAMES);
     try {
-      pipeline.mllpPort = await freePort();
-      await pipeline.boot(options, (s) => (s === 'ingest' ? { INGEST_MLLP_PORT: String(pipeline.mllpPort) } : {}));
+      const mllpPort = await freePort();
+      await pipeline.boot(options, (s) => (s === 'ingest' ? { INGEST_MLLP_PORT: String(mllpPort) } : {}));
     } catch (error) {
       // A service that failed to start must not leave the others (and the cluster) running:
       // the test file's after() never sees this pipeline, and live children would hang the run.

@@ -9,10 +9,10 @@ import { AccessTokens, AuditTrail, AuditTrailTable1732200000001 } from '@clinmes
 import { loadSchemaCatalog } from '@clinmesh/schemas';
 import { Tier, isTier, topologyTopics } from '@clinmesh/topology';
 import { ServiceConfig, loadServiceConfig } from '../config/service-config';
-import { ACCESS_TOKENS, AUDIT_TRAIL, DATA_SOURCE, EVENT_RUNTIME, LOGGER, RUNTIME_METRICS, SERVICE_CONFIG } from '../http/tokens';
+import { ACCESS_TOKENS, AUDIT_TRAIL, DATA_SOURCE, EVENT_RUNTIME, LOGGER, RUNTIME_METRICS, SERVICE_CONFIG, SERVICE_STARTUP } from '../http/tokens';
 import { ScopeGuard } from '../http/scope.guard';
 import { ProblemJsonFilter } from '../http/problem-json.filter';
-import { HealthController } from '../http/health.controller';
+import { HealthController, ServiceStartup } from '../http/health.controller';
 import { MetricsController } from '../http/metrics.controller';
 import { OperationsController } from '../http/operations.controller';
 import { NestPinoLogger } from '../http/nest-pino.logger';
@@ -113,6 +113,7 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
   const tokens = new AccessTokens(config.authSecret);
   const audit = new AuditTrail(dataSource);
   const lineage = new LineageRegistry();
+  const startup = new ServiceStartup();
 
   @Module({})
   class ServiceKitModule {
@@ -132,7 +133,7 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
         global: true,
         imports: [spec.module],
         controllers: [HealthController, MetricsController, OperationsController, LineageController, AuditController],
-        providers: [...infra, { provide: APP_GUARD, useClass: ScopeGuard }, { provide: APP_FILTER, useClass: ProblemJsonFilter }],
+        providers: [...infra, { provide: SERVICE_STARTUP, useValue: startup }, { provide: APP_GUARD, useClass: ScopeGuard }, { provide: APP_FILTER, useClass: ProblemJsonFilter }],
         exports: infra.map((p) => p.provide),
       };
     }
@@ -156,6 +157,7 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
   await runtime.start(spec.consumers?.(app, ctx) ?? []);
   const started = (await spec.afterStart?.(app, ctx)) ?? undefined;
   const hooks: ServiceHooks = typeof started === 'function' ? { stop: started } : started ?? {};
+  startup.complete = true;
   logger.info({ url, consumers: runtime.consumerStatus().map((c) => c.group) }, `${spec.name} started`);
 
   let stopping: Promise<void> | null = null;
