@@ -57,7 +57,8 @@ function runNodeTest(files, env, concurrency) {
     });
     child.on('exit', (code) => {
       const pass = Number(/ℹ pass (\d+)/.exec(tail)?.[1] ?? 0);
-      const fail = Number(/ℹ fail (\d+)/.exec(tail)?.[1] ?? 0);
+      // A test cancelled because its suite's hook failed did not pass either: counted with the failures.
+      const fail = Number(/ℹ fail (\d+)/.exec(tail)?.[1] ?? 0) + Number(/ℹ cancelled (\d+)/.exec(tail)?.[1] ?? 0);
       resolve({ code: code ?? 1, pass, fail });
     });
   });

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICE_NAMES } from '@clinmesh/embedded-platform';
 import { EmbeddedLauncher, WebhookReceiver, adtMessage, testEnvironment, uniqueName, waitFor } from '@clinmesh/testing';
@@ -33,7 +33,9 @@ describe('whole-platform stop and crash: nothing acknowledged is lost or doubled
   after(async () => {
     if (launcher.pid) await launcher.interrupt().catch(() => launcher.killGroup().catch(() => undefined));
     await webhook.stop();
-    rmSync(dir, { recursive: true, force: true });
+    // The data goes; the logs stay (they are small), so a failed run can be read — the test runner drops
+    // the whole platform directory when every test passed.
+    for (const entry of existsSync(dir) ? readdirSync(dir) : []) if (entry !== 'logs') rmSync(join(dir, entry), { recursive: true, force: true });
   });
 
   /** Sends `total` ADT^A01 over 4 MLLP connections; `onAck` after each positive ACK. Stops quietly when the listener goes away. */

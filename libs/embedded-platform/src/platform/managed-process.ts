@@ -34,6 +34,8 @@ export class ManagedProcess {
   private child: ChildProcess | null = null;
   private log: WriteStream | null = null;
   private nextRequest = 1;
+  /** Why the process last said it could not start (its `failed to start` line), for the error that reports the exit. */
+  private startFailure: string | null = null;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(readonly options: ManagedProcessOptions) {}
@@ -76,8 +78,10 @@ export class ManagedProcess {
         this.waiting.clear();
       });
     }
+    this.startFailure = null;
     const forward = (chunk: Buffer) => {
       this.log?.write(chunk);
+      if (chunk.includes('failed to start')) this.startFailure = startFailureOf(chunk.toString('utf8')) ?? this.startFailure;
       if (this.options.echo) process.stdout.write(chunk.toString('utf8').split('\n').filter(Boolean).map((l) => `[${this.options.name}] ${l}\n`).join(''));
     };
     child.stdout!.on('data', forward);
@@ -125,7 +129,12 @@ export class ManagedProcess {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`${this.options.name} exited (code ${this.child?.exitCode}) before it was ready; see ${this.options.logFile}`);
+      if (!this.running) {
+        // Its stderr may still be on the way after the exit: a moment for the reason to arrive.
+        if (!this.startFailure) await new Promise((r) => setTimeout(r, 200));
+        const why = this.startFailure ? `: ${this.startFailure}` : '';
+        throw new Error(`${this.options.name} exited (code ${this.child?.exitCode}) before it was ready${why}; see ${this.options.logFile}`);
+      }
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
         if (res.ok) return;
@@ -137,4 +146,18 @@ export class ManagedProcess {
     }
     throw new Error(`${this.options.name} not ready at ${url} after ${timeoutMs} ms: ${last}`);
   }
+}
+
+/** The error message of a service's `failed to start` log line (service-kit's main writes it as JSON), if the text has one. */
+function startFailureOf(text: string): string | null {
+  for (const line of text.split('\n').reverse()) {
+    if (!line.includes('failed to start')) continue;
+    try {
+      const entry = JSON.parse(line) as { err?: { message?: string } };
+      if (entry.err?.message) return entry.err.message.slice(0, 500);
+    } catch {
+      return line.slice(0, 500);
+    }
+  }
+  return null;
 }
