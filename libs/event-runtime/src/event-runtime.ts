@@ -220,6 +220,20 @@ export class EventRuntime {
     return result;
   }
 
+  /**
+   * `inTransaction` for several pieces of work with their own origins (a group commit of work that
+   * finishes one item at a time, e.g. webhook attempts): one transaction, one context per origin —
+   * each derives its ids and stamps its events from its own origin — and one outbox write.
+   */
+  async inTransactionEach<T>(origins: readonly EventOrigin[], work: (contexts: EventContext[]) => Promise<T>): Promise<T> {
+    const sink: OutgoingEvent[] = [];
+    return inTransaction(this.config.dataSource, async (uow) => {
+      const value = await work(origins.map((origin) => eventContext(uow, origin, sink)));
+      await this.outbox.write(uow, sink);
+      return value;
+    });
+  }
+
   /** The consumer with that name (`stat`, `identity-events`, ...). */
   consumer(name: string): EventConsumer | undefined {
     return this.consumers.get(name);

@@ -13,6 +13,7 @@ export { OutboxRelay, OutboxRelayOptions, RetentionOptions, DEFAULT_RETENTION } 
 export { RepublishPacer, PacingOptions, DEFAULT_PACING } from './outbox/republish.pacer';
 export { AvroSerde, SchemaRegistryConfig } from './serde/avro-serde';
 export { UnitOfWork, inTransaction, unitOfWork } from './persistence/unit-of-work';
+export { GroupCommit } from './publish/group-commit';
 export { WakeSignal } from './wake-signal';
 export { EventRuntimeTables1732200000000 } from './persistence/runtime-tables.migration';
 export { OutboxRetention1764370000000 } from './persistence/outbox-retention.migration';

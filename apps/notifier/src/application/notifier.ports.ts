@@ -83,4 +83,6 @@ export interface SubscriptionSnapshot {
 /** `runtime.inTransaction`: effects and emitted events commit together. */
 export interface TransactionRunner {
   inTransaction<T>(origin: import('@clinmesh/event-runtime').EventOrigin, work: (ctx: import('@clinmesh/event-runtime').EventContext) => Promise<T>): Promise<T>;
+  /** One transaction for several origins (a group commit of attempts): one context each. */
+  inTransactionEach<T>(origins: readonly import('@clinmesh/event-runtime').EventOrigin[], work: (contexts: import('@clinmesh/event-runtime').EventContext[]) => Promise<T>): Promise<T>;
 }

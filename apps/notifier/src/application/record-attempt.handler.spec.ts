@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventOrigin, OutgoingEvent, UnitOfWork, eventContext } from '@clinmesh/event-runtime';
+import { EventContext, EventOrigin, OutgoingEvent, UnitOfWork, eventContext } from '@clinmesh/event-runtime';
 import type { Breaker } from '../domain/circuit-breaker';
 import type { AttemptResult } from '../domain/retry-schedule';
 import { ClaimedDelivery, DeliveryStore, SubscriptionHealth, TransactionRunner } from './notifier.ports';
@@ -35,21 +35,29 @@ class FakeStore implements Partial<DeliveryStore> {
 
 function setup(store = new FakeStore()) {
   const sink: OutgoingEvent[] = [];
+  /** Origins of each transaction, in commit order. */
+  const transactions: string[][] = [];
   // Runs the work, then (as a commit would) its after-commit callbacks.
-  const tx: TransactionRunner = { inTransaction: async (origin: EventOrigin, work) => {
+  const run = async <T>(origins: readonly EventOrigin[], work: (contexts: EventContext[]) => Promise<T>): Promise<T> => {
     const committed: Array<() => void> = [];
-    const result = await work(eventContext({ afterCommit: (cb: () => void) => committed.push(cb) } as unknown as UnitOfWork, origin, sink));
+    const uow = { afterCommit: (cb: () => void) => committed.push(cb) } as unknown as UnitOfWork;
+    const result = await work(origins.map((origin) => eventContext(uow, origin, sink)));
+    transactions.push(origins.map((o) => o.correlationId));
     committed.forEach((cb) => cb());
     return result;
-  } };
+  };
+  const tx: TransactionRunner = {
+    inTransaction: (origin, work) => run([origin], ([ctx]) => work(ctx)),
+    inTransactionEach: run,
+  };
   const handler = new RecordAttemptHandler(tx, store as unknown as DeliveryStore, new DeliveryReceipts(), {
     retryScheduleMs: [1000, 2000], jitter: 0, maxRetryAfterMs: 60_000, breaker: { failureThreshold: 2, openMs: 5000 }, disableAfterMs: 3_600_000, random: () => 0.5,
   });
-  return { store, sink, handler };
+  return { store, sink, handler, transactions };
 }
 
-const delivery = (attempts: number): ClaimedDelivery => ({
-  deliveryId: 'd1', subscriptionId: 's1', kind: 'webhook', url: 'https://x', audience: 'care-team', purposeOfUse: 'TREAT', sourceEventId: 'e1', correlationId: 'c1',
+const delivery = (attempts: number, deliveryId = 'd1', correlationId = 'c1'): ClaimedDelivery => ({
+  deliveryId, subscriptionId: 's1', kind: 'webhook', url: 'https://x', audience: 'care-team', purposeOfUse: 'TREAT', sourceEventId: 'e1', correlationId,
   eventType: 'task.created', tier: 'stat', epid: 'E1', decisionId: null, payload: {}, attempts, attemptBase: 0, probe: false, receivedAt: null,
   secretSealed: '', previousSecretSealed: null, fhirHeaders: [], revoked: null,
 });
@@ -98,5 +106,26 @@ describe('recording an attempt', () => {
     assert.deepEqual(ok.store.saved, [], 'no locked health update on the hot path');
     assert.deepEqual(statuses(ok.sink), ['DELIVERED']);
     assert.equal(new Set(ok.sink.map((e) => e.meta.eventId)).size, 1);
+  });
+  it('attempts that finish together are recorded in one transaction, each with its own origin; a failure between two successes marks the endpoint healthy again', async () => {
+    const { store, handler, sink, transactions } = setup();
+    const outcomes = await Promise.all([
+      handler.record(delivery(1, 'd1', 'c1'), answer(204), 0, 5, null),
+      handler.record(delivery(1, 'd2', 'c2'), answer(200), 0, 5, null),
+      handler.record(delivery(1, 'd3', 'c3'), answer(500), 0, 5, null),
+      handler.record(delivery(1, 'd4', 'c4'), answer(204), 0, 5, null),
+    ]);
+    assert.deepEqual(outcomes, ['delivered', 'delivered', 'retry', 'delivered']);
+    assert.deepEqual(transactions, [['c1', 'c2', 'c3', 'c4']], 'one transaction for the four');
+    assert.equal(store.healthy, 2, 'marked healthy once for d1+d2, and again after d3 failed');
+    assert.deepEqual(store.finished.map(([id]) => id), ['d1', 'd2', 'd4']);
+    assert.deepEqual(sink.map((e) => e.meta.correlationId), ['c1', 'c2', 'c4'], 'each receipt carries its own attempt\'s correlation id');
+    assert.equal(store.successesNoted, 3);
+  });
+  it('an attempt alone is recorded at once, in a transaction of its own', async () => {
+    const { handler, transactions } = setup();
+    assert.equal(await handler.record(delivery(1, 'd1', 'c1'), answer(204), 0, 5, null), 'delivered');
+    assert.equal(await handler.record(delivery(1, 'd2', 'c2'), answer(204), 0, 5, null), 'delivered');
+    assert.deepEqual(transactions, [['c1'], ['c2']]);
   });
 });
