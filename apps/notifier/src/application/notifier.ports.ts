@@ -69,8 +69,11 @@ export interface DeliveryStore {
   noteSuccess(subscriptionId: string): Promise<void>;
   saveHealth(uow: UnitOfWork, subscriptionId: string, h: { breaker: Breaker; failingSince: number | null; success: boolean }): Promise<void>;
   disableSubscription(uow: UnitOfWork, subscriptionId: string, reason: string): Promise<void>;
-  recordAttempt(uow: UnitOfWork, a: { deliveryId: string; attempt: number; startedAt: number; statusCode: number | null; latencyMs: number; error: string | null; outcome: string; address: string | null }): Promise<void>;
+  /** The attempt rows of a group of attempts, in one statement. */
+  recordAttempts(uow: UnitOfWork, attempts: AttemptRow[]): Promise<void>;
   finish(uow: UnitOfWork, deliveryId: string, status: 'delivered' | 'dead' | 'cancelled', reason: string | null, statusCode: number | null, error: string | null): Promise<void>;
+  /** Deliveries the endpoint accepted (2xx), as `finish(…, 'delivered', …)` for each, in one statement. */
+  finishDelivered(uow: UnitOfWork, delivered: Array<{ deliveryId: string; statusCode: number | null }>): Promise<void>;
   reschedule(uow: UnitOfWork, deliveryId: string, delayMs: number, statusCode: number | null, error: string | null): Promise<void>;
   markFhirActive(uow: UnitOfWork, subscriptionId: string, status: 'active' | 'error'): Promise<void>;
 }
@@ -85,4 +88,16 @@ export interface TransactionRunner {
   inTransaction<T>(origin: import('@clinmesh/event-runtime').EventOrigin, work: (ctx: import('@clinmesh/event-runtime').EventContext) => Promise<T>): Promise<T>;
   /** One transaction for several origins (a group commit of attempts): one context each. */
   inTransactionEach<T>(origins: readonly import('@clinmesh/event-runtime').EventOrigin[], work: (contexts: import('@clinmesh/event-runtime').EventContext[]) => Promise<T>): Promise<T>;
+}
+
+/** One webhook attempt as recorded (`nf_attempt`). */
+export interface AttemptRow {
+  deliveryId: string;
+  attempt: number;
+  startedAt: number;
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+  outcome: string;
+  address: string | null;
 }

@@ -27,8 +27,10 @@ class FakeStore implements Partial<DeliveryStore> {
     this.health = { ...this.health, breaker: { state: 'closed', consecutiveFailures: 0, openUntil: null }, failingSince: null };
   }
   async disableSubscription(_u: UnitOfWork, _s: string, reason: string) { this.disabled.push(reason); }
-  async recordAttempt() {}
+  attempts: string[] = [];
+  async recordAttempts(_u: UnitOfWork, rows: Array<{ deliveryId: string; outcome: string }>) { this.attempts.push(...rows.map((r) => `${r.deliveryId}:${r.outcome}`)); }
   async finish(_u: UnitOfWork, id: string, status: string, reason: string | null) { this.finished.push([id, status, reason]); }
+  async finishDelivered(_u: UnitOfWork, rows: Array<{ deliveryId: string }>) { for (const r of rows) this.finished.push([r.deliveryId, 'delivered', null]); }
   async reschedule(_u: UnitOfWork, _id: string, delayMs: number) { this.rescheduled.push(delayMs); }
   async markFhirActive() {}
 }
@@ -119,6 +121,7 @@ describe('recording an attempt', () => {
     assert.deepEqual(transactions, [['c1', 'c2', 'c3', 'c4']], 'one transaction for the four');
     assert.equal(store.healthy, 2, 'marked healthy once for d1+d2, and again after d3 failed');
     assert.deepEqual(store.finished.map(([id]) => id), ['d1', 'd2', 'd4']);
+    assert.deepEqual(store.attempts, ['d1:delivered', 'd2:delivered', 'd3:retry', 'd4:delivered'], 'every attempt recorded, in order');
     assert.deepEqual(sink.map((e) => e.meta.correlationId), ['c1', 'c2', 'c4'], 'each receipt carries its own attempt\'s correlation id');
     assert.equal(store.successesNoted, 3);
   });

@@ -1,7 +1,7 @@
 import { EventContext, EventOrigin, GroupCommit } from '@clinmesh/event-runtime';
 import { AttemptResult, judgeAttempt, retryDelayMs } from '../domain/retry-schedule';
 import { BreakerSettings, afterFailure } from '../domain/circuit-breaker';
-import { ClaimedDelivery, DeliveryStore, TransactionRunner } from './notifier.ports';
+import { AttemptRow, ClaimedDelivery, DeliveryStore, TransactionRunner } from './notifier.ports';
 import { DeliveryReceipts } from './delivery-receipts';
 
 export interface AttemptPolicy {
@@ -17,6 +17,17 @@ export type AttemptOutcome = 'delivered' | 'retry' | 'dead' | 'cancelled' | 'dis
 
 /** At most this many attempts recorded in one transaction. */
 const MAX_ATTEMPTS_PER_COMMIT = 64;
+
+/**
+ * What a group's transaction writes once for all its attempts: subscriptions known healthy in it (marked
+ * once, not per attempt; a failure in between forgets it), and the delivered deliveries and attempt rows
+ * (one multi-row statement each, after the attempts were judged in order).
+ */
+interface GroupWrites {
+  healthy: Set<string>;
+  delivered: Array<{ deliveryId: string; statusCode: number | null }>;
+  attempts: AttemptRow[];
+}
 
 interface FinishedAttempt {
   d: ClaimedDelivery;
@@ -53,10 +64,12 @@ export class RecordAttemptHandler {
       maxWeight: MAX_ATTEMPTS_PER_COMMIT,
       commit: (attempts) =>
         this.tx.inTransactionEach(attempts.map((a) => this.origin(a.d)), async (contexts) => {
-          // Subscriptions known healthy in this transaction: marked once, not once per attempt.
-          const healthy = new Set<string>();
+          const writes: GroupWrites = { healthy: new Set(), delivered: [], attempts: [] };
           const outcomes: AttemptOutcome[] = [];
-          for (let i = 0; i < attempts.length; i++) outcomes.push(await this.recordOne(contexts[i], attempts[i], healthy));
+          for (let i = 0; i < attempts.length; i++) outcomes.push(await this.recordOne(contexts[i], attempts[i], writes));
+          // Rows of their own per attempt (the delivery, the attempt): written for the whole group at once.
+          await this.deliveries.finishDelivered(contexts[0].uow, writes.delivered);
+          await this.deliveries.recordAttempts(contexts[0].uow, writes.attempts);
           return outcomes;
         }),
     });
@@ -78,7 +91,8 @@ export class RecordAttemptHandler {
     return this.group.submit({ d, r, startedAt, latencyMs, address, now: Date.now() });
   }
 
-  private async recordOne(ctx: EventContext, { d, r, startedAt, latencyMs, address, now }: FinishedAttempt, healthy: Set<string>): Promise<AttemptOutcome> {
+  private async recordOne(ctx: EventContext, { d, r, startedAt, latencyMs, address, now }: FinishedAttempt, writes: GroupWrites): Promise<AttemptOutcome> {
+    const { healthy } = writes;
     const verdict = judgeAttempt(r, now);
     const error = r.error ?? (verdict.kind === 'delivered' ? null : verdict.reason);
     let outcome: AttemptOutcome;
@@ -99,7 +113,7 @@ export class RecordAttemptHandler {
       }
     }
     if (verdict.kind === 'delivered') {
-      await this.deliveries.finish(ctx.uow, d.deliveryId, 'delivered', null, r.status, null);
+      writes.delivered.push({ deliveryId: d.deliveryId, statusCode: r.status });
       if (d.eventType === 'fhir.handshake') await this.deliveries.markFhirActive(ctx.uow, d.subscriptionId, 'active');
       this.receipts.emit(ctx, d, 'DELIVERED', null, r.status);
       outcome = 'delivered';
@@ -117,7 +131,7 @@ export class RecordAttemptHandler {
       await this.dead(ctx, d, verdict.reason, r.status, error);
       outcome = verdict.kind === 'gone' ? 'disabled' : 'dead';
     }
-    await this.deliveries.recordAttempt(ctx.uow, { deliveryId: d.deliveryId, attempt: d.attempts, startedAt, statusCode: r.status, latencyMs, error, outcome, address });
+    writes.attempts.push({ deliveryId: d.deliveryId, attempt: d.attempts, startedAt, statusCode: r.status, latencyMs, error, outcome, address });
     return outcome;
   }
 

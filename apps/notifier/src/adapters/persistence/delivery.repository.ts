@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import type { UnitOfWork } from '@clinmesh/event-runtime';
 import { TIER_RANK, Tier } from '@clinmesh/topology';
 import type { Breaker, BreakerState } from '../../domain/circuit-breaker';
-import type { ClaimedDelivery, DeliveryStore, NewDelivery, SubscriptionHealth } from '../../application/notifier.ports';
+import type { AttemptRow, ClaimedDelivery, DeliveryStore, NewDelivery, SubscriptionHealth } from '../../application/notifier.ports';
 
 const CLAIMED_COLUMNS = `d.delivery_id, d.subscription_id, s.kind, s.url, s.audience, s.purpose_of_use, d.source_event_id, d.correlation_id, d.event_type,
   d.tier, d.epid, d.decision_id, d.payload, d.attempts, d.attempt_base, d.probe, d.received_at, s.secret_sealed,
@@ -185,11 +185,17 @@ export class DeliveryRepository implements DeliveryStore {
     await uow.execute(`UPDATE nf_subscription SET status = 'disabled', disabled_reason = $2, version = version + 1, updated_at = now() WHERE id = $1`, [subscriptionId, reason]);
   }
 
-  async recordAttempt(uow: UnitOfWork, a: { deliveryId: string; attempt: number; startedAt: number; statusCode: number | null; latencyMs: number; error: string | null; outcome: string; address: string | null }): Promise<void> {
+  async recordAttempts(uow: UnitOfWork, attempts: AttemptRow[]): Promise<void> {
+    if (!attempts.length) return;
     await uow.execute(
       `INSERT INTO nf_attempt (delivery_id, attempt, started_at, status_code, latency_ms, error, outcome, address)
-       VALUES ($1,$2,to_timestamp($3::double precision / 1000.0),$4,$5,$6,$7,$8) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
-      [a.deliveryId, a.attempt, a.startedAt, a.statusCode, Math.round(a.latencyMs), a.error, a.outcome, a.address],
+       SELECT d, a, to_timestamp(s / 1000.0), c, l, e, o, ad
+         FROM unnest($1::text[], $2::int[], $3::double precision[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[]) AS t(d, a, s, c, l, e, o, ad)
+       ON CONFLICT (delivery_id, attempt) DO NOTHING`,
+      [
+        attempts.map((a) => a.deliveryId), attempts.map((a) => a.attempt), attempts.map((a) => a.startedAt), attempts.map((a) => a.statusCode),
+        attempts.map((a) => Math.round(a.latencyMs)), attempts.map((a) => a.error), attempts.map((a) => a.outcome), attempts.map((a) => a.address),
+      ],
     );
   }
 
@@ -197,6 +203,15 @@ export class DeliveryRepository implements DeliveryStore {
     await uow.execute(
       `UPDATE nf_delivery SET status = $2, end_reason = $3, last_status = $4, last_error = $5, lease_until = NULL, probe = false, finished_at = now() WHERE delivery_id = $1`,
       [deliveryId, status, reason, statusCode, error],
+    );
+  }
+
+  async finishDelivered(uow: UnitOfWork, delivered: Array<{ deliveryId: string; statusCode: number | null }>): Promise<void> {
+    if (!delivered.length) return;
+    await uow.execute(
+      `UPDATE nf_delivery d SET status = 'delivered', end_reason = NULL, last_status = t.code, last_error = NULL, lease_until = NULL, probe = false, finished_at = now()
+         FROM unnest($1::text[], $2::int[]) AS t(id, code) WHERE d.delivery_id = t.id`,
+      [delivered.map((x) => x.deliveryId), delivered.map((x) => x.statusCode)],
     );
   }
 
