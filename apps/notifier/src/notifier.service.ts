@@ -87,6 +87,7 @@ export const notifierService: ServiceSpec = {
     return async () => {
       heartbeats.stop();
       await worker.stop();
+      app.get<PinnedHttpClient>(PINNED_HTTP).close();
     };
   },
 };
