@@ -211,13 +211,7 @@ export class EventRuntime {
    * The relay is woken after commit.
    */
   async inTransaction<T>(origin: EventOrigin, work: (ctx: EventContext) => Promise<T>): Promise<T> {
-    const sink: OutgoingEvent[] = [];
-    const result = await inTransaction(this.config.dataSource, async (uow) => {
-      const value = await work(eventContext(uow, origin, sink));
-      await this.outbox.write(uow, sink);
-      return value;
-    });
-    return result;
+    return this.inTransactionEach([origin], ([ctx]) => work(ctx));
   }
 
   /**

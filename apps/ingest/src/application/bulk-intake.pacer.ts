@@ -1,9 +1,5 @@
 import { BulkPacing, DEFAULT_BULK_PACING, bulkPauseMs } from '@clinmesh/event-runtime';
 
-/** The runtime's bulk pacing settings (share, window, longest pause), applied to batch-file intake. */
-export type BulkIntakePacing = BulkPacing;
-export const DEFAULT_BULK_INTAKE_PACING: BulkIntakePacing = DEFAULT_BULK_PACING;
-
 /**
  * Bulk intake gives way to stat and urgent messages.
  *
@@ -21,7 +17,7 @@ export const DEFAULT_BULK_INTAKE_PACING: BulkIntakePacing = DEFAULT_BULK_PACING;
 export class BulkIntakePacer {
   private lastPriorityAt = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly pacing: BulkIntakePacing = DEFAULT_BULK_INTAKE_PACING, private readonly now: () => number = Date.now) {}
+  constructor(readonly pacing: BulkPacing = DEFAULT_BULK_PACING, private readonly now: () => number = Date.now) {}
 
   /** A message was accepted on this tier. */
   accepted(tier: string | undefined): void {

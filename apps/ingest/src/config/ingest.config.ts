@@ -1,6 +1,6 @@
 import { ServiceConfig, SettingsReader } from '@clinmesh/service-kit';
 import { SenderRateLimits, parseRateLimits } from '../domain/rate-limit/sender-rate.limiter';
-import { BulkIntakePacing, DEFAULT_BULK_INTAKE_PACING } from '../application/bulk-intake.pacer';
+import { BulkPacing, DEFAULT_BULK_PACING } from '@clinmesh/event-runtime';
 
 /** Ingest's own settings (`INGEST_*`), read and validated once at start. */
 export interface IngestConfig {
@@ -30,7 +30,7 @@ export interface IngestConfig {
   /** Retry-After (seconds) of the 503 the HTTP intake answers once intake is closed. */
   intakeClosedRetryAfterSeconds: number;
   /** Batch-file intake's share of ingest's time while stat or urgent messages arrive (application/bulk-intake.pacer.ts). */
-  bulkIntakePacing: BulkIntakePacing;
+  bulkIntakePacing: BulkPacing;
 }
 
 /**
@@ -76,9 +76,9 @@ export function loadIngestConfig(config: ServiceConfig): IngestConfig {
     },
     intakeClosedRetryAfterSeconds: s.int('INTAKE_CLOSED_RETRY_AFTER_SECONDS', 30, { min: 1 }),
     bulkIntakePacing: {
-      share: s.number('BULK_SHARE', DEFAULT_BULK_INTAKE_PACING.share, { min: 0.01, max: 1 }),
-      withinMs: s.int('BULK_PACING_WINDOW_MS', DEFAULT_BULK_INTAKE_PACING.withinMs, { min: 0 }),
-      maxPauseMs: s.int('BULK_PACING_MAX_PAUSE_MS', DEFAULT_BULK_INTAKE_PACING.maxPauseMs, { min: 0 }),
+      share: s.number('BULK_SHARE', DEFAULT_BULK_PACING.share, { min: 0.01, max: 1 }),
+      withinMs: s.int('BULK_PACING_WINDOW_MS', DEFAULT_BULK_PACING.withinMs, { min: 0 }),
+      maxPauseMs: s.int('BULK_PACING_MAX_PAUSE_MS', DEFAULT_BULK_PACING.maxPauseMs, { min: 0 }),
     },
   };
   s.assertValid('ingest');

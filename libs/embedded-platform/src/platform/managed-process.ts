@@ -36,6 +36,8 @@ export class ManagedProcess {
   private nextRequest = 1;
   /** Why the process last said it could not start (its `failed to start` line), for the error that reports the exit. */
   private startFailure: string | null = null;
+  /** Settles when the child's stdout and stderr have ended (after its exit, once the last output arrived). */
+  private outputEnded: Promise<void> = Promise.resolve();
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(readonly options: ManagedProcessOptions) {}
@@ -86,6 +88,7 @@ export class ManagedProcess {
     };
     child.stdout!.on('data', forward);
     child.stderr!.on('data', forward);
+    this.outputEnded = Promise.all([child.stdout!, child.stderr!].map((stream) => new Promise<void>((resolve) => stream.once('close', () => resolve())))).then(() => undefined);
     this.child = child;
   }
 
@@ -130,8 +133,9 @@ export class ManagedProcess {
     let last = '';
     while (Date.now() < deadline) {
       if (!this.running) {
-        // Its stderr may still be on the way after the exit: a moment for the reason to arrive.
-        if (!this.startFailure) await new Promise((r) => setTimeout(r, 200));
+        // Its stderr may still be on the way after the exit: the reason is in once the output has ended
+        // (bounded: a grandchild holding the pipe open must not hold this error).
+        await Promise.race([this.outputEnded, new Promise((r) => setTimeout(r, 2000).unref())]);
         const why = this.startFailure ? `: ${this.startFailure}` : '';
         throw new Error(`${this.options.name} exited (code ${this.child?.exitCode}) before it was ready${why}; see ${this.options.logFile}`);
       }
