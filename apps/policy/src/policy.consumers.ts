@@ -6,7 +6,13 @@ import type { DeliveryEventsHandler, IdentityEventsHandler } from './application
 /** Policy's consumers: the canonical tiers, identity events (consent patients, merges), delivery events (accounting of disclosures). */
 export function policyConsumers(route: RouteCanonicalEventHandler, identity: IdentityEventsHandler, deliveries: DeliveryEventsHandler): ConsumerDefinition[] {
   return [
-    ...tieredConsumer({ stage: 'canonical', schema: 'CanonicalEvent', prepare: (events, uow) => route.prepare(events, uow), handle: (event, ctx) => route.handle(event, ctx) }),
+    // Set-based per chunk (PolicyChunkStore): one read per table of the chunk's patients' state, the handlers buffer, one write per table.
+    ...tieredConsumer({
+      stage: 'canonical', schema: 'CanonicalEvent',
+      prepare: (events, uow) => route.prepare(events, uow),
+      handle: (event, ctx) => route.handle(event, ctx),
+      complete: (uow) => route.complete(uow),
+    }),
     topicConsumer({ name: 'identity-events', topic: EVENT_TOPICS.identity, schema: 'IdentityEvent', tier: 'urgent', handle: (event, ctx) => identity.handle(event, ctx) }),
     topicConsumer({ name: 'delivery-events', topic: EVENT_TOPICS.delivery, schema: 'DeliveryEvent', handle: (event, ctx) => deliveries.handle(event, ctx) }),
   ];

@@ -16,7 +16,10 @@ export function policyEvent(ctx: EventContext, purpose: string, e: Omit<PolicyEv
  * clinical.identity.events → policy's own record-key → EPID index (record keys
  * are keyed hashes of assigning authority + identifier, no PHI): a consent
  * waiting for its patient applies as soon as the patient appears
- * (CONSENT_APPLIED); consents, grants and decisions follow merges.
+ * (CONSENT_APPLIED); consents, grants and decisions follow merges. A lane's
+ * combined commit may hold these events and canonical ones in one transaction:
+ * each change is announced to the transaction's routing store first
+ * (`patientsChanging`), so the canonical events after it decide on the new state.
  */
 export class IdentityEventsHandler {
   constructor(private readonly stores: StoresFactory) {}
@@ -28,6 +31,8 @@ export class IdentityEventsHandler {
       case 'PERSON_CREATED':
       case 'RECORD_LINKED': {
         if (!e.recordKey) return;
+        // A pending consent may apply to this patient now: canonical events after this one in the same transaction must see it.
+        await s.routing.patientsChanging([e.epid]);
         await s.identities.upsert(e.recordKey, e.epid);
         for (const c of await s.consents.resolvePending(e.recordKey, e.epid)) {
           policyEvent(ctx, `consent-applied:${c.id}`, { kind: 'CONSENT_APPLIED', epid: e.epid, subjectId: c.id, reason: 'the patient named by the consent is now known', details: { version: String(c.version) } });
@@ -36,6 +41,8 @@ export class IdentityEventsHandler {
       }
       case 'PERSONS_MERGED': {
         if (!e.otherEpid) return;
+        // Decisions buffered in this transaction are written first (the merge moves them), both patients' state is read again after.
+        await s.routing.patientsChanging([e.otherEpid, e.epid]);
         await s.identities.mergePatient(e.otherEpid, e.epid);
         await s.grants.mergePatient(e.otherEpid, e.epid);
         await s.decisions.mergePatient(e.otherEpid, e.epid);

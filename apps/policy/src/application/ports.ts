@@ -152,6 +152,36 @@ export interface DeliveryStore {
   insert(d: { eventId: string; sourceEventId: string; subscriptionId: string; status: string; at: Date }): Promise<void>;
 }
 
+/** What a decision reads of a patient: the active consents and break-glass grants. */
+export interface PatientState {
+  consents: ConsentDirective[];
+  grants: ActiveGrant[];
+}
+
+/**
+ * Deciding canonical events in one transaction (a consumer chunk), set-based: the chunk's patients'
+ * state is read once (`preload`, the consumer's prepare step: one statement per table), the handlers
+ * read it from there and buffer what they decide (`record`), and `flush` (the consumer's complete
+ * step) writes the decisions, held views and shadow diffs as one multi-row statement each, whatever
+ * the chunk's size. The result equals handling the events one by one in order.
+ */
+export interface RoutingStore {
+  /** One read per table for every patient of the chunk (grants still active at `now`). */
+  preload(epids: string[], now: Date): Promise<void>;
+  /** The patient's state in this transaction (read now if it was not preloaded, or was changed since). */
+  patientState(epid: string, now: Date): Promise<PatientState>;
+  /** Buffers one event's decisions, held views and shadow diffs (written by `flush`). */
+  record(decisions: DecisionRecord[], held: HeldView[], shadow: ShadowDiff[]): void;
+  /**
+   * An identity event is about to change these patients' consents, grants or decisions in this same
+   * transaction (a lane's combined commit holds identity and canonical chunks): what is buffered is
+   * written first (a merge moves the decisions already taken), the patients' state is read again after.
+   */
+  patientsChanging(epids: string[]): Promise<void>;
+  /** Writes what is buffered (one statement per table); the store stays usable. */
+  flush(): Promise<void>;
+}
+
 /** Every store over one SQL seam (a unit of work inside a transaction, the data source for reads). */
 export interface PolicyStores {
   decisions: DecisionStore;
@@ -162,6 +192,8 @@ export interface PolicyStores {
   shadow: ShadowDiffStore;
   deliveries: DeliveryStore;
   held: HeldViewStore;
+  /** The canonical-event path's store of this unit of work (one per transaction; never on the data source). */
+  readonly routing: RoutingStore;
 }
 
 export type StoresFactory = (sql: { query<T = Record<string, any>>(sql: string, params?: unknown[]): Promise<T[]> }) => PolicyStores;

@@ -7,7 +7,7 @@ import type { ActiveGrant } from '../domain/decide';
 import type { CompiledPolicy } from '../domain/policy-set';
 import { projectView, pseudonym } from '../domain/views';
 import type { PolicyStore } from './policy-store';
-import type { DecisionObserver, DecisionRecord, HeldView, StoresFactory } from './ports';
+import type { DecisionObserver, DecisionRecord, HeldView, PatientState, ShadowDiff, StoresFactory } from './ports';
 
 /** What the decision needs from one canonical event. */
 export function decisionInput(c: CanonicalEvent): DecisionEvent {
@@ -29,9 +29,6 @@ export function decisionInput(c: CanonicalEvent): DecisionEvent {
  * shadow records (no effect on routing).
  */
 export class RouteCanonicalEventHandler {
-  /** Per transaction (a consumer chunk): the chunk's patients' active consents and grants, read in two queries. */
-  private readonly prefetched = new WeakMap<object, Map<string, { consents: ConsentDirective[]; grants: ActiveGrant[] }>>();
-
   constructor(
     private readonly store: PolicyStore,
     private readonly stores: StoresFactory,
@@ -40,29 +37,24 @@ export class RouteCanonicalEventHandler {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Runs once per consumer transaction before the handlers: one read of consents and grants for every patient in the chunk. */
+  /**
+   * The consumer's prepare step, once per transaction before the handlers: the consents and grants
+   * of every patient in the chunk, one read per table, into the transaction's routing store.
+   */
   async prepare(events: Array<InboundEvent<CanonicalEvent>>, uow: UnitOfWork): Promise<void> {
-    const epids = [...new Set(events.map((e) => e.value.epid).filter(Boolean))];
-    if (!epids.length) return;
-    const s = this.stores(uow);
-    const consents = await s.consents.activeDirectivesFor(epids);
-    const grants = await s.grants.activeFor(epids, new Date(this.clock()));
-    const byPatient = new Map(epids.map((epid) => [epid, { consents: [] as ConsentDirective[], grants: [] as ActiveGrant[] }]));
-    for (const c of consents) byPatient.get(c.epid)?.consents.push(c);
-    for (const g of grants) byPatient.get(g.epid)?.grants.push(g);
-    this.prefetched.set(uow, byPatient);
+    await this.stores(uow).routing.preload(events.map((e) => e.value.epid), new Date(this.clock()));
   }
 
+  /**
+   * Decides one event from the transaction's routing store and buffers what it decided there; the
+   * routed views and decision events go out through the context as before (the outbox is the
+   * runtime's, one write per transaction).
+   */
   async handle(event: InboundEvent<CanonicalEvent>, ctx: EventContext): Promise<void> {
     const canonical = event.value;
-    const s = this.stores(ctx.uow);
+    const routing = this.stores(ctx.uow).routing;
     const now = this.clock();
-    const pre = canonical.epid ? this.prefetched.get(ctx.uow)?.get(canonical.epid) : undefined;
-    const [consents, grants]: [ConsentDirective[], ActiveGrant[]] = pre
-      ? [pre.consents, pre.grants]
-      : canonical.epid
-        ? [await s.consents.activeDirectives(canonical.epid), await s.grants.active(canonical.epid, new Date(now))]
-        : [[], []];
+    const { consents, grants }: PatientState = canonical.epid ? await routing.patientState(canonical.epid, new Date(now)) : { consents: [], grants: [] };
     const input = decisionInput(canonical);
     const policy = this.store.active;
     const decision = decide(policy, input, consents, grants, now);
@@ -83,12 +75,16 @@ export class RouteCanonicalEventHandler {
       records.push(record);
       ctx.emit({ topic: EVENT_TOPICS.decisions, key: canonical.epid || null, value: decisionEvent(record, ctx.deriveEventId(`decision-event:${a.audience}`), now), eventId: ctx.deriveEventId(`decision-event:${a.audience}`) });
     }
-    await s.decisions.insert(records);
-    await s.held.hold(held);
+    const candidate = this.store.candidate;
+    const diffs = candidate ? this.shadow(candidate, decision, input, consents, grants, now, canonical, event, ctx) : [];
+    routing.record(records, held, diffs);
     for (const r of records) this.observer?.decided(r.audience, r.effect, r.purpose);
     for (const h of held) this.observer?.held(h.audience);
-    const candidate = this.store.candidate;
-    if (candidate) await this.shadow(candidate, decision, input, consents, grants, now, canonical, event, ctx);
+  }
+
+  /** The consumer's complete step, once per transaction after the handlers: the chunk's decisions, held views and shadow diffs, one statement per table. */
+  async complete(uow: UnitOfWork): Promise<void> {
+    await this.stores(uow).routing.flush();
   }
 
   private routedView(policy: CompiledPolicy, canonical: CanonicalEvent, d: EventDecision, a: AudienceDecision, decisionId: string, eventId: string, correlationId: string, causationId: string): RoutedEvent {
@@ -118,16 +114,16 @@ export class RouteCanonicalEventHandler {
     };
   }
 
-  /** Shadow mode: the candidate decides the same event; only its differences are kept and published (shadow = true). */
-  private async shadow(candidate: CompiledPolicy, active: EventDecision, input: DecisionEvent, consents: ConsentDirective[], grants: ActiveGrant[], now: number,
-    c: CanonicalEvent, event: InboundEvent<CanonicalEvent>, ctx: EventContext): Promise<void> {
+  /** Shadow mode: the candidate decides the same event; only its differences are kept (returned) and published (shadow = true). */
+  private shadow(candidate: CompiledPolicy, active: EventDecision, input: DecisionEvent, consents: ConsentDirective[], grants: ActiveGrant[], now: number,
+    c: CanonicalEvent, event: InboundEvent<CanonicalEvent>, ctx: EventContext): ShadowDiff[] {
     const shadow = decide(candidate, input, consents, grants, now);
     const audiences = [...new Set([...active.perAudience.map((a) => a.audience), ...shadow.perAudience.map((a) => a.audience)])];
     const summary = (d: EventDecision, a: AudienceDecision | undefined) => ({
       version: d.policyVersion, effect: a?.effect ?? 'NOT_ROUTED', obligations: a ? [...a.obligations].sort() : [], ruleIds: a?.ruleIds ?? [],
       tier: d.tier, workflows: [...d.workflows].sort(), reason: a?.reason ?? 'not a candidate audience of this version',
     });
-    const diffs = [];
+    const diffs: ShadowDiff[] = [];
     for (const audience of audiences) {
       const before = summary(active, active.perAudience.find((a) => a.audience === audience));
       const after = summary(shadow, shadow.perAudience.find((a) => a.audience === audience));
@@ -146,7 +142,7 @@ export class RouteCanonicalEventHandler {
       };
       ctx.emit({ topic: EVENT_TOPICS.decisions, key: c.epid || null, value, eventId: id });
     }
-    await this.stores(ctx.uow).shadow.insert(diffs);
+    return diffs;
   }
 }
 

@@ -4,6 +4,7 @@ import type {
   ConsentStore, DecisionRecord, DecisionStore, DeliveryStore, GrantStore, HeldView, HeldViewStore, IdentityIndex, PolicyStores, PolicyVersionStore, RejectionLog, ShadowDiff, ShadowDiffStore,
   StoredConsent, StoredGrant,
 } from '../../application/ports';
+import { PolicyChunkStore } from './policy-chunk.store';
 
 /** The one SQL seam: a unit of work's query, or the data source's for reads. */
 export interface Sql {
@@ -30,19 +31,26 @@ function decisionOf(r: Record<string, any>): DecisionRecord {
 export class DecisionRepository implements DecisionStore {
   constructor(private readonly sql: Sql) {}
 
-  /** One multi-row insert per event; a replayed event's decisions are already there (same ids). */
+  /**
+   * One statement for any number of rows (the canonical path's chunk store writes a whole chunk's
+   * decisions with it): the rows travel as one JSON parameter, read back as pl_decision rows. A
+   * replayed event's decisions are already there (same ids): the stored ones stay.
+   */
   async insert(rows: DecisionRecord[]): Promise<void> {
     if (!rows.length) return;
-    const params: unknown[] = [];
-    const values = rows.map((row) => {
-      const v = [row.decisionId, row.canonicalEventId, row.correlationId, row.epid, row.audience, row.effect, row.obligations, row.policyVersion, row.ruleIds,
-        row.routingRuleIds, row.consentId, row.consentProvision, row.consentDecision, row.labels, row.withheldLabels, row.purpose, row.grantId, row.projection,
-        row.deidentified, row.tier, row.originalTier, row.critical, row.workflows, row.routedEventId, row.resourceType, row.reason, row.explanation];
-      const start = params.length;
-      params.push(...v);
-      return `(${v.map((_, i) => `$${start + i + 1}`).join(',')})`;
-    });
-    await this.sql.query(`INSERT INTO pl_decision (${DECISION_COLUMNS.join(',')}) VALUES ${values.join(',')} ON CONFLICT (decision_id) DO NOTHING`, params);
+    const json = rows.map((row) => ({
+      decision_id: row.decisionId, canonical_event_id: row.canonicalEventId, correlation_id: row.correlationId, epid: row.epid, audience: row.audience,
+      effect: row.effect, obligations: row.obligations, policy_version: row.policyVersion, rule_ids: row.ruleIds, routing_rule_ids: row.routingRuleIds,
+      consent_id: row.consentId, consent_provision: row.consentProvision, consent_decision: row.consentDecision, labels: row.labels,
+      withheld_labels: row.withheldLabels, purpose: row.purpose, grant_id: row.grantId, projection: row.projection, deidentified: row.deidentified, tier: row.tier,
+      original_tier: row.originalTier, critical: row.critical, workflows: row.workflows, routed_event_id: row.routedEventId, resource_type: row.resourceType,
+      reason: row.reason, explanation: row.explanation,
+    }));
+    const columns = DECISION_COLUMNS.join(',');
+    await this.sql.query(
+      `INSERT INTO pl_decision (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::pl_decision, $1::json) ON CONFLICT (decision_id) DO NOTHING`,
+      [JSON.stringify(json)],
+    );
   }
 
   async byCorrelation(correlationId: string): Promise<DecisionRecord[]> {
@@ -243,14 +251,21 @@ export class PolicyVersionRepository implements PolicyVersionStore {
 
 export class ShadowDiffRepository implements ShadowDiffStore {
   constructor(private readonly sql: Sql) {}
+  /** One statement for any number of diffs, inserted in their order (ids ascending as one by one); a diff already kept stays. */
   async insert(rows: ShadowDiff[]): Promise<void> {
-    for (const r of rows) {
-      await this.sql.query(
-        `INSERT INTO pl_shadow_diff (candidate_version, active_version, canonical_event_id, correlation_id, audience, active, candidate)
-         VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7::jsonb) ON CONFLICT DO NOTHING`,
-        [r.candidateVersion, r.activeVersion, r.canonicalEventId, r.correlationId, r.audience, JSON.stringify(r.active), JSON.stringify(r.candidate)],
-      );
-    }
+    if (!rows.length) return;
+    const json = rows.map((r) => ({
+      candidate_version: r.candidateVersion, active_version: r.activeVersion, canonical_event_id: r.canonicalEventId, correlation_id: r.correlationId,
+      audience: r.audience, active: r.active, candidate: r.candidate,
+    }));
+    await this.sql.query(
+      `INSERT INTO pl_shadow_diff (candidate_version, active_version, canonical_event_id, correlation_id, audience, active, candidate)
+       SELECT t.candidate_version, t.active_version, t.canonical_event_id, t.correlation_id, t.audience, t.active, t.candidate
+         FROM json_populate_recordset(NULL::pl_shadow_diff, $1::json) WITH ORDINALITY AS t
+        ORDER BY t.ordinality
+       ON CONFLICT DO NOTHING`,
+      [JSON.stringify(json)],
+    );
   }
   async list(candidateVersion: string, limit: number): Promise<ShadowDiff[]> {
     const rows = await this.sql.query('SELECT * FROM pl_shadow_diff WHERE candidate_version = $1 ORDER BY id DESC LIMIT $2', [candidateVersion, limit]);
@@ -311,10 +326,20 @@ export class HeldViewRepository implements HeldViewStore {
   }
 }
 
-/** Every store over one SQL seam. */
+/**
+ * Every store over one SQL seam. `routing` is the canonical path's per-transaction chunk store
+ * (`PolicyChunkStore`, one per unit of work): the consumer's prepare, handlers and complete reach the
+ * same one through it. HTTP and timer paths use the other repositories, one statement each.
+ */
 export function policyStores(sql: Sql): PolicyStores {
-  return {
+  const stores = {
     decisions: new DecisionRepository(sql), identities: new IdentityIndexRepository(sql), consents: new ConsentRepository(sql), grants: new GrantRepository(sql),
     versions: new PolicyVersionRepository(sql), shadow: new ShadowDiffRepository(sql), deliveries: new DeliveryRepository(sql), held: new HeldViewRepository(sql),
+  };
+  return {
+    ...stores,
+    get routing() {
+      return PolicyChunkStore.of(sql, stores);
+    },
   };
 }

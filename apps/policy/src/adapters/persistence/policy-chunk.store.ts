@@ -1,0 +1,94 @@
+import type {
+  ConsentStore, DecisionRecord, DecisionStore, GrantStore, HeldView, HeldViewStore, PatientState, RoutingStore, ShadowDiff, ShadowDiffStore,
+} from '../../application/ports';
+
+/** The repositories the chunk store reads and writes through (their multi-row statements), over the transaction's SQL seam. */
+export interface ChunkRepositories {
+  consents: Pick<ConsentStore, 'activeDirectivesFor'>;
+  grants: Pick<GrantStore, 'activeFor'>;
+  decisions: Pick<DecisionStore, 'insert'>;
+  held: Pick<HeldViewStore, 'hold'>;
+  shadow: Pick<ShadowDiffStore, 'insert'>;
+}
+
+/**
+ * Policy's store for one consumer transaction (a chunk of canonical events), written set-based like
+ * normalization's `CanonicalChunkStore`: the chunk's patients' consents and grants are read in one
+ * statement per table (`preload`, the consumer's prepare step), the handlers decide from that state
+ * and buffer their decisions, held views and shadow diffs, and `flush` (the consumer's complete step)
+ * writes them as one multi-row statement per table whatever the chunk's size — instead of one
+ * statement (a round trip) per event and per shadow diff.
+ *
+ * The result equals handling the events one by one in order:
+ * - Nothing the canonical path writes is read by it, so buffering the writes changes no decision.
+ *   A row written twice in one chunk (the same event handled twice) keeps the first one, as the
+ *   one-by-one `ON CONFLICT DO NOTHING` does; shadow diffs keep their order (their ids).
+ * - Consents and grants change only through HTTP (their own transactions) and through identity
+ *   events (pending consents applied, merges), which a lane's combined commit can put in the same
+ *   transaction as canonical events. The identity handler announces those changes
+ *   (`patientsChanging`) before making them: the buffered rows are written first (a merge then moves
+ *   the decisions already taken, as it would one by one) and the patients' state is read again for
+ *   the events after it.
+ * - Grants are preloaded as of the chunk's start; each decision still checks a grant's expiry at its
+ *   own time (`decide`), so a grant expiring during the chunk stops applying when it would.
+ */
+export class PolicyChunkStore implements RoutingStore {
+  private static readonly open = new WeakMap<object, PolicyChunkStore>();
+
+  /** The store of this transaction (one per unit of work). */
+  static of(uow: object, repositories: ChunkRepositories): PolicyChunkStore {
+    let store = PolicyChunkStore.open.get(uow);
+    if (!store) PolicyChunkStore.open.set(uow, (store = new PolicyChunkStore(repositories)));
+    return store;
+  }
+
+  private readonly patients = new Map<string, PatientState>();
+  private readonly decisions = new Map<string, DecisionRecord>();
+  private readonly held = new Map<string, HeldView>();
+  private readonly shadow = new Map<string, ShadowDiff>();
+
+  private constructor(private readonly repositories: ChunkRepositories) {}
+
+  /** One read of consents and one of grants for every patient of the chunk not read yet. */
+  async preload(epids: string[], now: Date): Promise<void> {
+    const wanted = [...new Set(epids)].filter((epid) => epid && !this.patients.has(epid));
+    if (!wanted.length) return;
+    const consents = await this.repositories.consents.activeDirectivesFor(wanted);
+    const grants = await this.repositories.grants.activeFor(wanted, now);
+    for (const epid of wanted) this.patients.set(epid, { consents: [], grants: [] });
+    for (const c of consents) this.patients.get(c.epid)?.consents.push(c);
+    for (const { epid, ...g } of grants) this.patients.get(epid)?.grants.push(g);
+  }
+
+  async patientState(epid: string, now: Date): Promise<PatientState> {
+    if (!this.patients.has(epid)) await this.preload([epid], now);
+    return this.patients.get(epid)!;
+  }
+
+  record(decisions: DecisionRecord[], held: HeldView[], shadow: ShadowDiff[]): void {
+    for (const d of decisions) if (!this.decisions.has(d.decisionId)) this.decisions.set(d.decisionId, d);
+    for (const h of held) if (!this.held.has(h.routedEventId)) this.held.set(h.routedEventId, h);
+    for (const s of shadow) {
+      const key = [s.candidateVersion, s.canonicalEventId, s.audience].join('\u0000');
+      if (!this.shadow.has(key)) this.shadow.set(key, s);
+    }
+  }
+
+  async patientsChanging(epids: string[]): Promise<void> {
+    await this.flush();
+    for (const epid of epids) this.patients.delete(epid);
+  }
+
+  /** Writes the buffered rows: three multi-row statements at most. */
+  async flush(): Promise<void> {
+    const decisions = [...this.decisions.values()];
+    const held = [...this.held.values()];
+    const shadow = [...this.shadow.values()];
+    this.decisions.clear();
+    this.held.clear();
+    this.shadow.clear();
+    if (decisions.length) await this.repositories.decisions.insert(decisions);
+    if (held.length) await this.repositories.held.hold(held);
+    if (shadow.length) await this.repositories.shadow.insert(shadow);
+  }
+}
