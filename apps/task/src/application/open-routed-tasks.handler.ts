@@ -1,7 +1,8 @@
 import { EventContext, InboundEvent } from '@clinmesh/event-runtime';
 import type { RoutedEvent } from '@clinmesh/schemas';
 import { taskTitle } from '../domain/task';
-import { TaskStore } from '../domain/task.ports';
+import { RoutedChunkNeeds, TaskStore } from '../domain/task.ports';
+import { WorkflowDefinition } from '../domain/workflow/workflow.model';
 import { findingOf, isCorrection, routedTriggerKey } from '../domain/routed-trigger';
 import { TaskLifecycle } from './task-lifecycle';
 
@@ -18,16 +19,47 @@ import { TaskLifecycle } from './task-lifecycle';
 export class OpenRoutedTasksHandler {
   constructor(private readonly lifecycle: TaskLifecycle, private readonly stores: (ctx: EventContext) => TaskStore) {}
 
+  /**
+   * What `handle` will read for these events (a chunk, before its handlers run): the trigger key of
+   * every (workflow, event) pair, and for corrections the (workflow, canonical record, patient)
+   * whose newest task they may amend. The consumer's prepare step reads all of it in one statement.
+   */
+  needs(events: Array<InboundEvent<RoutedEvent>>): RoutedChunkNeeds {
+    const triggerKeys = new Set<string>();
+    const canonicals = new Map<string, RoutedChunkNeeds['canonicals'][number]>();
+    for (const { value: routed } of events) {
+      if (routed.deidentified) continue;
+      const correction = isCorrection(routed.canonical);
+      for (const { def } of this.workflowsOf(routed)) {
+        triggerKeys.add(routedTriggerKey(def.id, routed));
+        if (correction) {
+          const ref = { workflow: def.id, canonicalId: routed.canonical.canonicalId, epid: routed.epid };
+          canonicals.set(`${ref.workflow}\u0000${ref.canonicalId}\u0000${ref.epid}`, ref);
+        }
+      }
+    }
+    return { triggerKeys: [...triggerKeys], canonicals: [...canonicals.values()] };
+  }
+
+  /** The decision's workflows that are loaded, each once (several policy names may map to one workflow). */
+  private workflowsOf(routed: RoutedEvent): Array<{ name: string; def: WorkflowDefinition }> {
+    const seen = new Set<string>();
+    const out: Array<{ name: string; def: WorkflowDefinition }> = [];
+    for (const name of routed.decision.workflows) {
+      const def = this.lifecycle.catalog.forRouted(name);
+      if (!def || seen.has(def.id)) continue;
+      seen.add(def.id);
+      out.push({ name, def });
+    }
+    return out;
+  }
+
   async handle(event: InboundEvent<RoutedEvent>, ctx: EventContext): Promise<void> {
     const routed = event.value;
     if (routed.deidentified) return;
     const store = this.stores(ctx);
     const canonical = routed.canonical;
-    const seen = new Set<string>();
-    for (const name of routed.decision.workflows) {
-      const def = this.lifecycle.catalog.forRouted(name);
-      if (!def || seen.has(def.id)) continue;
-      seen.add(def.id);
+    for (const { name, def } of this.workflowsOf(routed)) {
       const triggerKey = routedTriggerKey(def.id, routed);
       const existing = await store.byTriggerKey(triggerKey);
       if (existing) {

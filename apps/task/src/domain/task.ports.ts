@@ -21,6 +21,23 @@ export interface TaskStore {
   claimDueTimer(taskId: string, rung: number, now: number): Promise<Task | null>;
 }
 
+/** A (workflow, canonical record, patient) triple: a correction amends the newest task of it. */
+export interface CanonicalRef {
+  workflow: string;
+  canonicalId: string;
+  epid: string;
+}
+
+/**
+ * What a chunk of routed events will read from the task tables, so a chunk store can read it in
+ * one statement before the handlers run: the tasks of every trigger key, and the newest task of
+ * every triple a correction in the chunk may amend.
+ */
+export interface RoutedChunkNeeds {
+  triggerKeys: string[];
+  canonicals: CanonicalRef[];
+}
+
 export interface DueTimer {
   taskId: string;
   rung: number;
