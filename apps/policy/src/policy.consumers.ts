@@ -14,6 +14,8 @@ export function policyConsumers(route: RouteCanonicalEventHandler, identity: Ide
       complete: (uow) => route.complete(uow),
     }),
     topicConsumer({ name: 'identity-events', topic: EVENT_TOPICS.identity, schema: 'IdentityEvent', tier: 'urgent', handle: (event, ctx) => identity.handle(event, ctx) }),
-    topicConsumer({ name: 'delivery-events', topic: EVENT_TOPICS.delivery, schema: 'DeliveryEvent', handle: (event, ctx) => deliveries.handle(event, ctx) }),
+    topicConsumer({
+      name: 'delivery-events', topic: EVENT_TOPICS.delivery, schema: 'DeliveryEvent', handle: (event, ctx) => deliveries.handle(event, ctx), complete: (uow) => deliveries.complete(uow),
+    }),
   ];
 }

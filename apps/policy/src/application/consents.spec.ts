@@ -38,7 +38,7 @@ function memory() {
     },
     grants: { active: async () => [], mergePatient: async () => undefined },
     decisions: { releasedSince: async () => released, revoke: async (ids: string[]) => { revoked.push(...ids); }, mergePatient: async () => undefined },
-    routing: { patientsChanging: async () => undefined },
+    chunk: { flush: async () => undefined, forget: () => undefined },
   } as unknown as PolicyStores;
   const emitted: Array<{ topic: string; value: any }> = [];
   const uow = {} as UnitOfWork;

@@ -1,4 +1,4 @@
-import type { EventContext, InboundEvent } from '@clinmesh/event-runtime';
+import type { EventContext, InboundEvent, UnitOfWork } from '@clinmesh/event-runtime';
 import { EVENT_TOPICS } from '@clinmesh/topology';
 import type { DeliveryEvent, IdentityEvent, PolicyEvent } from '@clinmesh/schemas';
 import type { StoresFactory } from './ports';
@@ -18,8 +18,9 @@ export function policyEvent(ctx: EventContext, purpose: string, e: Omit<PolicyEv
  * waiting for its patient applies as soon as the patient appears
  * (CONSENT_APPLIED); consents, grants and decisions follow merges. A lane's
  * combined commit may hold these events and canonical ones in one transaction:
- * each change is announced to the transaction's routing store first
- * (`patientsChanging`), so the canonical events after it decide on the new state.
+ * the transaction's chunk store writes its buffered decisions before a merge
+ * moves them and re-reads the changed patients, so the canonical events after
+ * it decide on the new state.
  */
 export class IdentityEventsHandler {
   constructor(private readonly stores: StoresFactory) {}
@@ -31,10 +32,11 @@ export class IdentityEventsHandler {
       case 'PERSON_CREATED':
       case 'RECORD_LINKED': {
         if (!e.recordKey) return;
-        // A pending consent may apply to this patient now: canonical events after this one in the same transaction must see it.
-        await s.routing.patientsChanging([e.epid]);
         await s.identities.upsert(e.recordKey, e.epid);
-        for (const c of await s.consents.resolvePending(e.recordKey, e.epid)) {
+        const applied = await s.consents.resolvePending(e.recordKey, e.epid);
+        // Canonical events after this one in the same transaction are decided under the consents applied now.
+        if (applied.length) s.chunk.forget([e.epid]);
+        for (const c of applied) {
           policyEvent(ctx, `consent-applied:${c.id}`, { kind: 'CONSENT_APPLIED', epid: e.epid, subjectId: c.id, reason: 'the patient named by the consent is now known', details: { version: String(c.version) } });
         }
         return;
@@ -42,7 +44,8 @@ export class IdentityEventsHandler {
       case 'PERSONS_MERGED': {
         if (!e.otherEpid) return;
         // Decisions buffered in this transaction are written first (the merge moves them), both patients' state is read again after.
-        await s.routing.patientsChanging([e.otherEpid, e.epid]);
+        await s.chunk.flush();
+        s.chunk.forget([e.otherEpid, e.epid]);
         await s.identities.mergePatient(e.otherEpid, e.epid);
         await s.grants.mergePatient(e.otherEpid, e.epid);
         await s.decisions.mergePatient(e.otherEpid, e.epid);
@@ -61,13 +64,21 @@ export class IdentityEventsHandler {
   }
 }
 
-/** clinical.delivery.events → what was actually delivered, for the accounting of disclosures. */
+/**
+ * clinical.delivery.events → what was actually delivered, for the accounting of disclosures:
+ * buffered in the transaction's chunk store, written by `complete` in one statement per chunk.
+ */
 export class DeliveryEventsHandler {
   constructor(private readonly stores: StoresFactory) {}
 
   async handle(event: InboundEvent<DeliveryEvent>, ctx: EventContext): Promise<void> {
     const d = event.value;
     if (d.status !== 'DELIVERED') return;
-    await this.stores(ctx.uow).deliveries.insert({ eventId: d.eventId, sourceEventId: d.sourceEventId, subscriptionId: d.subscriptionId, status: d.status, at: new Date(d.at) });
+    this.stores(ctx.uow).chunk.recordDelivery({ eventId: d.eventId, sourceEventId: d.sourceEventId, subscriptionId: d.subscriptionId, status: d.status, at: new Date(d.at) });
+  }
+
+  /** The consumer's complete step, once per transaction after the handlers. */
+  async complete(uow: UnitOfWork): Promise<void> {
+    await this.stores(uow).chunk.flush();
   }
 }

@@ -148,8 +148,18 @@ export interface HeldViewStore {
   pendingCount(): Promise<number>;
 }
 
+/** A delivery the notifier reported (DELIVERED), for the accounting of disclosures. */
+export interface DeliveryReceipt {
+  eventId: string;
+  sourceEventId: string;
+  subscriptionId: string;
+  status: string;
+  at: Date;
+}
+
 export interface DeliveryStore {
-  insert(d: { eventId: string; sourceEventId: string; subscriptionId: string; status: string; at: Date }): Promise<void>;
+  /** One statement for any number of receipts; one already kept stays. */
+  insert(rows: DeliveryReceipt[]): Promise<void>;
 }
 
 /** What a decision reads of a patient: the active consents and break-glass grants. */
@@ -159,26 +169,29 @@ export interface PatientState {
 }
 
 /**
- * Deciding canonical events in one transaction (a consumer chunk), set-based: the chunk's patients'
- * state is read once (`preload`, the consumer's prepare step: one statement per table), the handlers
- * read it from there and buffer what they decide (`record`), and `flush` (the consumer's complete
- * step) writes the decisions, held views and shadow diffs as one multi-row statement each, whatever
- * the chunk's size. The result equals handling the events one by one in order.
+ * Policy's consumers, set-based per transaction (a consumer chunk): the chunk's patients' state is
+ * read once (`preload`, the canonical consumer's prepare step: one statement per table), the
+ * handlers read it from there and buffer what they write (`record`, `recordDelivery`), and `flush`
+ * (the consumers' complete step) writes the decisions, held views, shadow diffs and delivery
+ * receipts as one multi-row statement each, whatever the chunk's size. The result equals handling
+ * the events one by one in order.
  */
-export interface RoutingStore {
+export interface ChunkStore {
   /** One read per table for every patient of the chunk (grants still active at `now`). */
   preload(epids: string[], now: Date): Promise<void>;
   /** The patient's state in this transaction (read now if it was not preloaded, or was changed since). */
   patientState(epid: string, now: Date): Promise<PatientState>;
   /** Buffers one event's decisions, held views and shadow diffs (written by `flush`). */
   record(decisions: DecisionRecord[], held: HeldView[], shadow: ShadowDiff[]): void;
+  /** Buffers one delivery receipt (written by `flush`). */
+  recordDelivery(receipt: DeliveryReceipt): void;
   /**
-   * An identity event is about to change these patients' consents, grants or decisions in this same
-   * transaction (a lane's combined commit holds identity and canonical chunks): what is buffered is
-   * written first (a merge moves the decisions already taken), the patients' state is read again after.
+   * These patients' consents or grants changed in this transaction — an identity event applied a
+   * pending consent or merged persons (a lane's combined commit holds identity and canonical chunks
+   * in one transaction): their state is read again when a later event needs it.
    */
-  patientsChanging(epids: string[]): Promise<void>;
-  /** Writes what is buffered (one statement per table); the store stays usable. */
+  forget(epids: string[]): void;
+  /** Writes what is buffered (one statement per table); the store stays usable (a merge writes it before moving decisions). */
   flush(): Promise<void>;
 }
 
@@ -192,8 +205,8 @@ export interface PolicyStores {
   shadow: ShadowDiffStore;
   deliveries: DeliveryStore;
   held: HeldViewStore;
-  /** The canonical-event path's store of this unit of work (one per transaction; never on the data source). */
-  readonly routing: RoutingStore;
+  /** The consumers' store of this unit of work (one per transaction; never on the data source). */
+  readonly chunk: ChunkStore;
 }
 
 export type StoresFactory = (sql: { query<T = Record<string, any>>(sql: string, params?: unknown[]): Promise<T[]> }) => PolicyStores;

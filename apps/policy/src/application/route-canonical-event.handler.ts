@@ -39,22 +39,22 @@ export class RouteCanonicalEventHandler {
 
   /**
    * The consumer's prepare step, once per transaction before the handlers: the consents and grants
-   * of every patient in the chunk, one read per table, into the transaction's routing store.
+   * of every patient in the chunk, one read per table, into the transaction's chunk store.
    */
   async prepare(events: Array<InboundEvent<CanonicalEvent>>, uow: UnitOfWork): Promise<void> {
-    await this.stores(uow).routing.preload(events.map((e) => e.value.epid), new Date(this.clock()));
+    await this.stores(uow).chunk.preload(events.map((e) => e.value.epid), new Date(this.clock()));
   }
 
   /**
-   * Decides one event from the transaction's routing store and buffers what it decided there; the
+   * Decides one event from the transaction's chunk store and buffers what it decided there; the
    * routed views and decision events go out through the context as before (the outbox is the
    * runtime's, one write per transaction).
    */
   async handle(event: InboundEvent<CanonicalEvent>, ctx: EventContext): Promise<void> {
     const canonical = event.value;
-    const routing = this.stores(ctx.uow).routing;
+    const chunk = this.stores(ctx.uow).chunk;
     const now = this.clock();
-    const { consents, grants }: PatientState = canonical.epid ? await routing.patientState(canonical.epid, new Date(now)) : { consents: [], grants: [] };
+    const { consents, grants }: PatientState = canonical.epid ? await chunk.patientState(canonical.epid, new Date(now)) : { consents: [], grants: [] };
     const input = decisionInput(canonical);
     const policy = this.store.active;
     const decision = decide(policy, input, consents, grants, now);
@@ -77,14 +77,14 @@ export class RouteCanonicalEventHandler {
     }
     const candidate = this.store.candidate;
     const diffs = candidate ? this.shadow(candidate, decision, input, consents, grants, now, canonical, event, ctx) : [];
-    routing.record(records, held, diffs);
+    chunk.record(records, held, diffs);
     for (const r of records) this.observer?.decided(r.audience, r.effect, r.purpose);
     for (const h of held) this.observer?.held(h.audience);
   }
 
   /** The consumer's complete step, once per transaction after the handlers: the chunk's decisions, held views and shadow diffs, one statement per table. */
   async complete(uow: UnitOfWork): Promise<void> {
-    await this.stores(uow).routing.flush();
+    await this.stores(uow).chunk.flush();
   }
 
   private routedView(policy: CompiledPolicy, canonical: CanonicalEvent, d: EventDecision, a: AudienceDecision, decisionId: string, eventId: string, correlationId: string, causationId: string): RoutedEvent {

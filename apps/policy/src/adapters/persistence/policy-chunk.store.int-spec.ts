@@ -2,13 +2,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataSource } from 'typeorm';
 import { EventRuntimeTables1732200000000, InboundEvent, OutgoingEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
-import type { CanonicalEvent, CanonicalRecords, Coding, IdentityEvent, Observation, Patient } from '@clinmesh/schemas';
+import type { CanonicalEvent, CanonicalRecords, Coding, DeliveryEvent, IdentityEvent, Observation, Patient } from '@clinmesh/schemas';
 import { EVENT_TOPICS } from '@clinmesh/topology';
 import { TestDatabase, createTestDatabase, testEnvironment, uniqueName } from '@clinmesh/testing';
 import { loadPolicyFiles } from '../files/policy-files';
 import { PolicyStore } from '../../application/policy-store';
 import { RouteCanonicalEventHandler } from '../../application/route-canonical-event.handler';
-import { IdentityEventsHandler } from '../../application/patient-events.handlers';
+import { DeliveryEventsHandler, IdentityEventsHandler } from '../../application/patient-events.handlers';
 import type { ConsentProvision } from '../../domain/consent';
 import { PolicyHeldViews1764390000000, PolicyRejections1764380000000, PolicyTables1764370000000 } from './policy.tables';
 import { policyStores } from './policy.repositories';
@@ -81,7 +81,15 @@ function identityEvent(id: string, value: Partial<IdentityEvent> & Pick<Identity
   return { eventId: id, correlationId: id, tier: 'urgent', topic: 'clinical.identity.events', partition: 0, offset: 0, key: null, headers: {}, schemaId: 1, value: full };
 }
 
-type Step = { canonical: InboundEvent<CanonicalEvent> } | { identity: InboundEvent<IdentityEvent> };
+/** A delivery receipt from the notifier for a routed view (DELIVERED ones are kept for the accounting of disclosures). */
+function deliveryEvent(n: number, status: DeliveryEvent['status'] = 'DELIVERED'): InboundEvent<DeliveryEvent> {
+  const value: DeliveryEvent = {
+    eventId: `dlv-${n}`, correlationId: `msg-${n}`, deliveryId: `delivery-${n}`, subscriptionId: `sub-${n % 3}`, sourceEventId: `routed-${n}`, status, attempts: 1, at: NOW + n,
+  };
+  return { eventId: value.eventId, correlationId: value.correlationId, tier: 'routine', topic: 'clinical.delivery.events', partition: 0, offset: n, key: value.subscriptionId, headers: {}, schemaId: 1, value };
+}
+
+type Step = { canonical: InboundEvent<CanonicalEvent> } | { identity: InboundEvent<IdentityEvent> } | { delivery: InboundEvent<DeliveryEvent> };
 
 const provision = (p: Partial<ConsentProvision>): ConsentProvision => ({
   type: 'permit', audiences: [], actions: [], securityLabels: [], purposes: [], classes: [], codes: [], provisions: [], ...p,
@@ -106,6 +114,8 @@ function steps(): Step[] {
   some(['EP-3', 'EP-2', 'EP-3', 'EP-6', 'EP-5', 'EP-3']);
   out.push({ identity: identityEvent('idn-merged', { type: 'PERSONS_MERGED', epid: 'EP-4', otherEpid: 'EP-5' }) });
   some(['EP-4', 'EP-5', 'EP-4', 'EP-0', 'EP-1', 'EP-4', 'EP-2', 'EP-6']);
+  // Delivery receipts of the delivery-events consumer (the same transaction in a combined commit): a failed one is not kept, one arrives twice.
+  for (const d of [deliveryEvent(1), deliveryEvent(2, 'FAILED'), deliveryEvent(3), deliveryEvent(1)]) out.push({ delivery: d });
   // The same event again in the chunk (a redelivery): its rows stay the first handling's, its outputs carry the same ids.
   out.push({ canonical: (out[4] as { canonical: InboundEvent<CanonicalEvent> }).canonical });
   out.push({ canonical: (out[9] as { canonical: InboundEvent<CanonicalEvent> }).canonical });
@@ -120,6 +130,7 @@ const TABLES = {
   pl_shadow_diff: 'SELECT candidate_version, active_version, canonical_event_id, correlation_id, audience, active, candidate FROM pl_shadow_diff ORDER BY id',
   pl_consent: 'SELECT id, epid, status, applied_at IS NOT NULL AS applied FROM pl_consent ORDER BY id',
   pl_break_glass: 'SELECT id, epid, audience, status FROM pl_break_glass ORDER BY id',
+  pl_delivery: 'SELECT event_id, source_event_id, subscription_id, status, at FROM pl_delivery ORDER BY event_id',
 };
 
 /** What a handling emitted, without the trace context (a fresh span id per emit) and the identity path's policy events' wall-clock `at`. */
@@ -137,6 +148,7 @@ describe('policy chunk store on PostgreSQL', { timeout: 180_000 }, () => {
   const store = policies();
   const route = new RouteCanonicalEventHandler(store, policyStores, SECRET, undefined, () => NOW);
   const identity = new IdentityEventsHandler(policyStores);
+  const deliveries = new DeliveryEventsHandler(policyStores);
   const databases: Array<{ db: DataSource; test: TestDatabase }> = [];
 
   async function database(label: string): Promise<DataSource> {
@@ -162,7 +174,7 @@ describe('policy chunk store on PostgreSQL', { timeout: 180_000 }, () => {
     return db;
   }
 
-  /** As the runtime runs one transaction: the canonical consumer's prepare, every step's handler in order, its complete. */
+  /** As the runtime runs one transaction: the canonical consumer's prepare, every step's handler in order, the consumers' completes. */
   async function runChunk(db: DataSource, chunk: Step[], wrap: (uow: UnitOfWork) => UnitOfWork = (uow) => uow): Promise<unknown[][]> {
     return inTransaction(db, async (raw: UnitOfWork) => {
       const uow = wrap(raw);
@@ -172,10 +184,12 @@ describe('policy chunk store on PostgreSQL', { timeout: 180_000 }, () => {
       for (const step of chunk) {
         const sink: OutgoingEvent[] = [];
         if ('canonical' in step) await route.handle(step.canonical, eventContext(uow, originOf(step.canonical), sink));
-        else await identity.handle(step.identity, eventContext(uow, originOf(step.identity), sink));
+        else if ('identity' in step) await identity.handle(step.identity, eventContext(uow, originOf(step.identity), sink));
+        else await deliveries.handle(step.delivery, eventContext(uow, originOf(step.delivery), sink));
         emitted.push(outputs(sink));
       }
       if (canonical.length) await route.complete(uow);
+      if (chunk.some((s) => 'delivery' in s)) await deliveries.complete(uow);
       return emitted;
     });
   }
@@ -218,6 +232,7 @@ describe('policy chunk store on PostgreSQL', { timeout: 180_000 }, () => {
     assert.ok(expected.pl_held_view.length >= 5, `views held by the delay rule (${expected.pl_held_view.length})`);
     assert.ok(expected.pl_shadow_diff.length >= 5, `shadow diffs (${expected.pl_shadow_diff.length})`);
     assert.ok(decisions.length >= 80, `decisions (${decisions.length})`);
+    assert.deepEqual(expected.pl_delivery.map((d: { event_id: string }) => d.event_id), ['dlv-1', 'dlv-3'], 'delivered receipts kept once, a failed one not');
 
     assert.deepEqual(actual, expected);
     assert.deepEqual(actualOutputs, expectedOutputs);
@@ -242,21 +257,22 @@ describe('policy chunk store on PostgreSQL', { timeout: 180_000 }, () => {
       const epids = ['EP-0', 'EP-1', 'EP-2', 'EP-3', 'EP-4', 'EP-6', 'EP-7', 'EP-8'];
       const kinds: Kind[] = ['result', 'hiv', 'admission', 'critical'];
       const chunk: Step[] = Array.from({ length: size }, (_, i) => ({ canonical: canonicalEvent(from + i, epids[i % epids.length], kinds[i % kinds.length]) }));
+      chunk.push(...Array.from({ length: size }, (_, i) => ({ delivery: deliveryEvent(from + i) })));
       const emitted = await runChunk(chunked, chunk, wrap);
       // What the per-event path issued for the same chunk: the two preloads, one decision insert per event, one held-view insert per
-      // event that held a view, one insert per shadow diff.
+      // event that held a view, one insert per shadow diff, one insert per delivery receipt.
       const rows = await chunked.query<Array<{ held: number; diffs: number }>>(
         `SELECT (SELECT count(DISTINCT d.canonical_event_id) FROM pl_held_view h JOIN pl_decision d ON d.decision_id = h.decision_id WHERE d.canonical_event_id = ANY($1))::int AS held,
                 (SELECT count(*) FROM pl_shadow_diff WHERE canonical_event_id = ANY($1))::int AS diffs`, [chunk.map((s) => ('canonical' in s ? s.canonical.eventId : ''))]);
-      const perEvent = 2 + size + rows[0].held + rows[0].diffs;
+      const perEvent = 2 + size + rows[0].held + rows[0].diffs + size;
       assert.ok(emitted.flat().length > size, 'the chunk routed views and decisions');
       return { statements, perEvent };
     };
     const one = await counted(1, 1000);
     const ten = await counted(10, 2000);
     const fifty = await counted(50, 3000);
-    t.diagnostic(`statements per chunk: 1 event ${one.statements}, 10 events ${ten.statements}, 50 events ${fifty.statements} (per-event path: ${one.perEvent}, ${ten.perEvent}, ${fifty.perEvent})`);
-    assert.ok(fifty.statements <= 5, `two preloads and three multi-row writes at most (${fifty.statements})`);
+    t.diagnostic(`statements per chunk of n canonical events + n delivery receipts: n=1 ${one.statements}, n=10 ${ten.statements}, n=50 ${fifty.statements} (per-event path: ${one.perEvent}, ${ten.perEvent}, ${fifty.perEvent})`);
+    assert.ok(fifty.statements <= 6, `two preloads and four multi-row writes at most (${fifty.statements})`);
     assert.equal(fifty.statements, ten.statements, 'independent of the chunk size');
     assert.ok(fifty.perEvent > 50, `the per-event path grew with the chunk (${fifty.perEvent})`);
   });

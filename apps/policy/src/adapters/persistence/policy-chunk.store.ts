@@ -1,5 +1,5 @@
 import type {
-  ConsentStore, DecisionRecord, DecisionStore, GrantStore, HeldView, HeldViewStore, PatientState, RoutingStore, ShadowDiff, ShadowDiffStore,
+  ChunkStore, ConsentStore, DecisionRecord, DecisionStore, DeliveryReceipt, DeliveryStore, GrantStore, HeldView, HeldViewStore, PatientState, ShadowDiff, ShadowDiffStore,
 } from '../../application/ports';
 
 /** The repositories the chunk store reads and writes through (their multi-row statements), over the transaction's SQL seam. */
@@ -9,6 +9,7 @@ export interface ChunkRepositories {
   decisions: Pick<DecisionStore, 'insert'>;
   held: Pick<HeldViewStore, 'hold'>;
   shadow: Pick<ShadowDiffStore, 'insert'>;
+  deliveries: Pick<DeliveryStore, 'insert'>;
 }
 
 /**
@@ -25,14 +26,13 @@ export interface ChunkRepositories {
  *   one-by-one `ON CONFLICT DO NOTHING` does; shadow diffs keep their order (their ids).
  * - Consents and grants change only through HTTP (their own transactions) and through identity
  *   events (pending consents applied, merges), which a lane's combined commit can put in the same
- *   transaction as canonical events. The identity handler announces those changes
- *   (`patientsChanging`) before making them: the buffered rows are written first (a merge then moves
- *   the decisions already taken, as it would one by one) and the patients' state is read again for
- *   the events after it.
+ *   transaction as canonical events. The identity handler tells the store: before a merge it writes
+ *   the buffered rows (`flush`: the merge then moves the decisions already taken, as it would one by
+ *   one), and after a change it has the patients' state read again (`forget`) for the events after it.
  * - Grants are preloaded as of the chunk's start; each decision still checks a grant's expiry at its
  *   own time (`decide`), so a grant expiring during the chunk stops applying when it would.
  */
-export class PolicyChunkStore implements RoutingStore {
+export class PolicyChunkStore implements ChunkStore {
   private static readonly open = new WeakMap<object, PolicyChunkStore>();
 
   /** The store of this transaction (one per unit of work). */
@@ -46,6 +46,7 @@ export class PolicyChunkStore implements RoutingStore {
   private readonly decisions = new Map<string, DecisionRecord>();
   private readonly held = new Map<string, HeldView>();
   private readonly shadow = new Map<string, ShadowDiff>();
+  private readonly deliveries = new Map<string, DeliveryReceipt>();
 
   private constructor(private readonly repositories: ChunkRepositories) {}
 
@@ -74,21 +75,27 @@ export class PolicyChunkStore implements RoutingStore {
     }
   }
 
-  async patientsChanging(epids: string[]): Promise<void> {
-    await this.flush();
+  recordDelivery(receipt: DeliveryReceipt): void {
+    if (!this.deliveries.has(receipt.eventId)) this.deliveries.set(receipt.eventId, receipt);
+  }
+
+  forget(epids: string[]): void {
     for (const epid of epids) this.patients.delete(epid);
   }
 
-  /** Writes the buffered rows: three multi-row statements at most. */
+  /** Writes the buffered rows: one multi-row statement per table that has any (four at most). */
   async flush(): Promise<void> {
     const decisions = [...this.decisions.values()];
     const held = [...this.held.values()];
     const shadow = [...this.shadow.values()];
+    const deliveries = [...this.deliveries.values()];
     this.decisions.clear();
     this.held.clear();
     this.shadow.clear();
+    this.deliveries.clear();
     if (decisions.length) await this.repositories.decisions.insert(decisions);
     if (held.length) await this.repositories.held.hold(held);
     if (shadow.length) await this.repositories.shadow.insert(shadow);
+    if (deliveries.length) await this.repositories.deliveries.insert(deliveries);
   }
 }

@@ -1,7 +1,7 @@
 import type { ConsentDirective, ConsentProvision } from '../../domain/consent';
 import type { ActiveGrant } from '../../domain/decide';
 import type {
-  ConsentStore, DecisionRecord, DecisionStore, DeliveryStore, GrantStore, HeldView, HeldViewStore, IdentityIndex, PolicyStores, PolicyVersionStore, RejectionLog, ShadowDiff, ShadowDiffStore,
+  ConsentStore, DecisionRecord, DecisionStore, DeliveryReceipt, DeliveryStore, GrantStore, HeldView, HeldViewStore, IdentityIndex, PolicyStores, PolicyVersionStore, RejectionLog, ShadowDiff, ShadowDiffStore,
   StoredConsent, StoredGrant,
 } from '../../application/ports';
 import { PolicyChunkStore } from './policy-chunk.store';
@@ -281,10 +281,12 @@ export class ShadowDiffRepository implements ShadowDiffStore {
 
 export class DeliveryRepository implements DeliveryStore {
   constructor(private readonly sql: Sql) {}
-  async insert(d: { eventId: string; sourceEventId: string; subscriptionId: string; status: string; at: Date }): Promise<void> {
+  async insert(rows: DeliveryReceipt[]): Promise<void> {
+    if (!rows.length) return;
     await this.sql.query(
-      'INSERT INTO pl_delivery (event_id, source_event_id, subscription_id, status, at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT (event_id) DO NOTHING',
-      [d.eventId, d.sourceEventId, d.subscriptionId, d.status, d.at],
+      `INSERT INTO pl_delivery (event_id, source_event_id, subscription_id, status, at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) ON CONFLICT (event_id) DO NOTHING`,
+      [rows.map((d) => d.eventId), rows.map((d) => d.sourceEventId), rows.map((d) => d.subscriptionId), rows.map((d) => d.status), rows.map((d) => d.at)],
     );
   }
 }
@@ -327,8 +329,8 @@ export class HeldViewRepository implements HeldViewStore {
 }
 
 /**
- * Every store over one SQL seam. `routing` is the canonical path's per-transaction chunk store
- * (`PolicyChunkStore`, one per unit of work): the consumer's prepare, handlers and complete reach the
+ * Every store over one SQL seam. `chunk` is the consumers' per-transaction store
+ * (`PolicyChunkStore`, one per unit of work): a consumer's prepare, handlers and complete reach the
  * same one through it. HTTP and timer paths use the other repositories, one statement each.
  */
 export function policyStores(sql: Sql): PolicyStores {
@@ -338,7 +340,7 @@ export function policyStores(sql: Sql): PolicyStores {
   };
   return {
     ...stores,
-    get routing() {
+    get chunk() {
       return PolicyChunkStore.of(sql, stores);
     },
   };
