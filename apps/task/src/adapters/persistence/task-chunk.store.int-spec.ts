@@ -47,10 +47,14 @@ function routed(o: RoutedSpec): InboundEvent<RoutedEvent> {
   return { eventId: o.eventId, correlationId: o.correlationId, tier, topic: `clinical.routed.${tier}`, partition: 0, offset: 1, key: o.epid, headers: {}, schemaId: 1, value };
 }
 
-function merged(eventId: string, survivor: string, mergedAway: string): InboundEvent<IdentityEvent> {
-  const value = { eventId, correlationId: `c-${eventId}`, type: 'PERSONS_MERGED', epid: survivor, otherEpid: mergedAway, recordKey: 'k', method: 'ADT^A40', score: null, reviewItemId: null, resolution: null, at: receivedAt };
-  return { eventId, correlationId: value.correlationId, tier: 'urgent', topic: 'clinical.identity.events', partition: 0, offset: 1, key: survivor, headers: {}, schemaId: 1, value: value as unknown as IdentityEvent };
+function identityEvent(eventId: string, type: string, epid: string, o: { otherEpid?: string; reviewItemId?: string; resolution?: string } = {}): InboundEvent<IdentityEvent> {
+  const value = {
+    eventId, correlationId: `c-${eventId}`, type, epid, otherEpid: o.otherEpid ?? null, recordKey: 'k', method: 'ADT^A40', score: o.reviewItemId ? 0.8 : null,
+    reviewItemId: o.reviewItemId ?? null, resolution: o.resolution ?? null, at: receivedAt,
+  };
+  return { eventId, correlationId: value.correlationId, tier: 'urgent', topic: 'clinical.identity.events', partition: 0, offset: 1, key: epid, headers: {}, schemaId: 1, value: value as unknown as IdentityEvent };
 }
+const merged = (eventId: string, survivor: string, mergedAway: string) => identityEvent(eventId, 'PERSONS_MERGED', survivor, { otherEpid: mergedAway });
 
 type AnyEvent = InboundEvent<RoutedEvent> | InboundEvent<IdentityEvent>;
 const isRouted = (e: AnyEvent): e is InboundEvent<RoutedEvent> => e.topic.startsWith('clinical.routed.');
@@ -167,6 +171,10 @@ describe('task chunk store on PostgreSQL', { timeout: 180_000 }, () => {
       routed({ eventId: 'c4-ep9', canonicalId: 'obs-4', epid: 'EP9', correlationId: 'm4c', workflows: ['critical-result-review'], correction: true, value: 8.1 }),
       routed({ eventId: 'n5', canonicalId: 'obs-5', epid: 'EP5', correlationId: 'm5', workflows: ['discharge-follow-up'], tier: 'routine' }),
       routed({ eventId: 'n5-copy', canonicalId: 'obs-5', epid: 'EP5', correlationId: 'm5', workflows: ['discharge-follow-up'], tier: 'routine', audience: 'scheduling' }),
+      // Work-queue items in the same transaction (a lane combines chunks): an identity review opened and another opened and resolved.
+      identityEvent('rr-1', 'REVIEW_REQUIRED', 'EP5', { otherEpid: 'EP6', reviewItemId: 'review-1' }),
+      identityEvent('rr-2', 'REVIEW_REQUIRED', 'EP7', { otherEpid: 'EP8', reviewItemId: 'review-2' }),
+      identityEvent('rs-2', 'REVIEW_RESOLVED', 'EP7', { otherEpid: 'EP8', reviewItemId: 'review-2', resolution: 'not-duplicate' }),
     ];
     const [refSink, setSink] = [[] as OutgoingEvent[], [] as OutgoingEvent[]];
     await oneByOne(reference, handlers(perStatement), events, refSink);
@@ -182,6 +190,7 @@ describe('task chunk store on PostgreSQL', { timeout: 180_000 }, () => {
       [['clinical-review', 'EP9'], ['critical-result-review', 'EP9'], ['result-review', 'EP9']], 'two copies, three workflows: three tasks, moved by the merge');
     assert.ok(tasks.find((t) => t.canonical_id === 'obs-4' && t.workflow === 'critical-result-review')!.version >= 4, 'opened, corrected, moved, corrected again');
     assert.equal(tasks.filter((t) => t.canonical_id === 'obs-5').length, 1);
+    assert.deepEqual(tasks.filter((t) => t.workflow === 'identity-review').map((t) => [t.canonical_id, t.version]).sort(), [['review-1', 1], ['review-2', 2]], 'review items opened, one resolved');
     assert.ok((expected.tk_task_event as unknown[]).length > 20);
 
     assert.deepEqual(got, expected);

@@ -101,7 +101,7 @@ export class TaskChunkStore implements TaskStore {
            SELECT t.* FROM tk_task t
             WHERE t.task_id IN (SELECT n.task_id FROM unnest($2::text[], $3::text[], $4::text[]) AS k(w, c, e)
               CROSS JOIN LATERAL (SELECT task_id FROM tk_task WHERE workflow = k.w AND canonical_id = k.c AND epid = k.e ORDER BY created_at DESC LIMIT 1) n)
-            FOR UPDATE OF t)
+            ORDER BY t.task_id FOR UPDATE OF t)
          SELECT true AS via_latest, latest.* FROM latest
          UNION ALL
          SELECT false, t.* FROM tk_task t WHERE t.trigger_key = ANY($1::text[])`,
@@ -117,12 +117,19 @@ export class TaskChunkStore implements TaskStore {
   }
 
   async insertIfAbsent(t: Task): Promise<boolean> {
-    if (!this.keys.has(t.triggerKey)) await this.byTriggerKey(t.triggerKey);
-    if (this.keys.get(t.triggerKey) || this.tasks.has(t.taskId)) return false;
+    if (this.tasks.has(t.taskId)) return false;
     const task = asStored(t);
+    if (!this.keys.has(t.triggerKey)) {
+      // A key no preload covered (a work-queue item): inserted now, as PgTaskStore does (one statement, no read first).
+      if (!(await this.direct.insertIfAbsent(task))) return false;
+      this.stored.set(task.taskId, task.version);
+    } else if (this.keys.get(t.triggerKey)) {
+      return false;
+    } else {
+      this.inserted.add(task.taskId);
+    }
     this.tasks.set(task.taskId, task);
     this.keys.set(task.triggerKey, task.taskId);
-    this.inserted.add(task.taskId);
     // The newest of its triple now, when that is known (an unknown triple is read from the table, after a flush, when asked).
     if (this.latest.has(refKey(task))) this.latest.set(refKey(task), task.taskId);
     return true;
