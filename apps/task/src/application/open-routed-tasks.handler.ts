@@ -1,5 +1,5 @@
 import { EventContext, InboundEvent } from '@clinmesh/event-runtime';
-import type { RoutedEvent } from '@clinmesh/schemas';
+import type { CanonicalEvent, RoutedEvent } from '@clinmesh/schemas';
 import { taskTitle } from '../domain/task';
 import { RoutedChunkNeeds, TaskStore } from '../domain/task.ports';
 import { WorkflowDefinition } from '../domain/workflow/workflow.model';
@@ -17,6 +17,9 @@ import { TaskLifecycle } from './task-lifecycle';
  * terminology re-emission finds the task by its key and creates nothing.
  */
 export class OpenRoutedTasksHandler {
+  /** Whether a canonical event is a correction, asked by `needs` and again by `handle` (it may parse the whole document). */
+  private readonly corrections = new WeakMap<CanonicalEvent, boolean>();
+
   constructor(private readonly lifecycle: TaskLifecycle, private readonly stores: (ctx: EventContext) => TaskStore) {}
 
   /**
@@ -29,7 +32,7 @@ export class OpenRoutedTasksHandler {
     const canonicals = new Map<string, RoutedChunkNeeds['canonicals'][number]>();
     for (const { value: routed } of events) {
       if (routed.deidentified) continue;
-      const correction = isCorrection(routed.canonical);
+      const correction = this.isCorrection(routed.canonical);
       for (const { def } of this.workflowsOf(routed)) {
         triggerKeys.add(routedTriggerKey(def.id, routed));
         if (correction) {
@@ -39,6 +42,12 @@ export class OpenRoutedTasksHandler {
       }
     }
     return { triggerKeys: [...triggerKeys], canonicals: [...canonicals.values()] };
+  }
+
+  private isCorrection(canonical: CanonicalEvent): boolean {
+    let known = this.corrections.get(canonical);
+    if (known === undefined) this.corrections.set(canonical, (known = isCorrection(canonical)));
+    return known;
   }
 
   /** The decision's workflows that are loaded, each once (several policy names may map to one workflow). */
@@ -68,7 +77,7 @@ export class OpenRoutedTasksHandler {
       }
       const { finding, identifiedAt } = findingOf(canonical);
       let correctionOf: { taskId: string; finding: string | null } | null = null;
-      if (isCorrection(canonical)) {
+      if (this.isCorrection(canonical)) {
         const prior = await store.latestForCanonical(def.id, canonical.canonicalId, routed.epid);
         if (prior && this.lifecycle.isClosed(prior)) {
           // The clinician already closed the loop on the original value: amending a closed task would change

@@ -2,7 +2,7 @@ import { UnitOfWork } from '@clinmesh/event-runtime';
 import { ClinmeshError } from '@clinmesh/errors';
 import { Task, TaskHistoryEntry } from '../../domain/task';
 import { CanonicalRef, RoutedChunkNeeds, TaskStore } from '../../domain/task.ports';
-import { PgTaskStore, toTask } from './task.store';
+import { COLUMNS, PgTaskStore, toTask } from './task.store';
 
 type Row = Record<string, unknown>;
 const ts = (v: number | null | undefined) => (v === null || v === undefined ? null : new Date(v).toISOString());
@@ -250,7 +250,7 @@ export class TaskChunkStore implements TaskStore {
     const tasks = [...this.inserted].map((id) => this.tasks.get(id)!);
     this.inserted.clear();
     const rows = await this.uow.query<{ task_id: string }>(
-      `INSERT INTO tk_task SELECT * FROM jsonb_populate_recordset(NULL::tk_task, $1::jsonb) ON CONFLICT DO NOTHING RETURNING task_id`,
+      `INSERT INTO tk_task (${COLUMNS}) SELECT ${COLUMNS} FROM jsonb_populate_recordset(NULL::tk_task, $1::jsonb) ON CONFLICT DO NOTHING RETURNING task_id`,
       [JSON.stringify(tasks.map(taskRow))]);
     if (rows.length !== tasks.length) {
       const written = new Set(rows.map((r) => r.task_id));

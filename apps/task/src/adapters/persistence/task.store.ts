@@ -21,7 +21,7 @@ export function toTask(r: Row): Task {
   };
 }
 
-const COLUMNS = `task_id, workflow, workflow_version, state, status, business_status, tier, epid, merged_from_epid, correlation_id, source_event_id, trigger_key, title,
+export const COLUMNS = `task_id, workflow, workflow_version, state, status, business_status, tier, epid, merged_from_epid, correlation_id, source_event_id, trigger_key, title,
   message_type, resource_type, canonical_id, audiences, owner, due_at, created_at, updated_at, version, escalation_rung, next_timer_at, breached_at, acknowledgement,
   completed_at, finding, identified_at, communicated_by, details, started_at`;
 
