@@ -42,7 +42,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
   DEFAULT_MATCH_CONFIG, estimateParameterSet, assessParameterSet, generateUsRegistrations, InMemoryCandidateStore, MatchEngine, pairwiseAccuracy, parseFebrlCsv,
-  PgCandidateStore, SqlCandidateStore, CandidateRecordCache, EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, EMPI_PG_MIGRATION_V3, toFebrlCsv, type CandidateStore, type FebrlRow, type MatchResult,
+  PgCandidateStore, SqlCandidateStore, CandidateRecordCache, EMPI_PG_MIGRATIONS, toFebrlCsv, type CandidateStore, type FebrlRow, type MatchResult,
   type SyntheticRegistration, countNames, frequencySnapshotFromCounts, usNameFrequencySeed,
 } from '@clinmesh/empi';
 
@@ -170,9 +170,7 @@ async function openStore(args: Args, server: () => Promise<string>): Promise<Sto
   const { Client } = await import('pg');
   const client = new Client({ connectionString: db.url });
   await client.connect();
-  await client.query(EMPI_PG_MIGRATION);
-  await client.query(EMPI_PG_MIGRATION_V2);
-  await client.query(EMPI_PG_MIGRATION_V3);
+  await client.query(EMPI_PG_MIGRATIONS);
   const backendPid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
   const stats = { queries: 0, ms: 0, byStatement: new Map<string, number>() };
   const store = new SqlCandidateStore({

@@ -15,8 +15,6 @@ import { UnmappedCodesController } from './adapters/http/unmapped-codes.controll
 import { TerminologyController } from './adapters/http/terminology.controller';
 import { CANONICAL_RECORDS, NORMALIZATION_CONFIG, NORMALIZE_HANDLER, TERMINOLOGY } from './normalization.tokens';
 
-let unmappedCounter: Counter<string> | undefined;
-
 @Module({
   controllers: [UnmappedCodesController, TerminologyController, FhirReadController],
   providers: [
@@ -27,15 +25,12 @@ let unmappedCounter: Counter<string> | undefined;
       provide: NORMALIZE_HANDLER,
       inject: [NORMALIZATION_CONFIG, TERMINOLOGY, RUNTIME_METRICS],
       useFactory: (config: NormalizationConfig, terminology: TerminologyFileSource, metrics: RuntimeMetrics) => {
-        unmappedCounter ??= new Counter({
-          name: 'clinmesh_canonical_unmapped_codes_total', help: 'Local codes the terminology maps could not translate (kept on the record, flagged), by source, element and reason',
-          labelNames: ['source', 'element', 'reason'], registers: [metrics.registry],
-        });
+        const unmappedCounter = unmappedCodesCounter(metrics);
         return new NormalizeMessageHandler({
           terminology: () => terminology.current(),
           senderTimeZone: (system, facility) => senderTimeZone(config, system, facility),
           unmappedObserved: (codes, source) => {
-            for (const c of codes) unmappedCounter!.inc({ source, element: c.element, reason: c.reason });
+            for (const c of codes) unmappedCounter.inc({ source, element: c.element, reason: c.reason });
           },
         }, (ctx) => CanonicalChunkStore.of(ctx.uow));
       },
@@ -61,3 +56,12 @@ export const normalizationService: ServiceSpec = {
     });
   },
 };
+
+/** Codes the terminology could not translate, on the runtime's registry (registered once per registry: a second module instance reuses it). */
+function unmappedCodesCounter(metrics: RuntimeMetrics): Counter<string> {
+  const name = 'clinmesh_canonical_unmapped_codes_total';
+  return (metrics.registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({
+    name, help: 'Local codes the terminology maps could not translate (kept on the record, flagged), by source, element and reason',
+    labelNames: ['source', 'element', 'reason'], registers: [metrics.registry],
+  });
+}

@@ -8,10 +8,8 @@ import { sourcePatientKey } from '@clinmesh/security';
 import { adtMessage, oruMessage, TestDatabase, createTestDatabase, testEnvironment, uniqueName } from '@clinmesh/testing';
 import type { IdentifiedEvent, IdentityEvent, IngestedEvent, Tier } from '@clinmesh/schemas';
 import type { PersonRecord } from '@clinmesh/empi';
-import {
-  MasterPatientIndexExplanations1732200001200, MasterPatientIndexKeyHashes1732200001400, MasterPatientIndexTables1732200001100, PersonIndexRepository, PersonIndexTables1732200001000,
-} from '../adapters/persistence/person-index.repository';
-import { EmpiParameterSets1732200001300 } from '../adapters/persistence/parameter-set.repository';
+import { PersonIndexRepository } from '../adapters/persistence/person-index.repository';
+import { IDENTITY_MIGRATIONS } from '../adapters/persistence/identity.migrations';
 import { AssignEnterpriseIdHandler } from './assign-enterprise-id.handler';
 import { IdentityChangeLog } from './identity-change.log';
 import { MasterPatientIndex } from './master-patient-index';
@@ -37,7 +35,7 @@ describe('master patient index on PostgreSQL', { timeout: 300_000 }, () => {
   before(async () => {
     testDb = await createTestDatabase(env, dbName);
     db = new DataSource({
-      type: 'postgres', url: testDb.url, migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200, EmpiParameterSets1732200001300, MasterPatientIndexKeyHashes1732200001400],
+      type: 'postgres', url: testDb.url, migrations: IDENTITY_MIGRATIONS,
       migrationsTableName: 'cm_migrations', extra: { max: 12 },
     });
     await db.initialize();

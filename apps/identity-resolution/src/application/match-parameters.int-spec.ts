@@ -4,10 +4,8 @@ import { DataSource } from 'typeorm';
 import { inTransaction } from '@clinmesh/event-runtime';
 import { TestDatabase, createTestDatabase, testEnvironment, uniqueName } from '@clinmesh/testing';
 import { DEFAULT_MATCH_CONFIG, generateUsRegistrations, type PersonRecord } from '@clinmesh/empi';
-import {
-  MasterPatientIndexExplanations1732200001200, MasterPatientIndexKeyHashes1732200001400, MasterPatientIndexTables1732200001100, PersonIndexRepository, PersonIndexTables1732200001000,
-} from '../adapters/persistence/person-index.repository';
-import { EmpiParameterSets1732200001300 } from '../adapters/persistence/parameter-set.repository';
+import { PersonIndexRepository } from '../adapters/persistence/person-index.repository';
+import { IDENTITY_MIGRATIONS } from '../adapters/persistence/identity.migrations';
 import { ParameterEstimateRefusedError, ParameterSetRevisionMismatchError, ParameterSetStateError } from '../domain/identity.errors';
 import type { PersonIndexPort } from '../domain/person-index.port';
 import { IdentityChangeLog } from './identity-change.log';
@@ -36,7 +34,7 @@ describe('EM parameter sets per source on PostgreSQL', { timeout: 300_000 }, () 
     testDb = await createTestDatabase(env, uniqueName('ir_params'));
     db = new DataSource({
       type: 'postgres', url: testDb.url, migrationsTableName: 'cm_migrations', extra: { max: 6 },
-      migrations: [PersonIndexTables1732200001000, MasterPatientIndexTables1732200001100, MasterPatientIndexExplanations1732200001200, EmpiParameterSets1732200001300, MasterPatientIndexKeyHashes1732200001400],
+      migrations: IDENTITY_MIGRATIONS,
     });
     await db.initialize();
     await db.runMigrations({ transaction: 'all' });

@@ -1,25 +1,49 @@
 import { ClinmeshError } from '@clinmesh/errors';
-import { MasterPatientIndex } from './application/master-patient-index';
+import { MasterPatientIndex } from '../application/master-patient-index';
 
-let shared: MasterPatientIndex | undefined;
+/** Identity-resolution's own settings (IDENTITY_RESOLUTION_*), validated once with every problem listed. */
+export interface IdentityResolutionConfig {
+  /**
+   * Match thresholds (log2 Bayes factors); undefined = the defaults of @clinmesh/empi. Only one given:
+   * the other keeps its default, the lower never above the upper.
+   */
+  matchUpper?: number;
+  matchLower?: number;
+  /**
+   * Ingested events per matching transaction. Matching holds the chunk's blocking-key locks until
+   * commit: modest chunks keep concurrent partitions and tiers from queueing long behind one another.
+   */
+  chunkSize: number;
+}
 
-/**
- * The one MasterPatientIndex of the process (consumers and HTTP share it).
- * Thresholds can be set with IDENTITY_RESOLUTION_MATCH_UPPER / _MATCH_LOWER
- * (log2 match weights; defaults 12 / 4 from @clinmesh/empi).
- */
-export function masterPatientIndex(env: NodeJS.ProcessEnv = process.env): MasterPatientIndex {
-  if (shared) return shared;
-  const num = (name: string): number | undefined => {
-    const raw = env[`IDENTITY_RESOLUTION_${name}`];
-    if (raw === undefined || raw === '') return undefined;
+export const DEFAULT_IDENTITY_CHUNK_SIZE = 50;
+
+export function loadIdentityResolutionConfig(env: (name: string) => string | undefined): IdentityResolutionConfig {
+  const problems: string[] = [];
+  const num = (name: string, valid: (n: number) => boolean, rule: string): number | undefined => {
+    const raw = env(name);
+    if (raw === undefined || raw.trim() === '') return undefined;
     const n = Number(raw);
-    if (!Number.isFinite(n)) throw new ClinmeshError('CONFIG.INVALID', `IDENTITY_RESOLUTION_${name} must be a number`);
+    if (!Number.isFinite(n) || !valid(n)) {
+      problems.push(`IDENTITY_RESOLUTION_${name} must be ${rule} (got ${JSON.stringify(raw)})`);
+      return undefined;
+    }
     return n;
   };
-  const upper = num('MATCH_UPPER');
-  const lower = num('MATCH_LOWER');
+  const matchUpper = num('MATCH_UPPER', () => true, 'a number');
+  const matchLower = num('MATCH_LOWER', () => true, 'a number');
+  if (matchUpper !== undefined && matchLower !== undefined && matchLower > matchUpper) {
+    problems.push(`IDENTITY_RESOLUTION_MATCH_LOWER (${matchLower}) must not exceed IDENTITY_RESOLUTION_MATCH_UPPER (${matchUpper})`);
+  }
+  const chunkSize = num('CHUNK_SIZE', (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'an integer from 1 to 1000') ?? DEFAULT_IDENTITY_CHUNK_SIZE;
+  if (problems.length) throw new ClinmeshError('CONFIG.INVALID', `invalid identity-resolution configuration: ${problems.join('; ')}`);
+  return { matchUpper, matchLower, chunkSize };
+}
+
+/** The process's MasterPatientIndex with the configured thresholds (built once, by the module's provider). */
+export function createMasterPatientIndex(config: IdentityResolutionConfig): MasterPatientIndex {
+  if (config.matchUpper === undefined && config.matchLower === undefined) return new MasterPatientIndex();
   const base = new MasterPatientIndex().config.thresholds;
-  shared = new MasterPatientIndex(upper === undefined && lower === undefined ? {} : { thresholds: { upper: upper ?? base.upper, lower: lower ?? base.lower } });
-  return shared;
+  const upper = config.matchUpper ?? base.upper;
+  return new MasterPatientIndex({ thresholds: { upper, lower: config.matchLower ?? Math.min(upper, base.lower) } });
 }

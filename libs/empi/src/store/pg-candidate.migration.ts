@@ -68,3 +68,6 @@ BEGIN
   END IF;
 END $$;
 `;
+
+/** Every step, in order (idempotent as a whole): what a store applies at start. */
+export const EMPI_PG_MIGRATIONS = [EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, EMPI_PG_MIGRATION_V3].join('\n');

