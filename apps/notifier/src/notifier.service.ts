@@ -25,11 +25,6 @@ import { DELIVERIES, MANAGE_SUBSCRIPTIONS, NOTIFIER_CONFIG, PINNED_HTTP, SECRET_
 import { notifierConsumers } from './notifier.consumers';
 import { notifierLineage } from './adapters/http/notifier.lineage';
 
-/** Where FHIR clients reach this service (Subscription references in notifications). */
-function subscriptionBase(config: ServiceConfig): string {
-  return config.env('PUBLIC_BASE_URL') ?? `http://${config.http.host}:${config.http.port}/fhir`;
-}
-
 @Module({
   controllers: [SubscriptionController, DeliveryController, FhirSubscriptionController],
   providers: [
@@ -42,9 +37,9 @@ function subscriptionBase(config: ServiceConfig): string {
     { provide: PINNED_HTTP, inject: [NOTIFIER_CONFIG], useFactory: (c: NotifierConfig) => new PinnedHttpClient(c.ssrf.allowlist, { httpsOnly: c.ssrf.httpsOnly }) },
     {
       provide: MANAGE_SUBSCRIPTIONS,
-      inject: [SUBSCRIPTIONS, PINNED_HTTP, NOTIFIER_CONFIG, SERVICE_CONFIG],
-      useFactory: (store: SubscriptionRepository, http: PinnedHttpClient, c: NotifierConfig, service: ServiceConfig) => new ManageSubscriptionsHandler({
-        store, checkEndpoint: (url) => http.check(url), rotationGraceMs: c.rotationGraceMs, resourceBaseUrl: c.fhir.resourceBaseUrl, subscriptionBaseUrl: subscriptionBase(service),
+      inject: [SUBSCRIPTIONS, PINNED_HTTP, NOTIFIER_CONFIG],
+      useFactory: (store: SubscriptionRepository, http: PinnedHttpClient, c: NotifierConfig) => new ManageSubscriptionsHandler({
+        store, checkEndpoint: (url) => http.check(url), rotationGraceMs: c.rotationGraceMs, resourceBaseUrl: c.fhir.resourceBaseUrl, subscriptionBaseUrl: c.fhir.subscriptionBaseUrl,
       }),
     },
   ],
@@ -63,7 +58,7 @@ export const notifierService: ServiceSpec = {
     const deliveries = app.get<DeliveryRepository>(DELIVERIES);
     // The worker exists only after start; consumers wake it through the runtime-independent hook below.
     const fanOut = new FanOutHandler(app.get<SubscriptionRepository>(SUBSCRIPTIONS), deliveries,
-      { resourceBaseUrl: config.fhir.resourceBaseUrl, subscriptionBaseUrl: subscriptionBase(ctx.config) }, () => app.get<WorkerHolder>(WorkerHolder).worker?.notify());
+      { resourceBaseUrl: config.fhir.resourceBaseUrl, subscriptionBaseUrl: config.fhir.subscriptionBaseUrl }, () => app.get<WorkerHolder>(WorkerHolder).worker?.notify());
     return notifierConsumers(fanOut, new RevokeDecisionHandler(deliveries, new DeliveryReceipts()));
   },
   afterStart: async (app, ctx) => {
@@ -79,7 +74,7 @@ export const notifierService: ServiceSpec = {
     app.get<WorkerHolder>(WorkerHolder).worker = worker;
     registerBreakerGauge(ctx.metrics, app.get<SubscriptionRepository>(SUBSCRIPTIONS));
     const heartbeats = new HeartbeatScheduler(app.get<SubscriptionRepository>(SUBSCRIPTIONS), {
-      everyMs: config.fhir.heartbeatCheckMs, resourceBaseUrl: config.fhir.resourceBaseUrl, subscriptionBaseUrl: subscriptionBase(ctx.config),
+      everyMs: config.fhir.heartbeatCheckMs, resourceBaseUrl: config.fhir.resourceBaseUrl, subscriptionBaseUrl: config.fhir.subscriptionBaseUrl,
     }, ctx.logger, () => worker.notify());
     ctx.logger.info({ allowlist: config.ssrf.allowlistSource, httpsOnly: config.ssrf.httpsOnly, retryScheduleMs: config.delivery.retryScheduleMs }, 'webhook delivery settings');
     worker.start();

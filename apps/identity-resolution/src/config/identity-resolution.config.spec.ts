@@ -23,7 +23,7 @@ describe('identity-resolution config', () => {
   it('lists every problem at once and refuses to start', () => {
     assert.throws(
       () => loadIdentityResolutionConfig(from({ MATCH_UPPER: 'high', MATCH_LOWER: '3', CHUNK_SIZE: '0' })),
-      (e: Error) => /MATCH_UPPER must be a number/.test(e.message) && /CHUNK_SIZE must be an integer from 1 to 1000/.test(e.message),
+      (e: Error) => /IDENTITY_RESOLUTION_MATCH_UPPER must be a number/.test(e.message) && /IDENTITY_RESOLUTION_CHUNK_SIZE must be an integer between 1 and 1000/.test(e.message),
     );
     assert.throws(() => loadIdentityResolutionConfig(from({ MATCH_UPPER: '4', MATCH_LOWER: '9' })), /MATCH_LOWER \(9\) must not exceed/);
   });

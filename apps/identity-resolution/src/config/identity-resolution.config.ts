@@ -1,4 +1,4 @@
-import { ClinmeshError } from '@clinmesh/errors';
+import { SettingsReader } from '@clinmesh/service-kit';
 import { MasterPatientIndex } from '../application/master-patient-index';
 
 /** Identity-resolution's own settings (IDENTITY_RESOLUTION_*), validated once with every problem listed. */
@@ -19,24 +19,16 @@ export interface IdentityResolutionConfig {
 export const DEFAULT_IDENTITY_CHUNK_SIZE = 50;
 
 export function loadIdentityResolutionConfig(env: (name: string) => string | undefined): IdentityResolutionConfig {
-  const problems: string[] = [];
-  const num = (name: string, valid: (n: number) => boolean, rule: string): number | undefined => {
-    const raw = env(name);
-    if (raw === undefined || raw.trim() === '') return undefined;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || !valid(n)) {
-      problems.push(`IDENTITY_RESOLUTION_${name} must be ${rule} (got ${JSON.stringify(raw)})`);
-      return undefined;
-    }
-    return n;
-  };
-  const matchUpper = num('MATCH_UPPER', () => true, 'a number');
-  const matchLower = num('MATCH_LOWER', () => true, 'a number');
+  const s = new SettingsReader('IDENTITY_RESOLUTION', env);
+  // Thresholds are log2 Bayes factors: any finite number; unset = the empi default.
+  const threshold = (name: string) => (s.raw(name) === undefined ? undefined : s.number(name, NaN, { min: -Infinity }));
+  const matchUpper = threshold('MATCH_UPPER');
+  const matchLower = threshold('MATCH_LOWER');
   if (matchUpper !== undefined && matchLower !== undefined && matchLower > matchUpper) {
-    problems.push(`IDENTITY_RESOLUTION_MATCH_LOWER (${matchLower}) must not exceed IDENTITY_RESOLUTION_MATCH_UPPER (${matchUpper})`);
+    s.problem(`${s.variable('MATCH_LOWER')} (${matchLower}) must not exceed ${s.variable('MATCH_UPPER')} (${matchUpper})`);
   }
-  const chunkSize = num('CHUNK_SIZE', (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'an integer from 1 to 1000') ?? DEFAULT_IDENTITY_CHUNK_SIZE;
-  if (problems.length) throw new ClinmeshError('CONFIG.INVALID', `invalid identity-resolution configuration: ${problems.join('; ')}`);
+  const chunkSize = s.int('CHUNK_SIZE', DEFAULT_IDENTITY_CHUNK_SIZE, { min: 1, max: 1000 });
+  s.assertValid('identity-resolution');
   return { matchUpper, matchLower, chunkSize };
 }
 

@@ -19,6 +19,8 @@ describe('notifier config', () => {
     assert.equal(allowlisted(embedded.ssrf.allowlist, '127.0.0.1', 80), true);
     assert.equal(allowlisted(embedded.ssrf.allowlist, '10.0.0.1', 80), false);
     assert.equal(loadNotifierConfig(serviceConfig({ WEBHOOK_ALLOWLIST: 'none' }, 'mock')).ssrf.allowlist.length, 0);
+    assert.equal(c.fhir.subscriptionBaseUrl, 'http://127.0.0.1:8086/fhir', 'its own address unless told otherwise');
+    assert.equal(loadNotifierConfig(serviceConfig({ PUBLIC_BASE_URL: 'https://fhir.example.org/notify' })).fhir.subscriptionBaseUrl, 'https://fhir.example.org/notify');
   });
   it('lists every problem at once', () => {
     assert.throws(() => loadNotifierConfig(serviceConfig({ RETRY_SCHEDULE: 'soon', DELIVERY_TIMEOUT_MS: '0', WEBHOOK_ALLOWLIST: 'example.org', BREAKER_OPEN_MS: 'x' })), (e: Error) => {

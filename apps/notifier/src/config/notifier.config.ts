@@ -45,6 +45,8 @@ export interface NotifierConfig {
   fhir: {
     /** Base URL clients use to fetch resources named in id-only notifications (normalization's FHIR API). */
     resourceBaseUrl: string;
+    /** Where FHIR clients reach this service (Subscription references in notifications); default its own HTTP address. */
+    subscriptionBaseUrl: string;
     /** How far back `$events` re-fetches. */
     eventsWindowMs: number;
     heartbeatCheckMs: number;
@@ -99,6 +101,7 @@ export function loadNotifierConfig(config: ServiceConfig): NotifierConfig {
     ssrf: { allowlist, allowlistSource: allowlistRaw, httpsOnly },
     fhir: {
       resourceBaseUrl: s.string('FHIR_RESOURCE_BASE_URL', 'urn:clinmesh:fhir'),
+      subscriptionBaseUrl: s.string('PUBLIC_BASE_URL', `http://${config.http.host}:${config.http.port}/fhir`),
       eventsWindowMs: s.int('FHIR_EVENTS_WINDOW_MS', 7 * 24 * 3600_000, { min: 1 }),
       heartbeatCheckMs: s.int('HEARTBEAT_CHECK_MS', 1000, { min: 10 }),
     },
