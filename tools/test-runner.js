@@ -50,16 +50,22 @@ function runNodeTest(files, env, concurrency) {
       env: { ...process.env, ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} -r ${path.join(root, 'tools', 'register.js')}`.trim() },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    let tail = '';
+    // The summary lines (ℹ pass N …) are read line by line as they stream: on a failure the reporter
+    // prints the failing tests' details after them, however long those are.
+    const summary = { pass: 0, fail: 0, cancelled: 0 };
+    let partial = '';
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
-      tail = (tail + chunk.toString()).slice(-4000);
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop();
+      for (const line of lines) {
+        const m = /^ℹ (pass|fail|cancelled) (\d+)\s*$/.exec(line);
+        if (m) summary[m[1]] = Number(m[2]);
+      }
     });
     child.on('exit', (code) => {
-      const pass = Number(/ℹ pass (\d+)/.exec(tail)?.[1] ?? 0);
       // A test cancelled because its suite's hook failed did not pass either: counted with the failures.
-      const fail = Number(/ℹ fail (\d+)/.exec(tail)?.[1] ?? 0) + Number(/ℹ cancelled (\d+)/.exec(tail)?.[1] ?? 0);
-      resolve({ code: code ?? 1, pass, fail });
+      resolve({ code: code ?? 1, pass: summary.pass, fail: summary.fail + summary.cancelled });
     });
   });
 }

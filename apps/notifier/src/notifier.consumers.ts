@@ -10,8 +10,9 @@ import { RevokeDecisionHandler } from './application/revoke-decision.handler';
  */
 export function notifierConsumers(fanOut: FanOutHandler, revoke: RevokeDecisionHandler): ConsumerDefinition[] {
   return [
-    ...tieredConsumer({ stage: 'routed', schema: 'RoutedEvent', handle: fanOut.handleRouted }),
-    ...tieredConsumer({ stage: 'tasks', name: 'tasks', schema: 'TaskEvent', handle: fanOut.handleTask }),
+    // One complete step (the same function) for both: a transaction holding views and task events inserts their deliveries at once.
+    ...tieredConsumer({ stage: 'routed', schema: 'RoutedEvent', handle: fanOut.handleRouted, prepare: fanOut.prepareRouted, complete: fanOut.complete }),
+    ...tieredConsumer({ stage: 'tasks', name: 'tasks', schema: 'TaskEvent', handle: fanOut.handleTask, complete: fanOut.complete }),
     topicConsumer({ name: 'policy-events', topic: EVENT_TOPICS.policy, schema: 'PolicyEvent', tier: 'urgent', handle: revoke.handle }),
   ];
 }

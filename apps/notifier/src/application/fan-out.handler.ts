@@ -1,4 +1,4 @@
-import { EventContext, InboundEvent } from '@clinmesh/event-runtime';
+import { EventContext, InboundEvent, UnitOfWork } from '@clinmesh/event-runtime';
 import type { RoutedEvent, TaskEvent } from '@clinmesh/schemas';
 import { Subscription, subscriptionMatches } from '../domain/subscription';
 import { DeliverableEvent, routedDeliverable, taskDeliverable } from '../domain/webhook-payload';
@@ -6,6 +6,7 @@ import { topicByUrl } from '../domain/fhir/subscription-topics';
 import { notificationBundle } from '../domain/fhir/notification-bundle';
 import { focusResource } from '../domain/fhir/focus-resource';
 import { DeliveryStore, NewDelivery, SubscriptionSnapshot } from './notifier.ports';
+import { FanOutChunk } from './fan-out-chunk';
 
 export interface FanOutOptions {
   resourceBaseUrl: string;
@@ -20,6 +21,10 @@ export interface FanOutOptions {
  * a redelivered event never makes a second delivery; the same id is the
  * `webhook-id` the subscriber sees. A view whose decision was already revoked
  * is not enqueued.
+ *
+ * Set-based per transaction (`FanOutChunk`): `prepareRouted` reads the chunk's
+ * revoked decisions at once, the handlers buffer, `complete` inserts every
+ * delivery of the transaction in one statement and wakes the worker after commit.
  */
 export class FanOutHandler {
   constructor(
@@ -29,10 +34,15 @@ export class FanOutHandler {
     private readonly wakeWorker: () => void,
   ) {}
 
+  /** Before the routed views of a transaction: their revoked decisions, in one query. */
+  prepareRouted = async (events: Array<InboundEvent<RoutedEvent>>, uow: UnitOfWork): Promise<void> => {
+    await this.chunk(uow).preloadRevoked(events.map((e) => e.value.decisionId));
+  };
+
   handleRouted = async (event: InboundEvent<RoutedEvent>, ctx: EventContext): Promise<void> => {
     if (!event.value.audience || event.value.deidentified) return;
     const d = routedDeliverable(event.value, this.now());
-    if (d.decisionId && (await this.deliveries.isDecisionRevoked(ctx.uow, d.decisionId))) return;
+    if (d.decisionId && (await this.chunk(ctx.uow).isDecisionRevoked(d.decisionId))) return;
     await this.fanOut(d, ctx);
   };
 
@@ -63,7 +73,16 @@ export class FanOutHandler {
         rows.push({ ...base, eventType: d.type, payload: d.body as unknown as Record<string, unknown>, fhirEventNumber: null });
       }
     }
-    if (await this.deliveries.enqueue(ctx.uow, rows)) ctx.uow.afterCommit(this.wakeWorker);
+    this.chunk(ctx.uow).enqueue(rows);
+  }
+
+  /** After the handlers of a transaction (routed views and task events alike): every buffered delivery, one insert. */
+  complete = async (uow: UnitOfWork): Promise<void> => {
+    if (await this.chunk(uow).flush()) uow.afterCommit(this.wakeWorker);
+  };
+
+  private chunk(uow: UnitOfWork): FanOutChunk {
+    return FanOutChunk.of(uow, this.deliveries);
   }
 
   private matches(s: Subscription, d: DeliverableEvent): boolean {

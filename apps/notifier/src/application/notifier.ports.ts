@@ -56,6 +56,8 @@ export interface DeliveryStore {
   /** Next consecutive FHIR event numbers for a subscription (row-locked counter). */
   takeFhirEventNumber(uow: UnitOfWork, subscriptionId: string): Promise<number>;
   isDecisionRevoked(uow: UnitOfWork, decisionId: string): Promise<boolean>;
+  /** Which of these decisions were revoked (one query for a chunk). */
+  revokedAmong(uow: UnitOfWork, decisionIds: string[]): Promise<Set<string>>;
   recordRevokedDecision(uow: UnitOfWork, r: { decisionId: string; epid: string | null; audience: string | null; reason: string | null; at: number; sourceEventId: string }): Promise<void>;
   /** Cancels every pending delivery made under the decision; returns them. */
   cancelForDecision(uow: UnitOfWork, decisionId: string, reason: string): Promise<ClaimedDelivery[]>;

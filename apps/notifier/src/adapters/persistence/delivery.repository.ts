@@ -42,7 +42,13 @@ export class DeliveryRepository implements DeliveryStore {
   }
 
   async isDecisionRevoked(uow: UnitOfWork, decisionId: string): Promise<boolean> {
-    return (await uow.query('SELECT 1 FROM nf_revoked_decision WHERE decision_id = $1', [decisionId])).length > 0;
+    return (await this.revokedAmong(uow, [decisionId])).has(decisionId);
+  }
+
+  async revokedAmong(uow: UnitOfWork, decisionIds: string[]): Promise<Set<string>> {
+    if (!decisionIds.length) return new Set();
+    const rows = await uow.query<{ decision_id: string }>('SELECT decision_id FROM nf_revoked_decision WHERE decision_id = ANY($1::text[])', [decisionIds]);
+    return new Set(rows.map((r) => r.decision_id));
   }
 
   async recordRevokedDecision(uow: UnitOfWork, r: { decisionId: string; epid: string | null; audience: string | null; reason: string | null; at: number; sourceEventId: string }): Promise<void> {
