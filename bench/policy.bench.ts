@@ -161,6 +161,8 @@ export async function runPolicyBench(n = 3000): Promise<PolicyBenchResult> {
               if (out.topic !== 'clinical.policy.decisions') emitted++;
             }
           }
+          // As the consumer's complete step: the chunk's decisions and held views, written set-based.
+          await handler.complete(uow);
         });
       }
     };
