@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { TestPipeline, WebhookReceiver, adtMessage, hl7Batch, oruMessage, waitFor } from '@clinmesh/testing';
 
 /**
- * Issue #2 proof 5: with a backlog of 20,000 bulk messages waiting at a
- * stage, stat messages sent afterwards all come out of the pipeline before
- * the bulk backlog drains — and the backlog is then delivered in full.
+ * Issue #2 proof 5: with a backlog of 20,000 bulk messages at a stage that
+ * is working through it, stat messages sent then all come out of the
+ * pipeline before the bulk backlog drains, bulk gives way to them while they
+ * are active — and the backlog is then delivered in full.
  */
 describe('urgency tiers: stat overtakes a bulk backlog', { timeout: 1_800_000 }, () => {
   let pipeline: TestPipeline;
@@ -38,6 +39,11 @@ describe('urgency tiers: stat overtakes a bulk backlog', { timeout: 1_800_000 },
     await waitFor(async () => (await pipeline.query('normalization', `SELECT count(*)::int AS n FROM cm_inbox WHERE consumer_group = 'normalization.bulk'`))[0].n === BULK,
       { what: 'the bulk backlog to reach policy\'s input topic', timeoutMs: 900000, intervalMs: 1000 });
 
+    // Policy starts on the backlog; once it is working through it, the stat results arrive. They
+    // must overtake what is left, and bulk must give way to them while they are active.
+    const bulkAtPolicy = async () => (await pipeline.query('policy', `SELECT count(*)::int AS n FROM cm_inbox WHERE consumer_group = 'policy.bulk'`))[0].n as number;
+    pipeline.processes.policy.start();
+    await waitFor(async () => (await bulkAtPolicy()) > 0, { what: 'policy to start on the bulk backlog', timeoutMs: 300000, intervalMs: 100 });
     const stat: string[] = [];
     for (let i = 0; i < STAT; i++) {
       const r = await pipeline.sendHl7(oruMessage({ controlId: `STAT-${i}`, mrn: `MRN-S-${i}`, flag: 'HH' }));
@@ -45,7 +51,6 @@ describe('urgency tiers: stat overtakes a bulk backlog', { timeout: 1_800_000 },
       assert.equal(r.tier, 'stat', 'a critical result is triaged stat');
       stat.push(r.messageId!);
     }
-    pipeline.processes.policy.start();
 
     const statSet = new Set(stat);
     // A critical result opens its critical-result task (and others, e.g. result review): each stat
@@ -53,7 +58,6 @@ describe('urgency tiers: stat overtakes a bulk backlog', { timeout: 1_800_000 },
     const statDelivered = () => new Set(webhook.deliveries
       .filter((d) => statSet.has(d.correlationId) && (d.body as { workflow?: string }).workflow === 'critical-result-review')
       .map((d) => d.correlationId)).size;
-    const bulkAtPolicy = async () => (await pipeline.query('policy', `SELECT count(*)::int AS n FROM cm_inbox WHERE consumer_group = 'policy.bulk'`))[0].n as number;
     await waitFor(() => statDelivered() === STAT, { what: 'every stat delivery', timeoutMs: 300000, intervalMs: 100 });
     const policyBulkLag = await pipeline.metric('policy', 'clinmesh_consumer_lag', { tier: 'bulk' });
     const bulkWhenStatDone = await bulkAtPolicy();

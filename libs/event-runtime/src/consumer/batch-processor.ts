@@ -7,7 +7,7 @@ import { Logger, RuntimeMetrics, withLogContext } from '@clinmesh/observability'
 import { AvroSerde } from '../serde/avro-serde';
 import { OutboxWriter, OutgoingEvent } from '../outbox/outbox.writer';
 import { UnitOfWork, inTransaction } from '../persistence/unit-of-work';
-import { RuntimeRepository, StoredDeadLetter } from '../persistence/runtime.repository';
+import { ChunkClose, RuntimeRepository, StoredDeadLetter } from '../persistence/runtime.repository';
 import { HEADER, headersToRecord, readMetadata } from '../event-headers';
 import { deriveEventId } from '../event-id';
 import { eventContext, originOf } from '../publish/event-context';
@@ -215,11 +215,11 @@ export class BatchProcessor {
     const started = process.hrtime.bigint();
     const sink: OutgoingEvent[] = [];
     const outcomes = await inTransaction(deps.dataSource, async (uow) => {
-      const result = await BatchProcessor.handleParts(uow, parts, sink);
-      await deps.outbox.write(uow, sink, BatchProcessor.outboxTurnTaker(parts));
-      const tables = new RuntimeRepository(uow);
-      for (const part of parts) await part.processor.storeOffsets(tables, part.records);
-      return result;
+      const { results, inbox } = await BatchProcessor.handleParts(uow, parts, sink);
+      const outbox = await deps.outbox.encode(uow, sink, BatchProcessor.outboxTurnTaker(parts));
+      // Inbox rows, stored offsets and outbox rows of every part: one statement.
+      await new RuntimeRepository(uow).closeChunk({ inbox, outbox, offsets: parts.map((part) => part.processor.nextOffsets(part.records)) });
+      return results;
     });
     const events = parts.reduce((n, p) => n + p.records.length, 0);
     const secondsPerEvent = Number(process.hrtime.bigint() - started) / 1e9 / Math.max(1, events);
@@ -233,16 +233,18 @@ export class BatchProcessor {
 
   /** Inside the caller's transaction: one record set of this definition (redrive). */
   private async handleInTransaction(uow: UnitOfWork, records: DecodedRecord[], sink: OutgoingEvent[]): Promise<Array<{ record: DecodedRecord; outcome: Outcome }>> {
-    return (await BatchProcessor.handleParts(uow, [{ processor: this, records }], sink))[0];
+    const { results, inbox } = await BatchProcessor.handleParts(uow, [{ processor: this, records }], sink);
+    for (const i of inbox) await new RuntimeRepository(uow).insertInbox(i.group, i.rows);
+    return results[0];
   }
 
   /**
    * Inside the caller's transaction, for each part: dead-letter undecodable records, skip seen
-   * ones, handle the rest, record them in the definition's inbox. A `prepare` or `complete` hook
+   * ones, handle the rest; returns the inbox rows of what was handled, for the caller to write. A `prepare` or `complete` hook
    * shared by several definitions (the tiers of one stage) runs once, with all their events —
    * so locks a `prepare` takes are still taken in one global order per transaction.
    */
-  private static async handleParts(uow: UnitOfWork, parts: ChunkPart[], sink: OutgoingEvent[]): Promise<Array<Array<{ record: DecodedRecord; outcome: Outcome }>>> {
+  private static async handleParts(uow: UnitOfWork, parts: ChunkPart[], sink: OutgoingEvent[]): Promise<{ results: Array<Array<{ record: DecodedRecord; outcome: Outcome }>>; inbox: ChunkClose['inbox'] }> {
     const tables = new RuntimeRepository(uow);
     const results: Array<Array<{ record: DecodedRecord; outcome: Outcome }>> = [];
     const handling: Array<{ processor: BatchProcessor; toHandle: DecodedRecord[] }> = [];
@@ -285,10 +287,10 @@ export class BatchProcessor {
     }
     const completes = new Set(handling.map((h) => h.processor.definition.complete).filter((c): c is NonNullable<typeof c> => !!c));
     for (const complete of completes) await complete(uow);
-    for (const { processor, toHandle } of handling) {
-      await tables.insertInbox(processor.groupId, toHandle.map((r) => ({ eventId: r.event!.eventId, topic: r.topic, partition: r.partition, offset: r.offset })));
-    }
-    return results;
+    const inbox = handling.map(({ processor, toHandle }) => ({
+      group: processor.groupId, rows: toHandle.map((r) => ({ eventId: r.event!.eventId, topic: r.topic, partition: r.partition, offset: r.offset })),
+    }));
+    return { results, inbox };
   }
 
   private countOutcomes(outcomes: Array<{ record: DecodedRecord; outcome: Outcome }>, secondsPerEvent: number): void {
@@ -305,21 +307,20 @@ export class BatchProcessor {
   }
 
   /** The chunk's partition (one per chunk) moves to after its last record. */
-  private async storeOffsets(tables: RuntimeRepository, records: DecodedRecord[]): Promise<void> {
+  /** The next offset of each partition in `records` (the last record's + 1), as this definition stores it. */
+  private nextOffsets(records: DecodedRecord[]): ChunkClose['offsets'][number] {
     const last = new Map<string, { topic: string; partition: number; next: number }>();
     for (const r of records) last.set(`${r.topic}:${r.partition}`, { topic: r.topic, partition: r.partition, next: r.offset + 1 });
-    await tables.storeOffsets(this.groupId, this.deps.clusterId(), [...last.values()]);
+    return { group: this.groupId, clusterId: this.deps.clusterId(), offsets: [...last.values()] };
   }
 
   private async deadLetter(record: DecodedRecord, error: unknown, attempts: number): Promise<void> {
     const code = errorCode(error);
     const sink: OutgoingEvent[] = [];
     await inTransaction(this.deps.dataSource, async (uow) => {
-      const tables = new RuntimeRepository(uow);
       await this.writeDeadLetter(uow, sink, record, error, attempts);
-      await tables.insertInbox(this.groupId, [{ eventId: record.event?.eventId ?? `${record.topic}/${record.partition}/${record.offset}`, topic: record.topic, partition: record.partition, offset: record.offset }]);
-      await this.deps.outbox.write(uow, sink);
-      await this.storeOffsets(tables, [record]);
+      const inbox = [{ eventId: record.event?.eventId ?? `${record.topic}/${record.partition}/${record.offset}`, topic: record.topic, partition: record.partition, offset: record.offset }];
+      await new RuntimeRepository(uow).closeChunk({ inbox: [{ group: this.groupId, rows: inbox }], outbox: await this.deps.outbox.encode(uow, sink), offsets: [this.nextOffsets([record])] });
     });
     this.deps.metrics.deadLetters.inc({ tier: this.tier, code });
     this.deps.metrics.consumed.inc({ tier: this.tier, topic: record.topic, outcome: 'dead_lettered' });

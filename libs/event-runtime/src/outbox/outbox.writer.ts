@@ -2,6 +2,7 @@ import { TIER_RANK, Tier } from '@clinmesh/topology';
 import { EventSchemaName } from '@clinmesh/schemas';
 import { AvroSerde } from '../serde/avro-serde';
 import { UnitOfWork } from '../persistence/unit-of-work';
+import { OutboxRow, RuntimeRepository } from '../persistence/runtime.repository';
 import { EventMetadata, metadataToHeaders } from '../event-headers';
 import { TurnTaker } from '../consumer/event-loop-turns';
 
@@ -30,21 +31,27 @@ export class OutboxWriter {
 
   /** `turns`: a lower tier's chunk takes event-loop turns while encoding (consumer/event-loop-turns.ts). */
   async write(uow: UnitOfWork, events: OutgoingEvent[], turns: TurnTaker = TurnTaker.never): Promise<void> {
-    if (!events.length) return;
-    if (events.some((e) => e.meta.tier === 'stat')) uow.afterCommit(this.wakeStat);
-    if (events.some((e) => e.meta.tier !== 'stat')) uow.afterCommit(this.wakeOther);
-    const encoded: Buffer[] = [];
+    await new RuntimeRepository(uow).insertOutbox(await this.encode(uow, events, turns));
+  }
+
+  /**
+   * The outbox rows of `events`, encoded, for the caller to insert in its transaction (a consumer
+   * transaction writes them with its inbox rows and offsets in one statement: RuntimeRepository.closeChunk).
+   * The relay is woken once the transaction has committed, per the tiers written.
+   */
+  async encode(uow: UnitOfWork, events: OutgoingEvent[], turns: TurnTaker = TurnTaker.never): Promise<OutboxRow[]> {
+    const rows: OutboxRow[] = [];
+    let stat = false;
+    let other = false;
     for (const e of events) {
-      encoded.push(await this.serde.encode(e.topic, e.value));
+      if (e.meta.tier === 'stat') stat = true;
+      else other = true;
+      const meta = e.meta.eventType ? e.meta : { ...e.meta, eventType: this.serde.schemaNameFor(e.topic) };
+      rows.push({ eventId: e.meta.eventId, topic: e.topic, key: e.key, value: await this.serde.encode(e.topic, e.value), headers: metadataToHeaders(meta), tierRank: TIER_RANK[e.meta.tier] });
       await turns.afterRecord();
     }
-    const params: unknown[] = [];
-    const rows = events.map((e, i) => {
-      const meta = e.meta.eventType ? e.meta : { ...e.meta, eventType: this.serde.schemaNameFor(e.topic) };
-      params.push(e.meta.eventId, e.topic, e.key, encoded[i], JSON.stringify(metadataToHeaders(meta)), TIER_RANK[e.meta.tier]);
-      const b = i * 6;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6})`;
-    });
-    await uow.execute(`INSERT INTO cm_outbox (event_id, topic, message_key, value, headers, tier_rank) VALUES ${rows.join(', ')}`, params);
+    if (stat) uow.afterCommit(this.wakeStat);
+    if (other) uow.afterCommit(this.wakeOther);
+    return rows;
   }
 }

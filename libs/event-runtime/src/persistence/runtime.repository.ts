@@ -33,6 +33,26 @@ export interface InboxRow {
   offset: number;
 }
 
+/** An encoded event for cm_outbox (OutboxWriter.encode). */
+export interface OutboxRow {
+  eventId: string;
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+  tierRank: number;
+}
+
+/** What a consumer transaction records at its end: each definition's inbox rows and next offsets, and the outbox rows of all. */
+export interface ChunkClose {
+  inbox: Array<{ group: string; rows: InboxRow[] }>;
+  offsets: Array<{ group: string; clusterId: string; offsets: PartitionOffset[] }>;
+  outbox: OutboxRow[];
+}
+
+/** Above this many parameters the closing writes go as separate statements (PostgreSQL takes at most 65,535 per statement). */
+const MAX_CLOSE_PARAMS = 30_000;
+
 export interface DeadLetterRow {
   id: string;
   consumerGroup: string;
@@ -74,19 +94,8 @@ export class RuntimeRepository {
   /** One multi-row upsert for every partition given. */
   async storeOffsets(group: string, clusterId: string, offsets: PartitionOffset[]): Promise<void> {
     if (!offsets.length) return;
-    const params: unknown[] = [group, clusterId];
-    const rows = offsets.map((o, i) => {
-      params.push(o.topic, o.partition, o.next);
-      const b = 3 + i * 3;
-      return `($1, $${b}, $${b + 1}, $${b + 2}, $2, now())`;
-    });
-    await this.db.execute(
-      `INSERT INTO cm_consumer_offsets (consumer_group, topic, partition, next_offset, cluster_id, updated_at)
-       VALUES ${rows.join(', ')}
-       ON CONFLICT (consumer_group, topic, partition) DO UPDATE
-       SET next_offset = EXCLUDED.next_offset, cluster_id = EXCLUDED.cluster_id, updated_at = now()`,
-      params,
-    );
+    const params: unknown[] = [];
+    await this.db.execute(offsetsUpsert([{ group, clusterId, offsets }], params), params);
   }
 
   async seenEventIds(group: string, eventIds: string[]): Promise<Set<string>> {
@@ -98,13 +107,43 @@ export class RuntimeRepository {
   /** One multi-row insert; an id already there is left as it is. */
   async insertInbox(group: string, rows: InboxRow[]): Promise<void> {
     if (!rows.length) return;
-    const params: unknown[] = [group];
-    const values = rows.map((r, i) => {
-      params.push(r.eventId, r.topic, r.partition, r.offset);
-      const b = 2 + i * 4;
-      return `($1, $${b}, $${b + 1}, $${b + 2}, $${b + 3})`;
-    });
-    await this.db.execute(`INSERT INTO cm_inbox (consumer_group, event_id, topic, partition, "offset") VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`, params);
+    const params: unknown[] = [];
+    await this.db.execute(inboxInsert([{ group, rows }], params), params);
+  }
+
+  /** One multi-row insert of encoded events (the relay publishes them after commit). */
+  async insertOutbox(rows: OutboxRow[]): Promise<void> {
+    if (!rows.length) return;
+    const params: unknown[] = [];
+    await this.db.execute(outboxInsert(rows, params), params);
+  }
+
+  /**
+   * The end of a consumer transaction in one statement: the inbox rows and stored offsets of every
+   * definition in it and the outbox rows of all, as data-modifying CTEs of one INSERT — instead of
+   * an inbox insert and an offsets upsert per definition plus an outbox insert, each a round trip.
+   * The three touch different tables and none reads another's rows, so one snapshot serves them all.
+   */
+  async closeChunk(close: ChunkClose): Promise<void> {
+    const inbox = close.inbox.filter((i) => i.rows.length);
+    const offsets = close.offsets.filter((o) => o.offsets.length);
+    const rows = inbox.reduce((n, i) => n + i.rows.length * 4, 0) + offsets.reduce((n, o) => n + o.offsets.length * 3 + 2, 0) + close.outbox.length * 6;
+    if (rows > MAX_CLOSE_PARAMS) {
+      for (const i of inbox) await this.insertInbox(i.group, i.rows);
+      await this.insertOutbox(close.outbox);
+      for (const o of offsets) await this.storeOffsets(o.group, o.clusterId, o.offsets);
+      return;
+    }
+    const params: unknown[] = [];
+    const statements = [
+      ...(inbox.length ? [inboxInsert(inbox, params)] : []),
+      ...(close.outbox.length ? [outboxInsert(close.outbox, params)] : []),
+      ...(offsets.length ? [offsetsUpsert(offsets, params)] : []),
+    ];
+    if (!statements.length) return;
+    const last = statements.pop()!;
+    const sql = statements.length ? `WITH ${statements.map((st, i) => `w${i} AS (${st})`).join(', ')} ${last}` : last;
+    await this.db.execute(sql, params);
   }
 
   /** Forget processed events at or after `offset` (replay), or exactly at it (`only`: redrive). */
@@ -168,4 +207,47 @@ function toDeadLetter(r: Record<string, unknown>): StoredDeadLetter {
     redrivenAt: r.redriven_at ? new Date(r.redriven_at as string) : null,
     lastRedriveError: (r.last_redrive_error as string | null) ?? null,
   };
+}
+
+/** `INSERT INTO cm_inbox …` for several groups' rows; its parameters are appended to `params`. */
+function inboxInsert(groups: Array<{ group: string; rows: InboxRow[] }>, params: unknown[]): string {
+  const values: string[] = [];
+  for (const { group, rows } of groups) {
+    params.push(group);
+    const g = params.length;
+    for (const r of rows) {
+      params.push(r.eventId, r.topic, r.partition, r.offset);
+      const b = params.length - 3;
+      values.push(`($${g}, $${b}, $${b + 1}, $${b + 2}, $${b + 3})`);
+    }
+  }
+  return `INSERT INTO cm_inbox (consumer_group, event_id, topic, partition, "offset") VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`;
+}
+
+/** `INSERT INTO cm_consumer_offsets … ON CONFLICT DO UPDATE` for several groups' partitions. */
+function offsetsUpsert(groups: Array<{ group: string; clusterId: string; offsets: PartitionOffset[] }>, params: unknown[]): string {
+  const values: string[] = [];
+  for (const { group, clusterId, offsets } of groups) {
+    params.push(group, clusterId);
+    const g = params.length - 1;
+    for (const o of offsets) {
+      params.push(o.topic, o.partition, o.next);
+      const b = params.length - 2;
+      values.push(`($${g}, $${b}, $${b + 1}, $${b + 2}, $${g + 1}, now())`);
+    }
+  }
+  return `INSERT INTO cm_consumer_offsets (consumer_group, topic, partition, next_offset, cluster_id, updated_at)
+       VALUES ${values.join(', ')}
+       ON CONFLICT (consumer_group, topic, partition) DO UPDATE
+       SET next_offset = EXCLUDED.next_offset, cluster_id = EXCLUDED.cluster_id, updated_at = now()`;
+}
+
+/** `INSERT INTO cm_outbox …` of encoded events, in order (the relay publishes by id). */
+function outboxInsert(rows: OutboxRow[], params: unknown[]): string {
+  const values = rows.map((r) => {
+    params.push(r.eventId, r.topic, r.key, r.value, JSON.stringify(r.headers), r.tierRank);
+    const b = params.length - 5;
+    return `($${b}, $${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::jsonb, $${b + 5})`;
+  });
+  return `INSERT INTO cm_outbox (event_id, topic, message_key, value, headers, tier_rank) VALUES ${values.join(', ')}`;
 }
