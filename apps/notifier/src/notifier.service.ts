@@ -53,7 +53,7 @@ export const notifierService: ServiceSpec = {
   defaultPort: 8086,
   module: NotifierModule,
   migrations: [NotifierTables1732200005000, NotifierV2Tables1764380000000, NotifierSubscriptionDueIndex1764390000000],
-  consumers: (app, ctx) => {
+  consumers: (app) => {
     const config = app.get<NotifierConfig>(NOTIFIER_CONFIG);
     const deliveries = app.get<DeliveryRepository>(DELIVERIES);
     // The worker exists only after start; consumers wake it through the runtime-independent hook below.

@@ -9,5 +9,5 @@ export { IngestedTopicReader, IngestedRecord } from './ingested-topic.reader';
 export { withMshField, mshField } from './hl7-msh.rewriter';
 export { ServiceHarness, ServiceHarnessOptions } from './service-harness';
 export { EmbeddedLauncher, LauncherRuntimeFile } from './embedded-launcher';
-export { createTestDatabase, TestDatabase } from './test-database';
+export { createTestDatabase, MigratedDatabases, TestDatabase } from './test-database';
 export { sumSamples } from './prometheus-text';

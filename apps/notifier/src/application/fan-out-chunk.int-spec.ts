@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DataSource } from 'typeorm';
 import { EventRuntimeTables1732200000000, InboundEvent, OutgoingEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
 import type { PolicyEvent, RoutedEvent, TaskEvent } from '@clinmesh/schemas';
-import { TestDatabase, createTestDatabase, testEnvironment, uniqueName } from '@clinmesh/testing';
+import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { NotifierTables1732200005000 } from '../adapters/persistence/notifier.tables';
 import { NotifierSubscriptionDueIndex1764390000000, NotifierV2Tables1764380000000 } from '../adapters/persistence/notifier-v2.migration';
 import { DeliveryRepository } from '../adapters/persistence/delivery.repository';
@@ -86,17 +86,10 @@ function counting(uow: UnitOfWork, counter: { n: number }): UnitOfWork {
  */
 describe('notifier fan-out chunk on PostgreSQL', { timeout: 180_000 }, () => {
   const env = testEnvironment();
-  const databases: Array<{ db: DataSource; test: TestDatabase }> = [];
+  const databases = new MigratedDatabases(env, [EventRuntimeTables1732200000000, NotifierTables1732200005000, NotifierV2Tables1764380000000, NotifierSubscriptionDueIndex1764390000000]);
 
   async function notifierDatabase(label: string) {
-    const test = await createTestDatabase(env, uniqueName(label).slice(0, 63));
-    const db = new DataSource({
-      type: 'postgres', url: test.url, migrationsTableName: 'cm_migrations',
-      migrations: [EventRuntimeTables1732200000000, NotifierTables1732200005000, NotifierV2Tables1764380000000, NotifierSubscriptionDueIndex1764390000000],
-    });
-    await db.initialize();
-    await db.runMigrations({ transaction: 'all' });
-    databases.push({ db, test });
+    const db = await databases.create(label);
     const subscriptions = new SubscriptionRepository(db, new SecretBox('k'.repeat(32)));
     for (const audience of ['care-team', 'billing']) {
       await subscriptions.create({
@@ -148,12 +141,7 @@ describe('notifier fan-out chunk on PostgreSQL', { timeout: 180_000 }, () => {
     chunked = { rows: await deliveriesOf(set.db), sink, statements: counter.n, woken: set.woken() };
   });
 
-  after(async () => {
-    for (const { db, test } of databases) {
-      await db.destroy();
-      await test.drop();
-    }
-  });
+  after(() => databases.dropAll());
 
   it('one transaction leaves the same deliveries and emits the same receipts as one event per transaction', () => {
     const rows = reference.rows as Array<{ decision_id: string | null; status: string; end_reason: string | null }>;

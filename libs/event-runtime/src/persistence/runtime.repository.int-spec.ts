@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataSource } from 'typeorm';
-import { TestDatabase, createTestDatabase, testEnvironment, uniqueName } from '@clinmesh/testing';
+import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { EVENT_RUNTIME_MIGRATIONS } from './migrations';
 import { ChunkClose, RuntimeRepository } from './runtime.repository';
 import { UnitOfWork, inTransaction } from './unit-of-work';
@@ -33,16 +33,7 @@ function counting(uow: UnitOfWork, counter: { n: number }): UnitOfWork {
  */
 describe('runtime repository: the end of a consumer transaction in one statement', { timeout: 120_000 }, () => {
   const env = testEnvironment();
-  const dbs: Array<{ db: DataSource; test: TestDatabase }> = [];
-
-  async function database(label: string): Promise<DataSource> {
-    const test = await createTestDatabase(env, uniqueName(label).slice(0, 63));
-    const db = new DataSource({ type: 'postgres', url: test.url, migrations: EVENT_RUNTIME_MIGRATIONS, migrationsTableName: 'cm_migrations' });
-    await db.initialize();
-    await db.runMigrations({ transaction: 'all' });
-    dbs.push({ db, test });
-    return db;
-  }
+  const databases = new MigratedDatabases(env, EVENT_RUNTIME_MIGRATIONS);
 
   const snapshot = async (db: DataSource) => ({
     inbox: await db.query(`SELECT consumer_group, event_id, topic, partition, "offset" FROM cm_inbox ORDER BY 1, 2`),
@@ -64,14 +55,9 @@ describe('runtime repository: the end of a consumer transaction in one statement
   let reference: DataSource;
   let combined: DataSource;
   before(async () => {
-    [reference, combined] = [await database('rt_close_ref'), await database('rt_close_one')];
+    [reference, combined] = [await databases.create('rt_close_ref'), await databases.create('rt_close_one')];
   });
-  after(async () => {
-    for (const { db, test } of dbs) {
-      await db.destroy();
-      await test.drop();
-    }
-  });
+  after(() => databases.dropAll());
 
   it('three definitions, then the same partitions again (offsets move on, a redelivered inbox id is left as it is): same rows, one statement each time', async () => {
     const first = close('a', 3, 20);

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { DEFAULT_TERMINOLOGY, TerminologyMaps } from '@clinmesh/canonical';
 import { EventRuntimeTables1732200000000, InboundEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
 import { findSchemasDir, type IdentifiedEvent } from '@clinmesh/schemas';
-import { TestDatabase, createTestDatabase, testEnvironment, uniqueName } from '@clinmesh/testing';
+import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { NormalizeMessageHandler } from '../../application/normalize-message.handler';
 import { CanonicalChunkStore } from './canonical-chunk.store';
 import { CanonicalModelTables1732200002100, CanonicalRecordTable1732200002000, CanonicalResourceTable1732200002200 } from './normalization.migrations';
@@ -51,19 +51,8 @@ describe('normalization chunk store on PostgreSQL', { timeout: 180_000 }, () => 
   const handler = new NormalizeMessageHandler({
     terminology: () => new TerminologyMaps(DEFAULT_TERMINOLOGY), senderTimeZone: () => 'America/Chicago', unmappedObserved: () => undefined,
   }, (ctx) => CanonicalChunkStore.of(ctx.uow));
-  const databases: Array<{ db: DataSource; test: TestDatabase }> = [];
-
-  async function database(label: string): Promise<DataSource> {
-    const test = await createTestDatabase(env, uniqueName(label).slice(0, 63));
-    const db = new DataSource({
-      type: 'postgres', url: test.url, migrationsTableName: 'cm_migrations',
-      migrations: [EventRuntimeTables1732200000000, CanonicalRecordTable1732200002000, CanonicalModelTables1732200002100, CanonicalResourceTable1732200002200],
-    });
-    await db.initialize();
-    await db.runMigrations({ transaction: 'all' });
-    databases.push({ db, test });
-    return db;
-  }
+  const databases = new MigratedDatabases(env, [EventRuntimeTables1732200000000, CanonicalRecordTable1732200002000, CanonicalModelTables1732200002100, CanonicalResourceTable1732200002200]);
+  const database = (label: string) => databases.create(label);
 
   /** As the runtime runs a chunk: prepare, the handlers in order, complete — in one transaction. */
   const runChunk = (db: DataSource, chunk: Array<InboundEvent<IdentifiedEvent>>) => inTransaction(db, async (uow: UnitOfWork) => {
@@ -73,12 +62,7 @@ describe('normalization chunk store on PostgreSQL', { timeout: 180_000 }, () => 
   });
   const snapshot = async (db: DataSource) => Object.fromEntries(await Promise.all(Object.entries(TABLES).map(async ([t, sql]) => [t, await db.query(sql)] as const)));
 
-  after(async () => {
-    for (const { db, test } of databases) {
-      await db.destroy();
-      await test.drop();
-    }
-  });
+  after(() => databases.dropAll());
 
   it('one chunk leaves the same rows as one event per transaction (revisions, last-wins records, versions, unmapped codes)', async () => {
     const events = identifiedEvents();

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { EventRuntimeTables1732200000000, InboundEvent, OutgoingEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
 import type { CanonicalEvent, CanonicalRecords, Coding, DeliveryEvent, IdentityEvent, Observation, Patient } from '@clinmesh/schemas';
 import { EVENT_TOPICS } from '@clinmesh/topology';
-import { TestDatabase, createTestDatabase, testEnvironment, uniqueName } from '@clinmesh/testing';
+import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { loadPolicyFiles } from '../files/policy-files';
 import { PolicyStore } from '../../application/policy-store';
 import { RouteCanonicalEventHandler } from '../../application/route-canonical-event.handler';
@@ -149,17 +149,10 @@ describe('policy chunk store on PostgreSQL', { timeout: 180_000 }, () => {
   const route = new RouteCanonicalEventHandler(store, policyStores, SECRET, undefined, () => NOW);
   const identity = new IdentityEventsHandler(policyStores);
   const deliveries = new DeliveryEventsHandler(policyStores);
-  const databases: Array<{ db: DataSource; test: TestDatabase }> = [];
+  const databases = new MigratedDatabases(env, [EventRuntimeTables1732200000000, PolicyTables1764370000000, PolicyRejections1764380000000, PolicyHeldViews1764390000000]);
 
   async function database(label: string): Promise<DataSource> {
-    const test = await createTestDatabase(env, uniqueName(label).slice(0, 63));
-    const db = new DataSource({
-      type: 'postgres', url: test.url, migrationsTableName: 'cm_migrations',
-      migrations: [EventRuntimeTables1732200000000, PolicyTables1764370000000, PolicyRejections1764380000000, PolicyHeldViews1764390000000],
-    });
-    await db.initialize();
-    await db.runMigrations({ transaction: 'all' });
-    databases.push({ db, test });
+    const db = await databases.create(label);
     // Patient state: consents for EP-1 (care coordination denied), EP-2 (HIV released to everyone), EP-5 (scheduling denied), EP-0
     // (integration feed denied, overridden by a break-glass grant), and a pending consent (research denied) for the record key EP-3 links.
     const s = policyStores(db);
@@ -207,12 +200,7 @@ describe('policy chunk store on PostgreSQL', { timeout: 180_000 }, () => {
     chunked = await database('pl_chunk_set');
   });
 
-  after(async () => {
-    for (const { db, test } of databases) {
-      await db.destroy();
-      await test.drop();
-    }
-  });
+  after(() => databases.dropAll());
 
   it('one chunk leaves the same rows and emits the same outputs as one step per transaction, identity changes within the chunk included', async () => {
     const chunk = steps();

@@ -5,7 +5,7 @@ import { isRetriable } from '@clinmesh/errors';
 import { EventRuntimeTables1732200000000, EventContext, InboundEvent, OutgoingEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
 import type { IdentityEvent, RoutedEvent } from '@clinmesh/schemas';
 import { Tier } from '@clinmesh/topology';
-import { TestDatabase, createTestDatabase, testEnvironment, uniqueName } from '@clinmesh/testing';
+import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { BUILT_IN_CALENDAR, BUILT_IN_WORKFLOWS } from '../../config/built-in-workflows';
 import { loadWorkflowData } from '../../config/task.config';
 import { SlaPolicy } from '../../domain/sla/sla';
@@ -96,16 +96,8 @@ const TABLES = {
  */
 describe('task chunk store on PostgreSQL', { timeout: 180_000 }, () => {
   const env = testEnvironment();
-  const databases: Array<{ db: DataSource; test: TestDatabase }> = [];
-
-  async function database(label: string): Promise<DataSource> {
-    const test = await createTestDatabase(env, uniqueName(label).slice(0, 63));
-    const db = new DataSource({ type: 'postgres', url: test.url, migrationsTableName: 'cm_migrations', migrations: [EventRuntimeTables1732200000000, TaskTable1732200004000, TaskWorkflows1764400000000] });
-    await db.initialize();
-    await db.runMigrations({ transaction: 'all' });
-    databases.push({ db, test });
-    return db;
-  }
+  const databases = new MigratedDatabases(env, [EventRuntimeTables1732200000000, TaskTable1732200004000, TaskWorkflows1764400000000]);
+  const database = (label: string) => databases.create(label);
 
   /** The reference: one transaction per event through the per-statement store. */
   const oneByOne = async (db: DataSource, h: ReturnType<typeof handlers>, events: AnyEvent[], sink: OutgoingEvent[], counter = { n: 0 }) => {
@@ -143,12 +135,7 @@ describe('task chunk store on PostgreSQL', { timeout: 180_000 }, () => {
   before(async () => {
     [reference, actual] = [await seeded('tk_chunk_ref'), await seeded('tk_chunk_set')];
   });
-  after(async () => {
-    for (const { db, test } of databases) {
-      await db.destroy();
-      await test.drop();
-    }
-  });
+  after(() => databases.dropAll());
 
   it('one chunk leaves the same rows and emits the same task events as one event per transaction through PgTaskStore', async () => {
     const events: AnyEvent[] = [
