@@ -12,7 +12,7 @@ export { OutgoingEvent } from './outbox/outbox.writer';
 export { OutboxRelay, OutboxRelayOptions, RetentionOptions, DEFAULT_RETENTION } from './outbox/outbox.relay';
 export { RepublishPacer, PacingOptions, DEFAULT_PACING } from './outbox/republish.pacer';
 export { AvroSerde, SchemaRegistryConfig } from './serde/avro-serde';
-export { UnitOfWork, inTransaction, unitOfWork } from './persistence/unit-of-work';
+export { PerUnitOfWork, UnitOfWork, inTransaction, perUnitOfWork, unitOfWork } from './persistence/unit-of-work';
 export { GroupCommit } from './publish/group-commit';
 export { WakeSignal } from './wake-signal';
 export { EventRuntimeTables1732200000000 } from './persistence/runtime-tables.migration';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { UnitOfWork } from '@clinmesh/event-runtime';
+import { UnitOfWork, perUnitOfWork } from '@clinmesh/event-runtime';
 import type { CanonicalEvent, UnmappedCode } from '@clinmesh/schemas';
 import { CanonicalStorePort, PreviousPublication, PublishedRecord } from '../../domain/canonical-store.port';
 
@@ -18,14 +18,8 @@ interface CodeRow { source: string; code: UnmappedCode; eventId: string; version
  * unmapped codes are those of the last event that published it (earlier ones are resolved).
  */
 export class CanonicalChunkStore implements CanonicalStorePort {
-  private static readonly open = new WeakMap<UnitOfWork, CanonicalChunkStore>();
-
   /** The store of this transaction (one per unit of work). */
-  static of(uow: UnitOfWork): CanonicalChunkStore {
-    let store = CanonicalChunkStore.open.get(uow);
-    if (!store) CanonicalChunkStore.open.set(uow, (store = new CanonicalChunkStore(uow)));
-    return store;
-  }
+  static readonly of = perUnitOfWork((uow) => new CanonicalChunkStore(uow));
 
   private readonly previous = new Map<string, PreviousPublication | null>();
   private readonly publications = new Map<string, { lastEventId: string; supersedes: string | null; fingerprint: string; version: string }>();
@@ -93,7 +87,7 @@ export class CanonicalChunkStore implements CanonicalStorePort {
 
   /** Writes the chunk: five multi-row statements at most. */
   async flush(): Promise<void> {
-    CanonicalChunkStore.open.delete(this.uow);
+    CanonicalChunkStore.of.forget(this.uow);
     await this.flushPublications();
     await this.flushRecords();
     await this.flushResources();

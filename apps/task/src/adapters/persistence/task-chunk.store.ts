@@ -1,4 +1,4 @@
-import { UnitOfWork } from '@clinmesh/event-runtime';
+import { UnitOfWork, perUnitOfWork } from '@clinmesh/event-runtime';
 import { ClinmeshError } from '@clinmesh/errors';
 import { Task, TaskHistoryEntry } from '../../domain/task';
 import { CanonicalRef, RoutedChunkNeeds, TaskStore } from '../../domain/task.ports';
@@ -60,14 +60,8 @@ export function chunkRace(what: string): ClinmeshError {
  * version moved, fails the chunk with a retriable TASK.CHUNK_RACE (the re-run reads that row).
  */
 export class TaskChunkStore implements TaskStore {
-  private static readonly open = new WeakMap<UnitOfWork, TaskChunkStore>();
-
   /** The store of this transaction (one per unit of work). */
-  static of(uow: UnitOfWork): TaskChunkStore {
-    let store = TaskChunkStore.open.get(uow);
-    if (!store) TaskChunkStore.open.set(uow, (store = new TaskChunkStore(uow)));
-    return store;
-  }
+  static readonly of = perUnitOfWork((uow) => new TaskChunkStore(uow));
 
   private readonly direct: PgTaskStore;
   /** Task id → the task as this transaction sees it (read, or changed and not yet written). */
@@ -218,7 +212,7 @@ export class TaskChunkStore implements TaskStore {
 
   /** The consumer's complete step: writes the chunk (at most four statements) and closes the store of this transaction. */
   async flush(): Promise<void> {
-    TaskChunkStore.open.delete(this.uow);
+    TaskChunkStore.of.forget(this.uow);
     await this.flushPending();
   }
 
