@@ -11,16 +11,44 @@ const PRECISION: Record<string, TimePrecision> = {
  * local time in a DST gap/overlap resolves to the offset valid just before.
  */
 export function zoneOffsetAt(timeZone: string, localUtcMs: number): string {
-  const offsetMinutesAt = (utcMs: number): number => {
-    const part = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
-      .formatToParts(new Date(utcMs)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-    const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(part);
-    return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
-  };
   // Two passes: the offset at the guessed instant, then at the corrected one (DST edges).
-  const first = offsetMinutesAt(localUtcMs);
-  const second = offsetMinutesAt(localUtcMs - first * 60000);
+  const first = offsetMinutesAt(timeZone, localUtcMs);
+  const second = offsetMinutesAt(timeZone, localUtcMs - first * 60000);
   return formatOffset(second);
+}
+
+/*
+ * Pure functions' memos (no state that changes a result). Building an Intl.DateTimeFormat was most of
+ * the cost of a time without an offset (two per value, ~10 % of normalization's mapping): one per zone
+ * is kept. Offsets are remembered per zone and 15-minute slot of UTC — zones change offset at such
+ * instants (whole or half hours, quarter-hour offsets) — and only for a slot whose offset is the same at
+ * its first and last millisecond, so a slot holding a historical transition (local mean time) is never
+ * remembered. Bounded: cleared when full.
+ */
+const ZONE_FORMATTERS = new Map<string, Intl.DateTimeFormat>();
+const OFFSET_SLOTS = new Map<string, number>();
+const SLOT_MS = 15 * 60_000;
+const MAX_SLOTS = 50_000;
+
+function offsetMinutesAt(timeZone: string, utcMs: number): number {
+  const slot = Math.floor(utcMs / SLOT_MS);
+  const key = `${timeZone}|${slot}`;
+  const known = OFFSET_SLOTS.get(key);
+  if (known !== undefined) return known;
+  const offset = readOffsetMinutes(timeZone, utcMs);
+  if (readOffsetMinutes(timeZone, slot * SLOT_MS) === offset && readOffsetMinutes(timeZone, (slot + 1) * SLOT_MS - 1) === offset) {
+    if (OFFSET_SLOTS.size >= MAX_SLOTS) OFFSET_SLOTS.clear();
+    OFFSET_SLOTS.set(key, offset);
+  }
+  return offset;
+}
+
+function readOffsetMinutes(timeZone: string, utcMs: number): number {
+  let format = ZONE_FORMATTERS.get(timeZone);
+  if (!format) ZONE_FORMATTERS.set(timeZone, (format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })));
+  const part = format.formatToParts(new Date(utcMs)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(part);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
 }
 
 export function isValidTimeZone(zone: string): boolean {
