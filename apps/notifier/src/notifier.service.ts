@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { NotifierConfig, loadNotifierConfig } from './config/notifier.config';
 import { ManageSubscriptionsHandler } from './application/manage-subscriptions.handler';
 import { FanOutHandler } from './application/fan-out.handler';
+import { fanOutChunks } from './application/fan-out-chunk';
 import { RevokeDecisionHandler } from './application/revoke-decision.handler';
 import { RecordAttemptHandler } from './application/record-attempt.handler';
 import { DeliveryReceipts } from './application/delivery-receipts';
@@ -57,9 +58,11 @@ export const notifierService: ServiceSpec = {
     const config = app.get<NotifierConfig>(NOTIFIER_CONFIG);
     const deliveries = app.get<DeliveryRepository>(DELIVERIES);
     // The worker exists only after start; consumers wake it through the runtime-independent hook below.
-    const fanOut = new FanOutHandler(app.get<SubscriptionRepository>(SUBSCRIPTIONS), deliveries,
+    // One fan-out chunk per consumer transaction, shared by the fan-out and the revocation handler.
+    const chunks = fanOutChunks(deliveries);
+    const fanOut = new FanOutHandler(app.get<SubscriptionRepository>(SUBSCRIPTIONS), deliveries, chunks,
       { resourceBaseUrl: config.fhir.resourceBaseUrl, subscriptionBaseUrl: config.fhir.subscriptionBaseUrl }, () => app.get<WorkerHolder>(WorkerHolder).worker?.notify());
-    return notifierConsumers(fanOut, new RevokeDecisionHandler(deliveries, new DeliveryReceipts()));
+    return notifierConsumers(fanOut, new RevokeDecisionHandler(deliveries, chunks, new DeliveryReceipts()));
   },
   afterStart: async (app, ctx) => {
     const config = app.get<NotifierConfig>(NOTIFIER_CONFIG);

@@ -12,6 +12,7 @@ import { SecretBox } from '../adapters/persistence/secret-box';
 import { FanOutHandler } from './fan-out.handler';
 import { RevokeDecisionHandler } from './revoke-decision.handler';
 import { DeliveryReceipts } from './delivery-receipts';
+import { fanOutChunks } from './fan-out-chunk';
 
 const AT = 1_764_000_000_000;
 
@@ -101,8 +102,9 @@ describe('notifier fan-out chunk on PostgreSQL', { timeout: 180_000 }, () => {
     // Revoked before the chunk: its views are never enqueued.
     await inTransaction(db, (uow) => deliveries.recordRevokedDecision(uow, { decisionId: 'D-OLD', epid: null, audience: null, reason: 'old', at: AT, sourceEventId: 'revoke-old' }));
     let woken = 0;
-    const fanOut = new FanOutHandler(subscriptions, deliveries, { resourceBaseUrl: 'urn:test', subscriptionBaseUrl: 'urn:test', now: () => AT }, () => woken++);
-    const revoke = new RevokeDecisionHandler(deliveries, new DeliveryReceipts());
+    const chunks = fanOutChunks(deliveries);
+    const fanOut = new FanOutHandler(subscriptions, deliveries, chunks, { resourceBaseUrl: 'urn:test', subscriptionBaseUrl: 'urn:test', now: () => AT }, () => woken++);
+    const revoke = new RevokeDecisionHandler(deliveries, chunks, new DeliveryReceipts());
     return { db, fanOut, revoke, woken: () => woken };
   }
 

@@ -1,4 +1,4 @@
-import type { UnitOfWork } from '@clinmesh/event-runtime';
+import { UnitOfWork, perUnitOfWork } from '@clinmesh/event-runtime';
 import type { DeliveryStore, NewDelivery } from './notifier.ports';
 
 /**
@@ -13,20 +13,12 @@ import type { DeliveryStore, NewDelivery } from './notifier.ports';
  * CANCELLED receipt) exactly as it would have been.
  */
 export class FanOutChunk {
-  private static readonly open = new WeakMap<UnitOfWork, FanOutChunk>();
-
-  /** The chunk of this transaction (one per unit of work). */
-  static of(uow: UnitOfWork, store: DeliveryStore): FanOutChunk {
-    let chunk = FanOutChunk.open.get(uow);
-    if (!chunk) FanOutChunk.open.set(uow, (chunk = new FanOutChunk(uow, store)));
-    return chunk;
-  }
 
   /** Decision id → revoked; a decision not asked about yet is absent. */
   private readonly revoked = new Map<string, boolean>();
   private buffered: NewDelivery[] = [];
 
-  private constructor(private readonly uow: UnitOfWork, private readonly store: DeliveryStore) {}
+  constructor(private readonly uow: UnitOfWork, private readonly store: DeliveryStore) {}
 
   /** One query for every decision of the chunk. */
   async preloadRevoked(decisionIds: Array<string | null | undefined>): Promise<void> {
@@ -57,4 +49,11 @@ export class FanOutChunk {
     this.buffered = [];
     return this.store.enqueue(this.uow, rows);
   }
+}
+
+/** The fan-out chunk of each transaction (one per unit of work), shared by the fan-out and the revocation handler. */
+export type FanOutChunks = (uow: UnitOfWork) => FanOutChunk;
+
+export function fanOutChunks(store: DeliveryStore): FanOutChunks {
+  return perUnitOfWork((uow) => new FanOutChunk(uow, store));
 }

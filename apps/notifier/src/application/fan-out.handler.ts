@@ -6,7 +6,7 @@ import { topicByUrl } from '../domain/fhir/subscription-topics';
 import { notificationBundle } from '../domain/fhir/notification-bundle';
 import { focusResource } from '../domain/fhir/focus-resource';
 import { DeliveryStore, NewDelivery, SubscriptionSnapshot } from './notifier.ports';
-import { FanOutChunk } from './fan-out-chunk';
+import { FanOutChunks } from './fan-out-chunk';
 
 export interface FanOutOptions {
   resourceBaseUrl: string;
@@ -30,6 +30,7 @@ export class FanOutHandler {
   constructor(
     private readonly subscriptions: SubscriptionSnapshot,
     private readonly deliveries: DeliveryStore,
+    private readonly chunk: FanOutChunks,
     private readonly options: FanOutOptions,
     private readonly wakeWorker: () => void,
   ) {}
@@ -80,10 +81,6 @@ export class FanOutHandler {
   complete = async (uow: UnitOfWork): Promise<void> => {
     if (await this.chunk(uow).flush()) uow.afterCommit(this.wakeWorker);
   };
-
-  private chunk(uow: UnitOfWork): FanOutChunk {
-    return FanOutChunk.of(uow, this.deliveries);
-  }
 
   private matches(s: Subscription, d: DeliverableEvent): boolean {
     if (s.kind === 'fhir') {

@@ -55,7 +55,6 @@ export interface DeliveryStore {
   enqueue(uow: UnitOfWork, deliveries: NewDelivery[]): Promise<number>;
   /** Next consecutive FHIR event numbers for a subscription (row-locked counter). */
   takeFhirEventNumber(uow: UnitOfWork, subscriptionId: string): Promise<number>;
-  isDecisionRevoked(uow: UnitOfWork, decisionId: string): Promise<boolean>;
   /** Which of these decisions were revoked (one query for a chunk). */
   revokedAmong(uow: UnitOfWork, decisionIds: string[]): Promise<Set<string>>;
   recordRevokedDecision(uow: UnitOfWork, r: { decisionId: string; epid: string | null; audience: string | null; reason: string | null; at: number; sourceEventId: string }): Promise<void>;

@@ -2,7 +2,7 @@ import { EventContext, InboundEvent } from '@clinmesh/event-runtime';
 import type { PolicyEvent } from '@clinmesh/schemas';
 import { DeliveryStore } from './notifier.ports';
 import { DeliveryReceipts } from './delivery-receipts';
-import { FanOutChunk } from './fan-out-chunk';
+import { FanOutChunks } from './fan-out-chunk';
 
 /**
  * DECISION_REVOKED (a consent change withdrew a permitted decision): the
@@ -13,13 +13,13 @@ import { FanOutChunk } from './fan-out-chunk';
  * decision handled after it in the transaction are not enqueued.
  */
 export class RevokeDecisionHandler {
-  constructor(private readonly deliveries: DeliveryStore, private readonly receipts: DeliveryReceipts) {}
+  constructor(private readonly deliveries: DeliveryStore, private readonly chunks: FanOutChunks, private readonly receipts: DeliveryReceipts) {}
 
   handle = async (event: InboundEvent<PolicyEvent>, ctx: EventContext): Promise<void> => {
     const e = event.value;
     if (e.kind !== 'DECISION_REVOKED') return;
     await this.deliveries.recordRevokedDecision(ctx.uow, { decisionId: e.subjectId, epid: e.epid ?? null, audience: e.audience ?? null, reason: e.reason ?? null, at: e.at, sourceEventId: e.eventId });
-    const chunk = FanOutChunk.of(ctx.uow, this.deliveries);
+    const chunk = this.chunks(ctx.uow);
     chunk.markRevoked(e.subjectId);
     await chunk.flush();
     const cancelled = await this.deliveries.cancelForDecision(ctx.uow, e.subjectId, 'DECISION_REVOKED');

@@ -35,12 +35,11 @@ function offsetMinutesAt(timeZone: string, utcMs: number): number {
   const key = `${timeZone}|${slot}`;
   const known = OFFSET_SLOTS.get(key);
   if (known !== undefined) return known;
-  const offset = readOffsetMinutes(timeZone, utcMs);
-  if (readOffsetMinutes(timeZone, slot * SLOT_MS) === offset && readOffsetMinutes(timeZone, (slot + 1) * SLOT_MS - 1) === offset) {
-    if (OFFSET_SLOTS.size >= MAX_SLOTS) OFFSET_SLOTS.clear();
-    OFFSET_SLOTS.set(key, offset);
-  }
-  return offset;
+  const first = readOffsetMinutes(timeZone, slot * SLOT_MS);
+  if (first !== readOffsetMinutes(timeZone, (slot + 1) * SLOT_MS - 1)) return readOffsetMinutes(timeZone, utcMs);
+  if (OFFSET_SLOTS.size >= MAX_SLOTS) OFFSET_SLOTS.clear();
+  OFFSET_SLOTS.set(key, first);
+  return first;
 }
 
 function readOffsetMinutes(timeZone: string, utcMs: number): number {

@@ -127,8 +127,8 @@ export class RuntimeRepository {
   async closeChunk(close: ChunkClose): Promise<void> {
     const inbox = close.inbox.filter((i) => i.rows.length);
     const offsets = close.offsets.filter((o) => o.offsets.length);
-    const rows = inbox.reduce((n, i) => n + i.rows.length * 4, 0) + offsets.reduce((n, o) => n + o.offsets.length * 3 + 2, 0) + close.outbox.length * 6;
-    if (rows > MAX_CLOSE_PARAMS) {
+    const parameters = inbox.reduce((n, i) => n + i.rows.length * 4 + 1, 0) + offsets.reduce((n, o) => n + o.offsets.length * 3 + 2, 0) + close.outbox.length * 6;
+    if (parameters > MAX_CLOSE_PARAMS) {
       for (const i of inbox) await this.insertInbox(i.group, i.rows);
       await this.insertOutbox(close.outbox);
       for (const o of offsets) await this.storeOffsets(o.group, o.clusterId, o.offsets);

@@ -36,23 +36,23 @@ export function unitOfWork(runner: QueryRunner, committed: Array<() => void> = [
 }
 
 /** `T` of a unit of work, made on first use; `forget` drops it (the next use makes a new one). */
-export interface PerUnitOfWork<T> {
-  (uow: UnitOfWork): T;
-  forget(uow: UnitOfWork): void;
+export interface PerUnitOfWork<T, K extends object = UnitOfWork> {
+  (uow: K): T;
+  forget(uow: K): void;
 }
 
 /**
  * One `T` per unit of work: a transaction's chunk store (state buffered by the handlers of one
  * consumer transaction and written in its complete step). Held weakly: it goes with the transaction.
  */
-export function perUnitOfWork<T>(create: (uow: UnitOfWork) => T): PerUnitOfWork<T> {
-  const open = new WeakMap<UnitOfWork, T>();
-  const of = (uow: UnitOfWork): T => {
+export function perUnitOfWork<T, K extends object = UnitOfWork>(create: (uow: K) => T): PerUnitOfWork<T, K> {
+  const open = new WeakMap<K, T>();
+  const of = (uow: K): T => {
     let value = open.get(uow);
     if (value === undefined) open.set(uow, (value = create(uow)));
     return value;
   };
-  return Object.assign(of, { forget: (uow: UnitOfWork) => void open.delete(uow) });
+  return Object.assign(of, { forget: (uow: K) => void open.delete(uow) });
 }
 
 /** Runs `work` in one transaction on its own connection. */

@@ -41,10 +41,6 @@ export class DeliveryRepository implements DeliveryStore {
     return Number(r.n);
   }
 
-  async isDecisionRevoked(uow: UnitOfWork, decisionId: string): Promise<boolean> {
-    return (await this.revokedAmong(uow, [decisionId])).has(decisionId);
-  }
-
   async revokedAmong(uow: UnitOfWork, decisionIds: string[]): Promise<Set<string>> {
     if (!decisionIds.length) return new Set();
     const rows = await uow.query<{ decision_id: string }>('SELECT decision_id FROM nf_revoked_decision WHERE decision_id = ANY($1::text[])', [decisionIds]);

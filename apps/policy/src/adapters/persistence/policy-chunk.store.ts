@@ -33,14 +33,6 @@ export interface ChunkRepositories {
  *   own time (`decide`), so a grant expiring during the chunk stops applying when it would.
  */
 export class PolicyChunkStore implements ChunkStore {
-  private static readonly open = new WeakMap<object, PolicyChunkStore>();
-
-  /** The store of this transaction (one per unit of work). */
-  static of(uow: object, repositories: ChunkRepositories): PolicyChunkStore {
-    let store = PolicyChunkStore.open.get(uow);
-    if (!store) PolicyChunkStore.open.set(uow, (store = new PolicyChunkStore(repositories)));
-    return store;
-  }
 
   private readonly patients = new Map<string, PatientState>();
   private readonly decisions = new Map<string, DecisionRecord>();
@@ -48,7 +40,7 @@ export class PolicyChunkStore implements ChunkStore {
   private readonly shadow = new Map<string, ShadowDiff>();
   private readonly deliveries = new Map<string, DeliveryReceipt>();
 
-  private constructor(private readonly repositories: ChunkRepositories) {}
+  constructor(private readonly repositories: ChunkRepositories) {}
 
   /** One read of consents and one of grants for every patient of the chunk not read yet. */
   async preload(epids: string[], now: Date): Promise<void> {

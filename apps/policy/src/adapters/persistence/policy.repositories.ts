@@ -4,6 +4,7 @@ import type {
   ConsentStore, DecisionRecord, DecisionStore, DeliveryReceipt, DeliveryStore, GrantStore, HeldView, HeldViewStore, IdentityIndex, PolicyStores, PolicyVersionStore, RejectionLog, ShadowDiff, ShadowDiffStore,
   StoredConsent, StoredGrant,
 } from '../../application/ports';
+import { perUnitOfWork } from '@clinmesh/event-runtime';
 import { PolicyChunkStore } from './policy-chunk.store';
 
 /** The one SQL seam: a unit of work's query, or the data source's for reads. */
@@ -334,14 +335,15 @@ export class HeldViewRepository implements HeldViewStore {
  * same one through it. HTTP and timer paths use the other repositories, one statement each.
  */
 export function policyStores(sql: Sql): PolicyStores {
-  const stores = {
+  return { ...repositories(sql), get chunk() { return chunkStores(sql); } };
+}
+
+function repositories(sql: Sql): Omit<PolicyStores, 'chunk'> {
+  return {
     decisions: new DecisionRepository(sql), identities: new IdentityIndexRepository(sql), consents: new ConsentRepository(sql), grants: new GrantRepository(sql),
     versions: new PolicyVersionRepository(sql), shadow: new ShadowDiffRepository(sql), deliveries: new DeliveryRepository(sql), held: new HeldViewRepository(sql),
   };
-  return {
-    ...stores,
-    get chunk() {
-      return PolicyChunkStore.of(sql, stores);
-    },
-  };
 }
+
+/** The chunk store of each unit of work (its SQL seam). */
+const chunkStores = perUnitOfWork((sql: Sql) => new PolicyChunkStore(repositories(sql)));
