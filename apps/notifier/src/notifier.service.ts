@@ -17,6 +17,7 @@ import { SecretBox } from './adapters/persistence/secret-box';
 import { PinnedHttpClient } from './adapters/webhook/pinned-http.client';
 import { DeliveryWorker } from './adapters/webhook/delivery.worker';
 import { WorkerHolder } from './adapters/webhook/worker.holder';
+import { BulkDeliveryPacer } from './adapters/webhook/bulk-delivery.pacer';
 import { registerBreakerGauge } from './adapters/metrics/breaker.metrics';
 import { HeartbeatScheduler } from './adapters/fhir/heartbeat.scheduler';
 import { FhirSubscriptionController } from './adapters/fhir/fhir-subscription.controller';
@@ -67,13 +68,14 @@ export const notifierService: ServiceSpec = {
   afterStart: async (app, ctx) => {
     const config = app.get<NotifierConfig>(NOTIFIER_CONFIG);
     const deliveries = app.get<DeliveryRepository>(DELIVERIES);
-    const attempts = new RecordAttemptHandler(app.get<EventRuntime>(EVENT_RUNTIME), deliveries, new DeliveryReceipts(), {
+    const runtime = app.get<EventRuntime>(EVENT_RUNTIME);
+    const attempts = new RecordAttemptHandler(runtime, deliveries, new DeliveryReceipts(), {
       retryScheduleMs: config.delivery.retryScheduleMs, jitter: config.delivery.jitter, maxRetryAfterMs: config.delivery.maxRetryAfterMs,
       breaker: config.breaker, disableAfterMs: config.disableAfterMs,
     });
     const worker = new DeliveryWorker(deliveries, attempts, app.get<PinnedHttpClient>(PINNED_HTTP), app.get<SecretBox>(SECRET_BOX), ctx.metrics, ctx.logger, {
       concurrency: config.delivery.concurrency, perSubscription: config.delivery.maxInFlightPerSubscription, leaseSeconds: config.delivery.leaseSeconds, timeoutMs: config.delivery.timeoutMs, pollMs: config.delivery.pollMs,
-    });
+    }, new BulkDeliveryPacer(runtime.bulkPacing, (withinMs) => runtime.governor.activeAbove('bulk', withinMs)));
     app.get<WorkerHolder>(WorkerHolder).worker = worker;
     registerBreakerGauge(ctx.metrics, app.get<SubscriptionRepository>(SUBSCRIPTIONS));
     const heartbeats = new HeartbeatScheduler(app.get<SubscriptionRepository>(SUBSCRIPTIONS), {

@@ -10,7 +10,7 @@ describe('bulk intake pacing', () => {
 
   it('bulk runs unpaced until a stat or urgent message is accepted', () => {
     const c = clock();
-    const pacer = new BulkIntakePacer({ share: 0.25, withinMs: 1000, maxPauseMs: 1000 }, c.now);
+    const pacer = new BulkIntakePacer({ share: 0.25, withinMs: 1000, maxPauseMs: 1000, chunkSize: 10 }, c.now);
     assert.equal(pacer.pauseAfter(40), 0);
     pacer.accepted('routine');
     pacer.accepted('bulk');
@@ -22,7 +22,7 @@ describe('bulk intake pacing', () => {
 
   it('paces for `withinMs` after the last priority message, bounded by the longest pause', () => {
     const c = clock();
-    const pacer = new BulkIntakePacer({ share: 0.25, withinMs: 1000, maxPauseMs: 500 }, c.now);
+    const pacer = new BulkIntakePacer({ share: 0.25, withinMs: 1000, maxPauseMs: 500, chunkSize: 10 }, c.now);
     pacer.accepted('urgent');
     assert.equal(pacer.pauseAfter(400), 500, 'bounded');
     c.advance(1000);
@@ -33,8 +33,20 @@ describe('bulk intake pacing', () => {
 
   it('a share of 1 turns pacing off', () => {
     const c = clock();
-    const pacer = new BulkIntakePacer({ share: 1, withinMs: 1000, maxPauseMs: 1000 }, c.now);
+    const pacer = new BulkIntakePacer({ share: 1, withinMs: 1000, maxPauseMs: 1000, chunkSize: 10 }, c.now);
     pacer.accepted('stat');
     assert.equal(pacer.pauseAfter(100), 0);
+    assert.equal(pacer.groupSize(16), 16, 'and keeps the whole group');
+  });
+
+  it('cuts the next group to the paced size while a priority message is recent', () => {
+    const c = clock();
+    const pacer = new BulkIntakePacer({ share: 0.25, withinMs: 1000, maxPauseMs: 1000, chunkSize: 4 }, c.now);
+    assert.equal(pacer.groupSize(16), 16, 'no priority message yet');
+    pacer.accepted('stat');
+    assert.equal(pacer.groupSize(16), 4);
+    assert.equal(pacer.groupSize(2), 2, 'never larger than asked');
+    c.advance(1001);
+    assert.equal(pacer.groupSize(16), 16, 'the window passed');
   });
 });

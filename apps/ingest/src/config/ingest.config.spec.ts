@@ -17,11 +17,13 @@ describe('ingest config', () => {
     assert.equal(c.intakeClosedRetryAfterSeconds, 30);
     assert.equal(c.fhirRequiredElements, 'warning');
     assert.equal(c.allowedSenders, undefined);
-    assert.deepEqual(c.bulkIntakePacing, { share: 0.25, withinMs: 1000, maxPauseMs: 1000 });
+    assert.deepEqual(c.bulkIntakePacing, { share: 0.1, withinMs: 1000, maxPauseMs: 1000, chunkSize: 10 });
   });
 
   it('reads bulk intake pacing; a share of 1 turns it off, 0 is refused', () => {
     assert.equal(loadIngestConfig(serviceConfig({ BULK_SHARE: '1' })).bulkIntakePacing.share, 1);
+    assert.equal(loadIngestConfig(serviceConfig({ BULK_PACED_GROUP_SIZE: '4' })).bulkIntakePacing.chunkSize, 4);
+    assert.throws(() => loadIngestConfig(serviceConfig({ BULK_PACED_GROUP_SIZE: '0' })), /INGEST_BULK_PACED_GROUP_SIZE/);
     assert.throws(() => loadIngestConfig(serviceConfig({ BULK_SHARE: '0' })), /INGEST_BULK_SHARE/);
     assert.throws(() => loadIngestConfig(serviceConfig({ BULK_SHARE: '1.5' })), /INGEST_BULK_SHARE/);
   });

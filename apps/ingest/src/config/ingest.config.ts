@@ -79,6 +79,7 @@ export function loadIngestConfig(config: ServiceConfig): IngestConfig {
       share: s.number('BULK_SHARE', DEFAULT_BULK_PACING.share, { min: 0.01, max: 1 }),
       withinMs: s.int('BULK_PACING_WINDOW_MS', DEFAULT_BULK_PACING.withinMs, { min: 0 }),
       maxPauseMs: s.int('BULK_PACING_MAX_PAUSE_MS', DEFAULT_BULK_PACING.maxPauseMs, { min: 0 }),
+      chunkSize: s.int('BULK_PACED_GROUP_SIZE', DEFAULT_BULK_PACING.chunkSize, { min: 1 }),
     },
   };
   s.assertValid('ingest');

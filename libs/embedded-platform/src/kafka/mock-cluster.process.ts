@@ -3,7 +3,7 @@ import { loadMockClusterBinding } from './librdkafka-mock.ffi';
 
 /**
  * The embedded Kafka-protocol cluster as its own process: librdkafka's mock
- * cluster (3 brokers by default) plus a small loopback control API for what
+ * cluster (1 broker by default, mock-cluster.launcher.ts) plus a small loopback control API for what
  * the Kafka protocol cannot do against the mock — creating topics (the mock
  * reports controller id 0, so admin.createTopics fails) and injecting request
  * errors / leader moves for fault tests. The cluster must live in a process

@@ -14,7 +14,7 @@ import { TierSetting, tierValue } from './tier-setting';
 import { errorSummary } from '../outbox/outbox.relay';
 import type { ConsumerLane, TopicPartitions } from './consumer-lane';
 import type { LaneMode } from './lanes';
-import { BulkPacing, DEFAULT_BULK_PACING, bulkPauseMs } from './bulk-pacing';
+import { BulkPacing, DEFAULT_BULK_PACING, bulkPauseMs, pacedChunkSize } from './bulk-pacing';
 
 export { errorCode } from './batch-processor';
 
@@ -238,6 +238,14 @@ export class EventConsumer {
     this.paced.clear();
   }
 
+  /** This definition's chunk size; smaller for bulk while a higher tier is active here (bulk-pacing.ts). */
+  private chunkSizeNow(): number {
+    const size = this.definition.chunkSize ?? this.options.chunkSize;
+    const pacing = this.options.bulkPacing ?? DEFAULT_BULK_PACING;
+    if (this.tier !== 'bulk' || !this.deps.governor.activeAbove(this.tier, pacing.withinMs)) return size;
+    return pacedChunkSize(size, pacing);
+  }
+
   /** After a bulk chunk that took `chunkMs`, while a higher tier is active here: the pause that keeps bulk to its share, else 0. */
   private pacingPause(chunkMs: number): number {
     const pacing = this.options.bulkPacing ?? DEFAULT_BULK_PACING;
@@ -297,7 +305,7 @@ export class EventConsumer {
     if (!fresh.length) return;
     const { messages, since, resolvedAhead } = this.gathered.take(key, fresh);
     this.deps.governor.report(this.tier, key, high - pos.next);
-    const chunkSize = this.definition.chunkSize ?? this.options.chunkSize;
+    const chunkSize = this.chunkSizeNow();
     const last = Number(messages[messages.length - 1].offset);
     const gatherMs = this.gatherMs;
     if (!this.noGather.delete(key) && isRunning() && !isStale()

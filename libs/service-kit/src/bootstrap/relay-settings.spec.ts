@@ -10,6 +10,7 @@ describe('relaySettings (runtime tuning from CLINMESH_* variables)', () => {
     assert.equal(s.combineRecords, 0, '0 turns group commit off');
     assert.equal(relaySettings({ CLINMESH_CONSUMER_BULK_SHARE: '0.5' }).bulkShare, 0.5);
     assert.equal(relaySettings({ CLINMESH_CONSUMER_BULK_SHARE: '1' }).bulkShare, 1, '1 turns bulk pacing off');
+    assert.equal(relaySettings({ CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE: '5' }).bulkPacedChunkSize, 5);
   });
 
   it('leaves unset settings to the runtime defaults', () => {
@@ -23,5 +24,7 @@ describe('relaySettings (runtime tuning from CLINMESH_* variables)', () => {
       (e: Error) => /CLINMESH_CONSUMER_GATHER_MS: "fast=10"/.test(e.message) && /CLINMESH_CONSUMER_COMBINE_RECORDS must be a non-negative integer/.test(e.message));
     assert.throws(() => relaySettings({ CLINMESH_CONSUMER_BULK_SHARE: '0' }), /CLINMESH_CONSUMER_BULK_SHARE must be above 0 and at most 1/);
     assert.throws(() => relaySettings({ CLINMESH_CONSUMER_BULK_SHARE: '1.5' }), /CLINMESH_CONSUMER_BULK_SHARE must be above 0 and at most 1/);
+    assert.throws(() => relaySettings({ CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE: '0' }), /CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE must be at least 1/);
+    assert.throws(() => relaySettings({ CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE: '2.5' }), /CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE must be a non-negative integer/);
   });
 });

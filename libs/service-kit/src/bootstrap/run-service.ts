@@ -101,7 +101,8 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
     logger,
     provisioner,
     consumer: { ...config.consumer, ...(relay.maxWaitTimeMs ? { maxWaitTimeMs: relay.maxWaitTimeMs } : {}), ...(relay.lanes ? { lanes: relay.lanes } : {}), ...(relay.gatherMs ? { gatherMs: relay.gatherMs } : {}), ...(relay.combineRecords !== undefined ? { combineRecords: relay.combineRecords } : {}),
-      ...(relay.bulkShare !== undefined ? { bulkPacing: { ...DEFAULT_BULK_PACING, share: relay.bulkShare } } : {}) },
+      ...(relay.bulkShare !== undefined || relay.bulkPacedChunkSize !== undefined
+        ? { bulkPacing: { ...DEFAULT_BULK_PACING, share: relay.bulkShare ?? DEFAULT_BULK_PACING.share, chunkSize: relay.bulkPacedChunkSize ?? DEFAULT_BULK_PACING.chunkSize } } : {}) },
     relay,
   });
   if (config.topicProvisioning.mode === 'admin') {
@@ -207,6 +208,8 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
   lanes?: LaneMode;
   /** CLINMESH_CONSUMER_BULK_SHARE=0.25 (0 < share ≤ 1; 1 = off): the share of its time bulk takes while stat or urgent was active in the last second. */
   bulkShare?: number;
+  /** CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE=10 (≥ 1): the most events in one bulk chunk while bulk is paced. */
+  bulkPacedChunkSize?: number;
 } {
   const errors: string[] = [];
   const num = (name: string, integer: boolean) => {
@@ -220,6 +223,7 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
     idlePollMs: num('CLINMESH_RELAY_IDLE_POLL_MS', true),
     combineRecords: num('CLINMESH_CONSUMER_COMBINE_RECORDS', true),
     bulkShare: num('CLINMESH_CONSUMER_BULK_SHARE', false),
+    bulkPacedChunkSize: num('CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE', true),
     retention: {
       outboxHours: num('CLINMESH_OUTBOX_RETENTION_HOURS', false),
       outboxRows: num('CLINMESH_OUTBOX_RETENTION_ROWS', true),
@@ -242,6 +246,7 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
   const lanes = env.CLINMESH_CONSUMER_LANES || undefined;
   if (lanes !== undefined && !isLaneMode(lanes)) errors.push(`CLINMESH_CONSUMER_LANES must be one of ${LANE_MODES.join(', ')} (got "${lanes}")`);
   if (settings.bulkShare !== undefined && !(settings.bulkShare > 0 && settings.bulkShare <= 1)) errors.push(`CLINMESH_CONSUMER_BULK_SHARE must be above 0 and at most 1 (got "${env.CLINMESH_CONSUMER_BULK_SHARE}")`);
+  if (settings.bulkPacedChunkSize === 0) errors.push('CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE must be at least 1 (got "0")');
   if (errors.length) throw new Error(`invalid configuration:\n  - ${errors.join('\n  - ')}`);
   return { ...settings, maxWaitTimeMs, gatherMs, lanes: lanes as LaneMode | undefined };
 }

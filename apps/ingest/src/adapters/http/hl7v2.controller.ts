@@ -55,10 +55,10 @@ export class Hl7v2Controller {
       const results: IntakeResult[] = [];
       // Bounded parallelism: one transaction per message, several in flight; between groups, bulk
       // gives way while stat or urgent messages arrive (application/bulk-intake.pacer.ts).
-      for (let i = 0; i < inputs.length; i += 16) {
+      for (let i = 0, size = this.pacer.groupSize(16); i < inputs.length; i += size, size = this.pacer.groupSize(16)) {
         const started = Date.now();
-        results.push(...(await Promise.all(inputs.slice(i, i + 16).map((x) => this.accept.accept({ bytes: x.bytes, channel: 'HTTP', receivedAt, bulkHint: true, rateCharged: true })))));
-        const pause = i + 16 < inputs.length ? this.pacer.pauseAfter(Date.now() - started) : 0;
+        results.push(...(await Promise.all(inputs.slice(i, i + size).map((x) => this.accept.accept({ bytes: x.bytes, channel: 'HTTP', receivedAt, bulkHint: true, rateCharged: true })))));
+        const pause = i + size < inputs.length ? this.pacer.pauseAfter(Date.now() - started) : 0;
         if (pause > 0) {
           this.metrics.bulkIntakePaused(pause);
           await new Promise((resolve) => setTimeout(resolve, pause));

@@ -71,14 +71,14 @@ export class DeliveryRepository implements DeliveryStore {
    * never takes the whole worker before its breaker opens), per-patient order
    * where asked, most urgent tier first.
    */
-  async claimDue(limit: number, leaseSeconds: number, perSubscription: number): Promise<ClaimedDelivery[]> {
+  async claimDue(limit: number, leaseSeconds: number, perSubscription: number, maxTierRank = TIER_RANK.bulk): Promise<ClaimedDelivery[]> {
     const rows = await this.db.query(
       `WITH busy AS (SELECT subscription_id, count(*)::int AS n FROM nf_delivery WHERE status = 'in_flight' AND lease_until >= now() GROUP BY subscription_id),
        cand AS (
          SELECT c.delivery_id, c.tier_rank, c.due_at FROM nf_subscription s LEFT JOIN busy b ON b.subscription_id = s.id
          CROSS JOIN LATERAL (
            SELECT d.delivery_id, d.tier_rank, d.due_at FROM nf_delivery d
-           WHERE d.subscription_id = s.id AND ((d.status = 'pending' AND d.due_at <= now()) OR (d.status = 'in_flight' AND d.lease_until < now()))
+           WHERE d.subscription_id = s.id AND d.tier_rank <= $4 AND ((d.status = 'pending' AND d.due_at <= now()) OR (d.status = 'in_flight' AND d.lease_until < now()))
              AND (s.ordering <> 'patient' OR d.epid IS NULL OR NOT EXISTS (
                SELECT 1 FROM nf_delivery p WHERE p.subscription_id = d.subscription_id AND p.epid = d.epid AND p.seq < d.seq AND p.status IN ('pending', 'in_flight')))
            ORDER BY d.tier_rank, d.due_at LIMIT GREATEST(0, $3 - COALESCE(b.n, 0))) c
@@ -90,7 +90,7 @@ export class DeliveryRepository implements DeliveryStore {
        claimed AS (UPDATE nf_delivery d SET status = 'in_flight', lease_until = now() + make_interval(secs => $2), attempts = d.attempts + 1, probe = false
          FROM picked WHERE d.delivery_id = picked.delivery_id RETURNING d.*)
        SELECT ${CLAIMED_COLUMNS} FROM claimed d JOIN nf_subscription s ON s.id = d.subscription_id`,
-      [limit, leaseSeconds, perSubscription],
+      [limit, leaseSeconds, perSubscription, maxTierRank],
     );
     return rows.map(toClaimed);
   }

@@ -1,5 +1,6 @@
 import { Counter, Histogram } from 'prom-client';
-import { WakeSignal } from '@clinmesh/event-runtime';
+import { DEFAULT_BULK_PACING, WakeSignal } from '@clinmesh/event-runtime';
+import { TIER_RANK } from '@clinmesh/topology';
 import { Logger, RuntimeMetrics, withLogContext } from '@clinmesh/observability';
 import { signatureHeader } from '../../domain/webhook-signature';
 import type { AttemptResult } from '../../domain/retry-schedule';
@@ -8,6 +9,7 @@ import { RecordAttemptHandler } from '../../application/record-attempt.handler';
 import { DeliveryRepository } from '../persistence/delivery.repository';
 import { SecretBox } from '../persistence/secret-box';
 import { PinnedHttpClient } from './pinned-http.client';
+import { BulkDeliveryPacer } from './bulk-delivery.pacer';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -23,7 +25,8 @@ export interface WorkerOptions {
  * replicas share the work; a crashed worker's lease expires and the delivery
  * is claimed again), half-open probes one per subscription, checks the
  * revocation and the SSRF guard before every attempt, sends per Standard
- * Webhooks, and hands the answer to the attempt handler.
+ * Webhooks, and hands the answer to the attempt handler. Bulk deliveries give
+ * way to stat and urgent work (BulkDeliveryPacer).
  */
 export class DeliveryWorker {
   private running = false;
@@ -43,6 +46,7 @@ export class DeliveryWorker {
     metrics: RuntimeMetrics,
     private readonly logger: Logger,
     private readonly options: WorkerOptions,
+    private readonly pacer: BulkDeliveryPacer = new BulkDeliveryPacer(DEFAULT_BULK_PACING),
   ) {
     this.outcomes = new Counter({ name: 'clinmesh_webhook_deliveries_total', help: 'Delivery attempts by outcome', labelNames: ['tier', 'outcome'], registers: [metrics.registry] });
     this.latency = new Histogram({ name: 'clinmesh_webhook_end_to_end_seconds', help: 'Original message receipt at ingest → webhook acknowledged', labelNames: ['tier'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [metrics.registry] });
@@ -71,18 +75,29 @@ export class DeliveryWorker {
         this.signal.take();
         const probes = await this.deliveries.claimProbes(this.options.leaseSeconds);
         const free = this.options.concurrency - this.inFlight.size - probes.length;
-        const claimed = [...probes, ...(free > 0 ? await this.deliveries.claimDue(free, this.options.leaseSeconds, this.options.perSubscription) : [])];
+        // Bulk gives way to stat and urgent work (bulk-delivery.pacer.ts): held, or a bounded round.
+        const bulk = this.pacer.bulkAllowance();
+        const due = free > 0
+          ? await this.deliveries.claimDue(Math.min(free, bulk > 0 ? bulk : free), this.options.leaseSeconds, this.options.perSubscription, bulk > 0 ? TIER_RANK.bulk : TIER_RANK.routine)
+          : [];
+        const claimed = [...probes, ...due];
+        this.pacer.claimed(claimed.map((d) => d.tier));
         for (const d of claimed) {
           const p = this.deliver(d).catch((error) => {
             // The lease expires and the delivery is claimed again; one delivery never takes the worker down.
             this.logger.error({ deliveryId: d.deliveryId, err: String((error as Error)?.message ?? error) }, 'delivery bookkeeping failed');
           }).finally(() => {
             this.inFlight.delete(p);
+            if (d.tier === 'bulk') this.pacer.bulkFinished();
             this.notify();
           });
           this.inFlight.add(p);
         }
-        if (!claimed.length || this.inFlight.size >= this.options.concurrency) await this.signal.sleep(this.options.pollMs);
+        if (!claimed.length || this.inFlight.size >= this.options.concurrency) {
+          // Held bulk is claimed again when its hold ends, without waiting for the poll.
+          const held = this.pacer.holdRemainingMs();
+          await this.signal.sleep(held > 0 ? Math.min(held, this.options.pollMs) : this.options.pollMs);
+        }
       } catch (error) {
         this.logger.warn({ err: String((error as Error)?.message ?? error) }, 'delivery claim failed');
         await this.signal.sleep(1000, { evenIfNotified: true });
