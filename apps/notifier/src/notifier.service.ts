@@ -9,8 +9,7 @@ import { fanOutChunks } from './application/fan-out-chunk';
 import { RevokeDecisionHandler } from './application/revoke-decision.handler';
 import { RecordAttemptHandler } from './application/record-attempt.handler';
 import { DeliveryReceipts } from './application/delivery-receipts';
-import { NotifierTables1732200005000 } from './adapters/persistence/notifier.tables';
-import { NotifierSubscriptionDueIndex1764390000000, NotifierV2Tables1764380000000 } from './adapters/persistence/notifier-v2.migration';
+import { NOTIFIER_MIGRATIONS } from './adapters/persistence/notifier-v2.migration';
 import { SubscriptionRepository } from './adapters/persistence/subscription.repository';
 import { DeliveryRepository } from './adapters/persistence/delivery.repository';
 import { SecretBox } from './adapters/persistence/secret-box';
@@ -54,7 +53,7 @@ export const notifierService: ServiceSpec = {
   lineage: notifierLineage,
   defaultPort: 8086,
   module: NotifierModule,
-  migrations: [NotifierTables1732200005000, NotifierV2Tables1764380000000, NotifierSubscriptionDueIndex1764390000000],
+  migrations: NOTIFIER_MIGRATIONS,
   consumers: (app) => {
     const config = app.get<NotifierConfig>(NOTIFIER_CONFIG);
     const deliveries = app.get<DeliveryRepository>(DELIVERIES);

@@ -4,8 +4,7 @@ import { DataSource } from 'typeorm';
 import { EventRuntimeTables1732200000000, InboundEvent, OutgoingEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
 import type { PolicyEvent, RoutedEvent, TaskEvent } from '@clinmesh/schemas';
 import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
-import { NotifierTables1732200005000 } from '../adapters/persistence/notifier.tables';
-import { NotifierSubscriptionDueIndex1764390000000, NotifierV2Tables1764380000000 } from '../adapters/persistence/notifier-v2.migration';
+import { NOTIFIER_MIGRATIONS } from '../adapters/persistence/notifier-v2.migration';
 import { DeliveryRepository } from '../adapters/persistence/delivery.repository';
 import { SubscriptionRepository } from '../adapters/persistence/subscription.repository';
 import { SecretBox } from '../adapters/persistence/secret-box';
@@ -87,7 +86,7 @@ function counting(uow: UnitOfWork, counter: { n: number }): UnitOfWork {
  */
 describe('notifier fan-out chunk on PostgreSQL', { timeout: 180_000 }, () => {
   const env = testEnvironment();
-  const databases = new MigratedDatabases(env, [EventRuntimeTables1732200000000, NotifierTables1732200005000, NotifierV2Tables1764380000000, NotifierSubscriptionDueIndex1764390000000]);
+  const databases = new MigratedDatabases(env, [EventRuntimeTables1732200000000, ...NOTIFIER_MIGRATIONS]);
 
   async function notifierDatabase(label: string) {
     const db = await databases.create(label);

@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { NotifierTables1732200005000 } from './notifier.tables';
 
 /**
  * Notifier v2: subscriptions bound to an audience and purpose, breaker and
@@ -62,3 +63,24 @@ export class NotifierSubscriptionDueIndex1764390000000 implements MigrationInter
     await q.query('DROP INDEX IF EXISTS nf_delivery_subscription_inflight');
   }
 }
+
+/**
+ * Drops the two global partial indexes no query uses since every claim is per subscription
+ * (`nf_delivery_subscription_due`, `nf_delivery_subscription_inflight` above): each delivery
+ * insert wrote an entry into `nf_delivery_due`, and each claim (pending → in flight, not a HOT
+ * update) one into `nf_delivery_inflight`, for nothing.
+ */
+export class NotifierDropUnusedIndexes1764400000000 implements MigrationInterface {
+  name = 'NotifierDropUnusedIndexes1764400000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX IF EXISTS nf_delivery_due');
+    await q.query('DROP INDEX IF EXISTS nf_delivery_inflight');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE INDEX IF NOT EXISTS nf_delivery_due ON nf_delivery (tier_rank, due_at) WHERE status = 'pending'`);
+    await q.query(`CREATE INDEX IF NOT EXISTS nf_delivery_inflight ON nf_delivery (lease_until) WHERE status = 'in_flight'`);
+  }
+}
+
+/** The notifier's migrations, in order: the service and the integration tests apply the same list. */
+export const NOTIFIER_MIGRATIONS = [NotifierTables1732200005000, NotifierV2Tables1764380000000, NotifierSubscriptionDueIndex1764390000000, NotifierDropUnusedIndexes1764400000000];
