@@ -8,6 +8,7 @@ import type { DeliveryRepository } from '../persistence/delivery.repository';
 import type { SecretBox } from '../persistence/secret-box';
 import type { PinnedHttpClient } from './pinned-http.client';
 import { DeliveryWorker } from './delivery.worker';
+import { BulkDeliveryPacer } from './bulk-delivery.pacer';
 
 /**
  * The worker's wake-up logic alone (its SQL and HTTP are covered by the notifier e2e): a wake
@@ -60,5 +61,36 @@ describe('DeliveryWorker wake-ups', () => {
     await waitFor(() => claims === 2, { what: 'the claim a notify asks for', timeoutMs: 20_000, intervalMs: 10 });
     await worker.stop();
     assert.equal(claims, 2, 'one claim per wake-up: an empty claim does not spin');
+  });
+
+  it('after a stat delivery, claims bulk in one bounded round, then leaves bulk out of its claims while the round is held', async () => {
+    let t = 1_000;
+    const claims: Array<{ limit: number; maxTierRank: number }> = [];
+    const revoked = (id: string, tier: string) => ({ ...revokedDelivery, deliveryId: id, tier }) as ClaimedDelivery;
+    const answers: ClaimedDelivery[][] = [[revoked('s-1', 'stat')], [revoked('b-1', 'bulk'), revoked('b-2', 'bulk')]];
+    const deliveries = {
+      claimProbes: async () => [],
+      claimDue: async (limit: number, _lease: number, _perSub: number, maxTierRank: number) => {
+        claims.push({ limit, maxTierRank });
+        return answers.shift() ?? [];
+      },
+    } as unknown as DeliveryRepository;
+    // Each bulk attempt "takes" 40 ms of the pacer's clock.
+    const attempts = { cancelRevoked: async (d: ClaimedDelivery) => { if (d.tier === 'bulk') t += 40; } } as unknown as RecordAttemptHandler;
+    const pacer = new BulkDeliveryPacer({ share: 0.25, withinMs: 60_000, maxPauseMs: 10_000, chunkSize: 3 }, () => false, () => t);
+    const worker = new DeliveryWorker(deliveries, attempts, {} as PinnedHttpClient, {} as SecretBox, new RuntimeMetrics('notifier-worker-spec-3'), createLogger('notifier-worker-spec-3', 'silent'), {
+      concurrency: 8, perSubscription: 2, leaseSeconds: 30, timeoutMs: 1000, pollMs: 600_000,
+    }, pacer);
+    worker.start();
+    try {
+      // Claims after the round: the bulk attempts finished and the hold (their 80 ms × 3) is in force.
+      await waitFor(() => claims.length >= 4, { what: 'claims after the bulk round', timeoutMs: 20_000, intervalMs: 10 });
+      assert.deepEqual(claims[0], { limit: 8, maxTierRank: 3 }, 'nothing urgent seen yet: every tier, every free slot');
+      assert.deepEqual(claims[1], { limit: 3, maxTierRank: 3 }, 'after the stat delivery: bulk in a round of the paced size');
+      assert.ok(claims.slice(2).every((c) => c.maxTierRank === 2), `bulk left out while its round runs or is held: ${JSON.stringify(claims.slice(2))}`);
+      assert.equal(pacer.holdRemainingMs(), 240);
+    } finally {
+      await worker.stop();
+    }
   });
 });
