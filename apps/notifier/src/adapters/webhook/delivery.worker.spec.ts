@@ -93,4 +93,25 @@ describe('DeliveryWorker wake-ups', () => {
       await worker.stop();
     }
   });
+
+  it('looks for half-open probes at most once per probe interval, not before every claim', async () => {
+    let probeLooks = 0;
+    let claims = 0;
+    const deliveries = {
+      claimProbes: async () => { probeLooks += 1; return []; },
+      // Five claims in a row that each find a delivery: each finished attempt wakes the loop again.
+      claimDue: async () => (++claims <= 5 ? [{ ...revokedDelivery, deliveryId: `d-${claims}` } as ClaimedDelivery] : []),
+    } as unknown as DeliveryRepository;
+    const attempts = { cancelRevoked: async () => undefined } as unknown as RecordAttemptHandler;
+    const worker = new DeliveryWorker(deliveries, attempts, {} as PinnedHttpClient, {} as SecretBox, new RuntimeMetrics('notifier-worker-spec-4'), createLogger('notifier-worker-spec-4', 'silent'), {
+      concurrency: 4, perSubscription: 2, leaseSeconds: 30, timeoutMs: 1000, pollMs: 600_000, probeEveryMs: 600_000,
+    });
+    worker.start();
+    try {
+      await waitFor(() => claims >= 6, { what: 'the claims after five finished attempts', timeoutMs: 20_000, intervalMs: 10 });
+      assert.equal(probeLooks, 1, 'one look in the interval, however many claims');
+    } finally {
+      await worker.stop();
+    }
+  });
 });

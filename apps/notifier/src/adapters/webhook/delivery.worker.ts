@@ -18,6 +18,12 @@ export interface WorkerOptions {
   leaseSeconds: number;
   timeoutMs: number;
   pollMs: number;
+  /**
+   * How often, at most, the loop looks for half-open probes (default 250 ms). The look is a
+   * transaction of its own (three round trips) and ran before every claim — under load once per
+   * finished attempt — while a breaker's open period is seconds long.
+   */
+  probeEveryMs?: number;
 }
 
 /**
@@ -34,6 +40,7 @@ export class DeliveryWorker {
   /** Cut short by notify(); a notify while the loop claims is kept (the claim may have missed the new rows). */
   private readonly signal = new WakeSignal();
   private readonly inFlight = new Set<Promise<void>>();
+  private lastProbeLookAt = Number.NEGATIVE_INFINITY;
   private readonly outcomes: Counter<string>;
   private readonly latency: Histogram<string>;
   private readonly attemptSeconds: Histogram<string>;
@@ -73,7 +80,7 @@ export class DeliveryWorker {
     while (this.running) {
       try {
         this.signal.take();
-        const probes = await this.deliveries.claimProbes(this.options.leaseSeconds);
+        const probes = this.probeDue() ? await this.deliveries.claimProbes(this.options.leaseSeconds) : [];
         const free = this.options.concurrency - this.inFlight.size - probes.length;
         // Bulk gives way to stat and urgent work (bulk-delivery.pacer.ts): held, or a bounded round.
         const bulk = this.pacer.bulkAllowance();
@@ -103,6 +110,13 @@ export class DeliveryWorker {
         await this.signal.sleep(1000, { evenIfNotified: true });
       }
     }
+  }
+
+  private probeDue(): boolean {
+    const now = Date.now();
+    if (now - this.lastProbeLookAt < (this.options.probeEveryMs ?? 250)) return false;
+    this.lastProbeLookAt = now;
+    return true;
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
