@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { EventRuntimeTables1732200000000, InboundEvent, OutgoingEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
 import type { PolicyEvent, RoutedEvent, TaskEvent } from '@clinmesh/schemas';
 import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
+import { TIER_RANK } from '@clinmesh/topology';
 import { NOTIFIER_MIGRATIONS } from '../adapters/persistence/notifier-v2.migration';
 import { DeliveryRepository } from '../adapters/persistence/delivery.repository';
 import { SubscriptionRepository } from '../adapters/persistence/subscription.repository';
@@ -162,5 +163,20 @@ describe('notifier fan-out chunk on PostgreSQL', { timeout: 180_000 }, () => {
     // subscriptions snapshot + revoked decisions + one insert, and for the revocation its record, the flush before it and the cancel.
     assert.ok(chunked.statements <= 6, `${chunked.statements} statements for ${events} events`);
     assert.ok(events > 20);
+  });
+
+  it('the worker\'s claim never takes a tier above the rank it is given (bulk held back while paced)', async () => {
+    const n = await notifierDatabase('nf_chunk_claim');
+    await run(n, steps(), []);
+    const deliveries = new DeliveryRepository(n.db);
+    const pending = await n.db.query(`SELECT tier, count(*)::int AS c FROM nf_delivery WHERE status = 'pending' GROUP BY tier`) as Array<{ tier: string; c: number }>;
+    const count = (tier: string) => pending.find((p) => p.tier === tier)?.c ?? 0;
+    assert.ok(count('stat') > 0 && count('urgent') + count('routine') > 0, `the scenario holds stat and less urgent deliveries: ${JSON.stringify(pending)}`);
+    const statOnly = await deliveries.claimDue(1000, 30, 1000, TIER_RANK.stat);
+    assert.equal(statOnly.length, count('stat'));
+    assert.ok(statOnly.every((d) => d.tier === 'stat'));
+    const rest = await deliveries.claimDue(1000, 30, 1000);
+    assert.equal(rest.length, count('urgent') + count('routine') + count('bulk'), 'without a rank, every tier');
+    assert.ok(rest.every((d) => d.tier !== 'stat'), 'the stat ones are already in flight');
   });
 });
