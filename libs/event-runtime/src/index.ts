@@ -1,7 +1,7 @@
 export { EventRuntime, EventRuntimeConfig, DrainStatus } from './event-runtime';
 export { ConsumerDefinition, EventHandler, tieredConsumer, topicConsumer } from './consumer/consumer-definition';
 export { EventConsumer, EventConsumerOptions } from './consumer/event-consumer';
-export { BulkPacing, DEFAULT_BULK_PACING, bulkPauseMs, pacedChunkSize } from './consumer/bulk-pacing';
+export { BulkPacing, DEFAULT_BULK_PACING, PriorityActivity, bulkPauseMs, pacedChunkSize } from './consumer/bulk-pacing';
 export { TierGovernor } from './consumer/tier-governor';
 export { ConsumerLane } from './consumer/consumer-lane';
 export { LaneMode, LanePlan, LANE_MODES, isLaneMode, planLanes } from './consumer/lanes';

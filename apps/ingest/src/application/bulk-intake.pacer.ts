@@ -1,4 +1,4 @@
-import { BulkPacing, DEFAULT_BULK_PACING, bulkPauseMs, pacedChunkSize } from '@clinmesh/event-runtime';
+import { BulkPacing, DEFAULT_BULK_PACING, PriorityActivity, bulkPauseMs, pacedChunkSize } from '@clinmesh/event-runtime';
 
 /**
  * Bulk intake gives way to stat and urgent messages.
@@ -15,13 +15,15 @@ import { BulkPacing, DEFAULT_BULK_PACING, bulkPauseMs, pacedChunkSize } from '@c
  * waits longer for its answer; nothing is refused or lost.
  */
 export class BulkIntakePacer {
-  private lastPriorityAt = Number.NEGATIVE_INFINITY;
+  private readonly priority: PriorityActivity;
 
-  constructor(readonly pacing: BulkPacing = DEFAULT_BULK_PACING, private readonly now: () => number = Date.now) {}
+  constructor(readonly pacing: BulkPacing = DEFAULT_BULK_PACING, now: () => number = Date.now) {
+    this.priority = new PriorityActivity(now);
+  }
 
   /** A message was accepted on this tier. */
   accepted(tier: string | undefined): void {
-    if (tier === 'stat' || tier === 'urgent') this.lastPriorityAt = this.now();
+    this.priority.seen(tier);
   }
 
   /** How long to pause after a bulk group that took `groupMs` (0: go on at once). */
@@ -36,6 +38,6 @@ export class BulkIntakePacer {
   }
 
   private paced(): boolean {
-    return this.pacing.share < 1 && this.now() - this.lastPriorityAt <= this.pacing.withinMs;
+    return this.pacing.share < 1 && this.priority.within(this.pacing.withinMs);
   }
 }

@@ -36,3 +36,22 @@ export function pacedChunkSize(size: number, pacing: BulkPacing): number {
   if (pacing.share >= 1) return size;
   return Math.max(1, Math.min(size, pacing.chunkSize));
 }
+
+/**
+ * When stat or urgent work was last seen by one intake (ingest's batch files, the notifier's
+ * delivery claims), and whether that was within a pacing window: the one rule both follow.
+ */
+export class PriorityActivity {
+  private lastAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Work of `tier` was seen: stat and urgent count. */
+  seen(tier: string | undefined): void {
+    if (tier === 'stat' || tier === 'urgent') this.lastAt = this.now();
+  }
+
+  within(ms: number): boolean {
+    return this.now() - this.lastAt <= ms;
+  }
+}

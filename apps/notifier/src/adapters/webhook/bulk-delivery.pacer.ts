@@ -1,4 +1,4 @@
-import { BulkPacing, bulkPauseMs } from '@clinmesh/event-runtime';
+import { BulkPacing, PriorityActivity, bulkPauseMs } from '@clinmesh/event-runtime';
 import type { Tier } from '@clinmesh/topology';
 
 /**
@@ -17,7 +17,7 @@ import type { Tier } from '@clinmesh/topology';
  * × (1 − share) / share. Stat, urgent and routine deliveries are never held.
  */
 export class BulkDeliveryPacer {
-  private lastPriorityAt = Number.NEGATIVE_INFINITY;
+  private readonly priority: PriorityActivity;
   private holdUntil = 0;
   private round: { startedAt: number; inFlight: number } | null = null;
 
@@ -26,7 +26,9 @@ export class BulkDeliveryPacer {
     /** Whether the service's consumers had stat or urgent backlog within `withinMs` (the runtime's tier governor). */
     private readonly priorityActiveElsewhere: (withinMs: number) => boolean = () => false,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.priority = new PriorityActivity(now);
+  }
 
   /** How many bulk deliveries the next claim may take: unbounded, a round's size, or 0 (held). */
   bulkAllowance(): number {
@@ -44,8 +46,8 @@ export class BulkDeliveryPacer {
   claimed(tiers: ReadonlyArray<Tier | string>): number {
     let bulk = 0;
     for (const tier of tiers) {
-      if (tier === 'stat' || tier === 'urgent') this.lastPriorityAt = this.now();
-      else if (tier === 'bulk') bulk++;
+      this.priority.seen(tier);
+      if (tier === 'bulk') bulk++;
     }
     if (bulk > 0) {
       this.round ??= { startedAt: this.now(), inFlight: 0 };
@@ -65,6 +67,6 @@ export class BulkDeliveryPacer {
 
   private paced(): boolean {
     if (this.pacing.share >= 1) return false;
-    return this.now() - this.lastPriorityAt <= this.pacing.withinMs || this.priorityActiveElsewhere(this.pacing.withinMs);
+    return this.priority.within(this.pacing.withinMs) || this.priorityActiveElsewhere(this.pacing.withinMs);
   }
 }
