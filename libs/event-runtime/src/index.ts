@@ -8,7 +8,7 @@ export { LaneMode, LanePlan, LANE_MODES, isLaneMode, planLanes } from './consume
 export { RetryPolicy } from './consumer/retry.policy';
 export { InboundEvent } from './consumer/inbound-event';
 export { EventContext, EventOrigin, EmittedEvent, eventContext, originOf } from './publish/event-context';
-export { OutgoingEvent } from './outbox/outbox.writer';
+export { OutgoingEvent, OutboxWriter } from './outbox/outbox.writer';
 export { OutboxRelay, OutboxRelayOptions, RetentionOptions, DEFAULT_RETENTION } from './outbox/outbox.relay';
 export { RepublishPacer, PacingOptions, DEFAULT_PACING } from './outbox/republish.pacer';
 export { AvroSerde, SchemaRegistryConfig } from './serde/avro-serde';
@@ -19,7 +19,7 @@ export { EventRuntimeTables1732200000000 } from './persistence/runtime-tables.mi
 export { OutboxRetention1764370000000 } from './persistence/outbox-retention.migration';
 /** Every migration of the runtime's own tables, in order (services list these before their own). */
 export { EVENT_RUNTIME_MIGRATIONS } from './persistence/migrations';
-export { HEADER, EventMetadata, headersToRecord, readMetadata } from './event-headers';
+export { HEADER, EventMetadata, headersToRecord, metadataToHeaders, readMetadata } from './event-headers';
 export { deriveEventId, newEventId, childTraceparent } from './event-id';
 export { KafkaConnectionConfig, createKafkaClient } from './kafka/kafka-client.factory';
 export { TopicProvisioner, KafkaAdminTopicProvisioner, MockControlTopicProvisioner } from './kafka/topic-provisioner';

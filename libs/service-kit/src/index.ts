@@ -1,4 +1,5 @@
 export { runService, main, ServiceSpec, ServiceContext, ServiceHooks, RunningService } from './bootstrap/run-service';
+export { SERVICE_SESSION_OPTIONS, ServiceDataSourceSettings, serviceDataSource } from './bootstrap/service-data-source';
 export { loadServiceConfig, ServiceConfig, EmbeddedRuntimeFile, readEmbeddedRuntime, envPrefix } from './config/service-config';
 export { SettingsReader, NumberBounds } from './config/settings-reader';
 export { ACCESS_TOKENS, AUDIT_TRAIL, DATA_SOURCE, EVENT_RUNTIME, LOGGER, RUNTIME_METRICS, SERVICE_CONFIG } from './http/tokens';

@@ -75,6 +75,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     '-c listen_addresses=127.0.0.1',
     '-c max_connections=300',
     '-c shared_buffers=256MB',
+    // Every client here runs short OLTP statements: JIT compilation only costs them (services also turn it off per session).
+    '-c jit=off',
     ...(options.fast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
   ].join(' ');
   // A stale server from a previous crash holds the port; pg_ctl stop is a no-op otherwise.

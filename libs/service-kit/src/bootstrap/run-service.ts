@@ -3,12 +3,13 @@ import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { DataSource, MixedList } from 'typeorm';
-import { CONSUMER_DIRECTORY_TOPIC, ConsumerDefinition, DEFAULT_BULK_PACING, EVENT_RUNTIME_MIGRATIONS, EventRuntime, KafkaAdminTopicProvisioner, LANE_MODES, LaneMode, isLaneMode, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
+import { CONSUMER_DIRECTORY_TOPIC, ConsumerDefinition, DEFAULT_BULK_PACING, EventRuntime, KafkaAdminTopicProvisioner, LANE_MODES, LaneMode, isLaneMode, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
 import { Logger, RuntimeMetrics, createLogger, withLogContext } from '@clinmesh/observability';
-import { AccessTokens, AuditTrail, AuditTrailTable1732200000001 } from '@clinmesh/security';
+import { AccessTokens, AuditTrail } from '@clinmesh/security';
 import { loadSchemaCatalog } from '@clinmesh/schemas';
 import { Tier, isTier, topologyTopics } from '@clinmesh/topology';
 import { ServiceConfig, loadServiceConfig } from '../config/service-config';
+import { serviceDataSource } from './service-data-source';
 import { ACCESS_TOKENS, AUDIT_TRAIL, DATA_SOURCE, EVENT_RUNTIME, LOGGER, RUNTIME_METRICS, SERVICE_CONFIG, SERVICE_STARTUP } from '../http/tokens';
 import { ScopeGuard } from '../http/scope.guard';
 import { ProblemJsonFilter } from '../http/problem-json.filter';
@@ -74,16 +75,9 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
   const relay = relaySettings(options.env ?? process.env);
   const logger = createLogger(spec.name, config.logLevel);
   const metrics = new RuntimeMetrics(spec.name);
-  const dataSource = new DataSource({
-    type: 'postgres',
-    url: config.databaseUrl,
-    entities: spec.entities ?? [],
-    migrations: [...EVENT_RUNTIME_MIGRATIONS, AuditTrailTable1732200000001, ...((spec.migrations as Function[]) ?? [])],
-    migrationsTableName: 'cm_migrations',
-    // Idle connections are kept for five minutes (pg's default is 10 s): a service's load comes in bursts, and
-    // every reconnect costs a backend fork and a SCRAM handshake on both sides — measured as a large share of
-    // PostgreSQL's CPU per message in the pipeline bench.
-    extra: { max: Number(config.env('DB_POOL_SIZE') ?? 20), idleTimeoutMillis: Number(config.env('DB_IDLE_TIMEOUT_MS') ?? 300_000), application_name: spec.name },
+  const dataSource = serviceDataSource({
+    service: spec.name, url: config.databaseUrl, migrations: spec.migrations, entities: spec.entities,
+    poolSize: Number(config.env('DB_POOL_SIZE') ?? 20), idleTimeoutMs: Number(config.env('DB_IDLE_TIMEOUT_MS') ?? 300_000),
   });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'all' });

@@ -141,34 +141,32 @@ export class PersonIndexRepository implements PersonIndexPort {
   }
 
   async saveLinks(links: RecordLink[]): Promise<void> {
+    // One JSON document of rows, not an array parameter per column: the explanations and contributions
+    // went as array literals of JSON text, and escaping them was most of the driver's work per chunk.
     if (!links.length) return;
     await this.uow.execute(
       `INSERT INTO ir_link (record_id, epid, method, score, contributions, candidate_record_id, source_system, explanation)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::jsonb[], $6::text[], $7::text[], $8::jsonb[])
+       SELECT r, e, m, s, c, cr, ss, x FROM jsonb_to_recordset($1::jsonb) AS t(r text, e text, m text, s float8, c jsonb, cr text, ss text, x jsonb)
        ON CONFLICT (record_id) DO UPDATE SET epid = EXCLUDED.epid, method = EXCLUDED.method, score = EXCLUDED.score,
          contributions = EXCLUDED.contributions, candidate_record_id = EXCLUDED.candidate_record_id,
          source_system = EXCLUDED.source_system, explanation = EXCLUDED.explanation, updated_at = now()`,
-      [
-        links.map((l) => l.recordId), links.map((l) => l.epid), links.map((l) => l.method), links.map((l) => l.score), links.map((l) => JSON.stringify(l.contributions)),
-        links.map((l) => l.candidateRecordId), links.map((l) => l.sourceSystem), links.map((l) => (l.explanation ? JSON.stringify(l.explanation) : null)),
-      ],
+      [JSON.stringify(links.map((l) => ({
+        r: l.recordId, e: l.epid, m: l.method, s: l.score, c: l.contributions, cr: l.candidateRecordId, ss: l.sourceSystem, x: l.explanation ?? null,
+      })))],
     );
   }
 
   async insertReviewItems(items: Array<Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>>): Promise<void> {
-    // One row per item; candidate_epids (an array per row) goes in as its text form.
     if (!items.length) return;
     await this.uow.execute(
       `INSERT INTO ir_review_item (id, record_id, provisional_epid, candidate_epid, candidate_record_id, score, contributions, thresholds, explanation, candidate_epids)
-       SELECT id, r, p, c, cr, s, co, t, x, ce::text[]
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $10::text[])
-           AS u(id, r, p, c, cr, s, co, t, x, ce)
+       SELECT id, r, p, c, cr, s, co, t, x, ce
+         FROM jsonb_to_recordset($1::jsonb) AS u(id text, r text, p text, c text, cr text, s float8, co jsonb, t jsonb, x jsonb, ce text[])
        ON CONFLICT (id) DO NOTHING`,
-      [
-        items.map((i) => i.id), items.map((i) => i.recordId), items.map((i) => i.provisionalEpid), items.map((i) => i.candidateEpid), items.map((i) => i.candidateRecordId),
-        items.map((i) => i.score), items.map((i) => JSON.stringify(i.contributions)), items.map((i) => JSON.stringify(i.thresholds)),
-        items.map((i) => (i.explanation ? JSON.stringify(i.explanation) : null)), items.map((i) => `{${i.candidateEpids.map((e) => `"${e.replace(/["\\]/g, '')}"`).join(',')}}`),
-      ],
+      [JSON.stringify(items.map((i) => ({
+        id: i.id, r: i.recordId, p: i.provisionalEpid, c: i.candidateEpid, cr: i.candidateRecordId, s: i.score, co: i.contributions, t: i.thresholds,
+        x: i.explanation ?? null, ce: i.candidateEpids,
+      })))],
     );
   }
 
