@@ -11,7 +11,7 @@ import { TaskReader } from '../domain/task.ports';
 import { NO_OBSERVER, TaskObserver } from './task-observer';
 import { TaskLifecycle } from './task-lifecycle';
 import { AcknowledgeTaskHandler, RecordFeedbackHandler, TransitionTaskHandler } from './change-task.handlers';
-import { MemoryTasks } from './memory-tasks.testing';
+import { MemoryTasks, memoryTransaction } from './memory-tasks.testing';
 
 const { catalog, calendar } = loadWorkflowData(BUILT_IN_WORKFLOWS, BUILT_IN_CALENDAR);
 const NOW = Date.UTC(2026, 10, 21, 8, 10);
@@ -23,7 +23,14 @@ function setup() {
   const observer: TaskObserver = { ...NO_OBSERVER, acknowledged: (t, s) => observed.push(`ack:${t.workflow}:${s}`), refused: (c) => observed.push(`refused:${c}`) };
   const lifecycle = new TaskLifecycle(catalog, new SlaPolicy(calendar), observer, () => NOW);
   // The runtime's transaction: effects into the in-memory store, events into `emitted` (what the outbox would get).
-  const runtime = { inTransaction: async (origin: EventOrigin, work: (ctx: ReturnType<typeof eventContext>) => Promise<unknown>) => work(eventContext({} as never, origin, emitted)) } as unknown as EventRuntime;
+  const runtime = {
+    inTransaction: async (origin: EventOrigin, work: (ctx: ReturnType<typeof eventContext>) => Promise<unknown>) => {
+      const tx = memoryTransaction();
+      const result = await work(eventContext(tx.uow, origin, emitted));
+      tx.commit();
+      return result;
+    },
+  } as unknown as EventRuntime;
   const reader = { get: (id: string) => store.get(id) } as unknown as TaskReader;
   const def = catalog.get('critical-result-review')!;
   const task: Task = lifecycle.newTask(def, {

@@ -47,8 +47,10 @@ export class FireDueTimersHandler {
         reason: `${firstBreach ? 'SLA breached' : 'still not acted on'}: rung ${task.escalationRung + 1} of ${def.escalation.length} to ${rung.audiences.join(', ')}`,
         escalation: { rung: task.escalationRung, audiences: rung.audiences, exhausted }, details: { rung: task.escalationRung, audiences: rung.audiences, dueAt: task.dueAt },
       });
-      this.lifecycle.observer.escalated(task, task.escalationRung, firstBreach, Math.max(0, now - (task.nextTimerAt ?? now)) / 1000);
-      if (exhausted) this.lifecycle.observer.failedHandoff(task, 'ladder-exhausted');
+      this.lifecycle.observeOnCommit(ctx, (o) => {
+        o.escalated(task, task.escalationRung, firstBreach, Math.max(0, now - (task.nextTimerAt ?? now)) / 1000);
+        if (exhausted) o.failedHandoff(task, 'ladder-exhausted');
+      });
       return true;
     });
   }

@@ -1,3 +1,4 @@
+import type { UnitOfWork } from '@clinmesh/event-runtime';
 import { Task, TaskHistoryEntry } from '../domain/task';
 import { TaskStore } from '../domain/task.ports';
 
@@ -29,3 +30,16 @@ export class MemoryTasks implements TaskStore {
   async claimDueTimer() { return null; }
 }
 
+
+/**
+ * A transaction for unit tests of the use cases: no SQL (the store is MemoryTasks); `afterCommit`
+ * callbacks run on `commit()` only, as the runtime runs them once the database transaction committed.
+ */
+export function memoryTransaction(): { uow: UnitOfWork; commit(): void } {
+  const committed: Array<() => void> = [];
+  const noSql = () => Promise.reject(new Error('no SQL in a use-case unit test'));
+  return {
+    uow: { manager: undefined as never, query: noSql, execute: noSql, afterCommit: (callback) => void committed.push(callback) },
+    commit: () => committed.splice(0).forEach((callback) => callback()),
+  };
+}

@@ -5,7 +5,7 @@ import type { RoutedEvent, TaskEvent } from '@clinmesh/schemas';
 import { BUILT_IN_CALENDAR, BUILT_IN_WORKFLOWS } from '../config/built-in-workflows';
 import { loadWorkflowData } from '../config/task.config';
 import { SlaPolicy } from '../domain/sla/sla';
-import { MemoryTasks } from './memory-tasks.testing';
+import { MemoryTasks, memoryTransaction } from './memory-tasks.testing';
 import { NO_OBSERVER } from './task-observer';
 import { TaskLifecycle } from './task-lifecycle';
 import { OpenRoutedTasksHandler } from './open-routed-tasks.handler';
@@ -37,8 +37,11 @@ function routed(o: { eventId: string; audience: string; correlationId?: string; 
   };
 }
 
-async function run(handler: { handle(e: InboundEvent<never>, ctx: EventContext): Promise<void> }, event: InboundEvent<unknown>, emitted: OutgoingEvent[]) {
-  await handler.handle(event as InboundEvent<never>, eventContext({} as never, originOf(event), emitted));
+/** Handles `event` in one transaction, committed unless `commit` is false (rolled back: nothing after it runs). */
+async function run(handler: { handle(e: InboundEvent<never>, ctx: EventContext): Promise<void> }, event: InboundEvent<unknown>, emitted: OutgoingEvent[], commit = true) {
+  const tx = memoryTransaction();
+  await handler.handle(event as InboundEvent<never>, eventContext(tx.uow, originOf(event), emitted));
+  if (commit) tx.commit();
 }
 const values = (emitted: OutgoingEvent[]) => emitted.map((e) => e.value as TaskEvent);
 
@@ -60,6 +63,18 @@ describe('tasks from routed events', () => {
     assert.equal(emitted[0].topic, 'clinical.tasks.stat');
     assert.equal(emitted[0].key, 'EP1');
     assert.equal(store.links.get('routed-oncall'), task.taskId, 'every copy is linked (a dead delivery of any of them is a failed handoff)');
+  });
+
+  it('the dashboards count a task created only once its transaction commits, never one rolled back', async () => {
+    const created: string[] = [];
+    const observing = new TaskLifecycle(catalog, new SlaPolicy(calendar), { ...NO_OBSERVER, created: (t) => created.push(t.taskId) }, () => Date.UTC(2026, 10, 21, 8, 1));
+    const rolledBack = new MemoryTasks();
+    await run(new OpenRoutedTasksHandler(observing, () => rolledBack), routed({ eventId: 'routed-rolled-back', audience: 'care-team' }), [], false);
+    assert.equal(rolledBack.rows.size, 1, 'the handler did create the task in its transaction');
+    assert.deepEqual(created, [], 'a rolled-back transaction is not counted');
+    const store = new MemoryTasks();
+    await run(new OpenRoutedTasksHandler(observing, () => store), routed({ eventId: 'routed-committed', audience: 'care-team' }), []);
+    assert.deepEqual(created, [[...store.rows.keys()][0]]);
   });
 
   it('a replay or a terminology re-emission (supersedesEventId) creates nothing new', async () => {

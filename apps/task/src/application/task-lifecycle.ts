@@ -67,7 +67,7 @@ export class TaskLifecycle {
     await store.appendHistory({ taskId: task.taskId, at: task.createdAt, actor, fromState: null, toState: task.state, action: 'create', reason, details: {}, eventId });
     await store.linkEvent(eventId, task.taskId);
     ctx.emit({ topic: stageTopic('tasks', task.tier), key: task.epid || task.taskId, value: taskEvent(task, { eventId, causationId: ctx.origin.causationId ?? ctx.origin.id, change: 'CREATED', at: task.createdAt, actor, reason }), eventId, tier: task.tier });
-    this.observer.created(task);
+    this.observeOnCommit(ctx, (o) => o.created(task));
     return true;
   }
 
@@ -92,9 +92,19 @@ export class TaskLifecycle {
       actor: request.actor.subject, reason: note.reason ?? (typeof request.fields.reason === 'string' ? request.fields.reason : null),
       details: { ...fields, ...note.details }, change: note.change ?? changeForStatus(next.fhirStatus), action: decision.transition.name, feedback: note.feedback,
     }, decision.transition.name, decision.from);
-    this.observer.transitioned(updated, decision.transition.name);
-    if (decision.target.terminal) this.observer.closed(updated, (now - task.startedAt) / 1000);
+    this.observeOnCommit(ctx, (o) => {
+      o.transitioned(updated, decision.transition.name);
+      if (decision.target.terminal) o.closed(updated, (now - task.startedAt) / 1000);
+    });
     return updated;
+  }
+
+  /**
+   * Dashboards count what happened: an observation runs once the transaction has committed, never for
+   * one that rolled back (a chunk replayed record by record, a version conflict, a retried timer).
+   */
+  observeOnCommit(ctx: EventContext, observe: (observer: TaskObserver) => void): void {
+    ctx.uow.afterCommit(() => observe(this.observer));
   }
 
   /** A change that is not a transition (correction, merge, escalation, feedback, failed handoff). */

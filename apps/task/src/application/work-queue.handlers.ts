@@ -114,7 +114,7 @@ export class DeliveryEventsHandler {
     if (!task || task.tier !== 'stat' || !this.lifecycle.isOpen(task) || task.nextTimerAt === null) return;
     const now = this.lifecycle.now();
     if (task.nextTimerAt <= now) return;
-    this.lifecycle.observer.failedHandoff(task, 'delivery-dead');
+    this.lifecycle.observeOnCommit(ctx, (o) => o.failedHandoff(task, 'delivery-dead'));
     await this.lifecycle.amend(ctx, store, task, { nextTimerAt: now }, {
       actor: 'notifier', reason: `delivery ${e.deliveryId} to subscription ${e.subscriptionId} is dead after ${e.attempts} attempts: escalating now`, change: 'UPDATED', action: 'handoff-failed',
       details: { deliveryId: e.deliveryId, subscriptionId: e.subscriptionId, httpStatus: e.httpStatus ?? null },
