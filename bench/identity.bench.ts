@@ -290,7 +290,6 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
     handle.sqlStats.byStatement.clear();
   }
   const predicted = new Map<string, string>();
-  const truth = new Map<string, string>();
   const latencies: number[] = [];
   const methods: Record<string, number> = {};
   let reviews = 0;
@@ -335,7 +334,6 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
   let backendUsedMs: number | undefined;
   const record = (row: FebrlRow, result: MatchResult) => {
     predicted.set(row.record.recordId, result.personId);
-    truth.set(row.record.recordId, row.entity);
     methods[result.method] = (methods[result.method] ?? 0) + 1;
     if (result.decision === 'review') reviews++;
   };
@@ -375,13 +373,6 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
   }
   // Snapshot refreshes are an operator command in the service, not part of matching: timed apart.
   const elapsedMs = performance.now() - started - refreshMs;
-  const acc = pairwiseAccuracy(truth, predicted);
-  // The first chunk or record runs on cold code and caches; with a few dozen chunks p99 is the slowest one, so it is reported apart too.
-  const first = latencies[0] ?? 0;
-  latencies.sort((a, b) => a - b);
-
-  const { householdFalseMerges, twinFalseMerges } = householdMerges(rows, predicted);
-
   const summary = {
     bench: 'identity',
     input: input.name,
@@ -393,19 +384,7 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
     parametersVersion: engine.config.version,
     frequencyVersion: engine.frequencies.version,
     trustedIdentifierRule: !args.noTrusted,
-    records: rows.length,
-    truePairs: acc.truePairs,
-    predictedPairs: acc.predictedPairs,
-    truePositives: acc.truePositives,
-    precision: +acc.precision.toFixed(4),
-    recall: +acc.recall.toFixed(4),
-    f1: +acc.f1.toFixed(4),
-    reviewItems: reviews,
-    reviewRate: +(reviews / rows.length).toFixed(4),
-    householdFalseMergePairs: rows.some((r) => r.householdId) ? householdFalseMerges : null,
-    // With --index-size: records linked to one of the preloaded persons (all different people) are false merges too.
-    linkedToPreloadedPersons: args.indexSize > 0 ? [...predicted.values()].filter((p) => p.startsWith('PRE')).length : null,
-    twinFalseMergePairs: rows.some((r) => r.householdId) ? twinFalseMerges : null,
+    ...accuracyFigures(rows, predicted, reviews, args.indexSize > 0 ? (p) => p.startsWith('PRE') : undefined),
     methods,
     recordsPerSecond: Math.round((rows.length / elapsedMs) * 1000),
     // CPU per record (ms) of this process (all its threads: GC, driver) and of the PostgreSQL backend (sql store), frequency refreshes left out.
@@ -419,15 +398,9 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
       sqlShareOfTime: +(handle.sqlStats.ms / elapsedMs).toFixed(3),
       sqlMsByStatement: Object.fromEntries([...handle.sqlStats.byStatement].map(([k, v]) => [k, Math.round(v)])),
     } : {}),
-    [args.store === 'sql' ? 'chunkCommitMs' : 'recordMs']: {
-      p50: +percentile(latencies, 50).toFixed(3), p95: +percentile(latencies, 95).toFixed(3), p99: +percentile(latencies, 99).toFixed(3),
-      max: +(latencies[latencies.length - 1] ?? 0).toFixed(3), first: +first.toFixed(3), samples: latencies.length,
-    },
+    [args.store === 'sql' ? 'chunkCommitMs' : 'recordMs']: latencyFigures(latencies),
   };
-  if (args.out) {
-    const byRecord = new Map(rows.map((r) => [r.record.recordId, r.recId]));
-    writeFileSync(args.out, `rec_id,epid\n${[...predicted].map(([id, p]) => `${byRecord.get(id)},${p}`).join('\n')}\n`);
-  }
+  if (args.out) writeAssignments(args.out, rows, predicted);
   return summary;
 }
 
@@ -507,23 +480,16 @@ async function runServicePath(args: Args, input: RunInput, server: () => Promise
     await path.close();
   }
   const predicted = new Map<string, string>();
-  const truth = new Map<string, string>();
   const methods: Record<string, number> = {};
   let reviews = 0;
   for (const row of rows) {
     const o = outcomes.get(row.record.recordId);
     if (!o) throw new Error(`the service published no identified event for ${row.recId}`);
     predicted.set(row.record.recordId, o.epid);
-    truth.set(row.record.recordId, row.entity);
     methods[o.method] = (methods[o.method] ?? 0) + 1;
     if (o.review) reviews++;
   }
   const preloadedPersons = new Set([...preloadOutcomes.values()].map((o) => o.epid));
-  const acc = pairwiseAccuracy(truth, predicted);
-  const first = latencies[0] ?? 0;
-  latencies.sort((a, b) => a - b);
-  const { householdFalseMerges, twinFalseMerges } = householdMerges(rows, predicted);
-  const generated = rows.some((r) => r.householdId);
   const summary = {
     bench: 'identity',
     input: input.name,
@@ -531,6 +497,30 @@ async function runServicePath(args: Args, input: RunInput, server: () => Promise
     chunk: args.chunk,
     indexSize: args.indexSize,
     preloadSeconds: +(preloadMs / 1000).toFixed(1),
+    ...accuracyFigures(rows, predicted, reviews, args.indexSize > 0 ? (p) => preloadedPersons.has(p) : undefined),
+    methods,
+    recordsPerSecond: Math.round((rows.length / elapsedMs) * 1000),
+    cpuMsPerRecord: {
+      node: cpuUsed ? +(((cpuUsed.user + cpuUsed.system) / 1000) / rows.length).toFixed(3) : null,
+      postgres: backendUsedMs !== undefined ? +(backendUsedMs / rows.length).toFixed(3) : null,
+    },
+    sqlStatementsPerChunk: +(statements / Math.max(1, latencies.length)).toFixed(1),
+    frequencyRefreshSeconds: +(refreshMs / 1000).toFixed(1),
+    chunkCommitMs: latencyFigures(latencies),
+  };
+  if (args.out) writeAssignments(args.out, rows, predicted);
+  return summary;
+}
+
+/**
+ * Accuracy of a run: pairwise against the truth, the review rate, false merges inside households and, with
+ * `--index-size`, records linked to a preloaded person (`preloaded`: all different people, so false merges too).
+ */
+function accuracyFigures(rows: RunInput['rows'], predicted: Map<string, string>, reviews: number, preloaded?: (personId: string) => boolean): Record<string, unknown> {
+  const acc = pairwiseAccuracy(new Map(rows.map((r) => [r.record.recordId, r.entity])), predicted);
+  const generated = rows.some((r) => r.householdId);
+  const { householdFalseMerges, twinFalseMerges } = householdMerges(rows, predicted);
+  return {
     records: rows.length,
     truePairs: acc.truePairs,
     predictedPairs: acc.predictedPairs,
@@ -541,26 +531,27 @@ async function runServicePath(args: Args, input: RunInput, server: () => Promise
     reviewItems: reviews,
     reviewRate: +(reviews / rows.length).toFixed(4),
     householdFalseMergePairs: generated ? householdFalseMerges : null,
-    linkedToPreloadedPersons: args.indexSize > 0 ? [...predicted.values()].filter((p) => preloadedPersons.has(p)).length : null,
+    linkedToPreloadedPersons: preloaded ? [...predicted.values()].filter(preloaded).length : null,
     twinFalseMergePairs: generated ? twinFalseMerges : null,
-    methods,
-    recordsPerSecond: Math.round((rows.length / elapsedMs) * 1000),
-    cpuMsPerRecord: {
-      node: cpuUsed ? +(((cpuUsed.user + cpuUsed.system) / 1000) / rows.length).toFixed(3) : null,
-      postgres: backendUsedMs !== undefined ? +(backendUsedMs / rows.length).toFixed(3) : null,
-    },
-    sqlStatementsPerChunk: +(statements / Math.max(1, latencies.length)).toFixed(1),
-    frequencyRefreshSeconds: +(refreshMs / 1000).toFixed(1),
-    chunkCommitMs: {
-      p50: +percentile(latencies, 50).toFixed(3), p95: +percentile(latencies, 95).toFixed(3), p99: +percentile(latencies, 99).toFixed(3),
-      max: +(latencies[latencies.length - 1] ?? 0).toFixed(3), first: +first.toFixed(3), samples: latencies.length,
-    },
   };
-  if (args.out) {
-    const byRecord = new Map(rows.map((r) => [r.record.recordId, r.recId]));
-    writeFileSync(args.out, `rec_id,epid\n${[...predicted].map(([id, p]) => `${byRecord.get(id)},${p}`).join('\n')}\n`);
-  }
-  return summary;
+}
+
+/**
+ * Chunk (or record) latencies: p50 / p95 / p99 / max, the first and the count. The first runs on cold code and
+ * caches; with a few dozen chunks p99 is the slowest one, so the first is reported apart too.
+ */
+function latencyFigures(latencies: number[]): Record<string, number> {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    p50: +percentile(sorted, 50).toFixed(3), p95: +percentile(sorted, 95).toFixed(3), p99: +percentile(sorted, 99).toFixed(3),
+    max: +(sorted[sorted.length - 1] ?? 0).toFixed(3), first: +(latencies[0] ?? 0).toFixed(3), samples: latencies.length,
+  };
+}
+
+/** `--out`: `rec_id,epid` for every input record, for independent scoring. */
+function writeAssignments(out: string, rows: RunInput['rows'], predicted: Map<string, string>): void {
+  const byRecord = new Map(rows.map((r) => [r.record.recordId, r.recId]));
+  writeFileSync(out, `rec_id,epid\n${[...predicted].map(([id, p]) => `${byRecord.get(id)},${p}`).join('\n')}\n`);
 }
 
 /** False merges inside households (twins, siblings, parents, spouses): the errors this version must not make. */
