@@ -49,6 +49,7 @@ import {
   type SyntheticRegistration, countNames, frequencySnapshotFromCounts, usNameFrequencySeed,
 } from '@clinmesh/empi';
 import { openServicePath, type ServiceOutcome } from './identity-service-path';
+import { isEntryPoint } from './bench-entry';
 
 interface Args {
   dataset?: string;
@@ -610,7 +611,36 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries));
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : error);
-  process.exitCode = 1;
-});
+/**
+ * `npm run bench`'s identity figures: seed 47 after `indexSize` other persons, chunks of 50 (the service's
+ * default), through the service's own consumer path and then the matcher's SQL path on one throwaway
+ * PostgreSQL, with the same-run ratio (the machine is shared: only the ratio compares across runs).
+ */
+export async function runIdentityBench(indexSize = 100_000, log: (line: string) => void = () => undefined): Promise<Record<string, unknown>> {
+  const base = parseArgs(['--generate', '47', '--chunk', '50', '--index-size', String(indexSize)]);
+  const input: RunInput = { name: 'us-synthetic seed 47', rows: generateUsRegistrations({ seed: 47, persons: base.persons }) };
+  const server = await postgresServer(process.env.CLINMESH_TEST_PG_URL);
+  try {
+    log(`identity through the service's consumer path (${indexSize} persons indexed first)…`);
+    const service = await runOne({ ...base, store: 'service' }, input, async () => server.url);
+    log('identity through the matcher\'s SQL path, same index…');
+    const sql = await runOne({ ...base, store: 'sql' }, input, async () => server.url);
+    const pick = (r: Record<string, unknown>) => ({
+      recordsPerSecond: r.recordsPerSecond, chunkCommitMs: r.chunkCommitMs, cpuMsPerRecord: r.cpuMsPerRecord,
+      precision: r.precision, recall: r.recall, f1: r.f1, reviewRate: r.reviewRate, householdFalseMergePairs: r.householdFalseMergePairs, linkedToPreloadedPersons: r.linkedToPreloadedPersons,
+    });
+    return {
+      input: input.name, indexSize, chunk: base.chunk, service: pick(service), sql: pick(sql),
+      serviceToSqlRatio: +((service.recordsPerSecond as number) / (sql.recordsPerSecond as number)).toFixed(2),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+if (isEntryPoint(module)) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.stack ?? error.message : error);
+    process.exitCode = 1;
+  });
+}

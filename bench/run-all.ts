@@ -7,6 +7,7 @@ import { runPipelineBench } from './pipeline.bench';
 import { runNormalizationBench } from './normalization.bench';
 import { runIngestBench } from './ingest-mllp.bench';
 import { runRepublishBench } from './republish.bench';
+import { runIdentityBench } from './identity.bench';
 
 /**
  * `npm run bench`: every benchmark in one run (figures and same-run ratios),
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   const root = repoRoot();
   const results: Record<string, unknown> = { startedAt: new Date().toISOString(), machine: { cpus: require('node:os').cpus().length, node: process.version } };
 
-  // `--only pipeline` (or parser, ingest, normalization, republish) runs a subset.
+  // `--only pipeline` (or parser, ingest, normalization, republish, identity) runs a subset.
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
   const want = (name: string) => !only || only === name;
 
@@ -37,6 +38,11 @@ async function main(): Promise<void> {
   if (want('republish')) {
     log('re-publishing a retained outbox of 50,000 events to a new cluster…');
     results.republish = await runRepublishBench(50_000, log);
+  }
+  if (want('identity')) {
+    results.identity = await runIdentityBench(100_000, log);
+    const id = results.identity as Awaited<ReturnType<typeof runIdentityBench>>;
+    log(`identity at 100k, chunks of 50: service path ${JSON.stringify(id.service)}; SQL path ${JSON.stringify(id.sql)}; service/SQL ${id.serviceToSqlRatio}`);
   }
   if (!want('pipeline')) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
