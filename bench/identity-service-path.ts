@@ -14,15 +14,15 @@
  */
 import { createHmac } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
-import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
+import type { Logger as TypeOrmLogger } from 'typeorm';
 import type { PersonRecord } from '@clinmesh/empi';
 import {
-  AvroSerde, BatchProcessor, EVENT_RUNTIME_MIGRATIONS, OutboxWriter, RetryPolicy, deriveEventId, inTransaction, metadataToHeaders,
+  AvroSerde, BatchProcessor, OutboxWriter, RetryPolicy, deriveEventId, inTransaction, metadataToHeaders,
 } from '@clinmesh/event-runtime';
 import { RuntimeMetrics, createLogger } from '@clinmesh/observability';
 import { loadSchemaCatalog, type IdentifiedEvent, type IdentityEvent, type IngestedEvent } from '@clinmesh/schemas';
 import { createSchemaRegistryServer } from '@clinmesh/schema-registry';
-import { SERVICE_SESSION_OPTIONS } from '@clinmesh/service-kit';
+import { serviceDataSource } from '@clinmesh/service-kit';
 import { EVENT_TOPICS, stageTopic, topologyTopics } from '@clinmesh/topology';
 import { MasterPatientIndex } from '../apps/identity-resolution/src/application/master-patient-index';
 import { IDENTITY_MIGRATIONS } from '../apps/identity-resolution/src/adapters/persistence/identity.migrations';
@@ -76,11 +76,9 @@ export async function openServicePath(
     logQuery: () => void statements++, logQueryError: () => undefined, logQuerySlow: () => undefined,
     logSchemaBuild: () => undefined, logMigration: () => undefined, log: () => undefined,
   };
-  // The service's session settings (JIT off). One connection: the consumer's transactions run one after another, and its backend's CPU is measurable.
-  const dataSource = new DataSource({
-    type: 'postgres', url: serviceDb.url, migrations: [...EVENT_RUNTIME_MIGRATIONS, ...IDENTITY_MIGRATIONS], migrationsTableName: 'cm_migrations',
-    extra: { max: 1, options: SERVICE_SESSION_OPTIONS }, logging: ['query'], logger: counting,
-  });
+  // The service's own DataSource (session settings, runtime and audit tables). One connection: the consumer's
+  // transactions run one after another, and its backend's CPU is measurable.
+  const dataSource = serviceDataSource({ service: 'identity-resolution', url: serviceDb.url, migrations: IDENTITY_MIGRATIONS, poolSize: 1, statementLogger: counting });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'all' });
   const backendPid = Number((await dataSource.query('SELECT pg_backend_pid() AS pid'))[0].pid);

@@ -297,24 +297,9 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
   // Term frequencies from the index itself: a new versioned snapshot every `tfRefresh` records (never per record).
   let sinceSnapshot = 0;
   let snapshots = 0;
-  let refreshMs = 0;
-  // CPU spent in refreshes (left out of the per-record CPU, like their time).
-  let refreshCpuMs = 0;
-  let refreshBackendMs = 0;
-  const refreshFrequencies = async () => {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    const b0 = handle.backendCpuMs?.();
-    try {
-      await refreshNow();
-    } finally {
-      refreshMs += performance.now() - t0;
-      const c = process.cpuUsage(c0);
-      refreshCpuMs += (c.user + c.system) / 1000;
-      const b1 = handle.backendCpuMs?.();
-      if (b0 !== undefined && b1 !== undefined) refreshBackendMs += b1 - b0;
-    }
-  };
+  // Refreshes are timed apart: left out of the run's time and of its CPU per record.
+  const apart = new TimedApart(() => handle.backendCpuMs?.());
+  const refreshFrequencies = () => apart.run(refreshNow);
   const refreshNow = async () => {
     const counts = handle.store instanceof SqlCandidateStore
       ? await handle.store.nameCounts()
@@ -325,9 +310,7 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
   if (args.indexSize > 0) await refreshFrequencies();
   // The refresh above is before the timed run: only refreshes inside it are left out of its time (they were
   // all subtracted before, which overstated records/s by the first refresh, ~5 % at 100k).
-  refreshMs = 0;
-  refreshCpuMs = 0;
-  refreshBackendMs = 0;
+  apart.reset();
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
   const backendAtStart = handle.backendCpuMs?.();
@@ -373,7 +356,7 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
     await handle.close();
   }
   // Snapshot refreshes are an operator command in the service, not part of matching: timed apart.
-  const elapsedMs = performance.now() - started - refreshMs;
+  const elapsedMs = performance.now() - started - apart.ms;
   const summary = {
     bench: 'identity',
     input: input.name,
@@ -390,10 +373,10 @@ async function runOne(args: Args, input: RunInput, server: () => Promise<string>
     recordsPerSecond: Math.round((rows.length / elapsedMs) * 1000),
     // CPU per record (ms) of this process (all its threads: GC, driver) and of the PostgreSQL backend (sql store), frequency refreshes left out.
     cpuMsPerRecord: {
-      node: cpuUsed ? +(((cpuUsed.user + cpuUsed.system) / 1000 - refreshCpuMs) / rows.length).toFixed(3) : null,
-      postgres: backendUsedMs !== undefined ? +((backendUsedMs - refreshBackendMs) / rows.length).toFixed(3) : null,
+      node: cpuUsed ? +(((cpuUsed.user + cpuUsed.system) / 1000 - apart.cpuMs) / rows.length).toFixed(3) : null,
+      postgres: backendUsedMs !== undefined ? +((backendUsedMs - apart.backendMs) / rows.length).toFixed(3) : null,
     },
-    frequencyRefreshSeconds: +(refreshMs / 1000).toFixed(1),
+    frequencyRefreshSeconds: +(apart.ms / 1000).toFixed(1),
     ...(handle.sqlStats ? {
       sqlStatements: handle.sqlStats.queries,
       sqlShareOfTime: +(handle.sqlStats.ms / elapsedMs).toFixed(3),
@@ -418,7 +401,8 @@ async function runServicePath(args: Args, input: RunInput, server: () => Promise
   let preloadRecords: string[] = [];
   const latencies: number[] = [];
   let elapsedMs = 0;
-  let refreshMs = 0;
+  // Snapshot refreshes inside the timed run are timed apart, as in the record-path runs.
+  const apart = new TimedApart(() => path.backendCpuMs());
   let cpuUsed: NodeJS.CpuUsage | undefined;
   let backendUsedMs: number | undefined;
   let statements = 0;
@@ -446,34 +430,23 @@ async function runServicePath(args: Args, input: RunInput, server: () => Promise
     const started = performance.now();
     const cpuAtStart = process.cpuUsage();
     const backendAtStart = path.backendCpuMs();
-    let refreshCpuMs = 0;
-    let refreshBackendMs = 0;
     let refreshStatements = 0;
     for (let i = 0; i < messages.length; i += args.chunk) {
       const t0 = performance.now();
       await path.processChunk(messages.slice(i, i + args.chunk));
       latencies.push(performance.now() - t0);
       if ((sinceSnapshot += Math.min(args.chunk, messages.length - i)) >= args.tfRefresh) {
-        // The operator's snapshot refresh, timed apart as in the record-path runs.
         sinceSnapshot = 0;
-        const r0 = performance.now();
-        const c0 = process.cpuUsage();
-        const b0 = path.backendCpuMs();
         const s0 = path.statements();
-        await path.refreshFrequencies();
-        refreshMs += performance.now() - r0;
-        const c = process.cpuUsage(c0);
-        refreshCpuMs += (c.user + c.system) / 1000;
-        const b1 = path.backendCpuMs();
-        if (b0 !== undefined && b1 !== undefined) refreshBackendMs += b1 - b0;
+        await apart.run(() => path.refreshFrequencies());
         refreshStatements += path.statements() - s0;
       }
     }
-    elapsedMs = performance.now() - started - refreshMs;
+    elapsedMs = performance.now() - started - apart.ms;
     const cpu = process.cpuUsage(cpuAtStart);
-    cpuUsed = { user: cpu.user - refreshCpuMs * 1000, system: cpu.system };
+    cpuUsed = { user: cpu.user - apart.cpuMs * 1000, system: cpu.system };
     const backendNow = path.backendCpuMs();
-    backendUsedMs = backendAtStart !== undefined && backendNow !== undefined ? backendNow - backendAtStart - refreshBackendMs : undefined;
+    backendUsedMs = backendAtStart !== undefined && backendNow !== undefined ? backendNow - backendAtStart - apart.backendMs : undefined;
     statements = path.statements() - statementsAtStart - refreshStatements;
     outcomes = await path.outcomes(rows.map((r) => r.record.recordId));
     if (preloadRecords.length) preloadOutcomes = await path.outcomes(preloadRecords);
@@ -506,11 +479,41 @@ async function runServicePath(args: Args, input: RunInput, server: () => Promise
       postgres: backendUsedMs !== undefined ? +(backendUsedMs / rows.length).toFixed(3) : null,
     },
     sqlStatementsPerChunk: +(statements / Math.max(1, latencies.length)).toFixed(1),
-    frequencyRefreshSeconds: +(refreshMs / 1000).toFixed(1),
+    frequencyRefreshSeconds: +(apart.ms / 1000).toFixed(1),
     chunkCommitMs: latencyFigures(latencies),
   };
   if (args.out) writeAssignments(args.out, rows, predicted);
   return summary;
+}
+
+/**
+ * Work timed apart from a run (the operator's frequency refreshes, not part of matching): its wall time,
+ * this process's CPU and the PostgreSQL backend's CPU, summed over every `run`.
+ */
+class TimedApart {
+  ms = 0;
+  cpuMs = 0;
+  backendMs = 0;
+  constructor(private readonly backendCpuMs: () => number | undefined) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const b0 = this.backendCpuMs();
+    try {
+      return await work();
+    } finally {
+      this.ms += performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      this.cpuMs += (c.user + c.system) / 1000;
+      const b1 = this.backendCpuMs();
+      if (b0 !== undefined && b1 !== undefined) this.backendMs += b1 - b0;
+    }
+  }
+
+  reset(): void {
+    this.ms = this.cpuMs = this.backendMs = 0;
+  }
 }
 
 /**

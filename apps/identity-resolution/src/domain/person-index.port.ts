@@ -93,7 +93,7 @@ export interface PersonIndexPort {
   /** Inserts active persons; returns those that did not exist before. */
   createPersons(epids: string[]): Promise<Set<string>>;
   saveLinks(links: RecordLink[]): Promise<void>;
-  insertReviewItems(items: Array<Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>>): Promise<void>;
+  insertReviewItems(items: Array<Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>>): Promise<number>;
   /** The newest name-frequency snapshot's counts, or undefined before the first refresh. */
   latestFrequencySnapshot(): Promise<{ version: string; counts: NameCounts } | undefined>;
   saveFrequencySnapshot(version: string, counts: NameCounts): Promise<void>;

@@ -1,4 +1,4 @@
-import { DataSource, MixedList } from 'typeorm';
+import { DataSource, MixedList, type Logger } from 'typeorm';
 import { EVENT_RUNTIME_MIGRATIONS } from '@clinmesh/event-runtime';
 import { AuditTrailTable1732200000001 } from '@clinmesh/security';
 
@@ -19,6 +19,8 @@ export interface ServiceDataSourceSettings {
   entities?: MixedList<Function | string>;
   poolSize?: number;
   idleTimeoutMs?: number;
+  /** Sees every statement (a bench counts them); none by default. */
+  statementLogger?: Logger;
 }
 
 /** The DataSource a service runs on (not yet initialised): its pool, its session settings, its migrations. */
@@ -29,6 +31,7 @@ export function serviceDataSource(settings: ServiceDataSourceSettings): DataSour
     entities: settings.entities ?? [],
     migrations: [...EVENT_RUNTIME_MIGRATIONS, AuditTrailTable1732200000001, ...((settings.migrations as Function[]) ?? [])],
     migrationsTableName: 'cm_migrations',
+    ...(settings.statementLogger ? { logging: ['query' as const], logger: settings.statementLogger } : {}),
     extra: {
       max: settings.poolSize ?? 20,
       // Idle connections are kept for five minutes (pg's default is 10 s): a service's load comes in bursts, and

@@ -56,14 +56,7 @@ export class PersonIndexRepository implements PersonIndexPort {
   }
 
   async saveLink(link: RecordLink): Promise<void> {
-    await this.uow.execute(
-      `INSERT INTO ir_link (record_id, epid, method, score, contributions, candidate_record_id, source_system, explanation)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb)
-       ON CONFLICT (record_id) DO UPDATE SET epid = EXCLUDED.epid, method = EXCLUDED.method, score = EXCLUDED.score,
-         contributions = EXCLUDED.contributions, candidate_record_id = EXCLUDED.candidate_record_id,
-         source_system = EXCLUDED.source_system, explanation = EXCLUDED.explanation, updated_at = now()`,
-      [link.recordId, link.epid, link.method, link.score, JSON.stringify(link.contributions), link.candidateRecordId, link.sourceSystem, link.explanation ? JSON.stringify(link.explanation) : null],
-    );
+    await this.saveLinks([link]);
   }
 
   async moveLinks(recordIds: string[], epid: string): Promise<void> {
@@ -73,12 +66,7 @@ export class PersonIndexRepository implements PersonIndexPort {
   }
 
   async insertReviewItem(item: Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>): Promise<boolean> {
-    return (await this.uow.execute(
-      `INSERT INTO ir_review_item (id, record_id, provisional_epid, candidate_epid, candidate_record_id, score, contributions, thresholds, explanation, candidate_epids)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::text[]) ON CONFLICT (id) DO NOTHING`,
-      [item.id, item.recordId, item.provisionalEpid, item.candidateEpid, item.candidateRecordId, item.score, JSON.stringify(item.contributions), JSON.stringify(item.thresholds),
-        item.explanation ? JSON.stringify(item.explanation) : null, item.candidateEpids],
-    )) > 0;
+    return (await this.insertReviewItems([item])) > 0;
   }
 
   async reviewItem(id: string): Promise<ReviewItemRow | undefined> {
@@ -156,9 +144,10 @@ export class PersonIndexRepository implements PersonIndexPort {
     );
   }
 
-  async insertReviewItems(items: Array<Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>>): Promise<void> {
-    if (!items.length) return;
-    await this.uow.execute(
+  /** Rows inserted (an id already there is left as it is). */
+  async insertReviewItems(items: Array<Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>>): Promise<number> {
+    if (!items.length) return 0;
+    return this.uow.execute(
       `INSERT INTO ir_review_item (id, record_id, provisional_epid, candidate_epid, candidate_record_id, score, contributions, thresholds, explanation, candidate_epids)
        SELECT id, r, p, c, cr, s, co, t, x, ce
          FROM jsonb_to_recordset($1::jsonb) AS u(id text, r text, p text, c text, cr text, s float8, co jsonb, t jsonb, x jsonb, ce text[])
