@@ -17,7 +17,6 @@ export { GroupCommit } from './publish/group-commit';
 export { WakeSignal } from './wake-signal';
 export { EventRuntimeTables1732200000000 } from './persistence/runtime-tables.migration';
 export { OutboxRetention1764370000000 } from './persistence/outbox-retention.migration';
-export { OutboxAutovacuum1764420000000, QUEUE_TABLE_AUTOVACUUM, setQueueTableAutovacuum, resetQueueTableAutovacuum } from './persistence/queue-table-vacuum';
 /** Every migration of the runtime's own tables, in order (services list these before their own). */
 export { EVENT_RUNTIME_MIGRATIONS } from './persistence/migrations';
 export { HEADER, EventMetadata, headersToRecord, metadataToHeaders, readMetadata } from './event-headers';

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataSource } from 'typeorm';
-import { EventRuntimeTables1732200000000, InboundEvent, QUEUE_TABLE_AUTOVACUUM, OutgoingEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
+import { EventRuntimeTables1732200000000, InboundEvent, OutgoingEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
 import type { PolicyEvent, RoutedEvent, TaskEvent } from '@clinmesh/schemas';
 import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { TIER_RANK } from '@clinmesh/topology';
@@ -178,12 +178,5 @@ describe('notifier fan-out chunk on PostgreSQL', { timeout: 180_000 }, () => {
     const rest = await deliveries.claimDue(1000, 30, 1000);
     assert.equal(rest.length, count('urgent') + count('routine') + count('bulk'), 'without a rank, every tier');
     assert.ok(rest.every((d) => d.tier !== 'stat'), 'the stat ones are already in flight');
-  });
-
-  it('nf_delivery is vacuumed as a queue table (a fixed dead-row count, no cost delay), so claims do not walk dead versions', async () => {
-    const n = await notifierDatabase('nf_queue_vacuum');
-    const [row] = await n.db.query(`SELECT reloptions AS o FROM pg_class WHERE oid = 'nf_delivery'::regclass`) as Array<{ o: string[] | null }>;
-    const actual = Object.fromEntries((row.o ?? []).map((kv) => kv.split('=')));
-    assert.deepEqual(actual, Object.fromEntries(Object.entries(QUEUE_TABLE_AUTOVACUUM).map(([k, v]) => [k, String(v)])));
   });
 });

@@ -20,8 +20,10 @@ async function settings(pg: RunningPostgres, names: string[]): Promise<Record<st
 }
 
 /**
- * The embedded server's two modes: the durable one `npm start` and the benchmarks run (fsync on,
- * JIT off, autovacuum every 2 s so queue tables stay small) and the fast one of the test platform.
+ * The embedded server's two modes: the durable one `npm start` and the benchmarks run (every commit
+ * flushed: the issue's figures are asked for with fsync on) and the fast one of the test platform.
+ * Both run with JIT off and PostgreSQL's default autovacuum visit (see the runtime README for why
+ * a shorter naptime was measured and dropped).
  */
 describe('embedded PostgreSQL: durable and fast settings', { timeout: 120_000 }, () => {
   const dirs: string[] = [];
@@ -41,13 +43,13 @@ describe('embedded PostgreSQL: durable and fast settings', { timeout: 120_000 },
 
   const names = ['fsync', 'synchronous_commit', 'full_page_writes', 'jit', 'autovacuum', 'autovacuum_naptime'];
 
-  it('durable: every commit is flushed, JIT is off, and each database is visited by autovacuum every 2 s', async () => {
+  it('durable: every commit is flushed, JIT is off', async () => {
     assert.deepEqual(await settings(await start(false), names), {
-      fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on', jit: 'off', autovacuum: 'on', autovacuum_naptime: '2s',
+      fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on', jit: 'off', autovacuum: 'on', autovacuum_naptime: '60s',
     });
   });
 
-  it('fast (tests only): no flushing, and the default naptime (the test server hosts hundreds of short-lived databases)', async () => {
+  it('fast (tests only): nothing flushed, JIT off', async () => {
     assert.deepEqual(await settings(await start(true), names), {
       fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', jit: 'off', autovacuum: 'on', autovacuum_naptime: '60s',
     });

@@ -77,14 +77,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     '-c shared_buffers=256MB',
     // Every client here runs short OLTP statements: JIT compilation only costs them (services also turn it off per session).
     '-c jit=off',
-    ...(options.fast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : [
-      // Each service database is visited by autovacuum once per naptime (default 60 s): between visits a
-      // busy queue table (cm_outbox, nf_delivery) piles up thousands of dead rows that every relay fetch
-      // and delivery claim walks. 2 s keeps them near their live size (see the runtime's queue-table-vacuum.ts).
-      // Not on the fast test server: it hosts hundreds of short-lived databases, and the launcher would
-      // start a worker every 100 ms.
-      '-c autovacuum_naptime=2s',
-    ]),
+    ...(options.fast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
   ].join(' ');
   // A stale server from a previous crash holds the port; pg_ctl stop is a no-op otherwise.
   stopQuietly(bin, pgdata, asUser);

@@ -1,5 +1,4 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { resetQueueTableAutovacuum, setQueueTableAutovacuum } from '@clinmesh/event-runtime';
 import { NotifierTables1732200005000 } from './notifier.tables';
 
 /**
@@ -83,22 +82,5 @@ export class NotifierDropUnusedIndexes1764400000000 implements MigrationInterfac
   }
 }
 
-/**
- * `nf_delivery` is a queue table (each delivery is claimed and finished within seconds, every claim
- * and finish a non-HOT update): the runtime's queue-table autovacuum settings, so the claim's scan
- * does not walk thousands of dead versions between vacuums (pg_stat_statements, 3,000 mixed
- * messages: 302 → 171 buffers per claim).
- */
-export class NotifierDeliveryAutovacuum1764420005000 implements MigrationInterface {
-  name = 'NotifierDeliveryAutovacuum1764420005000';
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(setQueueTableAutovacuum('nf_delivery'));
-  }
-  async down(q: QueryRunner): Promise<void> {
-    await q.query(resetQueueTableAutovacuum('nf_delivery'));
-  }
-}
-
 /** The notifier's migrations, in order: the service and the integration tests apply the same list. */
-export const NOTIFIER_MIGRATIONS = [NotifierTables1732200005000, NotifierV2Tables1764380000000, NotifierSubscriptionDueIndex1764390000000, NotifierDropUnusedIndexes1764400000000,
-  NotifierDeliveryAutovacuum1764420005000];
+export const NOTIFIER_MIGRATIONS = [NotifierTables1732200005000, NotifierV2Tables1764380000000, NotifierSubscriptionDueIndex1764390000000, NotifierDropUnusedIndexes1764400000000];
