@@ -13,7 +13,11 @@ export function policyConsumers(route: RouteCanonicalEventHandler, identity: Ide
       handle: (event, ctx) => route.handle(event, ctx),
       complete: (uow) => route.complete(uow),
     }),
-    topicConsumer({ name: 'identity-events', topic: EVENT_TOPICS.identity, schema: 'IdentityEvent', tier: 'urgent', handle: (event, ctx) => identity.handle(event, ctx) }),
+    // Link events set-based per chunk (IdentityEventsHandler.prepare): one index upsert and one consent statement per chunk.
+    topicConsumer({
+      name: 'identity-events', topic: EVENT_TOPICS.identity, schema: 'IdentityEvent', tier: 'urgent',
+      prepare: (events, uow) => identity.prepare(events, uow), handle: (event, ctx) => identity.handle(event, ctx),
+    }),
     topicConsumer({
       name: 'delivery-events', topic: EVENT_TOPICS.delivery, schema: 'DeliveryEvent', handle: (event, ctx) => deliveries.handle(event, ctx), complete: (uow) => deliveries.complete(uow),
     }),

@@ -1,7 +1,7 @@
 import type { EventContext, InboundEvent, UnitOfWork } from '@clinmesh/event-runtime';
 import { EVENT_TOPICS } from '@clinmesh/topology';
 import type { DeliveryEvent, IdentityEvent, PolicyEvent } from '@clinmesh/schemas';
-import type { StoresFactory } from './ports';
+import type { StoredConsent, StoresFactory } from './ports';
 
 /** A policy event with the fields every kind shares. */
 export function policyEvent(ctx: EventContext, purpose: string, e: Omit<PolicyEvent, 'eventId' | 'correlationId' | 'at' | 'details' | 'audience' | 'actor' | 'reason' | 'expiresAt'> & Partial<PolicyEvent>, at = Date.now()): void {
@@ -25,6 +25,28 @@ export function policyEvent(ctx: EventContext, purpose: string, e: Omit<PolicyEv
 export class IdentityEventsHandler {
   constructor(private readonly stores: StoresFactory) {}
 
+  /** Per transaction: the consents `prepare` applied for each link event of the chunk (by event id), taken by `handle`. */
+  private readonly prepared = new WeakMap<UnitOfWork, Map<string, StoredConsent[]>>();
+
+  /**
+   * The consumer's prepare step: a chunk of link events (PERSON_CREATED, RECORD_LINKED) is written
+   * set-based — one upsert of the record-key index and one statement applying the pending consents
+   * they name — instead of two statements per event; `handle` then only emits. Same rows and events
+   * as one by one: the links are written in order, and a pending consent goes to the first link
+   * naming it. A chunk holding a merge or an unmerge is left to `handle` event by event: those move
+   * index rows, so the links around them must keep their place.
+   */
+  async prepare(events: Array<InboundEvent<IdentityEvent>>, uow: UnitOfWork): Promise<void> {
+    if (events.some((e) => e.value.type === 'PERSONS_MERGED' || e.value.type === 'PERSONS_UNMERGED')) return;
+    const links = events.filter((e) => isLink(e.value) && e.value.recordKey);
+    if (!links.length) return;
+    const s = this.stores(uow);
+    const pairs = links.map((e) => ({ recordKey: e.value.recordKey!, epid: e.value.epid }));
+    await s.identities.upsertMany(pairs);
+    const applied = await s.consents.resolvePendingMany(pairs);
+    this.prepared.set(uow, new Map(links.map((e, i) => [e.eventId, applied[i]])));
+  }
+
   async handle(event: InboundEvent<IdentityEvent>, ctx: EventContext): Promise<void> {
     const e = event.value;
     const s = this.stores(ctx.uow);
@@ -32,8 +54,14 @@ export class IdentityEventsHandler {
       case 'PERSON_CREATED':
       case 'RECORD_LINKED': {
         if (!e.recordKey) return;
-        await s.identities.upsert(e.recordKey, e.epid);
-        const applied = await s.consents.resolvePending(e.recordKey, e.epid);
+        const prepared = this.prepared.get(ctx.uow)?.get(event.eventId);
+        let applied = prepared;
+        if (!applied) {
+          await s.identities.upsert(e.recordKey, e.epid);
+          applied = await s.consents.resolvePending(e.recordKey, e.epid);
+        }
+        // In id order on both paths, so the emitted events do not depend on the heap order the UPDATE returned.
+        applied = [...applied].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
         // Canonical events after this one in the same transaction are decided under the consents applied now.
         if (applied.length) s.chunk.forget([e.epid]);
         for (const c of applied) {
@@ -62,6 +90,10 @@ export class IdentityEventsHandler {
         return;
     }
   }
+}
+
+function isLink(e: IdentityEvent): boolean {
+  return e.type === 'PERSON_CREATED' || e.type === 'RECORD_LINKED';
 }
 
 /**

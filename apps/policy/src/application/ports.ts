@@ -48,6 +48,8 @@ export interface DecisionStore {
 
 export interface IdentityIndex {
   upsert(recordKey: string, epid: string): Promise<void>;
+  /** Many links in one statement, as `upsert` one after the other in this order (a key given twice ends on its last EPID). */
+  upsertMany(links: Array<{ recordKey: string; epid: string }>): Promise<void>;
   epidsOf(recordKeys: string[]): Promise<string[]>;
   mergePatient(from: string, to: string): Promise<void>;
 }
@@ -76,6 +78,12 @@ export interface ConsentStore {
   /** Active consents of many patients at once (a consumer chunk's). */
   activeDirectivesFor(epids: string[]): Promise<ConsentDirective[]>;
   resolvePending(recordKey: string, epid: string): Promise<StoredConsent[]>;
+  /**
+   * `resolvePending` for many links in one statement, as if called for each in this order: a pending
+   * consent naming several of the keys is applied by the first link that names it. Returns, per link,
+   * the consents it applied.
+   */
+  resolvePendingMany(links: Array<{ recordKey: string; epid: string }>): Promise<StoredConsent[][]>;
   mergePatient(from: string, to: string): Promise<string[]>;
 }
 

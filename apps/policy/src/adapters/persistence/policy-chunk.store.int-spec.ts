@@ -264,4 +264,80 @@ describe('policy chunk store on PostgreSQL', { timeout: 180_000 }, () => {
     assert.equal(fifty.statements, ten.statements, 'independent of the chunk size');
     assert.ok(fifty.perEvent > 50, `the per-event path grew with the chunk (${fifty.perEvent})`);
   });
+
+  /** Identity events as the identity-events consumer runs them in one transaction: its prepare, then each handler; the statements counted. */
+  async function runIdentityChunk(db: DataSource, events: Array<InboundEvent<IdentityEvent>>): Promise<{ emitted: unknown[][]; statements: number }> {
+    let statements = 0;
+    const emitted = await inTransaction(db, async (raw: UnitOfWork) => {
+      const uow: UnitOfWork = {
+        ...raw,
+        query: <T,>(sql: string, params?: unknown[]) => { statements++; return raw.query<T>(sql, params); },
+        execute: (sql: string, params?: unknown[]) => { statements++; return raw.execute(sql, params); },
+      };
+      await identity.prepare(events, uow);
+      const out: unknown[][] = [];
+      for (const event of events) {
+        const sink: OutgoingEvent[] = [];
+        await identity.handle(event, eventContext(uow, originOf(event), sink));
+        out.push(outputs(sink));
+      }
+      return out;
+    });
+    return { emitted, statements };
+  }
+  const identityIndex = (db: DataSource) => db.query('SELECT record_key, epid FROM pl_identity_index ORDER BY record_key');
+  async function pendingConsents(db: DataSource, prefix: string, named: Record<string, string[]>): Promise<void> {
+    for (const [id, keys] of Object.entries(named)) {
+      await policyStores(db).consents.insert({ id: `${prefix}-${id}`, version: 1, status: 'active', patientKeys: keys, patientSystem: 'urn:test', epid: null, resource: {}, provision: deny('research'), recordedBy: 'test' });
+    }
+  }
+
+  it('a chunk of link events is written set-based (two statements) and leaves the same index, consents and events as one by one', async () => {
+    const key = (n: number) => `link-key-${n}`;
+    // Databases of their own: the test above ran chunks on one side only.
+    const [reference, chunked] = [await database('pl_links_ref'), await database('pl_links_set')];
+    // Pending consents: one naming two keys of the chunk (the first link naming it applies it), one naming one key, one naming none.
+    for (const db of [reference, chunked]) await pendingConsents(db, 'links', { both: [key(2), key(1)], one: [key(3)], none: ['link-key-unseen'] });
+    const events = [
+      identityEvent('lnk-0', { type: 'PERSON_CREATED', epid: 'EP-10', recordKey: key(0) }),
+      identityEvent('lnk-1', { type: 'RECORD_LINKED', epid: 'EP-11', recordKey: key(2) }),
+      identityEvent('lnk-2', { type: 'RECORD_LINKED', epid: 'EP-12', recordKey: key(1) }),
+      identityEvent('lnk-3', { type: 'PERSON_CREATED', epid: 'EP-13', recordKey: key(3) }),
+      identityEvent('lnk-4', { type: 'REVIEW_REQUIRED', epid: 'EP-13', recordKey: key(4) }),
+      identityEvent('lnk-5', { type: 'RECORD_LINKED', epid: 'EP-14', recordKey: key(0) }),
+      identityEvent('lnk-6', { type: 'RECORD_LINKED', epid: 'EP-15', recordKey: '' }),
+    ];
+    const expectedOutputs = await oneByOne(reference, events.map((e) => ({ identity: e })));
+    const actual = await runIdentityChunk(chunked, events);
+
+    // The scenario exercises what it claims (on the reference).
+    const consents = (await reference.query(`SELECT id, epid FROM pl_consent WHERE id LIKE 'links-%' ORDER BY id`)) as Array<{ id: string; epid: string | null }>;
+    assert.deepEqual(consents, [{ id: 'links-both', epid: 'EP-11' }, { id: 'links-none', epid: null }, { id: 'links-one', epid: 'EP-13' }]);
+    assert.equal((await identityIndex(reference)).find((r: { record_key: string }) => r.record_key === key(0))?.epid, 'EP-14', 'a key linked twice ends on its last EPID');
+    assert.equal(expectedOutputs.flat().length, 2, 'two CONSENT_APPLIED events');
+
+    assert.deepEqual(await snapshot(chunked), await snapshot(reference));
+    assert.deepEqual(await identityIndex(chunked), await identityIndex(reference));
+    assert.deepEqual(actual.emitted, expectedOutputs);
+    assert.equal(actual.statements, 2, 'one index upsert and one consent statement for the whole chunk');
+  });
+
+  it('a chunk holding a merge is handled event by event, and still equals one by one', async () => {
+    const key = (n: number) => `merge-key-${n}`;
+    const [reference, chunked] = [await database('pl_merge_ref'), await database('pl_merge_set')];
+    for (const db of [reference, chunked]) await pendingConsents(db, 'merge', { late: [key(2)] });
+    const events = [
+      identityEvent('mrg-0', { type: 'PERSON_CREATED', epid: 'EP-20', recordKey: key(0) }),
+      identityEvent('mrg-1', { type: 'PERSONS_MERGED', epid: 'EP-21', otherEpid: 'EP-20' }),
+      identityEvent('mrg-2', { type: 'RECORD_LINKED', epid: 'EP-20', recordKey: key(2) }),
+    ];
+    const expectedOutputs = await oneByOne(reference, events.map((e) => ({ identity: e })));
+    const actual = await runIdentityChunk(chunked, events);
+    // One by one, the link after the merge keeps the merged-away EPID it names; writing it before the merge would move it.
+    assert.equal((await identityIndex(reference)).find((r: { record_key: string }) => r.record_key === key(2))?.epid, 'EP-20');
+    assert.equal((await identityIndex(reference)).find((r: { record_key: string }) => r.record_key === key(0))?.epid, 'EP-21');
+    assert.deepEqual(await snapshot(chunked), await snapshot(reference));
+    assert.deepEqual(await identityIndex(chunked), await identityIndex(reference));
+    assert.deepEqual(actual.emitted, expectedOutputs);
+  });
 });

@@ -94,6 +94,16 @@ export class IdentityIndexRepository implements IdentityIndex {
   async upsert(recordKey: string, epid: string): Promise<void> {
     await this.sql.query(`INSERT INTO pl_identity_index (record_key, epid) VALUES ($1, $2) ON CONFLICT (record_key) DO UPDATE SET epid = EXCLUDED.epid, updated_at = now()`, [recordKey, epid]);
   }
+  async upsertMany(links: Array<{ recordKey: string; epid: string }>): Promise<void> {
+    // ON CONFLICT cannot touch one row twice in a statement: a key given twice keeps its last EPID, as one by one.
+    const last = new Map(links.map((l) => [l.recordKey, l.epid]));
+    if (!last.size) return;
+    await this.sql.query(
+      `INSERT INTO pl_identity_index (record_key, epid) SELECT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT (record_key) DO UPDATE SET epid = EXCLUDED.epid, updated_at = now()`,
+      [[...last.keys()], [...last.values()]],
+    );
+  }
   async epidsOf(recordKeys: string[]): Promise<string[]> {
     const rows = await this.sql.query<{ epid: string }>('SELECT DISTINCT epid FROM pl_identity_index WHERE record_key = ANY($1)', [recordKeys]);
     return rows.map((r) => r.epid);
@@ -158,6 +168,22 @@ export class ConsentRepository implements ConsentStore {
     return (await this.sql.query(
       `UPDATE pl_consent SET epid = $2, applied_at = now(), updated_at = now() WHERE epid IS NULL AND $1 = ANY(patient_keys) RETURNING *`, [recordKey, epid],
     )).map(consentOf);
+  }
+
+  async resolvePendingMany(links: Array<{ recordKey: string; epid: string }>): Promise<StoredConsent[][]> {
+    const out: StoredConsent[][] = links.map(() => []);
+    if (!links.length) return out;
+    // Each pending consent goes to the first link (in order) whose key it names, with that link's EPID.
+    const rows = await this.sql.query(
+      `WITH link AS (SELECT k, e, i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(k, e, i)),
+            first AS (SELECT DISTINCT ON (c.id) c.id, link.e, link.i FROM pl_consent c JOIN link ON c.patient_keys @> ARRAY[link.k]
+                       WHERE c.epid IS NULL ORDER BY c.id, link.i)
+       UPDATE pl_consent c SET epid = first.e, applied_at = now(), updated_at = now() FROM first WHERE c.id = first.id
+       RETURNING c.*, first.i AS link_no`,
+      [links.map((l) => l.recordKey), links.map((l) => l.epid)],
+    );
+    for (const r of rows) out[Number(r.link_no) - 1].push(consentOf(r));
+    return out;
   }
 
   async mergePatient(from: string, to: string): Promise<string[]> {
