@@ -147,11 +147,11 @@ export interface HeldView {
 
 export interface HeldViewStore {
   hold(views: HeldView[]): Promise<void>;
-  /** Views whose release time has come (read without locking; each is then claimed in its own transaction). */
+  /** Views whose release time has come (read without locking; a batch of them is then claimed in one transaction). */
   due(now: Date, limit: number): Promise<HeldView[]>;
-  /** Locks one still-held view for release; false when another instance has it or it is released. */
-  claim(routedEventId: string): Promise<boolean>;
-  markReleased(routedEventId: string): Promise<void>;
+  /** Locks those of these views still held for release; skips what another instance has locked or already released. */
+  claim(routedEventIds: string[]): Promise<Set<string>>;
+  markReleased(routedEventIds: string[]): Promise<void>;
   /** Views still held (a gauge for operators: how much is waiting). */
   pendingCount(): Promise<number>;
 }

@@ -344,11 +344,14 @@ export class HeldViewRepository implements HeldViewStore {
       routedEventId: r.routed_event_id, decisionId: r.decision_id, audience: r.audience, topic: r.topic, key: r.key, tier: r.tier, value: r.value, releaseAt: new Date(r.release_at),
     }));
   }
-  async claim(routedEventId: string): Promise<boolean> {
-    return (await this.sql.query('SELECT 1 FROM pl_held_view WHERE routed_event_id = $1 AND released_at IS NULL FOR UPDATE SKIP LOCKED', [routedEventId])).length > 0;
+  async claim(routedEventIds: string[]): Promise<Set<string>> {
+    if (!routedEventIds.length) return new Set();
+    const rows = await this.sql.query<{ id: string }>(
+      'SELECT routed_event_id AS id FROM pl_held_view WHERE routed_event_id = ANY($1::text[]) AND released_at IS NULL FOR UPDATE SKIP LOCKED', [routedEventIds]);
+    return new Set(rows.map((r) => r.id));
   }
-  async markReleased(routedEventId: string): Promise<void> {
-    await this.sql.query('UPDATE pl_held_view SET released_at = clock_timestamp() WHERE routed_event_id = $1', [routedEventId]);
+  async markReleased(routedEventIds: string[]): Promise<void> {
+    if (routedEventIds.length) await this.sql.query('UPDATE pl_held_view SET released_at = clock_timestamp() WHERE routed_event_id = ANY($1::text[])', [routedEventIds]);
   }
   async pendingCount(): Promise<number> {
     return Number((await this.sql.query('SELECT count(*)::int AS n FROM pl_held_view WHERE released_at IS NULL'))[0].n);
