@@ -114,4 +114,34 @@ describe('DeliveryWorker wake-ups', () => {
       await worker.stop();
     }
   });
+  it('a claim that took fewer than it asked for is not repeated at once: the next claim waits for a notify', async () => {
+    let claims = 0;
+    const started: string[] = [];
+    let finish: () => void = () => undefined;
+    const hanging = new Promise<void>((resolve) => { finish = resolve; });
+    const deliveries = {
+      claimProbes: async () => [],
+      claimDue: async () => {
+        claims += 1;
+        return claims === 1 ? ['d-1', 'd-2'].map((id) => ({ ...revokedDelivery, deliveryId: id })) : [];
+      },
+    } as unknown as DeliveryRepository;
+    // The two attempts stay in flight until the test lets them finish, so no finished attempt wakes the loop meanwhile.
+    const attempts = { cancelRevoked: async (d: ClaimedDelivery) => { started.push(d.deliveryId); await hanging; } } as unknown as RecordAttemptHandler;
+    const worker = new DeliveryWorker(deliveries, attempts, {} as PinnedHttpClient, {} as SecretBox, new RuntimeMetrics('notifier-worker-spec-5'), createLogger('notifier-worker-spec-5', 'silent'), {
+      concurrency: 4, perSubscription: 4, leaseSeconds: 30, timeoutMs: 1000, pollMs: 600_000,
+    });
+    worker.start();
+    try {
+      await waitFor(() => started.length === 2, { what: 'both claimed deliveries in flight', timeoutMs: 20_000, intervalMs: 10 });
+      // Asked for 4 (free slots), got 2: everything due was taken. Re-claiming at once (as before) would have
+      // made a second claim right after dispatching, before the attempts were even under way.
+      assert.equal(claims, 1, 'one claim for one wake-up');
+      worker.notify();
+      await waitFor(() => claims === 2, { what: 'the claim a notify asks for', timeoutMs: 20_000, intervalMs: 10 });
+    } finally {
+      finish();
+      await worker.stop();
+    }
+  });
 });

@@ -84,8 +84,9 @@ export class DeliveryWorker {
         const free = this.options.concurrency - this.inFlight.size - probes.length;
         // Bulk gives way to stat and urgent work (bulk-delivery.pacer.ts): held, or a bounded round.
         const bulk = this.pacer.bulkAllowance();
+        const limit = Math.min(free, bulk > 0 ? bulk : free);
         const due = free > 0
-          ? await this.deliveries.claimDue(Math.min(free, bulk > 0 ? bulk : free), this.options.leaseSeconds, this.options.perSubscription, bulk > 0 ? TIER_RANK.bulk : TIER_RANK.routine)
+          ? await this.deliveries.claimDue(limit, this.options.leaseSeconds, this.options.perSubscription, bulk > 0 ? TIER_RANK.bulk : TIER_RANK.routine)
           : [];
         const claimed = [...probes, ...due];
         this.pacer.claimed(claimed.map((d) => d.tier));
@@ -100,7 +101,12 @@ export class DeliveryWorker {
           });
           this.inFlight.add(p);
         }
-        if (!claimed.length || this.inFlight.size >= this.options.concurrency) {
+        // Claim again at once only when the claim was cut by its limit (more may be due). A claim that took
+        // fewer took everything due: what comes next comes with a notify (a fan-out commit, a finished
+        // attempt freeing a patient's or a subscription's turn; kept if it came during the claim) or with
+        // the poll (retries falling due, other replicas' rows). Re-claiming after every claim doubled the
+        // claims: 1,850 for 3,819 deliveries, the notifier's costliest statement (pg_stat_statements).
+        if (!claimed.length || this.inFlight.size >= this.options.concurrency || due.length < limit) {
           // Held bulk is claimed again when its hold ends, without waiting for the poll.
           const held = this.pacer.holdRemainingMs();
           await this.signal.sleep(held > 0 ? Math.min(held, this.options.pollMs) : this.options.pollMs);
