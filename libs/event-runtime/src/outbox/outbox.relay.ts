@@ -4,6 +4,7 @@ import { Counter, Gauge } from 'prom-client';
 import { TIERS } from '@clinmesh/topology';
 import { Logger, RuntimeMetrics } from '@clinmesh/observability';
 import { DEFAULT_PACING, PacingOptions, RepublishPacer } from './republish.pacer';
+import { OutboxVacuum } from './outbox-vacuum';
 import { WakeSignal } from '../wake-signal';
 
 interface OutboxRow {
@@ -49,6 +50,8 @@ export interface OutboxRelayOptions {
   idlePollMs?: number;
   retention?: Partial<RetentionOptions>;
   pacing?: Partial<PacingOptions>;
+  /** Vacuum cm_outbox after this many rows left it (default 2,000; 0: leave it to autovacuum). See outbox-vacuum.ts. */
+  vacuumEveryRows?: number;
 }
 
 /**
@@ -89,6 +92,8 @@ export class OutboxRelay {
   private republishStarted = 0;
   /** Topics held by pacing, left out of the next selections so other topics are not stuck behind them. */
   private held: { topics: string[]; until: number } = { topics: [], until: 0 };
+  /** Vacuums cm_outbox behind the relay (its scans would otherwise walk the rows it published). */
+  readonly vacuum: OutboxVacuum;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -109,6 +114,7 @@ export class OutboxRelay {
     const given = Object.fromEntries(Object.entries(options.retention ?? {}).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
     const r: RetentionOptions = { ...DEFAULT_RETENTION, ...given };
     this.retention = { ...r, inboxHours: Math.max(r.inboxHours, r.outboxHours) };
+    this.vacuum = new OutboxVacuum(dataSource, logger, options.vacuumEveryRows ?? 2000);
     const registers = [metrics.registry];
     this.republished = (metrics.registry.getSingleMetric('clinmesh_outbox_republished_total') as Counter<'tier'>)
       ?? new Counter({ name: 'clinmesh_outbox_republished_total', help: 'Retained outbox rows re-published to a cluster met for the first time', labelNames: ['tier'], registers });
@@ -147,6 +153,7 @@ export class OutboxRelay {
     this.statSignal.notify();
     if (this.backlogTimer) clearInterval(this.backlogTimer);
     await Promise.all([this.loop, this.statLoop]);
+    await this.vacuum.idle();
     if (this.lockRunner) {
       await this.lockRunner.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK_KEY]).catch(() => undefined);
       await this.lockRunner.release().catch(() => undefined);
@@ -331,6 +338,7 @@ export class OutboxRelay {
       })),
     });
     await this.markPublished(batch.map((r) => r.id));
+    this.vacuum.removedRows(batch.length);
     for (const row of batch) {
       this.metrics.produced.inc({ tier: TIERS[row.tier_rank], topic: row.topic });
       if (row.republish) this.republished.inc({ tier: TIERS[row.tier_rank] });

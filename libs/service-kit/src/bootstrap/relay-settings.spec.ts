@@ -11,12 +11,15 @@ describe('relaySettings (runtime tuning from CLINMESH_* variables)', () => {
     assert.equal(relaySettings({ CLINMESH_CONSUMER_BULK_SHARE: '0.5' }).bulkShare, 0.5);
     assert.equal(relaySettings({ CLINMESH_CONSUMER_BULK_SHARE: '1' }).bulkShare, 1, '1 turns bulk pacing off');
     assert.equal(relaySettings({ CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE: '5' }).bulkPacedChunkSize, 5);
+    assert.equal(relaySettings({ CLINMESH_OUTBOX_VACUUM_EVERY_ROWS: '500' }).vacuumEveryRows, 500);
+    assert.equal(relaySettings({ CLINMESH_OUTBOX_VACUUM_EVERY_ROWS: '0' }).vacuumEveryRows, 0, '0 leaves the outbox to autovacuum');
   });
 
   it('leaves unset settings to the runtime defaults', () => {
     const s = relaySettings({});
     assert.equal(s.gatherMs, undefined);
     assert.equal(s.combineRecords, undefined);
+    assert.equal(s.vacuumEveryRows, undefined);
   });
 
   it('names every invalid setting at once', () => {
@@ -26,5 +29,6 @@ describe('relaySettings (runtime tuning from CLINMESH_* variables)', () => {
     assert.throws(() => relaySettings({ CLINMESH_CONSUMER_BULK_SHARE: '1.5' }), /CLINMESH_CONSUMER_BULK_SHARE must be above 0 and at most 1/);
     assert.throws(() => relaySettings({ CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE: '0' }), /CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE must be at least 1/);
     assert.throws(() => relaySettings({ CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE: '2.5' }), /CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE must be a non-negative integer/);
+    assert.throws(() => relaySettings({ CLINMESH_OUTBOX_VACUUM_EVERY_ROWS: 'often' }), /CLINMESH_OUTBOX_VACUUM_EVERY_ROWS must be a non-negative integer/);
   });
 });

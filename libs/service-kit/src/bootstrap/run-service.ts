@@ -191,6 +191,8 @@ export function main(spec: ServiceSpec): void {
 /** Relay settings (retention, crash-fallback poll) from CLINMESH_* variables, validated together. */
 export function relaySettings(env: NodeJS.ProcessEnv): {
   idlePollMs?: number;
+  /** CLINMESH_OUTBOX_VACUUM_EVERY_ROWS=2000 (0 = off): the relay vacuums cm_outbox after this many rows left it. */
+  vacuumEveryRows?: number;
   retention: { outboxHours?: number; outboxRows?: number; inboxHours?: number };
   /** CLINMESH_FETCH_MAX_WAIT_MS=stat=20,urgent=100,routine=250,bulk=500 (any subset): consumer fetch max wait per tier. */
   maxWaitTimeMs?: Partial<Record<Tier, number>>;
@@ -215,6 +217,7 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
   };
   const settings: ReturnType<typeof relaySettings> = {
     idlePollMs: num('CLINMESH_RELAY_IDLE_POLL_MS', true),
+    vacuumEveryRows: num('CLINMESH_OUTBOX_VACUUM_EVERY_ROWS', true),
     combineRecords: num('CLINMESH_CONSUMER_COMBINE_RECORDS', true),
     bulkShare: num('CLINMESH_CONSUMER_BULK_SHARE', false),
     bulkPacedChunkSize: num('CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE', true),
