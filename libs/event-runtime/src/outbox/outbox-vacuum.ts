@@ -19,7 +19,7 @@ import type { Logger } from '@clinmesh/observability';
 export class OutboxVacuum {
   private removed = 0;
   private running: Promise<void> | null = null;
-  /** Passes started (for tests and metrics). */
+  /** Passes started (what the int-spec checks). */
   passes = 0;
 
   constructor(private readonly dataSource: DataSource, private readonly logger: Logger, private readonly everyRows: number) {}

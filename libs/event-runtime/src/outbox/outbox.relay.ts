@@ -93,7 +93,7 @@ export class OutboxRelay {
   /** Topics held by pacing, left out of the next selections so other topics are not stuck behind them. */
   private held: { topics: string[]; until: number } = { topics: [], until: 0 };
   /** Vacuums cm_outbox behind the relay (its scans would otherwise walk the rows it published). */
-  readonly vacuum: OutboxVacuum;
+  private readonly vacuum: OutboxVacuum;
 
   constructor(
     private readonly dataSource: DataSource,

@@ -92,7 +92,7 @@ export class DecisionRepository implements DecisionStore {
 export class IdentityIndexRepository implements IdentityIndex {
   constructor(private readonly sql: Sql) {}
   async upsert(recordKey: string, epid: string): Promise<void> {
-    await this.sql.query(`INSERT INTO pl_identity_index (record_key, epid) VALUES ($1, $2) ON CONFLICT (record_key) DO UPDATE SET epid = EXCLUDED.epid, updated_at = now()`, [recordKey, epid]);
+    await this.upsertMany([{ recordKey, epid }]);
   }
   async upsertMany(links: Array<{ recordKey: string; epid: string }>): Promise<void> {
     // ON CONFLICT cannot touch one row twice in a statement: a key given twice keeps its last EPID, as one by one.
@@ -165,9 +165,7 @@ export class ConsentRepository implements ConsentStore {
 
   /** Pending consents of a record key get their patient; returns those applied now. */
   async resolvePending(recordKey: string, epid: string): Promise<StoredConsent[]> {
-    return (await this.sql.query(
-      `UPDATE pl_consent SET epid = $2, applied_at = now(), updated_at = now() WHERE epid IS NULL AND $1 = ANY(patient_keys) RETURNING *`, [recordKey, epid],
-    )).map(consentOf);
+    return (await this.resolvePendingMany([{ recordKey, epid }]))[0];
   }
 
   async resolvePendingMany(links: Array<{ recordKey: string; epid: string }>): Promise<StoredConsent[][]> {
