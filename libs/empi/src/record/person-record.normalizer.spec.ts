@@ -19,6 +19,20 @@ describe('normalisation', () => {
     assert.equal(normalizeBirthDate(''), undefined);
   });
 
+  it('reads the date formats registration exports use, US month-first by default', () => {
+    const compact = (v: string) => normalizeBirthDate(v)?.compact;
+    assert.equal(compact('03/07/1980'), '19800307', 'US M/D/YYYY');
+    assert.equal(compact('3/7/1980'), '19800307', 'unpadded');
+    assert.equal(compact('03-07-1980'), '19800307', 'US with dashes');
+    assert.equal(compact('31/12/1980'), '19801231', 'first part cannot be a month: day first');
+    assert.equal(compact('07.03.1980'), '19800307', 'dotted: day first');
+    assert.equal(compact('1980/3/7'), '19800307');
+    assert.equal(compact('1980-03-07T00:00:00Z'), '19800307', 'a time part is ignored');
+    assert.deepEqual(normalizeBirthDate('3/7/1980'), { year: '1980', month: '03', day: '07', compact: '19800307', precision: 'day' });
+    // A keying error keeps its digits (no format matches), so a one-character comparison can still credit it.
+    assert.equal(compact('198003071'), '198003071');
+  });
+
   it('normalises a record: phone digits, identifiers, sex, city as suburb', () => {
     const n = normalizeRecord({
       recordId: 'a|b|1', givenName: 'JOSÉ', familyName: 'García', sex: 'Male', phone: '+61 (02) 9555-1234',

@@ -108,12 +108,25 @@ export function normalizePhone(value: string | undefined | null): string | undef
   return normalizeDigits(value);
 }
 
+/**
+ * A date of birth as sources write it: `YYYYMMDD`, ISO `YYYY-MM-DD` (a time part is ignored),
+ * `YYYY/M/D`, partial `YYYY-MM` and `YYYY`, and the US `M/D/YYYY` (also with dashes). A slashed
+ * date whose first part cannot be a month is read day first (`31/12/1980`), and a dotted one is
+ * day first as in Europe (`31.12.1980`).
+ */
 export function normalizeBirthDate(value: string | undefined | null): NormalizedBirthDate | undefined {
   if (value === undefined || value === null) return undefined;
   const text = String(value).trim();
   if (text === '') return undefined;
-  let m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(text);
-  if (m) return { year: m[1], month: m[2], day: m[3], compact: `${m[1]}${m[2]}${m[3]}`, precision: 'day' };
+  let m = /^(\d{4})-?(\d{2})-?(\d{2})(?:[T ][\d:.]*(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
+  if (m) return fullDate(m[1], m[2], m[3]);
+  m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(text);
+  if (m) return fullDate(m[1], m[2], m[3]);
+  m = /^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})$/.exec(text);
+  if (m) {
+    const dayFirst = m[2] === '.' || (Number(m[1]) > 12 && Number(m[3]) <= 12);
+    return dayFirst ? fullDate(m[4], m[3], m[1]) : fullDate(m[4], m[1], m[3]);
+  }
   m = /^(\d{4})-(\d{2})$/.exec(text) ?? /^(\d{4})(\d{2})$/.exec(text);
   if (m) return { year: m[1], month: m[2], compact: `${m[1]}${m[2]}`, precision: 'month' };
   m = /^(\d{4})$/.exec(text);
@@ -123,6 +136,12 @@ export function normalizeBirthDate(value: string | undefined | null): Normalized
   const digits = text.replace(/\D+/g, '');
   if (digits.length < 4) return undefined;
   return { year: digits.slice(0, 4), compact: digits, precision: digits.length >= 8 ? 'day' : 'year' };
+}
+
+function fullDate(year: string, month: string, day: string): NormalizedBirthDate {
+  const mm = month.padStart(2, '0');
+  const dd = day.padStart(2, '0');
+  return { year, month: mm, day: dd, compact: `${year}${mm}${dd}`, precision: 'day' };
 }
 
 function normalizeSex(value: string | undefined): NormalizedRecord['sex'] {
