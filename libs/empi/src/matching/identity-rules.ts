@@ -26,14 +26,20 @@ const level = (v: ComparisonVector, field: ComparisonName): string | undefined =
 const EXPLAINED_GIVEN = new Set(['exact', 'nickname', 'initial', 'jw>=0.92', 'phonetic']);
 const FAMILY_AGREES = new Set(['exact', 'jw>=0.92', 'phonetic', 'jw>=0.80']);
 
-export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig, 'householdRules'>): IdentityRuleFinding[] {
+/** What the comparison vector cannot say about the pair, computed from the values. */
+export interface PairContext {
+  /** The given names differ only by keying errors (`givenNamesTypoApart`, given-name-typo.ts). */
+  givenNamesTypoApart?: boolean;
+}
+
+export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig, 'householdRules'>, pair: PairContext = {}): IdentityRuleFinding[] {
   const findings: IdentityRuleFinding[] = [];
   const family = level(vector, 'familyName');
   const given = level(vector, 'givenName');
   const dob = level(vector, 'birthDate');
   const sex = level(vector, 'sex');
   const familyAgrees = family !== undefined && FAMILY_AGREES.has(family);
-  const givenConflict = given !== undefined && !EXPLAINED_GIVEN.has(given);
+  const givenConflict = given !== undefined && !EXPLAINED_GIVEN.has(given) && !pair.givenNamesTypoApart;
   const sexConflict = sex === 'else';
   const street = level(vector, 'street');
   const addressAgrees = street === 'exact' || street === 'jw>=0.88' || level(vector, 'phone') === 'exact' ||
@@ -69,6 +75,7 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   }
   let core = 0;
   for (const field of ['givenName', 'familyName', 'birthDate'] as const) if (vector[IDX[field]] === COMPARISON_LEVELS[field].length - 1) core += 1;
+  if (pair.givenNamesTypoApart && given === 'else') core -= 1;
   if (core >= 2) {
     findings.push({
       rule: 'core-identity-conflict', weight: sameIndividualId ? 0 : config.householdRules.coreConflictWeight, blocksAutoLink: true,

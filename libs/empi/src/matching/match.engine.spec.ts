@@ -167,6 +167,41 @@ describe('MatchEngine', () => {
     assert.equal((await e.match({ recordId: 's|4', ...swappedKenny })).personId, kenny.personId);
   });
 
+  it('twins whose records are both keyed with given and family names swapped stay separate persons', async () => {
+    // "White, Sue" and "White, Miguel": read as written the given names agree (a surname, rare as a given name,
+    // so strong evidence) and only the family names differ. The Census lists say White is a family name and Sue
+    // a given one, so the pair is read swapped, where the twin rules apply.
+    const born = '1990-04-06';
+    const at = { phone: '503 794 8791', address: { streetNumber: '8143', street: 'Franklin St', suburb: 'Denver', postcode: '80250', state: 'CO' } };
+    const { engine: e } = engine();
+    const sue = await e.match({ recordId: 's|1', givenName: 'White', familyName: 'Sue', birthDate: born, sex: 'F', ...at });
+    const miguel = await e.match({ recordId: 's|2', givenName: 'White', familyName: 'Miguel', birthDate: born, sex: 'M', ...at });
+    assert.notEqual(miguel.personId, sue.personId);
+    assert.notEqual(miguel.decision, 'link');
+    assert.ok(miguel.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'given-name-conflict' && /swapped/.test(r.reason)), JSON.stringify(miguel.explanation.candidates[0]));
+    // A shared given name that is a given name (Mary) with two family names is not read swapped: no such finding.
+    const { engine: e2 } = engine();
+    await e2.match({ recordId: 'm|1', givenName: 'Mary', familyName: 'Jones', birthDate: born, sex: 'F', ...at });
+    const mary = await e2.match({ recordId: 'm|2', givenName: 'Mary', familyName: 'Lopez', birthDate: born, sex: 'F', ...at });
+    assert.ok(!mary.explanation.candidates[0]?.records[0].rules.some((r) => /swapped/.test(r.reason)), JSON.stringify(mary.explanation.candidates[0]));
+  });
+
+  it("two records of one person with different typos in the given name are one person; a twin's real name is not a typo", async () => {
+    const born = '1937-04-24';
+    const at = { phone: '204 608 7617', address: { streetNumber: '9298', street: 'Highland Ave', suburb: 'Atlanta', postcode: '30348', state: 'GA' } };
+    const { engine: e } = engine();
+    const first = await e.match({ recordId: 't|1', givenName: 'Yshane', familyName: 'Frey', birthDate: born, sex: 'M', ...at });
+    const second = await e.match({ recordId: 't|2', givenName: 'Sphane', familyName: 'Frey', birthDate: born, sex: 'M', ...at });
+    assert.equal(second.decision, 'link', second.explanation.reason);
+    assert.equal(second.personId, first.personId);
+    // Dave's record keyed "Davte" is one edit from Dave, two from his twin Dale: it stays off Dale's person.
+    const { engine: e2 } = engine();
+    const dale = await e2.match({ recordId: 'd|1', givenName: 'Dale', familyName: 'Talley', birthDate: born, sex: 'M', ...at });
+    const davte = await e2.match({ recordId: 'd|2', givenName: 'Davte', familyName: 'Talley', birthDate: born, sex: 'M', ...at });
+    assert.notEqual(davte.personId, dale.personId);
+    assert.ok(davte.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'given-name-conflict'));
+  });
+
   it('parent and child at one address (Jr/Sr: same given name) never auto-link', async () => {
     const { engine: e } = engine();
     const sr = await e.match({ recordId: 'j|1', givenName: 'Robert', familyName: 'Okafor', birthDate: '1971-05-02', sex: 'M', ...home });

@@ -7,6 +7,7 @@ import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { normalizeRecord, type NormalizedRecord } from '../record/person-record.normalizer';
 import { compareRecords } from './record-comparison.comparator';
 import { identityRules, type IdentityRuleFinding } from './identity-rules';
+import { givenNamesTypoApart } from './given-name-typo';
 import { nameFrequency, usNameFrequencySeed, type NameFrequencySnapshot } from '../frequency/name-frequency.model';
 import { ChunkOverlayStore } from '../store/chunk-overlay.store';
 
@@ -302,7 +303,7 @@ export class MatchEngine {
     if (cmp.vector[gi] === 0) tf.givenName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'family', normalized.familyName!) : nameFrequency(this.frequencies, 'given', normalized.givenName!);
     if (cmp.vector[fi] === 0) tf.familyName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'given', normalized.givenName!) : nameFrequency(this.frequencies, 'family', normalized.familyName!);
     const fsScore = this.weights.score(cmp.vector, tf);
-    const rules = identityRules(cmp.vector, this.config);
+    const rules = identityRules(cmp.vector, this.config, { givenNamesTypoApart: givenNamesTypoApart(incoming.givenName, normalized.givenName) });
     const swapped = this.swappedReadingConflicts(incoming, normalized, cmp.namesTransposed);
     if (swapped.length) rules.push(...swapped);
     let score = fsScore;
@@ -319,18 +320,39 @@ export class MatchEngine {
    */
   private swappedReadingConflicts(incoming: NormalizedRecord, stored: NormalizedRecord, transposed: boolean): IdentityRuleFinding[] {
     if (transposed || !incoming.givenName || !incoming.familyName || !stored.givenName || !stored.familyName) return [];
-    if (incoming.givenName !== stored.familyName && incoming.familyName !== stored.givenName) return [];
     const swap = (r: NormalizedRecord): NormalizedRecord => ({ ...r, givenName: r.familyName, familyName: r.givenName, givenPhonetic: r.familyPhonetic, familyPhonetic: r.givenPhonetic });
-    // Either record may be the swapped one.
+    let readings: Array<readonly [NormalizedRecord, NormalizedRecord]>;
+    if (incoming.givenName === stored.familyName || incoming.familyName === stored.givenName) {
+      // Either record may be the swapped one.
+      readings = [[swap(incoming), stored], [incoming, swap(stored)]];
+    } else if (incoming.givenName === stored.givenName && incoming.familyName !== stored.familyName && this.bothLookSwapped(incoming, stored)) {
+      // Both records swapped ("white, sue" against her twin's "white, miguel"): the shared value is the family
+      // name, and read straight the pair shows only a family-name mismatch that no household rule speaks to.
+      readings = [[swap(incoming), swap(stored)]];
+    } else {
+      return [];
+    }
     const findings = new Map<string, IdentityRuleFinding>();
-    for (const [a, b] of [[swap(incoming), stored], [incoming, swap(stored)]] as const) {
-      for (const f of identityRules(compareRecords(a, b, this.config.comparedIdentifiers).vector, this.config)) {
+    for (const [a, b] of readings) {
+      for (const f of identityRules(compareRecords(a, b, this.config.comparedIdentifiers).vector, this.config, { givenNamesTypoApart: givenNamesTypoApart(a.givenName, b.givenName) })) {
         if ((f.rule === 'given-name-conflict' || f.rule === 'sex-conflict') && !findings.has(f.rule)) {
           findings.set(f.rule, { ...f, reason: `read with one record's given and family names swapped: ${f.reason}` });
         }
       }
     }
     return [...findings.values()];
+  }
+
+  /**
+   * The given name both records share is a family name by the name frequencies (at least twice as common as a
+   * surname as it is as a given name), and a family name of theirs is a given name by the same measure. Without
+   * both, a shared given name with different family names reads straight: a name change, or two people.
+   */
+  private bothLookSwapped(a: NormalizedRecord, b: NormalizedRecord): boolean {
+    const f = this.frequencies;
+    const isFamilyName = (v: string) => nameFrequency(f, 'family', v) >= 2 * nameFrequency(f, 'given', v);
+    const isGivenName = (v: string) => nameFrequency(f, 'given', v) >= 2 * nameFrequency(f, 'family', v);
+    return isFamilyName(a.givenName!) && (isGivenName(a.familyName!) || isGivenName(b.familyName!));
   }
 
   private async resolve(record: PersonRecord, store: CandidateStore): Promise<{ result: MatchResult; keys: string[] }> {

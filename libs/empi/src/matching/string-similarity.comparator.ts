@@ -1,4 +1,5 @@
 import jaroWinkler from 'talisman/metrics/jaro-winkler';
+import damerauLevenshtein from 'talisman/metrics/damerau-levenshtein';
 import type { PhoneticCodes } from '../record/person-record.normalizer';
 
 /** Jaro-Winkler similarity in [0,1] (talisman; boost threshold 0.7, prefix scale 0.1 — Winkler's defaults). */
@@ -27,6 +28,11 @@ export function withinOneEdit(a: string, b: string): boolean {
     return i + 1 < la && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
   }
   return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+}
+
+/** True when a and b are at most two edits apart (Damerau-Levenshtein, talisman's bounded version). */
+export function withinTwoEdits(a: string, b: string): boolean {
+  return damerauLevenshtein.limited(2, a, b) <= 2;
 }
 
 /** Phonetic agreement: any double-metaphone code shared, or equal NYSIIS keys. */

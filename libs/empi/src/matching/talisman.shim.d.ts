@@ -15,3 +15,7 @@ declare module 'talisman/phonetics/soundex' {
   const soundex: (word: string) => string;
   export = soundex;
 }
+declare module 'talisman/metrics/damerau-levenshtein' {
+  const damerauLevenshtein: ((a: string, b: string) => number) & { limited: (max: number, a: string, b: string) => number };
+  export = damerauLevenshtein;
+}
