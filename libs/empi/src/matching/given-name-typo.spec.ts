@@ -1,21 +1,30 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { givenNamesTypoApart } from './given-name-typo';
+import { givenNamesExplained } from './given-name-typo';
 
-describe('givenNamesTypoApart', () => {
+describe('givenNamesExplained', () => {
   it('two typos of one name, or a name typed twice wrong, are one name keyed twice', () => {
-    assert.equal(givenNamesTypoApart('yshane', 'sphane'), true, 'both one edit from shane');
-    assert.equal(givenNamesTypoApart('heila', 'shweila'), true, 'both one edit from sheila');
-    assert.equal(givenNamesTypoApart('mqnule', 'manuel'), true, 'a mangled name near no listed name, two edits from manuel');
+    assert.equal(givenNamesExplained('yshane', 'sphane', 'jw>=0.80'), true, 'both one edit from shane');
+    assert.equal(givenNamesExplained('heila', 'shweila', 'else'), true, 'both one edit from sheila');
+    assert.equal(givenNamesExplained('mqnule', 'manuel', 'else'), true, 'a mangled name near no listed name, two edits from manuel');
   });
 
   it('real names, and a typo nearer another real name, stay different names', () => {
-    assert.equal(givenNamesTypoApart('emma', 'ella'), false, 'two listed names');
-    assert.equal(givenNamesTypoApart('jaden', 'jalen'), false);
-    assert.equal(givenNamesTypoApart('davte', 'dale'), false, 'davte is one edit from dave, not from dale');
-    assert.equal(givenNamesTypoApart('aan', 'aaron'), false, 'aan is one edit from ann, not from aaron');
-    assert.equal(givenNamesTypoApart('shane', 'shane'), false, 'equal names are not a typo pair');
-    assert.equal(givenNamesTypoApart('xqzvbk', 'shane'), false, 'more than two edits apart');
-    assert.equal(givenNamesTypoApart(undefined, 'shane'), false);
+    assert.equal(givenNamesExplained('jaden', 'jalen', 'else'), false, 'two listed names');
+    assert.equal(givenNamesExplained('davte', 'dale', 'jw>=0.80'), false, 'davte is one edit from dave, not from dale');
+    assert.equal(givenNamesExplained('aan', 'aaron', 'else'), false, 'aan is one edit from ann, not from aaron');
+    assert.equal(givenNamesExplained('xqzvbk', 'shane', 'else'), false, 'more than two edits apart');
+  });
+
+  it('a metaphone agreement through an alternate code is no spelling variant when a typo plainly means another name', () => {
+    assert.equal(givenNamesExplained('phillim', 'william', 'phonetic'), false, 'phillim is one edit from phillip');
+    assert.equal(givenNamesExplained('ueoy', 'joe', 'phonetic'), false, 'a mangled name sharing only the alternate code A');
+    assert.equal(givenNamesExplained('catherine', 'kathryn', 'phonetic'), true, 'two real spellings of one name');
+  });
+
+  it('leaves to the level what it decides: exact, nickname, initial, one edit, or a missing name', () => {
+    assert.equal(givenNamesExplained('shane', 'shane', 'exact'), undefined);
+    assert.equal(givenNamesExplained('shane', 'shan', 'jw>=0.92'), undefined);
+    assert.equal(givenNamesExplained(undefined, 'shane', undefined), undefined);
   });
 });

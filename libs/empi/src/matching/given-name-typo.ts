@@ -1,4 +1,5 @@
 import { usNameFrequencySeed } from '../frequency/name-frequency.model';
+import { phoneticCodes } from '../record/person-record.normalizer';
 import { withinTwoEdits } from './string-similarity.comparator';
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
@@ -29,30 +30,49 @@ function knownNamesOneEditFrom(name: string): ReadonlySet<string> {
 }
 
 /**
- * Two given names more than one edit apart that are still one name keyed twice: two records of one person
- * that each carry a typo are two edits from each other ("sphane" and "yshane" for shane), and a name with two
- * typos is two edits from the real one ("mqnule" for manuel). The twin and sibling rule must not read those as
- * two people; a twin's or sibling's name is a real, different name.
- *
- * Each name stands for what it could have been meant as: a Census given name stands for itself; a name not in
- * the lists stands for the listed names one edit from it, or for anything when there is none (a mangled name).
- * The pair is one name keyed twice when those meanings meet: "davte" (one edit from dave) against "dale"
- * stays a conflict — dave and dale may be twins — and two real names always do.
+ * What a given name could have been meant as: a Census given name stands for itself; a name not in the lists
+ * stands for the listed names one edit from it, or for anything when there is none (a mangled name).
  */
-export function givenNamesTypoApart(a: string | undefined, b: string | undefined): boolean {
-  if (!a || !b || a === b || Math.min(a.length, b.length) < 3 || !withinTwoEdits(a, b)) return false;
-  const known = usNameFrequencySeed().given;
-  const aKnown = known.has(a);
-  const bKnown = known.has(b);
-  if (aKnown && bKnown) return false;
-  const meant = (name: string, isKnown: boolean): ReadonlySet<string> | 'anything' => {
-    if (isKnown) return new Set([name]);
-    const near = knownNamesOneEditFrom(name);
-    return near.size === 0 ? 'anything' : near;
-  };
-  const ma = meant(a, aKnown);
-  const mb = meant(b, bKnown);
-  if (ma === 'anything' || mb === 'anything') return true;
+function meantAs(name: string): ReadonlySet<string> | 'anything' {
+  if (usNameFrequencySeed().given.has(name)) return new Set([name]);
+  const near = knownNamesOneEditFrom(name);
+  return near.size === 0 ? 'anything' : near;
+}
+
+/** The two names can stand for the same listed name; `anything` when a mangled name leaves it open. */
+function canMeanTheSameName(a: string, b: string): boolean | 'anything' {
+  const ma = meantAs(a);
+  const mb = meantAs(b);
+  if (ma === 'anything' || mb === 'anything') return 'anything';
   for (const name of ma) if (mb.has(name)) return true;
   return false;
+}
+
+/**
+ * Whether a given-name difference is explained — one name keyed differently — where the comparison level
+ * alone misjudges it; `undefined` where the level decides (exact, nickname, initial, one edit).
+ *
+ * - Two records of one person that each carry a typo are two edits from each other ("sphane" and "yshane"
+ *   for shane), as is a name with two typos ("mqnule" for manuel): levels `jw>=0.80` / `else`, yet one name.
+ *   Explained when the names are at most two edits apart, not both real names, and can stand for the same
+ *   listed name. "davte" (one edit from dave) against "dale" stays unexplained: Dave and Dale may be twins.
+ * - A metaphone agreement through an alternate code ("phillim" and "william" both give FLM, "ueoy" and "joe"
+ *   both A) is no spelling variant when a typo'd name plainly stands for another name: level `phonetic`
+ *   is explained only for two real names (catherine / kathryn) or names that can stand for the same one.
+ */
+export function givenNamesExplained(a: string | undefined, b: string | undefined, level: string | undefined): boolean | undefined {
+  if (!a || !b || a === b) return undefined;
+  if (level === 'phonetic') {
+    const known = usNameFrequencySeed().given;
+    if (known.has(a) && known.has(b)) return true;
+    const same = canMeanTheSameName(a, b);
+    // A mangled name proves nothing either way: only the primary codes agreeing count ("ueoy" and "joe"
+    // share only joe's alternate code A).
+    return same === 'anything' ? phoneticCodes(a).metaphone === phoneticCodes(b).metaphone : same;
+  }
+  if (level !== 'jw>=0.80' && level !== 'else') return undefined;
+  if (Math.min(a.length, b.length) < 3 || !withinTwoEdits(a, b)) return false;
+  const known = usNameFrequencySeed().given;
+  if (known.has(a) && known.has(b)) return false;
+  return canMeanTheSameName(a, b) !== false;
 }

@@ -28,8 +28,8 @@ const FAMILY_AGREES = new Set(['exact', 'jw>=0.92', 'phonetic', 'jw>=0.80']);
 
 /** What the comparison vector cannot say about the pair, computed from the values. */
 export interface PairContext {
-  /** The given names differ only by keying errors (`givenNamesTypoApart`, given-name-typo.ts). */
-  givenNamesTypoApart?: boolean;
+  /** Whether the given-name difference is one name keyed differently, where the level alone misjudges it (`givenNamesExplained`, given-name-typo.ts). */
+  givenExplained?: boolean;
 }
 
 export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig, 'householdRules'>, pair: PairContext = {}): IdentityRuleFinding[] {
@@ -39,7 +39,7 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   const dob = level(vector, 'birthDate');
   const sex = level(vector, 'sex');
   const familyAgrees = family !== undefined && FAMILY_AGREES.has(family);
-  const givenConflict = given !== undefined && !EXPLAINED_GIVEN.has(given) && !pair.givenNamesTypoApart;
+  const givenConflict = given !== undefined && !(pair.givenExplained ?? EXPLAINED_GIVEN.has(given));
   const sexConflict = sex === 'else';
   const street = level(vector, 'street');
   const addressAgrees = street === 'exact' || street === 'jw>=0.88' || level(vector, 'phone') === 'exact' ||
@@ -75,7 +75,7 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   }
   let core = 0;
   for (const field of ['givenName', 'familyName', 'birthDate'] as const) if (vector[IDX[field]] === COMPARISON_LEVELS[field].length - 1) core += 1;
-  if (pair.givenNamesTypoApart && given === 'else') core -= 1;
+  if (pair.givenExplained && given === 'else') core -= 1;
   if (core >= 2) {
     findings.push({
       rule: 'core-identity-conflict', weight: sameIndividualId ? 0 : config.householdRules.coreConflictWeight, blocksAutoLink: true,

@@ -7,7 +7,7 @@ import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { normalizeRecord, type NormalizedRecord } from '../record/person-record.normalizer';
 import { compareRecords } from './record-comparison.comparator';
 import { identityRules, type IdentityRuleFinding } from './identity-rules';
-import { givenNamesTypoApart } from './given-name-typo';
+import { givenNamesExplained } from './given-name-typo';
 import { nameFrequency, usNameFrequencySeed, type NameFrequencySnapshot } from '../frequency/name-frequency.model';
 import { ChunkOverlayStore } from '../store/chunk-overlay.store';
 
@@ -123,6 +123,8 @@ interface ScoredRecord {
 
 const MAX_EXPLAINED_PERSONS = 5;
 const GIVEN_NAME_INDEX = COMPARISON_NAMES.indexOf('givenName');
+/** The given-name comparison level of a vector (undefined when either side lacks a given name). */
+const givenLevel = (vector: ArrayLike<number>): string | undefined => (vector[GIVEN_NAME_INDEX] < 0 ? undefined : COMPARISON_LEVELS.givenName[vector[GIVEN_NAME_INDEX]]);
 const FAMILY_NAME_INDEX = COMPARISON_NAMES.indexOf('familyName');
 
 /**
@@ -303,7 +305,7 @@ export class MatchEngine {
     if (cmp.vector[gi] === 0) tf.givenName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'family', normalized.familyName!) : nameFrequency(this.frequencies, 'given', normalized.givenName!);
     if (cmp.vector[fi] === 0) tf.familyName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'given', normalized.givenName!) : nameFrequency(this.frequencies, 'family', normalized.familyName!);
     const fsScore = this.weights.score(cmp.vector, tf);
-    const rules = identityRules(cmp.vector, this.config, { givenNamesTypoApart: givenNamesTypoApart(incoming.givenName, normalized.givenName) });
+    const rules = identityRules(cmp.vector, this.config, { givenExplained: givenNamesExplained(incoming.givenName, normalized.givenName, givenLevel(cmp.vector)) });
     const swapped = this.swappedReadingConflicts(incoming, normalized, cmp.namesTransposed);
     if (swapped.length) rules.push(...swapped);
     let score = fsScore;
@@ -334,7 +336,8 @@ export class MatchEngine {
     }
     const findings = new Map<string, IdentityRuleFinding>();
     for (const [a, b] of readings) {
-      for (const f of identityRules(compareRecords(a, b, this.config.comparedIdentifiers).vector, this.config, { givenNamesTypoApart: givenNamesTypoApart(a.givenName, b.givenName) })) {
+      const vector = compareRecords(a, b, this.config.comparedIdentifiers).vector;
+      for (const f of identityRules(vector, this.config, { givenExplained: givenNamesExplained(a.givenName, b.givenName, givenLevel(vector)) })) {
         if ((f.rule === 'given-name-conflict' || f.rule === 'sex-conflict') && !findings.has(f.rule)) {
           findings.set(f.rule, { ...f, reason: `read with one record's given and family names swapped: ${f.reason}` });
         }
