@@ -134,9 +134,9 @@ describe('identity resolution end to end', { timeout: 600_000 }, () => {
   it('queues an uncertain match for review, shows it side by side; a stale If-Match answers 412, a decided item 409, a current one links', async () => {
     const first = await pipeline.sendHl7(adtMessage({ controlId: 'RV-1', mrn: 'RV-100', family: 'ABERNATHY', given: 'COLETTE', birthDate: '19660909' }));
     const firstEpid = await epidOfTask(first.messageId!);
-    // Same name, address and phone, another birth date: parent and child (Jr/Sr) or one person with a wrong birth date.
+    // Same name, address and phone, a birth date three years off: a relative or one person with a wrong birth date.
     // Relatives sharing an address and surname never auto-link (rule household-relative): a review item.
-    const second = await pipeline.sendHl7(adtMessage({ controlId: 'RV-2', mrn: 'RV-200', sendingApplication: 'CLINICB', family: 'ABERNATHY', given: 'COLETTE', birthDate: '19930101', personKey: 'RV-100' })
+    const second = await pipeline.sendHl7(adtMessage({ controlId: 'RV-2', mrn: 'RV-200', sendingApplication: 'CLINICB', family: 'ABERNATHY', given: 'COLETTE', birthDate: '19690101', personKey: 'RV-100' })
       .replace('^^^TESTHOSP^MR', '^^^CLINB^MR'));
     const secondEpid = await epidOfTask(second.messageId!);
     assert.notEqual(secondEpid, firstEpid, 'never a silent link below the upper threshold');
@@ -152,7 +152,7 @@ describe('identity resolution end to end', { timeout: 600_000 }, () => {
     const view = await pipeline.request('identity-resolution', 'GET', `/v1/review-items/${items.id}`);
     assert.equal(view.status, 200, view.text);
     assert.equal(view.headers.get('etag'), '"1"');
-    assert.match(view.json().record.demographics.birthDate, /^1993-?01-?01/);
+    assert.match(view.json().record.demographics.birthDate, /^1969-?01-?01/);
     assert.ok(view.json().candidates[0].evidence.blockedBy.some((b: string) => b.includes('household-relative')), JSON.stringify(view.json().candidates[0].evidence));
     assert.equal(view.json().candidates[0].epid, firstEpid);
     assert.equal(view.json().candidates[0].records[0].demographics.familyName, 'ABERNATHY');

@@ -30,7 +30,17 @@ const FAMILY_AGREES = new Set(['exact', 'jw>=0.92', 'phonetic', 'jw>=0.80']);
 export interface PairContext {
   /** Whether the given-name difference is one name keyed differently, where the level alone misjudges it (`givenNamesExplained`, given-name-typo.ts). */
   givenExplained?: boolean;
+  /** Years between the two birth years, when both records carry one. */
+  birthYearGap?: number;
 }
+
+/**
+ * A birth-year gap this wide is a generation: parent and child (Jr/Sr). A keying error that moves a year
+ * this far and leaves no one-edit trace (a transposed 1969/1996 is one edit) is far rarer than a child
+ * named after a parent, so the relative rule weighs double there: such a pair goes to review only when the
+ * rest of the evidence is overwhelming, instead of filling the review queue with every Jr/Sr household.
+ */
+export const GENERATION_GAP_YEARS = 12;
 
 export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig, 'householdRules'>, pair: PairContext = {}): IdentityRuleFinding[] {
   const findings: IdentityRuleFinding[] = [];
@@ -65,7 +75,13 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
     }
   }
   if (familyAgrees && addressAgrees && !sameIndividualId && !givenConflict && !sexConflict && (dob === 'year-only' || dob === 'else')) {
-    findings.push({ rule: 'household-relative', weight: config.householdRules.relativeWeight, blocksAutoLink: true, reason: 'same family name and address, birth date disagrees beyond a typo (parent/child, Jr/Sr)' });
+    const generation = (pair.birthYearGap ?? 0) >= GENERATION_GAP_YEARS;
+    findings.push({
+      rule: 'household-relative', weight: config.householdRules.relativeWeight * (generation ? 2 : 1), blocksAutoLink: true,
+      reason: generation
+        ? `same family name and address, birth years ${pair.birthYearGap} apart (a generation: parent/child, Jr/Sr)`
+        : 'same family name and address, birth date disagrees beyond a typo (parent/child, Jr/Sr)',
+    });
   }
   // Names and an address are shared by namesakes and households; an auto-link needs one anchor that is
   // about the individual: a birth date agreeing (or off by a keying error), the SSN, or a personal phone.

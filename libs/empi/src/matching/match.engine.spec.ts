@@ -167,6 +167,23 @@ describe('MatchEngine', () => {
     assert.equal((await e.match({ recordId: 's|4', ...swappedKenny })).personId, kenny.personId);
   });
 
+  it('a parent and child a generation apart with one name are a new person, not a review item; a closer birth date is reviewed', async () => {
+    const at = { phone: '316 871 2576', address: { streetNumber: '7613', street: 'Jefferson St', suburb: 'Columbus', postcode: '43267', state: 'OH' } };
+    const jesse = { givenName: 'Jesse', familyName: 'Hamilton', sex: 'M', ...at };
+    const { engine: e } = engine();
+    await e.match({ recordId: 'h|1', ...jesse, birthDate: '1951-05-27' });
+    const junior = await e.match({ recordId: 'h|2', ...jesse, birthDate: '1969-11-16' });
+    assert.equal(junior.decision, 'new', junior.explanation.reason);
+    const relative = junior.explanation.candidates[0]?.records[0].rules.find((r) => r.rule === 'household-relative');
+    assert.ok(relative && relative.weight === -24 && /18 apart/.test(relative.reason), JSON.stringify(junior.explanation.candidates[0]));
+    // Three years apart: a wrong birth date as likely as a relative, so a person decides.
+    const { engine: e2 } = engine();
+    await e2.match({ recordId: 'h|3', ...jesse, birthDate: '1951-05-27' });
+    const close = await e2.match({ recordId: 'h|4', ...jesse, birthDate: '1954-11-16' });
+    assert.equal(close.decision, 'review', close.explanation.reason);
+    assert.equal(close.explanation.candidates[0]?.records[0].rules.find((r) => r.rule === 'household-relative')?.weight, -12);
+  });
+
   it('twins whose records are both keyed with given and family names swapped stay separate persons', async () => {
     // "White, Sue" and "White, Miguel": read as written the given names agree (a surname, rare as a given name,
     // so strong evidence) and only the family names differ. The Census lists say White is a family name and Sue

@@ -6,8 +6,9 @@ import { MatchWeights, type FieldContribution, type TermFrequencies } from './ma
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { normalizeRecord, type NormalizedRecord } from '../record/person-record.normalizer';
 import { compareRecords } from './record-comparison.comparator';
-import { identityRules, type IdentityRuleFinding } from './identity-rules';
+import { identityRules, type IdentityRuleFinding, type PairContext } from './identity-rules';
 import { givenNamesExplained } from './given-name-typo';
+import { withinOneEdit } from './string-similarity.comparator';
 import { nameFrequency, usNameFrequencySeed, type NameFrequencySnapshot } from '../frequency/name-frequency.model';
 import { ChunkOverlayStore } from '../store/chunk-overlay.store';
 
@@ -123,8 +124,17 @@ interface ScoredRecord {
 
 const MAX_EXPLAINED_PERSONS = 5;
 const GIVEN_NAME_INDEX = COMPARISON_NAMES.indexOf('givenName');
-/** The given-name comparison level of a vector (undefined when either side lacks a given name). */
-const givenLevel = (vector: ArrayLike<number>): string | undefined => (vector[GIVEN_NAME_INDEX] < 0 ? undefined : COMPARISON_LEVELS.givenName[vector[GIVEN_NAME_INDEX]]);
+
+/** What the identity rules need beyond the comparison vector, from the two records' values. */
+function pairContext(a: NormalizedRecord, b: NormalizedRecord, vector: ArrayLike<number>): PairContext {
+  const level = vector[GIVEN_NAME_INDEX] < 0 ? undefined : COMPARISON_LEVELS.givenName[vector[GIVEN_NAME_INDEX]];
+  const ya = Number(a.birthDate?.year);
+  const yb = Number(b.birthDate?.year);
+  return {
+    givenExplained: givenNamesExplained(a.givenName, b.givenName, level),
+    ...(Number.isFinite(ya) && Number.isFinite(yb) && a.birthDate && b.birthDate ? { birthYearGap: Math.abs(ya - yb) } : {}),
+  };
+}
 const FAMILY_NAME_INDEX = COMPARISON_NAMES.indexOf('familyName');
 
 /**
@@ -305,7 +315,7 @@ export class MatchEngine {
     if (cmp.vector[gi] === 0) tf.givenName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'family', normalized.familyName!) : nameFrequency(this.frequencies, 'given', normalized.givenName!);
     if (cmp.vector[fi] === 0) tf.familyName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'given', normalized.givenName!) : nameFrequency(this.frequencies, 'family', normalized.familyName!);
     const fsScore = this.weights.score(cmp.vector, tf);
-    const rules = identityRules(cmp.vector, this.config, { givenExplained: givenNamesExplained(incoming.givenName, normalized.givenName, givenLevel(cmp.vector)) });
+    const rules = identityRules(cmp.vector, this.config, pairContext(incoming, normalized, cmp.vector));
     const swapped = this.swappedReadingConflicts(incoming, normalized, cmp.namesTransposed);
     if (swapped.length) rules.push(...swapped);
     let score = fsScore;
@@ -327,9 +337,10 @@ export class MatchEngine {
     if (incoming.givenName === stored.familyName || incoming.familyName === stored.givenName) {
       // Either record may be the swapped one.
       readings = [[swap(incoming), stored], [incoming, swap(stored)]];
-    } else if (incoming.givenName === stored.givenName && incoming.familyName !== stored.familyName && this.bothLookSwapped(incoming, stored)) {
-      // Both records swapped ("white, sue" against her twin's "white, miguel"): the shared value is the family
-      // name, and read straight the pair shows only a family-name mismatch that no household rule speaks to.
+    } else if (incoming.familyName !== stored.familyName && withinOneEdit(incoming.givenName, stored.givenName) && this.bothLookSwapped(incoming, stored)) {
+      // Both records swapped ("white, sue" against her twin's "white, miguel", or "troter, tommy" against
+      // "trotter, sandra"): the shared value (or one typo apart) is the family name, and read straight the
+      // pair shows only a family-name mismatch that no household rule speaks to.
       readings = [[swap(incoming), swap(stored)]];
     } else {
       return [];
@@ -337,7 +348,7 @@ export class MatchEngine {
     const findings = new Map<string, IdentityRuleFinding>();
     for (const [a, b] of readings) {
       const vector = compareRecords(a, b, this.config.comparedIdentifiers).vector;
-      for (const f of identityRules(vector, this.config, { givenExplained: givenNamesExplained(a.givenName, b.givenName, givenLevel(vector)) })) {
+      for (const f of identityRules(vector, this.config, pairContext(a, b, vector))) {
         if ((f.rule === 'given-name-conflict' || f.rule === 'sex-conflict') && !findings.has(f.rule)) {
           findings.set(f.rule, { ...f, reason: `read with one record's given and family names swapped: ${f.reason}` });
         }
@@ -347,15 +358,16 @@ export class MatchEngine {
   }
 
   /**
-   * The given name both records share is a family name by the name frequencies (at least twice as common as a
-   * surname as it is as a given name), and a family name of theirs is a given name by the same measure. Without
+   * The given name the records share (as keyed in one of them) is a family name by the name frequencies (at
+   * least twice as common as a surname as it is as a given name), and a family name of theirs is a given name
+   * by the same measure. Without
    * both, a shared given name with different family names reads straight: a name change, or two people.
    */
   private bothLookSwapped(a: NormalizedRecord, b: NormalizedRecord): boolean {
     const f = this.frequencies;
     const isFamilyName = (v: string) => nameFrequency(f, 'family', v) >= 2 * nameFrequency(f, 'given', v);
     const isGivenName = (v: string) => nameFrequency(f, 'given', v) >= 2 * nameFrequency(f, 'family', v);
-    return isFamilyName(a.givenName!) && (isGivenName(a.familyName!) || isGivenName(b.familyName!));
+    return (isFamilyName(a.givenName!) || isFamilyName(b.givenName!)) && (isGivenName(a.familyName!) || isGivenName(b.familyName!));
   }
 
   private async resolve(record: PersonRecord, store: CandidateStore): Promise<{ result: MatchResult; keys: string[] }> {
