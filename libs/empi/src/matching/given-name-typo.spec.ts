@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { givenNamesExplained } from './given-name-typo';
+import { differentListedGivenNames, givenNamesExplained } from './given-name-typo';
 
 describe('givenNamesExplained', () => {
   it('two typos of one name, or a name typed twice wrong, are one name keyed twice', () => {
@@ -26,5 +26,13 @@ describe('givenNamesExplained', () => {
     assert.equal(givenNamesExplained('shane', 'shane', 'exact'), undefined);
     assert.equal(givenNamesExplained('shane', 'shan', 'jw>=0.92'), undefined);
     assert.equal(givenNamesExplained(undefined, 'shane', undefined), undefined);
+  });
+
+  it('differentListedGivenNames: two real names, not one name spelt two ways', () => {
+    assert.equal(differentListedGivenNames('kayla', 'gayle'), true);
+    assert.equal(differentListedGivenNames('ella', 'emma'), true, 'one edit apart but pronounced differently');
+    assert.equal(differentListedGivenNames('briana', 'brianna'), false, 'one edit apart and pronounced alike');
+    assert.equal(differentListedGivenNames('kayla', 'kalya'), false, 'a typo is no listed name');
+    assert.equal(differentListedGivenNames('kayla', 'kayla'), false);
   });
 });

@@ -1,6 +1,6 @@
 import { usNameFrequencySeed } from '../frequency/name-frequency.model';
 import { phoneticCodes } from '../record/person-record.normalizer';
-import { withinTwoEdits } from './string-similarity.comparator';
+import { withinOneEdit, withinTwoEdits } from './string-similarity.comparator';
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 const nearCache = new Map<string, ReadonlySet<string>>();
@@ -75,4 +75,16 @@ export function givenNamesExplained(a: string | undefined, b: string | undefined
   const known = usNameFrequencySeed().given;
   if (known.has(a) && known.has(b)) return false;
   return canMeanTheSameName(a, b) !== false;
+}
+
+/**
+ * Two different given names that are both real (Census-listed) names and not spellings of one name:
+ * Kayla and Gayle, Christine and Kristen, Ella and Emma — but not Briana and Brianna or Jon and John
+ * (one edit apart and pronounced alike: one name, spelt two ways).
+ */
+export function differentListedGivenNames(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || a === b) return false;
+  const known = usNameFrequencySeed().given;
+  if (!known.has(a) || !known.has(b)) return false;
+  return !(withinOneEdit(a, b) && phoneticCodes(a).metaphone === phoneticCodes(b).metaphone);
 }

@@ -7,7 +7,7 @@ import { MISSING, type ComparisonVector } from './record-comparison.comparator';
  * family name, an address, a phone and often a birth date or year; summing
  * those agreements as independent evidence makes two people look like one.
  */
-export type IdentityRuleName = 'given-name-conflict' | 'sex-conflict' | 'household-relative' | 'core-identity-conflict' | 'no-individual-anchor';
+export type IdentityRuleName = 'given-name-conflict' | 'sex-conflict' | 'household-relative' | 'sibling-identifier-conflict' | 'core-identity-conflict' | 'no-individual-anchor';
 
 export interface IdentityRuleFinding {
   rule: IdentityRuleName;
@@ -30,6 +30,8 @@ const FAMILY_AGREES = new Set(['exact', 'jw>=0.92', 'phonetic', 'jw>=0.80']);
 export interface PairContext {
   /** Whether the given-name difference is one name keyed differently, where the level alone misjudges it (`givenNamesExplained`, given-name-typo.ts). */
   givenExplained?: boolean;
+  /** The given names are two different real (Census-listed) names. */
+  differentListedGivenNames?: boolean;
   /** Years between the two birth years, when both records carry one. */
   birthYearGap?: number;
 }
@@ -73,6 +75,16 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
         reason: 'same family name and birth date or address, recorded sex disagrees (twin, sibling, spouse)',
       });
     }
+  }
+  // Twins are often named alike on purpose (Kayla and Gayle, Christine and Kristen, Carol and Carolyn): two
+  // real names a spelling or prefix apart, which the given-name levels read as one name keyed twice. Both
+  // carrying an SSN that disagrees outright (not a digit off, not a transposition) tells them apart. Only for
+  // two listed names: a typo'd name ("lachan") with a replaced SSN is a duplicate in FEBRL's error model.
+  if (familyAgrees && sameBirth && nationalId === 'else' && pair.differentListedGivenNames && !givenConflict) {
+    findings.push({
+      rule: 'sibling-identifier-conflict', weight: 0, blocksAutoLink: true,
+      reason: 'same family name and birth date, given names alike but not equal, and both SSNs present and different (twins named alike)',
+    });
   }
   if (familyAgrees && addressAgrees && !sameIndividualId && !givenConflict && !sexConflict && (dob === 'year-only' || dob === 'else')) {
     const generation = (pair.birthYearGap ?? 0) >= GENERATION_GAP_YEARS;

@@ -184,6 +184,23 @@ describe('MatchEngine', () => {
     assert.equal(close.explanation.candidates[0]?.records[0].rules.find((r) => r.rule === 'household-relative')?.weight, -12);
   });
 
+  it('twins named alike (Kayla and Gayle) with two different SSNs are never linked; one name spelt two ways is no such pair', async () => {
+    const born = '2018-12-07';
+    const at = { phone: '709 355 2722', address: { streetNumber: '6123', street: 'Jefferson St', suburb: 'Houston', postcode: '77096', state: 'TX' } };
+    const ssn = (value: string) => ({ identifiers: [{ system: 'ssa', value, type: 'SS' }] });
+    const { engine: e } = engine();
+    const kayla = await e.match({ recordId: 'k|1', givenName: 'Kayla', familyName: 'Segura', birthDate: born, sex: 'F', ...at, ...ssn('315997957') });
+    const gayle = await e.match({ recordId: 'k|2', givenName: 'Gayle', familyName: 'Segura', birthDate: born, sex: 'F', ...at, ...ssn('416578605') });
+    assert.notEqual(gayle.personId, kayla.personId);
+    assert.notEqual(gayle.decision, 'link');
+    assert.ok(gayle.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'sibling-identifier-conflict' && r.blocksAutoLink), JSON.stringify(gayle.explanation.candidates[0]));
+    // Briana / Brianna: one edit apart and pronounced alike, one name spelt two ways; the rule does not speak.
+    const { engine: e2 } = engine();
+    await e2.match({ recordId: 'b|1', givenName: 'Brianna', familyName: 'Radic', birthDate: born, sex: 'F', ...at, ...ssn('334333411') });
+    const briana = await e2.match({ recordId: 'b|2', givenName: 'Briana', familyName: 'Radic', birthDate: born, sex: 'F', ...at, ...ssn('156756622') });
+    assert.ok(!briana.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'sibling-identifier-conflict'), JSON.stringify(briana.explanation.candidates[0]));
+  });
+
   it('twins whose records are both keyed with given and family names swapped stay separate persons', async () => {
     // "White, Sue" and "White, Miguel": read as written the given names agree (a surname, rare as a given name,
     // so strong evidence) and only the family names differ. The Census lists say White is a family name and Sue

@@ -7,7 +7,7 @@ import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { normalizeRecord, type NormalizedRecord } from '../record/person-record.normalizer';
 import { compareRecords } from './record-comparison.comparator';
 import { identityRules, type IdentityRuleFinding, type PairContext } from './identity-rules';
-import { givenNamesExplained } from './given-name-typo';
+import { differentListedGivenNames, givenNamesExplained } from './given-name-typo';
 import { withinOneEdit } from './string-similarity.comparator';
 import { nameFrequency, usNameFrequencySeed, type NameFrequencySnapshot } from '../frequency/name-frequency.model';
 import { ChunkOverlayStore } from '../store/chunk-overlay.store';
@@ -132,6 +132,7 @@ function pairContext(a: NormalizedRecord, b: NormalizedRecord, vector: ArrayLike
   const yb = Number(b.birthDate?.year);
   return {
     givenExplained: givenNamesExplained(a.givenName, b.givenName, level),
+    differentListedGivenNames: differentListedGivenNames(a.givenName, b.givenName),
     ...(Number.isFinite(ya) && Number.isFinite(yb) && a.birthDate && b.birthDate ? { birthYearGap: Math.abs(ya - yb) } : {}),
   };
 }
