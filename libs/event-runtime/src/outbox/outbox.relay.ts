@@ -6,6 +6,7 @@ import { Logger, RuntimeMetrics } from '@clinmesh/observability';
 import { DEFAULT_PACING, PacingOptions, RepublishPacer } from './republish.pacer';
 import { OutboxVacuum } from './outbox-vacuum';
 import { WakeSignal } from '../wake-signal';
+import { queryPrepared } from '../persistence/prepared-statement';
 
 interface OutboxRow {
   id: string;
@@ -303,7 +304,8 @@ export class OutboxRelay {
   private async publishOnce(batchSize: number, tiers: 'stat' | 'other' | 'all', producer: Producer): Promise<{ published: number; held: boolean }> {
     const skip = this.republishing && this.held.until > Date.now() ? this.held.topics : [];
     const [lowest, highest] = tiers === 'stat' ? [0, 0] : tiers === 'other' ? [1, TIERS.length - 1] : [0, TIERS.length - 1];
-    const rows: OutboxRow[] = await this.dataSource.query(
+    const { rows } = await queryPrepared<OutboxRow>(
+      this.dataSource,
       `SELECT id, topic, message_key, value, headers, tier_rank, republish FROM cm_outbox
         WHERE tier_rank BETWEEN $3 AND $4 AND NOT (topic = ANY($2::text[])) ORDER BY tier_rank, id LIMIT $1`,
       [batchSize, skip, lowest, highest],
@@ -360,10 +362,11 @@ export class OutboxRelay {
   /** Published: kept for the retention window with the cluster id, or deleted when retention is off. */
   private async markPublished(ids: string[]): Promise<void> {
     if (this.retention.outboxHours <= 0 || this.retention.outboxRows <= 0 || !this.cluster) {
-      await this.dataSource.query('DELETE FROM cm_outbox WHERE id = ANY($1::bigint[])', [ids]);
+      await queryPrepared(this.dataSource, 'DELETE FROM cm_outbox WHERE id = ANY($1::bigint[])', [ids]);
       return;
     }
-    await this.dataSource.query(
+    await queryPrepared(
+      this.dataSource,
       `WITH moved AS (
          DELETE FROM cm_outbox WHERE id = ANY($1::bigint[])
          RETURNING id, event_id, topic, message_key, value, headers, tier_rank, created_at)

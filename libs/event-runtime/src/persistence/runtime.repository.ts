@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import type { UnitOfWork } from './unit-of-work';
+import { queryPrepared, type StatementOptions } from './prepared-statement';
 
 /** The queries a repository needs: a transaction's UnitOfWork, or the pool for a single statement. */
 export type Queries = Pick<UnitOfWork, 'query' | 'execute'>;
@@ -7,8 +8,10 @@ export type Queries = Pick<UnitOfWork, 'query' | 'execute'>;
 /** A DataSource as `Queries`: each statement on its own pooled connection (autocommit). */
 export function poolQueries(dataSource: DataSource): Queries {
   return {
-    query: async <T>(sql: string, params?: unknown[]) => (await dataSource.query(sql, params)) as T[],
-    execute: async (sql: string, params?: unknown[]) => {
+    query: async <T>(sql: string, params?: unknown[], options?: StatementOptions) =>
+      (options?.prepared ? (await queryPrepared<T>(dataSource, sql, params)).rows : ((await dataSource.query(sql, params)) as T[])),
+    execute: async (sql: string, params?: unknown[], options?: StatementOptions) => {
+      if (options?.prepared) return (await queryPrepared(dataSource, sql, params)).rowCount;
       const result = await dataSource.query(sql, params);
       return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
     },

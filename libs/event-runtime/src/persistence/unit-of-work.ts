@@ -1,4 +1,5 @@
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { queryPrepared, type StatementOptions } from './prepared-statement';
 
 /**
  * A database transaction handed to application handlers. Everything a handler
@@ -7,9 +8,10 @@ import { DataSource, EntityManager, QueryRunner } from 'typeorm';
  */
 export interface UnitOfWork {
   readonly manager: EntityManager;
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** `prepared`: a fixed statement run often, planned once per connection (prepared-statement.ts). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: StatementOptions): Promise<T[]>;
   /** Rows affected by a write. */
-  execute(sql: string, params?: unknown[]): Promise<number>;
+  execute(sql: string, params?: unknown[], options?: StatementOptions): Promise<number>;
   /**
    * Run `callback` once this transaction has committed (never when it rolls back): wake a
    * worker that reads what the transaction wrote. Woken earlier, it would find nothing visible
@@ -24,11 +26,13 @@ export function unitOfWork(runner: QueryRunner, committed: Array<() => void> = [
     afterCommit(callback) {
       if (!committed.includes(callback)) committed.push(callback);
     },
-    async query<T>(sql: string, params?: unknown[]) {
+    async query<T>(sql: string, params?: unknown[], options?: StatementOptions) {
+      if (options?.prepared) return (await queryPrepared<T>(runner, sql, params)).rows;
       const result = await runner.query(sql, params, true);
       return (result.records ?? []) as T[];
     },
-    async execute(sql: string, params?: unknown[]) {
+    async execute(sql: string, params?: unknown[], options?: StatementOptions) {
+      if (options?.prepared) return (await queryPrepared(runner, sql, params)).rowCount;
       const result = await runner.query(sql, params, true);
       return Number(result.affected ?? 0);
     },

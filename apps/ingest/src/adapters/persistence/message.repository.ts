@@ -21,7 +21,7 @@ export class MessageRepository implements MessageStorePort {
   async insertAccepted(uow: UnitOfWork, m: Parameters<MessageStorePort['insertAccepted']>[1]): Promise<{ flags: string[] } | undefined> {
     // Arrivals under one sender + control id take turns (transaction-scoped lock), so the one that comes
     // second sees the first committed and is flagged even when both race in on two connections.
-    await uow.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CONTROL_ID_LOCK_SPACE, `${m.sender}\u0001${m.controlId}`]);
+    await uow.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CONTROL_ID_LOCK_SPACE, `${m.sender}\u0001${m.controlId}`], { prepared: true });
     // ON CONFLICT instead of a look-up first: the same content again (a resend) writes nothing.
     const rows = await uow.query<{ flags: string[] }>(
       `INSERT INTO in_message (message_id, sender, control_id, content_hash, format, channel, message_type, tier, triage_rule, received_at, raw, ack, flags)
@@ -31,6 +31,7 @@ export class MessageRepository implements MessageStorePort {
        ON CONFLICT DO NOTHING
        RETURNING flags`,
       [m.messageId, m.sender, m.controlId, m.contentHash, m.format, m.channel, m.messageType, m.tier, m.triageRule, m.receivedAt, m.raw, m.ack, CONTROL_ID_REUSE],
+      { prepared: true },
     );
     return rows[0] ? { flags: rows[0].flags } : undefined;
   }

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import type { UnitOfWork } from '@clinmesh/event-runtime';
+import { inTransaction, queryPrepared, type UnitOfWork } from '@clinmesh/event-runtime';
 import { TIER_RANK, Tier } from '@clinmesh/topology';
 import type { Breaker, BreakerState } from '../../domain/circuit-breaker';
 import type { AttemptRow, ClaimedDelivery, DeliveryStore, NewDelivery, SubscriptionHealth } from '../../application/notifier.ports';
@@ -72,7 +72,9 @@ export class DeliveryRepository implements DeliveryStore {
    * where asked, most urgent tier first.
    */
   async claimDue(limit: number, leaseSeconds: number, perSubscription: number, maxTierRank = TIER_RANK.bulk): Promise<ClaimedDelivery[]> {
-    const rows = await this.db.query(
+    // Prepared: planning this statement took longer than running it (1.5 ms a call), and it runs several times a second.
+    const { rows } = await queryPrepared<Record<string, unknown>>(
+      this.db,
       `WITH busy AS (SELECT subscription_id, count(*)::int AS n FROM nf_delivery WHERE status = 'in_flight' AND lease_until >= now() GROUP BY subscription_id),
        cand AS (
          SELECT c.delivery_id, c.tier_rank, c.due_at FROM nf_subscription s LEFT JOIN busy b ON b.subscription_id = s.id
@@ -102,7 +104,8 @@ export class DeliveryRepository implements DeliveryStore {
    * claimed as the probe.
    */
   async claimProbes(leaseSeconds: number): Promise<ClaimedDelivery[]> {
-    return inTx(this.db, async (q) => {
+    return inTransaction(this.db, async (uow) => {
+      const q = (sql: string, params: unknown[]) => uow.query<Record<string, any>>(sql, params, { prepared: true });
       const subs = await q(
         `WITH c AS (SELECT id FROM nf_subscription
            WHERE status = 'active' AND ((breaker_state = 'open' AND breaker_open_until <= now()) OR (breaker_state = 'half_open' AND probe_lease_until < now()))
@@ -135,7 +138,7 @@ export class DeliveryRepository implements DeliveryStore {
    */
   async lockHealth(uow: UnitOfWork, subscriptionId: string): Promise<SubscriptionHealth> {
     const [r] = await uow.query<Record<string, any>>(
-      'SELECT status, breaker_state, consecutive_failures, breaker_open_until, failing_since FROM nf_subscription WHERE id = $1 FOR NO KEY UPDATE', [subscriptionId]);
+      'SELECT status, breaker_state, consecutive_failures, breaker_open_until, failing_since FROM nf_subscription WHERE id = $1 FOR NO KEY UPDATE', [subscriptionId], { prepared: true });
     return {
       status: r.status,
       failingSince: r.failing_since ? new Date(r.failing_since).getTime() : null,
@@ -150,6 +153,7 @@ export class DeliveryRepository implements DeliveryStore {
          last_success_at = CASE WHEN $6 THEN now() ELSE last_success_at END, last_notified_at = CASE WHEN $6 THEN now() ELSE last_notified_at END
        WHERE id = $1`,
       [subscriptionId, h.breaker.state, h.breaker.consecutiveFailures, h.breaker.openUntil, h.failingSince, h.success],
+      { prepared: true },
     );
   }
 
@@ -164,6 +168,7 @@ export class DeliveryRepository implements DeliveryStore {
          last_success_at = now(), last_notified_at = now()
        WHERE id = $1 AND (breaker_state <> 'closed' OR consecutive_failures <> 0 OR failing_since IS NOT NULL)`,
       [subscriptionId],
+      { prepared: true },
     );
   }
 
@@ -198,6 +203,7 @@ export class DeliveryRepository implements DeliveryStore {
         attempts.map((a) => a.deliveryId), attempts.map((a) => a.attempt), attempts.map((a) => a.startedAt), attempts.map((a) => a.statusCode),
         attempts.map((a) => Math.round(a.latencyMs)), attempts.map((a) => a.error), attempts.map((a) => a.outcome), attempts.map((a) => a.address),
       ],
+      { prepared: true },
     );
   }
 
@@ -214,6 +220,7 @@ export class DeliveryRepository implements DeliveryStore {
       `UPDATE nf_delivery d SET status = 'delivered', end_reason = NULL, last_status = t.code, last_error = NULL, lease_until = NULL, probe = false, finished_at = now()
          FROM unnest($1::text[], $2::int[]) AS t(id, code) WHERE d.delivery_id = t.id`,
       [delivered.map((x) => x.deliveryId), delivered.map((x) => x.statusCode)],
+      { prepared: true },
     );
   }
 
@@ -315,6 +322,3 @@ function toClaimed(r: Record<string, any>): ClaimedDelivery {
   };
 }
 
-async function inTx<T>(db: DataSource, work: (q: (sql: string, params?: unknown[]) => Promise<any[]>) => Promise<T>): Promise<T> {
-  return db.transaction(async (m) => work((sql, params) => m.query(sql, params)));
-}
