@@ -30,7 +30,7 @@ const FAMILY_AGREES = new Set(['exact', 'jw>=0.92', 'phonetic', 'jw>=0.80']);
 export interface PairContext {
   /** Whether the given-name difference is one name keyed differently, where the level alone misjudges it (`givenNamesExplained`, given-name-typo.ts). */
   givenExplained?: boolean;
-  /** The given names are two different real (Census-listed) names. */
+  /** The given names are two different real (Census-listed) names, not one name spelt two ways (`differentListedGivenNames`). */
   differentListedGivenNames?: boolean;
   /** Years between the two birth years, when both records carry one. */
   birthYearGap?: number;

@@ -124,6 +124,7 @@ interface ScoredRecord {
 
 const MAX_EXPLAINED_PERSONS = 5;
 const GIVEN_NAME_INDEX = COMPARISON_NAMES.indexOf('givenName');
+const FAMILY_NAME_INDEX = COMPARISON_NAMES.indexOf('familyName');
 
 /** What the identity rules need beyond the comparison vector, from the two records' values. */
 function pairContext(a: NormalizedRecord, b: NormalizedRecord, vector: ArrayLike<number>): PairContext {
@@ -133,10 +134,9 @@ function pairContext(a: NormalizedRecord, b: NormalizedRecord, vector: ArrayLike
   return {
     givenExplained: givenNamesExplained(a.givenName, b.givenName, level),
     differentListedGivenNames: differentListedGivenNames(a.givenName, b.givenName),
-    ...(Number.isFinite(ya) && Number.isFinite(yb) && a.birthDate && b.birthDate ? { birthYearGap: Math.abs(ya - yb) } : {}),
+    ...(Number.isFinite(ya) && Number.isFinite(yb) ? { birthYearGap: Math.abs(ya - yb) } : {}),
   };
 }
-const FAMILY_NAME_INDEX = COMPARISON_NAMES.indexOf('familyName');
 
 /**
  * Online EMPI matching: one record at a time as messages arrive, or a chunk of
@@ -335,14 +335,17 @@ export class MatchEngine {
     if (transposed || !incoming.givenName || !incoming.familyName || !stored.givenName || !stored.familyName) return [];
     const swap = (r: NormalizedRecord): NormalizedRecord => ({ ...r, givenName: r.familyName, familyName: r.givenName, givenPhonetic: r.familyPhonetic, familyPhonetic: r.givenPhonetic });
     let readings: Array<readonly [NormalizedRecord, NormalizedRecord]>;
+    let reading: string;
     if (incoming.givenName === stored.familyName || incoming.familyName === stored.givenName) {
       // Either record may be the swapped one.
       readings = [[swap(incoming), stored], [incoming, swap(stored)]];
+      reading = "one record's given and family names swapped";
     } else if (incoming.familyName !== stored.familyName && withinOneEdit(incoming.givenName, stored.givenName) && this.bothLookSwapped(incoming, stored)) {
       // Both records swapped ("white, sue" against her twin's "white, miguel", or "troter, tommy" against
       // "trotter, sandra"): the shared value (or one typo apart) is the family name, and read straight the
       // pair shows only a family-name mismatch that no household rule speaks to.
       readings = [[swap(incoming), swap(stored)]];
+      reading = "both records' given and family names swapped";
     } else {
       return [];
     }
@@ -351,7 +354,7 @@ export class MatchEngine {
       const vector = compareRecords(a, b, this.config.comparedIdentifiers).vector;
       for (const f of identityRules(vector, this.config, pairContext(a, b, vector))) {
         if ((f.rule === 'given-name-conflict' || f.rule === 'sex-conflict') && !findings.has(f.rule)) {
-          findings.set(f.rule, { ...f, reason: `read with one record's given and family names swapped: ${f.reason}` });
+          findings.set(f.rule, { ...f, reason: `read with ${reading}: ${f.reason}` });
         }
       }
     }
@@ -361,8 +364,8 @@ export class MatchEngine {
   /**
    * The given name the records share (as keyed in one of them) is a family name by the name frequencies (at
    * least twice as common as a surname as it is as a given name), and a family name of theirs is a given name
-   * by the same measure. Without
-   * both, a shared given name with different family names reads straight: a name change, or two people.
+   * by the same measure. Without both, a shared given name with different family names reads straight: a
+   * name change, or two people.
    */
   private bothLookSwapped(a: NormalizedRecord, b: NormalizedRecord): boolean {
     const f = this.frequencies;
