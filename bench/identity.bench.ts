@@ -3,6 +3,8 @@
  *
  *   npm run bench:identity -- --dataset <file.csv> [--link <file.csv>] [--out <file.csv>]
  *   npm run bench:identity -- --generate 11,12,13 [--persons 2800] [--write-dataset <file.csv>]
+ *   npm run bench:identity -- --generate-alt 11,12   (the second, independently written generator:
+ *        libs/empi/tools/us_registrations_alt.py, run with python3)
  *        [--store memory|pg|sql|service] [--pg-url <url>] [--chunk 200] [--index-size 100000]
  *        [--tf-refresh 1000] [--estimate] [--upper <w>] [--lower <w>] [--no-trusted] [--candidate-limit <n>]
  *        [--candidate-min-evidence <n>]
@@ -36,6 +38,7 @@
  * Reports records/s, chunk commit latency, and CPU per record of this process and of the PostgreSQL
  * backend (`cpuMsPerRecord`; on a shared machine it moves far less than records/s).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +59,7 @@ interface Args {
   link?: string;
   out?: string;
   generate?: number[];
+  generateAlt?: number[];
   persons: number;
   writeDataset?: string;
   store: 'memory' | 'pg' | 'sql' | 'service';
@@ -84,6 +88,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--link') args.link = next();
     else if (a === '--out') args.out = next();
     else if (a === '--generate') args.generate = next().split(',').map(Number);
+    else if (a === '--generate-alt') args.generateAlt = next().split(',').map(Number);
     else if (a === '--persons') args.persons = Number(next());
     else if (a === '--write-dataset') args.writeDataset = next();
     else if (a === '--store') args.store = next() as Args['store'];
@@ -99,9 +104,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--candidate-min-evidence') args.candidateMinEvidence = Number(next());
     else throw new Error(`unknown argument ${a}`);
   }
-  if (!args.dataset && !args.generate) throw new Error('usage: identity.bench.js --dataset <file.csv> [--link <file.csv>] [--out <file.csv>] | --generate <seed,…> [--store memory|pg|sql]');
+  if (!args.dataset && !args.generate && !args.generateAlt) throw new Error('usage: identity.bench.js --dataset <file.csv> [--link <file.csv>] [--out <file.csv>] | --generate <seed,…> | --generate-alt <seed,…> [--store memory|pg|sql|service]');
   if (!['memory', 'pg', 'sql', 'service'].includes(args.store)) throw new Error('--store must be memory, pg, sql or service');
-  if (args.generate?.some((s) => !Number.isInteger(s))) throw new Error('--generate takes integer seeds, comma-separated');
+  if ([...(args.generate ?? []), ...(args.generateAlt ?? [])].some((s) => !Number.isInteger(s))) throw new Error('--generate and --generate-alt take integer seeds, comma-separated');
   return args;
 }
 
@@ -590,6 +595,14 @@ async function main(): Promise<void> {
       const rows = generateUsRegistrations({ seed, persons: args.persons });
       if (args.writeDataset) writeFileSync(args.generate.length > 1 ? args.writeDataset.replace(/(\.csv)?$/, `-${seed}.csv`) : args.writeDataset, toFebrlCsv(rows));
       inputs.push({ name: `us-synthetic seed ${seed}`, rows });
+    }
+  } else if (args.generateAlt) {
+    // The second generator (Python, written apart from the first): the rules must not fit one generator.
+    const script = join(__dirname, '..', '..', 'libs', 'empi', 'tools', 'us_registrations_alt.py');
+    for (const seed of args.generateAlt) {
+      const csv = execFileSync('python3', [script, String(seed)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      if (args.writeDataset) writeFileSync(args.generateAlt.length > 1 ? args.writeDataset.replace(/(\.csv)?$/, `-${seed}.csv`) : args.writeDataset, csv);
+      inputs.push({ name: `alt-generator seed ${seed}`, rows: parseFebrlCsv(csv, 'alt') });
     }
   } else {
     const files = [args.dataset!, ...(args.link ? [args.link] : [])];
