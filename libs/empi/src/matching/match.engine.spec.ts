@@ -167,6 +167,18 @@ describe('MatchEngine', () => {
     assert.equal((await e.match({ recordId: 's|4', ...swappedKenny })).personId, kenny.personId);
   });
 
+  it("a twin's typo'd name that shares only an alternate metaphone code with the other twin's is no spelling variant", async () => {
+    // "Phillim" (Phillip keyed with one typo) and William both give the alternate metaphone FLM; read as a spelling
+    // variant, Phillip's record joined William's person and Phillip followed by his SSN.
+    const born = '2000-10-27';
+    const at = { phone: '728 507 2043', address: { streetNumber: '398', street: 'Sunset Blvd', suburb: 'Madison', postcode: '53796', state: 'WI' } };
+    const { engine: e } = engine();
+    const william = await e.match({ recordId: 'w|1', givenName: 'William', familyName: 'Holbrook', birthDate: born, sex: 'M', ...at, identifiers: [{ system: 'ssa', value: '854815034', type: 'SS' }] });
+    const phillim = await e.match({ recordId: 'w|2', givenName: 'Phillim', familyName: 'Holbrook', birthDate: born, sex: 'M', ...at });
+    assert.notEqual(phillim.personId, william.personId);
+    assert.ok(phillim.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'given-name-conflict'), JSON.stringify(phillim.explanation.candidates[0]));
+  });
+
   it('a parent and child a generation apart with one name are a new person, not a review item; a closer birth date is reviewed', async () => {
     const at = { phone: '316 871 2576', address: { streetNumber: '7613', street: 'Jefferson St', suburb: 'Columbus', postcode: '43267', state: 'OH' } };
     const jesse = { givenName: 'Jesse', familyName: 'Hamilton', sex: 'M', ...at };
