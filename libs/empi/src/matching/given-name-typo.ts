@@ -1,17 +1,16 @@
 import { usNameFrequencySeed } from '../frequency/name-frequency.model';
-import { phoneticCodes } from '../record/person-record.normalizer';
+import { phoneticCodes, remembered } from '../record/person-record.normalizer';
 import { withinOneEdit, withinTwoEdits } from './string-similarity.comparator';
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
-const nearCache = new Map<string, ReadonlySet<string>>();
+
+/** A Census-listed given name (the public-domain seed, not the index: the index holds typos too). */
+const isListedGivenName = (name: string): boolean => usNameFrequencySeed().given.has(name);
 
 /** The Census given names one edit (substitution, insertion, deletion, adjacent transposition) from `name`. */
-function knownNamesOneEditFrom(name: string): ReadonlySet<string> {
-  let near = nearCache.get(name);
-  if (near) return near;
-  const known = usNameFrequencySeed().given;
+const listedNamesOneEditFrom = remembered((name: string): ReadonlySet<string> => {
   const found = new Set<string>();
-  const consider = (v: string) => { if (v !== name && known.has(v)) found.add(v); };
+  const consider = (v: string) => { if (v !== name && isListedGivenName(v)) found.add(v); };
   for (let i = 0; i <= name.length; i++) {
     const head = name.slice(0, i);
     const tail = name.slice(i);
@@ -22,20 +21,16 @@ function knownNamesOneEditFrom(name: string): ReadonlySet<string> {
       if (i + 1 < name.length) consider(head + name[i + 1] + name[i] + name.slice(i + 2));
     }
   }
-  near = found;
-  // Bounded: the table is dropped when full (cheap to recompute).
-  if (nearCache.size >= 20_000) nearCache.clear();
-  nearCache.set(name, near);
-  return near;
-}
+  return found;
+}, 20_000);
 
 /**
  * What a given name could have been meant as: a Census given name stands for itself; a name not in the lists
  * stands for the listed names one edit from it, or for anything when there is none (a mangled name).
  */
 function meantAs(name: string): ReadonlySet<string> | 'anything' {
-  if (usNameFrequencySeed().given.has(name)) return new Set([name]);
-  const near = knownNamesOneEditFrom(name);
+  if (isListedGivenName(name)) return new Set([name]);
+  const near = listedNamesOneEditFrom(name);
   return near.size === 0 ? 'anything' : near;
 }
 
@@ -63,8 +58,7 @@ function canMeanTheSameName(a: string, b: string): boolean | 'anything' {
 export function givenNamesExplained(a: string | undefined, b: string | undefined, level: string | undefined): boolean | undefined {
   if (!a || !b || a === b) return undefined;
   if (level === 'phonetic') {
-    const known = usNameFrequencySeed().given;
-    if (known.has(a) && known.has(b)) return true;
+    if (isListedGivenName(a) && isListedGivenName(b)) return true;
     const same = canMeanTheSameName(a, b);
     // A mangled name proves nothing either way: only the primary codes agreeing count ("ueoy" and "joe"
     // share only joe's alternate code A).
@@ -72,8 +66,7 @@ export function givenNamesExplained(a: string | undefined, b: string | undefined
   }
   if (level !== 'jw>=0.80' && level !== 'else') return undefined;
   if (Math.min(a.length, b.length) < 3 || !withinTwoEdits(a, b)) return false;
-  const known = usNameFrequencySeed().given;
-  if (known.has(a) && known.has(b)) return false;
+  if (isListedGivenName(a) && isListedGivenName(b)) return false;
   return canMeanTheSameName(a, b) !== false;
 }
 
@@ -84,7 +77,6 @@ export function givenNamesExplained(a: string | undefined, b: string | undefined
  */
 export function differentListedGivenNames(a: string | undefined, b: string | undefined): boolean {
   if (!a || !b || a === b) return false;
-  const known = usNameFrequencySeed().given;
-  if (!known.has(a) || !known.has(b)) return false;
+  if (!isListedGivenName(a) || !isListedGivenName(b)) return false;
   return !(withinOneEdit(a, b) && phoneticCodes(a).metaphone === phoneticCodes(b).metaphone);
 }

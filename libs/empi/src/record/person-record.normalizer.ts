@@ -61,7 +61,7 @@ const DIACRITICS = /[\u0300-\u036f]/g;
  * the table is dropped when full (values are cheap to recompute). Results are shared, so they
  * must never be mutated.
  */
-function remembered<T>(fn: (value: string) => T, capacity = 50_000): (value: string) => T {
+export function remembered<T>(fn: (value: string) => T, capacity = 50_000): (value: string) => T {
   let table = new Map<string, T>();
   return (value) => {
     let result = table.get(value);
