@@ -10,6 +10,13 @@ const CLAIMED_COLUMNS = `d.delivery_id, d.subscription_id, s.kind, s.url, s.audi
   (SELECT r.reason FROM nf_revoked_decision r WHERE r.decision_id = d.decision_id) AS revoked_reason,
   EXISTS (SELECT 1 FROM nf_revoked_decision r WHERE r.decision_id = d.decision_id) AS revoked`;
 
+/**
+ * Per-patient order (subscriptions with `ordering = 'patient'`): a delivery is claimable only when no
+ * earlier delivery of its patient to that subscription is still open.
+ */
+const PATIENT_TURN = `(s.ordering <> 'patient' OR d.epid IS NULL OR NOT EXISTS (
+  SELECT 1 FROM nf_delivery p WHERE p.subscription_id = d.subscription_id AND p.epid = d.epid AND p.seq < d.seq AND p.status IN ('pending', 'in_flight')))`;
+
 /** A subscription's last success is kept to within this (the FHIR heartbeat's clock needs seconds, not milliseconds). */
 const SUCCESS_NOTE_MS = 1000;
 
@@ -73,17 +80,25 @@ export class DeliveryRepository implements DeliveryStore {
    */
   async claimDue(limit: number, leaseSeconds: number, perSubscription: number, maxTierRank = TIER_RANK.bulk): Promise<ClaimedDelivery[]> {
     // Prepared: planning this statement took longer than running it (1.5 ms a call), and it runs several times a second.
+    // Due and expired deliveries are two ordered branches, each cut at the cap: one scan over both states
+    // (an OR) could not use the (subscription, tier, due) index for order, so every claim read and sorted
+    // the subscription's whole backlog — 9.5 ms and 1,940 buffers at 4,500 pending, against 1.7 ms and 460
+    // now (generic plan; the cap is a plain parameter so the planner knows each branch stops early).
     const { rows } = await queryPrepared<Record<string, unknown>>(
       this.db,
       `WITH busy AS (SELECT subscription_id, count(*)::int AS n FROM nf_delivery WHERE status = 'in_flight' AND lease_until >= now() GROUP BY subscription_id),
        cand AS (
          SELECT c.delivery_id, c.tier_rank, c.due_at FROM nf_subscription s LEFT JOIN busy b ON b.subscription_id = s.id
          CROSS JOIN LATERAL (
-           SELECT d.delivery_id, d.tier_rank, d.due_at FROM nf_delivery d
-           WHERE d.subscription_id = s.id AND d.tier_rank <= $4 AND ((d.status = 'pending' AND d.due_at <= now()) OR (d.status = 'in_flight' AND d.lease_until < now()))
-             AND (s.ordering <> 'patient' OR d.epid IS NULL OR NOT EXISTS (
-               SELECT 1 FROM nf_delivery p WHERE p.subscription_id = d.subscription_id AND p.epid = d.epid AND p.seq < d.seq AND p.status IN ('pending', 'in_flight')))
-           ORDER BY d.tier_rank, d.due_at LIMIT GREATEST(0, $3 - COALESCE(b.n, 0))) c
+           SELECT u.delivery_id, u.tier_rank, u.due_at FROM (
+             (SELECT d.delivery_id, d.tier_rank, d.due_at FROM nf_delivery d
+               WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.tier_rank <= $4 AND d.due_at <= now() AND ${PATIENT_TURN}
+               ORDER BY d.tier_rank, d.due_at LIMIT $3)
+             UNION ALL
+             (SELECT d.delivery_id, d.tier_rank, d.due_at FROM nf_delivery d
+               WHERE d.subscription_id = s.id AND d.status = 'in_flight' AND d.lease_until < now() AND d.tier_rank <= $4 AND ${PATIENT_TURN}
+               ORDER BY d.tier_rank, d.due_at LIMIT $3)) u
+           ORDER BY u.tier_rank, u.due_at LIMIT GREATEST(0, $3 - COALESCE(b.n, 0))) c
          WHERE s.status = 'active' AND s.breaker_state = 'closed'),
        picked AS (
          SELECT d.delivery_id FROM nf_delivery d JOIN cand ON cand.delivery_id = d.delivery_id
