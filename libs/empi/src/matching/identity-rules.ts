@@ -86,8 +86,12 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
       reason: 'same family name and birth date, given names alike but not equal, and both SSNs present and different (twins named alike)',
     });
   }
-  if (familyAgrees && addressAgrees && !sameIndividualId && !givenConflict && !sexConflict && (dob === 'year-only' || dob === 'else')) {
-    const generation = (pair.birthYearGap ?? 0) >= GENERATION_GAP_YEARS;
+  const generation = (pair.birthYearGap ?? 0) >= GENERATION_GAP_YEARS;
+  // A birth date one digit off is a keying error — unless that digit moved the year a generation and both
+  // SSNs disagree outright: then the two are a parent and a child named alike (Daniel Brown 1948 and 1978
+  // at one address), and the one-digit reading only chains the father's 1958 typo to the son.
+  const generationNamesake = dob === 'one-digit' && generation && nationalId === 'else';
+  if (familyAgrees && addressAgrees && !sameIndividualId && !givenConflict && !sexConflict && (dob === 'year-only' || dob === 'else' || generationNamesake)) {
     findings.push({
       rule: 'household-relative', weight: config.householdRules.relativeWeight * (generation ? 2 : 1), blocksAutoLink: true,
       reason: generation

@@ -196,6 +196,26 @@ describe('MatchEngine', () => {
     assert.equal(close.explanation.candidates[0]?.records[0].rules.find((r) => r.rule === 'household-relative')?.weight, -12);
   });
 
+  it("a son named after his father is not chained to the father's record whose birth year is one digit off, when their SSNs differ", async () => {
+    // The father's 1948 was keyed 1958; the son was born 1978. 1958 and 1978 are one digit apart, which reads as a
+    // keying error — but it moves the year a generation and the two SSNs disagree outright: a parent and a child.
+    const at = { address: { streetNumber: '624', street: 'Maple Dr', suburb: 'Madison', postcode: '53722', state: 'WI' } };
+    const marcus = { givenName: 'Marcus', familyName: 'Reyes', sex: 'M', ...at };
+    const ssn = (value: string) => ({ identifiers: [{ system: 'ssa', value, type: 'SS' }] });
+    const { engine: e } = engine();
+    const fatherTypo = await e.match({ recordId: 'r|1', ...marcus, birthDate: '1958-11-27', ...ssn('488214950') });
+    const son = await e.match({ recordId: 'r|2', ...marcus, birthDate: '1978-11-27', ...ssn('534833032') });
+    assert.notEqual(son.personId, fatherTypo.personId, son.explanation.reason);
+    assert.ok(son.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'household-relative' && r.blocksAutoLink && /20 apart/.test(r.reason)), JSON.stringify(son.explanation.candidates[0]));
+    const father = await e.match({ recordId: 'r|3', ...marcus, birthDate: '1948-11-27', ...ssn('488214950') });
+    assert.equal(father.personId, fatherTypo.personId, 'the father\'s own records are one person (same SSN)');
+    // Without a second SSN to tell them apart, a one-digit year is still read as the keying error it usually is.
+    const { engine: e2 } = engine();
+    const a = await e2.match({ recordId: 'q|1', ...marcus, birthDate: '1958-11-27', ...ssn('488214950') });
+    const b = await e2.match({ recordId: 'q|2', ...marcus, birthDate: '1978-11-27' });
+    assert.ok(!b.explanation.candidates.find((c) => c.personId === a.personId)?.records[0].rules.some((r) => r.rule === 'household-relative'), JSON.stringify(b.explanation.candidates[0]));
+  });
+
   it('twins named alike (Kayla and Gayle) with two different SSNs are never linked; one name spelt two ways is no such pair', async () => {
     const born = '2018-12-07';
     const at = { phone: '709 355 2722', address: { streetNumber: '6123', street: 'Jefferson St', suburb: 'Houston', postcode: '77096', state: 'TX' } };
