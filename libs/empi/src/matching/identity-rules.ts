@@ -7,7 +7,7 @@ import { MISSING, type ComparisonVector } from './record-comparison.comparator';
  * family name, an address, a phone and often a birth date or year; summing
  * those agreements as independent evidence makes two people look like one.
  */
-export type IdentityRuleName = 'given-name-conflict' | 'sex-conflict' | 'household-relative' | 'sibling-identifier-conflict' | 'core-identity-conflict' | 'no-individual-anchor';
+export type IdentityRuleName = 'given-name-conflict' | 'sex-conflict' | 'household-relative' | 'sibling-identifier-conflict' | 'core-identity-conflict' | 'no-individual-anchor' | 'family-and-address-changed';
 
 export interface IdentityRuleFinding {
   rule: IdentityRuleName;
@@ -80,10 +80,14 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   // real names a spelling or prefix apart, which the given-name levels read as one name keyed twice. Both
   // carrying an SSN that disagrees outright (not a digit off, not a transposition) tells them apart. Only for
   // two listed names: a typo'd name ("lachan") with a replaced SSN is a duplicate in FEBRL's error model.
-  if (familyAgrees && sameBirth && nationalId === 'else' && pair.differentListedGivenNames && !givenConflict) {
+  // An initial is as compatible with a twin's name as with one's own ("R" for Raymond or for his twin Russell):
+  // with two SSNs disagreeing outright it cannot be the tie-breaker either.
+  if (familyAgrees && sameBirth && nationalId === 'else' && (pair.differentListedGivenNames || given === 'initial') && !givenConflict) {
     findings.push({
       rule: 'sibling-identifier-conflict', weight: 0, blocksAutoLink: true,
-      reason: 'same family name and birth date, given names alike but not equal, and both SSNs present and different (twins named alike)',
+      reason: given === 'initial'
+        ? 'same family name and birth date, one given name only an initial, and both SSNs present and different (the initial fits a twin as well)'
+        : 'same family name and birth date, given names alike but not equal, and both SSNs present and different (twins named alike)',
     });
   }
   const generation = (pair.birthYearGap ?? 0) >= GENERATION_GAP_YEARS;
@@ -104,6 +108,12 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   const dobAnchors = dob === 'exact' || dob === 'day-month-swapped' || dob === 'one-digit';
   if (!dobAnchors && !sameIndividualId && level(vector, 'phone') !== 'exact') {
     findings.push({ rule: 'no-individual-anchor', weight: config.householdRules.noAnchorWeight, blocksAutoLink: true, reason: 'neither birth date, SSN nor phone agrees: names and address alone never auto-link' });
+  }
+  // Two strangers born the same day with a common first name agree on what carries most of the weight. The
+  // same person after a marriage and a move looks alike, so a person decides: with the family name and the
+  // address both disagreeing outright and neither SSN nor phone agreeing, the birth date alone never auto-links.
+  if (family === 'else' && !addressAgrees && !sameIndividualId && level(vector, 'phone') !== 'exact') {
+    findings.push({ rule: 'family-and-address-changed', weight: 0, blocksAutoLink: true, reason: 'family name and address both disagree and neither SSN nor phone agrees: a birth date and a given name alone never auto-link' });
   }
   let core = 0;
   for (const field of ['givenName', 'familyName', 'birthDate'] as const) if (vector[IDX[field]] === COMPARISON_LEVELS[field].length - 1) core += 1;

@@ -216,6 +216,30 @@ describe('MatchEngine', () => {
     assert.ok(!b.explanation.candidates.find((c) => c.personId === a.personId)?.records[0].rules.some((r) => r.rule === 'household-relative'), JSON.stringify(b.explanation.candidates[0]));
   });
 
+  it("a twin's record keyed with an initial only is not linked to the other twin when their SSNs disagree", async () => {
+    // "R. Salas" is Raymond; his twin Russell shares birth date, address and phone. The initial fits both.
+    const at = { address: { streetNumber: '2479', street: 'Mill Rd', suburb: 'Denver', postcode: '80241', state: 'CO' } };
+    const { engine: e } = engine();
+    const r = await e.match({ recordId: 't|1', givenName: 'R', familyName: 'Salas', birthDate: '2010-12-22', sex: 'M', ...at, identifiers: [{ system: 'ssa', value: '325054016', type: 'SS' }] });
+    const russell = await e.match({ recordId: 't|2', givenName: 'Russell', familyName: 'Salas', birthDate: '2010-12-22', sex: 'M', ...at, phone: '274 644 0018',
+      identifiers: [{ system: 'ssa', value: '558470609', type: 'SS' }] });
+    assert.notEqual(russell.personId, r.personId, russell.explanation.reason);
+    assert.ok(russell.explanation.candidates[0]?.records[0].rules.some((x) => x.rule === 'sibling-identifier-conflict' && /initial/.test(x.reason)), JSON.stringify(russell.explanation.candidates[0]));
+  });
+
+  it('two men born the same day with one first name, family names and addresses apart, are never auto-linked on the birth date', async () => {
+    // Gerald Bell and Gerald Thomas of one city share a birthday. Birth date, given name, sex and city outweigh a
+    // family name and an address that disagree; nothing personal (SSN, phone) is shared.
+    const { engine: e } = engine();
+    const bell = await e.match({ recordId: 'g|1', givenName: 'Gerald', familyName: 'Bell', birthDate: '1942-11-16', sex: 'M', identifiers: [{ system: 'ssa', value: '711863455', type: 'SS' }],
+      address: { streetNumber: '9789', street: 'Chestnut St', suburb: 'Aurora', postcode: '80025', state: 'CO' } });
+    const thomas = await e.match({ recordId: 'g|2', givenName: 'Gerald', familyName: 'Thomas', birthDate: '1942-11-16', sex: 'M', phone: '772 470 7795',
+      address: { streetNumber: '1090', street: 'College Ave', suburb: 'Aurora', postcode: '80095', state: 'CO' } });
+    assert.notEqual(thomas.decision, 'link', thomas.explanation.reason);
+    assert.ok(thomas.explanation.candidates.find((c) => c.personId === bell.personId)?.records[0].rules.some((r) => r.rule === 'family-and-address-changed' && r.blocksAutoLink),
+      JSON.stringify(thomas.explanation.candidates[0]));
+  });
+
   it('twins named alike (Kayla and Gayle) with two different SSNs are never linked; one name spelt two ways is no such pair', async () => {
     const born = '2018-12-07';
     const at = { phone: '709 355 2722', address: { streetNumber: '6123', street: 'Jefferson St', suburb: 'Houston', postcode: '77096', state: 'TX' } };
