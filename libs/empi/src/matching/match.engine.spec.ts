@@ -227,6 +227,21 @@ describe('MatchEngine', () => {
     assert.ok(russell.explanation.candidates[0]?.records[0].rules.some((x) => x.rule === 'sibling-identifier-conflict' && /initial/.test(x.reason)), JSON.stringify(russell.explanation.candidates[0]));
   });
 
+  it("a twin is not linked to a person holding the other twin's record, whichever of its records scores best", async () => {
+    // A record of June (her SSN, her birth date one digit off) sits in her twin Joanne's person: it was registered
+    // under Joanne's MRN (an overlay). June's own record matches that record best — but against Joanne's record it
+    // is twins named alike with two SSNs, and that forbids the link to the person.
+    const at = { phone: '905 551 1111', address: { streetNumber: '5371', street: 'Washington Blvd', suburb: 'Springfield', postcode: '62779', state: 'IL' } };
+    const ids = (...values: Array<[string, string, string]>) => ({ identifiers: values.map(([system, value, type]) => ({ system, value, type })) });
+    const { engine: e } = engine();
+    const joanne = await e.match({ recordId: 'j|1', givenName: 'Joanne', familyName: 'Lind', birthDate: '1964-05-15', sex: 'F', ...at, ...ids(['hosp', 'M1', 'MR'], ['ssa', '767763646', 'SS']) });
+    const overlay = await e.match({ recordId: 'j|2', givenName: 'June', familyName: 'Lind', birthDate: '1964-05-16', sex: 'F', ...at, ...ids(['hosp', 'M1', 'MR'], ['ssa', '226951251', 'SS']) });
+    assert.equal(overlay.personId, joanne.personId, 'same MRN: one person, whatever the demographics say');
+    const june = await e.match({ recordId: 'j|3', givenName: 'June', familyName: 'Lind', birthDate: '1964-05-15', sex: 'F', ...at, ...ids(['ssa', '226951251', 'SS']) });
+    assert.notEqual(june.personId, joanne.personId, june.explanation.reason);
+    assert.ok(june.explanation.candidates.find((c) => c.personId === joanne.personId)?.blockedBy.some((b) => /sibling-identifier-conflict with record j\|1/.test(b)), JSON.stringify(june.explanation.candidates[0]));
+  });
+
   it('two men born the same day with one first name, family names and addresses apart, are never auto-linked on the birth date', async () => {
     // Gerald Bell and Gerald Thomas of one city share a birthday. Birth date, given name, sex and city outweigh a
     // family name and an address that disagree; nothing personal (SSN, phone) is shared.

@@ -12,6 +12,9 @@ import { withinOneEdit } from './string-similarity.comparator';
 import { nameFrequency, usNameFrequencySeed, type NameFrequencySnapshot } from '../frequency/name-frequency.model';
 import { ChunkOverlayStore } from '../store/chunk-overlay.store';
 
+/** Findings against any record of a person that forbid linking to it, not only against the best-scoring one. */
+const SIBLING_EVIDENCE: ReadonlySet<string> = new Set(['given-name-conflict', 'sex-conflict', 'sibling-identifier-conflict']);
+
 export type MatchDecision = 'link' | 'review' | 'new';
 export type MatchMethod = 'deterministic-identifier' | 'trusted-identifier' | 'probabilistic' | 'new';
 
@@ -276,10 +279,11 @@ export class MatchEngine {
     for (const r of records) if (r.score >= lower) supporting++;
     const blockedBy = bestRec.rules.filter((f) => f.blocksAutoLink).map((f) => f.rule as string);
     // Strong different-person evidence against any record of the person (a twin's record, say) forbids the link:
-    // an initial or a nickname matching one record must not pull a sibling into the person.
+    // an initial or a nickname matching one record must not pull a sibling into the person. Twins named alike
+    // whose SSNs disagree count too: June's typo'd record had joined Joanne, and June followed it.
     for (const r of records) {
       if (r === bestRec) continue;
-      for (const f of r.rules) if (f.rule === 'given-name-conflict' || f.rule === 'sex-conflict') blockedBy.push(`${f.rule} with record ${r.stored.recordId}`);
+      for (const f of r.rules) if (SIBLING_EVIDENCE.has(f.rule)) blockedBy.push(`${f.rule} with record ${r.stored.recordId}`);
     }
     if (mean < floor || supporting * 2 <= records.length) {
       blockedBy.push(`does not fit the person as a whole: ${supporting} of its ${records.length} records support the link, mean score ${round(mean)}`);
