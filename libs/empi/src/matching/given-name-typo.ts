@@ -58,7 +58,10 @@ function canMeanTheSameName(a: string, b: string): boolean | 'anything' {
 export function givenNamesExplained(a: string | undefined, b: string | undefined, level: string | undefined): boolean | undefined {
   if (!a || !b || a === b) return undefined;
   if (level === 'phonetic') {
-    if (isListedGivenName(a) && isListedGivenName(b)) return true;
+    // Two real names agreeing only through an alternate code are two names (Joanne's alternate AN is Anna's
+    // primary): twins Joanne and Anna are not one name spelt two ways. Primary codes agreeing (Katherine and
+    // Catherine, Steven and Stephen) are.
+    if (isListedGivenName(a) && isListedGivenName(b)) return phoneticCodes(a).metaphone === phoneticCodes(b).metaphone;
     const same = canMeanTheSameName(a, b);
     // A mangled name proves nothing either way: only the primary codes agreeing count ("ueoy" and "joe"
     // share only joe's alternate code A).

@@ -242,6 +242,22 @@ describe('MatchEngine', () => {
     assert.ok(june.explanation.candidates.find((c) => c.personId === joanne.personId)?.blockedBy.some((b) => /sibling-identifier-conflict with record j\|1/.test(b)), JSON.stringify(june.explanation.candidates[0]));
   });
 
+  it('twins Joanne and Anna, two real names agreeing only through an alternate metaphone code, are two people', async () => {
+    // Joanne's alternate code AN is Anna's primary: read as one name spelt two ways, Joanne's record joined Anna.
+    const born = '2017-12-23';
+    const at = { address: { streetNumber: '2248', street: 'Broadway', suburb: 'Denver', postcode: '80284', state: 'CO' } };
+    const { engine: e } = engine();
+    const anna = await e.match({ recordId: 'a|1', givenName: 'Anna', familyName: 'Beals', birthDate: born, sex: 'F', ...at, phone: '909 896 9187', identifiers: [{ system: 'ssa', value: '750435503', type: 'SS' }] });
+    const joanne = await e.match({ recordId: 'a|2', givenName: 'Joanne', familyName: 'Beals', birthDate: born, sex: 'F', ...at });
+    assert.notEqual(joanne.personId, anna.personId, joanne.explanation.reason);
+    assert.ok(joanne.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'given-name-conflict'), JSON.stringify(joanne.explanation.candidates[0]));
+    // Catherine and Katherine share the primary code: one name spelt two ways, no conflict.
+    const { engine: e2 } = engine();
+    await e2.match({ recordId: 'c|1', givenName: 'Catherine', familyName: 'Beals', birthDate: born, sex: 'F', ...at });
+    const katherine = await e2.match({ recordId: 'c|2', givenName: 'Katherine', familyName: 'Beals', birthDate: born, sex: 'F', ...at });
+    assert.ok(!katherine.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'given-name-conflict'), JSON.stringify(katherine.explanation.candidates[0]));
+  });
+
   it('two men born the same day with one first name, family names and addresses apart, are never auto-linked on the birth date', async () => {
     // Gerald Bell and Gerald Thomas of one city share a birthday. Birth date, given name, sex and city outweigh a
     // family name and an address that disagree; nothing personal (SSN, phone) is shared.
