@@ -587,13 +587,18 @@ function householdMerges(rows: RunInput['rows'], predicted: Map<string, string>)
   return { householdFalseMerges, twinFalseMerges };
 }
 
+/** Where `--write-dataset` puts a generated seed: the path itself for one seed, `<path>-<seed>.csv` for several. */
+function datasetPath(path: string, seed: number, seeds: number): string {
+  return seeds > 1 ? path.replace(/(\.csv)?$/, `-${seed}.csv`) : path;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const inputs: RunInput[] = [];
   if (args.generate) {
     for (const seed of args.generate) {
       const rows = generateUsRegistrations({ seed, persons: args.persons });
-      if (args.writeDataset) writeFileSync(args.generate.length > 1 ? args.writeDataset.replace(/(\.csv)?$/, `-${seed}.csv`) : args.writeDataset, toFebrlCsv(rows));
+      if (args.writeDataset) writeFileSync(datasetPath(args.writeDataset, seed, args.generate.length), toFebrlCsv(rows));
       inputs.push({ name: `us-synthetic seed ${seed}`, rows });
     }
   } else if (args.generateAlt) {
@@ -601,7 +606,7 @@ async function main(): Promise<void> {
     const script = join(__dirname, '..', '..', 'libs', 'empi', 'tools', 'us_registrations_alt.py');
     for (const seed of args.generateAlt) {
       const csv = execFileSync('python3', [script, String(seed)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-      if (args.writeDataset) writeFileSync(args.generateAlt.length > 1 ? args.writeDataset.replace(/(\.csv)?$/, `-${seed}.csv`) : args.writeDataset, csv);
+      if (args.writeDataset) writeFileSync(datasetPath(args.writeDataset, seed, args.generateAlt.length), csv);
       inputs.push({ name: `alt-generator seed ${seed}`, rows: parseFebrlCsv(csv, 'alt') });
     }
   } else {

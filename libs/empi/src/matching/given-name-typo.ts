@@ -7,6 +7,9 @@ const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 /** A Census-listed given name (the public-domain seed, not the index: the index holds typos too). */
 const isListedGivenName = (name: string): boolean => usNameFrequencySeed().given.has(name);
 
+/** Whether two names share their primary metaphone code (an alternate code agreeing is not enough). */
+const samePrimaryCode = (a: string, b: string): boolean => phoneticCodes(a).metaphone === phoneticCodes(b).metaphone;
+
 /** The Census given names one edit (substitution, insertion, deletion, adjacent transposition) from `name`. */
 const listedNamesOneEditFrom = remembered((name: string): ReadonlySet<string> => {
   const found = new Set<string>();
@@ -61,11 +64,11 @@ export function givenNamesExplained(a: string | undefined, b: string | undefined
     // Two real names agreeing only through an alternate code are two names (Joanne's alternate AN is Anna's
     // primary): twins Joanne and Anna are not one name spelt two ways. Primary codes agreeing (Katherine and
     // Catherine, Steven and Stephen) are.
-    if (isListedGivenName(a) && isListedGivenName(b)) return phoneticCodes(a).metaphone === phoneticCodes(b).metaphone;
+    if (isListedGivenName(a) && isListedGivenName(b)) return samePrimaryCode(a, b);
     const same = canMeanTheSameName(a, b);
     // A mangled name proves nothing either way: only the primary codes agreeing count ("ueoy" and "joe"
     // share only joe's alternate code A).
-    return same === 'anything' ? phoneticCodes(a).metaphone === phoneticCodes(b).metaphone : same;
+    return same === 'anything' ? samePrimaryCode(a, b) : same;
   }
   if (level !== 'jw>=0.80' && level !== 'else') return undefined;
   if (Math.min(a.length, b.length) < 3 || !withinTwoEdits(a, b)) return false;
@@ -81,5 +84,5 @@ export function givenNamesExplained(a: string | undefined, b: string | undefined
 export function differentListedGivenNames(a: string | undefined, b: string | undefined): boolean {
   if (!a || !b || a === b) return false;
   if (!isListedGivenName(a) || !isListedGivenName(b)) return false;
-  return !(withinOneEdit(a, b) && phoneticCodes(a).metaphone === phoneticCodes(b).metaphone);
+  return !(withinOneEdit(a, b) && samePrimaryCode(a, b));
 }

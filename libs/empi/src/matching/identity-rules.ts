@@ -106,13 +106,14 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   // Names and an address are shared by namesakes and households; an auto-link needs one anchor that is
   // about the individual: a birth date agreeing (or off by a keying error), the SSN, or a personal phone.
   const dobAnchors = dob === 'exact' || dob === 'day-month-swapped' || dob === 'one-digit';
-  if (!dobAnchors && !sameIndividualId && level(vector, 'phone') !== 'exact') {
+  const personalAgrees = sameIndividualId || level(vector, 'phone') === 'exact';
+  if (!dobAnchors && !personalAgrees) {
     findings.push({ rule: 'no-individual-anchor', weight: config.householdRules.noAnchorWeight, blocksAutoLink: true, reason: 'neither birth date, SSN nor phone agrees: names and address alone never auto-link' });
   }
   // Two strangers born the same day with a common first name agree on what carries most of the weight. The
   // same person after a marriage and a move looks alike, so a person decides: with the family name and the
   // address both disagreeing outright and neither SSN nor phone agreeing, the birth date alone never auto-links.
-  if (family === 'else' && !addressAgrees && !sameIndividualId && level(vector, 'phone') !== 'exact') {
+  if (family === 'else' && !addressAgrees && !personalAgrees) {
     findings.push({ rule: 'family-and-address-changed', weight: 0, blocksAutoLink: true, reason: 'family name and address both disagree and neither SSN nor phone agrees: a birth date and a given name alone never auto-link' });
   }
   let core = 0;
