@@ -307,6 +307,31 @@ describe('MatchEngine', () => {
     assert.ok(!mary.explanation.candidates[0]?.records[0].rules.some((r) => /swapped/.test(r.reason)), JSON.stringify(mary.explanation.candidates[0]));
   });
 
+  it("a record keyed with the names swapped and a typo in one of them links to the person, in either order; a twin's such record with another SSN does not", async () => {
+    // Seen on generated data: "waller, frenk" for Frank Waller (same SSN, phone and address, a birth-date digit
+    // off) was read as two names disagreeing outright and went to review, or made a second person.
+    const at = { phone: '840 883 4399', address: { streetNumber: '9653', street: 'Highland Ave', suburb: 'Springfield', postcode: '62711', state: 'IL' } };
+    const ssn = (value: string) => ({ identifiers: [{ system: 'ssa', value, type: 'SS' }] });
+    const frank = { recordId: 'f|1', givenName: 'Frank', familyName: 'Waller', birthDate: '1955-04-21', sex: 'M', ...at, ...ssn('313925634') };
+    const swapped = { recordId: 'f|2', givenName: 'Waller', familyName: 'Frenk', birthDate: '1955-04-11', sex: 'M', ...at, ...ssn('313925634') };
+    for (const [first, second] of [[frank, swapped], [swapped, frank]]) {
+      const { engine: e } = engine();
+      const one = await e.match(first);
+      const two = await e.match(second);
+      assert.equal(two.decision, 'link', `${second.recordId} after ${first.recordId}: ${two.explanation.reason}`);
+      assert.equal(two.personId, one.personId);
+      assert.ok(two.explanation.candidates[0]?.records[0].namesTransposed);
+    }
+    // Twins William and Willie: Willie's record keyed "baer, willmie" (and his birth date a digit off), with his own SSN. Read
+    // crosswise through the typo it would be William's names swapped; with two SSNs disagreeing it is not.
+    const { engine: e } = engine();
+    const baer = { address: { streetNumber: '9673', street: 'Highland Ave', suburb: 'Houston', postcode: '77010', state: 'TX' } };
+    const william = await e.match({ recordId: 'b|1', givenName: 'William', familyName: 'Baer', birthDate: '2011-03-28', sex: 'M', ...baer, ...ssn('161322504') });
+    const willie = await e.match({ recordId: 'b|2', givenName: 'Baer', familyName: 'Willmie', birthDate: '2011-03-29', sex: 'M', ...baer, ...ssn('236185812') });
+    assert.notEqual(willie.personId, william.personId, willie.explanation.reason);
+    assert.notEqual(willie.decision, 'link');
+  });
+
   it("two records of one person with different typos in the given name are one person; a twin's real name is not a typo", async () => {
     const born = '1937-04-24';
     const at = { phone: '204 608 7617', address: { streetNumber: '9298', street: 'Highland Ave', suburb: 'Atlanta', postcode: '30348', state: 'GA' } };

@@ -5,7 +5,7 @@ import { COMPARISON_LEVELS, COMPARISON_NAMES, identifierSelected, resolveMatchCo
 import { MatchWeights, type FieldContribution, type TermFrequencies } from './match-weight.scorer';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { normalizeRecord, type NormalizedRecord } from '../record/person-record.normalizer';
-import { compareRecords } from './record-comparison.comparator';
+import { compareRecords, type NameSlots } from './record-comparison.comparator';
 import { identityRules, type IdentityRuleFinding, type PairContext } from './identity-rules';
 import { differentListedGivenNames, givenNamesExplained } from './given-name-typo';
 import { withinOneEdit } from './string-similarity.comparator';
@@ -316,9 +316,10 @@ export class MatchEngine {
     const tf: TermFrequencies = {};
     const gi = GIVEN_NAME_INDEX;
     const fi = FAMILY_NAME_INDEX;
-    // Transposed names: the value agreeing in the given-name slot is the person's family name (and vice versa).
-    if (cmp.vector[gi] === 0) tf.givenName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'family', normalized.familyName!) : nameFrequency(this.frequencies, 'given', normalized.givenName!);
-    if (cmp.vector[fi] === 0) tf.familyName = cmp.namesTransposed ? nameFrequency(this.frequencies, 'given', normalized.givenName!) : nameFrequency(this.frequencies, 'family', normalized.familyName!);
+    // Transposed names: the value agreeing in a slot is the stored record's other name, counted in its own field's table.
+    const frequencyOf = (field: NameSlots['given']) => nameFrequency(this.frequencies, field === 'givenName' ? 'given' : 'family', normalized[field]!);
+    if (cmp.vector[gi] === 0) tf.givenName = frequencyOf(cmp.slots.given);
+    if (cmp.vector[fi] === 0) tf.familyName = frequencyOf(cmp.slots.family);
     const fsScore = this.weights.score(cmp.vector, tf);
     const rules = identityRules(cmp.vector, this.config, pairContext(incoming, normalized, cmp.vector));
     const swapped = this.swappedReadingConflicts(incoming, normalized, cmp.namesTransposed);

@@ -65,6 +65,30 @@ describe('comparison levels', () => {
     assert.equal(vector[COMPARISON_NAMES.indexOf('familyName')], 0);
   });
 
+  it('a swap and a typo in one record is read crosswise whichever record comes first, the typo in the given-name slot', () => {
+    // "sgeldon, maria" is Maria Sheldon keyed with her names swapped and a typo in the surname.
+    const ssn = (value: string) => [{ system: 'ssa', value, type: 'SS' }];
+    const maria = normalizeRecord({ recordId: 'a', givenName: 'maria', familyName: 'sheldon', identifiers: ssn('359259708') });
+    const swapped = normalizeRecord({ recordId: 'b', givenName: 'sgeldon', familyName: 'maria', identifiers: ssn('359259708') });
+    const sel = DEFAULT_MATCH_CONFIG.comparedIdentifiers;
+    for (const [a, b] of [[maria, swapped], [swapped, maria]]) {
+      const { vector, namesTransposed, slots } = compareRecords(a, b, sel);
+      assert.ok(namesTransposed, `${a.recordId} against ${b.recordId}`);
+      assert.equal(label('givenName', vector[COMPARISON_NAMES.indexOf('givenName')]), 'jw>=0.92');
+      assert.equal(label('familyName', vector[COMPARISON_NAMES.indexOf('familyName')]), 'exact');
+      // The exact slot names the stored field that holds the agreeing value (term frequency reads it).
+      assert.equal(b[slots.family], 'maria');
+    }
+    // Both SSNs present and different: the exact-and-typo reading does not apply (a twin's swapped record).
+    const twin = normalizeRecord({ recordId: 'c', givenName: 'sgeldon', familyName: 'maria', identifiers: ssn('410772301') });
+    assert.equal(compareRecords(maria, twin, sel).namesTransposed, false);
+    // A shared sound is not a typo: "taylor, juan" is not James Taylor's swapped record.
+    const james = normalizeRecord({ recordId: 'd', givenName: 'james', familyName: 'taylor' });
+    const juan = normalizeRecord({ recordId: 'e', givenName: 'taylor', familyName: 'juan' });
+    assert.equal(compareRecords(juan, james, []).namesTransposed, false);
+    assert.equal(compareRecords(james, juan, []).namesTransposed, false);
+  });
+
   it('street is found on the other address line', () => {
     const addr = (street: string, line2: string): PersonRecord => ({ recordId: street, address: { street, line2 } });
     const { vector } = compareRecords(normalizeRecord(addr('woralul street', 'flt 68')), normalizeRecord(addr('flt 68', 'woralul street')), []);

@@ -1,5 +1,5 @@
 import { areNicknames } from '../record/name-nickname.data';
-import { COMPARISON_NAMES, identifierSelected, type ComparisonName, type IdentifierSelector } from './match-config.model';
+import { COMPARISON_LEVELS, COMPARISON_NAMES, identifierSelected, type ComparisonName, type IdentifierSelector } from './match-config.model';
 import type { NormalizedBirthDate, NormalizedRecord, PhoneticCodes } from '../record/person-record.normalizer';
 import { jaroWinklerSimilarity, phoneticAgree, withinOneEdit } from './string-similarity.comparator';
 
@@ -11,6 +11,8 @@ export interface RecordComparison {
   vector: ComparisonVector;
   /** Given and family names agreed better crosswise (entered in each other's fields). */
   namesTransposed: boolean;
+  /** The stored record's field compared in each name slot (crosswise when transposed). */
+  slots: NameSlots;
 }
 
 const IDX = Object.fromEntries(COMPARISON_NAMES.map((n, i) => [n, i])) as Record<ComparisonName, number>;
@@ -105,22 +107,59 @@ function bestOfCrossed(a1?: string, a2?: string, b1?: string, b2?: string): numb
   return Math.min(direct, crossed);
 }
 
+const NATIONAL_ID_ELSE = COMPARISON_LEVELS.nationalId.indexOf('else');
+
+/** Which field of the stored record (b) each name slot of the vector was compared with. */
+export interface NameSlots {
+  given: 'givenName' | 'familyName';
+  family: 'givenName' | 'familyName';
+}
+const DIRECT: NameSlots = { given: 'givenName', family: 'familyName' };
+
+/**
+ * The names read crosswise (one record has given and family entered in each other's fields), or
+ * undefined when the direct reading stands. Two ways to qualify, each only when it beats the direct
+ * reading on both names (otherwise "john james" vs "james john" style coincidences would flip):
+ * - both crossed pairs close: a's given vs b's family up to a typo, a's family vs b's given up to
+ *   Jaro-Winkler 0.92;
+ * - a swap and a typo in one record ("sgeldon, maria" for "maria sheldon"): a's given equals b's
+ *   family and a's family is b's given written differently (the given-name comparator's levels up to a
+ *   typo: nickname, initial, Jaro-Winkler 0.92 or one edit; not a shared sound, which "juan" and
+ *   "james" have). The first way
+ *   missed it whenever the typo fell on the pair read with the family comparator, which has no
+ *   one-edit level, so whether the swap was seen depended on which record came first. The typo'd pair
+ *   is put in the given-name slot and the exact one in the family slot — which of the two names holds
+ *   the typo cannot be told, and this way the twin rules judge the pair that differs as given names.
+ * The second way not with both SSNs present and different: a twin's swapped record ("baer, willmie"
+ * for Willie against William) would pass as one person's names and hide the given names' difference
+ * from the twin rules. The first way keeps reading such pairs crosswise: FEBRL's duplicates carry
+ * swaps with a typo and a replaced SSN, and dataset2's recall fell 0.9804 → 0.9767 with that guard.
+ */
+function crossedReading(a: NormalizedRecord, b: NormalizedRecord, given: number, family: number, nationalId: number): { given: number; family: number; slots: NameSlots } | undefined {
+  const beats = (crossedGiven: number, crossedFamily: number) =>
+    crossedGiven < (given === MISSING ? 99 : given) && crossedFamily < (family === MISSING ? 99 : family);
+  const aGivenVsBFamily = compareGivenName(a.givenName, b.familyName, a.givenPhonetic, b.familyPhonetic);
+  const aFamilyVsBGiven = compareFamilyName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic);
+  if (aGivenVsBFamily === MISSING || aFamilyVsBGiven === MISSING) return undefined;
+  if (aGivenVsBFamily <= 3 && aFamilyVsBGiven <= 1 && beats(aGivenVsBFamily, aFamilyVsBGiven)) {
+    return { given: aGivenVsBFamily, family: aFamilyVsBGiven, slots: { given: 'familyName', family: 'givenName' } };
+  }
+  if (aGivenVsBFamily !== 0 || nationalId === NATIONAL_ID_ELSE) return undefined;
+  const typo = compareGivenName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic);
+  if (typo <= 3 && beats(typo, 0)) return { given: typo, family: 0, slots: { given: 'givenName', family: 'familyName' } };
+  return undefined;
+}
+
 /** Compares two normalised records field by field into a comparison vector. */
 export function compareRecords(a: NormalizedRecord, b: NormalizedRecord, comparedIdentifiers: readonly IdentifierSelector[]): RecordComparison {
   const v = new Int8Array(COMPARISON_NAMES.length);
   let given = compareGivenName(a.givenName, b.givenName, a.givenPhonetic, b.givenPhonetic);
   let family = compareFamilyName(a.familyName, b.familyName, a.familyPhonetic, b.familyPhonetic);
-  let namesTransposed = false;
+  const nationalId = compareIdentifiers(a, b, comparedIdentifiers);
+  let slots = DIRECT;
   if (given !== 0 || family !== 0) {
-    const swappedGiven = compareGivenName(a.givenName, b.familyName, a.givenPhonetic, b.familyPhonetic);
-    const swappedFamily = compareFamilyName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic);
-    // Only when the crossed reading is clearly better on both names; otherwise "john james" vs "james john" style coincidences would flip.
-    if (swappedGiven !== MISSING && swappedFamily !== MISSING && swappedGiven <= 3 && swappedFamily <= 1 &&
-        swappedGiven < (given === MISSING ? 99 : given) && swappedFamily < (family === MISSING ? 99 : family)) {
-      given = swappedGiven;
-      family = swappedFamily;
-      namesTransposed = true;
-    }
+    const crossed = crossedReading(a, b, given, family, nationalId);
+    if (crossed) ({ given, family, slots } = crossed);
   }
   v[IDX.givenName] = given;
   v[IDX.familyName] = family;
@@ -134,8 +173,8 @@ export function compareRecords(a: NormalizedRecord, b: NormalizedRecord, compare
   v[IDX.postcode] = compareOneEdit(a.postcode, b.postcode);
   v[IDX.state] = compareExact(a.state, b.state);
   v[IDX.phone] = comparePhone(a.phone, b.phone);
-  v[IDX.nationalId] = compareIdentifiers(a, b, comparedIdentifiers);
-  return { vector: v, namesTransposed };
+  v[IDX.nationalId] = nationalId;
+  return { vector: v, namesTransposed: slots !== DIRECT, slots };
 }
 
 function comparePhone(a?: string, b?: string): number {
