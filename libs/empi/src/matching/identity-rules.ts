@@ -95,7 +95,11 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   // SSNs disagree outright: then the two are a parent and a child named alike (Daniel Brown 1948 and 1978
   // at one address), and the one-digit reading only chains the father's 1958 typo to the son.
   const generationNamesake = dob === 'one-digit' && generation && nationalId === 'else';
-  if (familyAgrees && addressAgrees && !sameIndividualId && !givenConflict && !sexConflict && (dob === 'year-only' || dob === 'else' || generationNamesake)) {
+  // The same birth year with the date further off than one digit ('year-only') is no parent or child: with the
+  // given names agreeing it is a keying error ("2008-12-15" for 2008-02-16) unless both SSNs disagree outright
+  // (two of one name born in one year at one address: Steve and Stephen Greer).
+  const sameYearNamesake = dob === 'year-only' && nationalId === 'else';
+  if (familyAgrees && addressAgrees && !sameIndividualId && !givenConflict && !sexConflict && (dob === 'else' || generationNamesake || sameYearNamesake)) {
     findings.push({
       rule: 'household-relative', weight: config.householdRules.relativeWeight * (generation ? 2 : 1), blocksAutoLink: true,
       reason: generation

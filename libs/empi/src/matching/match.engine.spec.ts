@@ -359,6 +359,24 @@ describe('MatchEngine', () => {
     assert.notEqual(mother.decision, 'link');
   });
 
+  it('a birth date two digits off within the same year is a keying error, not a relative, unless both SSNs disagree', async () => {
+    // Ted Robinson keyed 2008-12-15 for 2008-02-16, with his phone and address: a parent or child is born in
+    // another year, so the relative rule sent this to review. Two men of one name and year at one address with
+    // two SSNs (Steve and Stephen Greer) are still never auto-linked.
+    const at = { phone: '732 217 7963', address: { streetNumber: '52', street: 'Park Ave', line2: 'apt 1', suburb: 'Atlanta', postcode: '30317', state: 'GA' } };
+    const { engine: e } = engine();
+    const ted = await e.match({ recordId: 't|1', givenName: 'Ted', familyName: 'Robinson', birthDate: '2008-02-16', sex: 'M', ...at });
+    const typo = await e.match({ recordId: 't|2', givenName: 'Ted', familyName: 'Robinson', birthDate: '2008-12-15', sex: 'M', ...at });
+    assert.equal(typo.decision, 'link', typo.explanation.reason);
+    assert.equal(typo.personId, ted.personId);
+    const ssn = (value: string) => ({ identifiers: [{ system: 'ssa', value, type: 'SS' }] });
+    const { engine: e2 } = engine();
+    const steve = await e2.match({ recordId: 'g|1', givenName: 'Steve', familyName: 'Greer', birthDate: '1979-05-27', sex: 'M', ...at, ...ssn('264127898') });
+    const stephen = await e2.match({ recordId: 'g|2', givenName: 'Stephen', familyName: 'Greer', birthDate: '1979-10-17', sex: 'M', ...at, ...ssn('673484019') });
+    assert.notEqual(stephen.personId, steve.personId, stephen.explanation.reason);
+    assert.ok(stephen.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'household-relative'), JSON.stringify(stephen.explanation.candidates[0]));
+  });
+
   it('a record matching two persons goes to review naming both and joins neither', async () => {
     const { engine: e, store } = engine();
     const rec = { givenName: 'Chidi', familyName: 'Okonkwo', birthDate: '1980-06-07', sex: 'M' };
