@@ -82,6 +82,14 @@ describe('comparison levels', () => {
     // Both SSNs present and different: the exact-and-typo reading does not apply (a twin's swapped record).
     const twin = normalizeRecord({ recordId: 'c', givenName: 'sgeldon', familyName: 'maria', identifiers: ssn('410772301') });
     assert.equal(compareRecords(maria, twin, sel).namesTransposed, false);
+    // Both names altered as well as swapped: "guy, carrie" against "ctrrie, gu" (Carrie Guy twice), "joseph, rnald"
+    // against "ronald, djoseph" (Ronald Joseph twice).
+    for (const [x, y] of [[['guy', 'carrie'], ['ctrrie', 'gu']], [['joseph', 'rnald'], ['ronald', 'djoseph']]]) {
+      const p = normalizeRecord({ recordId: 'p', givenName: x[0], familyName: x[1] });
+      const q = normalizeRecord({ recordId: 'q', givenName: y[0], familyName: y[1] });
+      assert.equal(compareRecords(p, q, []).namesTransposed, true, `${x} / ${y}`);
+      assert.equal(compareRecords(q, p, []).namesTransposed, true, `${y} / ${x}`);
+    }
     // A shared sound is not a typo: "taylor, juan" is not James Taylor's swapped record.
     const james = normalizeRecord({ recordId: 'd', givenName: 'james', familyName: 'taylor' });
     const juan = normalizeRecord({ recordId: 'e', givenName: 'taylor', familyName: 'juan' });

@@ -121,15 +121,16 @@ const DIRECT: NameSlots = { given: 'givenName', family: 'familyName' };
  * undefined when the direct reading stands. Two ways to qualify, each only when it beats the direct
  * reading on both names (otherwise "john james" vs "james john" style coincidences would flip):
  * - both crossed pairs close: a's given vs b's family up to a typo, a's family vs b's given up to
- *   Jaro-Winkler 0.92;
- * - a swap and a typo in one record ("sgeldon, maria" for "maria sheldon"): a's given equals b's
- *   family and a's family is b's given written differently (the given-name comparator's levels up to a
- *   typo: nickname, initial, Jaro-Winkler 0.92 or one edit; not a shared sound, which "juan" and
- *   "james" have). The first way
- *   missed it whenever the typo fell on the pair read with the family comparator, which has no
- *   one-edit level, so whether the swap was seen depended on which record came first. The typo'd pair
- *   is put in the given-name slot and the exact one in the family slot — which of the two names holds
- *   the typo cannot be told, and this way the twin rules judge the pair that differs as given names.
+ *   Jaro-Winkler 0.92 (the reading since v2);
+ * - a swap and a typo, nickname or initial in one record or both: each crossed pair is one name
+ *   written differently by the given-name comparator (exact, nickname, initial, Jaro-Winkler 0.92
+ *   or one edit; not a shared sound, which "juan" and "james" have) — "sgeldon, maria" for Maria
+ *   Sheldon, "guy, carrie" against "ctrrie, gu", "joseph, ron" for Ronald Joseph. The first way missed these
+ *   whenever the typo fell on the pair it reads with the family comparator, which has no one-edit
+ *   level, so whether the swap was seen depended on which record came first. The pair that differs
+ *   more goes in the given-name slot and the other, read with the family comparator, in the family
+ *   slot: which name holds the typo cannot be told, and this way the twin rules judge the differing
+ *   pair as given names.
  * The second way not with both SSNs present and different: a twin's swapped record ("baer, willmie"
  * for Willie against William) would pass as one person's names and hide the given names' difference
  * from the twin rules. The first way keeps reading such pairs crosswise: FEBRL's duplicates carry
@@ -144,10 +145,15 @@ function crossedReading(a: NormalizedRecord, b: NormalizedRecord, given: number,
   if (aGivenVsBFamily <= 3 && aFamilyVsBGiven <= 1 && beats(aGivenVsBFamily, aFamilyVsBGiven)) {
     return { given: aGivenVsBFamily, family: aFamilyVsBGiven, slots: { given: 'familyName', family: 'givenName' } };
   }
-  if (aGivenVsBFamily !== 0 || nationalId === NATIONAL_ID_ELSE) return undefined;
-  const typo = compareGivenName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic);
-  if (typo <= 3 && beats(typo, 0)) return { given: typo, family: 0, slots: { given: 'givenName', family: 'familyName' } };
-  return undefined;
+  if (aGivenVsBFamily > 3 || nationalId === NATIONAL_ID_ELSE) return undefined;
+  const aFamilyVsBGivenAsGiven = compareGivenName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic);
+  if (aFamilyVsBGivenAsGiven > 3) return undefined;
+  // The pair that differs more is judged as the given names, the other as the family names.
+  if (aFamilyVsBGivenAsGiven >= aGivenVsBFamily) {
+    const family2 = compareFamilyName(a.givenName, b.familyName, a.givenPhonetic, b.familyPhonetic);
+    return beats(aFamilyVsBGivenAsGiven, family2) ? { given: aFamilyVsBGivenAsGiven, family: family2, slots: { given: 'givenName', family: 'familyName' } } : undefined;
+  }
+  return beats(aGivenVsBFamily, aFamilyVsBGiven) ? { given: aGivenVsBFamily, family: aFamilyVsBGiven, slots: { given: 'familyName', family: 'givenName' } } : undefined;
 }
 
 /** Compares two normalised records field by field into a comparison vector. */
