@@ -23,6 +23,15 @@ describe('comparison levels', () => {
     assert.equal(compareGivenName(undefined, 'x'), MISSING);
   });
 
+  it('nicknames: the common US diminutives, and no two diminutives that are names of their own', () => {
+    for (const [formal, nick] of [['ronald', 'ron'], ['kenneth', 'ken'], ['barbara', 'barb'], ['kimberly', 'kim'], ['donald', 'don'], ['sarah', 'sally'], ['elizabeth', 'betsy']]) {
+      assert.equal(given(formal, nick), 'nickname', `${formal} / ${nick}`);
+    }
+    // Sadie is a name of her own: sisters Sadie and Sally are two given names.
+    assert.notEqual(given('sadie', 'sally'), 'nickname');
+    assert.notEqual(given('sadie', 'sarah'), 'nickname');
+  });
+
   it('family name levels', () => {
     assert.equal(family('harrington', 'harrington'), 'exact');
     assert.equal(family('harrington', 'harringtn'), 'jw>=0.92');

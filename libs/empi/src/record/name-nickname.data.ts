@@ -56,10 +56,73 @@ export const NICKNAME_GROUPS: readonly (readonly string[])[] = [
   ['dorothy', 'dot', 'dottie', 'dolly'],
 ];
 
+/**
+ * More of the common US English diminutives, for matching only. The synthetic generator
+ * (`synthetic/us-registration.generator.ts`) draws its nickname traps from `NICKNAME_GROUPS` alone:
+ * its seeds keep producing the same records, and a generator that used every name the matcher
+ * knows would test nothing. Added after the second, independently written generator used nicknames
+ * the list lacked (Ron, Ken, Barb, Kim, Don, Sally, Betsy): a nickname read as a different given name
+ * is a given-name conflict, so such duplicates went to review or became second persons. Same rule as
+ * above: one formal name and its standard diminutives per group, nothing that is mostly a name of its
+ * own today (Sadie and Sally as two diminutives of Sarah made sisters Sadie and Sally one person on a
+ * never-fitted seed; Sadie and Theo are left out).
+ */
+export const MORE_NICKNAME_GROUPS: readonly (readonly string[])[] = [
+  ['ronald', 'ron', 'ronnie'],
+  ['donald', 'don', 'donnie', 'donny'],
+  ['kenneth', 'ken', 'kenny'],
+  ['barbara', 'barb', 'barbie'],
+  ['kimberly', 'kim'],
+  ['sarah', 'sally'],
+  ['elizabeth', 'betsy'],
+  ['gerald', 'gerry', 'jerry'],
+  ['raymond', 'ray'],
+  ['albert', 'al', 'bert'],
+  ['douglas', 'doug'],
+  ['jeffrey', 'jeff'],
+  ['walter', 'walt'],
+  ['eugene', 'gene'],
+  ['harold', 'hal'],
+  ['theodore', 'ted', 'teddy'],
+  ['judith', 'judy'],
+  ['cynthia', 'cindy'],
+  ['pamela', 'pam'],
+  ['melissa', 'missy'],
+  ['leonard', 'len', 'lenny'],
+  ['phillip', 'philip', 'phil'],
+  ['francis', 'frank', 'frankie'],
+  ['franklin', 'frank'],
+  ['frances', 'fran', 'frannie'],
+  ['arthur', 'art'],
+  ['louis', 'lou'],
+  ['vincent', 'vince', 'vinny'],
+  ['russell', 'russ'],
+  ['randall', 'randy'],
+  ['terrence', 'terry'],
+  ['jacob', 'jake'],
+  ['amanda', 'mandy'],
+  ['angela', 'angie'],
+  ['jacqueline', 'jackie'],
+  ['valerie', 'val'],
+  ['virginia', 'ginny'],
+  ['kathleen', 'kathy', 'kate'],
+  ['stephanie', 'steph'],
+  ['gwendolyn', 'gwen'],
+  ['bradley', 'brad'],
+  ['gabriel', 'gabe'],
+  ['stanley', 'stan'],
+  ['norman', 'norm'],
+  ['herbert', 'herb'],
+  ['bernard', 'bernie'],
+  ['dennis', 'denny'],
+  ['clifford', 'cliff'],
+  ['wesley', 'wes'],
+];
+
 /** name → canonical (first member) for every name belonging to a group. */
 export const NICKNAME_CANON: ReadonlyMap<string, readonly string[]> = (() => {
   const index = new Map<string, string[]>();
-  for (const group of NICKNAME_GROUPS) {
+  for (const group of [...NICKNAME_GROUPS, ...MORE_NICKNAME_GROUPS]) {
     for (const name of group) {
       const list = index.get(name) ?? [];
       list.push(group[0]);
