@@ -316,7 +316,8 @@ export class MatchEngine {
     const tf: TermFrequencies = {};
     const gi = GIVEN_NAME_INDEX;
     const fi = FAMILY_NAME_INDEX;
-    // Transposed names: the value agreeing in a slot is the stored record's other name, counted in its own field's table.
+    // Term frequency of an agreeing name: the stored field that slot was compared with (`slots`, crosswise when
+    // the names were read transposed), counted in that field's table.
     const frequencyOf = (field: NameSlots['given']) => nameFrequency(this.frequencies, field === 'givenName' ? 'given' : 'family', normalized[field]!);
     if (cmp.vector[gi] === 0) tf.givenName = frequencyOf(cmp.slots.given);
     if (cmp.vector[fi] === 0) tf.familyName = frequencyOf(cmp.slots.family);
