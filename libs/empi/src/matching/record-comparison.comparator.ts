@@ -163,9 +163,13 @@ export function compareRecords(a: NormalizedRecord, b: NormalizedRecord, compare
   let family = compareFamilyName(a.familyName, b.familyName, a.familyPhonetic, b.familyPhonetic);
   const nationalId = compareIdentifiers(a, b, comparedIdentifiers);
   let slots = DIRECT;
+  let namesTransposed = false;
   if (given !== 0 || family !== 0) {
     const crossed = crossedReading(a, b, given, family, nationalId);
-    if (crossed) ({ given, family, slots } = crossed);
+    if (crossed) {
+      ({ given, family, slots } = crossed);
+      namesTransposed = true;
+    }
   }
   v[IDX.givenName] = given;
   v[IDX.familyName] = family;
@@ -180,7 +184,7 @@ export function compareRecords(a: NormalizedRecord, b: NormalizedRecord, compare
   v[IDX.state] = compareExact(a.state, b.state);
   v[IDX.phone] = comparePhone(a.phone, b.phone);
   v[IDX.nationalId] = nationalId;
-  return { vector: v, namesTransposed: slots !== DIRECT, slots };
+  return { vector: v, namesTransposed, slots };
 }
 
 function comparePhone(a?: string, b?: string): number {
