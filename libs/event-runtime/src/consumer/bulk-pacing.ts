@@ -37,6 +37,44 @@ export function pacedChunkSize(size: number, pacing: BulkPacing): number {
   return Math.max(1, Math.min(size, pacing.chunkSize));
 }
 
+/** How long the first paced piece holds the others, before any piece's time is known. */
+const FIRST_HOLD_MS = 50;
+
+/**
+ * The one rest of a service's bulk work while paced, shared by every bulk partition of every
+ * consumer of the service (the tier governor holds it). A pause per partition bounded nothing:
+ * a bulk topic has 16 partitions, and while one rested after its chunk the next ran one, so under
+ * a flood bulk kept nearly all of the time. Measured on a 10,000-message flood with a stat probe
+ * every 200 ms, the notifier had consumed 18,405 of 20,000 bulk events by the probe's end.
+ */
+export class BulkRest {
+  private until = 0;
+  /** The last piece's work and rest: how long a piece starting now is expected to hold the others. */
+  private lastCycleMs = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** How long bulk work must still wait, in ms (0: it may run). */
+  remainingMs(): number {
+    return Math.max(0, this.until - this.now());
+  }
+
+  /**
+   * A piece of bulk work starts. Partitions are consumed concurrently, so the others are held from
+   * now, for as long as the last piece took with its rest (before any piece ended, `FIRST_HOLD_MS`),
+   * not only once this one has ended.
+   */
+  begin(): void {
+    this.until = Math.max(this.until, this.now() + (this.lastCycleMs || FIRST_HOLD_MS));
+  }
+
+  /** A piece of bulk work that took `workMs` ended: rest `pauseMs` from now (a longer rest already set stays). */
+  rest(workMs: number, pauseMs: number): void {
+    this.lastCycleMs = workMs + pauseMs;
+    this.until = Math.max(this.until, this.now() + pauseMs);
+  }
+}
+
 /**
  * When stat or urgent work was last seen by one intake (ingest's batch files, the notifier's
  * delivery claims), and whether that was within a pacing window: the one rule both follow.

@@ -36,9 +36,10 @@ export interface EventConsumerOptions {
   /** Most records the chunks of one lane's definitions share in one transaction (transaction-combiner.ts); 0 = every chunk alone. */
   combineRecords?: number;
   /**
-   * Bulk pacing: while stat or urgent had backlog in this service within `withinMs`, a bulk
-   * partition pauses after each chunk so bulk takes at most `share` of its time (the pause is the
-   * chunk's own duration × (1 − share) / share, at most `maxPauseMs`). `share` 1 turns it off.
+   * Bulk pacing: while stat or urgent had backlog in this service within `withinMs`, the service's
+   * bulk work rests after each chunk so bulk takes at most `share` of its time (the rest is the
+   * chunk's own duration × (1 − share) / share, at most `maxPauseMs`), one rest for every bulk
+   * partition of the service (`BulkRest`). `share` 1 turns it off.
    */
   bulkPacing?: BulkPacing;
 }
@@ -84,7 +85,7 @@ export class EventConsumer {
   private lane: ConsumerLane | null = null;
   private readonly positions = new Map<string, PartitionPosition>();
   private readonly yielded = new Map<string, { topic: string; partition: number }>();
-  /** Bulk partitions pausing for their pacing share, with the timer that resumes them. */
+  /** Bulk partitions waiting out the service's bulk rest (pacing), with the timer that resumes them. */
   private readonly paced = new Map<string, NodeJS.Timeout>();
   private readonly gathered = new GatheredBatches((key) => this.gatherExpired(key));
   private readonly noGather = new Set<string>();
@@ -246,11 +247,33 @@ export class EventConsumer {
     return pacedChunkSize(size, pacing);
   }
 
-  /** After a bulk chunk that took `chunkMs`, while a higher tier is active here: the pause that keeps bulk to its share, else 0. */
-  private pacingPause(chunkMs: number): number {
+  /** Whether this is bulk work while a higher tier is active here (bulk-pacing.ts). */
+  private get bulkPaced(): boolean {
     const pacing = this.options.bulkPacing ?? DEFAULT_BULK_PACING;
-    if (this.tier !== 'bulk' || !this.deps.governor.activeAbove(this.tier, pacing.withinMs)) return 0;
-    return bulkPauseMs(chunkMs, pacing);
+    return this.tier === 'bulk' && pacing.share < 1 && this.deps.governor.activeAbove(this.tier, pacing.withinMs);
+  }
+
+  /** After a bulk chunk that took `chunkMs`, while paced: the service's bulk work rests so that bulk keeps its share. */
+  private restAfterBulkChunk(chunkMs: number): void {
+    if (this.bulkPaced) this.deps.governor.bulkRest.rest(chunkMs, bulkPauseMs(chunkMs, this.options.bulkPacing ?? DEFAULT_BULK_PACING));
+  }
+
+  /** How long paced bulk work must still rest before its next chunk (0 unpaced). */
+  private bulkRestMs(): number {
+    return this.bulkPaced ? this.deps.governor.bulkRest.remainingMs() : 0;
+  }
+
+  /** Like a yield, but resumed by time: the rest of the partition is fetched again from the stored position. */
+  private restPartition(key: string, topic: string, partition: number, pause: () => void, ms: number): void {
+    pause();
+    if (this.paced.has(key)) return;
+    this.deps.metrics.tierYields.inc({ tier: this.tier });
+    const timer = setTimeout(() => {
+      this.paced.delete(key);
+      this.lane?.resume([{ topic, partitions: [partition] }]);
+    }, ms);
+    timer.unref();
+    this.paced.set(key, timer);
   }
 
   async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -331,9 +354,16 @@ export class EventConsumer {
         if (!this.deps.governor.mustYield(this.tier)) this.resumeYielded();
         break;
       }
+      const restMs = this.bulkRestMs();
+      if (restMs > 0) {
+        // The service's paced bulk work rests as a whole: this partition waits the rest out.
+        this.restPartition(key, topic, partition, pause, restMs);
+        break;
+      }
       const chunk = messages.slice(i, i + chunkSize);
       const chunkLast = Number(chunk[chunk.length - 1].offset);
       const chunkStarted = Date.now();
+      if (this.bulkPaced) this.deps.governor.bulkRest.begin();
       await this.processor.processChunk(topic, partition, chunk, this.lane?.combiner ?? undefined);
       resolveOffset(String(chunkLast));
       pos.next = chunkLast + 1;
@@ -341,19 +371,7 @@ export class EventConsumer {
       this.deps.metrics.consumerLag.set({ tier: this.tier, topic, partition: String(partition) }, Math.max(0, high - pos.next));
       this.lane?.commitLater(topic, partition, pos.next);
       await heartbeat();
-      const pauseMs = pos.next < high ? this.pacingPause(Date.now() - chunkStarted) : 0;
-      if (pauseMs > 0 && !this.paced.has(key)) {
-        // Like a yield, but resumed by time: the rest is fetched again from the stored position.
-        this.deps.metrics.tierYields.inc({ tier: this.tier });
-        pause();
-        const timer = setTimeout(() => {
-          this.paced.delete(key);
-          this.lane?.resume([{ topic, partitions: [partition] }]);
-        }, pauseMs);
-        timer.unref();
-        this.paced.set(key, timer);
-        break;
-      }
+      this.restAfterBulkChunk(Date.now() - chunkStarted);
     }
     // Gathered messages were resolved before they were processed: kafkajs would fetch on after
     // them. Whatever of them is left unprocessed (a yield, a stop, a bounded share) is fetched

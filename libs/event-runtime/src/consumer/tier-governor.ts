@@ -1,4 +1,5 @@
 import { TIERS, Tier, tiersAbove } from '@clinmesh/topology';
+import { BulkRest } from './bulk-pacing';
 
 /**
  * Tier priority within one service: while `stat` or `urgent` has backlog,
@@ -12,8 +13,12 @@ export class TierGovernor {
   private readonly listeners = new Set<() => void>();
   /** When each tier last had backlog here (epoch ms): pacing (`activeAbove`) looks back over it. */
   private readonly lastBacklog = new Map<Tier, number>();
+  /** The rest of this service's paced bulk work, one for all its bulk partitions (bulk-pacing.ts). */
+  readonly bulkRest: BulkRest;
   /** Tiers that yield to higher ones. stat never yields; urgent yields only to stat. */
-  constructor(private readonly yieldingTiers: ReadonlySet<Tier> = new Set(['routine', 'bulk'])) {}
+  constructor(private readonly yieldingTiers: ReadonlySet<Tier> = new Set(['routine', 'bulk']), now: () => number = Date.now) {
+    this.bulkRest = new BulkRest(now);
+  }
 
   report(tier: Tier, partitionKey: string, lag: number, now = Date.now()): void {
     if (lag > 0) this.lastBacklog.set(tier, now);
