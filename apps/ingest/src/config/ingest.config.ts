@@ -2,6 +2,9 @@ import { ServiceConfig, SettingsReader } from '@clinmesh/service-kit';
 import { SenderRateLimits, parseRateLimits } from '../domain/rate-limit/sender-rate.limiter';
 import { BulkPacing, DEFAULT_BULK_PACING } from '@clinmesh/event-runtime';
 
+/** Messages of a batch file accepted in one group while bulk is paced. */
+const INGEST_PACED_GROUP_SIZE = 10;
+
 /** Ingest's own settings (`INGEST_*`), read and validated once at start. */
 export interface IngestConfig {
   /** Per HL7 message / MLLP frame / FHIR payload. */
@@ -79,7 +82,8 @@ export function loadIngestConfig(config: ServiceConfig): IngestConfig {
       share: s.number('BULK_SHARE', DEFAULT_BULK_PACING.share, { min: 0.01, max: 1 }),
       withinMs: s.int('BULK_PACING_WINDOW_MS', DEFAULT_BULK_PACING.withinMs, { min: 0 }),
       maxPauseMs: s.int('BULK_PACING_MAX_PAUSE_MS', DEFAULT_BULK_PACING.maxPauseMs, { min: 0 }),
-      chunkSize: s.int('BULK_PACED_GROUP_SIZE', DEFAULT_BULK_PACING.chunkSize, { min: 1 }),
+      // Ingest's own size, not the consumers' (bulk-pacing.ts): groups of 10 are what was measured here.
+      chunkSize: s.int('BULK_PACED_GROUP_SIZE', INGEST_PACED_GROUP_SIZE, { min: 1 }),
     },
   };
   s.assertValid('ingest');

@@ -202,9 +202,9 @@ export function relaySettings(env: NodeJS.ProcessEnv): {
   combineRecords?: number;
   /** CLINMESH_CONSUMER_LANES=stat-main|tier|definition: how consumer definitions share kafkajs consumers (event-runtime README). */
   lanes?: LaneMode;
-  /** CLINMESH_CONSUMER_BULK_SHARE=0.25 (0 < share ≤ 1; 1 = off): the share of its time bulk takes while stat or urgent was active in the last second. */
+  /** CLINMESH_CONSUMER_BULK_SHARE=0.1 (0 < share ≤ 1; 1 = off): the share of its time bulk takes while stat or urgent was active in the last second. */
   bulkShare?: number;
-  /** CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE=10 (≥ 1): the most events in one bulk chunk while bulk is paced. */
+  /** CLINMESH_CONSUMER_BULK_PACED_CHUNK_SIZE=4 (≥ 1): the most events in one bulk chunk while bulk is paced. */
   bulkPacedChunkSize?: number;
 } {
   const errors: string[] = [];
