@@ -1,12 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Kafka, logLevel } from 'kafkajs';
 import { EVENT_TOPICS, TopicSpec, deadLetterTopic } from '@clinmesh/topology';
 import { loadSchemaCatalog, IngestedEvent } from '@clinmesh/schemas';
 import { createLogger, RuntimeMetrics } from '@clinmesh/observability';
-import { testEnvironment, uniqueName, waitFor } from '@clinmesh/testing';
+import { MigratedDatabases, testEnvironment, uniqueName, waitFor } from '@clinmesh/testing';
 import { EventRuntime } from '../event-runtime';
 import { EVENT_RUNTIME_MIGRATIONS } from '../persistence/migrations';
 import { MockControlTopicProvisioner } from '../kafka/topic-provisioner';
@@ -43,21 +42,16 @@ describe('bulk pacing across partitions (integration)', { timeout: 300_000 }, ()
     format: 'HL7V2', messageType: 'ADT^A08', controlId: `M${i}`, version: '2.5.1', sourcePatientKey: 'k', patientIdentifiers: [], contentType: 'x', raw: Buffer.alloc(16, 65),
   });
 
+  const databases = new MigratedDatabases(env, EVENT_RUNTIME_MIGRATIONS);
+
   before(async () => {
-    const dbName = uniqueName('pace');
-    const admin = new Client({ connectionString: env.pgUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    dataSource = new DataSource({ type: 'postgres', url: env.pgUrl.replace(/\/[^/]+$/, `/${dbName}`), migrations: EVENT_RUNTIME_MIGRATIONS, migrationsTableName: 'cm_migrations' });
-    await dataSource.initialize();
-    await dataSource.runMigrations();
+    dataSource = await databases.create('pace');
     await new MockControlTopicProvisioner(env.kafkaControlUrl).ensureTopics(topics);
   });
 
   after(async () => {
     await runtime?.stop();
-    await dataSource?.destroy();
+    await databases.dropAll();
   });
 
   it('rests the service\'s bulk work as a whole while stat is active: no partition\'s chunk runs in another\'s rest', async () => {
