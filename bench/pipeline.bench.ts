@@ -11,7 +11,7 @@ import { cpuBetween, sampleCpu } from './process-cpu';
  *  - the ceiling: a bare kafkajs consume → produce hop on the same cluster;
  *  - end-to-end throughput of a mixed HL7 feed (MLLP, 8 connections) to webhook;
  *  - p50/p95/p99 end-to-end latency per tier (ingest receipt → webhook);
- *  - stat latency idle versus during a 20,000-message bulk flood;
+ *  - stat latency idle versus during a 20,000-message bulk flood, and per hop (`statHops`);
  *  - canonical events/s through the real normalization service alone.
  */
 export interface PipelineBenchResult {
@@ -27,6 +27,8 @@ export interface PipelineBenchResult {
   statIdle: { n: number; p50: number; p99: number };
   statDuringBulkFlood: { n: number; p50: number; p99: number; bulkMessages: number };
   statP99FloodOverIdle: number;
+  /** Where a stat event's time went, per hop, idle and under the flood (`statHops`). */
+  statHops: { idle: StatHops; flood: StatHops };
   normalizationServiceEventsPerSecond: number;
   endToEndOverBareHop: number;
   /** Where the CPU went during the mixed feed: per stage, ms per message (gross, and net of the idle rate). */
@@ -46,6 +48,50 @@ export interface CpuPerMessage {
   /** The same without identity-resolution (it has its own issue). */
   totalMsWithoutIdentity: number;
   twoCoreCeilingWithoutIdentity: number;
+}
+
+/**
+ * Per service, p50/p99 ms: `fetch`, from the upstream service's publication of a stat event to the
+ * start of the transaction that consumed it; `work`, from that start to this service's publication
+ * (handler, commit, stat relay), or for the notifier to the webhook's receipt. Ingest's `work`
+ * starts at receipt. Read from each service's inbox and published-outbox rows.
+ */
+export type StatHops = Record<string, { fetch?: { p50: number; p99: number }; work: { p50: number; p99: number } }>;
+
+async function statHops(pipeline: TestPipeline, webhook: WebhookReceiver, receipts: Map<string, { receivedAt: number }>): Promise<StatHops> {
+  const ids = [...receipts.keys()];
+  const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
+  const published = new Map<string, Map<string, { at: number; events: string[] }>>();
+  for (const s of SERVICE_NAMES) {
+    if (s === 'notifier') continue;
+    const rows = await pipeline.query(s, `SELECT headers->>'clinmesh-correlation-id' AS c, ${ms('min(published_at)')} AS at, array_agg(event_id) AS events
+      FROM cm_outbox_published WHERE headers->>'clinmesh-correlation-id' = ANY($1) AND headers->>'clinmesh-tier' = 'stat' GROUP BY 1`, [ids]);
+    published.set(s, new Map(rows.map((r) => [r.c as string, { at: Number(r.at), events: r.events as string[] }])));
+  }
+  const pick = (v: number[]) => ({ p50: quantile(v, 0.5), p99: quantile(v, 0.99) });
+  const hops: StatHops = {};
+  const ingestWork = ids.flatMap((id) => { const p = published.get('ingest')!.get(id); return p ? [p.at - receipts.get(id)!.receivedAt] : []; });
+  hops.ingest = { work: pick(ingestWork) };
+  for (let k = 1; k < SERVICE_NAMES.length; k++) {
+    const s = SERVICE_NAMES[k];
+    const upstream = published.get(SERVICE_NAMES[k - 1])!;
+    const events = [...upstream.values()].flatMap((p) => p.events);
+    const rows = await pipeline.query(s, `SELECT event_id, ${ms('processed_at')} AS at FROM cm_inbox WHERE event_id = ANY($1)`, [events]);
+    const startedAt = new Map(rows.map((r) => [r.event_id as string, Number(r.at)]));
+    const fetch: number[] = [];
+    const work: number[] = [];
+    for (const id of ids) {
+      const up = upstream.get(id);
+      const starts = (up?.events ?? []).map((e) => startedAt.get(e)).filter((t): t is number => t !== undefined);
+      if (!up || !starts.length) continue;
+      const start = Math.min(...starts);
+      fetch.push(start - up.at);
+      const end = s === 'notifier' ? Math.min(...webhook.byCorrelation(id).map((d) => d.receivedAt)) : published.get(s)!.get(id)?.at;
+      if (end !== undefined && Number.isFinite(end)) work.push(end - start);
+    }
+    hops[s] = { fetch: pick(fetch), work: pick(work) };
+  }
+  return hops;
 }
 
 const quantile = (values: number[], q: number) => {
@@ -185,6 +231,7 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
   const statSamples = Number(process.env.CLINMESH_BENCH_STAT_SAMPLES ?? 500);
   const statGapMs = Number(process.env.CLINMESH_BENCH_STAT_GAP_MS ?? 200);
   const idle = await statProbe(pipeline, webhook, 'IDLE', statSamples, statGapMs);
+  const idleHops = await statHops(pipeline, webhook, await receiptTimes(pipeline, 'IDLE'));
 
   log('mixed feed…');
   const total = 6000;
@@ -230,8 +277,11 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
   })();
   await waitFor(async () => (await pipeline.query('ingest', `SELECT count(*)::int AS n FROM in_message WHERE control_id LIKE 'FLOOD-%'`))[0].n >= 3000, { what: 'the flood to build up', timeoutMs: 300000, intervalMs: 200 });
   const during = await statProbe(pipeline, webhook, 'FLOODSTAT', statSamples, statGapMs);
+  const floodHops = await statHops(pipeline, webhook, await receiptTimes(pipeline, 'FLOODSTAT'));
   const [{ n: bulkLeft }] = await pipeline.query('notifier', `SELECT count(*)::int AS n FROM cm_inbox WHERE consumer_group LIKE '%bulk%'`);
   log(`stat probe during the flood done; bulk events the notifier had consumed by then: ${bulkLeft} of ${bulk}`);
+  const hopLine = (hops: StatHops) => Object.entries(hops).map(([s, h]) => `${s} ${h.fetch ? `${h.fetch.p50}/${h.fetch.p99} + ` : ''}${h.work.p50}/${h.work.p99}`).join(', ');
+  log(`stat per hop, fetch + work p50/p99 ms — idle: ${hopLine(idleHops)}; flood: ${hopLine(floodHops)}`);
   await flood;
 
   log('normalization service alone…');
@@ -262,6 +312,7 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
     statIdle: { n: statIdle.n, p50: statIdle.p50, p99: statIdle.p99 },
     statDuringBulkFlood: { n: statFlood.n, p50: statFlood.p50, p99: statFlood.p99, bulkMessages: bulk },
     statP99FloodOverIdle: Number((statFlood.p99 / statIdle.p99).toFixed(2)),
+    statHops: { idle: idleHops, flood: floodHops },
     normalizationServiceEventsPerSecond: normRate,
     endToEndOverBareHop: Number((e2eRate / bare).toFixed(3)),
     cpuPerMessage: cpu,
