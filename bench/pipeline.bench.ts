@@ -3,6 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { TestPipeline, WebhookReceiver, adtMessage, hl7Batch, oruMessage, waitFor } from '@clinmesh/testing';
 import { MllpClient } from '@clinmesh/hl7v2';
 import { SERVICE_NAMES } from '@clinmesh/embedded-platform';
+import { HEADER } from '@clinmesh/topology';
 import { cpuBetween, sampleCpu } from './process-cpu';
 
 /**
@@ -64,8 +65,8 @@ async function statHops(pipeline: TestPipeline, webhook: WebhookReceiver, receip
   const published = new Map<string, Map<string, { at: number; events: string[] }>>();
   for (const s of SERVICE_NAMES) {
     if (s === 'notifier') continue;
-    const rows = await pipeline.query(s, `SELECT headers->>'clinmesh-correlation-id' AS c, ${ms('min(published_at)')} AS at, array_agg(event_id) AS events
-      FROM cm_outbox_published WHERE headers->>'clinmesh-correlation-id' = ANY($1) AND headers->>'clinmesh-tier' = 'stat' GROUP BY 1`, [ids]);
+    const rows = await pipeline.query(s, `SELECT headers->>$2::text AS c, ${ms('min(published_at)')} AS at, array_agg(event_id) AS events
+      FROM cm_outbox_published WHERE headers->>$2::text = ANY($1) AND headers->>$3::text = 'stat' GROUP BY 1`, [ids, HEADER.correlationId, HEADER.tier]);
     published.set(s, new Map(rows.map((r) => [r.c as string, { at: Number(r.at), events: r.events as string[] }])));
   }
   const pick = (v: number[]) => ({ p50: quantile(v, 0.5), p99: quantile(v, 0.99) });
@@ -167,14 +168,14 @@ async function sendOverMllp(pipeline: TestPipeline, messages: string[], connecti
   await Promise.all(clients.map((c) => c.close()));
 }
 
-async function statProbe(pipeline: TestPipeline, webhook: WebhookReceiver, prefix: string, count: number, gapMs: number): Promise<number[]> {
+async function statProbe(pipeline: TestPipeline, webhook: WebhookReceiver, prefix: string, count: number, gapMs: number): Promise<{ latencies: number[]; hops: StatHops }> {
   for (let i = 0; i < count; i++) {
     await pipeline.sendHl7(oruMessage({ controlId: `${prefix}-${i}`, mrn: `MRN-${prefix}-${i % 7}`, flag: 'HH' }));
     await new Promise((r) => setTimeout(r, gapMs));
   }
   const receipts = await receiptTimes(pipeline, prefix);
   await waitFor(() => [...receipts.keys()].every((id) => webhook.byCorrelation(id).length > 0), { what: `${prefix} deliveries`, timeoutMs: 600000, intervalMs: 100 });
-  return latencies(webhook, receipts).get('stat') ?? [];
+  return { latencies: latencies(webhook, receipts).get('stat') ?? [], hops: await statHops(pipeline, webhook, receipts) };
 }
 
 function cpuSampler(pipeline: TestPipeline) {
@@ -230,8 +231,7 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
   // opens two tasks and their deliveries) keep the probe itself from queueing behind its own messages.
   const statSamples = Number(process.env.CLINMESH_BENCH_STAT_SAMPLES ?? 500);
   const statGapMs = Number(process.env.CLINMESH_BENCH_STAT_GAP_MS ?? 200);
-  const idle = await statProbe(pipeline, webhook, 'IDLE', statSamples, statGapMs);
-  const idleHops = await statHops(pipeline, webhook, await receiptTimes(pipeline, 'IDLE'));
+  const { latencies: idle, hops: idleHops } = await statProbe(pipeline, webhook, 'IDLE', statSamples, statGapMs);
 
   log('mixed feed…');
   const total = 6000;
@@ -276,8 +276,7 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
     }
   })();
   await waitFor(async () => (await pipeline.query('ingest', `SELECT count(*)::int AS n FROM in_message WHERE control_id LIKE 'FLOOD-%'`))[0].n >= 3000, { what: 'the flood to build up', timeoutMs: 300000, intervalMs: 200 });
-  const during = await statProbe(pipeline, webhook, 'FLOODSTAT', statSamples, statGapMs);
-  const floodHops = await statHops(pipeline, webhook, await receiptTimes(pipeline, 'FLOODSTAT'));
+  const { latencies: during, hops: floodHops } = await statProbe(pipeline, webhook, 'FLOODSTAT', statSamples, statGapMs);
   const [{ n: bulkLeft }] = await pipeline.query('notifier', `SELECT count(*)::int AS n FROM cm_inbox WHERE consumer_group LIKE '%bulk%'`);
   log(`stat probe during the flood done; bulk events the notifier had consumed by then: ${bulkLeft} of ${bulk}`);
   const hopLine = (hops: StatHops) => Object.entries(hops).map(([s, h]) => `${s} ${h.fetch ? `${h.fetch.p50}/${h.fetch.p99} + ` : ''}${h.work.p50}/${h.work.p99}`).join(', ');

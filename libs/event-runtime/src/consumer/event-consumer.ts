@@ -242,25 +242,16 @@ export class EventConsumer {
   /** This definition's chunk size; smaller for bulk while a higher tier is active here (bulk-pacing.ts). */
   private chunkSizeNow(): number {
     const size = this.definition.chunkSize ?? this.options.chunkSize;
-    const pacing = this.options.bulkPacing ?? DEFAULT_BULK_PACING;
-    if (this.tier !== 'bulk' || !this.deps.governor.activeAbove(this.tier, pacing.withinMs)) return size;
-    return pacedChunkSize(size, pacing);
+    return this.bulkPaced ? pacedChunkSize(size, this.pacing) : size;
+  }
+
+  private get pacing(): BulkPacing {
+    return this.options.bulkPacing ?? DEFAULT_BULK_PACING;
   }
 
   /** Whether this is bulk work while a higher tier is active here (bulk-pacing.ts). */
   private get bulkPaced(): boolean {
-    const pacing = this.options.bulkPacing ?? DEFAULT_BULK_PACING;
-    return this.tier === 'bulk' && pacing.share < 1 && this.deps.governor.activeAbove(this.tier, pacing.withinMs);
-  }
-
-  /** After a bulk chunk that took `chunkMs`, while paced: the service's bulk work rests so that bulk keeps its share. */
-  private restAfterBulkChunk(chunkMs: number): void {
-    if (this.bulkPaced) this.deps.governor.bulkRest.rest(chunkMs, bulkPauseMs(chunkMs, this.options.bulkPacing ?? DEFAULT_BULK_PACING));
-  }
-
-  /** How long paced bulk work must still rest before its next chunk (0 unpaced). */
-  private bulkRestMs(): number {
-    return this.bulkPaced ? this.deps.governor.bulkRest.remainingMs() : 0;
+    return this.tier === 'bulk' && this.pacing.share < 1 && this.deps.governor.activeAbove(this.tier, this.pacing.withinMs);
   }
 
   /** Like a yield, but resumed by time: the rest of the partition is fetched again from the stored position. */
@@ -354,7 +345,9 @@ export class EventConsumer {
         if (!this.deps.governor.mustYield(this.tier)) this.resumeYielded();
         break;
       }
-      const restMs = this.bulkRestMs();
+      // Whether this chunk is paced bulk, decided once: its rest check, its hold and its rest go together.
+      const paced = this.bulkPaced;
+      const restMs = paced ? this.deps.governor.bulkRest.remainingMs() : 0;
       if (restMs > 0) {
         // The service's paced bulk work rests as a whole: this partition waits the rest out.
         this.restPartition(key, topic, partition, pause, restMs);
@@ -363,7 +356,7 @@ export class EventConsumer {
       const chunk = messages.slice(i, i + chunkSize);
       const chunkLast = Number(chunk[chunk.length - 1].offset);
       const chunkStarted = Date.now();
-      if (this.bulkPaced) this.deps.governor.bulkRest.begin();
+      if (paced) this.deps.governor.bulkRest.begin();
       await this.processor.processChunk(topic, partition, chunk, this.lane?.combiner ?? undefined);
       resolveOffset(String(chunkLast));
       pos.next = chunkLast + 1;
@@ -371,7 +364,11 @@ export class EventConsumer {
       this.deps.metrics.consumerLag.set({ tier: this.tier, topic, partition: String(partition) }, Math.max(0, high - pos.next));
       this.lane?.commitLater(topic, partition, pos.next);
       await heartbeat();
-      this.restAfterBulkChunk(Date.now() - chunkStarted);
+      if (paced) {
+        // The service's bulk work rests so that bulk keeps its share.
+        const chunkMs = Date.now() - chunkStarted;
+        this.deps.governor.bulkRest.rest(chunkMs, bulkPauseMs(chunkMs, this.pacing));
+      }
     }
     // Gathered messages were resolved before they were processed: kafkajs would fetch on after
     // them. Whatever of them is left unprocessed (a yield, a stop, a bounded share) is fetched
