@@ -231,7 +231,7 @@ export class EventRuntime {
   async inTransactionEach<T>(origins: readonly EventOrigin[], work: (contexts: EventContext[]) => Promise<T>): Promise<T> {
     const sink: OutgoingEvent[] = [];
     return inTransaction(this.config.dataSource, async (uow) => {
-      const value = await work(origins.map((origin) => eventContext(uow, origin, sink)));
+      const value = await work(origins.map((origin) => eventContext(uow, origin, sink, this.config.logger)));
       await this.outbox.write(uow, sink);
       return value;
     });

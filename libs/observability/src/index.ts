@@ -1,3 +1,2 @@
-export { createLogger, Logger } from './logger';
-export { withLogContext, currentLogContext, LogContext } from './log-context';
+export { createLogger, Logger, LogContext } from './logger';
 export { RuntimeMetrics } from './runtime-metrics';

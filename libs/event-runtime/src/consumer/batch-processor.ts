@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { EVENT_TOPICS, Tier, deadLetterTopic } from '@clinmesh/topology';
 import type { OperationsEvent } from '@clinmesh/schemas';
 import { ClinmeshError, isRetriable } from '@clinmesh/errors';
-import { Logger, RuntimeMetrics, withLogContext } from '@clinmesh/observability';
+import { Logger, RuntimeMetrics } from '@clinmesh/observability';
 import { AvroSerde } from '../serde/avro-serde';
 import { OutboxWriter, OutgoingEvent } from '../outbox/outbox.writer';
 import { UnitOfWork, inTransaction } from '../persistence/unit-of-work';
@@ -280,8 +280,7 @@ export class BatchProcessor {
       const turns = processor.turnTaker();
       for (const record of toHandle) {
         const event = record.event!;
-        await withLogContext({ correlationId: event.correlationId, eventId: event.eventId, tier: event.tier }, () =>
-          processor.definition.handle(event, eventContext(uow, originOf(event), sink)));
+        await processor.definition.handle(event, eventContext(uow, originOf(event), sink, processor.deps.logger));
         await turns.afterRecord();
       }
     }
@@ -339,7 +338,7 @@ export class BatchProcessor {
       key: record.message.key ?? null, value: record.message.value ?? null, headers, errorCode: code, errorMessage: message, attempts,
     };
     await new RuntimeRepository(uow).writeDeadLetter(row);
-    const ctx = eventContext(uow, { id, correlationId, tier: this.tier, source: headers[HEADER.source] }, sink);
+    const ctx = eventContext(uow, { id, correlationId, tier: this.tier, source: headers[HEADER.source] }, sink, this.deps.logger);
     ctx.emit({
       topic: deadLetterTopic(this.deps.service),
       key: record.message.key ? record.message.key.toString('utf8') : null,
@@ -357,7 +356,7 @@ export class BatchProcessor {
     const correlationId = dl.headers[HEADER.correlationId] ?? dl.id;
     // Each redrive attempt is its own operations event; the dead-lettering is one per dead letter.
     const purpose = kind === 'DEAD_LETTERED' ? 'ops:dead-lettered' : `ops:${kind.toLowerCase()}:${Date.now()}`;
-    const ctx = eventContext(uow, { id: dl.id, correlationId, tier: this.tier }, sink);
+    const ctx = eventContext(uow, { id: dl.id, correlationId, tier: this.tier }, sink, this.deps.logger);
     const value: OperationsEvent = {
       eventId: ctx.deriveEventId(purpose), correlationId, kind, service: this.deps.service, consumerGroup: this.groupId,
       deadLetterId: dl.id, topic: dl.topic, partition: dl.partition, offset: dl.offset, sourceEventId: dl.headers[HEADER.eventId] ?? null,

@@ -1,5 +1,6 @@
 import { Tier } from '@clinmesh/topology';
 import { ClinmeshError } from '@clinmesh/errors';
+import { createLogger, type Logger } from '@clinmesh/observability';
 import type { UnitOfWork } from '../persistence/unit-of-work';
 import type { OutgoingEvent } from '../outbox/outbox.writer';
 import type { InboundEvent } from '../consumer/inbound-event';
@@ -52,7 +53,12 @@ export interface EventContext {
   deriveEventId(purpose: string): string;
   /** Queue an event for the outbox in this transaction. */
   emit<T>(event: EmittedEvent<T>): void;
+  /** The service's logger with this work's correlation id, origin id (`eventId`) and tier on every line (made on first use). */
+  readonly logger: Logger;
 }
+
+/** Where `ctx.logger` writes when a context is made without a logger (handler unit tests, benches): nowhere. */
+const UNLOGGED = createLogger('unlogged', 'silent');
 
 /** The origin of the work a consumed event causes. */
 export function originOf(event: InboundEvent<unknown>): EventOrigin {
@@ -72,10 +78,14 @@ export function originOf(event: InboundEvent<unknown>): EventOrigin {
  * is emitted into `sink` (shared by every context of one transaction) for the
  * outbox writer.
  */
-export function eventContext(uow: UnitOfWork, origin: EventOrigin, sink: OutgoingEvent[]): EventContext {
+export function eventContext(uow: UnitOfWork, origin: EventOrigin, sink: OutgoingEvent[], logger: Logger = UNLOGGED): EventContext {
+  let child: Logger | undefined;
   return {
     uow,
     origin,
+    get logger() {
+      return (child ??= logger.child({ correlationId: origin.correlationId, eventId: origin.id, tier: origin.tier }));
+    },
     deriveEventId: (purpose) => deriveEventId(origin.id, purpose),
     emit: (out) => {
       const eventId = out.eventId ?? (out.value as { eventId?: unknown })?.eventId;

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ForbiddenException, PayloadTooLargeException } from '@nestjs/common';
 import { ClinmeshError } from '@clinmesh/errors';
-import { operationOutcome, outlineHttpError } from './http-error.filter';
+import { operationOutcome, outlineHttpError, requestLogContext } from './http-error.filter';
 
 describe('outlineHttpError', () => {
   it('takes status, code, message and details of a ClinmeshError', () => {
@@ -27,5 +27,14 @@ describe('operationOutcome', () => {
       resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'security', details: { text: 'token required' }, diagnostics: 'AUTH.MISSING' }],
     });
     assert.deepEqual(operationOutcome({ status: 422, code: 'X', detail: 'd', details: { issues: [{ code: 'required' }] } }).issue, [{ code: 'required' }]);
+  });
+});
+
+describe('requestLogContext', () => {
+  it('takes the request id and correlation id headers of the request an error line is about', () => {
+    assert.deepEqual(requestLogContext({ headers: { 'x-request-id': 'req-1', 'x-correlation-id': 'corr-1' } }), { requestId: 'req-1', correlationId: 'corr-1' });
+    assert.deepEqual(requestLogContext({ headers: { 'x-correlation-id': ['corr-2', 'corr-3'] } }), { requestId: undefined, correlationId: 'corr-2' });
+    assert.deepEqual(requestLogContext({ headers: { 'x-request-id': '' } }), { requestId: undefined, correlationId: undefined });
+    assert.deepEqual(requestLogContext({}), { requestId: undefined, correlationId: undefined });
   });
 });

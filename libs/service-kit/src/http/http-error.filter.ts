@@ -1,6 +1,6 @@
 import { ArgumentsHost, ExceptionFilter, HttpException } from '@nestjs/common';
 import { ClinmeshError } from '@clinmesh/errors';
-import { Logger } from '@clinmesh/observability';
+import { Logger, LogContext } from '@clinmesh/observability';
 
 /** What an error means for an HTTP answer, whatever the format it is rendered in. */
 export interface HttpErrorOutline {
@@ -22,6 +22,16 @@ export interface HttpErrorResponse {
 export interface HttpErrorRequest {
   url?: string;
   method?: string;
+  headers?: Record<string, string | string[] | undefined>;
+}
+
+/** The ids an error line about `req` carries: the caller's request id and correlation id headers, when sent. */
+export function requestLogContext(req: HttpErrorRequest): LogContext {
+  const header = (name: string) => {
+    const v = req.headers?.[name];
+    return (Array.isArray(v) ? v[0] : v) || undefined;
+  };
+  return { requestId: header('x-request-id'), correlationId: header('x-correlation-id') };
 }
 
 const UNEXPECTED = 'an unexpected error occurred';
@@ -101,7 +111,7 @@ export abstract class HttpErrorFilter implements ExceptionFilter {
     if (error.status >= 500) {
       const e = exception as Error | undefined;
       const err = { name: e?.name, message: String(e?.message ?? exception).slice(0, 300), ...(this.failure.stack ? { stack: e?.stack } : {}) };
-      this.logger.error({ err, method: req.method, path: req.url?.split('?')[0] }, this.failure.message);
+      this.logger.error({ ...requestLogContext(req), err, method: req.method, path: req.url?.split('?')[0] }, this.failure.message);
     }
     if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="clinmesh"');
     if (error.status === 403 && error.code === 'AUTH.INSUFFICIENT_SCOPE') res.setHeader('WWW-Authenticate', 'Bearer realm="clinmesh", error="insufficient_scope"');

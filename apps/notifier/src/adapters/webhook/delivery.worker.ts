@@ -1,7 +1,7 @@
 import { Counter, Histogram } from 'prom-client';
 import { DEFAULT_BULK_PACING, WakeSignal } from '@clinmesh/event-runtime';
 import { TIER_RANK } from '@clinmesh/topology';
-import { Logger, RuntimeMetrics, withLogContext } from '@clinmesh/observability';
+import { Logger, RuntimeMetrics } from '@clinmesh/observability';
 import { signatureHeader } from '../../domain/webhook-signature';
 import type { AttemptResult } from '../../domain/retry-schedule';
 import type { ClaimedDelivery } from '../../application/notifier.ports';
@@ -93,7 +93,7 @@ export class DeliveryWorker {
         for (const d of claimed) {
           const p = this.deliver(d).catch((error) => {
             // The lease expires and the delivery is claimed again; one delivery never takes the worker down.
-            this.logger.error({ deliveryId: d.deliveryId, err: String((error as Error)?.message ?? error) }, 'delivery bookkeeping failed');
+            this.logger.error({ correlationId: d.correlationId, deliveryId: d.deliveryId, err: String((error as Error)?.message ?? error) }, 'delivery bookkeeping failed');
           }).finally(() => {
             this.inFlight.delete(p);
             if (d.tier === 'bulk') this.pacer.bulkFinished();
@@ -126,52 +126,50 @@ export class DeliveryWorker {
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
-    await withLogContext({ correlationId: d.correlationId }, async () => {
-      if (d.revoked) {
-        await this.attempts.cancelRevoked(d);
-        this.outcomes.inc({ tier: d.tier, outcome: 'cancelled' });
-        this.logger.info({ deliveryId: d.deliveryId, subscriptionId: d.subscriptionId }, 'delivery cancelled: its decision was revoked');
-        return;
+    if (d.revoked) {
+      await this.attempts.cancelRevoked(d);
+      this.outcomes.inc({ tier: d.tier, outcome: 'cancelled' });
+      this.logger.info({ correlationId: d.correlationId, deliveryId: d.deliveryId, subscriptionId: d.subscriptionId }, 'delivery cancelled: its decision was revoked');
+      return;
+    }
+    const startedAt = Date.now();
+    const target = await this.http.check(d.url);
+    let result: AttemptResult;
+    let address: string | null = null;
+    if (!target.ok) {
+      result = { status: null, headers: {}, error: target.reason, errorCode: target.code };
+    } else {
+      address = target.address;
+      const body = JSON.stringify(d.payload);
+      const secrets = [this.secrets.open(d.secretSealed), ...(d.previousSecretSealed ? [this.secrets.open(d.previousSecretSealed)] : [])];
+      const ts = Math.floor(Date.now() / 1000);
+      const headers: Record<string, string> = {
+        'content-type': d.kind === 'fhir' ? 'application/fhir+json' : 'application/json',
+        'user-agent': 'clinmesh-notifier/2',
+        'webhook-id': d.deliveryId,
+        'webhook-timestamp': String(ts),
+        'webhook-signature': signatureHeader(secrets, d.deliveryId, ts, body),
+        'clinmesh-event-id': d.sourceEventId,
+        'clinmesh-correlation-id': d.correlationId,
+        'clinmesh-attempt': String(d.attempts),
+      };
+      for (const h of d.fhirHeaders) {
+        const i = h.indexOf(':');
+        if (i > 0 && !/^(host|content-length|webhook-)/i.test(h.slice(0, i).trim())) headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
       }
-      const startedAt = Date.now();
-      const target = await this.http.check(d.url);
-      let result: AttemptResult;
-      let address: string | null = null;
-      if (!target.ok) {
-        result = { status: null, headers: {}, error: target.reason, errorCode: target.code };
-      } else {
-        address = target.address;
-        const body = JSON.stringify(d.payload);
-        const secrets = [this.secrets.open(d.secretSealed), ...(d.previousSecretSealed ? [this.secrets.open(d.previousSecretSealed)] : [])];
-        const ts = Math.floor(Date.now() / 1000);
-        const headers: Record<string, string> = {
-          'content-type': d.kind === 'fhir' ? 'application/fhir+json' : 'application/json',
-          'user-agent': 'clinmesh-notifier/2',
-          'webhook-id': d.deliveryId,
-          'webhook-timestamp': String(ts),
-          'webhook-signature': signatureHeader(secrets, d.deliveryId, ts, body),
-          'clinmesh-event-id': d.sourceEventId,
-          'clinmesh-correlation-id': d.correlationId,
-          'clinmesh-attempt': String(d.attempts),
-        };
-        for (const h of d.fhirHeaders) {
-          const i = h.indexOf(':');
-          if (i > 0 && !/^(host|content-length|webhook-)/i.test(h.slice(0, i).trim())) headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
-        }
-        result = await this.http.post(target, body, headers, this.options.timeoutMs);
-        if (result.status !== null && result.status >= 300 && result.status < 400) {
-          result = { ...result, error: `redirect (${result.status}) to ${safeLocation(result.headers.location)} not followed`, errorCode: 'REDIRECT_NOT_FOLLOWED' };
-        }
+      result = await this.http.post(target, body, headers, this.options.timeoutMs);
+      if (result.status !== null && result.status >= 300 && result.status < 400) {
+        result = { ...result, error: `redirect (${result.status}) to ${safeLocation(result.headers.location)} not followed`, errorCode: 'REDIRECT_NOT_FOLLOWED' };
       }
-      const latencyMs = Date.now() - startedAt;
-      const outcome = await this.attempts.record(d, result, startedAt, latencyMs, address);
-      this.outcomes.inc({ tier: d.tier, outcome });
-      this.attemptSeconds.observe({ outcome }, latencyMs / 1000);
-      if (outcome === 'delivered' && d.receivedAt) this.latency.observe({ tier: d.tier }, (Date.now() - d.receivedAt) / 1000);
-      if (outcome !== 'delivered') {
-        this.logger.warn({ deliveryId: d.deliveryId, subscriptionId: d.subscriptionId, status: result.status, error: result.error, attempts: d.attempts, probe: d.probe, outcome }, 'webhook attempt failed');
-      }
-    });
+    }
+    const latencyMs = Date.now() - startedAt;
+    const outcome = await this.attempts.record(d, result, startedAt, latencyMs, address);
+    this.outcomes.inc({ tier: d.tier, outcome });
+    this.attemptSeconds.observe({ outcome }, latencyMs / 1000);
+    if (outcome === 'delivered' && d.receivedAt) this.latency.observe({ tier: d.tier }, (Date.now() - d.receivedAt) / 1000);
+    if (outcome !== 'delivered') {
+      this.logger.warn({ correlationId: d.correlationId, deliveryId: d.deliveryId, subscriptionId: d.subscriptionId, status: result.status, error: result.error, attempts: d.attempts, probe: d.probe, outcome }, 'webhook attempt failed');
+    }
   }
 }
 
