@@ -12,7 +12,7 @@ export { OutgoingEvent, OutboxWriter } from './outbox/outbox.writer';
 export { OutboxRelay, OutboxRelayOptions, RetentionOptions, DEFAULT_RETENTION } from './outbox/outbox.relay';
 export { RepublishPacer, PacingOptions, DEFAULT_PACING } from './outbox/republish.pacer';
 export { AvroSerde, SchemaRegistryConfig } from './serde/avro-serde';
-export { PerUnitOfWork, UnitOfWork, inTransaction, perUnitOfWork, unitOfWork } from './persistence/unit-of-work';
+export { DeferredWrite, PerUnitOfWork, UnitOfWork, inTransaction, perUnitOfWork, unitOfWork } from './persistence/unit-of-work';
 export { StatementOptions, queryPrepared } from './persistence/prepared-statement';
 export { GroupCommit } from './publish/group-commit';
 export { WakeSignal } from './wake-signal';

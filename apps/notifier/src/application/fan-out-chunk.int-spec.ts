@@ -77,6 +77,7 @@ function counting(uow: UnitOfWork, counter: { n: number }): UnitOfWork {
     query: (sql, params) => { counter.n++; return uow.query(sql, params); },
     execute: (sql, params) => { counter.n++; return uow.execute(sql, params); },
     afterCommit: (callback) => uow.afterCommit(callback),
+    deferWrite: (sql, params) => uow.deferWrite(sql, params),
   };
 }
 

@@ -39,7 +39,10 @@ export function memoryTransaction(): { uow: UnitOfWork; commit(): void } {
   const committed: Array<() => void> = [];
   const noSql = () => Promise.reject(new Error('no SQL in a use-case unit test'));
   return {
-    uow: { manager: undefined as never, query: noSql, execute: noSql, afterCommit: (callback) => void committed.push(callback) },
+    uow: {
+      manager: undefined as never, query: noSql, execute: noSql, afterCommit: (callback) => void committed.push(callback),
+      deferWrite: () => { throw new Error('no SQL in a use-case unit test'); },
+    },
     commit: () => committed.splice(0).forEach((callback) => callback()),
   };
 }

@@ -6,7 +6,7 @@ import { ClinmeshError, isRetriable } from '@clinmesh/errors';
 import { Logger, RuntimeMetrics } from '@clinmesh/observability';
 import { AvroSerde } from '../serde/avro-serde';
 import { OutboxWriter, OutgoingEvent } from '../outbox/outbox.writer';
-import { UnitOfWork, inTransaction } from '../persistence/unit-of-work';
+import { UnitOfWork, inTransaction, takeDeferredWrites } from '../persistence/unit-of-work';
 import { ChunkClose, RuntimeRepository, StoredDeadLetter } from '../persistence/runtime.repository';
 import { HEADER, headersToRecord, readMetadata } from '../event-headers';
 import { deriveEventId } from '../event-id';
@@ -217,8 +217,8 @@ export class BatchProcessor {
     const outcomes = await inTransaction(deps.dataSource, async (uow) => {
       const { results, inbox } = await BatchProcessor.handleParts(uow, parts, sink);
       const outbox = await deps.outbox.encode(uow, sink, BatchProcessor.outboxTurnTaker(parts));
-      // Inbox rows, stored offsets and outbox rows of every part: one statement.
-      await new RuntimeRepository(uow).closeChunk({ inbox, outbox, offsets: parts.map((part) => part.processor.nextOffsets(part.records)) });
+      // Inbox rows, stored offsets and outbox rows of every part, and the handlers' deferred writes: one statement.
+      await new RuntimeRepository(uow).closeChunk({ inbox, outbox, offsets: parts.map((part) => part.processor.nextOffsets(part.records)), deferred: takeDeferredWrites(uow) });
       return results;
     });
     const events = parts.reduce((n, p) => n + p.records.length, 0);

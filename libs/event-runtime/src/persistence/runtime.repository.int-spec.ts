@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { EVENT_RUNTIME_MIGRATIONS } from './migrations';
 import { ChunkClose, RuntimeRepository } from './runtime.repository';
-import { UnitOfWork, inTransaction } from './unit-of-work';
+import { UnitOfWork, inTransaction, takeDeferredWrites } from './unit-of-work';
 
 /** A consumer transaction's end with `groups` definitions, `perGroup` events each, two outbox rows per event. */
 function close(label: string, groups: number, perGroup: number, offsetBase = 0, groupLabel = label): ChunkClose {
@@ -96,5 +96,70 @@ describe('runtime repository: the end of a consumer transaction in one statement
     await inTransaction(combined, (uow) => new RuntimeRepository(counting(uow, counter)).closeChunk(big));
     assert.ok(counter.n > 1, `${counter.n} statements`);
     assert.deepEqual(await snapshot(combined), await snapshot(reference));
+  });
+});
+
+/**
+ * Deferred writes (`uow.deferWrite`): a handler's writes that need no answer ride on the consumer's
+ * closing statement, with their placeholders renumbered; any other transaction runs them just before
+ * commit; a failing one fails the transaction.
+ */
+describe('runtime repository: deferred writes', { timeout: 120_000 }, () => {
+  const env = testEnvironment();
+  const databases = new MigratedDatabases(env, EVENT_RUNTIME_MIGRATIONS);
+  let db: DataSource;
+  before(async () => {
+    db = await databases.create('rt_deferred');
+    await db.query('CREATE TABLE it_item (id int PRIMARY KEY, v text NOT NULL)');
+    await db.query('CREATE TABLE it_note (k text PRIMARY KEY, n int NOT NULL)');
+  });
+  after(() => databases.dropAll());
+
+  const items = (uow: UnitOfWork, ids: number[], tag: string) =>
+    uow.deferWrite('INSERT INTO it_item (id, v) SELECT i, $2 || i FROM unnest($1::int[]) AS i', [ids, tag]);
+  const note = (uow: UnitOfWork, k: string, n: number) => uow.deferWrite('INSERT INTO it_note (k, n) VALUES ($1, $2)', [k, n]);
+
+  it('go in the closing statement (one statement with inbox, outbox and offsets), unseen by the transaction before it', async () => {
+    const counter = { n: 0 };
+    const c = close('d', 1, 3);
+    const seenBefore = await inTransaction(db, async (uow) => {
+      items(uow, [1, 2, 3], 'a');
+      note(uow, 'first', 7);
+      items(uow, [4], 'b');
+      const [{ n }] = await uow.query<{ n: number }>('SELECT count(*)::int AS n FROM it_item');
+      await new RuntimeRepository(counting(uow, counter)).closeChunk({ ...c, deferred: takeDeferredWrites(uow) });
+      return n;
+    });
+    assert.equal(seenBefore, 0, 'nothing deferred is written before the close');
+    assert.equal(counter.n, 1, 'the deferred writes and the inbox, outbox and offsets: one statement');
+    assert.deepEqual(await db.query('SELECT id, v FROM it_item ORDER BY id'), [{ id: 1, v: 'a1' }, { id: 2, v: 'a2' }, { id: 3, v: 'a3' }, { id: 4, v: 'b4' }]);
+    assert.deepEqual(await db.query('SELECT k, n FROM it_note'), [{ k: 'first', n: 7 }]);
+    const [{ inbox }] = await db.query(`SELECT count(*)::int AS inbox FROM cm_inbox WHERE event_id LIKE 'd-%'`);
+    assert.equal(inbox, 3);
+  });
+
+  it('left to a transaction without a closing statement, they run before its commit', async () => {
+    await inTransaction(db, async (uow) => {
+      items(uow, [10, 11], 'c');
+      note(uow, 'second', 8);
+    });
+    assert.deepEqual(await db.query('SELECT id, v FROM it_item WHERE id >= 10 ORDER BY id'), [{ id: 10, v: 'c10' }, { id: 11, v: 'c11' }]);
+    assert.deepEqual(await db.query(`SELECT n FROM it_note WHERE k = 'second'`), [{ n: 8 }]);
+  });
+
+  it('a failing one fails the whole transaction: no inbox row, no other deferred row', async () => {
+    const c = close('e', 1, 2);
+    await assert.rejects(inTransaction(db, async (uow) => {
+      note(uow, 'third', 9);
+      items(uow, [1], 'dup'); // id 1 exists: a unique violation
+      await new RuntimeRepository(uow).closeChunk({ ...c, deferred: takeDeferredWrites(uow) });
+    }), /duplicate key/);
+    assert.deepEqual(await db.query(`SELECT k FROM it_note WHERE k = 'third'`), []);
+    const [{ inbox }] = await db.query(`SELECT count(*)::int AS inbox FROM cm_inbox WHERE event_id LIKE 'e-%'`);
+    assert.equal(inbox, 0);
+  });
+
+  it('refuses a statement with a $ that is not a placeholder (it would be renumbered)', async () => {
+    await assert.rejects(inTransaction(db, async (uow) => uow.deferWrite(`INSERT INTO it_note (k, n) VALUES ($q$x$q$, $1)`, [1])), /placeholders/);
   });
 });

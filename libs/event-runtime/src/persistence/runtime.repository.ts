@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import type { UnitOfWork } from './unit-of-work';
+import { bindDeferred, combinedStatement, type DeferredWrite, type UnitOfWork } from './unit-of-work';
 import { queryPrepared, type StatementOptions } from './prepared-statement';
 
 /** The queries a repository needs: a transaction's UnitOfWork, or the pool for a single statement. */
@@ -51,6 +51,8 @@ export interface ChunkClose {
   inbox: Array<{ group: string; rows: InboxRow[] }>;
   offsets: Array<{ group: string; clusterId: string; offsets: PartitionOffset[] }>;
   outbox: OutboxRow[];
+  /** The handlers' deferred writes (`uow.deferWrite`), carried by the same statement. */
+  deferred?: DeferredWrite[];
 }
 
 /** Above this many parameters the closing writes go as separate statements (PostgreSQL takes at most 65,535 per statement). */
@@ -126,27 +128,29 @@ export class RuntimeRepository {
    * definition in it and the outbox rows of all, as data-modifying CTEs of one INSERT — instead of
    * an inbox insert and an offsets upsert per definition plus an outbox insert, each a round trip.
    * The three touch different tables and none reads another's rows, so one snapshot serves them all.
+   * The handlers' deferred writes (`uow.deferWrite`: writes to their own tables nobody reads back in
+   * the transaction) ride along the same way, first.
    */
   async closeChunk(close: ChunkClose): Promise<void> {
     const inbox = close.inbox.filter((i) => i.rows.length);
     const offsets = close.offsets.filter((o) => o.offsets.length);
-    const parameters = inbox.reduce((n, i) => n + i.rows.length * 4 + 1, 0) + offsets.reduce((n, o) => n + o.offsets.length * 3 + 2, 0) + close.outbox.length * 6;
+    const params: unknown[] = [];
+    const deferred = (close.deferred ?? []).map((write) => bindDeferred(write, params));
+    const parameters = params.length + inbox.reduce((n, i) => n + i.rows.length * 4 + 1, 0) + offsets.reduce((n, o) => n + o.offsets.length * 3 + 2, 0) + close.outbox.length * 6;
     if (parameters > MAX_CLOSE_PARAMS) {
+      if (deferred.length) await this.db.execute(combinedStatement(deferred), params);
       for (const i of inbox) await this.insertInbox(i.group, i.rows);
       await this.insertOutbox(close.outbox);
       for (const o of offsets) await this.storeOffsets(o.group, o.clusterId, o.offsets);
       return;
     }
-    const params: unknown[] = [];
     const statements = [
+      ...deferred,
       ...(inbox.length ? [inboxInsert(inbox, params)] : []),
       ...(close.outbox.length ? [outboxInsert(close.outbox, params)] : []),
       ...(offsets.length ? [offsetsUpsert(offsets, params)] : []),
     ];
-    if (!statements.length) return;
-    const last = statements.pop()!;
-    const sql = statements.length ? `WITH ${statements.map((st, i) => `w${i} AS (${st})`).join(', ')} ${last}` : last;
-    await this.db.execute(sql, params);
+    if (statements.length) await this.db.execute(combinedStatement(statements), params);
   }
 
   /** Forget processed events at or after `offset` (replay), or exactly at it (`only`: redrive). */

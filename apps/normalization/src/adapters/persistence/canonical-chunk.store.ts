@@ -85,19 +85,24 @@ export class CanonicalChunkStore implements CanonicalStorePort {
     }
   }
 
-  /** Writes the chunk: five multi-row statements at most. */
+  /**
+   * Writes the chunk: five multi-row statements at most. Publications, records and resources are
+   * deferred (`uow.deferWrite`): nothing reads them back in this transaction, so they ride on the
+   * consumer's closing statement instead of a round trip each. The unmapped codes (an update, then
+   * an insert into the same table) are written now.
+   */
   async flush(): Promise<void> {
     CanonicalChunkStore.of.forget(this.uow);
-    await this.flushPublications();
-    await this.flushRecords();
-    await this.flushResources();
+    this.deferPublications();
+    this.deferRecords();
+    this.deferResources();
     await this.flushUnmapped();
   }
 
-  private async flushPublications(): Promise<void> {
+  private deferPublications(): void {
     const rows = [...this.publications.entries()];
     if (!rows.length) return;
-    await this.uow.execute(
+    this.uow.deferWrite(
       `INSERT INTO nz_source_event (source_event_id, last_event_id, supersedes_event_id, fingerprint, mapping_version, updated_at)
        SELECT s, l, p, f, v, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(s, l, p, f, v)
        ON CONFLICT (source_event_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id, supersedes_event_id = EXCLUDED.supersedes_event_id,
@@ -106,12 +111,12 @@ export class CanonicalChunkStore implements CanonicalStorePort {
     );
   }
 
-  private async flushRecords(): Promise<void> {
+  private deferRecords(): void {
     const rows = [...this.records.values()];
     if (!rows.length) return;
     // revisions: one per distinct event that published the record, as one by one: each event counts unless it is the
     // record's last event already — which, events of a chunk being distinct, only the chunk's first one can be.
-    await this.uow.execute(
+    this.uow.deferWrite(
       `INSERT INTO nz_canonical_record (canonical_id, epid, resource_type, last_event_id, mapping_version, updated_at, change_type, correction, revisions)
        SELECT r.id, r.epid, r.type, r.event, r.version, now(), r.change, r.correction, r.n
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::int[])
@@ -125,10 +130,10 @@ export class CanonicalChunkStore implements CanonicalStorePort {
     );
   }
 
-  private async flushResources(): Promise<void> {
+  private deferResources(): void {
     const rows = [...this.resources.values()];
     if (!rows.length) return;
-    await this.uow.execute(
+    this.uow.deferWrite(
       `INSERT INTO nz_canonical_resource (canonical_id, resource_type, epid, record, content_hash, version, last_event_id, updated_at)
        SELECT r.id, r.type, r.epid, r.record::jsonb, r.hash, 1 + r.changes, r.event, now()
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[]) AS r(id, type, epid, record, hash, event, changes)

@@ -64,6 +64,8 @@ function counting(uow: UnitOfWork, counter: { n: number }): UnitOfWork {
   return {
     manager: uow.manager,
     afterCommit: (callback) => uow.afterCommit(callback),
+    // Deferred writes ride on the transaction's closing statement: not a round trip of their own.
+    deferWrite: (sql, params) => uow.deferWrite(sql, params),
     query: <T>(sql: string, params?: unknown[]) => { counter.n++; return uow.query<T>(sql, params); },
     execute: (sql: string, params?: unknown[]) => { counter.n++; return uow.execute(sql, params); },
   };
