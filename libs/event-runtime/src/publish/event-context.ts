@@ -1,6 +1,6 @@
 import { Tier } from '@clinmesh/topology';
 import { ClinmeshError } from '@clinmesh/errors';
-import { createLogger, type Logger } from '@clinmesh/observability';
+import { createLogger, type LogContext, type Logger } from '@clinmesh/observability';
 import type { UnitOfWork } from '../persistence/unit-of-work';
 import type { OutgoingEvent } from '../outbox/outbox.writer';
 import type { InboundEvent } from '../consumer/inbound-event';
@@ -84,7 +84,8 @@ export function eventContext(uow: UnitOfWork, origin: EventOrigin, sink: Outgoin
     uow,
     origin,
     get logger() {
-      return (child ??= logger.child({ correlationId: origin.correlationId, eventId: origin.id, tier: origin.tier }));
+      // The documented log fields (LogContext), so a line's ids read the same whoever wrote it.
+      return (child ??= logger.child({ correlationId: origin.correlationId, eventId: origin.id, tier: origin.tier } satisfies LogContext));
     },
     deriveEventId: (purpose) => deriveEventId(origin.id, purpose),
     emit: (out) => {
