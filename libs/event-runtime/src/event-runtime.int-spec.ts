@@ -28,10 +28,14 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
   const inTopic = `it.${service}.in`;
   const lossTopic = `it.${service}.loss`;
   const gatherTopic = `it.${service}.gather`;
+  const statInTopic = `it.${service}.stat-in`;
+  const statOutTopic = `it.${service}.stat-out`;
   const topics: TopicSpec[] = [
     { name: inTopic, partitions: 1, schema: 'IngestedEvent', tier: 'routine' },
     { name: lossTopic, partitions: 1, schema: 'IngestedEvent', tier: 'bulk' },
     { name: gatherTopic, partitions: 1, schema: 'IngestedEvent', tier: 'routine' },
+    { name: statInTopic, partitions: 1, schema: 'IngestedEvent', tier: 'stat' },
+    { name: statOutTopic, partitions: 1, schema: 'IngestedEvent', tier: 'stat' },
     { name: deadLetterTopic(service), partitions: 1, schema: 'DeadLetter' },
     { name: EVENT_TOPICS.operations, partitions: 6, schema: 'OperationsEvent' },
   ];
@@ -41,6 +45,9 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
   let metrics: RuntimeMetrics;
   const handled: Array<InboundEvent<IngestedEvent>> = [];
   const gathered: number[] = [];
+  /** The stat hop: what it handled (in order) and what reached the sink behind it. */
+  const statHopped: string[] = [];
+  const statSunk: string[] = [];
   let failureFixed = false;
   let dbName = '';
 
@@ -108,6 +115,12 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
         handled.push(e);
       } }),
       topicConsumer({ name: 'gather', topic: gatherTopic, schema: 'IngestedEvent', handle: async (e) => { gathered.push(e.offset); } }),
+      topicConsumer({ name: 'stat-hop', tier: 'stat', topic: statInTopic, schema: 'IngestedEvent', handle: async (e, ctx) => {
+        const value = { ...e.value, eventId: ctx.deriveEventId('hop') };
+        ctx.emit({ topic: statOutTopic, key: 'k', value });
+        ctx.uow.afterCommit(() => statHopped.push(value.eventId));
+      } }),
+      topicConsumer({ name: 'stat-sink', tier: 'stat', topic: statOutTopic, schema: 'IngestedEvent', handle: async (e) => { statSunk.push(e.eventId); } }),
     ]);
     const lost = await waitFor(() => runtime.consumerStatus().find((c) => c.tier === 'bulk')?.partitions.find((p) => p.lost), { what: 'the loss to be reported', timeoutMs: 60000 });
     assert.deepEqual(lost.lost, { from: 0, to: Number(offsets.low) });
@@ -257,6 +270,54 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     assert.equal(got.source, 'TEST');
     assert.equal(got.receivedAt, 1700000000000);
     assert.equal(got.eventType, 'IngestedEvent', 'the event type comes from the schema the topic carries');
+  });
+
+  it('stat rows a consumer transaction wrote are handed to the relay (no select back): each published once, in order', async () => {
+    const handedOver = async () => (await metrics.registry.getSingleMetric('clinmesh_outbox_stat_handed_over_total')!.get()).values[0]?.value ?? 0;
+    const before = await handedOver();
+    const send = (i: number) => runtime.inTransaction({ id: `stat-in-${i}`, correlationId: `corr-stat-${i}`, tier: 'stat' }, async (ctx) => {
+      ctx.emit({ topic: statInTopic, key: 'k', value: { ...event(600 + i), eventId: ctx.deriveEventId('in'), tier: 'stat' } });
+    });
+    // One at a time, as on an idle system: each hop's row goes by hand-over.
+    for (let i = 0; i < 5; i++) {
+      await send(i);
+      await waitFor(() => statSunk.length === i + 1, { what: `stat event ${i} through the hop`, timeoutMs: 30000 });
+    }
+    assert.ok((await handedOver()) - before >= 5, 'the hop\'s five rows were published as handed over');
+    // A burst: hand-overs meet selects and each other; nothing is lost, doubled or reordered.
+    await Promise.all(Array.from({ length: 30 }, (_, i) => send(10 + i)));
+    await waitFor(() => statHopped.length === 35 && statSunk.length >= 35, { what: 'the burst through the hop', timeoutMs: 60000 });
+    // A marker behind the burst: once it arrives, any duplicate of the burst would have arrived before it.
+    await send(99);
+    await waitFor(() => statSunk.length >= 36 && statSunk.includes(statHopped[35] ?? '?'), { what: 'the marker through the hop', timeoutMs: 30000 });
+    assert.equal(statHopped.length, 36);
+    assert.deepEqual(statSunk, statHopped, 'the sink got every hop event once, in the order the hop wrote them');
+  });
+
+  it('a hand-over made before a stat publish finished is void: those rows may be what it published, and are not published twice', async () => {
+    const relay = (runtime as unknown as { relay: OutboxRelay }).relay;
+    const admin = kafka.admin();
+    await admin.connect();
+    // Counted on the topic itself: the sink's inbox would absorb a second copy.
+    const logEnd = async () => Number((await admin.fetchTopicOffsets(statOutTopic))[0].high);
+    const endBefore = await logEnd();
+    const ticket = relay.ticket();
+    assert.notEqual(ticket, undefined, 'the stat loop takes hand-overs');
+    const sinkEvent = (i: number) => runtime.inTransaction({ id: `stat-direct-${i}`, correlationId: `corr-direct-${i}`, tier: 'stat' }, async (ctx) => {
+      const value = { ...event(700 + i), eventId: ctx.deriveEventId('direct'), tier: 'stat' as const };
+      ctx.emit({ topic: statOutTopic, key: 'k', value });
+      return value.eventId;
+    });
+    // Written by an HTTP-style transaction: selected and published by the relay, a stat publish after the ticket.
+    const first = await sinkEvent(1);
+    await waitFor(() => statSunk.includes(first), { what: 'the first event at the sink', timeoutMs: 30000 });
+    const [published] = await dataSource.query(`SELECT id::text AS id, topic, message_key, value, headers FROM cm_outbox_published WHERE event_id = $1`, [first]);
+    relay.handOver(ticket!, [{ id: published.id, topic: published.topic, key: published.message_key, value: published.value, headers: published.headers }], false);
+    const marker = await sinkEvent(2);
+    await waitFor(() => statSunk.includes(marker), { what: 'a marker behind the void hand-over', timeoutMs: 30000 });
+    assert.equal(statSunk.filter((id) => id === first).length, 1);
+    assert.equal(await logEnd(), endBefore + 2, 'two events, two records: the handed-over row was not published again');
+    await admin.disconnect();
   });
 
   it('a relay without the lock (another replica holds it) waits its poll: a notify wakes it for one look, not into a spin', async () => {

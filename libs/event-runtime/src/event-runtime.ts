@@ -176,7 +176,7 @@ export class EventRuntime {
         await this.directory.start();
       },
     }, this.statProducer);
-    this.outbox = new OutboxWriter(this.serde, (tiers) => this.relay.notify(tiers));
+    this.outbox = new OutboxWriter(this.serde, (tiers) => this.relay.notify(tiers), this.relay);
     this.relay.start();
     const options = {
       ...DEFAULT_CONSUMER,

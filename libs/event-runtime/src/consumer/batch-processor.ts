@@ -216,9 +216,14 @@ export class BatchProcessor {
     const sink: OutgoingEvent[] = [];
     const outcomes = await inTransaction(deps.dataSource, async (uow) => {
       const { results, inbox } = await BatchProcessor.handleParts(uow, parts, sink);
-      const outbox = await deps.outbox.encode(uow, sink, BatchProcessor.outboxTurnTaker(parts));
+      // Stat rows go to the relay from here (no select back) when its stat loop takes hand-overs now.
+      const ticket = deps.outbox.statTicket();
+      const outbox = await deps.outbox.encode(uow, sink, BatchProcessor.outboxTurnTaker(parts), ticket);
       // Inbox rows, stored offsets and outbox rows of every part, and the handlers' deferred writes: one statement.
-      await new RuntimeRepository(uow).closeChunk({ inbox, outbox, offsets: parts.map((part) => part.processor.nextOffsets(part.records)), deferred: takeDeferredWrites(uow) });
+      const written = await new RuntimeRepository(uow).closeChunk({
+        inbox, outbox, offsets: parts.map((part) => part.processor.nextOffsets(part.records)), deferred: takeDeferredWrites(uow), returnStat: ticket !== undefined,
+      });
+      if (ticket !== undefined) deps.outbox.handOverStat(uow, ticket, outbox, written);
       return results;
     });
     const events = parts.reduce((n, p) => n + p.records.length, 0);

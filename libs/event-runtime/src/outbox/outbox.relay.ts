@@ -7,6 +7,8 @@ import { DEFAULT_PACING, PacingOptions, RepublishPacer } from './republish.pacer
 import { OutboxVacuum } from './outbox-vacuum';
 import { WakeSignal } from '../wake-signal';
 import { queryPrepared } from '../persistence/prepared-statement';
+import { HandedRow, StatHandoff } from './stat-handoff';
+import type { StatRelay } from './outbox.writer';
 
 interface OutboxRow {
   id: string;
@@ -75,8 +77,10 @@ export interface OutboxRelayOptions {
  * a re-publication runs, the main loop takes every tier (stat first) and the
  * stat loop waits.
  */
-export class OutboxRelay {
+export class OutboxRelay implements StatRelay {
   private running = false;
+  /** Stat rows committed transactions handed over, published without selecting them back when they are all there is. */
+  private readonly handoff = new StatHandoff();
   private readonly mainSignal = new WakeSignal();
   private readonly statSignal = new WakeSignal();
   private loop: Promise<void> | null = null;
@@ -90,6 +94,7 @@ export class OutboxRelay {
   private readonly retention: RetentionOptions;
   private readonly republished: Counter<'tier'>;
   private readonly retained: Gauge<string>;
+  private readonly handedOver: Counter<string>;
   private republishStarted = 0;
   /** Topics held by pacing, left out of the next selections so other topics are not stuck behind them. */
   private held: { topics: string[]; until: number } = { topics: [], until: 0 };
@@ -121,6 +126,8 @@ export class OutboxRelay {
       ?? new Counter({ name: 'clinmesh_outbox_republished_total', help: 'Retained outbox rows re-published to a cluster met for the first time', labelNames: ['tier'], registers });
     this.retained = (metrics.registry.getSingleMetric('clinmesh_outbox_retained') as Gauge<string>)
       ?? new Gauge({ name: 'clinmesh_outbox_retained', help: 'Published outbox rows kept for re-publication (retention window)', registers });
+    this.handedOver = (metrics.registry.getSingleMetric('clinmesh_outbox_stat_handed_over_total') as Counter<string>)
+      ?? new Counter({ name: 'clinmesh_outbox_stat_handed_over_total', help: 'Stat outbox rows published as their transaction handed them over, without selecting them back', registers });
   }
 
   get retentionOptions(): RetentionOptions {
@@ -143,9 +150,26 @@ export class OutboxRelay {
 
   /** Wake the relay now (a transaction wrote to the outbox; `stat` when it wrote stat rows). */
   notify(tiers: 'stat' | 'other' | 'all' = 'all'): void {
+    // Stat rows not handed over: the stat loop's next pass selects.
+    if (tiers !== 'other') this.handoff.unaccounted();
     if (tiers !== 'other' && this.statLaneOn) this.statSignal.notify();
     // Until the stat loop is ready (lock, cluster adopted, no re-publication) the main loop takes stat rows too.
     if (tiers !== 'stat' || !this.statLaneReady) this.mainSignal.notify();
+  }
+
+  /** A ticket for handing stat rows over (StatRelay), while the stat loop publishes; else undefined. */
+  ticket(): number | undefined {
+    return this.statLaneReady ? this.handoff.ticket() : undefined;
+  }
+
+  /** A committed transaction's stat rows (see StatHandoff): the stat loop publishes them, selecting only if they may not be all. */
+  handOver(ticket: number, rows: HandedRow[], othersWaiting: boolean): void {
+    if (!this.statLaneReady) {
+      this.notify('stat');
+      return;
+    }
+    this.handoff.hand(ticket, rows, othersWaiting);
+    this.statSignal.notify();
   }
 
   async stop(): Promise<void> {
@@ -236,9 +260,12 @@ export class OutboxRelay {
     const idle = this.options.idlePollMs ?? 1000;
     // Not ready (no lock yet, or a re-publication runs: the main loop takes stat rows): wait to be
     // handed over, without spinning on the notifies of commits meanwhile.
-    if (!this.statLaneReady) return { ms: idle, evenIfNotified: true };
+    if (!this.statLaneReady) {
+      this.handoff.clear();
+      return { ms: idle, evenIfNotified: true };
+    }
     this.statSignal.take();
-    const { published } = await this.publishOnce(batchSize, 'stat', this.statProducer!);
+    const { published } = await this.publishOnce(batchSize, 'stat', this.statProducer!, this.handoff.take(batchSize));
     return { ms: published >= batchSize ? 0 : idle };
   }
 
@@ -301,15 +328,18 @@ export class OutboxRelay {
     }
   }
 
-  private async publishOnce(batchSize: number, tiers: 'stat' | 'other' | 'all', producer: Producer): Promise<{ published: number; held: boolean }> {
+  /** One round: select (or take the `handed` stat rows: StatHandoff), produce, mark published. */
+  private async publishOnce(batchSize: number, tiers: 'stat' | 'other' | 'all', producer: Producer, handed?: HandedRow[]): Promise<{ published: number; held: boolean }> {
     const skip = this.republishing && this.held.until > Date.now() ? this.held.topics : [];
     const [lowest, highest] = tiers === 'stat' ? [0, 0] : tiers === 'other' ? [1, TIERS.length - 1] : [0, TIERS.length - 1];
-    const { rows } = await queryPrepared<OutboxRow>(
-      this.dataSource,
-      `SELECT id, topic, message_key, value, headers, tier_rank, republish FROM cm_outbox
-        WHERE tier_rank BETWEEN $3 AND $4 AND NOT (topic = ANY($2::text[])) ORDER BY tier_rank, id LIMIT $1`,
-      [batchSize, skip, lowest, highest],
-    );
+    const rows = handed
+      ? handed.map((h): OutboxRow => ({ id: h.id, topic: h.topic, message_key: h.key, value: h.value, headers: h.headers, tier_rank: 0, republish: false }))
+      : (await queryPrepared<OutboxRow>(
+        this.dataSource,
+        `SELECT id, topic, message_key, value, headers, tier_rank, republish FROM cm_outbox
+          WHERE tier_rank BETWEEN $3 AND $4 AND NOT (topic = ANY($2::text[])) ORDER BY tier_rank, id LIMIT $1`,
+        [batchSize, skip, lowest, highest],
+      )).rows;
     if (!rows.length) {
       if (skip.length) return { published: 0, held: true };
       if (this.republishing && tiers === 'all') this.finishRepublication();
@@ -340,6 +370,9 @@ export class OutboxRelay {
       })),
     });
     await this.markPublished(batch.map((r) => r.id));
+    // Stat rows left the outbox: hand-overs made before this may name rows this round published.
+    if (batch.some((r) => r.tier_rank === 0)) this.handoff.published();
+    if (handed) this.handedOver.inc(batch.length);
     this.vacuum.removedRows(batch.length);
     for (const row of batch) {
       this.metrics.produced.inc({ tier: TIERS[row.tier_rank], topic: row.topic });

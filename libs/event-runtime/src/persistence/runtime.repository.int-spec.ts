@@ -163,3 +163,55 @@ describe('runtime repository: deferred writes', { timeout: 120_000 }, () => {
     await assert.rejects(inTransaction(db, async (uow) => uow.deferWrite(`INSERT INTO it_note (k, n) VALUES ($q$x$q$, $1)`, [1])), /placeholders/);
   });
 });
+
+/**
+ * closeChunk with `returnStat`: the closing statement also returns the ids of the stat rows it wrote
+ * (for the relay to publish them without selecting them back) and whether other stat rows were
+ * waiting — the same rows as without it.
+ */
+describe('runtime repository: stat rows returned by the closing statement', { timeout: 120_000 }, () => {
+  const env = testEnvironment();
+  const databases = new MigratedDatabases(env, EVENT_RUNTIME_MIGRATIONS);
+  let db: DataSource;
+  before(async () => {
+    db = await databases.create('rt_stat_return');
+  });
+  after(() => databases.dropAll());
+
+  const outboxIds = async (tierRank: number) =>
+    (await db.query(`SELECT id::text AS id, event_id FROM cm_outbox WHERE tier_rank = $1 ORDER BY cm_outbox.id`, [tierRank])) as Array<{ id: string; event_id: string }>;
+
+  it('returns each stat row written with its id, one statement, and says no other stat row was waiting', async () => {
+    // Groups 0 and 4 write tier 0 (stat); the others urgent, routine and bulk rows.
+    const c = close('s', 5, 3);
+    const counter = { n: 0 };
+    const written = await inTransaction(db, (uow) => new RuntimeRepository(counting(uow, counter)).closeChunk({ ...c, returnStat: true }));
+    assert.equal(counter.n, 1);
+    assert.ok(written);
+    assert.equal(written.othersWaiting, false);
+    const stored = await outboxIds(0);
+    assert.equal(stored.length, 12);
+    assert.deepEqual(
+      [...written.rows].sort((a, b) => Number(a.id) - Number(b.id)).map((r) => ({ id: r.id, event_id: r.row.eventId })),
+      stored,
+      'every stat row, by the id it got, paired with the row that was written',
+    );
+    assert.ok(written.rows.every(({ row }) => row.tierRank === 0 && c.outbox.includes(row)));
+    assert.equal((await db.query('SELECT count(*)::int AS n FROM cm_outbox'))[0].n, c.outbox.length, 'the same rows as without returnStat');
+    assert.equal((await db.query('SELECT count(*)::int AS n FROM cm_inbox'))[0].n, 15);
+  });
+
+  it('says so when other stat rows were waiting (committed earlier, not yet published), and returns nothing without stat rows', async () => {
+    const written = await inTransaction(db, (uow) => new RuntimeRepository(uow).closeChunk({ ...close('t', 1, 2), returnStat: true }));
+    assert.equal(written?.othersWaiting, true, 'the first test left stat rows in the outbox');
+    assert.equal(written?.rows.length, 4);
+
+    await db.query('DELETE FROM cm_outbox WHERE tier_rank = 0');
+    const alone = await inTransaction(db, (uow) => new RuntimeRepository(uow).closeChunk({ ...close('u', 1, 1), returnStat: true }));
+    assert.equal(alone?.othersWaiting, false, 'its own rows are not others');
+
+    const noStat = close('v', 2, 1);
+    noStat.outbox = noStat.outbox.filter((r) => r.tierRank !== 0);
+    assert.equal(await inTransaction(db, (uow) => new RuntimeRepository(uow).closeChunk({ ...noStat, returnStat: true })), undefined);
+  });
+});

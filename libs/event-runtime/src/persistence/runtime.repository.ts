@@ -53,6 +53,18 @@ export interface ChunkClose {
   outbox: OutboxRow[];
   /** The handlers' deferred writes (`uow.deferWrite`), carried by the same statement. */
   deferred?: DeferredWrite[];
+  /** Return the ids of the stat rows written, for the relay (see StatRowsWritten). */
+  returnStat?: boolean;
+}
+
+/**
+ * The stat outbox rows a closing statement wrote, by id (the relay's stat loop publishes them without
+ * selecting them back: outbox/stat-handoff.ts), and whether other stat rows were waiting in the
+ * outbox when it ran — its snapshot, which never shows its own rows.
+ */
+export interface StatRowsWritten {
+  rows: Array<{ id: string; row: OutboxRow }>;
+  othersWaiting: boolean;
 }
 
 /** Above this many parameters the closing writes go as separate statements (PostgreSQL takes at most 65,535 per statement). */
@@ -129,9 +141,10 @@ export class RuntimeRepository {
    * an inbox insert and an offsets upsert per definition plus an outbox insert, each a round trip.
    * The three touch different tables and none reads another's rows, so one snapshot serves them all.
    * The handlers' deferred writes (`uow.deferWrite`: writes to their own tables nobody reads back in
-   * the transaction) ride along the same way, first.
+   * the transaction) ride along the same way, first. With `returnStat` (and stat rows to write) the
+   * same statement returns what the relay needs to publish them without selecting them back.
    */
-  async closeChunk(close: ChunkClose): Promise<void> {
+  async closeChunk(close: ChunkClose): Promise<StatRowsWritten | undefined> {
     const inbox = close.inbox.filter((i) => i.rows.length);
     const offsets = close.offsets.filter((o) => o.offsets.length);
     const params: unknown[] = [];
@@ -142,15 +155,29 @@ export class RuntimeRepository {
       for (const i of inbox) await this.insertInbox(i.group, i.rows);
       await this.insertOutbox(close.outbox);
       for (const o of offsets) await this.storeOffsets(o.group, o.clusterId, o.offsets);
-      return;
+      return undefined;
     }
+    const stat = close.returnStat ? statRowsByKey(close.outbox) : undefined;
     const statements = [
       ...deferred,
       ...(inbox.length ? [inboxInsert(inbox, params)] : []),
-      ...(close.outbox.length ? [outboxInsert(close.outbox, params)] : []),
       ...(offsets.length ? [offsetsUpsert(offsets, params)] : []),
+      ...(close.outbox.length ? [outboxInsert(close.outbox, params) + (stat ? ' RETURNING id, event_id, topic, tier_rank' : '')] : []),
     ];
-    if (statements.length) await this.db.execute(combinedStatement(statements), params);
+    if (!stat) {
+      if (statements.length) await this.db.execute(combinedStatement(statements), params);
+      return undefined;
+    }
+    // The outbox insert becomes a CTE like the others; the statement's own result is its stat rows'
+    // ids, and whether the outbox held other stat rows (a CTE's inserts are invisible to the rest).
+    const written = `w${statements.length - 1}`;
+    const returned = await this.db.query<{ id: string; event_id: string; topic: string; others: boolean }>(
+      combinedStatement([...statements, `SELECT o.id::text AS id, o.event_id, o.topic, EXISTS (SELECT 1 FROM cm_outbox WHERE tier_rank = 0) AS others FROM ${written} o WHERE o.tier_rank = 0`]),
+      params,
+    );
+    const rows = returned.map((r) => ({ id: r.id, row: stat.get(statRowKey(r.event_id, r.topic)) }));
+    if (rows.length !== stat.size || rows.some((r) => !r.row)) return undefined;
+    return { rows: rows as StatRowsWritten['rows'], othersWaiting: returned.some((r) => r.others) };
   }
 
   /** Forget processed events at or after `offset` (replay), or exactly at it (`only`: redrive). */
@@ -250,6 +277,17 @@ function offsetsUpsert(groups: Array<{ group: string; clusterId: string; offsets
 }
 
 /** `INSERT INTO cm_outbox …` of encoded events, in order (the relay publishes by id). */
+/** The stat rows of `rows` by event id and topic; undefined when there are none or two share a key (not returned then). */
+function statRowsByKey(rows: OutboxRow[]): Map<string, OutboxRow> | undefined {
+  const stat = rows.filter((r) => r.tierRank === 0);
+  const byKey = new Map(stat.map((r) => [statRowKey(r.eventId, r.topic), r]));
+  return stat.length && byKey.size === stat.length ? byKey : undefined;
+}
+
+function statRowKey(eventId: string, topic: string): string {
+  return `${eventId}\u0000${topic}`;
+}
+
 function outboxInsert(rows: OutboxRow[], params: unknown[]): string {
   const values = rows.map((r) => {
     params.push(r.eventId, r.topic, r.key, r.value, JSON.stringify(r.headers), r.tierRank);
