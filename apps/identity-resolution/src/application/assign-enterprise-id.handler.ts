@@ -51,7 +51,12 @@ export class AssignEnterpriseIdHandler {
       if (demographics.merges.length === 0) plain.push({ event, record });
     }
     await repo.candidates.lockKeys([...keys]);
-    const assigned = await this.index.assignChunk(repo, plain.map(({ event, record }) => ({ record, reviewItemId: deriveEventId(event.eventId, 'review-item') })));
+    // Only a message with merge directives reads the index again later in this transaction (`handle`):
+    // without one, the chunk's writes ride on the closing statement.
+    const readsLater = events.some((e) => e.value.sourcePatientKey && !plain.some((p) => p.event === e));
+    const assigned = await this.index.assignChunk(
+      repo, plain.map(({ event, record }) => ({ record, reviewItemId: deriveEventId(event.eventId, 'review-item') })), { deferWrites: !readsLater },
+    );
     plain.forEach(({ event }, i) => this.prepared.set(event.eventId, assigned[i]));
   }
 

@@ -172,11 +172,14 @@ export class MasterPatientIndex {
    * Assigns a chunk of records set-based: the chunk's blocking keys are locked by the caller; one
    * query finds the records already known, the engine matches the rest against one candidate query
    * and one person query for the whole chunk (each record seeing the chunk's earlier ones), then
-   * persons, records, keys, links and review items are written with one multi-row statement each.
-   * Same decisions as `assign` record by record. Returns each record's assignment and its changes
+   * persons, records, keys, links and review items are written with one multi-row statement each
+   * (`deferWrites`: all but the persons by the transaction's closing statement — for a caller that
+   * reads none of them back in this transaction). Same decisions as `assign` record by record. Returns each record's assignment and its changes
    * (published by the caller through the event's context).
    */
-  async assignChunk(repo: PersonIndexPort, items: Array<{ record: PersonRecord; reviewItemId: string }>): Promise<Array<{ assignment: RecordAssignment; changes: IdentityChangeLog }>> {
+  async assignChunk(
+    repo: PersonIndexPort, items: Array<{ record: PersonRecord; reviewItemId: string }>, options: { deferWrites?: boolean } = {},
+  ): Promise<Array<{ assignment: RecordAssignment; changes: IdentityChangeLog }>> {
     const out = items.map(() => ({ assignment: undefined as unknown as RecordAssignment, changes: new IdentityChangeLog() }));
     if (!items.length) return out;
     const known = await repo.linksOf(items.map((i) => i.record.recordId));
@@ -245,9 +248,9 @@ export class MasterPatientIndex {
       firstAssignment.set(record.recordId, assignment);
     }
     const created = await repo.createPersons(fresh);
-    await repo.candidates.saveMany([...records.values()]);
-    await repo.saveLinks(links);
-    await repo.insertReviewItems(reviews);
+    // Persons are written now (which ones are new decides PERSON_CREATED); records, keys, links and
+    // review items may ride on the transaction's closing statement when nothing reads them back.
+    await repo.saveChunk({ records: [...records.values()], links, reviews }, { deferred: options.deferWrites });
     for (const [i, { record }] of items.entries()) {
       const a = out[i].assignment;
       if (a.decision === 'known') continue;

@@ -1,4 +1,4 @@
-import type { FieldContribution, MatchExplanation, NameCounts, SqlCandidateStore } from '@clinmesh/empi';
+import type { FieldContribution, MatchExplanation, NameCounts, PersonRecord, SqlCandidateStore } from '@clinmesh/empi';
 import type { ParameterSetPort } from './parameter-set.model';
 
 export type PersonStatus = 'active' | 'merged';
@@ -60,6 +60,16 @@ export interface MergeRow {
  * The master patient index as the use cases need it, inside one transaction
  * (implemented over PostgreSQL with the event's or the request's unit of work).
  */
+/** A review item as it is opened (the rest is the store's). */
+export type ReviewItemInput = Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>;
+
+/** What matching a chunk writes. */
+export interface ChunkOutcome {
+  records: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>;
+  links: RecordLink[];
+  reviews: ReviewItemInput[];
+}
+
 export interface PersonIndexPort {
   readonly candidates: SqlCandidateStore;
   /** Persisted m/u parameter sets (EM per source) and which one is active per source. */
@@ -93,7 +103,13 @@ export interface PersonIndexPort {
   /** Inserts active persons; returns those that did not exist before. */
   createPersons(epids: string[]): Promise<Set<string>>;
   saveLinks(links: RecordLink[]): Promise<void>;
-  insertReviewItems(items: Array<Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>>): Promise<number>;
+  insertReviewItems(items: ReviewItemInput[]): Promise<number>;
+  /**
+   * A matched chunk's records (with persons and keys), links and review items, one multi-row write each.
+   * `deferred`: written by the transaction's closing statement instead (`UnitOfWork.deferWrite`), one
+   * round trip less each — only for a caller that reads none of these rows back in the transaction.
+   */
+  saveChunk(chunk: ChunkOutcome, options?: { deferred?: boolean }): Promise<void>;
   /** The newest name-frequency snapshot's counts, or undefined before the first refresh. */
   latestFrequencySnapshot(): Promise<{ version: string; counts: NameCounts } | undefined>;
   saveFrequencySnapshot(version: string, counts: NameCounts): Promise<void>;

@@ -147,6 +147,39 @@ export const SAVE_RECORDS_SQL = `WITH input AS (SELECT r, p, s, d, k FROM jsonb_
  SELECT ik.key, i.r FROM input i CROSS JOIN LATERAL unnest(i.k) AS ik(key)
   WHERE NOT EXISTS (SELECT 1 FROM old o WHERE o.record_id = i.r AND ik.key = ANY(o.keys))`;
 
+/**
+ * SAVE_RECORDS_SQL as three statements of one kind each, for a transaction that defers them to its
+ * closing statement (`UnitOfWork.deferWrite` takes single INSERT/UPDATE/DELETE statements, not data-modifying
+ * CTEs of their own). There they run on one snapshot, as the CTEs above do: the stale-key delete and the
+ * new-key insert see each record's previous keys (`empi_record.keys` before the upsert), and touch
+ * disjoint rows. `records` takes SAVE_RECORDS_SQL's parameter; the two key statements take
+ * `{ r: recordId, k: key hashes }` only (`saveRecordsDeferred`).
+ */
+export const SAVE_RECORDS_DEFERRED_SQL = {
+  records: `INSERT INTO empi_record (record_id, person_id, source_system, data, keys, updated_at)
+   SELECT r, p, s, d, k, clock_timestamp() FROM jsonb_to_recordset($1::jsonb) AS t(r text, p text, s text, d jsonb, k bigint[])
+   ON CONFLICT (record_id) DO UPDATE
+     SET person_id = EXCLUDED.person_id, source_system = EXCLUDED.source_system, data = EXCLUDED.data, keys = EXCLUDED.keys, updated_at = EXCLUDED.updated_at`,
+  staleKeys: `DELETE FROM empi_key b USING (
+     SELECT e.record_id, ok.key FROM empi_record e CROSS JOIN LATERAL unnest(e.keys) AS ok(key)
+      WHERE e.record_id IN (SELECT r FROM jsonb_to_recordset($1::jsonb) AS i(r text))
+     EXCEPT SELECT i.r, ik.key FROM jsonb_to_recordset($1::jsonb) AS i(r text, k bigint[]) CROSS JOIN LATERAL unnest(i.k) AS ik(key)) AS s
+   WHERE b.key = s.key AND b.record_id = s.record_id`,
+  newKeys: `INSERT INTO empi_key (key, record_id)
+   SELECT ik.key, i.r FROM jsonb_to_recordset($1::jsonb) AS i(r text, k bigint[]) CROSS JOIN LATERAL unnest(i.k) AS ik(key)
+    WHERE NOT EXISTS (SELECT 1 FROM empi_record o WHERE o.record_id = i.r AND ik.key = ANY(o.keys))`,
+} as const;
+
+/** SAVE_RECORDS_DEFERRED_SQL's statements with their parameters. */
+export function saveRecordsDeferred(entries: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>): Array<{ sql: string; params: unknown[] }> {
+  const keys = JSON.stringify(entries.map((e) => ({ r: e.record.recordId, k: [...new Set(blockingKeyHashes(e.blockingKeys))] })));
+  return [
+    { sql: SAVE_RECORDS_DEFERRED_SQL.records, params: saveRecordsParams(entries) },
+    { sql: SAVE_RECORDS_DEFERRED_SQL.staleKeys, params: [keys] },
+    { sql: SAVE_RECORDS_DEFERRED_SQL.newKeys, params: [keys] },
+  ];
+}
+
 /** The parameter of SAVE_RECORDS_SQL. */
 export function saveRecordsParams(entries: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>): unknown[] {
   return [JSON.stringify(entries.map((e) => ({
@@ -265,8 +298,17 @@ export class SqlCandidateStore implements CandidateStore {
   }
 
   /** Upserts records, drops their stale keys and adds the new ones: one statement for the whole chunk (SAVE_RECORDS_SQL). */
-  async saveMany(entries: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>): Promise<void> {
+  /**
+   * Saves records with their persons and keys in one statement — or, with `defer`, hands the three
+   * statements of SAVE_RECORDS_DEFERRED_SQL to it (the transaction's closing statement writes them:
+   * for a caller that reads none of these rows back in the transaction).
+   */
+  async saveMany(entries: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>, options: { defer?: (sql: string, params: unknown[]) => void } = {}): Promise<void> {
     if (!entries.length) return;
+    if (options.defer) {
+      for (const { sql, params } of saveRecordsDeferred(entries)) options.defer(sql, params);
+      return;
+    }
     await this.run('saveMany', () => this.sql.query(SAVE_RECORDS_SQL, saveRecordsParams(entries)));
   }
 

@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 import { EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, EMPI_PG_MIGRATION_V3, SqlCandidateStore, advisoryKey, type CandidateRecordCache, type FieldContribution, type MatchExplanation, type NameCounts } from '@clinmesh/empi';
 import type { UnitOfWork } from '@clinmesh/event-runtime';
 import { ParameterSetRepository } from './parameter-set.repository';
-import type { MergeRow, PersonIndexPort, PersonRow, PersonStatus, RecordLink, ReviewItemRow, ReviewStatus } from '../../domain/person-index.port';
+import type { ChunkOutcome, MergeRow, PersonIndexPort, PersonRow, PersonStatus, RecordLink, ReviewItemInput, ReviewItemRow, ReviewStatus } from '../../domain/person-index.port';
 
 /**
  * The master patient index in identity-resolution's own database, always
@@ -129,34 +129,25 @@ export class PersonIndexRepository implements PersonIndexPort {
   }
 
   async saveLinks(links: RecordLink[]): Promise<void> {
-    // One JSON document of rows, not an array parameter per column: the explanations and contributions
-    // went as array literals of JSON text, and escaping them was most of the driver's work per chunk.
-    if (!links.length) return;
-    await this.uow.execute(
-      `INSERT INTO ir_link (record_id, epid, method, score, contributions, candidate_record_id, source_system, explanation)
-       SELECT r, e, m, s, c, cr, ss, x FROM jsonb_to_recordset($1::jsonb) AS t(r text, e text, m text, s float8, c jsonb, cr text, ss text, x jsonb)
-       ON CONFLICT (record_id) DO UPDATE SET epid = EXCLUDED.epid, method = EXCLUDED.method, score = EXCLUDED.score,
-         contributions = EXCLUDED.contributions, candidate_record_id = EXCLUDED.candidate_record_id,
-         source_system = EXCLUDED.source_system, explanation = EXCLUDED.explanation, updated_at = now()`,
-      [JSON.stringify(links.map((l) => ({
-        r: l.recordId, e: l.epid, m: l.method, s: l.score, c: l.contributions, cr: l.candidateRecordId, ss: l.sourceSystem, x: l.explanation ?? null,
-      })))],
-    );
+    if (links.length) await this.uow.execute(SAVE_LINKS_SQL, saveLinksParams(links));
   }
 
   /** Rows inserted (an id already there is left as it is). */
-  async insertReviewItems(items: Array<Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>>): Promise<number> {
-    if (!items.length) return 0;
-    return this.uow.execute(
-      `INSERT INTO ir_review_item (id, record_id, provisional_epid, candidate_epid, candidate_record_id, score, contributions, thresholds, explanation, candidate_epids)
-       SELECT id, r, p, c, cr, s, co, t, x, ce
-         FROM jsonb_to_recordset($1::jsonb) AS u(id text, r text, p text, c text, cr text, s float8, co jsonb, t jsonb, x jsonb, ce text[])
-       ON CONFLICT (id) DO NOTHING`,
-      [JSON.stringify(items.map((i) => ({
-        id: i.id, r: i.recordId, p: i.provisionalEpid, c: i.candidateEpid, cr: i.candidateRecordId, s: i.score, co: i.contributions, t: i.thresholds,
-        x: i.explanation ?? null, ce: i.candidateEpids,
-      })))],
-    );
+  async insertReviewItems(items: ReviewItemInput[]): Promise<number> {
+    return items.length ? this.uow.execute(INSERT_REVIEW_ITEMS_SQL, reviewItemsParams(items)) : 0;
+  }
+
+  async saveChunk(chunk: ChunkOutcome, options: { deferred?: boolean } = {}): Promise<void> {
+    if (!options.deferred) {
+      await this.candidates.saveMany(chunk.records);
+      await this.saveLinks(chunk.links);
+      await this.insertReviewItems(chunk.reviews);
+      return;
+    }
+    const defer = (sql: string, params: unknown[]) => this.uow.deferWrite(sql, params);
+    await this.candidates.saveMany(chunk.records, { defer });
+    if (chunk.links.length) defer(SAVE_LINKS_SQL, saveLinksParams(chunk.links));
+    if (chunk.reviews.length) defer(INSERT_REVIEW_ITEMS_SQL, reviewItemsParams(chunk.reviews));
   }
 
   async latestFrequencySnapshot(): Promise<{ version: string; counts: NameCounts } | undefined> {
@@ -307,4 +298,29 @@ export class MasterPatientIndexKeyHashes1732200001400 implements MigrationInterf
     await q.query('DROP TABLE IF EXISTS empi_key');
     await q.query('ALTER TABLE empi_record DROP COLUMN IF EXISTS keys');
   }
+}
+
+/** Links of a chunk as one JSON document of rows: array parameters per column made the driver escape every explanation. */
+const SAVE_LINKS_SQL = `INSERT INTO ir_link (record_id, epid, method, score, contributions, candidate_record_id, source_system, explanation)
+   SELECT r, e, m, s, c, cr, ss, x FROM jsonb_to_recordset($1::jsonb) AS t(r text, e text, m text, s float8, c jsonb, cr text, ss text, x jsonb)
+   ON CONFLICT (record_id) DO UPDATE SET epid = EXCLUDED.epid, method = EXCLUDED.method, score = EXCLUDED.score,
+     contributions = EXCLUDED.contributions, candidate_record_id = EXCLUDED.candidate_record_id,
+     source_system = EXCLUDED.source_system, explanation = EXCLUDED.explanation, updated_at = now()`;
+
+function saveLinksParams(links: RecordLink[]): unknown[] {
+  return [JSON.stringify(links.map((l) => ({
+    r: l.recordId, e: l.epid, m: l.method, s: l.score, c: l.contributions, cr: l.candidateRecordId, ss: l.sourceSystem, x: l.explanation ?? null,
+  })))];
+}
+
+const INSERT_REVIEW_ITEMS_SQL = `INSERT INTO ir_review_item (id, record_id, provisional_epid, candidate_epid, candidate_record_id, score, contributions, thresholds, explanation, candidate_epids)
+   SELECT id, r, p, c, cr, s, co, t, x, ce
+     FROM jsonb_to_recordset($1::jsonb) AS u(id text, r text, p text, c text, cr text, s float8, co jsonb, t jsonb, x jsonb, ce text[])
+   ON CONFLICT (id) DO NOTHING`;
+
+function reviewItemsParams(items: ReviewItemInput[]): unknown[] {
+  return [JSON.stringify(items.map((i) => ({
+    id: i.id, r: i.recordId, p: i.provisionalEpid, c: i.candidateEpid, cr: i.candidateRecordId, s: i.score, co: i.contributions, t: i.thresholds,
+    x: i.explanation ?? null, ce: i.candidateEpids,
+  })))];
 }
