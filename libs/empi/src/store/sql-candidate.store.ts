@@ -160,14 +160,18 @@ export const SAVE_RECORDS_DEFERRED_SQL = {
    SELECT r, p, s, d, k, clock_timestamp() FROM jsonb_to_recordset($1::jsonb) AS t(r text, p text, s text, d jsonb, k bigint[])
    ON CONFLICT (record_id) DO UPDATE
      SET person_id = EXCLUDED.person_id, source_system = EXCLUDED.source_system, data = EXCLUDED.data, keys = EXCLUDED.keys, updated_at = EXCLUDED.updated_at`,
+  // Each record's previous keys by a per-record primary-key lookup (a scalar subquery): joined, the
+  // planner cannot size the JSON input and may hash-join the whole of empi_record instead.
   staleKeys: `DELETE FROM empi_key b USING (
-     SELECT e.record_id, ok.key FROM empi_record e CROSS JOIN LATERAL unnest(e.keys) AS ok(key)
-      WHERE e.record_id IN (SELECT r FROM jsonb_to_recordset($1::jsonb) AS i(r text))
-     EXCEPT SELECT i.r, ik.key FROM jsonb_to_recordset($1::jsonb) AS i(r text, k bigint[]) CROSS JOIN LATERAL unnest(i.k) AS ik(key)) AS s
+     SELECT i.r AS record_id, ok.key FROM jsonb_to_recordset($1::jsonb) AS i(r text, k bigint[])
+      CROSS JOIN LATERAL unnest((SELECT e.keys FROM empi_record e WHERE e.record_id = i.r)) AS ok(key)
+      WHERE ok.key <> ALL (i.k)) AS s
    WHERE b.key = s.key AND b.record_id = s.record_id`,
   newKeys: `INSERT INTO empi_key (key, record_id)
-   SELECT ik.key, i.r FROM jsonb_to_recordset($1::jsonb) AS i(r text, k bigint[]) CROSS JOIN LATERAL unnest(i.k) AS ik(key)
-    WHERE NOT EXISTS (SELECT 1 FROM empi_record o WHERE o.record_id = i.r AND ik.key = ANY(o.keys))`,
+   SELECT ik.key, i.r FROM jsonb_to_recordset($1::jsonb) AS i(r text, k bigint[])
+    CROSS JOIN LATERAL (SELECT coalesce((SELECT e.keys FROM empi_record e WHERE e.record_id = i.r), '{}') AS old) AS o
+    CROSS JOIN LATERAL unnest(i.k) AS ik(key)
+    WHERE ik.key <> ALL (o.old)`,
 } as const;
 
 /** SAVE_RECORDS_DEFERRED_SQL's statements with their parameters. */
