@@ -29,7 +29,7 @@ export class OutboxWriter {
 
   /**
    * `onCommitted` wakes the relay once the writing transaction committed (with which tiers it wrote).
-   * `statRelay`, when given, takes stat rows handed over by consumer transactions (`handOverStat`).
+   * `statRelay`, when given, takes the stat rows of the transactions this writer writes for (`handOverStat`).
    */
   constructor(private readonly serde: AvroSerde, private readonly onCommitted: (tiers: 'stat' | 'other') => void, private readonly statRelay?: StatRelay) {}
 

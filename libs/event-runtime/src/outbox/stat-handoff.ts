@@ -8,19 +8,20 @@ export interface HandedRow {
 }
 
 /**
- * Stat rows handed from a committed consumer transaction to the relay's stat loop, so the loop can
- * publish them without first selecting them back (one round trip less on every stat hop).
+ * Stat rows handed from a committed transaction (a consumer's chunk, an intake or other
+ * `inTransaction` write) to the relay's stat loop, so the loop can publish them without first
+ * selecting them back (one round trip less on every stat hop).
  *
- * A transaction's closing statement returns the ids of the stat rows it inserted, and whether any
- * other stat row was waiting in the outbox when it ran (its snapshot; it cannot see its own rows).
+ * The statement that inserts a transaction's outbox rows returns the ids of its stat rows, and whether
+ * any other stat row was waiting in the outbox when it ran (its snapshot; it cannot see its own rows).
  * Handed rows stand for a full selection only when nothing else can be missing or already gone:
  * - no handed transaction saw another stat row waiting (those are left to the select);
  * - no publish of stat rows finished since the transaction took its ticket (`ticket()`, read before
- *   its closing statement). A pass that finished meanwhile may have selected the handed rows itself
- *   once they were committed; publishing them again would be a duplicate. The epoch counts those
- *   publishes (`published()`).
- * - fewer rows than a selection would take.
- * - no stat rows were committed in this process without being handed over (`unaccounted()`).
+ *   that statement). A pass that finished meanwhile may have selected the handed rows itself once
+ *   they were committed; publishing them again would be a duplicate. The epoch counts those
+ *   publishes (`published()`);
+ * - no stat rows were committed in this process without being handed over (`unaccounted()`);
+ * - they are fewer than a selection would take.
  * Otherwise the loop selects as before. Rows committed by another replica or left by a crash are
  * picked up by a select or the poll, exactly as without handing over.
  */
