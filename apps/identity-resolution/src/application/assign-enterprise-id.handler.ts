@@ -41,6 +41,7 @@ export class AssignEnterpriseIdHandler {
    */
   async lockChunk(events: Array<InboundEvent<IngestedEvent>>, repo: PersonIndexPort): Promise<void> {
     const keys = new Set<string>();
+    let readsLater = false;
     const plain: Array<{ event: InboundEvent<IngestedEvent>; record: PersonRecord }> = [];
     for (const event of events) {
       const ingested = event.value;
@@ -49,11 +50,11 @@ export class AssignEnterpriseIdHandler {
       const record = toRecord(ingested, demographics.patient);
       for (const key of this.index.blockingKeysOf(record)) keys.add(key);
       if (demographics.merges.length === 0) plain.push({ event, record });
+      // A message with merge directives reads the index again later in this transaction (`handle`).
+      else readsLater = true;
     }
     await repo.candidates.lockKeys([...keys]);
-    // Only a message with merge directives reads the index again later in this transaction (`handle`):
-    // without one, the chunk's writes ride on the closing statement.
-    const readsLater = events.some((e) => e.value.sourcePatientKey && !plain.some((p) => p.event === e));
+    // Without such a message, the chunk's writes ride on the closing statement.
     const assigned = await this.index.assignChunk(
       repo, plain.map(({ event, record }) => ({ record, reviewItemId: deriveEventId(event.eventId, 'review-item') })), { deferWrites: !readsLater },
     );

@@ -174,8 +174,8 @@ export class MasterPatientIndex {
    * and one person query for the whole chunk (each record seeing the chunk's earlier ones), then
    * persons, records, keys, links and review items are written with one multi-row statement each
    * (`deferWrites`: all but the persons by the transaction's closing statement — for a caller that
-   * reads none of them back in this transaction). Same decisions as `assign` record by record. Returns each record's assignment and its changes
-   * (published by the caller through the event's context).
+   * reads none of them back in this transaction). Same decisions as `assign` record by record.
+   * Returns each record's assignment and its changes (published by the caller through the event's context).
    */
   async assignChunk(
     repo: PersonIndexPort, items: Array<{ record: PersonRecord; reviewItemId: string }>, options: { deferWrites?: boolean } = {},

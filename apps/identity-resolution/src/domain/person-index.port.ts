@@ -56,10 +56,6 @@ export interface MergeRow {
   undoneAt: string | null;
 }
 
-/**
- * The master patient index as the use cases need it, inside one transaction
- * (implemented over PostgreSQL with the event's or the request's unit of work).
- */
 /** A review item as it is opened (the rest is the store's). */
 export type ReviewItemInput = Omit<ReviewItemRow, 'status' | 'version' | 'createdAt' | 'decidedAt' | 'decidedBy'>;
 
@@ -70,6 +66,10 @@ export interface ChunkOutcome {
   reviews: ReviewItemInput[];
 }
 
+/**
+ * The master patient index as the use cases need it, inside one transaction
+ * (implemented over PostgreSQL with the event's or the request's unit of work).
+ */
 export interface PersonIndexPort {
   readonly candidates: SqlCandidateStore;
   /** Persisted m/u parameter sets (EM per source) and which one is active per source. */

@@ -301,11 +301,10 @@ export class SqlCandidateStore implements CandidateStore {
     return rows.map((r) => ({ recordId: r.record_id, personId: r.person_id, record: r.data }));
   }
 
-  /** Upserts records, drops their stale keys and adds the new ones: one statement for the whole chunk (SAVE_RECORDS_SQL). */
   /**
-   * Saves records with their persons and keys in one statement — or, with `defer`, hands the three
-   * statements of SAVE_RECORDS_DEFERRED_SQL to it (the transaction's closing statement writes them:
-   * for a caller that reads none of these rows back in the transaction).
+   * Upserts records, drops their stale keys and adds the new ones: one statement for the whole chunk
+   * (SAVE_RECORDS_SQL) — or, with `defer`, hands the three statements of SAVE_RECORDS_DEFERRED_SQL to it
+   * (the transaction's closing statement writes them: for a caller that reads none of these rows back).
    */
   async saveMany(entries: Array<{ record: PersonRecord; personId: string; blockingKeys: string[] }>, options: { defer?: (sql: string, params: unknown[]) => void } = {}): Promise<void> {
     if (!entries.length) return;

@@ -276,7 +276,6 @@ function offsetsUpsert(groups: Array<{ group: string; clusterId: string; offsets
        SET next_offset = EXCLUDED.next_offset, cluster_id = EXCLUDED.cluster_id, updated_at = now()`;
 }
 
-/** `INSERT INTO cm_outbox …` of encoded events, in order (the relay publishes by id). */
 /** The stat rows of `rows` by event id and topic; undefined when there are none or two share a key (not returned then). */
 function statRowsByKey(rows: OutboxRow[]): Map<string, OutboxRow> | undefined {
   const stat = rows.filter((r) => r.tierRank === 0);
@@ -288,6 +287,7 @@ function statRowKey(eventId: string, topic: string): string {
   return `${eventId}\u0000${topic}`;
 }
 
+/** `INSERT INTO cm_outbox …` of encoded events, in order (the relay publishes by id). */
 function outboxInsert(rows: OutboxRow[], params: unknown[]): string {
   const values = rows.map((r) => {
     params.push(r.eventId, r.topic, r.key, r.value, JSON.stringify(r.headers), r.tierRank);
