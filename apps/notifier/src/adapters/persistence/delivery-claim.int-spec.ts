@@ -6,7 +6,7 @@ import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { TIER_RANK, type Tier } from '@clinmesh/topology';
 import type { NewDelivery } from '../../application/notifier.ports';
 import { NOTIFIER_MIGRATIONS } from './notifier-v2.migration';
-import { DeliveryRepository } from './delivery.repository';
+import { CLAIM_DUE_SQL, DeliveryRepository } from './delivery.repository';
 import { SubscriptionRepository } from './subscription.repository';
 import { SecretBox } from './secret-box';
 
@@ -116,3 +116,64 @@ describe('notifier delivery claim on PostgreSQL', { timeout: 120_000 }, () => {
     assert.deepEqual(ids.filter((id) => id.startsWith('pat-')).sort(), ['pat-1-stat', 'pat-3-0', 'pat-4-routine']);
   });
 });
+
+/**
+ * The claim's plan when the statistics lag the queue (a table that fills faster than autovacuum
+ * analyses it: the last ANALYZE saw every delivery finished, so "pending" looks empty), read from
+ * EXPLAIN ANALYZE: how often each part ran, independently of the machine's speed.
+ */
+describe('notifier delivery claim: plan under stale statistics', { timeout: 120_000 }, () => {
+  const env = testEnvironment();
+  const databases = new MigratedDatabases(env, [EventRuntimeTables1732200000000, ...NOTIFIER_MIGRATIONS]);
+  let db: DataSource;
+
+  before(async () => {
+    db = await databases.create('nf_claim_plan');
+    await new SubscriptionRepository(db, new SecretBox('k'.repeat(32))).create({
+      id: 'sub-q', kind: 'webhook', name: 'sub-q', url: 'https://receiver.invalid/hook', audience: 'sub-q', purposeOfUse: 'TREAT', events: ['routed'],
+      filter: {}, ordering: 'none', fhir: null, secret: 'whsec_test', createdBy: 'test',
+    });
+    const deliveries = new DeliveryRepository(db);
+    const batch = (prefix: string, n: number): NewDelivery[] => Array.from({ length: n }, (_, i) => ({
+      deliveryId: `${prefix}-${i}`, subscriptionId: 'sub-q', sourceEventId: `src-${prefix}-${i}`, correlationId: `corr-${prefix}-${i}`, eventType: 'routed',
+      tier: 'routine', epid: `EP-${i % 50}`, decisionId: null, payload: { i }, fhirEventNumber: null, focus: null, receivedAt: null,
+    }));
+    await inTransaction(db, (uow) => deliveries.enqueue(uow, batch('done', 400)));
+    await db.query(`UPDATE nf_delivery SET status = 'delivered', finished_at = now()`);
+    await db.query('ANALYZE nf_delivery');
+    await inTransaction(db, (uow) => deliveries.enqueue(uow, batch('open', 300)));
+  });
+
+  after(() => databases.dropAll());
+
+  for (const mode of ['force_generic_plan', 'force_custom_plan'] as const) {
+    it(`computes the candidates once, not once per open delivery (${mode})`, async () => {
+      const runner = db.createQueryRunner();
+      await runner.connect();
+      try {
+        await runner.startTransaction();
+        await runner.query(`SET LOCAL plan_cache_mode = ${mode}`);
+        await runner.query(`PREPARE claim_plan AS ${CLAIM_DUE_SQL}`);
+        const [row] = await runner.query('EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE claim_plan(20, 30, 4, 4)');
+        const plan = (typeof row['QUERY PLAN'] === 'string' ? JSON.parse(row['QUERY PLAN']) : row['QUERY PLAN'])[0].Plan;
+        assert.equal(plan['Actual Rows'], 4, 'the per-subscription cap of four is claimed');
+        // The subscription's due-order scan runs once per subscription (one here). Inlined into `picked`, it
+        // ran once per open delivery (300 loops) — each loop wading through the index entries of deliveries
+        // no longer pending, which is what made a claim 29–110 ms in a mixed-feed run.
+        const dueScans = planNodes(plan).filter((n) => n['Index Name'] === 'nf_delivery_subscription_due');
+        assert.ok(dueScans.length > 0, 'the claim reads pending deliveries in due order');
+        assert.deepEqual(dueScans.map((n) => n['Actual Loops']), dueScans.map(() => 1));
+      } finally {
+        await runner.rollbackTransaction().catch(() => undefined);
+        await runner.query('DEALLOCATE ALL').catch(() => undefined);
+        await runner.release();
+      }
+    });
+  }
+});
+
+type PlanNode = Record<string, any> & { Plans?: PlanNode[] };
+function planNodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}
+
