@@ -9,15 +9,22 @@ export interface StatementOptions {
 
 const names = new Map<string, string>();
 
+/**
+ * At most this many statement texts are named per process. A text past the cap runs unnamed: a caller
+ * preparing a text that varies from call to call must not grow every connection's statement cache
+ * without bound (node-postgres and the server keep each named statement for the connection's life).
+ */
+export const MAX_NAMED_STATEMENTS = 512;
+
 /** A stable name per statement text: the same text is the same prepared statement on every connection. */
-function statementName(sql: string): string {
+function statementName(sql: string): string | undefined {
   let name = names.get(sql);
-  if (!name) names.set(sql, (name = `cm_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`));
+  if (!name && names.size < MAX_NAMED_STATEMENTS) names.set(sql, (name = `cm_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`));
   return name;
 }
 
 interface PgClient {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
 /**
@@ -34,7 +41,8 @@ interface PgClient {
 export async function queryPrepared<T>(on: DataSource | QueryRunner, sql: string, params: unknown[] = []): Promise<{ rows: T[]; rowCount: number }> {
   const run = async (client: PgClient) => {
     try {
-      const result = await client.query({ name: statementName(sql), text: sql, values: params });
+      const name = statementName(sql);
+      const result = await client.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
       return { rows: result.rows as T[], rowCount: Number(result.rowCount ?? 0) };
     } catch (error) {
       throw new QueryFailedError(sql, params, error as Error);

@@ -18,6 +18,9 @@ export function poolQueries(dataSource: DataSource): Queries {
   };
 }
 
+/** The consumer path's statements: fixed texts (rows bound as arrays), run on every transaction — planned once per connection. */
+const PREPARED: StatementOptions = { prepared: true };
+
 export interface StoredOffset {
   next: number;
   clusterId: string;
@@ -67,9 +70,6 @@ export interface StatRowsWritten {
   othersWaiting: boolean;
 }
 
-/** Above this many parameters the closing writes go as separate statements (PostgreSQL takes at most 65,535 per statement). */
-const MAX_CLOSE_PARAMS = 30_000;
-
 export interface DeadLetterRow {
   id: string;
   consumerGroup: string;
@@ -112,12 +112,12 @@ export class RuntimeRepository {
   async storeOffsets(group: string, clusterId: string, offsets: PartitionOffset[]): Promise<void> {
     if (!offsets.length) return;
     const params: unknown[] = [];
-    await this.db.execute(offsetsUpsert([{ group, clusterId, offsets }], params), params);
+    await this.db.execute(offsetsUpsert([{ group, clusterId, offsets }], params), params, PREPARED);
   }
 
   async seenEventIds(group: string, eventIds: string[]): Promise<Set<string>> {
     if (!eventIds.length) return new Set();
-    const rows = await this.db.query<{ event_id: string }>('SELECT event_id FROM cm_inbox WHERE consumer_group = $1 AND event_id = ANY($2)', [group, eventIds]);
+    const rows = await this.db.query<{ event_id: string }>('SELECT event_id FROM cm_inbox WHERE consumer_group = $1 AND event_id = ANY($2)', [group, eventIds], PREPARED);
     return new Set(rows.map((r) => r.event_id));
   }
 
@@ -125,14 +125,14 @@ export class RuntimeRepository {
   async insertInbox(group: string, rows: InboxRow[]): Promise<void> {
     if (!rows.length) return;
     const params: unknown[] = [];
-    await this.db.execute(inboxInsert([{ group, rows }], params), params);
+    await this.db.execute(inboxInsert([{ group, rows }], params), params, PREPARED);
   }
 
   /** One multi-row insert of encoded events (the relay publishes them after commit). */
   async insertOutbox(rows: OutboxRow[]): Promise<void> {
     if (!rows.length) return;
     const params: unknown[] = [];
-    await this.db.execute(outboxInsert(rows, params), params);
+    await this.db.execute(outboxInsert(rows, params), params, PREPARED);
   }
 
   /**
@@ -149,14 +149,6 @@ export class RuntimeRepository {
     const offsets = close.offsets.filter((o) => o.offsets.length);
     const params: unknown[] = [];
     const deferred = (close.deferred ?? []).map((write) => bindDeferred(write, params));
-    const parameters = params.length + inbox.reduce((n, i) => n + i.rows.length * 4 + 1, 0) + offsets.reduce((n, o) => n + o.offsets.length * 3 + 2, 0) + close.outbox.length * 6;
-    if (parameters > MAX_CLOSE_PARAMS) {
-      if (deferred.length) await this.db.execute(combinedStatement(deferred), params);
-      for (const i of inbox) await this.insertInbox(i.group, i.rows);
-      await this.insertOutbox(close.outbox);
-      for (const o of offsets) await this.storeOffsets(o.group, o.clusterId, o.offsets);
-      return undefined;
-    }
     const stat = close.returnStat ? statRowsByKey(close.outbox) : undefined;
     const statements = [
       ...deferred,
@@ -165,7 +157,7 @@ export class RuntimeRepository {
       ...(close.outbox.length ? [outboxInsert(close.outbox, params) + (stat ? ' RETURNING id, event_id, topic, tier_rank' : '')] : []),
     ];
     if (!stat) {
-      if (statements.length) await this.db.execute(combinedStatement(statements), params);
+      if (statements.length) await this.db.execute(combinedStatement(statements), params, PREPARED);
       return undefined;
     }
     // The outbox insert becomes a CTE like the others; the statement's own result is its stat rows'
@@ -174,6 +166,7 @@ export class RuntimeRepository {
     const returned = await this.db.query<{ id: string; event_id: string; topic: string; others: boolean }>(
       combinedStatement([...statements, `SELECT o.id::text AS id, o.event_id, o.topic, EXISTS (SELECT 1 FROM cm_outbox WHERE tier_rank = 0) AS others FROM ${written} o WHERE o.tier_rank = 0`]),
       params,
+      PREPARED,
     );
     const rows = returned.map((r) => ({ id: r.id, row: stat.get(statRowKey(r.event_id, r.topic)) }));
     if (rows.length !== stat.size || rows.some((r) => !r.row)) return undefined;
@@ -243,35 +236,29 @@ function toDeadLetter(r: Record<string, unknown>): StoredDeadLetter {
   };
 }
 
+/**
+ * The closing statements bind their rows as arrays (`unnest`), so a statement's text depends only on
+ * which parts it has — never on how many rows — and runs prepared: planned once per connection
+ * instead of on every transaction (a multi-row VALUES list was parsed and planned anew each time:
+ * 0.4–0.8 ms of the closing statement's ~1–2 ms for one event, per hop).
+ */
+
 /** `INSERT INTO cm_inbox …` for several groups' rows; its parameters are appended to `params`. */
 function inboxInsert(groups: Array<{ group: string; rows: InboxRow[] }>, params: unknown[]): string {
-  const values: string[] = [];
-  for (const { group, rows } of groups) {
-    params.push(group);
-    const g = params.length;
-    for (const r of rows) {
-      params.push(r.eventId, r.topic, r.partition, r.offset);
-      const b = params.length - 3;
-      values.push(`($${g}, $${b}, $${b + 1}, $${b + 2}, $${b + 3})`);
-    }
-  }
-  return `INSERT INTO cm_inbox (consumer_group, event_id, topic, partition, "offset") VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`;
+  const rows = groups.flatMap(({ group, rows }) => rows.map((r) => ({ group, ...r })));
+  const b = params.length + 1;
+  params.push(rows.map((r) => r.group), rows.map((r) => r.eventId), rows.map((r) => r.topic), rows.map((r) => r.partition), rows.map((r) => r.offset));
+  return `INSERT INTO cm_inbox (consumer_group, event_id, topic, partition, "offset")
+       SELECT * FROM unnest($${b}::text[], $${b + 1}::text[], $${b + 2}::text[], $${b + 3}::int[], $${b + 4}::bigint[]) ON CONFLICT DO NOTHING`;
 }
 
 /** `INSERT INTO cm_consumer_offsets … ON CONFLICT DO UPDATE` for several groups' partitions. */
 function offsetsUpsert(groups: Array<{ group: string; clusterId: string; offsets: PartitionOffset[] }>, params: unknown[]): string {
-  const values: string[] = [];
-  for (const { group, clusterId, offsets } of groups) {
-    params.push(group, clusterId);
-    const g = params.length - 1;
-    for (const o of offsets) {
-      params.push(o.topic, o.partition, o.next);
-      const b = params.length - 2;
-      values.push(`($${g}, $${b}, $${b + 1}, $${b + 2}, $${g + 1}, now())`);
-    }
-  }
+  const rows = groups.flatMap(({ group, clusterId, offsets }) => offsets.map((o) => ({ group, clusterId, ...o })));
+  const b = params.length + 1;
+  params.push(rows.map((r) => r.group), rows.map((r) => r.topic), rows.map((r) => r.partition), rows.map((r) => r.next), rows.map((r) => r.clusterId));
   return `INSERT INTO cm_consumer_offsets (consumer_group, topic, partition, next_offset, cluster_id, updated_at)
-       VALUES ${values.join(', ')}
+       SELECT g, t, p, n, c, now() FROM unnest($${b}::text[], $${b + 1}::text[], $${b + 2}::int[], $${b + 3}::bigint[], $${b + 4}::text[]) AS o(g, t, p, n, c)
        ON CONFLICT (consumer_group, topic, partition) DO UPDATE
        SET next_offset = EXCLUDED.next_offset, cluster_id = EXCLUDED.cluster_id, updated_at = now()`;
 }
@@ -287,12 +274,11 @@ function statRowKey(eventId: string, topic: string): string {
   return `${eventId}\u0000${topic}`;
 }
 
-/** `INSERT INTO cm_outbox …` of encoded events, in order (the relay publishes by id). */
+/** `INSERT INTO cm_outbox …` of encoded events, in order (the relay publishes by id: ids follow the given order). */
 function outboxInsert(rows: OutboxRow[], params: unknown[]): string {
-  const values = rows.map((r) => {
-    params.push(r.eventId, r.topic, r.key, r.value, JSON.stringify(r.headers), r.tierRank);
-    const b = params.length - 5;
-    return `($${b}, $${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::jsonb, $${b + 5})`;
-  });
-  return `INSERT INTO cm_outbox (event_id, topic, message_key, value, headers, tier_rank) VALUES ${values.join(', ')}`;
+  const b = params.length + 1;
+  params.push(rows.map((r) => r.eventId), rows.map((r) => r.topic), rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => JSON.stringify(r.headers)), rows.map((r) => r.tierRank));
+  return `INSERT INTO cm_outbox (event_id, topic, message_key, value, headers, tier_rank)
+       SELECT e, t, k, v, h::jsonb, r FROM unnest($${b}::text[], $${b + 1}::text[], $${b + 2}::text[], $${b + 3}::bytea[], $${b + 4}::text[], $${b + 5}::smallint[])
+         WITH ORDINALITY AS o(e, t, k, v, h, r, n) ORDER BY n`;
 }
