@@ -4,6 +4,9 @@ import type { UnitOfWork } from '@clinmesh/event-runtime';
 import { ParameterSetRepository } from './parameter-set.repository';
 import type { ChunkOutcome, MergeRow, PersonIndexPort, PersonRow, PersonStatus, RecordLink, ReviewItemInput, ReviewItemRow, ReviewStatus } from '../../domain/person-index.port';
 
+/** The chunk path's fixed statements (rows bound as arrays or JSON), run on every chunk: planned once per connection. */
+const PREPARED = { prepared: true } as const;
+
 /**
  * The master patient index in identity-resolution's own database, always
  * inside the caller's transaction (the event's `ctx.uow` or an HTTP
@@ -22,7 +25,7 @@ export class PersonIndexRepository implements PersonIndexPort {
   async lockPersons(epids: string[]): Promise<void> {
     const keys = [...new Set(epids)].map((e) => advisoryKey(`person:${e}`)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (!keys.length) return;
-    await this.uow.query('SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS ordered', [keys.map(String)]);
+    await this.uow.query('SELECT count(pg_advisory_xact_lock(k)) AS n FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) AS ordered', [keys.map(String)], PREPARED);
   }
 
   async person(epid: string): Promise<PersonRow | undefined> {
@@ -110,31 +113,31 @@ export class PersonIndexRepository implements PersonIndexPort {
 
   async linksOf(recordIds: string[]): Promise<Map<string, RecordLink>> {
     if (!recordIds.length) return new Map();
-    const rows = await this.uow.query<Record<string, unknown>>(`${LINK_SELECT} WHERE l.record_id = ANY($1::text[])`, [[...new Set(recordIds)]]);
+    const rows = await this.uow.query<Record<string, unknown>>(`${LINK_SELECT} WHERE l.record_id = ANY($1::text[])`, [[...new Set(recordIds)]], PREPARED);
     return new Map(rows.map((r) => [String(r.record_id), toLink(r)]));
   }
 
   async persons(epids: string[]): Promise<Map<string, PersonRow>> {
     if (!epids.length) return new Map();
-    const rows = await this.uow.query<Record<string, unknown>>('SELECT epid, status, merged_into, created_at, updated_at FROM ir_person WHERE epid = ANY($1::text[])', [[...new Set(epids)]]);
+    const rows = await this.uow.query<Record<string, unknown>>('SELECT epid, status, merged_into, created_at, updated_at FROM ir_person WHERE epid = ANY($1::text[])', [[...new Set(epids)]], PREPARED);
     return new Map(rows.map((r) => [String(r.epid), toPerson(r)]));
   }
 
   async createPersons(epids: string[]): Promise<Set<string>> {
     if (!epids.length) return new Set();
     const rows = await this.uow.query<{ epid: string }>(
-      `INSERT INTO ir_person (epid, status) SELECT e, 'active' FROM unnest($1::text[]) AS e ON CONFLICT (epid) DO NOTHING RETURNING epid`, [[...new Set(epids)]],
+      `INSERT INTO ir_person (epid, status) SELECT e, 'active' FROM unnest($1::text[]) AS e ON CONFLICT (epid) DO NOTHING RETURNING epid`, [[...new Set(epids)]], PREPARED,
     );
     return new Set(rows.map((r) => r.epid));
   }
 
   async saveLinks(links: RecordLink[]): Promise<void> {
-    if (links.length) await this.uow.execute(SAVE_LINKS_SQL, saveLinksParams(links));
+    if (links.length) await this.uow.execute(SAVE_LINKS_SQL, saveLinksParams(links), PREPARED);
   }
 
   /** Rows inserted (an id already there is left as it is). */
   async insertReviewItems(items: ReviewItemInput[]): Promise<number> {
-    return items.length ? this.uow.execute(INSERT_REVIEW_ITEMS_SQL, reviewItemsParams(items)) : 0;
+    return items.length ? this.uow.execute(INSERT_REVIEW_ITEMS_SQL, reviewItemsParams(items), PREPARED) : 0;
   }
 
   async saveChunk(chunk: ChunkOutcome, options: { deferred?: boolean } = {}): Promise<void> {

@@ -4,6 +4,9 @@ import { Task, TaskHistoryEntry } from '../../domain/task';
 import { CanonicalRef, RoutedChunkNeeds, TaskStore } from '../../domain/task.ports';
 import { COLUMNS, PgTaskStore, toTask } from './task.store';
 
+/** The chunk's fixed statements (rows bound as arrays or JSON), run on every chunk: planned once per connection. */
+const PREPARED = { prepared: true } as const;
+
 type Row = Record<string, unknown>;
 const ts = (v: number | null | undefined) => (v === null || v === undefined ? null : new Date(v).toISOString());
 const refKey = (r: CanonicalRef) => `${r.workflow}\u0000${r.canonicalId}\u0000${r.epid}`;
@@ -99,8 +102,8 @@ export class TaskChunkStore implements TaskStore {
          SELECT true AS via_latest, latest.* FROM latest
          UNION ALL
          SELECT false, t.* FROM tk_task t WHERE t.trigger_key = ANY($1::text[])`,
-        [keys, refs.map((r) => r.workflow), refs.map((r) => r.canonicalId), refs.map((r) => r.epid)])
-      : (await this.uow.query<Row>('SELECT * FROM tk_task WHERE trigger_key = ANY($1::text[])', [keys])).map((r) => ({ ...r, via_latest: false }));
+        [keys, refs.map((r) => r.workflow), refs.map((r) => r.canonicalId), refs.map((r) => r.epid)], PREPARED)
+      : (await this.uow.query<Row>('SELECT * FROM tk_task WHERE trigger_key = ANY($1::text[])', [keys], PREPARED)).map((r) => ({ ...r, via_latest: false }));
     for (const k of keys) this.keys.set(k, null);
     for (const r of refs) this.latest.set(refKey(r), null);
     for (const row of rows) {
@@ -245,7 +248,7 @@ export class TaskChunkStore implements TaskStore {
     this.inserted.clear();
     const rows = await this.uow.query<{ task_id: string }>(
       `INSERT INTO tk_task (${COLUMNS}) SELECT ${COLUMNS} FROM jsonb_populate_recordset(NULL::tk_task, $1::jsonb) ON CONFLICT DO NOTHING RETURNING task_id`,
-      [JSON.stringify(tasks.map(taskRow))]);
+      [JSON.stringify(tasks.map(taskRow))], PREPARED);
     if (rows.length !== tasks.length) {
       const written = new Set(rows.map((r) => r.task_id));
       const lost = tasks.filter((t) => !written.has(t.taskId)).map((t) => t.triggerKey);
@@ -266,7 +269,7 @@ export class TaskChunkStore implements TaskStore {
        FROM (SELECT r.*, (e ->> 'expected_version')::int AS expected_version
                FROM jsonb_array_elements($1::jsonb) AS e CROSS JOIN LATERAL jsonb_populate_record(NULL::tk_task, e) AS r) u
        WHERE t.task_id = u.task_id AND t.version = u.expected_version`,
-      [JSON.stringify(tasks.map(({ task, expected }) => ({ ...taskRow(task), expected_version: expected })))]);
+      [JSON.stringify(tasks.map(({ task, expected }) => ({ ...taskRow(task), expected_version: expected })))], PREPARED);
     if (n !== tasks.length) throw chunkRace(`${tasks.length - n} task(s) changed meanwhile in another transaction`);
     for (const { task } of tasks) this.stored.set(task.taskId, task.version);
   }
@@ -282,7 +285,7 @@ export class TaskChunkStore implements TaskStore {
          FROM jsonb_populate_recordset(NULL::tk_task_history, $1::jsonb) WITH ORDINALITY AS h ORDER BY h.ordinality`,
       [JSON.stringify(entries.map((h) => ({
         task_id: h.taskId, at: ts(h.at), actor: h.actor, from_state: h.fromState, to_state: h.toState, action: h.action, reason: h.reason, details: h.details ?? {}, event_id: h.eventId,
-      })))]);
+      })))], PREPARED);
   }
 
   private async writeLinks(): Promise<void> {
@@ -290,6 +293,6 @@ export class TaskChunkStore implements TaskStore {
     const links = [...this.links];
     this.links = new Map();
     await this.uow.execute('INSERT INTO tk_task_event (event_id, task_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
-      [links.map(([e]) => e), links.map(([, t]) => t)]);
+      [links.map(([e]) => e), links.map(([, t]) => t)], PREPARED);
   }
 }
