@@ -115,9 +115,10 @@ export class RuntimeRepository {
     await this.db.execute(offsetsUpsert([{ group, clusterId, offsets }], params), params, PREPARED);
   }
 
+  /** Not prepared: its generic plan reads the group's whole index range (README, prepared statements). */
   async seenEventIds(group: string, eventIds: string[]): Promise<Set<string>> {
     if (!eventIds.length) return new Set();
-    const rows = await this.db.query<{ event_id: string }>('SELECT event_id FROM cm_inbox WHERE consumer_group = $1 AND event_id = ANY($2)', [group, eventIds], PREPARED);
+    const rows = await this.db.query<{ event_id: string }>('SELECT event_id FROM cm_inbox WHERE consumer_group = $1 AND event_id = ANY($2)', [group, eventIds]);
     return new Set(rows.map((r) => r.event_id));
   }
 
