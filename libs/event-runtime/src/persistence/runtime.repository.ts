@@ -157,8 +157,12 @@ export class RuntimeRepository {
       ...(offsets.length ? [offsetsUpsert(offsets, params)] : []),
       ...(close.outbox.length ? [outboxInsert(close.outbox, params) + (stat ? ' RETURNING id, event_id, topic, tier_rank' : '')] : []),
     ];
+    // Prepared when it is the runtime's own writes alone (inserts of array-bound rows: one plan fits any
+    // size). With a handler's deferred writes it is planned per call: their plans depend on the rows
+    // (identity's record upsert reads each record's previous keys — 4.5 ms a call on a generic plan).
+    const options = deferred.length ? undefined : PREPARED;
     if (!stat) {
-      if (statements.length) await this.db.execute(combinedStatement(statements), params, PREPARED);
+      if (statements.length) await this.db.execute(combinedStatement(statements), params, options);
       return undefined;
     }
     // The outbox insert becomes a CTE like the others; the statement's own result is its stat rows'
@@ -167,7 +171,7 @@ export class RuntimeRepository {
     const returned = await this.db.query<{ id: string; event_id: string; topic: string; others: boolean }>(
       combinedStatement([...statements, `SELECT o.id::text AS id, o.event_id, o.topic, EXISTS (SELECT 1 FROM cm_outbox WHERE tier_rank = 0) AS others FROM ${written} o WHERE o.tier_rank = 0`]),
       params,
-      PREPARED,
+      options,
     );
     const rows = returned.map((r) => ({ id: r.id, row: stat.get(statRowKey(r.event_id, r.topic)) }));
     if (rows.length !== stat.size || rows.some((r) => !r.row)) return undefined;

@@ -4,7 +4,11 @@ import type { UnitOfWork } from '@clinmesh/event-runtime';
 import { ParameterSetRepository } from './parameter-set.repository';
 import type { ChunkOutcome, MergeRow, PersonIndexPort, PersonRow, PersonStatus, RecordLink, ReviewItemInput, ReviewItemRow, ReviewStatus } from '../../domain/person-index.port';
 
-/** The chunk path's fixed statements (rows bound as arrays or JSON), run on every chunk: planned once per connection. */
+/**
+ * The chunk path's lock and writes, run on every chunk: planned once per connection. Reads by
+ * `= ANY($1)` stay unnamed: their generic plan does not know the array's length (the link read ran
+ * 0.9 ms a call against 0.25 planned each time, pg_stat_statements over a mixed feed).
+ */
 const PREPARED = { prepared: true } as const;
 
 /**
@@ -113,13 +117,13 @@ export class PersonIndexRepository implements PersonIndexPort {
 
   async linksOf(recordIds: string[]): Promise<Map<string, RecordLink>> {
     if (!recordIds.length) return new Map();
-    const rows = await this.uow.query<Record<string, unknown>>(`${LINK_SELECT} WHERE l.record_id = ANY($1::text[])`, [[...new Set(recordIds)]], PREPARED);
+    const rows = await this.uow.query<Record<string, unknown>>(`${LINK_SELECT} WHERE l.record_id = ANY($1::text[])`, [[...new Set(recordIds)]]);
     return new Map(rows.map((r) => [String(r.record_id), toLink(r)]));
   }
 
   async persons(epids: string[]): Promise<Map<string, PersonRow>> {
     if (!epids.length) return new Map();
-    const rows = await this.uow.query<Record<string, unknown>>('SELECT epid, status, merged_into, created_at, updated_at FROM ir_person WHERE epid = ANY($1::text[])', [[...new Set(epids)]], PREPARED);
+    const rows = await this.uow.query<Record<string, unknown>>('SELECT epid, status, merged_into, created_at, updated_at FROM ir_person WHERE epid = ANY($1::text[])', [[...new Set(epids)]]);
     return new Map(rows.map((r) => [String(r.epid), toPerson(r)]));
   }
 

@@ -3,9 +3,6 @@ import { UnitOfWork, perUnitOfWork } from '@clinmesh/event-runtime';
 import type { CanonicalEvent, UnmappedCode } from '@clinmesh/schemas';
 import { CanonicalStorePort, PreviousPublication, PublishedRecord } from '../../domain/canonical-store.port';
 
-/** The chunk's fixed statements (rows bound as arrays or JSON), run on every chunk: planned once per connection. */
-const PREPARED = { prepared: true } as const;
-
 interface RecordRow { id: string; type: string; epid: string; eventId: string; version: string; change: string; correction: boolean; events: Set<string> }
 interface ResourceRow { id: string; type: string; epid: string; eventId: string; json: string; hash: string; firstHash: string; changes: number }
 interface CodeRow { source: string; code: UnmappedCode; eventId: string; version: string }
@@ -39,7 +36,7 @@ export class CanonicalChunkStore implements CanonicalStorePort {
     const wanted = sourceEventIds.filter((id) => !this.previous.has(id));
     if (!wanted.length) return;
     const rows = await this.uow.query<{ source_event_id: string; last_event_id: string; supersedes_event_id: string | null }>(
-      'SELECT source_event_id, last_event_id, supersedes_event_id FROM nz_source_event WHERE source_event_id = ANY($1::text[])', [wanted], PREPARED);
+      'SELECT source_event_id, last_event_id, supersedes_event_id FROM nz_source_event WHERE source_event_id = ANY($1::text[])', [wanted]);
     for (const id of wanted) this.previous.set(id, null);
     for (const r of rows) this.previous.set(r.source_event_id, { lastEventId: r.last_event_id, supersedesEventId: r.supersedes_event_id });
   }
@@ -154,7 +151,7 @@ export class CanonicalChunkStore implements CanonicalStorePort {
     const recordIds = [...this.codesByRecord.keys()];
     if (!recordIds.length) return;
     await this.uow.execute('UPDATE nz_unmapped_code SET resolved_at = now(), resolved_by_version = $2 WHERE record_id = ANY($1::text[]) AND resolved_at IS NULL',
-      [recordIds, this.resolvedVersion], PREPARED);
+      [recordIds, this.resolvedVersion]);
     // One row per conflict key (the last occurrence wins, as it would one by one).
     const codes = [...new Map([...this.codesByRecord.values()].flat()
       .map((c) => [[c.source, c.code.system ?? '', c.code.code, c.code.element, c.code.recordId].join('\u0000'), c])).values()];

@@ -85,7 +85,7 @@ export class DeliveryRepository implements DeliveryStore {
 
   async revokedAmong(uow: UnitOfWork, decisionIds: string[]): Promise<Set<string>> {
     if (!decisionIds.length) return new Set();
-    const rows = await uow.query<{ decision_id: string }>('SELECT decision_id FROM nf_revoked_decision WHERE decision_id = ANY($1::text[])', [decisionIds], { prepared: true });
+    const rows = await uow.query<{ decision_id: string }>('SELECT decision_id FROM nf_revoked_decision WHERE decision_id = ANY($1::text[])', [decisionIds]);
     return new Set(rows.map((r) => r.decision_id));
   }
 

@@ -4,7 +4,7 @@ import type {
   ConsentStore, DecisionRecord, DecisionStore, DeliveryReceipt, DeliveryStore, GrantStore, HeldView, HeldViewStore, IdentityIndex, PolicyStores, PolicyVersionStore, RejectionLog, ShadowDiff, ShadowDiffStore,
   StoredConsent, StoredGrant,
 } from '../../application/ports';
-import { type UnitOfWork, perUnitOfWork } from '@clinmesh/event-runtime';
+import { perUnitOfWork } from '@clinmesh/event-runtime';
 import { PolicyChunkStore } from './policy-chunk.store';
 
 /** The one SQL seam: a unit of work's query, or the data source's for reads. */
@@ -373,18 +373,4 @@ function repositories(sql: Sql): Omit<PolicyStores, 'chunk'> {
 }
 
 /** The chunk store of each unit of work (its SQL seam). */
-const chunkStores = perUnitOfWork((sql: Sql) => new PolicyChunkStore(repositories(preparedOn(sql))));
-
-/**
- * The chunk path's statements run prepared (planned once per connection; every policy statement has
- * a fixed text, rows bound as arrays or JSON) when the seam is a unit of work. A DataSource's `query`
- * takes a QueryRunner third, so it is left as it is.
- */
-function preparedOn(sql: Sql): Sql {
-  if (!isUnitOfWork(sql)) return sql;
-  return { query: (text, params) => sql.query(text, params, { prepared: true }) };
-}
-
-function isUnitOfWork(sql: Sql): sql is UnitOfWork {
-  return typeof (sql as Partial<UnitOfWork>).deferWrite === 'function' && typeof (sql as Partial<UnitOfWork>).afterCommit === 'function';
-}
+const chunkStores = perUnitOfWork((sql: Sql) => new PolicyChunkStore(repositories(sql)));

@@ -4,7 +4,11 @@ import { Task, TaskHistoryEntry } from '../../domain/task';
 import { CanonicalRef, RoutedChunkNeeds, TaskStore } from '../../domain/task.ports';
 import { COLUMNS, PgTaskStore, toTask } from './task.store';
 
-/** The chunk's fixed statements (rows bound as arrays or JSON), run on every chunk: planned once per connection. */
+/**
+ * The chunk's writes (rows bound as arrays or JSON), run on every chunk: planned once per connection.
+ * Reads by `= ANY($1)` stay unnamed: their generic plan does not know the array's length and ran
+ * 1.4 ms a call against 0.3 planned each time (pg_stat_statements over a mixed feed).
+ */
 const PREPARED = { prepared: true } as const;
 
 type Row = Record<string, unknown>;
@@ -102,8 +106,8 @@ export class TaskChunkStore implements TaskStore {
          SELECT true AS via_latest, latest.* FROM latest
          UNION ALL
          SELECT false, t.* FROM tk_task t WHERE t.trigger_key = ANY($1::text[])`,
-        [keys, refs.map((r) => r.workflow), refs.map((r) => r.canonicalId), refs.map((r) => r.epid)], PREPARED)
-      : (await this.uow.query<Row>('SELECT * FROM tk_task WHERE trigger_key = ANY($1::text[])', [keys], PREPARED)).map((r) => ({ ...r, via_latest: false }));
+        [keys, refs.map((r) => r.workflow), refs.map((r) => r.canonicalId), refs.map((r) => r.epid)])
+      : (await this.uow.query<Row>('SELECT * FROM tk_task WHERE trigger_key = ANY($1::text[])', [keys])).map((r) => ({ ...r, via_latest: false }));
     for (const k of keys) this.keys.set(k, null);
     for (const r of refs) this.latest.set(refKey(r), null);
     for (const row of rows) {
