@@ -13,7 +13,7 @@ export { OutboxRelay, OutboxRelayOptions, RetentionOptions, DEFAULT_RETENTION } 
 export { RepublishPacer, PacingOptions, DEFAULT_PACING } from './outbox/republish.pacer';
 export { AvroSerde, SchemaRegistryConfig } from './serde/avro-serde';
 export { DeferredWrite, PerUnitOfWork, UnitOfWork, inTransaction, perUnitOfWork, unitOfWork } from './persistence/unit-of-work';
-export { StatementOptions, queryPrepared } from './persistence/prepared-statement';
+export { PREPARED, StatementOptions, queryPrepared } from './persistence/prepared-statement';
 export { GroupCommit } from './publish/group-commit';
 export { WakeSignal } from './wake-signal';
 export { EventRuntimeTables1732200000000 } from './persistence/runtime-tables.migration';

@@ -7,6 +7,9 @@ export interface StatementOptions {
   prepared?: boolean;
 }
 
+/** `{ prepared: true }`: for a fixed statement run on every chunk or transaction (see `queryPrepared`). */
+export const PREPARED: StatementOptions = { prepared: true };
+
 const names = new Map<string, string>();
 
 /**

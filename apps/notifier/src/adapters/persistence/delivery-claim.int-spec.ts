@@ -154,7 +154,7 @@ describe('notifier delivery claim: plan under stale statistics', { timeout: 120_
         await runner.startTransaction();
         await runner.query(`SET LOCAL plan_cache_mode = ${mode}`);
         await runner.query(`PREPARE claim_plan AS ${CLAIM_DUE_SQL}`);
-        const [row] = await runner.query('EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE claim_plan(20, 30, 4, 4)');
+        const [row] = await runner.query('EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim_plan(20, 30, 4, 4)');
         const plan = (typeof row['QUERY PLAN'] === 'string' ? JSON.parse(row['QUERY PLAN']) : row['QUERY PLAN'])[0].Plan;
         assert.equal(plan['Actual Rows'], 4, 'the per-subscription cap of four is claimed');
         // The subscription's due-order scan runs once per subscription (one here). Inlined into `picked`, it
@@ -176,4 +176,3 @@ type PlanNode = Record<string, any> & { Plans?: PlanNode[] };
 function planNodes(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(planNodes)];
 }
-
