@@ -30,12 +30,14 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
   const gatherTopic = `it.${service}.gather`;
   const statInTopic = `it.${service}.stat-in`;
   const statOutTopic = `it.${service}.stat-out`;
+  const dupTopic = `it.${service}.dup`;
   const topics: TopicSpec[] = [
     { name: inTopic, partitions: 1, schema: 'IngestedEvent', tier: 'routine' },
     { name: lossTopic, partitions: 1, schema: 'IngestedEvent', tier: 'bulk' },
     { name: gatherTopic, partitions: 1, schema: 'IngestedEvent', tier: 'routine' },
     { name: statInTopic, partitions: 1, schema: 'IngestedEvent', tier: 'stat' },
     { name: statOutTopic, partitions: 1, schema: 'IngestedEvent', tier: 'stat' },
+    { name: dupTopic, partitions: 1, schema: 'IngestedEvent', tier: 'urgent' },
     { name: deadLetterTopic(service), partitions: 1, schema: 'DeadLetter' },
     { name: EVENT_TOPICS.operations, partitions: 6, schema: 'OperationsEvent' },
   ];
@@ -112,7 +114,10 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
         // The effect is a row written in the event's transaction: rolled back with it, so it counts exactly-once effects.
         await ctx.uow.execute('INSERT INTO it_effect (event_id) VALUES ($1)', [e.eventId]);
         if (e.value.controlId === 'FAIL' && !failureFixed) throw new Error('non-retriable business failure');
-        handled.push(e);
+        ctx.uow.afterCommit(() => handled.push(e));
+      } }),
+      topicConsumer({ name: 'dup', tier: 'urgent', topic: dupTopic, schema: 'IngestedEvent', handle: async (e, ctx) => {
+        await ctx.uow.execute('INSERT INTO it_effect (event_id) VALUES ($1)', [e.eventId]);
       } }),
       topicConsumer({ name: 'gather', topic: gatherTopic, schema: 'IngestedEvent', handle: async (e) => { gathered.push(e.offset); } }),
       topicConsumer({ name: 'stat-hop', tier: 'stat', topic: statInTopic, schema: 'IngestedEvent', handle: async (e, ctx) => {
@@ -182,6 +187,36 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     await waitFor(() => seen.length >= 2, { what: 'dead letters on the DLQ topic', timeoutMs: 60000 });
     await consumer.disconnect();
     assert.equal((seen[0] as { topic: string }).topic, inTopic);
+  });
+
+  it('a chunk handled before its inbox check that holds a handled event is rolled back and handled again after the check; chunks after it are checked first', async () => {
+    const { SchemaRegistry } = await import('@kafkajs/confluent-schema-registry');
+    const registry = new SchemaRegistry({ host: env.registryUrl, auth: env.registryAuth });
+    const id = await registry.getLatestSchemaId(`${dupTopic}-value`);
+    const producer = kafka.producer();
+    await producer.connect();
+    after(() => producer.disconnect());
+    const send = async (...ids: number[]) => producer.send({ topic: dupTopic, acks: -1, messages: await Promise.all(ids.map(async (i) => ({ key: 'k', value: await registry.encode(id, event(i)), headers: headers(i) }))) });
+    const effects = async () => Object.fromEntries((await dataSource.query(`SELECT event_id, count(*)::int AS n FROM it_effect WHERE event_id IN ('e-400', 'e-401', 'e-402') GROUP BY event_id`)).map((r: { event_id: string; n: number }) => [r.event_id, r.n]));
+    const sample = async (name: string, labels: Record<string, string>) => {
+      const metric = await metrics.registry.getSingleMetric(name)?.get();
+      return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
+    };
+    await send(400);
+    await waitFor(async () => (await effects())['e-400'] === 1, { what: 'e-400 committed' });
+    assert.equal(await sample('clinmesh_inbox_conflicts_total', { tier: 'urgent' }), 0);
+    // Redelivered with a new event behind it, in one chunk: handled unchecked, the inbox insert meets e-400.
+    await send(400, 401);
+    await waitFor(async () => (await effects())['e-401'] === 1, { what: 'e-401 committed' });
+    assert.deepEqual(await effects(), { 'e-400': 1, 'e-401': 1 }, 'the redelivered event has no second effect; the new one has one');
+    assert.equal(await sample('clinmesh_inbox_conflicts_total', { tier: 'urgent' }), 1, 'the first attempt met the inbox');
+    assert.equal(await sample('clinmesh_events_consumed_total', { topic: dupTopic, outcome: 'duplicate' }), 1);
+    // Duplicates arriving: the next chunk is checked before it is handled, so no second conflict.
+    await send(400, 402);
+    await waitFor(async () => (await effects())['e-402'] === 1, { what: 'e-402 committed' });
+    assert.deepEqual(await effects(), { 'e-400': 1, 'e-401': 1, 'e-402': 1 });
+    assert.equal(await sample('clinmesh_inbox_conflicts_total', { tier: 'urgent' }), 1, 'checked first this time');
+    assert.equal(await sample('clinmesh_events_consumed_total', { topic: dupTopic, outcome: 'duplicate' }), 2);
   });
 
   it('gathers a backlog that arrives one record batch per fetch into chunks: few transactions, every event once, in order', async () => {
@@ -394,7 +429,8 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     });
     await runtime.start([topicConsumer({ name: 'routine', topic: inTopic, schema: 'IngestedEvent', handle: async (e, ctx) => {
       await ctx.uow.execute('INSERT INTO it_effect (event_id) VALUES ($1)', [e.eventId]);
-      handled.push(e);
+      // Handled is committed: a chunk handled before its inbox check runs again if it met a duplicate.
+      ctx.uow.afterCommit(() => handled.push(e));
     } })]);
     const sample = async (name: string, labels: Record<string, string> = {}) => {
       const metric = await republishMetrics.registry.getSingleMetric(name)?.get();
@@ -403,6 +439,7 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     await waitFor(async () => (await sample('clinmesh_outbox_republished_total')) >= retained, { what: `all ${retained} retained rows re-published`, timeoutMs: 60000 });
     await waitFor(async () => (await sample('clinmesh_events_consumed_total', { topic: inTopic, outcome: 'duplicate' })) >= 5, { what: 'the consumer to see the five again', timeoutMs: 60000 });
     assert.equal(handled.length, handledBefore, 'nothing handled twice');
+    assert.ok(await sample('clinmesh_inbox_conflicts_total', { tier: 'routine' }) >= 1, 'the first re-published chunk was handled unchecked, met the inbox and was handled again');
     assert.equal((await dataSource.query('SELECT count(*)::int AS n FROM it_effect'))[0].n, effectsBefore, 'no second effect');
     assert.equal((await dataSource.query(`SELECT count(*)::int AS n FROM cm_outbox_published WHERE cluster_id = $1`, [runtime.currentClusterId()]))[0].n, retained, 'all kept again, now for this cluster');
 

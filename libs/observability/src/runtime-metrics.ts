@@ -19,6 +19,7 @@ export class RuntimeMetrics {
   readonly tierYields: Counter<'tier'>;
   readonly tierTurns: Counter<'tier'>;
   readonly retries: Counter<'tier' | 'code'>;
+  readonly inboxConflicts: Counter<'tier'>;
 
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
@@ -39,5 +40,6 @@ export class RuntimeMetrics {
       labelNames: ['tier'], registers,
     });
     this.retries = new Counter({ name: 'clinmesh_retries_total', help: 'Retriable processing failures retried', labelNames: ['tier', 'code'], registers });
+    this.inboxConflicts = new Counter({ name: 'clinmesh_inbox_conflicts_total', help: 'Chunks handled before their inbox check whose transaction met an event already handled: rolled back and handled again after the check', labelNames: ['tier'], registers });
   }
 }

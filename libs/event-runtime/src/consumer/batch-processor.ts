@@ -7,7 +7,7 @@ import { Logger, RuntimeMetrics } from '@clinmesh/observability';
 import { AvroSerde } from '../serde/avro-serde';
 import { OutboxWriter, OutgoingEvent } from '../outbox/outbox.writer';
 import { UnitOfWork, inTransaction, takeDeferredWrites } from '../persistence/unit-of-work';
-import { ChunkClose, RuntimeRepository, StoredDeadLetter } from '../persistence/runtime.repository';
+import { ChunkClose, RuntimeRepository, StoredDeadLetter, isInboxConflict } from '../persistence/runtime.repository';
 import { HEADER, headersToRecord, readMetadata } from '../event-headers';
 import { deriveEventId } from '../event-id';
 import { eventContext, originOf } from '../publish/event-context';
@@ -39,6 +39,13 @@ export interface BatchProcessorDeps {
 /** How recently a higher tier must have had work here for a lower one to take event-loop turns. */
 const HIGHER_TIER_WINDOW_MS = 1000;
 
+/**
+ * How long a definition checks its inbox before handling, after it last met a duplicate. Duplicates come
+ * in runs (a retained outbox re-published to a new cluster, a producer's retried batch), and a chunk
+ * handled optimistically that holds one is rolled back and handled again.
+ */
+const INBOX_CHECK_WINDOW_MS = 30_000;
+
 export interface DecodedRecord {
   topic: string;
   partition: number;
@@ -63,6 +70,9 @@ type Outcome = 'processed' | 'duplicate' | 'dead_lettered';
  * yielding) hands it chunks in partition order.
  */
 export class BatchProcessor {
+  /** Until when (ms since epoch) chunks are checked against the inbox before they are handled. */
+  private inboxCheckUntil = 0;
+
   constructor(
     private readonly deps: BatchProcessorDeps,
     readonly groupId: string,
@@ -211,11 +221,44 @@ export class BatchProcessor {
    * definition dedupe, handle, inbox and stored offsets; one outbox write for all.
    */
   static async commitParts(parts: ChunkPart[]): Promise<void> {
-    const deps = parts[0].processor.deps;
     const started = process.hrtime.bigint();
+    const now = Date.now();
+    const optimistic = parts.map((part) => part.processor.inboxCheckUntil <= now);
+    let outcomes: Array<Array<{ record: DecodedRecord; outcome: Outcome }>>;
+    try {
+      outcomes = await BatchProcessor.commitOnce(parts, optimistic);
+    } catch (error) {
+      if (!optimistic.some(Boolean)) throw error;
+      // Handled before the check and failed: a duplicate (the inbox insert met it) or anything else a
+      // duplicate may have caused in a handler. Again, checked first, so whatever fails now fails as it
+      // would have; the following chunks are checked too, and so is a record-by-record replay.
+      parts.forEach((part, i) => {
+        if (!optimistic[i]) return;
+        part.processor.checkInboxFor(INBOX_CHECK_WINDOW_MS);
+        if (isInboxConflict(error)) part.processor.deps.metrics.inboxConflicts.inc({ tier: part.processor.tier });
+      });
+      outcomes = await BatchProcessor.commitOnce(parts, parts.map(() => false));
+    }
+    const events = parts.reduce((n, p) => n + p.records.length, 0);
+    const secondsPerEvent = Number(process.hrtime.bigint() - started) / 1e9 / Math.max(1, events);
+    parts.forEach((part, i) => part.processor.countOutcomes(outcomes[i], secondsPerEvent));
+  }
+
+  /** Checks the inbox before handling for the next `ms` (duplicates are arriving). */
+  private checkInboxFor(ms: number): void {
+    this.inboxCheckUntil = Math.max(this.inboxCheckUntil, Date.now() + ms);
+  }
+
+  /**
+   * One transaction for `parts`. A part marked `optimistic` is handled without first asking the inbox
+   * which of its events were seen — one round trip less per chunk: its inbox insert fails the
+   * transaction if one was (RuntimeRepository, `isInboxConflict`), and `commitParts` runs it again, checked.
+   */
+  private static async commitOnce(parts: ChunkPart[], optimistic: boolean[]): Promise<Array<Array<{ record: DecodedRecord; outcome: Outcome }>>> {
+    const deps = parts[0].processor.deps;
     const sink: OutgoingEvent[] = [];
-    const outcomes = await inTransaction(deps.dataSource, async (uow) => {
-      const { results, inbox } = await BatchProcessor.handleParts(uow, parts, sink);
+    return inTransaction(deps.dataSource, async (uow) => {
+      const { results, inbox } = await BatchProcessor.handleParts(uow, parts, sink, optimistic);
       // Stat rows go to the relay from here (no select back) when its stat loop takes hand-overs now.
       const ticket = deps.outbox.statTicket();
       const outbox = await deps.outbox.encode(uow, sink, BatchProcessor.outboxTurnTaker(parts), ticket);
@@ -226,9 +269,6 @@ export class BatchProcessor {
       if (ticket !== undefined) deps.outbox.handOverStat(uow, ticket, outbox, written);
       return results;
     });
-    const events = parts.reduce((n, p) => n + p.records.length, 0);
-    const secondsPerEvent = Number(process.hrtime.bigint() - started) / 1e9 / Math.max(1, events);
-    parts.forEach((part, i) => part.processor.countOutcomes(outcomes[i], secondsPerEvent));
   }
 
   /** The outbox write of a combined transaction takes turns only if none of its parts is stat. */
@@ -245,16 +285,22 @@ export class BatchProcessor {
 
   /**
    * Inside the caller's transaction, for each part: dead-letter undecodable records, skip seen
-   * ones, handle the rest; returns the inbox rows of what was handled, for the caller to write. A `prepare` or `complete` hook
+   * ones (not asked for a part marked `optimistic`: its inbox insert finds them), handle the rest;
+   * returns the inbox rows of what was handled, for the caller to write. A `prepare` or `complete` hook
    * shared by several definitions (the tiers of one stage) runs once, with all their events —
    * so locks a `prepare` takes are still taken in one global order per transaction.
    */
-  private static async handleParts(uow: UnitOfWork, parts: ChunkPart[], sink: OutgoingEvent[]): Promise<{ results: Array<Array<{ record: DecodedRecord; outcome: Outcome }>>; inbox: ChunkClose['inbox'] }> {
+  private static async handleParts(
+    uow: UnitOfWork, parts: ChunkPart[], sink: OutgoingEvent[], optimistic: boolean[] = [],
+  ): Promise<{ results: Array<Array<{ record: DecodedRecord; outcome: Outcome }>>; inbox: ChunkClose['inbox'] }> {
     const tables = new RuntimeRepository(uow);
     const results: Array<Array<{ record: DecodedRecord; outcome: Outcome }>> = [];
     const handling: Array<{ processor: BatchProcessor; toHandle: DecodedRecord[] }> = [];
-    for (const { processor, records } of parts) {
-      const seen = await tables.seenEventIds(processor.groupId, records.filter((r) => r.event).map((r) => r.event!.eventId));
+    for (const [i, { processor, records }] of parts.entries()) {
+      const ids = records.filter((r) => r.event).map((r) => r.event!.eventId);
+      const seen = optimistic[i] ? new Set<string>() : await tables.seenEventIds(processor.groupId, ids);
+      // Still meeting duplicates: keep checking first.
+      if (seen.size) processor.checkInboxFor(INBOX_CHECK_WINDOW_MS);
       const outcomes: Array<{ record: DecodedRecord; outcome: Outcome }> = [];
       const toHandle: DecodedRecord[] = [];
       for (const record of records) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DataSource } from 'typeorm';
 import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { EVENT_RUNTIME_MIGRATIONS } from './migrations';
-import { ChunkClose, RuntimeRepository } from './runtime.repository';
+import { ChunkClose, RuntimeRepository, isInboxConflict } from './runtime.repository';
 import { UnitOfWork, inTransaction, takeDeferredWrites } from './unit-of-work';
 
 /** A consumer transaction's end with `groups` definitions, `perGroup` events each, two outbox rows per event. */
@@ -52,7 +52,7 @@ describe('runtime repository: the end of a consumer transaction in one statement
     await inTransaction(db, async (uow) => {
       for (const i of c.inbox) {
         for (const r of i.rows) {
-          await uow.execute('INSERT INTO cm_inbox (consumer_group, event_id, topic, partition, "offset") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [i.group, r.eventId, r.topic, r.partition, r.offset]);
+          await uow.execute('INSERT INTO cm_inbox (consumer_group, event_id, topic, partition, "offset") VALUES ($1, $2, $3, $4, $5)', [i.group, r.eventId, r.topic, r.partition, r.offset]);
         }
       }
       for (const r of c.outbox) {
@@ -77,11 +77,10 @@ describe('runtime repository: the end of a consumer transaction in one statement
   });
   after(() => databases.dropAll());
 
-  it('three definitions, then the same partitions again (offsets move on, a redelivered inbox id is left as it is): same rows, one statement each time', async () => {
+  it('three definitions, then the same partitions again (offsets move on): same rows, one statement each time', async () => {
     const first = close('a', 3, 20);
-    // The second transaction: later offsets of the same partitions, and one event already in the inbox (a redelivery).
+    // The second transaction: later offsets of the same partitions.
     const second = close('a2', 3, 20, 20, 'a');
-    second.inbox[0].rows.push({ ...first.inbox[0].rows[0], offset: 999 });
     for (const c of [first, second]) {
       await separately(reference, c);
       const counter = { n: 0 };
@@ -92,8 +91,26 @@ describe('runtime repository: the end of a consumer transaction in one statement
     assert.equal(ref.inbox.length, 120);
     assert.equal(ref.outbox.length, 240);
     assert.ok(ref.offsets.every((o: { next_offset: string }) => Number(o.next_offset) >= 40), 'offsets moved on to the second transaction');
-    assert.equal(ref.inbox.find((r: { event_id: string }) => r.event_id === 'a-0-0').offset, '0', 'the redelivered id keeps its first offset');
     assert.deepEqual(one, ref);
+  });
+
+  it('an end holding an event id its group already has fails as an inbox conflict and leaves nothing; other unique violations are not one', async () => {
+    const db = await databases.create('rt_close_dup');
+    const first = close('d', 2, 5);
+    await inTransaction(db, (uow) => new RuntimeRepository(uow).closeChunk(first));
+    const before = await snapshot(db);
+    // Later offsets, and one event the second group handled already (a redelivery the consumer did not check for).
+    const redelivered = close('d2', 2, 5, 5, 'd');
+    redelivered.inbox[1].rows.push({ ...first.inbox[1].rows[3], offset: 999 });
+    await assert.rejects(inTransaction(db, (uow) => new RuntimeRepository(uow).closeChunk(redelivered)), (error) => isInboxConflict(error));
+    assert.deepEqual(await snapshot(db), before, 'no inbox row, offset or outbox row of the failed end');
+    // The same id in another group is another consumer's first sight of it.
+    const otherGroup = close('d3', 1, 1, 0, 'other');
+    otherGroup.inbox[0].rows[0].eventId = first.inbox[1].rows[3].eventId;
+    await inTransaction(db, (uow) => new RuntimeRepository(uow).closeChunk(otherGroup));
+    await db.query('CREATE TABLE IF NOT EXISTS it_unique (id int PRIMARY KEY)');
+    await db.query('INSERT INTO it_unique VALUES (1) ON CONFLICT DO NOTHING');
+    await assert.rejects(db.query('INSERT INTO it_unique VALUES (1)'), (error) => (error as { code?: string }).code === '23505' && !isInboxConflict(error));
   });
 
   it('an end with nothing to publish, and one with only offsets (every event a duplicate)', async () => {

@@ -119,7 +119,7 @@ export class RuntimeRepository {
     return new Set(rows.map((r) => r.event_id));
   }
 
-  /** One multi-row insert; an id already there is left as it is. */
+  /** One multi-row insert; an id already there fails it (`isInboxConflict`), as in `closeChunk`. */
   async insertInbox(group: string, rows: InboxRow[]): Promise<void> {
     if (!rows.length) return;
     const params: unknown[] = [];
@@ -244,13 +244,28 @@ function toDeadLetter(r: Record<string, unknown>): StoredDeadLetter {
  * row was parsed and planned anew each time: 0.4–0.8 ms of a one-event closing statement).
  */
 
-/** `INSERT INTO cm_inbox …` for several groups' rows; its parameters are appended to `params`. */
+/**
+ * `INSERT INTO cm_inbox …` for several groups' rows; its parameters are appended to `params`. An event id
+ * the group already has fails the statement, and with it the transaction (`isInboxConflict`): the consumer
+ * handles a chunk before it knows whether any of it was seen (batch-processor.ts, optimistic inbox), and a
+ * duplicate handled by two transactions at once must not commit twice.
+ */
 function inboxInsert(groups: Array<{ group: string; rows: InboxRow[] }>, params: unknown[]): string {
   const rows = groups.flatMap(({ group, rows }) => rows.map((r) => ({ group, ...r })));
   const b = params.length + 1;
   params.push(rows.map((r) => r.group), rows.map((r) => r.eventId), rows.map((r) => r.topic), rows.map((r) => r.partition), rows.map((r) => r.offset));
   return `INSERT INTO cm_inbox (consumer_group, event_id, topic, partition, "offset")
-       SELECT * FROM unnest($${b}::text[], $${b + 1}::text[], $${b + 2}::text[], $${b + 3}::int[], $${b + 4}::bigint[]) ON CONFLICT DO NOTHING`;
+       SELECT * FROM unnest($${b}::text[], $${b + 1}::text[], $${b + 2}::text[], $${b + 3}::int[], $${b + 4}::bigint[])`;
+}
+
+/** The name of the inbox's key: a unique violation on it is a duplicate event, not a fault. */
+const INBOX_KEY = 'cm_inbox_pkey';
+
+/** Whether `error` is an inbox insert that met an event id already there (PostgreSQL 23505 on `cm_inbox_pkey`). */
+export function isInboxConflict(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } } | undefined;
+  const pg = e?.driverError ?? e;
+  return pg?.code === '23505' && pg?.constraint === INBOX_KEY;
 }
 
 /** `INSERT INTO cm_consumer_offsets … ON CONFLICT DO UPDATE` for several groups' partitions. */
