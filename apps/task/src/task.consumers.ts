@@ -14,7 +14,7 @@ import { TaskChunkStore } from './adapters/persistence/task-chunk.store';
  * Every consumer works on the transaction's TaskChunkStore (set-based per chunk): the routed
  * consumer's prepare reads what its chunk needs in one statement, the handlers read and change the
  * buffered state, and one complete — shared by every definition, so it runs once per transaction
- * even when the lane combines chunks of several — writes it as one multi-row statement per table.
+ * even when the lane combines chunks of several — writes it in one statement.
  * HTTP requests and timers (one task per transaction) use PgTaskStore directly.
  */
 export function taskConsumers(lifecycle: TaskLifecycle): ConsumerDefinition[] {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { DEFAULT_TERMINOLOGY, TerminologyMaps } from '@clinmesh/canonical';
 import { EventRuntimeTables1732200000000, InboundEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
-import { findSchemasDir, type IdentifiedEvent } from '@clinmesh/schemas';
+import { findSchemasDir, type CanonicalEvent, type IdentifiedEvent, type UnmappedCode } from '@clinmesh/schemas';
 import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { NormalizeMessageHandler } from '../../application/normalize-message.handler';
 import { CanonicalChunkStore } from './canonical-chunk.store';
@@ -80,5 +80,30 @@ describe('normalization chunk store on PostgreSQL', { timeout: 180_000 }, () => 
     await runChunk(chunked, events.slice(0, 6));
     for (const e of events.slice(0, 6)) await runChunk(oneByOne, [e]);
     assert.deepEqual(await snapshot(chunked), await snapshot(oneByOne));
+  });
+
+  it("a record's open codes are those of its last publication: earlier ones resolved with its mapping version, one seen again open since its first sighting", async () => {
+    const db = await database('nz_chunk_codes');
+    const code = (c: string): UnmappedCode => ({ recordType: 'Observation', recordId: 'obs-1', element: 'Observation.code', system: 'LOCAL', code: c, display: c, reason: 'NO_MAP', sourceField: 'OBX-3' } as UnmappedCode);
+    const published = (eventId: string, version: string, codes: UnmappedCode[]) => ({ eventId, source: { system: 'LAB' }, provenance: { mappingVersion: version }, unmappedCodes: codes }) as unknown as CanonicalEvent;
+    const publish = (canonical: CanonicalEvent) => inTransaction(db, async (uow) => {
+      const store = CanonicalChunkStore.of(uow);
+      await store.recordUnmapped(canonical, ['obs-1']);
+      await store.flush();
+    });
+    const codes = async () => Object.fromEntries((await db.query(
+      `SELECT code, resolved_at IS NULL AS open, resolved_by_version AS version, last_event_id AS event, first_seen FROM nz_unmapped_code WHERE record_id = 'obs-1' ORDER BY code`,
+    )).map((r: { code: string; open: boolean; version: string | null; event: string; first_seen: Date }) => [r.code, r]));
+    await publish(published('ev-1', 'v1', [code('A'), code('B')]));
+    const firstSeenB = (await codes()).B.first_seen.getTime();
+    await publish(published('ev-2', 'v2', [code('B'), code('C')]));
+    let now = await codes();
+    assert.deepEqual([now.A.open, now.A.version, now.A.event], [false, 'v2', 'ev-1'], 'A: not in the last publication, resolved by its version');
+    assert.deepEqual([now.B.open, now.B.version, now.B.event], [true, null, 'ev-2'], 'B: still unmapped, open, seen last by ev-2');
+    assert.equal(now.B.first_seen.getTime(), firstSeenB, 'B keeps its first sighting');
+    assert.deepEqual([now.C.open, now.C.event], [true, 'ev-2']);
+    await publish(published('ev-3', 'v3', []));
+    now = await codes();
+    assert.deepEqual(Object.values(now).map((r) => [r.open, r.version]), [[false, 'v2'], [false, 'v3'], [false, 'v3']], 'all resolved; A keeps the version that resolved it');
   });
 });

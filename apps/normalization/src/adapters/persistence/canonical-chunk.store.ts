@@ -86,17 +86,16 @@ export class CanonicalChunkStore implements CanonicalStorePort {
   }
 
   /**
-   * Writes the chunk: five multi-row statements at most. Publications, records and resources are
-   * deferred (`uow.deferWrite`): nothing reads them back in this transaction, so they ride on the
-   * consumer's closing statement instead of a round trip each. The unmapped codes (an update, then
-   * an insert into the same table) are written now.
+   * Writes the chunk: five multi-row statements at most, all deferred (`uow.deferWrite`) — publications,
+   * records, resources and the unmapped codes' resolve and (re)open: nothing reads them back in this
+   * transaction, so they ride on the consumer's closing statement instead of a round trip each.
    */
   async flush(): Promise<void> {
     CanonicalChunkStore.of.forget(this.uow);
     this.deferPublications();
     this.deferRecords();
     this.deferResources();
-    await this.flushUnmapped();
+    this.deferUnmapped();
   }
 
   private deferPublications(): void {
@@ -146,25 +145,35 @@ export class CanonicalChunkStore implements CanonicalStorePort {
     );
   }
 
-  /** Codes are kept per record: the chunk's records have their open codes resolved, then the last publication's codes are (re)opened. */
-  private async flushUnmapped(): Promise<void> {
+  /**
+   * Codes are kept per record: the chunk's records have their open codes resolved, and the last publication's
+   * codes are (re)opened. Both ride on the closing statement (they were two round trips of every transaction),
+   * so they must touch disjoint rows: the resolve leaves out the codes the upsert (re)opens, which end as
+   * they would have after a resolve and a re-open (open, seen now, this event's reason and version).
+   */
+  private deferUnmapped(): void {
     const recordIds = [...this.codesByRecord.keys()];
     if (!recordIds.length) return;
-    await this.uow.execute('UPDATE nz_unmapped_code SET resolved_at = now(), resolved_by_version = $2 WHERE record_id = ANY($1::text[]) AND resolved_at IS NULL',
-      [recordIds, this.resolvedVersion]);
     // One row per conflict key (the last occurrence wins, as it would one by one).
     const codes = [...new Map([...this.codesByRecord.values()].flat()
       .map((c) => [[c.source, c.code.system ?? '', c.code.code, c.code.element, c.code.recordId].join('\u0000'), c])).values()];
+    const keys = [codes.map((c) => c.source), codes.map((c) => c.code.system ?? ''), codes.map((c) => c.code.code), codes.map((c) => c.code.element), codes.map((c) => c.code.recordId)];
+    this.uow.deferWrite(
+      `UPDATE nz_unmapped_code u SET resolved_at = now(), resolved_by_version = $2
+        WHERE u.record_id = ANY($1::text[]) AND u.resolved_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS k(s, cs, c, e, r)
+                           WHERE (k.s, k.cs, k.c, k.e, k.r) = (u.source_system, u.code_system, u.code, u.element, u.record_id))`,
+      [recordIds, this.resolvedVersion, ...keys],
+    );
     if (!codes.length) return;
-    await this.uow.execute(
+    this.uow.deferWrite(
       `INSERT INTO nz_unmapped_code (source_system, code_system, code, element, record_id, record_type, display, reason, source_field, last_event_id, mapping_version, first_seen, last_seen, resolved_at, resolved_by_version)
        SELECT s, cs, c, e, r, rt, d, re, sf, ev, v, now(), now(), NULL, NULL
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
            AS t(s, cs, c, e, r, rt, d, re, sf, ev, v)
        ON CONFLICT (source_system, code_system, code, element, record_id) DO UPDATE SET last_seen = now(), resolved_at = NULL, resolved_by_version = NULL,
          last_event_id = EXCLUDED.last_event_id, mapping_version = EXCLUDED.mapping_version, reason = EXCLUDED.reason, display = EXCLUDED.display`,
-      [codes.map((c) => c.source), codes.map((c) => c.code.system ?? ''), codes.map((c) => c.code.code), codes.map((c) => c.code.element), codes.map((c) => c.code.recordId),
-        codes.map((c) => c.code.recordType), codes.map((c) => c.code.display), codes.map((c) => c.code.reason), codes.map((c) => c.code.sourceField),
+      [...keys, codes.map((c) => c.code.recordType), codes.map((c) => c.code.display), codes.map((c) => c.code.reason), codes.map((c) => c.code.sourceField),
         codes.map((c) => c.eventId), codes.map((c) => c.version)],
     );
   }

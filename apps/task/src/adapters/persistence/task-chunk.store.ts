@@ -52,8 +52,8 @@ export function chunkRace(what: string): ClinmeshError {
  * statement every task the chunk's routed events need — by trigger key, and the newest task per
  * (workflow, canonical record, patient) for corrections, locked as `latestForCanonical` locks it —
  * the handlers read and change the buffered state, and `flush` (the complete step) writes new
- * tasks, changed tasks, history rows and event links as one multi-row statement per table,
- * whatever the chunk's size. Timers are columns of the task (next_timer_at); task events go out
+ * tasks, changed tasks, history rows and event links in one statement (`FLUSH_SQL`), whatever the
+ * chunk's size. Timers are columns of the task (next_timer_at); task events go out
  * through `ctx.emit` (the runtime's one outbox write).
  *
  * The result equals handling the events one by one in order: a read the buffer cannot answer
@@ -213,7 +213,7 @@ export class TaskChunkStore implements TaskStore {
     return task ? { ...this.remember(task) } : null;
   }
 
-  /** The consumer's complete step: writes the chunk (at most four statements) and closes the store of this transaction. */
+  /** The consumer's complete step: writes the chunk (one statement) and closes the store of this transaction. */
   async flush(): Promise<void> {
     TaskChunkStore.of.forget(this.uow);
     await this.flushPending();
@@ -234,65 +234,64 @@ export class TaskChunkStore implements TaskStore {
     return task;
   }
 
-  /** Writes what is buffered: new tasks, changed tasks, history rows, event links — one statement each. */
+  /**
+   * Writes what is buffered — new tasks, changed tasks, history rows, event links — in one statement
+   * (data-modifying CTEs; one fixed text, prepared): each was a round trip of its own, and a stat task's
+   * transaction paid three of them. The four touch disjoint rows (a task inserted by this chunk is
+   * changed in the buffer, never updated in the table before it is written), so one snapshot serves them.
+   */
   private async flushPending(): Promise<void> {
-    await this.writeInserts();
-    await this.writeUpdates();
-    await this.writeHistory();
-    await this.writeLinks();
-  }
-
-  private async writeInserts(): Promise<void> {
-    if (!this.inserted.size) return;
-    const tasks = [...this.inserted].map((id) => this.tasks.get(id)!);
+    if (!this.inserted.size && !this.changed.size && !this.history.length && !this.links.size) return;
+    const inserts = [...this.inserted].map((id) => this.tasks.get(id)!);
+    const updates = [...this.changed].map((id) => ({ task: this.tasks.get(id)!, expected: this.stored.get(id)! }));
+    const history = this.history;
+    const links = [...this.links];
     this.inserted.clear();
-    const rows = await this.uow.query<{ task_id: string }>(
-      `INSERT INTO tk_task (${COLUMNS}) SELECT ${COLUMNS} FROM jsonb_populate_recordset(NULL::tk_task, $1::jsonb) ON CONFLICT DO NOTHING RETURNING task_id`,
-      [JSON.stringify(tasks.map(taskRow))], PREPARED);
-    if (rows.length !== tasks.length) {
-      const written = new Set(rows.map((r) => r.task_id));
-      const lost = tasks.filter((t) => !written.has(t.taskId)).map((t) => t.triggerKey);
+    this.changed.clear();
+    this.history = [];
+    this.links = new Map();
+    const [written] = await this.uow.query<{ inserted: string[]; updated: number }>(FLUSH_SQL, [
+      JSON.stringify(inserts.map(taskRow)),
+      JSON.stringify(updates.map(({ task, expected }) => ({ ...taskRow(task), expected_version: expected }))),
+      JSON.stringify(history.map((h) => ({
+        task_id: h.taskId, at: ts(h.at), actor: h.actor, from_state: h.fromState, to_state: h.toState, action: h.action, reason: h.reason, details: h.details ?? {}, event_id: h.eventId,
+      }))),
+      links.map(([e]) => e),
+      links.map(([, t]) => t),
+    ], PREPARED);
+    if (written.inserted.length !== inserts.length) {
+      const stored = new Set(written.inserted);
+      const lost = inserts.filter((t) => !stored.has(t.taskId)).map((t) => t.triggerKey);
       throw chunkRace(`${lost.length} task(s) were inserted meanwhile by another transaction (trigger keys ${lost.slice(0, 3).join(', ')}${lost.length > 3 ? ' …' : ''})`);
     }
-    for (const t of tasks) this.stored.set(t.taskId, t.version);
-  }
-
-  private async writeUpdates(): Promise<void> {
-    if (!this.changed.size) return;
-    const tasks = [...this.changed].map((id) => ({ task: this.tasks.get(id)!, expected: this.stored.get(id)! }));
-    this.changed.clear();
-    const n = await this.uow.execute(
-      `UPDATE tk_task t SET state = u.state, status = u.status, business_status = u.business_status, epid = u.epid, merged_from_epid = u.merged_from_epid,
-         owner = u.owner, updated_at = u.updated_at, version = u.version, escalation_rung = u.escalation_rung, next_timer_at = u.next_timer_at,
-         breached_at = u.breached_at, acknowledgement = u.acknowledgement, completed_at = u.completed_at, finding = u.finding, identified_at = u.identified_at,
-         communicated_by = u.communicated_by, details = u.details
-       FROM (SELECT r.*, (e ->> 'expected_version')::int AS expected_version
-               FROM jsonb_array_elements($1::jsonb) AS e CROSS JOIN LATERAL jsonb_populate_record(NULL::tk_task, e) AS r) u
-       WHERE t.task_id = u.task_id AND t.version = u.expected_version`,
-      [JSON.stringify(tasks.map(({ task, expected }) => ({ ...taskRow(task), expected_version: expected })))], PREPARED);
-    if (n !== tasks.length) throw chunkRace(`${tasks.length - n} task(s) changed meanwhile in another transaction`);
-    for (const { task } of tasks) this.stored.set(task.taskId, task.version);
-  }
-
-  private async writeHistory(): Promise<void> {
-    if (!this.history.length) return;
-    const entries = this.history;
-    this.history = [];
-    // In append order: seq follows the chunk's order, as one by one.
-    await this.uow.execute(
-      `INSERT INTO tk_task_history (task_id, at, actor, from_state, to_state, action, reason, details, event_id)
-       SELECT h.task_id, h.at, h.actor, h.from_state, h.to_state, h.action, h.reason, coalesce(h.details, '{}'::jsonb), h.event_id
-         FROM jsonb_populate_recordset(NULL::tk_task_history, $1::jsonb) WITH ORDINALITY AS h ORDER BY h.ordinality`,
-      [JSON.stringify(entries.map((h) => ({
-        task_id: h.taskId, at: ts(h.at), actor: h.actor, from_state: h.fromState, to_state: h.toState, action: h.action, reason: h.reason, details: h.details ?? {}, event_id: h.eventId,
-      })))], PREPARED);
-  }
-
-  private async writeLinks(): Promise<void> {
-    if (!this.links.size) return;
-    const links = [...this.links];
-    this.links = new Map();
-    await this.uow.execute('INSERT INTO tk_task_event (event_id, task_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
-      [links.map(([e]) => e), links.map(([, t]) => t)], PREPARED);
+    if (written.updated !== updates.length) throw chunkRace(`${updates.length - written.updated} task(s) changed meanwhile in another transaction`);
+    for (const t of inserts) this.stored.set(t.taskId, t.version);
+    for (const { task } of updates) this.stored.set(task.taskId, task.version);
   }
 }
+
+/**
+ * The chunk's writes as one statement: $1 new tasks, $2 changed tasks with the version each expects,
+ * $3 history rows (in append order: seq follows the chunk's order, as one by one), $4/$5 event links
+ * (the first link of an event stays). Returns the ids inserted (an id missing: another transaction
+ * inserted that trigger key meanwhile) and the number of tasks updated (short: one changed meanwhile).
+ */
+export const FLUSH_SQL = `WITH inserted AS (
+    INSERT INTO tk_task (${COLUMNS}) SELECT ${COLUMNS} FROM jsonb_populate_recordset(NULL::tk_task, $1::jsonb) ON CONFLICT DO NOTHING RETURNING task_id
+  ), updated AS (
+    UPDATE tk_task t SET state = u.state, status = u.status, business_status = u.business_status, epid = u.epid, merged_from_epid = u.merged_from_epid,
+      owner = u.owner, updated_at = u.updated_at, version = u.version, escalation_rung = u.escalation_rung, next_timer_at = u.next_timer_at,
+      breached_at = u.breached_at, acknowledgement = u.acknowledgement, completed_at = u.completed_at, finding = u.finding, identified_at = u.identified_at,
+      communicated_by = u.communicated_by, details = u.details
+    FROM (SELECT r.*, (e ->> 'expected_version')::int AS expected_version
+            FROM jsonb_array_elements($2::jsonb) AS e CROSS JOIN LATERAL jsonb_populate_record(NULL::tk_task, e) AS r) u
+    WHERE t.task_id = u.task_id AND t.version = u.expected_version
+    RETURNING t.task_id
+  ), history AS (
+    INSERT INTO tk_task_history (task_id, at, actor, from_state, to_state, action, reason, details, event_id)
+    SELECT h.task_id, h.at, h.actor, h.from_state, h.to_state, h.action, h.reason, coalesce(h.details, '{}'::jsonb), h.event_id
+      FROM jsonb_populate_recordset(NULL::tk_task_history, $3::jsonb) WITH ORDINALITY AS h ORDER BY h.ordinality
+  ), links AS (
+    INSERT INTO tk_task_event (event_id, task_id) SELECT * FROM unnest($4::text[], $5::text[]) ON CONFLICT DO NOTHING
+  )
+  SELECT ARRAY(SELECT task_id FROM inserted) AS inserted, (SELECT count(*)::int FROM updated) AS updated`;
