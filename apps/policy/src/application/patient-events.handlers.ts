@@ -111,6 +111,6 @@ export class DeliveryEventsHandler {
 
   /** The consumer's complete step, once per transaction after the handlers. */
   async complete(uow: UnitOfWork): Promise<void> {
-    await this.stores(uow).chunk.flush();
+    await this.stores(uow).chunk.flush({ atEnd: true });
   }
 }

@@ -199,8 +199,12 @@ export interface ChunkStore {
    * in one transaction): their state is read again when a later event needs it.
    */
   forget(epids: string[]): void;
-  /** Writes what is buffered (one statement per table); the store stays usable (a merge writes it before moving decisions). */
-  flush(): Promise<void>;
+  /**
+   * Writes what is buffered (one statement per table); the store stays usable (a merge writes it before
+   * moving decisions). `atEnd` (the complete step, nothing reads them later): with the transaction's
+   * closing statement instead of now.
+   */
+  flush(options?: { atEnd?: boolean }): Promise<void>;
 }
 
 /** Every store over one SQL seam (a unit of work inside a transaction, the data source for reads). */

@@ -82,9 +82,9 @@ export class RouteCanonicalEventHandler {
     for (const h of held) this.observer?.held(h.audience);
   }
 
-  /** The consumer's complete step, once per transaction after the handlers: the chunk's decisions, held views and shadow diffs, one statement per table. */
+  /** The consumer's complete step, once per transaction after the handlers: the chunk's decisions, held views and shadow diffs, one statement per table, with the closing statement. */
   async complete(uow: UnitOfWork): Promise<void> {
-    await this.stores(uow).chunk.flush();
+    await this.stores(uow).chunk.flush({ atEnd: true });
   }
 
   private routedView(policy: CompiledPolicy, canonical: CanonicalEvent, d: EventDecision, a: AudienceDecision, decisionId: string, eventId: string, correlationId: string, causationId: string): RoutedEvent {

@@ -12,13 +12,16 @@ export interface ChunkRepositories {
   deliveries: Pick<DeliveryStore, 'insert'>;
 }
 
+/** The chunk's writes only (`flush`). */
+export type ChunkWriters = Pick<ChunkRepositories, 'decisions' | 'held' | 'shadow' | 'deliveries'>;
+
 /**
  * Policy's store for one consumer transaction (a chunk of canonical events), written set-based like
  * normalization's `CanonicalChunkStore`: the chunk's patients' consents and grants are read in one
  * statement per table (`preload`, the consumer's prepare step), the handlers decide from that state
  * and buffer their decisions, held views and shadow diffs, and `flush` (the consumer's complete step)
- * writes them as one multi-row statement per table whatever the chunk's size — instead of one
- * statement (a round trip) per event and per shadow diff.
+ * writes them as one multi-row statement per table whatever the chunk's size, deferred to the
+ * consumer's closing statement — instead of one statement (a round trip) per event and per shadow diff.
  *
  * The result equals handling the events one by one in order:
  * - Nothing the canonical path writes is read by it, so buffering the writes changes no decision.
@@ -40,7 +43,11 @@ export class PolicyChunkStore implements ChunkStore {
   private readonly shadow = new Map<string, ShadowDiff>();
   private readonly deliveries = new Map<string, DeliveryReceipt>();
 
-  constructor(private readonly repositories: ChunkRepositories) {}
+  /**
+   * `atEnd`: the same writes deferred to the end of the transaction (`uow.deferWrite`), for the complete
+   * step — they ride on the consumer's closing statement instead of a round trip each.
+   */
+  constructor(private readonly repositories: ChunkRepositories, private readonly atEnd?: ChunkWriters) {}
 
   /** One read of consents and one of grants for every patient of the chunk not read yet. */
   async preload(epids: string[], now: Date): Promise<void> {
@@ -75,8 +82,13 @@ export class PolicyChunkStore implements ChunkStore {
     for (const epid of epids) this.patients.delete(epid);
   }
 
-  /** Writes the buffered rows: one multi-row statement per table that has any (four at most). */
-  async flush(): Promise<void> {
+  /**
+   * Writes the buffered rows: one multi-row statement per table that has any (four at most) — now, or
+   * with `atEnd` (the complete step: nothing reads them later in the transaction) in its closing
+   * statement. A merge writes them now: it moves the decisions already taken.
+   */
+  async flush(options: { atEnd?: boolean } = {}): Promise<void> {
+    const writers = options.atEnd && this.atEnd ? this.atEnd : this.repositories;
     const decisions = [...this.decisions.values()];
     const held = [...this.held.values()];
     const shadow = [...this.shadow.values()];
@@ -85,9 +97,9 @@ export class PolicyChunkStore implements ChunkStore {
     this.held.clear();
     this.shadow.clear();
     this.deliveries.clear();
-    if (decisions.length) await this.repositories.decisions.insert(decisions);
-    if (held.length) await this.repositories.held.hold(held);
-    if (shadow.length) await this.repositories.shadow.insert(shadow);
-    if (deliveries.length) await this.repositories.deliveries.insert(deliveries);
+    if (decisions.length) await writers.decisions.insert(decisions);
+    if (held.length) await writers.held.hold(held);
+    if (shadow.length) await writers.shadow.insert(shadow);
+    if (deliveries.length) await writers.deliveries.insert(deliveries);
   }
 }

@@ -4,7 +4,7 @@ import type {
   ConsentStore, DecisionRecord, DecisionStore, DeliveryReceipt, DeliveryStore, GrantStore, HeldView, HeldViewStore, IdentityIndex, PolicyStores, PolicyVersionStore, RejectionLog, ShadowDiff, ShadowDiffStore,
   StoredConsent, StoredGrant,
 } from '../../application/ports';
-import { perUnitOfWork } from '@clinmesh/event-runtime';
+import { perUnitOfWork, type UnitOfWork } from '@clinmesh/event-runtime';
 import { PolicyChunkStore } from './policy-chunk.store';
 
 /** The one SQL seam: a unit of work's query, or the data source's for reads. */
@@ -372,5 +372,22 @@ function repositories(sql: Sql): Omit<PolicyStores, 'chunk'> {
   };
 }
 
-/** The chunk store of each unit of work (its SQL seam). */
-const chunkStores = perUnitOfWork((sql: Sql) => new PolicyChunkStore(repositories(sql)));
+/**
+ * The chunk store of each unit of work (its SQL seam). Its complete-step writes go through a seam that
+ * defers each statement to the transaction's end (`uow.deferWrite`): the bulk inserts read no answer back.
+ */
+const chunkStores = perUnitOfWork((sql: Sql) => new PolicyChunkStore(repositories(sql), isUnitOfWork(sql) ? repositories(deferring(sql)) : undefined));
+
+function isUnitOfWork(sql: Sql): sql is Sql & UnitOfWork {
+  return typeof (sql as Partial<UnitOfWork>).deferWrite === 'function';
+}
+
+/** A seam whose statements run at the end of `uow` (for writes with no answer to read). */
+function deferring(uow: UnitOfWork): Sql {
+  return {
+    query: async <T>(sql: string, params?: unknown[]): Promise<T[]> => {
+      uow.deferWrite(sql, params);
+      return [];
+    },
+  };
+}
