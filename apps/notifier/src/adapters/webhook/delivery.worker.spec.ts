@@ -94,6 +94,29 @@ describe('DeliveryWorker wake-ups', () => {
     }
   });
 
+  it('starts a due delivery before it looks for half-open probes: the delivery never waits for that look', async () => {
+    const cancelled: string[] = [];
+    let releaseProbeLook: () => void = () => undefined;
+    const probeLookStarted: string[] = [];
+    const deliveries = {
+      // The look hangs until released: a delivery claimed after it would wait as long.
+      claimProbes: () => new Promise<ClaimedDelivery[]>((resolve) => { probeLookStarted.push(`after ${cancelled.length} deliveries`); releaseProbeLook = () => resolve([]); }),
+      claimDue: async () => (cancelled.length ? [] : [revokedDelivery]),
+    } as unknown as DeliveryRepository;
+    const attempts = { cancelRevoked: async (d: ClaimedDelivery) => { cancelled.push(d.deliveryId); } } as unknown as RecordAttemptHandler;
+    const worker = new DeliveryWorker(deliveries, attempts, {} as PinnedHttpClient, {} as SecretBox, new RuntimeMetrics('notifier-worker-spec-order'), createLogger('notifier-worker-spec-order', 'silent'), {
+      concurrency: 4, perSubscription: 2, leaseSeconds: 30, timeoutMs: 1000, pollMs: 600_000, probeEveryMs: 0,
+    });
+    worker.start();
+    try {
+      await waitFor(() => cancelled.length === 1, { what: 'the due delivery while the probe look is still open', timeoutMs: 20_000, intervalMs: 10 });
+      assert.equal(probeLookStarted.length, 1, 'the probe look had started and not finished');
+    } finally {
+      releaseProbeLook();
+      await worker.stop();
+    }
+  });
+
   it('looks for half-open probes at most once per probe interval, not before every claim', async () => {
     let probeLooks = 0;
     let claims = 0;

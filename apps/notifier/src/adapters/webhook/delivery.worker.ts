@@ -80,27 +80,19 @@ export class DeliveryWorker {
     while (this.running) {
       try {
         this.signal.take();
-        const probes = this.probeDue() ? await this.deliveries.claimProbes(this.options.leaseSeconds) : [];
-        const free = this.options.concurrency - this.inFlight.size - probes.length;
+        const free = this.options.concurrency - this.inFlight.size;
         // Bulk gives way to stat and urgent work (bulk-delivery.pacer.ts): held, or a bounded round.
         const bulk = this.pacer.bulkAllowance();
         const limit = Math.min(free, bulk > 0 ? bulk : free);
         const due = free > 0
           ? await this.deliveries.claimDue(limit, this.options.leaseSeconds, this.options.perSubscription, bulk > 0 ? TIER_RANK.bulk : TIER_RANK.routine)
           : [];
-        const claimed = [...probes, ...due];
-        this.pacer.claimed(claimed.map((d) => d.tier));
-        for (const d of claimed) {
-          const p = this.deliver(d).catch((error) => {
-            // The lease expires and the delivery is claimed again; one delivery never takes the worker down.
-            this.logger.error({ correlationId: d.correlationId, deliveryId: d.deliveryId, err: String((error as Error)?.message ?? error) }, 'delivery bookkeeping failed');
-          }).finally(() => {
-            this.inFlight.delete(p);
-            if (d.tier === 'bulk') this.pacer.bulkFinished();
-            this.notify();
-          });
-          this.inFlight.add(p);
-        }
+        this.dispatch(due);
+        // Half-open probes after the due deliveries are on their way: the look is a transaction of its own (three
+        // round trips), and before the claim a stat delivery waited for it on most wake-ups of an idle worker.
+        const probes = this.probeDue() ? await this.deliveries.claimProbes(this.options.leaseSeconds) : [];
+        this.dispatch(probes);
+        const claimed = [...due, ...probes];
         // Claim again at once only when the claim was cut by its limit (more may be due). A claim that took
         // fewer took everything due: what comes next comes with a notify (a fan-out commit, a finished
         // attempt freeing a patient's or a subscription's turn; kept if it came during the claim) or with
@@ -115,6 +107,22 @@ export class DeliveryWorker {
         this.logger.warn({ err: String((error as Error)?.message ?? error) }, 'delivery claim failed');
         await this.signal.sleep(1000, { evenIfNotified: true });
       }
+    }
+  }
+
+  /** Starts delivering what was claimed; each finished attempt wakes the loop (a turn may have freed up). */
+  private dispatch(claimed: ClaimedDelivery[]): void {
+    this.pacer.claimed(claimed.map((d) => d.tier));
+    for (const d of claimed) {
+      const p = this.deliver(d).catch((error) => {
+        // The lease expires and the delivery is claimed again; one delivery never takes the worker down.
+        this.logger.error({ correlationId: d.correlationId, deliveryId: d.deliveryId, err: String((error as Error)?.message ?? error) }, 'delivery bookkeeping failed');
+      }).finally(() => {
+        this.inFlight.delete(p);
+        if (d.tier === 'bulk') this.pacer.bulkFinished();
+        this.notify();
+      });
+      this.inFlight.add(p);
     }
   }
 
