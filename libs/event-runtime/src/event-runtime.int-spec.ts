@@ -58,6 +58,17 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     format: 'HL7V2', messageType: 'ADT^A08', controlId: `M${i}`, version: '2.5.1', sourcePatientKey: 'k', patientIdentifiers: [], contentType: 'x', raw: Buffer.alloc(bytes, 65),
   });
   const headers = (i: number) => ({ [HEADER.eventId]: `e-${i}`, [HEADER.correlationId]: `c-${i}`, [HEADER.tier]: 'routine' });
+  /** The registry and the latest value schema id of `topic`, to encode test events as a producer would. */
+  const latestSchema = async (topic: string) => {
+    const { SchemaRegistry } = await import('@kafkajs/confluent-schema-registry');
+    const registry = new SchemaRegistry({ host: env.registryUrl, auth: env.registryAuth });
+    return { registry, id: await registry.getLatestSchemaId(`${topic}-value`) };
+  };
+  /** The sum of a metric's samples whose labels include `labels`. */
+  const sample = async (of: RuntimeMetrics, name: string, labels: Record<string, string> = {}) => {
+    const metric = await of.registry.getSingleMetric(name)?.get();
+    return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
+  };
 
   before(async () => {
     dbName = uniqueName('rt');
@@ -152,9 +163,7 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
   });
 
   it('dead-letters poison with its bytes and error, absorbs duplicates, and keeps the partition moving', async () => {
-    const { SchemaRegistry } = await import('@kafkajs/confluent-schema-registry');
-    const registry = new SchemaRegistry({ host: env.registryUrl, auth: env.registryAuth });
-    const id = await registry.getLatestSchemaId(`${inTopic}-value`);
+    const { registry, id } = await latestSchema(inTopic);
     const producer = kafka.producer();
     await producer.connect();
     const good = await registry.encode(id, event(1));
@@ -190,33 +199,27 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
   });
 
   it('a chunk handled before its inbox check that holds a handled event is rolled back and handled again after the check; chunks after it are checked first', async () => {
-    const { SchemaRegistry } = await import('@kafkajs/confluent-schema-registry');
-    const registry = new SchemaRegistry({ host: env.registryUrl, auth: env.registryAuth });
-    const id = await registry.getLatestSchemaId(`${dupTopic}-value`);
+    const { registry, id } = await latestSchema(dupTopic);
     const producer = kafka.producer();
     await producer.connect();
     after(() => producer.disconnect());
     const send = async (...ids: number[]) => producer.send({ topic: dupTopic, acks: -1, messages: await Promise.all(ids.map(async (i) => ({ key: 'k', value: await registry.encode(id, event(i)), headers: headers(i) }))) });
     const effects = async () => Object.fromEntries((await dataSource.query(`SELECT event_id, count(*)::int AS n FROM it_effect WHERE event_id IN ('e-400', 'e-401', 'e-402') GROUP BY event_id`)).map((r: { event_id: string; n: number }) => [r.event_id, r.n]));
-    const sample = async (name: string, labels: Record<string, string>) => {
-      const metric = await metrics.registry.getSingleMetric(name)?.get();
-      return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
-    };
     await send(400);
     await waitFor(async () => (await effects())['e-400'] === 1, { what: 'e-400 committed' });
-    assert.equal(await sample('clinmesh_inbox_conflicts_total', { tier: 'urgent' }), 0);
+    assert.equal(await sample(metrics, 'clinmesh_inbox_conflicts_total', { tier: 'urgent' }), 0);
     // Redelivered with a new event behind it, in one chunk: handled unchecked, the inbox insert meets e-400.
     await send(400, 401);
     await waitFor(async () => (await effects())['e-401'] === 1, { what: 'e-401 committed' });
     assert.deepEqual(await effects(), { 'e-400': 1, 'e-401': 1 }, 'the redelivered event has no second effect; the new one has one');
-    assert.equal(await sample('clinmesh_inbox_conflicts_total', { tier: 'urgent' }), 1, 'the first attempt met the inbox');
-    assert.equal(await sample('clinmesh_events_consumed_total', { topic: dupTopic, outcome: 'duplicate' }), 1);
+    assert.equal(await sample(metrics, 'clinmesh_inbox_conflicts_total', { tier: 'urgent' }), 1, 'the first attempt met the inbox');
+    assert.equal(await sample(metrics, 'clinmesh_events_consumed_total', { topic: dupTopic, outcome: 'duplicate' }), 1);
     // Duplicates arriving: the next chunk is checked before it is handled, so no second conflict.
     await send(400, 402);
     await waitFor(async () => (await effects())['e-402'] === 1, { what: 'e-402 committed' });
     assert.deepEqual(await effects(), { 'e-400': 1, 'e-401': 1, 'e-402': 1 });
-    assert.equal(await sample('clinmesh_inbox_conflicts_total', { tier: 'urgent' }), 1, 'checked first this time');
-    assert.equal(await sample('clinmesh_events_consumed_total', { topic: dupTopic, outcome: 'duplicate' }), 2);
+    assert.equal(await sample(metrics, 'clinmesh_inbox_conflicts_total', { tier: 'urgent' }), 1, 'checked first this time');
+    assert.equal(await sample(metrics, 'clinmesh_events_consumed_total', { topic: dupTopic, outcome: 'duplicate' }), 2);
   });
 
   it('gathers a backlog that arrives one record batch per fetch into chunks: few transactions, every event once, in order', async () => {
@@ -432,14 +435,10 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
       // Handled is committed: a chunk handled before its inbox check runs again if it met a duplicate.
       ctx.uow.afterCommit(() => handled.push(e));
     } })]);
-    const sample = async (name: string, labels: Record<string, string> = {}) => {
-      const metric = await republishMetrics.registry.getSingleMetric(name)?.get();
-      return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
-    };
-    await waitFor(async () => (await sample('clinmesh_outbox_republished_total')) >= retained, { what: `all ${retained} retained rows re-published`, timeoutMs: 60000 });
-    await waitFor(async () => (await sample('clinmesh_events_consumed_total', { topic: inTopic, outcome: 'duplicate' })) >= 5, { what: 'the consumer to see the five again', timeoutMs: 60000 });
+    await waitFor(async () => (await sample(republishMetrics, 'clinmesh_outbox_republished_total')) >= retained, { what: `all ${retained} retained rows re-published`, timeoutMs: 60000 });
+    await waitFor(async () => (await sample(republishMetrics, 'clinmesh_events_consumed_total', { topic: inTopic, outcome: 'duplicate' })) >= 5, { what: 'the consumer to see the five again', timeoutMs: 60000 });
     assert.equal(handled.length, handledBefore, 'nothing handled twice');
-    assert.ok(await sample('clinmesh_inbox_conflicts_total', { tier: 'routine' }) >= 1, 'the first re-published chunk was handled unchecked, met the inbox and was handled again');
+    assert.ok(await sample(republishMetrics, 'clinmesh_inbox_conflicts_total', { tier: 'routine' }) >= 1, 'the first re-published chunk was handled unchecked, met the inbox and was handled again');
     assert.equal((await dataSource.query('SELECT count(*)::int AS n FROM it_effect'))[0].n, effectsBefore, 'no second effect');
     assert.equal((await dataSource.query(`SELECT count(*)::int AS n FROM cm_outbox_published WHERE cluster_id = $1`, [runtime.currentClusterId()]))[0].n, retained, 'all kept again, now for this cluster');
 

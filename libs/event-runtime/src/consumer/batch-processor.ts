@@ -297,8 +297,7 @@ export class BatchProcessor {
     const results: Array<Array<{ record: DecodedRecord; outcome: Outcome }>> = [];
     const handling: Array<{ processor: BatchProcessor; toHandle: DecodedRecord[] }> = [];
     for (const [i, { processor, records }] of parts.entries()) {
-      const ids = records.filter((r) => r.event).map((r) => r.event!.eventId);
-      const seen = optimistic[i] ? new Set<string>() : await tables.seenEventIds(processor.groupId, ids);
+      const seen = optimistic[i] ? new Set<string>() : await tables.seenEventIds(processor.groupId, records.filter((r) => r.event).map((r) => r.event!.eventId));
       // Still meeting duplicates: keep checking first.
       if (seen.size) processor.checkInboxFor(INBOX_CHECK_WINDOW_MS);
       const outcomes: Array<{ record: DecodedRecord; outcome: Outcome }> = [];
