@@ -9,6 +9,14 @@ describe('givenNamesExplained', () => {
     assert.equal(givenNamesExplained('mqnule', 'manuel', 'else'), true, 'a mangled name near no listed name, two edits from manuel');
   });
 
+  it('a nickname keyed with a typo is the name it is a nickname of', () => {
+    assert.equal(givenNamesExplained('ipat', 'patricia', 'else'), true, 'one edit from pat (Patricia)');
+    assert.equal(givenNamesExplained('huck', 'charles', 'else'), true, 'one edit from chuck (Charles)');
+    assert.equal(givenNamesExplained('bill', 'wiliam', 'else'), true, 'wiliam is one edit from william (Bill)');
+    assert.equal(givenNamesExplained('ipam', 'patricia', 'else'), false, 'one edit from pam (Pamela), not a name of Patricia');
+    assert.equal(givenNamesExplained('pam', 'patricia', 'else'), false, 'a real name stands for itself');
+  });
+
   it('real names, and a typo nearer another real name, stay different names', () => {
     assert.equal(givenNamesExplained('jaden', 'jalen', 'else'), false, 'two listed names');
     assert.equal(givenNamesExplained('davte', 'dale', 'jw>=0.80'), false, 'davte is one edit from dave, not from dale');

@@ -1,4 +1,5 @@
 import { usNameFrequencySeed } from '../frequency/name-frequency.model';
+import { NICKNAME_CANON, areNicknames } from '../record/name-nickname.data';
 import { phoneticCodes, remembered } from '../record/person-record.normalizer';
 import { withinOneEdit, withinTwoEdits } from './string-similarity.comparator';
 
@@ -10,22 +11,44 @@ const isListedGivenName = (name: string): boolean => usNameFrequencySeed().given
 /** Whether two names share their primary metaphone code (an alternate code agreeing is not enough). */
 const samePrimaryCode = (a: string, b: string): boolean => phoneticCodes(a).metaphone === phoneticCodes(b).metaphone;
 
-/** The Census given names one edit (substitution, insertion, deletion, adjacent transposition) from `name`. */
-const listedNamesOneEditFrom = remembered((name: string): ReadonlySet<string> => {
-  const found = new Set<string>();
-  const consider = (v: string) => { if (v !== name && isListedGivenName(v)) found.add(v); };
+/** Calls `visit` with every string one edit (substitution, insertion, deletion, adjacent transposition) from `name`. */
+function forEachOneEditFrom(name: string, visit: (variant: string) => void): void {
   for (let i = 0; i <= name.length; i++) {
     const head = name.slice(0, i);
     const tail = name.slice(i);
-    for (const c of LETTERS) consider(head + c + tail);
+    for (const c of LETTERS) visit(head + c + tail);
     if (i < name.length) {
-      consider(head + name.slice(i + 1));
-      for (const c of LETTERS) consider(head + c + name.slice(i + 1));
-      if (i + 1 < name.length) consider(head + name[i + 1] + name[i] + name.slice(i + 2));
+      visit(head + name.slice(i + 1));
+      for (const c of LETTERS) visit(head + c + name.slice(i + 1));
+      if (i + 1 < name.length) visit(head + name[i + 1] + name[i] + name.slice(i + 2));
     }
   }
+}
+
+/** The Census given names one edit from `name`. */
+const listedNamesOneEditFrom = remembered((name: string): ReadonlySet<string> => {
+  const found = new Set<string>();
+  forEachOneEditFrom(name, (v) => { if (v !== name && isListedGivenName(v)) found.add(v); });
   return found;
 }, 20_000);
+
+/** The names of the nickname table one edit from `name` ("pat" from "ipat", "chuck" from "huck"). */
+const nicknameTableNamesOneEditFrom = remembered((name: string): ReadonlySet<string> => {
+  const found = new Set<string>();
+  forEachOneEditFrom(name, (v) => { if (v !== name && NICKNAME_CANON.has(v)) found.add(v); });
+  return found;
+}, 20_000);
+
+/**
+ * `typo` is a name no list knows that is one edit from a nickname of `name` (or from `name` itself): a
+ * nickname keyed with a typo — "ipat" for Patricia, "huck" for Charles (Chuck). The given-name levels
+ * compare the strings and read these as two names.
+ */
+function typoOfNickname(typo: string, name: string): boolean {
+  if (typo.length < 3 || isListedGivenName(typo) || NICKNAME_CANON.has(typo) || !NICKNAME_CANON.has(name)) return false;
+  for (const near of nicknameTableNamesOneEditFrom(typo)) if (near === name || areNicknames(near, name)) return true;
+  return false;
+}
 
 /**
  * What a given name could have been meant as: a Census given name stands for itself; a name not in the lists
@@ -71,6 +94,7 @@ export function givenNamesExplained(a: string | undefined, b: string | undefined
     return same === 'anything' ? samePrimaryCode(a, b) : same;
   }
   if (level !== 'jw>=0.80' && level !== 'else') return undefined;
+  if (typoOfNickname(a, b) || typoOfNickname(b, a)) return true;
   if (Math.min(a.length, b.length) < 3 || !withinTwoEdits(a, b)) return false;
   if (isListedGivenName(a) && isListedGivenName(b)) return false;
   return canMeanTheSameName(a, b) !== false;

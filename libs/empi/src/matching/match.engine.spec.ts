@@ -258,6 +258,21 @@ describe('MatchEngine', () => {
     assert.ok(!katherine.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'given-name-conflict'), JSON.stringify(katherine.explanation.candidates[0]));
   });
 
+  it('a nickname keyed with a typo ("Ipat" for Patricia) is her name, not a twin\'s; a typo of another name\'s nickname still is', async () => {
+    const born = '1979-07-07';
+    const at = { phone: '755 576 7925', address: { streetNumber: '980', street: 'Lake Rd', suburb: 'Raleigh', postcode: '27639', state: 'NC' } };
+    const { engine: e } = engine();
+    const patricia = await e.match({ recordId: 'p|1', givenName: 'Patricia', familyName: 'Lindsay', birthDate: born, sex: 'F', ...at });
+    const ipat = await e.match({ recordId: 'p|2', givenName: 'Ipat', familyName: 'Lindsay', birthDate: born, sex: 'F', ...at });
+    assert.equal(ipat.decision, 'link', JSON.stringify(ipat.explanation.candidates[0]));
+    assert.equal(ipat.personId, patricia.personId);
+    assert.ok(!ipat.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'given-name-conflict'), JSON.stringify(ipat.explanation.candidates[0]));
+    // "Ipam" is one edit from Pam (Pamela): a sister's name, as before.
+    const ipam = await e.match({ recordId: 'p|3', givenName: 'Ipam', familyName: 'Lindsay', birthDate: born, sex: 'F', ...at });
+    assert.notEqual(ipam.personId, patricia.personId);
+    assert.ok(ipam.explanation.candidates[0]?.records.some((r) => r.rules.some((x) => x.rule === 'given-name-conflict')), JSON.stringify(ipam.explanation.candidates[0]));
+  });
+
   it('two men born the same day with one first name, family names and addresses apart, are never auto-linked on the birth date', async () => {
     // Gerald Bell and Gerald Thomas of one city share a birthday. Birth date, given name, sex and city outweigh a
     // family name and an address that disagree; nothing personal (SSN, phone) is shared.
