@@ -76,6 +76,15 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
       });
     }
   }
+  // Two different real given names and the recorded sex disagreeing are two people whatever else agrees: Eric
+  // McCormick and Ericka Smith at one address, born a month apart, scored the upper threshold on the address
+  // and the alike names (TS generator seed 29) — the family name differing kept the household rule above silent.
+  if (sexConflict && pair.differentListedGivenNames && !sameIndividualId && !findings.some((f) => f.rule === 'sex-conflict')) {
+    findings.push({
+      rule: 'sex-conflict', weight: config.householdRules.sexConflictWeight, blocksAutoLink: true,
+      reason: 'recorded sex disagrees and the given names are two different real names (Eric and Ericka): two people',
+    });
+  }
   // Twins are often named alike on purpose (Kayla and Gayle, Christine and Kristen, Carol and Carolyn): two
   // real names a spelling or prefix apart, which the given-name levels read as one name keyed twice. Both
   // carrying an SSN that disagrees outright (not a digit off, not a transposition) tells them apart. Only for
