@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { differentListedGivenNames, givenNamesExplained } from './given-name-typo';
+import { differentListedGivenNames, givenNamesExplained, twoListedGivenNames } from './given-name-typo';
 
 describe('givenNamesExplained', () => {
   it('two typos of one name, or a name typed twice wrong, are one name keyed twice', () => {
@@ -42,5 +42,12 @@ describe('givenNamesExplained', () => {
     assert.equal(differentListedGivenNames('briana', 'brianna'), false, 'one edit apart and pronounced alike');
     assert.equal(differentListedGivenNames('kayla', 'kalya'), false, 'a typo is no listed name');
     assert.equal(differentListedGivenNames('kayla', 'kayla'), false);
+  });
+
+  it('twoListedGivenNames: two real names, spellings of one name included', () => {
+    assert.equal(twoListedGivenNames('karin', 'karen'), true, 'one name spelt two ways, both real names');
+    assert.equal(twoListedGivenNames('kayla', 'gayle'), true);
+    assert.equal(twoListedGivenNames('kayla', 'kalya'), false, 'a typo is no listed name');
+    assert.equal(twoListedGivenNames('kayla', 'kayla'), false);
   });
 });

@@ -110,3 +110,8 @@ export function differentListedGivenNames(a: string | undefined, b: string | und
   if (!isListedGivenName(a) || !isListedGivenName(b)) return false;
   return !(withinOneEdit(a, b) && samePrimaryCode(a, b));
 }
+
+/** Two different given names that are both real (Census-listed) names, spellings of one name included (Karin and Karen). */
+export function twoListedGivenNames(a: string | undefined, b: string | undefined): boolean {
+  return !!a && !!b && a !== b && isListedGivenName(a) && isListedGivenName(b);
+}

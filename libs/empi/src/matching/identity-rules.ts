@@ -32,6 +32,8 @@ export interface PairContext {
   givenExplained?: boolean;
   /** The given names are two different real (Census-listed) names, not one name spelt two ways (`differentListedGivenNames`). */
   differentListedGivenNames?: boolean;
+  /** The given names are two different real (Census-listed) names, spellings of one name included (`twoListedGivenNames`). */
+  twoListedGivenNames?: boolean;
   /** Years between the two birth years, when both records carry one. */
   birthYearGap?: number;
 }
@@ -91,7 +93,10 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   // two listed names: a typo'd name ("lachan") with a replaced SSN is a duplicate in FEBRL's error model.
   // An initial is as compatible with a twin's name as with one's own ("R" for Raymond or for his twin Russell):
   // with two SSNs disagreeing outright it cannot be the tie-breaker either.
-  if (familyAgrees && sameBirth && nationalId === 'else' && (pair.differentListedGivenNames || given === 'initial') && !givenConflict) {
+  // Sisters a birth-date digit apart at one address, two real names ("Karin" and "Karen", "June" and "Joanne")
+  // and two SSNs disagreeing outright: that the names are alike and the dates near proves nothing then.
+  const alikeNearSiblings = dob === 'one-digit' && addressAgrees && pair.twoListedGivenNames;
+  if (familyAgrees && nationalId === 'else' && !givenConflict && ((sameBirth && (pair.differentListedGivenNames || given === 'initial')) || alikeNearSiblings)) {
     findings.push({
       rule: 'sibling-identifier-conflict', weight: 0, blocksAutoLink: true,
       reason: given === 'initial'

@@ -316,6 +316,22 @@ describe('MatchEngine', () => {
     assert.ok(!briana.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'sibling-identifier-conflict'), JSON.stringify(briana.explanation.candidates[0]));
   });
 
+  it('sisters Karin and Karen, a birth-date digit apart at one address with two different SSNs, are never linked', async () => {
+    const at = { phone: '786 584 7667', address: { streetNumber: '564', street: 'Oak Ave', suburb: 'Phoenix', postcode: '85009', state: 'AZ' } };
+    const ssn = (value: string) => ({ identifiers: [{ system: 'ssa', value, type: 'SS' }] });
+    const { engine: e } = engine();
+    const karin = await e.match({ recordId: 'k|1', givenName: 'Karin', familyName: 'Kirkpatrick', birthDate: '1999-09-24', sex: 'F', ...at, ...ssn('258279873') });
+    const karen = await e.match({ recordId: 'k|2', givenName: 'Karen', familyName: 'Kirkpatrick', birthDate: '1999-06-24', sex: 'F', ...at, ...ssn('125154141') });
+    assert.notEqual(karen.personId, karin.personId);
+    assert.notEqual(karen.decision, 'link');
+    assert.ok(karen.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'sibling-identifier-conflict' && r.blocksAutoLink), JSON.stringify(karen.explanation.candidates[0]));
+    // The rule needs both SSNs: without the second one the pair is scored as before (a name spelt two ways).
+    const { engine: e2 } = engine();
+    await e2.match({ recordId: 'k|1', givenName: 'Karin', familyName: 'Kirkpatrick', birthDate: '1999-09-24', sex: 'F', ...at, ...ssn('258279873') });
+    const noSsn = await e2.match({ recordId: 'k|2', givenName: 'Karen', familyName: 'Kirkpatrick', birthDate: '1999-06-24', sex: 'F', ...at });
+    assert.ok(!noSsn.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'sibling-identifier-conflict'), JSON.stringify(noSsn.explanation.candidates[0]));
+  });
+
   it('twins whose records are both keyed with given and family names swapped stay separate persons', async () => {
     // "White, Sue" and "White, Miguel": read as written the given names agree (a surname, rare as a given name,
     // so strong evidence) and only the family names differ. The Census lists say White is a family name and Sue

@@ -7,7 +7,7 @@ import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { normalizeRecord, type NormalizedRecord } from '../record/person-record.normalizer';
 import { compareRecords, type NameSlots } from './record-comparison.comparator';
 import { identityRules, type IdentityRuleFinding, type PairContext } from './identity-rules';
-import { differentListedGivenNames, givenNamesExplained } from './given-name-typo';
+import { differentListedGivenNames, givenNamesExplained, twoListedGivenNames } from './given-name-typo';
 import { withinOneEdit } from './string-similarity.comparator';
 import { nameFrequency, usNameFrequencySeed, type NameFrequencySnapshot } from '../frequency/name-frequency.model';
 import { ChunkOverlayStore } from '../store/chunk-overlay.store';
@@ -137,6 +137,7 @@ function pairContext(a: NormalizedRecord, b: NormalizedRecord, vector: ArrayLike
   return {
     givenExplained: givenNamesExplained(a.givenName, b.givenName, level),
     differentListedGivenNames: differentListedGivenNames(a.givenName, b.givenName),
+    twoListedGivenNames: twoListedGivenNames(a.givenName, b.givenName),
     ...(Number.isFinite(ya) && Number.isFinite(yb) ? { birthYearGap: Math.abs(ya - yb) } : {}),
   };
 }
