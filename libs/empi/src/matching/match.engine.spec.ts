@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { InvalidPersonRecordError } from '../empi.errors';
 import { InMemoryCandidateStore } from '../store/in-memory-candidate.store';
 import { MatchEngine } from './match.engine';
+import { frequencySnapshotFromCounts, usNameFrequencySeed } from '../frequency/name-frequency.model';
 import type { PersonRecord } from '../record/person-record.model';
 
 const base: Omit<PersonRecord, 'recordId'> = {
@@ -349,6 +350,18 @@ describe('MatchEngine', () => {
     await e2.match({ recordId: 'm|1', givenName: 'Mary', familyName: 'Jones', birthDate: born, sex: 'F', ...at });
     const mary = await e2.match({ recordId: 'm|2', givenName: 'Mary', familyName: 'Lopez', birthDate: born, sex: 'F', ...at });
     assert.ok(!mary.explanation.candidates[0]?.records[0].rules.some((r) => /swapped/.test(r.reason)), JSON.stringify(mary.explanation.candidates[0]));
+  });
+
+  it('twins keyed swapped both stay two people once an index snapshot counts their surname as a given name', async () => {
+    // The index holds the swapped records themselves: "trevino" keyed as a given name as often as a surname.
+    // The public lists still say what the name is (second generator seed 28: Sophie and Lisa Trevino).
+    const at = { phone: '685 768 8990', address: { streetNumber: '9531', street: 'Jefferson St', suburb: 'Springfield', postcode: '62745', state: 'IL' } };
+    const { engine: e } = engine();
+    e.useFrequencies(frequencySnapshotFromCounts({ total: 1000, given: new Map([['trevino', 3]]), family: new Map([['trevino', 3]]) }, usNameFrequencySeed(), 'index-test'));
+    const sophie = await e.match({ recordId: 't|1', givenName: 'Trevino', familyName: 'Sophie', birthDate: '2018-11-03', sex: 'F', ...at });
+    const lisa = await e.match({ recordId: 't|2', givenName: 'Trevino', familyName: 'Lisa', birthDate: '2018-11-03', sex: 'F', ...at });
+    assert.notEqual(lisa.personId, sophie.personId);
+    assert.ok(lisa.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'given-name-conflict'), JSON.stringify(lisa.explanation.candidates[0]));
   });
 
   it("a record keyed with the names swapped and a typo in one of them links to the person, in either order; a twin's such record with another SSN does not", async () => {

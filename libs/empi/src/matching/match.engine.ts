@@ -373,11 +373,17 @@ export class MatchEngine {
    * least twice as common as a surname as it is as a given name), and a family name of theirs is a given name
    * by the same measure. Without both, a shared given name with different family names reads straight: a
    * name change, or two people.
+   *
+   * A name's role is read from the public name lists when they hold it, and from the index's snapshot only
+   * when they do not: the index counts the swapped records themselves, so a rarer surname keyed as a given
+   * name a few times ("trevino" in twins Sophie and Lisa Trevino's swapped records) stopped looking like a
+   * surname once a snapshot was taken, and the twins' swapped records became one person.
    */
   private bothLookSwapped(a: NormalizedRecord, b: NormalizedRecord): boolean {
-    const f = this.frequencies;
-    const isFamilyName = (v: string) => nameFrequency(f, 'family', v) >= 2 * nameFrequency(f, 'given', v);
-    const isGivenName = (v: string) => nameFrequency(f, 'given', v) >= 2 * nameFrequency(f, 'family', v);
+    const seed = usNameFrequencySeed();
+    const roleSource = (v: string) => (seed.given.has(v) || seed.family.has(v) ? seed : this.frequencies);
+    const isFamilyName = (v: string) => nameFrequency(roleSource(v), 'family', v) >= 2 * nameFrequency(roleSource(v), 'given', v);
+    const isGivenName = (v: string) => nameFrequency(roleSource(v), 'given', v) >= 2 * nameFrequency(roleSource(v), 'family', v);
     return (isFamilyName(a.givenName!) || isFamilyName(b.givenName!)) && (isGivenName(a.familyName!) || isGivenName(b.familyName!));
   }
 
