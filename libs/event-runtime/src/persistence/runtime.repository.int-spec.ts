@@ -128,6 +128,9 @@ describe('runtime repository: the end of a consumer transaction in one statement
     const big = close('c', 2, 2_000);
     big.outbox[17].key = null;
     big.outbox[18].value = Buffer.from('\\x00"{},\n', 'utf8');
+    // The values travel as one binary parameter cut by offsets: an empty one and every byte value among them.
+    big.outbox[19].value = Buffer.alloc(0);
+    big.outbox[20].value = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     await separately(reference, big);
     const texts = (c: ChunkClose) => inTransaction(combined, async (uow) => {
       const counter = { n: 0, texts: [] as Array<{ sql: string; prepared: boolean }> };

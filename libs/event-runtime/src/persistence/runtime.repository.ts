@@ -290,11 +290,24 @@ function statRowKey(eventId: string, topic: string): string {
   return `${eventId}\u0000${topic}`;
 }
 
-/** `INSERT INTO cm_outbox …` of encoded events, in order (the relay publishes by id: ids follow the given order). */
+/**
+ * `INSERT INTO cm_outbox …` of encoded events, in order (the relay publishes by id: ids follow the given order).
+ * The values travel as one binary parameter, cut by offset and length: node-postgres sends a `Buffer`
+ * parameter as bytes, but a `bytea[]` element as hex text escaped for an array literal — two copies at twice
+ * the size on every event of every service, and what the PostgreSQL backend then had to parse back.
+ */
 function outboxInsert(rows: OutboxRow[], params: unknown[]): string {
   const b = params.length + 1;
-  params.push(rows.map((r) => r.eventId), rows.map((r) => r.topic), rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => JSON.stringify(r.headers)), rows.map((r) => r.tierRank));
+  const starts: number[] = [];
+  let at = 1;
+  for (const r of rows) {
+    starts.push(at);
+    at += r.value.length;
+  }
+  params.push(rows.map((r) => r.eventId), rows.map((r) => r.topic), rows.map((r) => r.key), Buffer.concat(rows.map((r) => r.value)), starts,
+    rows.map((r) => r.value.length), rows.map((r) => JSON.stringify(r.headers)), rows.map((r) => r.tierRank));
   return `INSERT INTO cm_outbox (event_id, topic, message_key, value, headers, tier_rank)
-       SELECT e, t, k, v, h::jsonb, r FROM unnest($${b}::text[], $${b + 1}::text[], $${b + 2}::text[], $${b + 3}::bytea[], $${b + 4}::text[], $${b + 5}::smallint[])
-         WITH ORDINALITY AS o(e, t, k, v, h, r, n) ORDER BY n`;
+       SELECT e, t, k, substring($${b + 3}::bytea FROM s FOR l), h::jsonb, r
+         FROM unnest($${b}::text[], $${b + 1}::text[], $${b + 2}::text[], $${b + 4}::int[], $${b + 5}::int[], $${b + 6}::text[], $${b + 7}::smallint[])
+         WITH ORDINALITY AS o(e, t, k, s, l, h, r, n) ORDER BY n`;
 }
