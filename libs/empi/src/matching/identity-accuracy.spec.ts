@@ -35,7 +35,7 @@ describe('US-style registrations (generated: common names, twins, households, ni
   // initial; twins Joanne and Anna), 29 had four (Eric McCormick and Ericka Smith at one address) until the
   // rules they showed were added.
   for (const seed of [31, 47, 9, 23, 29]) {
-    it(`seed ${seed}: precision ≥ 0.995, F1 ≥ 0.97, no household false merge, review ≤ 2 %`, async () => {
+    it(`seed ${seed}: precision ≥ 0.995, F1 ≥ 0.97, no household false merge, review ≤ 2 %${seed === 31 || seed === 47 ? ', recall ≥ 0.99' : ''}`, async () => {
       const rows = generateUsRegistrations({ seed });
       assert.ok(rows.length > 4000);
       assert.ok(rows.filter((r) => r.role === 'twin' || r.role === 'triplet').length > 200, 'the set carries twins and triplets');
@@ -44,6 +44,8 @@ describe('US-style registrations (generated: common names, twins, households, ni
       assert.ok(acc.f1 >= 0.97, `F1 ${acc.f1}`);
       assert.equal(acc.householdFalseMergePairs, 0);
       assert.ok(acc.reviews / rows.length <= 0.02, `review ${acc.reviews} of ${rows.length}`);
+      // The held-out seeds' recall since a nickname keyed with a typo counts as the name (0.989 / 0.987 before).
+      if (seed === 31 || seed === 47) assert.ok(acc.recall >= 0.99, `recall ${acc.recall}`);
     });
   }
 
