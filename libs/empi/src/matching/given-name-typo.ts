@@ -45,7 +45,7 @@ const nicknameTableNamesOneEditFrom = remembered((name: string): ReadonlySet<str
  * compare the strings and read these as two names.
  */
 function typoOfNickname(typo: string, name: string): boolean {
-  if (typo.length < 3 || isListedGivenName(typo) || NICKNAME_CANON.has(typo) || !NICKNAME_CANON.has(name)) return false;
+  if (!NICKNAME_CANON.has(name) || typo.length < 3 || NICKNAME_CANON.has(typo) || isListedGivenName(typo)) return false;
   for (const near of nicknameTableNamesOneEditFrom(typo)) if (near === name || areNicknames(near, name)) return true;
   return false;
 }
@@ -106,9 +106,7 @@ export function givenNamesExplained(a: string | undefined, b: string | undefined
  * (one edit apart and pronounced alike: one name, spelt two ways).
  */
 export function differentListedGivenNames(a: string | undefined, b: string | undefined): boolean {
-  if (!a || !b || a === b) return false;
-  if (!isListedGivenName(a) || !isListedGivenName(b)) return false;
-  return !(withinOneEdit(a, b) && samePrimaryCode(a, b));
+  return twoListedGivenNames(a, b) && !(withinOneEdit(a!, b!) && samePrimaryCode(a!, b!));
 }
 
 /** Two different given names that are both real (Census-listed) names, spellings of one name included (Karin and Karen). */

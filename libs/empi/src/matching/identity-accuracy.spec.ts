@@ -66,9 +66,10 @@ describe('US-style registrations from a second, independently written generator 
   // Its own name sampling, nickname list and error model (up to three corruptions per duplicate): the rules
   // must not fit one generator. Seeds 11 and 12 were never used while changing the rules (1–8 were).
   const altGenerator = resolve(__dirname, '../../../../../libs/empi/tools/us_registrations_alt.py');
+  const altRows = (seed: number) => parseFebrlCsv(execFileSync('python3', [altGenerator, String(seed)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }), 'alt');
   for (const seed of [11, 12]) {
     it(`seed ${seed}: precision ≥ 0.998, F1 ≥ 0.965, review ≤ 2 %`, async () => {
-      const rows = parseFebrlCsv(execFileSync('python3', [altGenerator, String(seed)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }), 'alt');
+      const rows = altRows(seed);
       assert.ok(rows.length > 4000, `${rows.length} records`);
       const acc = await streamAccuracy(rows);
       assert.ok(acc.precision >= 0.998, `precision ${acc.precision}`);
@@ -80,7 +81,7 @@ describe('US-style registrations from a second, independently written generator 
   // person (13: Jen and Jean Webb; 23: Karin and Karen Kirkpatrick) until that rule (libs/empi README).
   for (const seed of [13, 23]) {
     it(`seed ${seed}: no false merge at all`, async () => {
-      const rows = parseFebrlCsv(execFileSync('python3', [altGenerator, String(seed)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }), 'alt');
+      const rows = altRows(seed);
       const acc = await streamAccuracy(rows);
       assert.equal(acc.precision, 1, `precision ${acc.precision}`);
     });

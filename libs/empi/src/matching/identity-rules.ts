@@ -64,27 +64,23 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   const nationalId = level(vector, 'nationalId');
   const sameIndividualId = nationalId === 'exact' || nationalId === 'one-digit';
 
-  if (familyAgrees && !sameIndividualId && (sameBirth || addressAgrees || dob === 'year-only')) {
-    if (givenConflict) {
-      findings.push({
-        rule: 'given-name-conflict', weight: config.householdRules.givenConflictWeight, blocksAutoLink: true,
-        reason: 'same family name and birth date or address, given name disagrees with no nickname, initial, typo or swap to explain it (twin, sibling)',
-      });
-    }
-    if (sexConflict) {
-      findings.push({
-        rule: 'sex-conflict', weight: config.householdRules.sexConflictWeight, blocksAutoLink: true,
-        reason: 'same family name and birth date or address, recorded sex disagrees (twin, sibling, spouse)',
-      });
-    }
+  const household = familyAgrees && !sameIndividualId && (sameBirth || addressAgrees || dob === 'year-only');
+  if (household && givenConflict) {
+    findings.push({
+      rule: 'given-name-conflict', weight: config.householdRules.givenConflictWeight, blocksAutoLink: true,
+      reason: 'same family name and birth date or address, given name disagrees with no nickname, initial, typo or swap to explain it (twin, sibling)',
+    });
   }
-  // Two different real given names and the recorded sex disagreeing are two people whatever else agrees: Eric
+  // Two different real given names with the recorded sex disagreeing are two people whatever else agrees: Eric
   // McCormick and Ericka Smith at one address, born a month apart, scored the upper threshold on the address
-  // and the alike names (TS generator seed 29) — the family name differing kept the household rule above silent.
-  if (sexConflict && pair.differentListedGivenNames && !sameIndividualId && !findings.some((f) => f.rule === 'sex-conflict')) {
+  // and the alike names (TS generator seed 29), where the family names differing kept the household reading silent.
+  const namedApart = !sameIndividualId && pair.differentListedGivenNames;
+  if (sexConflict && (household || namedApart)) {
     findings.push({
       rule: 'sex-conflict', weight: config.householdRules.sexConflictWeight, blocksAutoLink: true,
-      reason: 'recorded sex disagrees and the given names are two different real names (Eric and Ericka): two people',
+      reason: household
+        ? 'same family name and birth date or address, recorded sex disagrees (twin, sibling, spouse)'
+        : 'recorded sex disagrees and the given names are two different real names (Eric and Ericka): two people',
     });
   }
   // Twins are often named alike on purpose (Kayla and Gayle, Christine and Kristen, Carol and Carolyn): two

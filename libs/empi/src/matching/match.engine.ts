@@ -381,9 +381,13 @@ export class MatchEngine {
    */
   private bothLookSwapped(a: NormalizedRecord, b: NormalizedRecord): boolean {
     const seed = usNameFrequencySeed();
-    const roleSource = (v: string) => (seed.given.has(v) || seed.family.has(v) ? seed : this.frequencies);
-    const isFamilyName = (v: string) => nameFrequency(roleSource(v), 'family', v) >= 2 * nameFrequency(roleSource(v), 'given', v);
-    const isGivenName = (v: string) => nameFrequency(roleSource(v), 'given', v) >= 2 * nameFrequency(roleSource(v), 'family', v);
+    /** `v` is at least twice as common as a `field` name as it is as the other kind. */
+    const isMostlyA = (field: 'given' | 'family', v: string) => {
+      const f = seed.given.has(v) || seed.family.has(v) ? seed : this.frequencies;
+      return nameFrequency(f, field, v) >= 2 * nameFrequency(f, field === 'given' ? 'family' : 'given', v);
+    };
+    const isFamilyName = (v: string) => isMostlyA('family', v);
+    const isGivenName = (v: string) => isMostlyA('given', v);
     return (isFamilyName(a.givenName!) || isFamilyName(b.givenName!)) && (isGivenName(a.familyName!) || isGivenName(b.familyName!));
   }
 

@@ -299,13 +299,15 @@ function statRowKey(eventId: string, topic: string): string {
 function outboxInsert(rows: OutboxRow[], params: unknown[]): string {
   const b = params.length + 1;
   const starts: number[] = [];
+  const lengths: number[] = [];
   let at = 1;
   for (const r of rows) {
     starts.push(at);
+    lengths.push(r.value.length);
     at += r.value.length;
   }
-  params.push(rows.map((r) => r.eventId), rows.map((r) => r.topic), rows.map((r) => r.key), Buffer.concat(rows.map((r) => r.value)), starts,
-    rows.map((r) => r.value.length), rows.map((r) => JSON.stringify(r.headers)), rows.map((r) => r.tierRank));
+  params.push(rows.map((r) => r.eventId), rows.map((r) => r.topic), rows.map((r) => r.key), Buffer.concat(rows.map((r) => r.value), at - 1), starts,
+    lengths, rows.map((r) => JSON.stringify(r.headers)), rows.map((r) => r.tierRank));
   return `INSERT INTO cm_outbox (event_id, topic, message_key, value, headers, tier_rank)
        SELECT e, t, k, substring($${b + 3}::bytea FROM s FOR l), h::jsonb, r
          FROM unnest($${b}::text[], $${b + 1}::text[], $${b + 2}::text[], $${b + 4}::int[], $${b + 5}::int[], $${b + 6}::text[], $${b + 7}::smallint[])
