@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Consumer } from 'kafkajs';
@@ -23,7 +23,8 @@ import { TestPipeline, waitFor } from '@clinmesh/testing';
 describe('normalization: canonical topics, unmapped codes, replay after a map change', { timeout: 600_000 }, () => {
   let pipeline: TestPipeline;
   let consumer: Consumer;
-  const mapFile = join(mkdtempSync(join(tmpdir(), 'clinmesh-terminology-')), 'terminology.json');
+  const mapDir = mkdtempSync(join(tmpdir(), 'clinmesh-terminology-'));
+  const mapFile = join(mapDir, 'terminology.json');
   const seen: Array<{ topic: string; key: string | null; schemaId: number; decoded: any }> = [];
   const schemas = new Map<number, { fromBuffer(buf: Buffer): any }>();
 
@@ -55,6 +56,7 @@ describe('normalization: canonical topics, unmapped codes, replay after a map ch
   after(async () => {
     await consumer?.disconnect();
     await pipeline?.stop();
+    rmSync(mapDir, { recursive: true, force: true });
   });
 
   const oru = (controlId: string) => [

@@ -51,6 +51,7 @@ describe('notifier: Standard Webhooks, durable retries, breaker, revocation, SSR
   let unlisted: WebhookReceiver;
   /** An https subscriber (a throwaway loopback certificate the notifier trusts through NODE_EXTRA_CA_CERTS). */
   let tlsReceiver: WebhookReceiver;
+  let certificate: ReturnType<typeof loopbackCertificate> | undefined;
 
   before(async () => {
     const flakyScript = [{ status: 500 }, { status: 200, hang: true }, { status: 429, headers: { 'retry-after': '1' } }];
@@ -71,7 +72,7 @@ describe('notifier: Standard Webhooks, durable retries, breaker, revocation, SSR
     await trap.start();
     unlisted = new WebhookReceiver('unused');
     await unlisted.start();
-    const certificate = loopbackCertificate();
+    certificate = loopbackCertificate();
     tlsReceiver = new WebhookReceiver('unused', { tls: certificate });
     await tlsReceiver.start();
     h = await ServiceHarness.start('notifier', {
@@ -95,6 +96,7 @@ describe('notifier: Standard Webhooks, durable retries, breaker, revocation, SSR
   after(async () => {
     await h?.stop();
     for (const r of [...Object.values(receivers), trap, unlisted, tlsReceiver]) await r?.stop();
+    certificate?.dispose();
   });
 
   async function subscribe(receiver: WebhookReceiver, body: Record<string, unknown>): Promise<{ id: string; secret: string; etag: string }> {
