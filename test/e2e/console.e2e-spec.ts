@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, BrowserContext, Page } from 'playwright-core';
@@ -196,6 +196,23 @@ describe('operations console in a browser', { timeout: 900_000 }, () => {
     await results.waitFor();
     assert.equal(await results.locator('li.ok').count(), 6, await results.innerText());
     await check(page, 'audit');
+  });
+
+  it('one request id from the console to the services: answered, in the problem body, and in the console\'s and the service\'s access lines', async () => {
+    const status = await page.evaluate(async () => (await fetch('/api/lineage?kind=control&q=REQID-NOWHERE', { headers: { 'x-request-id': 'console-e2e-lineage-1' } })).status);
+    assert.equal(status, 200);
+    const anonymous = await fetch(`${consoleUrl}/api/lineage?kind=control&q=x`, { headers: { 'x-request-id': 'console-e2e-anonymous-1' } });
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('x-request-id'), 'console-e2e-anonymous-1');
+    assert.equal(((await anonymous.json()) as { requestId: string }).requestId, 'console-e2e-anonymous-1');
+    const accessLine = (file: string, id: string) => () => readFileSync(join(pipeline.env.platformDir, 'logs', pipeline.name, file), 'utf8')
+      .split('\n').filter((l) => l.includes('"msg":"http request"')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === id);
+    const consoleLine = await waitFor(accessLine('console.log', 'console-e2e-lineage-1'), { what: 'the console\'s access line' });
+    assert.deepEqual([consoleLine.route, consoleLine.status, consoleLine.subject], ['/api/lineage', 200, 'console-admin']);
+    // The console looked the control id up at ingest on the user's behalf, under the same request id.
+    const ingestLine = await waitFor(accessLine('ingest.log', 'console-e2e-lineage-1'), { what: 'ingest\'s access line for the console\'s call' });
+    assert.deepEqual([ingestLine.method, ingestLine.route, ingestLine.subject], ['GET', '/v1/messages', 'console-admin']);
+    assert.ok(!JSON.stringify([consoleLine, ingestLine]).includes('REQID-NOWHERE'), 'queries are not logged');
   });
 
   it('a read-only operator sees no redrive button, and the server refuses a redrive from them anyway', async () => {

@@ -152,6 +152,24 @@ describe('ingest refuses malformed input with the right NAK and keeps it, over M
     assert.match(kept[1].detail, /exceeds the limit of 65536/);
   });
 
+  it('names every HTTP request: the caller\'s X-Request-Id (or a new one) answered and logged with the route pattern, no content', async () => {
+    const accepted = await pipeline.sendHl7(adtMessage({ controlId: 'REQID-1', mrn: 'MRN-REQID', family: 'REQIDFAMILY' }), { 'x-request-id': 'e2e-request-1' });
+    assert.equal(accepted.status, 200);
+    assert.equal(accepted.headers.get('x-request-id'), 'e2e-request-1');
+    const refused = await pipeline.sendHl7('not an HL7 message', { 'x-request-id': 'e2e request with spaces' });
+    const given = refused.headers.get('x-request-id')!;
+    assert.match(given, /^[0-9a-f-]{36}$/, 'an id that is not a plain token is replaced');
+    const lineOf = (text: string, id: string) => text.split('\n').find((l) => l.includes(`"requestId":"${id}"`) && l.includes('"msg":"http request"'));
+    const log = await waitFor(() => {
+      const text = readFileSync(join(pipeline.env.platformDir, 'logs', pipeline.name, 'ingest.log'), 'utf8');
+      return lineOf(text, 'e2e-request-1') && lineOf(text, given) ? text : undefined;
+    }, { what: 'both requests logged' });
+    const line = JSON.parse(lineOf(log, 'e2e-request-1')!);
+    assert.deepEqual([line.method, line.route, line.status, line.completed, line.subject], ['POST', '/v1/hl7v2', 200, true, 'e2e-tester']);
+    assert.equal(JSON.parse(lineOf(log, given)!).status, refused.status);
+    assert.ok(!/MRN-REQID|REQIDFAMILY|REQID-1/.test(log), 'no message content in the log');
+  });
+
   it('a re-used control id with different content is a new message (accepted, flagged) over both channels; the same content is the original ACK', async () => {
     const mllp = await pipeline.mllpClient({ responseTimeoutMs: 20000 });
     for (const channel of ['M', 'H'] as const) {

@@ -52,13 +52,20 @@ describe('walking skeleton: six services end to end', { timeout: 600_000 }, () =
   });
 
   it('refuses reads without a token (401) or without the scope (403), as problem+json', async () => {
-    const anonymous = await fetch(`${pipeline.urls.task}/v1/tasks`);
+    const anonymous = await fetch(`${pipeline.urls.task}/v1/tasks`, { headers: { 'x-request-id': 'e2e-anonymous-1' } });
     assert.equal(anonymous.status, 401);
     assert.match(anonymous.headers.get('content-type') ?? '', /application\/problem\+json/);
-    assert.equal(((await anonymous.json()) as { code: string }).code, 'AUTH.MISSING_TOKEN');
+    const refusal = (await anonymous.json()) as { code: string; requestId: string };
+    assert.equal(refusal.code, 'AUTH.MISSING_TOKEN');
+    // The request id a client can hand an operator: in the header and the problem body alike.
+    assert.equal(anonymous.headers.get('x-request-id'), 'e2e-anonymous-1');
+    assert.equal(refusal.requestId, 'e2e-anonymous-1');
     const weak = await fetch(`${pipeline.urls.task}/v1/tasks`, { headers: { authorization: `Bearer ${await pipeline.token(['ingest:write'])}` } });
     assert.equal(weak.status, 403);
-    assert.equal(((await weak.json()) as { code: string }).code, 'AUTH.INSUFFICIENT_SCOPE');
+    const weakRefusal = (await weak.json()) as { code: string; requestId: string };
+    assert.equal(weakRefusal.code, 'AUTH.INSUFFICIENT_SCOPE');
+    assert.match(weakRefusal.requestId, /^[0-9a-f-]{36}$/, 'a request without an id is given one');
+    assert.equal(weak.headers.get('x-request-id'), weakRefusal.requestId);
     const live = await fetch(`${pipeline.urls.task}/health/live`);
     assert.equal(live.status, 200, 'health probes are public');
   });

@@ -1,11 +1,13 @@
+import { createLogger } from '@clinmesh/observability';
 import { loadConsoleConfig } from './config/console.config';
 import { startConsole } from './adapters/http/console.server';
 
 /** The operations console process: `node tools/run.js apps/console/src/main.js` (npm start launches it on :8090). */
 async function main(): Promise<void> {
   const config = loadConsoleConfig();
-  const running = await startConsole(config, { samplerToken: process.env.CONSOLE_SAMPLER_TOKEN || undefined });
-  process.stdout.write(`${JSON.stringify({ level: 'info', service: 'console', msg: 'console started', url: running.url })}\n`);
+  const logger = createLogger('console');
+  const running = await startConsole(config, { samplerToken: process.env.CONSOLE_SAMPLER_TOKEN || undefined, logger });
+  logger.info({ url: running.url }, 'console started');
   const stop = () => void running.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

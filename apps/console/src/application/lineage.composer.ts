@@ -1,5 +1,5 @@
 import { CONSOLE_SERVICES, ConsoleService } from '../config/console.config';
-import { ServiceClient } from '../adapters/services/service-client';
+import { Caller, ServiceClient } from '../adapters/services/service-client';
 import { hl7View, maskPatientData } from '../domain/masking';
 
 export type LineageQueryKind = 'control' | 'correlation' | 'event' | 'patient';
@@ -29,39 +29,39 @@ export interface Reveal {
 export class LineageComposer {
   constructor(private readonly client: ServiceClient) {}
 
-  async resolve(kind: LineageQueryKind, q: string, token: string, purpose?: string): Promise<{ correlationIds: string[]; notes: string[] }> {
+  async resolve(kind: LineageQueryKind, q: string, caller: Caller, purpose?: string): Promise<{ correlationIds: string[]; notes: string[] }> {
     const notes: string[] = [];
     const headers = purpose ? { 'x-purpose-of-use': purpose } : undefined;
     if (kind === 'correlation') return { correlationIds: [q], notes };
     if (kind === 'control') {
-      const r = await this.client.call('ingest', 'GET', `/v1/messages?${new URLSearchParams({ controlId: q })}`, token, { headers });
+      const r = await this.client.call('ingest', 'GET', `/v1/messages?${new URLSearchParams({ controlId: q })}`, caller, { headers });
       if (!r.ok) return { correlationIds: [], notes: [`ingest: ${problemText(r)}`] };
       return { correlationIds: (r.body.messages as Array<{ messageId: string }>).map((m) => m.messageId), notes };
     }
     if (kind === 'event') {
       const found = new Set<string>();
       await Promise.all(CONSOLE_SERVICES.map(async (s) => {
-        const r = await this.client.call(s, 'GET', `/v1/lineage/events/${encodeURIComponent(q)}`, token, { headers });
+        const r = await this.client.call(s, 'GET', `/v1/lineage/events/${encodeURIComponent(q)}`, caller, { headers });
         if (r.ok && r.body?.correlationId) found.add(r.body.correlationId);
         else if (r.status !== 404) notes.push(`${s}: ${problemText(r)}`);
       }));
       return { correlationIds: [...found], notes };
     }
     // patient: identifier "system|value" → EPIDs (identity audits the search) → their tasks' and decisions' correlation ids.
-    const persons = await this.client.call('identity-resolution', 'GET', `/v1/persons?${new URLSearchParams({ identifier: q })}`, token, { headers });
+    const persons = await this.client.call('identity-resolution', 'GET', `/v1/persons?${new URLSearchParams({ identifier: q })}`, caller, { headers });
     if (!persons.ok) return { correlationIds: [], notes: [`identity-resolution: ${problemText(persons)}`] };
     const found = new Set<string>();
     for (const p of persons.body.persons as Array<{ epid: string }>) {
-      const tasks = await this.client.call('task', 'GET', `/v1/tasks?${new URLSearchParams({ patient: p.epid, limit: '200' })}`, token, { headers });
+      const tasks = await this.client.call('task', 'GET', `/v1/tasks?${new URLSearchParams({ patient: p.epid, limit: '200' })}`, caller, { headers });
       if (tasks.ok) for (const t of tasks.body.tasks as Array<{ correlationId: string }>) found.add(t.correlationId);
       else notes.push(`task: ${problemText(tasks)}`);
     }
     return { correlationIds: [...found], notes };
   }
 
-  async compose(correlationId: string, token: string, reveal?: Reveal) {
+  async compose(correlationId: string, caller: Caller, reveal?: Reveal) {
     const headers: Record<string, string> = reveal ? { 'x-purpose-of-use': reveal.purpose } : {};
-    const answers = await Promise.all(STAGES.map(async ({ stage, service }) => ({ stage, service, reply: await this.client.call(service, 'GET', `/v1/lineage/${encodeURIComponent(correlationId)}`, token, { headers }) })));
+    const answers = await Promise.all(STAGES.map(async ({ stage, service }) => ({ stage, service, reply: await this.client.call(service, 'GET', `/v1/lineage/${encodeURIComponent(correlationId)}`, caller, { headers }) })));
     // Second pass for the consumed-only side (a stage that consumed but emitted nothing, e.g. a webhook-only delivery).
     const eventIds = answers.flatMap((a) => (a.reply.ok ? (a.reply.body.emitted as Array<{ eventId: string }>).map((e) => e.eventId) : []));
     const stages = answers.map(({ stage, service, reply }) => {

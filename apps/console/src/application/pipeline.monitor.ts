@@ -1,5 +1,5 @@
 import { CONSOLE_SERVICES, ConsoleService } from '../config/console.config';
-import { ServiceClient } from '../adapters/services/service-client';
+import { Caller, ServiceClient } from '../adapters/services/service-client';
 import { problemText } from './lineage.composer';
 import { PipelineSample, RingBuffer, histogramQuantile, parsePrometheus, sumWhere } from '../domain/metrics';
 
@@ -18,11 +18,11 @@ export class PipelineMonitor {
     this.history = new RingBuffer(capacity);
   }
 
-  async snapshot(token: string) {
+  async snapshot(caller: Caller) {
     const services = await Promise.all(CONSOLE_SERVICES.map(async (service) => {
       const [metrics, consumers] = await Promise.all([
-        this.client.call(service, 'GET', '/metrics', token),
-        this.client.call(service, 'GET', '/v1/admin/consumers', token),
+        this.client.call(service, 'GET', '/metrics', caller),
+        this.client.call(service, 'GET', '/v1/admin/consumers', caller),
       ]);
       return { service, metrics, consumers };
     }));
@@ -53,7 +53,7 @@ export class PipelineMonitor {
   }
 
   async sample(token: string): Promise<PipelineSample> {
-    const snap = await this.snapshot(token);
+    const snap = await this.snapshot({ token });
     const stat = snap.services.map((s) => s.tiers.stat);
     const p99s = stat.map((t) => t.p99).filter((v): v is number => v !== null);
     const sample: PipelineSample = {

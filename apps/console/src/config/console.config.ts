@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ACCESS_LOG_LEVELS, AccessLogLevel } from '@clinmesh/observability';
 
 export const CONSOLE_SERVICES = ['ingest', 'identity-resolution', 'normalization', 'policy', 'task', 'notifier'] as const;
 export type ConsoleService = (typeof CONSOLE_SERVICES)[number];
@@ -18,6 +19,8 @@ export interface ConsoleConfig {
   secureCookie: boolean;
   /** Pipeline sampling period for the one-hour ring buffer. */
   sampleMs: number;
+  /** How each API request is logged (CLINMESH_HTTP_ACCESS_LOG, as the services: info, debug or off). */
+  accessLog: AccessLogLevel;
 }
 
 /**
@@ -57,7 +60,9 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv = process.env, root = p
     staticDir: get('CONSOLE_STATIC_DIR') ?? join(root, 'dist', 'console-web'),
     secureCookie: get('CONSOLE_SECURE_COOKIE') === 'true',
     sampleMs: int('CONSOLE_SAMPLE_MS', 15_000),
+    accessLog: (get('CLINMESH_HTTP_ACCESS_LOG') ?? 'info') as AccessLogLevel,
   };
+  if (!ACCESS_LOG_LEVELS.includes(config.accessLog)) errors.push(`CLINMESH_HTTP_ACCESS_LOG must be ${ACCESS_LOG_LEVELS.join(', ')} (got "${config.accessLog}")`);
   if (config.idleMs <= 0) errors.push('CONSOLE_IDLE_MINUTES must be at least 1');
   if (errors.length) throw new Error(`console configuration is invalid:\n  - ${errors.join('\n  - ')}`);
   return config;

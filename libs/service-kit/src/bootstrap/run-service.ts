@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { DataSource, MixedList } from 'typeorm';
 import { CONSUMER_DIRECTORY_TOPIC, ConsumerDefinition, DEFAULT_BULK_PACING, EventRuntime, KafkaAdminTopicProvisioner, LANE_MODES, LaneMode, isLaneMode, MockControlTopicProvisioner, TopicProvisioner } from '@clinmesh/event-runtime';
-import { Logger, RuntimeMetrics, createLogger } from '@clinmesh/observability';
+import { Logger, RuntimeMetrics, createLogger, requestIds } from '@clinmesh/observability';
 import { AccessTokens, AuditTrail } from '@clinmesh/security';
 import { loadSchemaCatalog } from '@clinmesh/schemas';
 import { Tier, isTier, topologyTopics } from '@clinmesh/topology';
@@ -136,6 +136,8 @@ export async function runService(spec: ServiceSpec, options: { handleSignals?: b
 
   const app = await NestFactory.create<NestExpressApplication>(ServiceKitModule.forRoot(), { logger: new NestPinoLogger(logger), bodyParser: false });
   app.disable('x-powered-by');
+  // First: every request gets its id before a body parser or guard can refuse it.
+  app.use(requestIds(logger, config.http.accessLog));
   spec.bodyParsers?.(app, config);
   app.use(express.json({ limit: config.env('JSON_LIMIT') ?? '1mb', type: ['application/json', 'application/*+json'] }));
   // No Nest shutdown hooks: on SIGTERM/SIGINT they close the app and re-raise the signal at once,

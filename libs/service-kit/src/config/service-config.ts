@@ -2,10 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClinmeshError } from '@clinmesh/errors';
 import { KafkaConnectionConfig, SchemaRegistryConfig } from '@clinmesh/event-runtime';
+import { ACCESS_LOG_LEVELS, AccessLogLevel } from '@clinmesh/observability';
 
 export interface ServiceConfig {
   service: string;
-  http: { host: string; port: number };
+  /** `accessLog`: how each completed request is logged (CLINMESH_HTTP_ACCESS_LOG: info, debug or off). */
+  http: { host: string; port: number; accessLog: AccessLogLevel };
   databaseUrl: string;
   kafka: Omit<KafkaConnectionConfig, 'clientId'> & { clientId?: string };
   registry: SchemaRegistryConfig;
@@ -80,6 +82,9 @@ export function loadServiceConfig(service: string, defaultPort: number, env: Nod
     errors.push(`CLINMESH_TOPIC_PROVISIONING must be mock, admin or none (got "${provisioning}")`);
   }
 
+  const accessLog = get('CLINMESH_HTTP_ACCESS_LOG') ?? 'info';
+  if (!(ACCESS_LOG_LEVELS as readonly string[]).includes(accessLog)) errors.push(`CLINMESH_HTTP_ACCESS_LOG must be ${ACCESS_LOG_LEVELS.join(', ')} (got "${accessLog}")`);
+
   const saslMechanism = get('KAFKA_SASL_MECHANISM');
   const kafka: ServiceConfig['kafka'] = {
     brokers,
@@ -90,7 +95,7 @@ export function loadServiceConfig(service: string, defaultPort: number, env: Nod
 
   const config: ServiceConfig = {
     service,
-    http: { host: get(`${p}_HTTP_HOST`) ?? get('CLINMESH_HTTP_HOST') ?? '127.0.0.1', port: int(`${p}_HTTP_PORT`, defaultPort) },
+    http: { host: get(`${p}_HTTP_HOST`) ?? get('CLINMESH_HTTP_HOST') ?? '127.0.0.1', port: int(`${p}_HTTP_PORT`, defaultPort), accessLog: accessLog as AccessLogLevel },
     databaseUrl: databaseUrl ?? '',
     kafka,
     registry: {

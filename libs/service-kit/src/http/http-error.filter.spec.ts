@@ -31,10 +31,14 @@ describe('operationOutcome', () => {
 });
 
 describe('requestLogContext', () => {
-  it('takes the request id and correlation id headers of the request an error line is about', () => {
+  it('takes the id the service gave the request, else the caller\'s request id, and the caller\'s correlation id', () => {
+    assert.deepEqual(requestLogContext({ requestId: 'given-1', headers: { 'x-request-id': 'req-1', 'x-correlation-id': 'corr-1' } }), { requestId: 'given-1', correlationId: 'corr-1' });
     assert.deepEqual(requestLogContext({ headers: { 'x-request-id': 'req-1', 'x-correlation-id': 'corr-1' } }), { requestId: 'req-1', correlationId: 'corr-1' });
     assert.deepEqual(requestLogContext({ headers: { 'x-correlation-id': ['corr-2', 'corr-3'] } }), { requestId: undefined, correlationId: 'corr-2' });
     assert.deepEqual(requestLogContext({ headers: { 'x-request-id': '' } }), { requestId: undefined, correlationId: undefined });
     assert.deepEqual(requestLogContext({}), { requestId: undefined, correlationId: undefined });
+  });
+  it('drops header values that are not plain tokens (a forged log field, a name)', () => {
+    assert.deepEqual(requestLogContext({ headers: { 'x-request-id': 'a"b', 'x-correlation-id': 'Jane Doe' } }), { requestId: undefined, correlationId: undefined });
   });
 });

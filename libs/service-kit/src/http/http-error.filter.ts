@@ -1,6 +1,6 @@
 import { ArgumentsHost, ExceptionFilter, HttpException } from '@nestjs/common';
 import { ClinmeshError } from '@clinmesh/errors';
-import { Logger, LogContext } from '@clinmesh/observability';
+import { Logger, LogContext, plainHeader } from '@clinmesh/observability';
 
 /** What an error means for an HTTP answer, whatever the format it is rendered in. */
 export interface HttpErrorOutline {
@@ -23,15 +23,16 @@ export interface HttpErrorRequest {
   url?: string;
   method?: string;
   headers?: Record<string, string | string[] | undefined>;
+  /** Set by the request-id middleware. */
+  requestId?: string;
 }
 
-/** The ids an error line about `req` carries: the caller's request id and correlation id headers, when sent. */
+/**
+ * The ids an error line about `req` carries: the request id the service gave it (`requestIds`),
+ * else the caller's, and the caller's correlation id — plain tokens only.
+ */
 export function requestLogContext(req: HttpErrorRequest): LogContext {
-  const header = (name: string) => {
-    const v = req.headers?.[name];
-    return (Array.isArray(v) ? v[0] : v) || undefined;
-  };
-  return { requestId: header('x-request-id'), correlationId: header('x-correlation-id') };
+  return { requestId: req.requestId ?? plainHeader(req.headers?.['x-request-id']), correlationId: plainHeader(req.headers?.['x-correlation-id']) };
 }
 
 const UNEXPECTED = 'an unexpected error occurred';

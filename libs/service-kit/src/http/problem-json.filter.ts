@@ -5,7 +5,8 @@ import { PROBLEM_CONTENT_TYPE, problem } from './problem';
 import { HttpErrorFilter, HttpErrorOutline, HttpErrorRequest, HttpErrorResponse, operationOutcome } from './http-error.filter';
 
 /**
- * Every error leaves as application/problem+json with a stable code; routes
+ * Every error leaves as application/problem+json with a stable code and the
+ * request id (also in the X-Request-Id header, and in the error's log line); routes
  * under /v1/fhir answer a FHIR OperationOutcome instead. 5xx details are
  * logged (without payloads) and not echoed to the caller.
  */
@@ -22,7 +23,7 @@ export class ProblemJsonFilter extends HttpErrorFilter {
       return;
     }
     res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
-    res.send(JSON.stringify(problem(error.status, error.code, TITLES[error.status] ?? 'Error', error.detail, { ...error.details, instance: req.url?.split('?')[0] })));
+    res.send(JSON.stringify(problem(error.status, error.code, TITLES[error.status] ?? 'Error', error.detail, { ...error.details, instance: req.url?.split('?')[0], ...(req.requestId ? { requestId: req.requestId } : {}) })));
   }
 }
 

@@ -3,18 +3,20 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { NextFunction, Request, Response } from 'express';
 import { AccessTokens, Principal } from '@clinmesh/security';
+import { Logger, createLogger, requestIds } from '@clinmesh/observability';
 import { decodeJwt } from 'jose';
 import { CONSOLE_SERVICES, ConsoleConfig, ConsoleService } from '../../config/console.config';
 import { Session, SessionStore, csrfMatches } from '../../domain/session';
 import { maskPatientData } from '../../domain/masking';
-import { ServiceClient, ServiceReply } from '../services/service-client';
+import { Caller, ServiceClient, ServiceReply } from '../services/service-client';
 import { LineageComposer, LineageQueryKind, problemText } from '../../application/lineage.composer';
 import { PipelineMonitor } from '../../application/pipeline.monitor';
 
 export const SESSION_COOKIE = 'cm_console_session';
 const PURPOSES = ['TREAT', 'HPAYMT', 'HOPERAT', 'HRESCH', 'PUBHLTH', 'BTG', 'HSYSADMIN'];
 
-type SessionRequest = Request & { session?: Session };
+/** `requestId` set by requestIds; `principal` (the session's subject) named in the request's access line. */
+type SessionRequest = Request & { session?: Session; requestId?: string; principal?: { subject: string } };
 
 export interface RunningConsole {
   url: string;
@@ -29,7 +31,8 @@ export interface RunningConsole {
  * that aggregates the services' APIs with the user's own token. Admin-only
  * actions are checked here AND by each service's scopes.
  */
-export async function startConsole(config: ConsoleConfig, options: { samplerToken?: string } = {}): Promise<RunningConsole> {
+export async function startConsole(config: ConsoleConfig, options: { samplerToken?: string; logger?: Logger } = {}): Promise<RunningConsole> {
+  const logger = options.logger ?? createLogger('console');
   const tokens = new AccessTokens(config.authSecret);
   const sessions = new SessionStore(config.idleMs);
   const client = new ServiceClient(config.services);
@@ -47,6 +50,8 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
     res.setHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'");
     next();
   });
+  // API requests only: the front end's static files are not work worth a log line each.
+  app.use('/api', requestIds(logger, config.accessLog));
   app.use('/api', express.json({ limit: '256kb' }));
   app.use('/api', (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -64,8 +69,12 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
   const setCookie = (res: Response, value: string, maxAgeSeconds: number) => {
     res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${config.secureCookie ? '; Secure' : ''}`);
   };
-  const problem = (res: Response, status: number, code: string, detail: string, extra: Record<string, unknown> = {}) =>
-    res.status(status).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: code, status, code, detail, ...extra }));
+  const problem = (res: Response, status: number, code: string, detail: string, extra: Record<string, unknown> = {}) => {
+    const requestId = (res.req as SessionRequest).requestId;
+    return res.status(status).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: code, status, code, detail, ...extra, ...(requestId ? { requestId } : {}) }));
+  };
+  /** The signed-in user's token and this request's id, for the services' calls made on its behalf. */
+  const callerOf = (req: SessionRequest): Caller => ({ token: req.session!.token, requestId: req.requestId });
 
   /** Every /api route but sign-in needs a live session; state-changing calls need the CSRF header too. */
   const authenticated = (req: SessionRequest, res: Response, next: NextFunction) => {
@@ -75,6 +84,7 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
       return problem(res, 403, 'CONSOLE.CSRF', 'missing or wrong X-CSRF-Token header');
     }
     req.session = session;
+    req.principal = { subject: session.subject };
     next();
   };
   const adminOnly = (req: SessionRequest, res: Response, next: NextFunction) =>
@@ -100,11 +110,13 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
     try {
       principal = await tokens.verify(token);
     } catch (error) {
+      logger.warn({ requestId: (req as SessionRequest).requestId, code: 'CONSOLE.TOKEN_INVALID' }, 'console sign-in refused');
       return problem(res, 401, 'CONSOLE.TOKEN_INVALID', (error as Error).message);
     }
     const exp = decodeJwt(token).exp;
     const session = sessions.create({ subject: principal.subject, scopes: [...principal.scopes], token, tokenExpiresAt: typeof exp === 'number' ? exp * 1000 : null });
     if (session.role === 'admin') samplerToken ??= token;
+    logger.info({ requestId: (req as SessionRequest).requestId, subject: session.subject, role: session.role }, 'console sign-in');
     setCookie(res, session.id, Math.floor(config.idleMs / 1000));
     res.status(201).json({ subject: session.subject, role: session.role, scopes: session.scopes, csrf: session.csrf, idleMinutes: config.idleMs / 60000 });
   });
@@ -115,6 +127,7 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
   });
   app.post('/api/session/logout', authenticated, (req: SessionRequest, res) => {
     sessions.destroy(req.session!.id);
+    logger.info({ requestId: req.requestId, subject: req.session!.subject }, 'console sign-out');
     setCookie(res, '', 0);
     res.status(204).end();
   });
@@ -127,14 +140,14 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
     if (!q) return problem(res, 400, 'CONSOLE.QUERY_REQUIRED', 'give something to search for');
     const purpose = purposeOf(req);
     if (kind === 'patient' && !purpose) return problem(res, 400, 'CONSOLE.PURPOSE_REQUIRED', `a patient search needs a purpose of use (${PURPOSES.join(', ')}); it is audited`);
-    const resolved = await lineage.resolve(kind, q, req.session!.token, purpose);
+    const resolved = await lineage.resolve(kind, q, callerOf(req), purpose);
     res.json(resolved);
   });
   app.get('/api/lineage/:correlationId', authenticated, async (req: SessionRequest, res) => {
     const reveal = req.query.reveal === 'true';
     const purpose = purposeOf(req);
     if (reveal && !purpose) return problem(res, 400, 'CONSOLE.PURPOSE_REQUIRED', `revealing patient identifiers needs a purpose of use (${PURPOSES.join(', ')}); it is audited`);
-    res.json(await lineage.compose(String(req.params.correlationId), req.session!.token, reveal ? { purpose: purpose! } : undefined));
+    res.json(await lineage.compose(String(req.params.correlationId), callerOf(req), reveal ? { purpose: purpose! } : undefined));
   });
 
   // Dead letters (browse: lineage:read on each service; redrive: admin here and admin:operate there)
@@ -142,7 +155,7 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
     const qs = new URLSearchParams();
     for (const k of ['status', 'errorCode', 'since']) if (typeof req.query[k] === 'string' && req.query[k]) qs.set(k, req.query[k] as string);
     const only = svc(req.query.service);
-    const replies = await Promise.all(CONSOLE_SERVICES.filter((s) => !only || s === only).map((s) => client.call(s, 'GET', `/v1/lineage/dead-letters?${qs}`, req.session!.token)));
+    const replies = await Promise.all(CONSOLE_SERVICES.filter((s) => !only || s === only).map((s) => client.call(s, 'GET', `/v1/lineage/dead-letters?${qs}`, callerOf(req))));
     res.json({
       deadLetters: replies.flatMap((r) => (r.ok ? (r.body.deadLetters as Array<Record<string, unknown>>).map((d): Record<string, unknown> => ({ service: r.service, ...d })) : []))
         .sort((a, b) => String(b.failedAt).localeCompare(String(a.failedAt))),
@@ -153,41 +166,41 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
   app.get('/api/dead-letters/:service/:id', authenticated, async (req: SessionRequest, res) => {
     const s = svc(req.params.service);
     if (!s) return problem(res, 404, 'CONSOLE.NO_SERVICE', 'unknown service');
-    const r = await client.call(s, 'GET', `/v1/lineage/dead-letters/${encodeURIComponent(String(req.params.id))}`, req.session!.token);
+    const r = await client.call(s, 'GET', `/v1/lineage/dead-letters/${encodeURIComponent(String(req.params.id))}`, callerOf(req));
     if (r.ok) r.body = maskPatientData(r.body);
     relay(res, r);
   });
   app.post('/api/dead-letters/:service/:id/redrive', authenticated, adminOnly, async (req: SessionRequest, res) => {
     const s = svc(req.params.service);
     if (!s) return problem(res, 404, 'CONSOLE.NO_SERVICE', 'unknown service');
-    relay(res, await client.call(s, 'POST', `/v1/admin/dead-letters/${encodeURIComponent(String(req.params.id))}/redrive`, req.session!.token, { body: {} }));
+    relay(res, await client.call(s, 'POST', `/v1/admin/dead-letters/${encodeURIComponent(String(req.params.id))}/redrive`, callerOf(req), { body: {} }));
   });
   app.post('/api/dead-letters/redrive', authenticated, adminOnly, async (req: SessionRequest, res) => {
     const only = svc(req.body?.service);
     const filter = { errorCode: req.body?.errorCode || undefined, consumerGroup: req.body?.consumerGroup || undefined };
-    const replies = await Promise.all(CONSOLE_SERVICES.filter((s) => !only || s === only).map((s) => client.call(s, 'POST', '/v1/admin/dead-letters/redrive', req.session!.token, { body: filter })));
+    const replies = await Promise.all(CONSOLE_SERVICES.filter((s) => !only || s === only).map((s) => client.call(s, 'POST', '/v1/admin/dead-letters/redrive', callerOf(req), { body: filter })));
     res.json({ results: replies.map((r) => ({ service: r.service, ok: r.ok, ...(r.ok ? r.body : { problem: problemText(r) }) })) });
   });
   app.get('/api/rejections', authenticated, async (req: SessionRequest, res) => {
     const qs = new URLSearchParams();
     for (const k of ['sender', 'reason', 'since']) if (typeof req.query[k] === 'string' && req.query[k]) qs.set(k, req.query[k] as string);
-    relay(res, await client.call('ingest', 'GET', `/v1/rejections?${qs}`, req.session!.token));
+    relay(res, await client.call('ingest', 'GET', `/v1/rejections?${qs}`, callerOf(req)));
   });
 
   // Pipeline
   app.get('/api/pipeline', authenticated, async (req: SessionRequest, res) => {
-    res.json({ ...(await monitor.snapshot(req.session!.token)), history: monitor.history.all() });
+    res.json({ ...(await monitor.snapshot(callerOf(req))), history: monitor.history.all() });
   });
 
   // Identity review queue
   app.get('/api/review-items', authenticated, async (req: SessionRequest, res) => {
-    const r = await client.call('identity-resolution', 'GET', `/v1/review-items?status=${encodeURIComponent(String(req.query.status ?? 'open'))}`, req.session!.token);
+    const r = await client.call('identity-resolution', 'GET', `/v1/review-items?status=${encodeURIComponent(String(req.query.status ?? 'open'))}`, callerOf(req));
     if (r.ok) r.body = maskPatientData(r.body);
     relay(res, r);
   });
   app.get('/api/review-items/:id', authenticated, async (req: SessionRequest, res) => {
     const purpose = purposeOf(req);
-    const r = await client.call('identity-resolution', 'GET', `/v1/review-items/${encodeURIComponent(String(req.params.id))}`, req.session!.token, { headers: purpose ? { 'x-purpose-of-use': purpose } : {} });
+    const r = await client.call('identity-resolution', 'GET', `/v1/review-items/${encodeURIComponent(String(req.params.id))}`, callerOf(req), { headers: purpose ? { 'x-purpose-of-use': purpose } : {} });
     if (r.ok && !(req.query.reveal === 'true' && purpose)) r.body = maskPatientData(r.body);
     relay(res, r);
   });
@@ -197,12 +210,12 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
     // The page sees masked EPIDs: it names the candidate by its position; the EPID is looked up here.
     let candidateEpid: string | undefined;
     if (Number.isInteger(req.body?.candidate)) {
-      const item = await client.call('identity-resolution', 'GET', `/v1/review-items/${encodeURIComponent(String(req.params.id))}`, req.session!.token);
+      const item = await client.call('identity-resolution', 'GET', `/v1/review-items/${encodeURIComponent(String(req.params.id))}`, callerOf(req));
       if (!item.ok) return relay(res, item);
       candidateEpid = (item.body.candidates as Array<{ epid: string }> | undefined)?.[req.body.candidate]?.epid;
       if (!candidateEpid) return problem(res, 400, 'CONSOLE.NO_CANDIDATE', 'no such candidate on this review item');
     }
-    relay(res, await client.call('identity-resolution', 'POST', `/v1/review-items/${encodeURIComponent(String(req.params.id))}/decision`, req.session!.token, {
+    relay(res, await client.call('identity-resolution', 'POST', `/v1/review-items/${encodeURIComponent(String(req.params.id))}/decision`, callerOf(req), {
       body: { decision: req.body?.decision, ...(candidateEpid ? { candidateEpid } : {}) }, headers: { 'if-match': String(ifMatch) },
     }));
   });
@@ -211,14 +224,14 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
   app.get('/api/tasks', authenticated, async (req: SessionRequest, res) => {
     const qs = new URLSearchParams({ limit: '200' });
     for (const k of ['status', 'state', 'tier', 'breached', 'correlationId', 'workflow']) if (typeof req.query[k] === 'string' && req.query[k]) qs.set(k, req.query[k] as string);
-    const [tasks, workflows] = await Promise.all([client.call('task', 'GET', `/v1/tasks?${qs}`, req.session!.token), client.call('task', 'GET', '/v1/workflows', req.session!.token)]);
+    const [tasks, workflows] = await Promise.all([client.call('task', 'GET', `/v1/tasks?${qs}`, callerOf(req)), client.call('task', 'GET', '/v1/workflows', callerOf(req))]);
     if (!tasks.ok) return relay(res, tasks);
     const transitions: Record<string, Array<{ name: string; from: string[]; to: string; requires?: string[] }>> = {};
     if (workflows.ok) for (const w of workflows.body.workflows as Array<{ name?: string; id?: string; transitions: Array<{ name: string; from: string[]; to: string; requires?: string[] }> }>) transitions[w.name ?? w.id ?? ''] = w.transitions;
     res.json({ tasks: maskPatientData(tasks.body.tasks), transitions });
   });
   app.get('/api/tasks/:id', authenticated, async (req: SessionRequest, res) => {
-    const r = await client.call('task', 'GET', `/v1/tasks/${encodeURIComponent(String(req.params.id))}`, req.session!.token);
+    const r = await client.call('task', 'GET', `/v1/tasks/${encodeURIComponent(String(req.params.id))}`, callerOf(req));
     if (r.ok) r.body = maskPatientData(r.body);
     relay(res, r);
   });
@@ -226,7 +239,7 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
     app.post(`/api/tasks/:id/${action}`, authenticated, async (req: SessionRequest, res) => {
       const ifMatch = req.headers['if-match'];
       if (!ifMatch) return problem(res, 428, 'CONSOLE.IF_MATCH_REQUIRED', 'If-Match with the task version read is required');
-      const r = await client.call('task', 'POST', `/v1/tasks/${encodeURIComponent(String(req.params.id))}/${action}`, req.session!.token, { body: req.body ?? {}, headers: { 'if-match': String(ifMatch) } });
+      const r = await client.call('task', 'POST', `/v1/tasks/${encodeURIComponent(String(req.params.id))}/${action}`, callerOf(req), { body: req.body ?? {}, headers: { 'if-match': String(ifMatch) } });
       if (r.ok) r.body = maskPatientData(r.body);
       relay(res, r);
     });
@@ -236,10 +249,10 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
   app.get('/api/consents', authenticated, async (req: SessionRequest, res) => {
     const purpose = purposeOf(req);
     if (!purpose) return problem(res, 400, 'CONSOLE.PURPOSE_REQUIRED', 'a consent lookup names a patient: give a purpose of use (audited)');
-    relay(res, await client.call('policy', 'GET', `/v1/consents?patient=${encodeURIComponent(String(req.query.patient ?? ''))}`, req.session!.token, { headers: { 'x-purpose-of-use': purpose } }));
+    relay(res, await client.call('policy', 'GET', `/v1/consents?patient=${encodeURIComponent(String(req.query.patient ?? ''))}`, callerOf(req), { headers: { 'x-purpose-of-use': purpose } }));
   });
   app.get('/api/decisions', authenticated, async (req: SessionRequest, res) => {
-    const r = await client.call('policy', 'GET', `/v1/decisions?correlationId=${encodeURIComponent(String(req.query.correlationId ?? ''))}`, req.session!.token);
+    const r = await client.call('policy', 'GET', `/v1/decisions?correlationId=${encodeURIComponent(String(req.query.correlationId ?? ''))}`, callerOf(req));
     if (r.ok) r.body = maskPatientData(r.body);
     relay(res, r);
   });
@@ -247,13 +260,13 @@ export async function startConsole(config: ConsoleConfig, options: { samplerToke
   // Audit
   app.get('/api/audit', authenticated, async (req: SessionRequest, res) => {
     const s = svc(req.query.service) ?? 'ingest';
-    const r = await client.call(s, 'GET', `/v1/audit?limit=${encodeURIComponent(String(req.query.limit ?? '100'))}`, req.session!.token);
+    const r = await client.call(s, 'GET', `/v1/audit?limit=${encodeURIComponent(String(req.query.limit ?? '100'))}`, callerOf(req));
     if (r.ok) r.body = maskPatientData(r.body);
     relay(res, r);
   });
   app.post('/api/audit/verify', authenticated, async (req: SessionRequest, res) => {
     const only = svc(req.body?.service);
-    const replies = await Promise.all(CONSOLE_SERVICES.filter((s) => !only || s === only).map((s) => client.call(s, 'POST', '/v1/audit/verify', req.session!.token, { body: {} })));
+    const replies = await Promise.all(CONSOLE_SERVICES.filter((s) => !only || s === only).map((s) => client.call(s, 'POST', '/v1/audit/verify', callerOf(req), { body: {} })));
     res.json({ results: replies.map((r) => (r.ok ? { service: r.service, ...r.body } : { service: r.service, problem: problemText(r) })) });
   });
 
