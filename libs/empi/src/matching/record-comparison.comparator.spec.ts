@@ -23,6 +23,15 @@ describe('comparison levels', () => {
     assert.equal(compareGivenName(undefined, 'x'), MISSING);
   });
 
+  it('given name: two different initials are not a typo of each other (one edit apart, yet two names)', () => {
+    assert.equal(given('a', 't'), 'else');
+    assert.equal(given('a', 'tammy'), 'else');
+    assert.equal(given('t', 'tammy'), 'initial');
+    // Between names, one edit is still a typo.
+    assert.equal(given('jon', 'jan'), 'jw>=0.92');
+    assert.equal(given('al', 'el'), 'jw>=0.92');
+  });
+
   it('nicknames: the common US diminutives, and no two diminutives that are names of their own', () => {
     for (const [formal, nick] of [['ronald', 'ron'], ['kenneth', 'ken'], ['barbara', 'barb'], ['kimberly', 'kim'], ['donald', 'don'], ['sarah', 'sally'], ['elizabeth', 'betsy']]) {
       assert.equal(given(formal, nick), 'nickname', `${formal} / ${nick}`);
