@@ -7,7 +7,7 @@ import { MISSING, type ComparisonVector } from './record-comparison.comparator';
  * family name, an address, a phone and often a birth date or year; summing
  * those agreements as independent evidence makes two people look like one.
  */
-export type IdentityRuleName = 'given-name-conflict' | 'sex-conflict' | 'household-relative' | 'sibling-identifier-conflict' | 'core-identity-conflict' | 'no-individual-anchor' | 'family-and-address-changed';
+export type IdentityRuleName = 'given-name-conflict' | 'sex-conflict' | 'household-relative' | 'sibling-identifier-conflict' | 'core-identity-conflict' | 'no-individual-anchor' | 'family-and-address-changed' | 'individual-evidence-conflict';
 
 export interface IdentityRuleFinding {
   rule: IdentityRuleName;
@@ -129,6 +129,18 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   // address both disagreeing outright and neither SSN nor phone agreeing, the birth date alone never auto-links.
   if (family === 'else' && !addressAgrees && !personalAgrees) {
     findings.push({ rule: 'family-and-address-changed', weight: 0, blocksAutoLink: true, reason: 'family name and address both disagree and neither SSN nor phone agrees: a birth date and a given name alone never auto-link' });
+  }
+  // The SSN disagreeing outright, and the sex or the birth date too (beyond a keying error): what is about the
+  // individual says two people, whatever the household's names, address and phone say. One field replaced is
+  // a duplicate's error; two at once are a sibling — Tony and Wallace Chance, born months apart, and twins
+  // Norman and Veronica Bradley, all keyed given/family swapped at one address and phone (second generator
+  // seeds 44 and 59), where the family names disagreeing kept the household rules silent.
+  const birthApart = dob === 'year-only' || dob === 'else';
+  if (nationalId === 'else' && (sexConflict || birthApart)) {
+    findings.push({
+      rule: 'individual-evidence-conflict', weight: 0, blocksAutoLink: true,
+      reason: sexConflict ? 'both SSNs present and different, and the recorded sex disagrees: two people' : 'both SSNs present and different, and the birth dates disagree beyond a keying error: two people',
+    });
   }
   let core = 0;
   for (const field of ['givenName', 'familyName', 'birthDate'] as const) if (vector[IDX[field]] === COMPARISON_LEVELS[field].length - 1) core += 1;

@@ -287,6 +287,32 @@ describe('MatchEngine', () => {
     assert.ok(ericka.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'sex-conflict' && r.blocksAutoLink), JSON.stringify(ericka.explanation.candidates[0]));
   });
 
+  it('the SSN disagreeing with the sex or the birth date too is two people, even keyed swapped at one address and phone', async () => {
+    // Tony and Wallace Chance, born months apart, and twins Norman and Veronica Bradley: each keyed with the
+    // family name in the given field, so the shared "given name" and the address and phone reached the upper
+    // threshold while the family names disagreeing kept the household rules silent (second generator seeds 44, 59).
+    const at = { phone: '275 782 4777', address: { streetNumber: '8087', street: 'Washington Blvd', suburb: 'Houston', postcode: '77019', state: 'TX' } };
+    const ssn = (value: string) => ({ identifiers: [{ system: 'ssa', value, type: 'SS' }] });
+    const { engine: e } = engine();
+    const tony = await e.match({ recordId: 'c|1', givenName: 'Chance', familyName: 'Tony', birthDate: '1997-11-09', sex: 'M', ...at, ...ssn('404777191') });
+    const wallace = await e.match({ recordId: 'c|2', givenName: 'Chance', familyName: 'Wallace', birthDate: '1997-05-07', sex: 'M', ...at, ...ssn('169862499') });
+    assert.notEqual(wallace.personId, tony.personId);
+    assert.notEqual(wallace.decision, 'link');
+    const ruleOf = (r: typeof wallace) => r.explanation.candidates[0]?.records[0].rules.find((x) => x.rule === 'individual-evidence-conflict');
+    assert.ok(ruleOf(wallace)?.blocksAutoLink, JSON.stringify(wallace.explanation.candidates[0]));
+    const norman = await e.match({ recordId: 'b|1', givenName: 'Bradlgey', familyName: 'Norman', birthDate: '1984-08-14', sex: 'M', ...at, ...ssn('138183378') });
+    const veronica = await e.match({ recordId: 'b|2', givenName: 'Bradley', familyName: 'Veronica', birthDate: '1984-08-14', sex: 'F', ...at, ...ssn('849467334') });
+    assert.notEqual(veronica.personId, norman.personId);
+    assert.ok(veronica.explanation.candidates.find((c) => c.personId === norman.personId)?.records[0].rules.some((x) => x.rule === 'individual-evidence-conflict' && x.blocksAutoLink),
+      JSON.stringify(veronica.explanation.candidates));
+    // One of the two replaced is a duplicate's error: the same man with his SSN keyed anew links.
+    const again = await e.match({ recordId: 'c|3', givenName: 'Tony', familyName: 'Chance', birthDate: '1997-11-09', sex: 'M', ...at, ...ssn('404777291') });
+    assert.equal(again.personId, tony.personId);
+    const replaced = await e.match({ recordId: 'c|4', givenName: 'Tony', familyName: 'Chance', birthDate: '1997-11-09', sex: 'M', ...at, ...ssn('555123987') });
+    assert.ok(!replaced.explanation.candidates.find((c) => c.personId === tony.personId)?.records.some((r) => r.rules.some((x) => x.rule === 'individual-evidence-conflict')),
+      'an SSN replaced with everything else agreeing is no such conflict');
+  });
+
   it('two men born the same day with one first name, family names and addresses apart, are never auto-linked on the birth date', async () => {
     // Gerald Bell and Gerald Thomas of one city share a birthday. Birth date, given name, sex and city outweigh a
     // family name and an address that disagree; nothing personal (SSN, phone) is shared.
