@@ -313,6 +313,23 @@ describe('MatchEngine', () => {
       'an SSN replaced with everything else agreeing is no such conflict');
   });
 
+  it('twins Susan and Sue, a name and its nickname, with phones apart and one SSN, go to review; Sue with Susan\'s phone is Susan', async () => {
+    const at = { address: { streetNumber: '1427', street: 'Willow Ln', suburb: 'Arlington', postcode: '76094', state: 'TX' } };
+    const born = '2017-01-24';
+    const { engine: e } = engine();
+    const susan = await e.match({ recordId: 's|1', givenName: 'Susan', familyName: 'Smith', birthDate: born, sex: 'F', ...at, phone: '689 389 7081', identifiers: [{ system: 'ssa', value: '254373547', type: 'SS' }] });
+    const sue = await e.match({ recordId: 's|2', givenName: 'Sue', familyName: 'Smith', birthDate: born, sex: 'F', ...at, phone: '954 899 7013' });
+    assert.notEqual(sue.decision, 'link');
+    assert.notEqual(sue.personId, susan.personId);
+    assert.ok(sue.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'sibling-identifier-conflict' && r.blocksAutoLink), JSON.stringify(sue.explanation.candidates[0]));
+    // The nickname with the same phone is the same woman keyed by her nickname.
+    const { engine: e2 } = engine();
+    const susan2 = await e2.match({ recordId: 's|1', givenName: 'Susan', familyName: 'Smith', birthDate: born, sex: 'F', ...at, phone: '689 389 7081', identifiers: [{ system: 'ssa', value: '254373547', type: 'SS' }] });
+    const sameWoman = await e2.match({ recordId: 's|3', givenName: 'Sue', familyName: 'Smith', birthDate: born, sex: 'F', ...at, phone: '689 389 7081' });
+    assert.equal(sameWoman.decision, 'link');
+    assert.equal(sameWoman.personId, susan2.personId);
+  });
+
   it('two men born the same day with one first name, family names and addresses apart, are never auto-linked on the birth date', async () => {
     // Gerald Bell and Gerald Thomas of one city share a birthday. Birth date, given name, sex and city outweigh a
     // family name and an address that disagree; nothing personal (SSN, phone) is shared.
