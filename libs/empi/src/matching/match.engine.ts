@@ -5,7 +5,7 @@ import { COMPARISON_LEVELS, COMPARISON_NAMES, identifierSelected, resolveMatchCo
 import { MatchWeights, type FieldContribution, type TermFrequencies } from './match-weight.scorer';
 import type { PersonRecord, StoredRecord } from '../record/person-record.model';
 import { normalizeRecord, type NormalizedRecord } from '../record/person-record.normalizer';
-import { compareRecords, type NameSlots } from './record-comparison.comparator';
+import { compareRecords, type NameSlots, type RecordComparison } from './record-comparison.comparator';
 import { identityRules, type IdentityRuleFinding, type PairContext } from './identity-rules';
 import { differentListedGivenNames, givenNamesExplained, twoListedGivenNames } from './given-name-typo';
 import { withinOneEdit } from './string-similarity.comparator';
@@ -129,15 +129,31 @@ const MAX_EXPLAINED_PERSONS = 5;
 const GIVEN_NAME_INDEX = COMPARISON_NAMES.indexOf('givenName');
 const FAMILY_NAME_INDEX = COMPARISON_NAMES.indexOf('familyName');
 
-/** What the identity rules need beyond the comparison vector, from the two records' values. */
-function pairContext(a: NormalizedRecord, b: NormalizedRecord, vector: ArrayLike<number>): PairContext {
+/**
+ * The two values the given-name level was read from: the given names, or — names read transposed — the
+ * incoming record's given name against the stored family name (`slots.given` = 'familyName'), or its family
+ * name against the stored given name.
+ */
+function comparedGivenNames(a: NormalizedRecord, b: NormalizedRecord, cmp: RecordComparison): [string | undefined, string | undefined] {
+  if (!cmp.namesTransposed) return [a.givenName, b.givenName];
+  return cmp.slots.given === 'familyName' ? [a.givenName, b.familyName] : [a.familyName, b.givenName];
+}
+
+/**
+ * What the identity rules need beyond the comparison vector, from the two records' values — the given names
+ * as compared: "warner, diane" against "diane warner" is one name each side, not Warner against Diane (two
+ * listed given names, which read as twins and kept a swapped duplicate from its person).
+ */
+function pairContext(a: NormalizedRecord, b: NormalizedRecord, cmp: RecordComparison): PairContext {
+  const vector = cmp.vector;
   const level = vector[GIVEN_NAME_INDEX] < 0 ? undefined : COMPARISON_LEVELS.givenName[vector[GIVEN_NAME_INDEX]];
+  const [ga, gb] = comparedGivenNames(a, b, cmp);
   const ya = Number(a.birthDate?.year);
   const yb = Number(b.birthDate?.year);
   return {
-    givenExplained: givenNamesExplained(a.givenName, b.givenName, level),
-    differentListedGivenNames: differentListedGivenNames(a.givenName, b.givenName),
-    twoListedGivenNames: twoListedGivenNames(a.givenName, b.givenName),
+    givenExplained: givenNamesExplained(ga, gb, level),
+    differentListedGivenNames: differentListedGivenNames(ga, gb),
+    twoListedGivenNames: twoListedGivenNames(ga, gb),
     ...(Number.isFinite(ya) && Number.isFinite(yb) ? { birthYearGap: Math.abs(ya - yb) } : {}),
   };
 }
@@ -323,7 +339,7 @@ export class MatchEngine {
     if (cmp.vector[gi] === 0) tf.givenName = frequencyOf(cmp.slots.given);
     if (cmp.vector[fi] === 0) tf.familyName = frequencyOf(cmp.slots.family);
     const fsScore = this.weights.score(cmp.vector, tf);
-    const rules = identityRules(cmp.vector, this.config, pairContext(incoming, normalized, cmp.vector));
+    const rules = identityRules(cmp.vector, this.config, pairContext(incoming, normalized, cmp));
     const swapped = this.swappedReadingConflicts(incoming, normalized, cmp.namesTransposed);
     if (swapped.length) rules.push(...swapped);
     let score = fsScore;
@@ -358,8 +374,8 @@ export class MatchEngine {
     }
     const findings = new Map<string, IdentityRuleFinding>();
     for (const [a, b] of readings) {
-      const vector = compareRecords(a, b, this.config.comparedIdentifiers).vector;
-      for (const f of identityRules(vector, this.config, pairContext(a, b, vector))) {
+      const cmp = compareRecords(a, b, this.config.comparedIdentifiers);
+      for (const f of identityRules(cmp.vector, this.config, pairContext(a, b, cmp))) {
         if ((f.rule === 'given-name-conflict' || f.rule === 'sex-conflict') && !findings.has(f.rule)) {
           findings.set(f.rule, { ...f, reason: `read with ${reading}: ${f.reason}` });
         }
