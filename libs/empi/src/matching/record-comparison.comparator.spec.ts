@@ -97,6 +97,19 @@ describe('comparison levels', () => {
       // The exact slot names the stored field that holds the agreeing value (term frequency reads it).
       assert.equal(b[slots.family], 'maria');
     }
+    // The SSN the same, one crossed pair the same name, the other two typos apart ("molreno" / "morneo", Frank
+    // Moreno both times): crosswise, whichever record comes first; without the SSN agreeing, read straight.
+    const frank = normalizeRecord({ recordId: 'f', givenName: 'frank', familyName: 'morneo', identifiers: ssn('628636612') });
+    const frankSwapped = normalizeRecord({ recordId: 'g', givenName: 'molreno', familyName: 'frank', identifiers: ssn('628636612') });
+    for (const [a, b] of [[frank, frankSwapped], [frankSwapped, frank]]) {
+      const { vector, namesTransposed, slots } = compareRecords(a, b, sel);
+      assert.ok(namesTransposed, `${a.recordId} against ${b.recordId}`);
+      assert.equal(label('givenName', vector[COMPARISON_NAMES.indexOf('givenName')]), 'exact');
+      assert.equal(b[slots.given], 'frank');
+      assert.notEqual(label('familyName', vector[COMPARISON_NAMES.indexOf('familyName')]), 'else');
+    }
+    const noSsn = normalizeRecord({ recordId: 'h', givenName: 'molreno', familyName: 'frank' });
+    assert.equal(compareRecords(frank, noSsn, sel).namesTransposed, false);
     // Both SSNs present and different: the exact-and-typo reading does not apply (a twin's swapped record).
     const twin = normalizeRecord({ recordId: 'c', givenName: 'sgeldon', familyName: 'maria', identifiers: ssn('410772301') });
     assert.equal(compareRecords(maria, twin, sel).namesTransposed, false);

@@ -110,6 +110,7 @@ function bestOfCrossed(a1?: string, a2?: string, b1?: string, b2?: string): numb
 }
 
 const NATIONAL_ID_ELSE = COMPARISON_LEVELS.nationalId.indexOf('else');
+const NATIONAL_ID_EXACT = COMPARISON_LEVELS.nationalId.indexOf('exact');
 
 /** Which field of the stored record (b) each name slot of the vector was compared with. */
 export interface NameSlots {
@@ -133,6 +134,12 @@ const DIRECT: NameSlots = { given: 'givenName', family: 'familyName' };
  *   more goes in the given-name slot and the other, read with the family comparator, in the family
  *   slot: which name holds the typo cannot be told, and this way the twin rules judge the differing
  *   pair as given names.
+ * - neither of those, and the SSN the same: one crossed pair the same name and the other alike as family names (up to
+ *   Jaro-Winkler 0.80 or a shared sound): "molreno, frank" against "frank, morneo", Frank Moreno keyed
+ *   swapped with a typo and earlier with a typo of its own. Read straight both names disagree and
+ *   `core-identity-conflict` kept the records apart whatever the SSN said; the typos are too far apart
+ *   for the first two ways, which compare the crossed family pair as given names. Second generator:
+ *   recall up on 40 of 60 seeds (mean 0.9669 → 0.9677), 51 review items fewer, precision and FEBRL unchanged.
  * The second way not with both SSNs present and different: a twin's swapped record ("baer, willmie"
  * for Willie against William) would pass as one person's names and hide the given names' difference
  * from the twin rules. The first way keeps reading such pairs crosswise: FEBRL's duplicates carry
@@ -147,15 +154,30 @@ function crossedReading(a: NormalizedRecord, b: NormalizedRecord, given: number,
   if (aGivenVsBFamily <= 3 && aFamilyVsBGiven <= 1 && beats(aGivenVsBFamily, aFamilyVsBGiven)) {
     return { given: aGivenVsBFamily, family: aFamilyVsBGiven, slots: { given: 'familyName', family: 'givenName' } };
   }
-  if (aGivenVsBFamily > 3 || nationalId === NATIONAL_ID_ELSE) return undefined;
-  const aFamilyVsBGivenAsGiven = compareGivenName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic);
-  if (aFamilyVsBGivenAsGiven > 3) return undefined;
-  // The pair that differs more is judged as the given names, the other as the family names.
-  if (aFamilyVsBGivenAsGiven >= aGivenVsBFamily) {
-    const family2 = compareFamilyName(a.givenName, b.familyName, a.givenPhonetic, b.familyPhonetic);
-    return beats(aFamilyVsBGivenAsGiven, family2) ? { given: aFamilyVsBGivenAsGiven, family: family2, slots: { given: 'givenName', family: 'familyName' } } : undefined;
+  const second = swapAndTypoReading();
+  if (second || nationalId !== NATIONAL_ID_EXACT) return second;
+  // Third way: the SSN the same, one crossed pair the same name and the other alike as family names.
+  if (aFamilyVsBGiven === 0) {
+    const family3 = compareFamilyName(a.givenName, b.familyName, a.givenPhonetic, b.familyPhonetic);
+    if (family3 <= 3 && beats(0, family3)) return { given: 0, family: family3, slots: { given: 'givenName', family: 'familyName' } };
   }
-  return beats(aGivenVsBFamily, aFamilyVsBGiven) ? { given: aGivenVsBFamily, family: aFamilyVsBGiven, slots: { given: 'familyName', family: 'givenName' } } : undefined;
+  if (aGivenVsBFamily === 0) {
+    const family3 = compareFamilyName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic);
+    if (family3 <= 3 && beats(0, family3)) return { given: 0, family: family3, slots: { given: 'familyName', family: 'givenName' } };
+  }
+  return undefined;
+
+  function swapAndTypoReading(): { given: number; family: number; slots: NameSlots } | undefined {
+    if (aGivenVsBFamily > 3 || nationalId === NATIONAL_ID_ELSE) return undefined;
+    const aFamilyVsBGivenAsGiven = compareGivenName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic);
+    if (aFamilyVsBGivenAsGiven > 3) return undefined;
+    // The pair that differs more is judged as the given names, the other as the family names.
+    if (aFamilyVsBGivenAsGiven >= aGivenVsBFamily) {
+      const family2 = compareFamilyName(a.givenName, b.familyName, a.givenPhonetic, b.familyPhonetic);
+      return beats(aFamilyVsBGivenAsGiven, family2) ? { given: aFamilyVsBGivenAsGiven, family: family2, slots: { given: 'givenName', family: 'familyName' } } : undefined;
+    }
+    return beats(aGivenVsBFamily, aFamilyVsBGiven) ? { given: aGivenVsBFamily, family: aFamilyVsBGiven, slots: { given: 'familyName', family: 'givenName' } } : undefined;
+  }
 }
 
 /** Compares two normalised records field by field into a comparison vector. */
