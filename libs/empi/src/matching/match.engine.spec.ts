@@ -345,6 +345,23 @@ describe('MatchEngine', () => {
     assert.ok(!rekeyed.explanation.candidates[0]?.records.some((r) => r.rules.some((x) => x.rule === 'sibling-identifier-conflict')), JSON.stringify(rekeyed.explanation.candidates[0]));
   });
 
+  it('a person whose records mark the incoming one as a sibling is no rival match: Sandra Curtis\'s swapped record joins her, not review', async () => {
+    // Twins John and Sandra Curtis, one address and phone; both keyed once given/family swapped. "curtis, sandra"
+    // agreed with John's swapped "curtis, john" on everything but the names and sex, reached the upper threshold,
+    // and made two persons look like matches (second generator seed 41) — though John's own record says twin.
+    const at = { phone: '914 291 4572', address: { streetNumber: '9275', street: 'Sunset Blvd', suburb: 'Portland', postcode: '97272', state: 'OR' } };
+    const born = '2005-04-16';
+    const { engine: e } = engine();
+    const john = await e.match({ recordId: 'j|1', givenName: 'John', familyName: 'Curtis', birthDate: born, sex: 'M', ...at, identifiers: [{ system: 'ssa', value: '129192003', type: 'SS' }] });
+    await e.match({ recordId: 'j|2', givenName: 'Curtis', familyName: 'John', birthDate: born, sex: 'M', ...at, identifiers: [{ system: 'ssa', value: '129192003', type: 'SS' }] });
+    const sandra = await e.match({ recordId: 's|1', givenName: 'Sandra', familyName: 'Curtis', birthDate: born, sex: 'F', ...at });
+    assert.notEqual(sandra.personId, john.personId);
+    await e.match({ recordId: 's|2', givenName: 'Snadra', familyName: 'Curtis', birthDate: born, sex: 'F', ...at });
+    const swapped = await e.match({ recordId: 's|3', givenName: 'Curtis', familyName: 'Sandra', birthDate: born, sex: 'F', ...at });
+    assert.equal(swapped.decision, 'link', swapped.explanation.reason);
+    assert.equal(swapped.personId, sandra.personId);
+  });
+
   it('two men born the same day with one first name, family names and addresses apart, are never auto-linked on the birth date', async () => {
     // Gerald Bell and Gerald Thomas of one city share a birthday. Birth date, given name, sex and city outweigh a
     // family name and an address that disagree; nothing personal (SSN, phone) is shared.

@@ -436,6 +436,8 @@ export class MatchEngine {
     const contenders = [...bestPerPerson].filter(([, s]) => s >= lower).sort((a, b) => b[1] - a[1]).map(([p]) => p);
     const evidenceOf: PersonEvidence[] = [];
     const bestRecordOf = new Map<string, ScoredRecord>();
+    /** Persons one of whose records says the incoming record is a twin or sibling of theirs (SIBLING_EVIDENCE). */
+    const siblingOf = new Set<string>();
     if (contenders.length) {
       const all = await recordsOfPersons(store, contenders, this.config.personRecordLimit);
       const byPerson = new Map<string, StoredRecord[]>();
@@ -457,13 +459,17 @@ export class MatchEngine {
         for (const r of byPerson.get(personId) ?? []) if (!seen.has(r.recordId)) seen.set(r.recordId, this.scoreRecord(incoming, r));
         const records = [...seen.values()];
         evidenceOf.push(this.personEvidence(personId, records, upper, this.config.personFloor));
-        bestRecordOf.set(personId, best(records)!);
+        const bestRec = best(records)!;
+        bestRecordOf.set(personId, bestRec);
+        if (records.some((r) => r !== bestRec && r.rules.some((f) => SIBLING_EVIDENCE.has(f.rule)))) siblingOf.add(personId);
       }
       evidenceOf.sort((a, b) => b.score - a.score);
     }
     const top = evidenceOf[0];
     // Persons the record matches on its own evidence (≥ upper, no pair rule against the best record).
-    const atUpper = evidenceOf.filter((p) => p.score >= upper && !bestRecordOf.get(p.personId)!.rules.some((f) => f.blocksAutoLink));
+    // A person one of whose records marks the incoming one as a twin or sibling is no rival match: its best record's
+    // agreement is the household's ("curtis, sandra" against her brother's swapped "curtis, …" record).
+    const atUpper = evidenceOf.filter((p) => p.score >= upper && !bestRecordOf.get(p.personId)!.rules.some((f) => f.blocksAutoLink) && !siblingOf.has(p.personId));
     if (top && top.linkable && atUpper.length === 1) {
       const rec = bestRecordOf.get(top.personId)!;
       return { result: { ...base, ...this.linkTo(rec), method: 'probabilistic', explanation: explain('link', 'probabilistic', top.score, evidenceOf, `score ${round(top.score)} ≥ upper ${upper} against one person, consistent with all its records`) }, keys };
