@@ -92,22 +92,20 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   // Sisters a birth-date digit apart at one address, two real names ("Karin" and "Karen", "June" and "Joanne")
   // and two SSNs disagreeing outright: that the names are alike and the dates near proves nothing then.
   const alikeNearSiblings = dob === 'one-digit' && addressAgrees && pair.twoListedGivenNames;
-  if (familyAgrees && nationalId === 'else' && !givenConflict && ((sameBirth && (pair.differentListedGivenNames || given === 'initial')) || alikeNearSiblings)) {
-    findings.push({
-      rule: 'sibling-identifier-conflict', weight: 0, blocksAutoLink: true,
-      reason: given === 'initial'
-        ? 'same family name and birth date, one given name only an initial, and both SSNs present and different (the initial fits a twin as well)'
-        : 'same family name and birth date, given names alike but not equal, and both SSNs present and different (twins named alike)',
-    });
-  }
+  const ssnsApart = familyAgrees && nationalId === 'else' && !givenConflict && ((sameBirth && (pair.differentListedGivenNames || given === 'initial')) || alikeNearSiblings);
   // Twins named a name and its diminutive (Susan and Sue, Mary and Mae): the nickname explains the names as one,
   // yet with no SSN tying the two and their phones disagreeing outright, the household reading is as likely —
   // a reviewer decides (TS generator seeds 25 and 38; a duplicate keyed by nickname with its phone replaced
   // goes to review too: 13 more review items over 112 seeds, recall −0.0001).
-  if (familyAgrees && sameBirth && addressAgrees && !sameIndividualId && given === 'nickname' && level(vector, 'phone') === 'else') {
+  const phonesApart = familyAgrees && sameBirth && addressAgrees && !sameIndividualId && given === 'nickname' && level(vector, 'phone') === 'else';
+  if (ssnsApart || phonesApart) {
     findings.push({
       rule: 'sibling-identifier-conflict', weight: 0, blocksAutoLink: true,
-      reason: 'same family name, birth date and address, given names a name and its nickname, phones different and no SSN agreeing (twins named alike)',
+      reason: !ssnsApart
+        ? 'same family name, birth date and address, given names a name and its nickname, phones different and no SSN agreeing (twins named alike)'
+        : given === 'initial'
+          ? 'same family name and birth date, one given name only an initial, and both SSNs present and different (the initial fits a twin as well)'
+          : 'same family name and birth date, given names alike but not equal, and both SSNs present and different (twins named alike)',
     });
   }
   const generation = (pair.birthYearGap ?? 0) >= GENERATION_GAP_YEARS;

@@ -156,16 +156,16 @@ function crossedReading(a: NormalizedRecord, b: NormalizedRecord, given: number,
   }
   const second = swapAndTypoReading();
   if (second || nationalId !== NATIONAL_ID_EXACT) return second;
-  // Third way: the SSN the same, one crossed pair the same name and the other alike as family names.
-  if (aFamilyVsBGiven === 0) {
-    const family3 = compareFamilyName(a.givenName, b.familyName, a.givenPhonetic, b.familyPhonetic);
-    if (family3 <= 3 && beats(0, family3)) return { given: 0, family: family3, slots: { given: 'givenName', family: 'familyName' } };
-  }
-  if (aGivenVsBFamily === 0) {
-    const family3 = compareFamilyName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic);
-    if (family3 <= 3 && beats(0, family3)) return { given: 0, family: family3, slots: { given: 'familyName', family: 'givenName' } };
-  }
-  return undefined;
+  // Third way: the SSN the same, one crossed pair the same name (read in the given slot) and the other alike
+  // as family names (Jaro-Winkler ≥ 0.80 or a shared sound).
+  // (The other pair is compared only once the first is the same name: SSN-agreeing pairs are most duplicates.)
+  const sameAndAlike = (same: number, alikeLevel: () => number, slots: NameSlots) => {
+    if (same !== 0) return undefined;
+    const alike = alikeLevel();
+    return alike <= 3 && beats(0, alike) ? { given: 0, family: alike, slots } : undefined;
+  };
+  return sameAndAlike(aFamilyVsBGiven, () => compareFamilyName(a.givenName, b.familyName, a.givenPhonetic, b.familyPhonetic), { given: 'givenName', family: 'familyName' })
+    ?? sameAndAlike(aGivenVsBFamily, () => compareFamilyName(a.familyName, b.givenName, a.familyPhonetic, b.givenPhonetic), { given: 'familyName', family: 'givenName' });
 
   function swapAndTypoReading(): { given: number; family: number; slots: NameSlots } | undefined {
     if (aGivenVsBFamily > 3 || nationalId === NATIONAL_ID_ELSE) return undefined;
