@@ -49,6 +49,24 @@ describe('embedded PostgreSQL: durable and fast settings', { timeout: 120_000 },
     });
   });
 
+  it("its URLs reach the server over its Unix-domain socket (the TCP listener stays for tools that ignore `host`)", async () => {
+    const pg = await start(true);
+    const client = new Client({ connectionString: pg.urlFor('postgres') });
+    await client.connect();
+    try {
+      assert.equal((await client.query('SELECT host(inet_server_addr()) AS a')).rows[0].a, null);
+    } finally {
+      await client.end();
+    }
+    const tcp = new Client({ connectionString: pg.urlFor('postgres').replace(/\?.*$/, '') });
+    await tcp.connect();
+    try {
+      assert.equal((await tcp.query('SELECT host(inet_server_addr()) AS a')).rows[0].a, '127.0.0.1');
+    } finally {
+      await tcp.end();
+    }
+  });
+
   it('fast (tests only): nothing flushed, JIT off', async () => {
     assert.deepEqual(await settings(await start(true), names), {
       fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', jit: 'off', autovacuum: 'on', autovacuum_naptime: '60s',

@@ -46,4 +46,20 @@ describe('service data source: JIT off in every service session', { timeout: 60_
       await service.destroy();
     }
   });
+
+  it("connects over the Unix-domain socket a URL's `host` parameter names, and over TCP without one", async () => {
+    // The embedded platform's URLs carry the socket directory; TypeORM alone would drop it and use TCP.
+    assert.match(db.url, /[?&]host=%2F/, 'the test platform hands out socket URLs');
+    const serverAddress = async (url: string) => {
+      const ds = serviceDataSource({ service: 'socket-check', url, poolSize: 1 });
+      await ds.initialize();
+      try {
+        return (await ds.query('SELECT host(inet_server_addr()) AS addr'))[0].addr as string | null;
+      } finally {
+        await ds.destroy();
+      }
+    };
+    assert.equal(await serverAddress(db.url), null, 'a Unix-domain socket session has no server address');
+    assert.equal(await serverAddress(db.url.replace(/\?.*$/, '')), '127.0.0.1');
+  });
 });

@@ -40,6 +40,22 @@ export function serviceDataSource(settings: ServiceDataSourceSettings): DataSour
       idleTimeoutMillis: settings.idleTimeoutMs ?? 300_000,
       application_name: settings.service,
       options: SERVICE_SESSION_OPTIONS,
+      ...socketHostOf(settings.url),
     },
   });
+}
+
+/**
+ * A `host` query parameter naming a Unix-domain socket directory (libpq's form, and the embedded platform's
+ * URLs): TypeORM builds the pool from the URL's host and port and drops its query, so the socket is handed
+ * to node-postgres here. Without one, the URL's TCP host and port are used.
+ */
+function socketHostOf(url: string): { host?: string } {
+  let host: string | null = null;
+  try {
+    host = new URL(url).searchParams.get('host');
+  } catch {
+    return {};
+  }
+  return host?.startsWith('/') ? { host } : {};
 }
