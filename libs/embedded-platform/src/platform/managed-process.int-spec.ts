@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManagedProcess } from './managed-process';
+import { ManagedProcess, nodeFlags } from './managed-process';
 
 describe('ManagedProcess', () => {
   it('says why a service exited before it was ready (its own "failed to start" reason), not only that it did', async () => {
@@ -26,5 +26,10 @@ describe('ManagedProcess', () => {
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('runs with a 64 MB semi-space unless CLINMESH_NODE_ARGS says otherwise (the last flag wins)', () => {
+    assert.deepEqual(nodeFlags({}), ['--max-semi-space-size=64']);
+    assert.deepEqual(nodeFlags({ CLINMESH_NODE_ARGS: ' --max-semi-space-size=16  --cpu-prof ' }), ['--max-semi-space-size=64', '--max-semi-space-size=16', '--cpu-prof']);
   });
 });

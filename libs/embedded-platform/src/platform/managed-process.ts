@@ -26,6 +26,22 @@ interface ReplyMessage {
 }
 
 /**
+ * V8 flags every managed process runs with: a 64 MB young-generation semi-space (V8's default here is 16 MB).
+ * A service allocates short-lived objects for every event (Avro and JSON values, SQL parameters), and a larger
+ * nursery means fewer scavenges: on the identity service path Node's CPU per record fell 8–19% over three
+ * alternating runs (1.25–1.40 → 1.13–1.16 ms); 32 MB made no difference. A deployment sets the same in NODE_OPTIONS.
+ */
+export const MANAGED_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+
+/**
+ * The node flags of a managed process: MANAGED_NODE_FLAGS, then CLINMESH_NODE_ARGS — extra flags that
+ * NODE_OPTIONS refuses (e.g. `--cpu-prof --cpu-prof-dir=…` for profiling); coming last, they win over the defaults.
+ */
+export function nodeFlags(env: NodeJS.ProcessEnv): string[] {
+  return [...MANAGED_NODE_FLAGS, ...(env.CLINMESH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+}
+
+/**
  * A platform or service process started with the alias loader, its output
  * appended to a log file. kill('SIGKILL') + start() is how fault tests crash
  * and restart a service.
@@ -59,9 +75,7 @@ export class ManagedProcess {
     }
     const managed = !!this.options.launcherChild;
     const preload = managed ? ['-r', join(__dirname, 'parent-watch.js')] : [];
-    // CLINMESH_NODE_ARGS: extra node flags that NODE_OPTIONS refuses (e.g. `--cpu-prof --cpu-prof-dir=…` for profiling).
-    const nodeArgs = (this.options.env.CLINMESH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, '-r', join(root, 'tools', 'register.js'), ...preload, join(root, 'dist', this.options.entry)], {
+    const child = spawn(process.execPath, [...nodeFlags(this.options.env), '-r', join(root, 'tools', 'register.js'), ...preload, join(root, 'dist', this.options.entry)], {
       cwd: root,
       env: managed ? { ...this.options.env, CLINMESH_LAUNCHER_CONTROL: 'ipc' } : this.options.env,
       stdio: managed ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
