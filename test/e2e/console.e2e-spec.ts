@@ -151,7 +151,9 @@ describe('operations console in a browser', { timeout: 900_000 }, () => {
     await importSchema(pipeline, unknownId);
     await row.getByRole('button', { name: 'Redrive' }).click();
     await page.getByText(/Redrive of .*: redriven/).waitFor();
-    await waitFor(async () => (await pipeline.tasks({ correlationId: 'console-poison-1' })).length === 1, { what: 'the redriven event to become a task', timeoutMs: 60000 });
+    await waitFor(async () => (await pipeline.tasks({ correlationId: 'console-poison-1' })).length === 1, {
+      what: 'the redriven event to become a task', timeoutMs: 60000, explain: () => whereIs(pipeline, 'console-poison-1'),
+    });
     const [dl] = await pipeline.query('normalization', `SELECT id, status FROM cm_dead_letters WHERE headers->>'${HEADER.correlationId}' = 'console-poison-1'`);
     assert.equal(dl.status, 'redriven');
     const [other] = await pipeline.query('normalization', `SELECT id, status FROM cm_dead_letters WHERE headers->>'${HEADER.correlationId}' = 'console-poison-2'`);
@@ -259,6 +261,21 @@ async function check(page: Page, name: string): Promise<void> {
   });
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(bad, [], `${name}: accessibility violations ${JSON.stringify(bad)}`);
+}
+
+/**
+ * Where a correlation id's events are in each stage's outbox after normalization — pending, or published and
+ * to which topic — with each stage's consumer lag: what a failed wait for the redriven event reports.
+ */
+async function whereIs(pipeline: TestPipeline, correlationId: string): Promise<string> {
+  const parts: string[] = [];
+  for (const stage of ['normalization', 'policy', 'task'] as const) {
+    const rows = await pipeline.query(stage, `SELECT 'pending' AS state, topic FROM cm_outbox WHERE headers->>$1 = $2
+      UNION ALL SELECT 'published', topic FROM cm_outbox_published WHERE headers->>$1 = $2`, [HEADER.correlationId, correlationId]);
+    const consumers = (await pipeline.request(stage, 'GET', '/v1/admin/consumers')).text.slice(0, 600);
+    parts.push(`${stage}: ${rows.map((r) => `${r.state} ${r.topic}`).join(', ') || 'nothing in its outbox'}; consumers ${consumers}`);
+  }
+  return parts.join(' | ');
 }
 
 /** IdentifiedEvents written with a schema id the registry does not know: normalization dead-letters them. */

@@ -78,8 +78,14 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
 }
 
-/** Polls `probe` until it returns a truthy value. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+/**
+ * Polls `probe` until it returns a truthy value. `explain`, when given, is asked on timeout what the state is
+ * (where an event stopped, say), and its answer is part of the error: a wait that failed once in CI says why.
+ */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string; explain?: () => Promise<string> } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 60000);
   let last: unknown;
   while (Date.now() < deadline) {
@@ -91,5 +97,6 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | null | fal
     }
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 200));
   }
-  throw new Error(`timed out waiting for ${options.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
+  const state = options.explain ? await options.explain().catch((error: Error) => `(explaining failed: ${error.message})`) : undefined;
+  throw new Error(`timed out waiting for ${options.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}${state ? ` — ${state}` : ''}`);
 }
