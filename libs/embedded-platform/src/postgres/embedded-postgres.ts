@@ -89,7 +89,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   // Clients on this machine reach the server through its Unix-domain socket (the `host` parameter, which libpq
   // and node-postgres honour): per statement it costs both sides far less CPU than loopback TCP — measured
-  // below in the runtime's README. The TCP host and port stay in the URL for tools that ignore the parameter.
+  // in this library's README. The TCP host and port stay in the URL for tools that ignore the parameter.
   const urlFor = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${db}?host=${encodeURIComponent(socketDir)}`;
   return {
     port: options.port,

@@ -53,6 +53,14 @@ export interface PersonEvidence {
   records: RecordEvidence[];
 }
 
+/** A person's stored evidence and, for the decision only, its best record and whether it holds the incoming record's twin or sibling. */
+interface PersonAssessment {
+  evidence: PersonEvidence;
+  bestRecord: ScoredRecord;
+  /** Another record of the person has SIBLING_EVIDENCE against the incoming one. */
+  siblingOfIncoming: boolean;
+}
+
 /** Everything needed to explain a decision later: stored with every link and review item. */
 export interface MatchExplanation {
   decision: MatchDecision;
@@ -286,6 +294,14 @@ export class MatchEngine {
   }
 
   private personEvidence(personId: string, records: ScoredRecord[], upper: number, floor: number): PersonEvidence {
+    return this.assessPerson(personId, records, upper, floor).evidence;
+  }
+
+  /**
+   * A person's evidence, and beside it what the decision needs and the stored explanation does not carry: the
+   * best record, and whether another record of the person marks the incoming one as a twin or sibling.
+   */
+  private assessPerson(personId: string, records: ScoredRecord[], upper: number, floor: number): PersonAssessment {
     const bestRec = best(records)!;
     const worst = records.reduce((w, r) => Math.min(w, r.score), Infinity);
     // The record must fit the person as a whole: most of its records must support the link on their own
@@ -298,20 +314,26 @@ export class MatchEngine {
     // Strong different-person evidence against any record of the person (a twin's record, say) forbids the link:
     // an initial or a nickname matching one record must not pull a sibling into the person. Twins named alike
     // whose SSNs disagree count too: June's typo'd record had joined Joanne, and June followed it.
+    let siblingOfIncoming = false;
     for (const r of records) {
       if (r === bestRec) continue;
-      for (const f of r.rules) if (SIBLING_EVIDENCE.has(f.rule)) blockedBy.push(`${f.rule} with record ${r.stored.recordId}`);
+      for (const f of r.rules) {
+        if (!SIBLING_EVIDENCE.has(f.rule)) continue;
+        blockedBy.push(`${f.rule} with record ${r.stored.recordId}`);
+        siblingOfIncoming = true;
+      }
     }
     if (mean < floor || supporting * 2 <= records.length) {
       blockedBy.push(`does not fit the person as a whole: ${supporting} of its ${records.length} records support the link, mean score ${round(mean)}`);
     }
     if (bestRec.score < upper) blockedBy.push(`best score ${round(bestRec.score)} < upper ${upper}`);
     const ranked = [...records].sort((a, b) => b.score - a.score);
-    return {
+    const evidence: PersonEvidence = {
       personId, score: bestRec.score, worstScore: worst, meanScore: round(mean), linkable: blockedBy.length === 0, blockedBy,
       // The best records carry their per-field evidence; the rest their totals and rules.
       records: ranked.slice(0, 10).map((r, i) => this.evidence(r, i < 3 || r.score < floor)),
     };
+    return { evidence, bestRecord: bestRec, siblingOfIncoming };
   }
 
   private scoreRecord(incoming: NormalizedRecord, stored: StoredRecord): ScoredRecord {
@@ -458,10 +480,10 @@ export class MatchEngine {
         const seen = new Map((scoredOf.get(personId) ?? []).map((c) => [c.stored.recordId, c]));
         for (const r of byPerson.get(personId) ?? []) if (!seen.has(r.recordId)) seen.set(r.recordId, this.scoreRecord(incoming, r));
         const records = [...seen.values()];
-        evidenceOf.push(this.personEvidence(personId, records, upper, this.config.personFloor));
-        const bestRec = best(records)!;
-        bestRecordOf.set(personId, bestRec);
-        if (records.some((r) => r !== bestRec && r.rules.some((f) => SIBLING_EVIDENCE.has(f.rule)))) siblingOf.add(personId);
+        const assessed = this.assessPerson(personId, records, upper, this.config.personFloor);
+        evidenceOf.push(assessed.evidence);
+        bestRecordOf.set(personId, assessed.bestRecord);
+        if (assessed.siblingOfIncoming) siblingOf.add(personId);
       }
       evidenceOf.sort((a, b) => b.score - a.score);
     }

@@ -51,11 +51,6 @@ export function serviceDataSource(settings: ServiceDataSourceSettings): DataSour
  * to node-postgres here. Without one, the URL's TCP host and port are used.
  */
 function socketHostOf(url: string): { host?: string } {
-  let host: string | null = null;
-  try {
-    host = new URL(url).searchParams.get('host');
-  } catch {
-    return {};
-  }
+  const host = URL.canParse(url) ? new URL(url).searchParams.get('host') : null;
   return host?.startsWith('/') ? { host } : {};
 }
