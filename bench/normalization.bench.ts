@@ -23,6 +23,8 @@ import { isEntryPoint } from './bench-entry';
 
 export interface NormalizationBenchResult {
   messages: number;
+  /** Per topic: enough that no partition outgrows the embedded cluster's ~5 MB window. */
+  partitions: number;
   bareHopEventsPerSecond: number;
   normalizationEventsPerSecond: number;
   normalizationCostRatio: number;
@@ -63,13 +65,20 @@ export async function runNormalizationBench(messages = 3000): Promise<Normalizat
   };
 
   const started = performance.now();
-  for (const v of inputs.slice(0, 500)) normalize(v);
+  let sampleOutBytes = 0;
+  for (const v of inputs.slice(0, 500)) sampleOutBytes += normalize(v).length;
   const mappingOnlyEventsPerSecond = 500 / ((performance.now() - started) / 1000);
+  // The embedded cluster keeps only the newest ~5 MB of a partition: a topic holding more would lose
+  // its oldest records before the hop reads them (and the hop would wait for them forever). Enough
+  // partitions keep each under 2 MB, input and output alike.
+  const inBytes = inputs.reduce((n, b) => n + b.length, 0);
+  const outBytes = (sampleOutBytes / 500) * inputs.length;
+  const partitions = Math.max(6, Math.ceil(Math.max(inBytes, outBytes) / (2 << 20)));
 
   const cluster = await startMockCluster();
   try {
     const topics = ['bench.in.bare', 'bench.out.bare', 'bench.in.norm', 'bench.out.norm'];
-    const res = await fetch(`${cluster.controlUrl}/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ topics: topics.map((name) => ({ name, partitions: 6 })) }) });
+    const res = await fetch(`${cluster.controlUrl}/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ topics: topics.map((name) => ({ name, partitions })) }) });
     if (!res.ok) throw new Error(`topic creation failed: ${res.status}`);
     const kafka = new Kafka({ clientId: 'bench', brokers: cluster.brokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ idempotent: false, allowAutoTopicCreation: false });
@@ -105,7 +114,7 @@ export async function runNormalizationBench(messages = 3000): Promise<Normalizat
     const normalizationEventsPerSecond = await hop('bench.in.norm', 'bench.out.norm', normalize);
     await producer.disconnect();
     return {
-      messages, bareHopEventsPerSecond: Math.round(bareHopEventsPerSecond), normalizationEventsPerSecond: Math.round(normalizationEventsPerSecond),
+      messages, partitions, bareHopEventsPerSecond: Math.round(bareHopEventsPerSecond), normalizationEventsPerSecond: Math.round(normalizationEventsPerSecond),
       normalizationCostRatio: Number((bareHopEventsPerSecond / normalizationEventsPerSecond).toFixed(2)),
       mappingOnlyEventsPerSecond: Math.round(mappingOnlyEventsPerSecond), records,
     };
