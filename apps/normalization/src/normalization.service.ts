@@ -50,8 +50,9 @@ export const normalizationService: ServiceSpec = {
     // Set-based per chunk: one read of the chunk's previous publications, the handlers buffer, one flush.
     return tieredConsumer({
       stage: 'identified', schema: 'IdentifiedEvent',
+      derive: (event) => normalize.map(event),
       prepare: (events, uow) => CanonicalChunkStore.of(uow).preload(events.map((e) => e.value.eventId)),
-      handle: (event, ctx) => normalize.handle(event, ctx),
+      handle: (event, ctx, mapped) => normalize.handle(event, ctx, mapped),
       complete: (uow) => CanonicalChunkStore.of(uow).flush(),
     });
   },

@@ -4,8 +4,19 @@ import type { UnitOfWork } from '../persistence/unit-of-work';
 import type { EventContext } from '../publish/event-context';
 import type { InboundEvent } from './inbound-event';
 
-/** An application use case bound to a consumer: decode → handle → classify is the runtime's job. */
-export type EventHandler<T> = (event: InboundEvent<T>, ctx: EventContext) => Promise<void>;
+/**
+ * An application use case bound to a consumer: decode → handle → classify is the runtime's job.
+ * `derived` is what the definition's `derive` made of the event before the transaction (undefined without one).
+ */
+export type EventHandler<T, D = undefined> = (event: InboundEvent<T>, ctx: EventContext, derived: D) => Promise<void>;
+
+/**
+ * Pure work on one event that needs no database — mapping a message to another model, say: run as the
+ * record is decoded, before and outside its transaction, so it overlaps the transaction the lane has in
+ * flight instead of holding one open. A throw is the event's failure, handled as a handler's would be
+ * (the chunk rolls back, the record is isolated, retried if retriable, else dead-lettered).
+ */
+export type EventDeriver<T, D> = (event: InboundEvent<T>) => D;
 
 /**
  * What the runtime runs as one consumer (id `<service>.<name>`: own stored
@@ -26,7 +37,9 @@ export interface ConsumerDefinition {
   readonly chunkSize?: number;
   /** Kafka fetch max wait for this consumer (default: the runtime's per-tier setting). */
   readonly maxWaitTimeMs?: number;
-  readonly handle: EventHandler<unknown>;
+  readonly handle: (event: InboundEvent<unknown>, ctx: EventContext, derived?: unknown) => Promise<void>;
+  /** Before the transaction, per event (see EventDeriver); its result is `handle`'s third argument. */
+  readonly derive?: EventDeriver<unknown, unknown>;
   /**
    * Runs once per transaction before the handlers, with every event about to be handled in it
    * (e.g. to take all the chunk's locks in one global order, so chunks cannot deadlock).
@@ -39,9 +52,10 @@ export interface ConsumerDefinition {
   readonly complete?: (uow: UnitOfWork) => Promise<void>;
 }
 
-interface TypedConsumerOptions<S extends EventSchemaName> {
+interface TypedConsumerOptions<S extends EventSchemaName, D> {
   schema: S;
-  handle: EventHandler<EventSchemaTypes[S]>;
+  derive?: EventDeriver<EventSchemaTypes[S], D>;
+  handle: EventHandler<EventSchemaTypes[S], D>;
   prepare?: (events: Array<InboundEvent<EventSchemaTypes[S]>>, uow: UnitOfWork) => Promise<void>;
   complete?: (uow: UnitOfWork) => Promise<void>;
 }
@@ -52,7 +66,7 @@ interface TypedConsumerOptions<S extends EventSchemaName> {
  * delays another. Ids are `<service>.<tier>` for the service's main stage (the
  * default), `<service>.<name>.<tier>` when `name` is given (a second stage).
  */
-export function tieredConsumer<S extends EventSchemaName>(options: TypedConsumerOptions<S> & {
+export function tieredConsumer<S extends EventSchemaName, D = undefined>(options: TypedConsumerOptions<S, D> & {
   stage: Stage;
   /** Distinguishes a second tiered consumer in one service (e.g. notifier: routed and tasks). */
   name?: string;
@@ -76,7 +90,7 @@ export function tieredConsumer<S extends EventSchemaName>(options: TypedConsumer
  * `clinical.policy.events`, `clinmesh.operations.events`, ...), with the same
  * inbox, offset, dead-letter and replay guarantees as a tier consumer.
  */
-export function topicConsumer<S extends EventSchemaName>(options: TypedConsumerOptions<S> & {
+export function topicConsumer<S extends EventSchemaName, D = undefined>(options: TypedConsumerOptions<S, D> & {
   name: string;
   topic: string;
   /** Priority class (default routine). */
@@ -97,11 +111,13 @@ export function topicConsumer<S extends EventSchemaName>(options: TypedConsumerO
 
 /**
  * The one place the handler's type is widened: the runtime decodes every
- * record with `schema` as the reader schema, so the value has that type.
+ * record with `schema` as the reader schema, so the value has that type, and
+ * hands `handle` what `derive` returned for that record.
  */
-function erase<S extends EventSchemaName>(options: TypedConsumerOptions<S>): Pick<ConsumerDefinition, 'handle' | 'prepare' | 'complete'> {
+function erase<S extends EventSchemaName, D>(options: TypedConsumerOptions<S, D>): Pick<ConsumerDefinition, 'handle' | 'derive' | 'prepare' | 'complete'> {
   return {
-    handle: options.handle as EventHandler<unknown>,
+    handle: options.handle as ConsumerDefinition['handle'],
+    derive: options.derive as ConsumerDefinition['derive'],
     prepare: options.prepare as ConsumerDefinition['prepare'],
     complete: options.complete,
   };
