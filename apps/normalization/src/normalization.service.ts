@@ -50,9 +50,8 @@ export const normalizationService: ServiceSpec = {
     // Set-based per chunk: one read of the chunk's previous publications, the handlers buffer, one flush.
     return tieredConsumer({
       stage: 'identified', schema: 'IdentifiedEvent',
-      derive: (event) => normalize.map(event),
       prepare: (events, uow) => CanonicalChunkStore.of(uow).preload(events.map((e) => e.value.eventId)),
-      handle: (event, ctx, mapped) => normalize.handle(event, ctx, mapped),
+      handle: (event, ctx) => normalize.handle(event, ctx),
       complete: (uow) => CanonicalChunkStore.of(uow).flush(),
     });
   },

@@ -14,7 +14,6 @@ import { MockControlTopicProvisioner } from './kafka/topic-provisioner';
 import { HEADER } from './event-headers';
 import { InboundEvent } from './consumer/inbound-event';
 import { topicConsumer } from './consumer/consumer-definition';
-import { ClinmeshError } from '@clinmesh/errors';
 
 /**
  * The event runtime against the embedded Kafka-protocol cluster, registry and
@@ -32,7 +31,6 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
   const statInTopic = `it.${service}.stat-in`;
   const statOutTopic = `it.${service}.stat-out`;
   const dupTopic = `it.${service}.dup`;
-  const deriveTopic = `it.${service}.derive`;
   const topics: TopicSpec[] = [
     { name: inTopic, partitions: 1, schema: 'IngestedEvent', tier: 'routine' },
     { name: lossTopic, partitions: 1, schema: 'IngestedEvent', tier: 'bulk' },
@@ -40,7 +38,6 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     { name: statInTopic, partitions: 1, schema: 'IngestedEvent', tier: 'stat' },
     { name: statOutTopic, partitions: 1, schema: 'IngestedEvent', tier: 'stat' },
     { name: dupTopic, partitions: 1, schema: 'IngestedEvent', tier: 'urgent' },
-    { name: deriveTopic, partitions: 1, schema: 'IngestedEvent', tier: 'routine' },
     { name: deadLetterTopic(service), partitions: 1, schema: 'DeadLetter' },
     { name: EVENT_TOPICS.operations, partitions: 6, schema: 'OperationsEvent' },
   ];
@@ -54,8 +51,6 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
   const statHopped: string[] = [];
   const statSunk: string[] = [];
   let failureFixed = false;
-  /** The derive consumer's steps in order: `derive:<event id>` before any transaction, `prepare` in each transaction. */
-  const deriveSteps: string[] = [];
   let dbName = '';
 
   const event = (i: number, bytes = 16): IngestedEvent => ({
@@ -135,18 +130,6 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
       topicConsumer({ name: 'dup', tier: 'urgent', topic: dupTopic, schema: 'IngestedEvent', handle: async (e, ctx) => {
         await ctx.uow.execute('INSERT INTO it_effect (event_id) VALUES ($1)', [e.eventId]);
       } }),
-      topicConsumer({
-        name: 'derive', topic: deriveTopic, schema: 'IngestedEvent',
-        derive: (e) => {
-          deriveSteps.push(`derive:${e.eventId}`);
-          if (e.value.controlId === 'DERIVE-FAIL') throw new ClinmeshError('TEST.DERIVE_FAILED', 'this event cannot be derived');
-          return { control: e.value.controlId.toUpperCase() };
-        },
-        prepare: async () => { deriveSteps.push('prepare'); },
-        handle: async (e, ctx, derived) => {
-          await ctx.uow.execute('INSERT INTO it_effect (event_id) VALUES ($1)', [`${e.eventId}:${derived.control}`]);
-        },
-      }),
       topicConsumer({ name: 'gather', topic: gatherTopic, schema: 'IngestedEvent', handle: async (e) => { gathered.push(e.offset); } }),
       topicConsumer({ name: 'stat-hop', tier: 'stat', topic: statInTopic, schema: 'IngestedEvent', handle: async (e, ctx) => {
         const value = { ...e.value, eventId: ctx.deriveEventId('hop') };
@@ -213,28 +196,6 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     await waitFor(() => seen.length >= 2, { what: 'dead letters on the DLQ topic', timeoutMs: 60000 });
     await consumer.disconnect();
     assert.equal((seen[0] as { topic: string }).topic, inTopic);
-  });
-
-  it('derives each event once, before its transaction, hands the result to the handler, and dead-letters an event whose derive fails', async () => {
-    const { registry, id } = await latestSchema(deriveTopic);
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: deriveTopic, acks: -1, messages: await Promise.all([[700, 'a7'], [701, 'DERIVE-FAIL'], [702, 'b7']].map(async ([i, control]) => ({
-      key: 'k', value: await registry.encode(id, { ...event(Number(i)), controlId: String(control) }), headers: headers(Number(i)),
-    }))) });
-    await producer.disconnect();
-    await waitFor(async () => (await dataSource.query(`SELECT 1 FROM cm_dead_letters WHERE topic = $1`, [deriveTopic])).length > 0 &&
-      (await dataSource.query(`SELECT 1 FROM it_effect WHERE event_id = 'e-702:B7'`)).length > 0, { what: 'the derive consumer through its three events', timeoutMs: 60000 });
-    const effects = await dataSource.query(`SELECT event_id FROM it_effect WHERE event_id LIKE 'e-70_:%' ORDER BY event_id`);
-    assert.deepEqual(effects.map((r: { event_id: string }) => r.event_id), ['e-700:A7', 'e-702:B7'], 'each handler got its own event\'s derived value; the failed one left no effect');
-    const [dead] = await dataSource.query(`SELECT error_code, error_message FROM cm_dead_letters WHERE topic = $1`, [deriveTopic]);
-    assert.equal(dead.error_code, 'TEST.DERIVE_FAILED');
-    assert.match(dead.error_message, /cannot be derived/);
-    // Derived at decode, before the first transaction's work; never again when that transaction rolled back
-    // and the chunk was replayed record by record (each replay is a transaction of its own, with its prepare).
-    for (const e of ['e-700', 'e-701', 'e-702']) assert.equal(deriveSteps.filter((s) => s === `derive:${e}`).length, 1, `${e} derived once`);
-    assert.ok(deriveSteps.indexOf('derive:e-702') < deriveSteps.indexOf('prepare'), `every event derived before the chunk's transaction began its work: ${deriveSteps.join(' ')}`);
-    assert.ok(deriveSteps.filter((s) => s === 'prepare').length >= 2, 'the chunk rolled back and its records were replayed');
   });
 
   it('a chunk handled before its inbox check that holds a handled event is rolled back and handled again after the check; chunks after it are checked first', async () => {

@@ -53,15 +53,13 @@ export interface DecodedRecord {
   offset: number;
   event?: InboundEvent<unknown>;
   decodeError?: ClinmeshError;
-  /** The definition's `derive` of the event, made at decode (before any transaction) or when first handled; thrown in the transaction if it failed. */
-  derived?: { ok: true; value: unknown } | { ok: false; error: unknown };
 }
 
 /** Outcome of one record, counted after its transaction committed. */
 type Outcome = 'processed' | 'duplicate' | 'dead_lettered';
 
 /**
- * The batch processor of one consumer definition: decode (and the definition's `derive`), then ONE
+ * The batch processor of one consumer definition: decode, then ONE
  * transaction per chunk — inbox dedupe (one query), the handlers, the
  * multi-row inbox insert, the outbox rows (one multi-row insert), and one
  * offsets upsert per partition — with the runtime tables' SQL in
@@ -164,21 +162,7 @@ export class BatchProcessor {
       if (isRetriable(error)) throw error;
       record.decodeError = error instanceof ClinmeshError ? error : new ClinmeshError('SERDE.UNDECODABLE', String((error as Error)?.message ?? error));
     }
-    // Outside any transaction: a lane's other chunks derive while its transaction in flight waits on the database.
-    // Not while duplicates are arriving (a re-publication): most would be skipped, so only what is handled derives.
-    if (record.event && this.inboxCheckUntil <= Date.now()) record.derived = this.derivation(record.event);
     return record;
-  }
-
-  /** The definition's `derive` of `event`, or its failure; undefined without a `derive`. */
-  private derivation(event: InboundEvent<unknown>): DecodedRecord['derived'] {
-    const derive = this.definition.derive;
-    if (!derive) return undefined;
-    try {
-      return { ok: true, value: derive(event) };
-    } catch (error) {
-      return { ok: false, error };
-    }
   }
 
   /**
@@ -346,10 +330,7 @@ export class BatchProcessor {
       const turns = processor.turnTaker();
       for (const record of toHandle) {
         const event = record.event!;
-        // Derived at decode, or now if decode left it; a failed derive fails the event here, as a handler's throw would.
-        const derived = record.derived ?? (record.derived = processor.derivation(event));
-        if (derived && !derived.ok) throw derived.error;
-        await processor.definition.handle(event, eventContext(uow, originOf(event), sink, processor.deps.logger), derived?.value);
+        await processor.definition.handle(event, eventContext(uow, originOf(event), sink, processor.deps.logger));
         await turns.afterRecord();
       }
     }

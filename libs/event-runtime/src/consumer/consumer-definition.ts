@@ -4,19 +4,8 @@ import type { UnitOfWork } from '../persistence/unit-of-work';
 import type { EventContext } from '../publish/event-context';
 import type { InboundEvent } from './inbound-event';
 
-/**
- * An application use case bound to a consumer: decode → handle → classify is the runtime's job.
- * `derived` is what the definition's `derive` made of the event before the transaction (undefined without one).
- */
-export type EventHandler<T, D = undefined> = (event: InboundEvent<T>, ctx: EventContext, derived: D) => Promise<void>;
-
-/**
- * Pure work on one event that needs no database — mapping a message to another model, say: run as the
- * record is decoded, before and outside its transaction, so it overlaps the transaction the lane has in
- * flight instead of holding one open. A throw is the event's failure, handled as a handler's would be
- * (the chunk rolls back, the record is isolated, retried if retriable, else dead-lettered).
- */
-export type EventDeriver<T, D> = (event: InboundEvent<T>) => D;
+/** An application use case bound to a consumer: decode → handle → classify is the runtime's job. */
+export type EventHandler<T> = (event: InboundEvent<T>, ctx: EventContext) => Promise<void>;
 
 /**
  * What the runtime runs as one consumer (id `<service>.<name>`: own stored
@@ -37,9 +26,7 @@ export interface ConsumerDefinition {
   readonly chunkSize?: number;
   /** Kafka fetch max wait for this consumer (default: the runtime's per-tier setting). */
   readonly maxWaitTimeMs?: number;
-  readonly handle: (event: InboundEvent<unknown>, ctx: EventContext, derived?: unknown) => Promise<void>;
-  /** Before the transaction, per event (see EventDeriver); its result is `handle`'s third argument. */
-  readonly derive?: EventDeriver<unknown, unknown>;
+  readonly handle: EventHandler<unknown>;
   /**
    * Runs once per transaction before the handlers, with every event about to be handled in it
    * (e.g. to take all the chunk's locks in one global order, so chunks cannot deadlock).
@@ -52,10 +39,9 @@ export interface ConsumerDefinition {
   readonly complete?: (uow: UnitOfWork) => Promise<void>;
 }
 
-interface TypedConsumerOptions<S extends EventSchemaName, D> {
+interface TypedConsumerOptions<S extends EventSchemaName> {
   schema: S;
-  derive?: EventDeriver<EventSchemaTypes[S], D>;
-  handle: EventHandler<EventSchemaTypes[S], D>;
+  handle: EventHandler<EventSchemaTypes[S]>;
   prepare?: (events: Array<InboundEvent<EventSchemaTypes[S]>>, uow: UnitOfWork) => Promise<void>;
   complete?: (uow: UnitOfWork) => Promise<void>;
 }
@@ -66,7 +52,7 @@ interface TypedConsumerOptions<S extends EventSchemaName, D> {
  * delays another. Ids are `<service>.<tier>` for the service's main stage (the
  * default), `<service>.<name>.<tier>` when `name` is given (a second stage).
  */
-export function tieredConsumer<S extends EventSchemaName, D = undefined>(options: TypedConsumerOptions<S, D> & {
+export function tieredConsumer<S extends EventSchemaName>(options: TypedConsumerOptions<S> & {
   stage: Stage;
   /** Distinguishes a second tiered consumer in one service (e.g. notifier: routed and tasks). */
   name?: string;
@@ -90,7 +76,7 @@ export function tieredConsumer<S extends EventSchemaName, D = undefined>(options
  * `clinical.policy.events`, `clinmesh.operations.events`, ...), with the same
  * inbox, offset, dead-letter and replay guarantees as a tier consumer.
  */
-export function topicConsumer<S extends EventSchemaName, D = undefined>(options: TypedConsumerOptions<S, D> & {
+export function topicConsumer<S extends EventSchemaName>(options: TypedConsumerOptions<S> & {
   name: string;
   topic: string;
   /** Priority class (default routine). */
@@ -111,13 +97,11 @@ export function topicConsumer<S extends EventSchemaName, D = undefined>(options:
 
 /**
  * The one place the handler's type is widened: the runtime decodes every
- * record with `schema` as the reader schema, so the value has that type, and
- * hands `handle` what `derive` returned for that record.
+ * record with `schema` as the reader schema, so the value has that type.
  */
-function erase<S extends EventSchemaName, D>(options: TypedConsumerOptions<S, D>): Pick<ConsumerDefinition, 'handle' | 'derive' | 'prepare' | 'complete'> {
+function erase<S extends EventSchemaName>(options: TypedConsumerOptions<S>): Pick<ConsumerDefinition, 'handle' | 'prepare' | 'complete'> {
   return {
-    handle: options.handle as ConsumerDefinition['handle'],
-    derive: options.derive as ConsumerDefinition['derive'],
+    handle: options.handle as EventHandler<unknown>,
     prepare: options.prepare as ConsumerDefinition['prepare'],
     complete: options.complete,
   };
