@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       kafka: platform.kafka.process.pid,
     },
     internal: {
-      kafka: { brokers: platform.kafka.brokers, controlUrl: platform.kafka.controlUrl },
+      kafka: { brokers: platform.kafka.brokers, controlUrl: platform.kafka.controlUrl, longPollFront: platform.kafka.longPollFront },
       schemaRegistry: { url: platform.registry.url, basicAuth: platform.registry.basicAuth },
       databases: Object.fromEntries(SERVICE_NAMES.map((s) => [s, platform.databaseUrl(s)])),
       secrets: { authSecret: platform.secrets.authSecret, patientKeySecret: platform.secrets.patientKeySecret },

@@ -6,3 +6,4 @@ export { ManagedProcess, ManagedProcessOptions } from './platform/managed-proces
 export { freePort } from './platform/free-port';
 export { SERVICE_NAMES, CONSUMER_SERVICE_NAMES, LAUNCHED_SERVICE_NAMES, SERVICE_PORTS, ServiceName, DEFAULT_MLLP_PORT, DEFAULT_REGISTRY_PORT, envPrefixOf } from './platform/service-catalog';
 export { closeIntakeAndDrain, DrainResult, ServiceDrainStatus } from './platform/graceful-stop';
+export { startLongPollFront, LongPollFront, LongPollFrontStats } from './kafka/long-poll-front';

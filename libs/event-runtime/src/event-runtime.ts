@@ -49,14 +49,22 @@ export interface DrainStatus {
 }
 
 /**
- * Fetch max wait per tier. The embedded (librdkafka mock) cluster answers an
- * empty fetch only when the whole wait has passed, so an idle stat event
- * would wait for it; a real broker answers as soon as data arrives. Stat 10 ms:
- * on the one-broker embedded cluster an idle stat event waited p50 ~6 ms per hop
- * (~11 at 20 ms) for ~210 ms/s more CPU across the five consuming services at idle
- * (804 against 590; measured with /health-idle services, see the runtime README).
+ * Fetch max wait per tier, straight against the embedded (librdkafka mock) cluster. It answers
+ * an empty fetch only when the whole wait has passed, so an idle stat event would wait for it.
+ * Stat 10 ms: on the one-broker embedded cluster an idle stat event waited p50 ~6 ms per hop
+ * (~11 at 20 ms) for ~210 ms/s more CPU across the five consuming services at idle (804 against
+ * 590; measured with /health-idle services, see the runtime README).
  */
-const DEFAULT_MAX_WAIT_MS: Readonly<Record<Tier, number>> = { stat: 10, urgent: 100, routine: 250, bulk: 500 };
+const SHORT_POLL_MAX_WAIT_MS: Readonly<Record<Tier, number>> = { stat: 10, urgent: 100, routine: 250, bulk: 500 };
+
+/**
+ * Fetch max wait per tier through the embedded cluster's long-poll front, which answers as soon
+ * as records arrive, as a real broker does: waiting costs no latency, so stat waits long too and
+ * an idle stat lane fetches twice a second instead of a hundred times. The main lane keeps
+ * urgent's 100 ms: partitions that tier yielding resumes join the lane's next fetch, not the
+ * one already waiting.
+ */
+const LONG_POLL_MAX_WAIT_MS: Readonly<Record<Tier, number>> = { stat: 500, urgent: 100, routine: 250, bulk: 500 };
 
 /**
  * How long a consumer with a backlog gathers fetched batches into one chunk,
@@ -67,7 +75,7 @@ const DEFAULT_GATHER_MS: Readonly<Record<Tier, number>> = { stat: 5, urgent: 20,
 const DEFAULT_CONSUMER: EventConsumerOptions = {
   sessionTimeoutMs: 30000,
   heartbeatIntervalMs: 3000,
-  maxWaitTimeMs: DEFAULT_MAX_WAIT_MS,
+  maxWaitTimeMs: SHORT_POLL_MAX_WAIT_MS,
   partitionsConsumedConcurrently: 4,
   chunkSize: 200,
   maxInProcessAttempts: 6,
@@ -181,7 +189,7 @@ export class EventRuntime {
     const options = {
       ...DEFAULT_CONSUMER,
       ...this.config.consumer,
-      maxWaitTimeMs: withTierDefaults(DEFAULT_MAX_WAIT_MS, this.config.consumer?.maxWaitTimeMs),
+      maxWaitTimeMs: withTierDefaults(this.config.kafka.longPollFront ? LONG_POLL_MAX_WAIT_MS : SHORT_POLL_MAX_WAIT_MS, this.config.consumer?.maxWaitTimeMs),
       gatherMs: withTierDefaults(DEFAULT_GATHER_MS, this.config.consumer?.gatherMs),
     };
     const deps = {

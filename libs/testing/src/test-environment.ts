@@ -57,11 +57,12 @@ export function testEnvironmentVariables(platform: {
  * Environment of a service process in a test pipeline: the pipeline's own
  * Kafka-protocol cluster, the shared registry, the platform's secrets.
  */
-export function serviceProcessEnv(env: TestEnvironment, kafka: { bootstraps: string; controlUrl: string }): NodeJS.ProcessEnv {
+export function serviceProcessEnv(env: TestEnvironment, kafka: { bootstraps: string; controlUrl: string; longPollFront?: string }): NodeJS.ProcessEnv {
   return {
     ...process.env,
     NODE_OPTIONS: '',
     KAFKA_BROKERS: kafka.bootstraps,
+    KAFKA_LONG_POLL_FRONT: kafka.longPollFront ?? 'off',
     SCHEMA_REGISTRY_URL: env.registryUrl,
     SCHEMA_REGISTRY_BASIC_AUTH: env.registryBasicAuth,
     CLINMESH_TOPIC_PROVISIONING: 'mock',

@@ -5,6 +5,8 @@ import { createInterface } from 'node:readline';
 export interface RunningMockCluster {
   bootstraps: string;
   brokers: string[];
+  /** The long-poll front (long-poll-front.ts) kafkajs clients connect through: `127.0.0.1:<port>`. */
+  longPollFront: string;
   controlUrl: string;
   process: ChildProcess;
   stop(): Promise<void>;
@@ -36,7 +38,7 @@ export async function startMockCluster(options: { controlPort?: number; brokers?
     stdio: options.launcherChild ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
     detached: !!options.launcherChild,
   });
-  const ready = await new Promise<{ bootstraps: string; controlUrl: string }>((resolveReady, reject) => {
+  const ready = await new Promise<{ bootstraps: string; longPollFront: string; controlUrl: string }>((resolveReady, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
       try {

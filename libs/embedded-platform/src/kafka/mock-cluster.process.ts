@@ -1,5 +1,6 @@
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { loadMockClusterBinding } from './librdkafka-mock.ffi';
+import { startLongPollFront } from './long-poll-front';
 
 /**
  * The embedded Kafka-protocol cluster as its own process: librdkafka's mock
@@ -10,7 +11,10 @@ import { loadMockClusterBinding } from './librdkafka-mock.ffi';
  * of its own: driven from the same Node process as a kafkajs client, the
  * client's requests were observed to stall.
  *
- * Prints one JSON line `{"bootstraps": "...", "controlUrl": "..."}` when ready.
+ * It also hosts the long-poll front (long-poll-front.ts) that the services' kafkajs clients
+ * connect through, so an idle fetch waits for records instead of polling the mock.
+ *
+ * Prints one JSON line `{"bootstraps": "...", "longPollFront": "...", "controlUrl": "..."}` when ready.
  */
 async function main(): Promise<void> {
   const brokers = Number(process.env.CLINMESH_KAFKA_BROKERS_COUNT ?? 3);
@@ -18,13 +22,15 @@ async function main(): Promise<void> {
   const binding = loadMockClusterBinding(process.env.CLINMESH_LIBRDKAFKA ?? 'librdkafka.so.1');
   const cluster = binding.newCluster(brokers);
   const topics = new Map<string, number>();
+  const front = await startLongPollFront({ brokers: cluster.bootstraps.split(',') });
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error) => send(res, 500, { error: String(error?.message ?? error) }));
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = req.method === 'POST' ? JSON.parse((await readBody(req)) || '{}') : {};
-    if (req.method === 'GET' && req.url === '/info') return send(res, 200, { bootstraps: cluster.bootstraps, brokers, librdkafka: binding.version(), topics: Object.fromEntries(topics) });
+    if (req.method === 'GET' && req.url === '/info') return send(res, 200, { bootstraps: cluster.bootstraps, longPollFront: front.address, brokers, librdkafka: binding.version(), topics: Object.fromEntries(topics) });
+    if (req.method === 'GET' && req.url === '/front') return send(res, 200, { address: front.address, ...front.stats() });
     if (req.method === 'POST' && req.url === '/topics') {
       const created: string[] = [];
       for (const t of body.topics as Array<{ name: string; partitions: number; replicationFactor?: number }>) {
@@ -53,9 +59,10 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(controlPort, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : controlPort;
-  process.stdout.write(`${JSON.stringify({ bootstraps: cluster.bootstraps, controlUrl: `http://127.0.0.1:${port}`, librdkafka: binding.version() })}\n`);
+  process.stdout.write(`${JSON.stringify({ bootstraps: cluster.bootstraps, longPollFront: front.address, controlUrl: `http://127.0.0.1:${port}`, librdkafka: binding.version() })}\n`);
   const stop = () => {
     server.close();
+    void front.close();
     binding.destroy(cluster.handle);
     process.exit(0);
   };

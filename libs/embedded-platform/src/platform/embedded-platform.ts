@@ -101,6 +101,7 @@ export async function startEmbeddedPlatform(options: PlatformOptions): Promise<R
       return {
         ...process.env,
         KAFKA_BROKERS: kafka.bootstraps,
+        KAFKA_LONG_POLL_FRONT: kafka.longPollFront,
         SCHEMA_REGISTRY_URL: registryUrl,
         SCHEMA_REGISTRY_BASIC_AUTH: basicAuth,
         CLINMESH_TOPIC_PROVISIONING: 'mock',

@@ -1,4 +1,5 @@
-import { Kafka, KafkaConfig, SASLOptions, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
+import { connect } from 'node:net';
+import { ISocketFactory, Kafka, KafkaConfig, SASLOptions, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
 import { guardKafkajsIdleLoop } from './kafkajs-idle-loop';
 
 export interface KafkaConnectionConfig {
@@ -6,6 +7,12 @@ export interface KafkaConnectionConfig {
   clientId: string;
   ssl?: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /**
+   * The embedded cluster's long-poll front (`127.0.0.1:<port>`, embedded-platform's
+   * long-poll-front.ts): every broker connection goes through it, so an idle fetch waits for
+   * records as against a real broker instead of polling the mock cluster. Unset for a real cluster.
+   */
+  longPollFront?: string;
 }
 
 /**
@@ -23,6 +30,7 @@ export function createKafkaClient(config: KafkaConnectionConfig, log: (level: st
     brokers: config.brokers,
     ssl: config.ssl,
     sasl: config.sasl as SASLOptions | undefined,
+    socketFactory: config.longPollFront ? frontSocketFactory(config.longPollFront) : undefined,
     connectionTimeout: 5000,
     requestTimeout: 30000,
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
@@ -34,4 +42,22 @@ export function createKafkaClient(config: KafkaConnectionConfig, log: (level: st
     },
   };
   return new Kafka(kafkaConfig);
+}
+
+/**
+ * Connects to the long-poll front instead of the broker, and names the broker in the front's
+ * one-line preamble (written first: Node sends queued writes in order once connected).
+ */
+export function frontSocketFactory(front: string): ISocketFactory {
+  const at = front.lastIndexOf(':');
+  const host = front.slice(0, at);
+  const port = Number(front.slice(at + 1));
+  return ({ host: brokerHost, port: brokerPort, ssl, onConnect }) => {
+    if (ssl) throw new Error('the long-poll front is for the embedded cluster only; it does not carry TLS');
+    const socket = connect({ host, port }, onConnect);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60000);
+    socket.write(`clinmesh-kafka-front ${brokerHost}:${brokerPort}\n`);
+    return socket;
+  };
 }

@@ -23,7 +23,7 @@ export interface ServiceConfig {
 
 /** Written by the embedded launcher; supplies defaults when variables are unset. */
 export interface EmbeddedRuntimeFile {
-  kafka: { brokers: string[]; controlUrl: string };
+  kafka: { brokers: string[]; controlUrl: string; longPollFront?: string };
   schemaRegistry: { url: string; basicAuth?: string };
   databases: Record<string, string>;
   secrets: { authSecret: string; patientKeySecret: string };
@@ -86,9 +86,14 @@ export function loadServiceConfig(service: string, defaultPort: number, env: Nod
   if (!(ACCESS_LOG_LEVELS as readonly string[]).includes(accessLog)) errors.push(`CLINMESH_HTTP_ACCESS_LOG must be ${ACCESS_LOG_LEVELS.join(', ')} (got "${accessLog}")`);
 
   const saslMechanism = get('KAFKA_SASL_MECHANISM');
+  // The embedded cluster's long-poll front; `off` connects straight to the mock cluster.
+  const longPollFront = get('KAFKA_LONG_POLL_FRONT') ?? (get('KAFKA_BROKERS') ? undefined : embedded?.kafka.longPollFront);
+  if (longPollFront && longPollFront !== 'off' && !/^(127\.0\.0\.1|localhost):\d{1,5}$/.test(longPollFront)) errors.push(`KAFKA_LONG_POLL_FRONT must be off or a loopback host:port (got "${longPollFront}")`);
+  if (longPollFront && longPollFront !== 'off' && get('KAFKA_SSL') === 'true') errors.push('KAFKA_LONG_POLL_FRONT is for the embedded cluster and cannot be combined with KAFKA_SSL');
   const kafka: ServiceConfig['kafka'] = {
     brokers,
     ssl: get('KAFKA_SSL') === 'true' ? { rejectUnauthorized: get('KAFKA_SSL_REJECT_UNAUTHORIZED') !== 'false', ca: readOptionalFile(get('KAFKA_SSL_CA_FILE')) } : undefined,
+    longPollFront: longPollFront === 'off' ? undefined : longPollFront,
     sasl: saslMechanism ? { mechanism: saslMechanism as 'plain', username: get('KAFKA_SASL_USERNAME') ?? '', password: get('KAFKA_SASL_PASSWORD') ?? '' } : undefined,
   };
   if (saslMechanism && !['plain', 'scram-sha-256', 'scram-sha-512'].includes(saslMechanism)) errors.push('KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512');
