@@ -101,7 +101,8 @@ export async function startEmbeddedPlatform(options: PlatformOptions): Promise<R
       return {
         ...process.env,
         KAFKA_BROKERS: kafka.bootstraps,
-        KAFKA_LONG_POLL_FRONT: kafka.longPollFront,
+        // The long-poll front (kafka/long-poll-front.ts); `KAFKA_LONG_POLL_FRONT=off` connects straight to the cluster.
+        KAFKA_LONG_POLL_FRONT: process.env.KAFKA_LONG_POLL_FRONT === 'off' ? 'off' : kafka.longPollFront,
         SCHEMA_REGISTRY_URL: registryUrl,
         SCHEMA_REGISTRY_BASIC_AUTH: basicAuth,
         CLINMESH_TOPIC_PROVISIONING: 'mock',
