@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   say(`  Webhooks           POST ${services.urls.notifier}/v1/subscriptions`);
   for (const s of SERVICE_NAMES) say(`  ${s.padEnd(20)} ${services.urls[s]}  (/health/ready, /metrics)`);
   say(`  Schema registry    ${platform.registry.url}  (basic auth in runtime.json)`);
-  say(`  Kafka bootstrap    ${platform.kafka.bootstraps}`);
+  say(`  Kafka bootstrap    ${platform.kafka.bootstraps}  (any Kafka client; the services connect through the long-poll front ${platform.kafka.longPollFront}, counters at ${platform.kafka.controlUrl}/front)`);
   if (consoleApp) say(`  Console            ${consoleApp.consoleUrl}  (sign in with the developer token); Prometheus scrape config ${consoleApp.scrapeConfig}`);
   say(`  Logs               ${join(dir, 'logs')}`);
   say(`  Token, endpoints   ${join(dir, 'runtime.json')}  (export TOKEN=$(node -p "require('./.clinmesh/runtime.json').developerToken"))`);

@@ -184,7 +184,10 @@ class FrontConnection {
     } catch {
       return this.close();
     }
+    // Corked: the frames of one read leave in one write, not one system call each.
+    this.upstream!.cork();
     for (const frame of frames) this.upstream!.write(this.trackRequest(frame));
+    this.upstream!.uncork();
   }
 
   private refuse(): void {
@@ -230,7 +233,9 @@ class FrontConnection {
     } catch {
       return this.close();
     }
+    this.client.cork();
     for (const frame of frames) this.onAnswer(frame);
+    this.client.uncork();
   }
 
   private onAnswer(frame: Buffer): void {
