@@ -55,19 +55,9 @@ export function readFetchRequest(frame: Buffer, header: RequestHeader): FetchReq
     if (epoch !== -1) return undefined;
     o += 8; // session_id, session_epoch
   }
-  const keys: string[] = [];
   // partition, [current_leader_epoch v9+], fetch_offset, [log_start_offset v5+], partition_max_bytes
   const partitionBytes = 4 + (v >= 9 ? 4 : 0) + 8 + (v >= 5 ? 8 : 0) + 4;
-  const topicCount = frame.readInt32BE(o);
-  o += 4;
-  for (let t = 0; t < topicCount; t++) {
-    const [name, next] = readString(frame, o);
-    o = next;
-    const partitions = frame.readInt32BE(o);
-    o += 4;
-    for (let p = 0; p < partitions; p++, o += partitionBytes) keys.push(partitionKey(name, frame.readInt32BE(o)));
-  }
-  return { maxWaitMs, partitions: keys, maxWaitOffset };
+  return { maxWaitMs, partitions: readPartitionKeys(frame, o, (at) => at + partitionBytes), maxWaitOffset };
 }
 
 /** Partitions (`partitionKey`) a Produce writes to, or undefined for a version the front does not read. */
@@ -77,21 +67,8 @@ export function readProducePartitions(frame: Buffer, header: RequestHeader): str
   let o = header.bodyOffset;
   const transactionalIdLength = frame.readInt16BE(o);
   o += 2 + Math.max(0, transactionalIdLength) + 2 + 4; // transactional_id, acks, timeout_ms
-  const keys: string[] = [];
-  const topicCount = frame.readInt32BE(o);
-  o += 4;
-  for (let t = 0; t < topicCount; t++) {
-    const [name, next] = readString(frame, o);
-    o = next;
-    const partitions = frame.readInt32BE(o);
-    o += 4;
-    for (let p = 0; p < partitions; p++) {
-      keys.push(partitionKey(name, frame.readInt32BE(o)));
-      const recordsLength = frame.readInt32BE(o + 4);
-      o += 8 + Math.max(0, recordsLength);
-    }
-  }
-  return keys;
+  // partition, records (int32 length, then the record batches)
+  return readPartitionKeys(frame, o, (at) => at + 8 + Math.max(0, frame.readInt32BE(at + 4)));
 }
 
 export interface FetchResponseSummary {
@@ -129,6 +106,26 @@ export function summarizeFetchResponse(frame: Buffer, v: number): FetchResponseS
     }
   }
   return { recordBytes, hasError };
+}
+
+/**
+ * The partitions of a `[topic [partition …]]` array at `o`, as `partitionKey`s. Each partition
+ * entry starts with its int32 index; `after(at)` is the offset just past the entry at `at`.
+ */
+function readPartitionKeys(frame: Buffer, o: number, after: (at: number) => number): string[] {
+  const keys: string[] = [];
+  const topicCount = frame.readInt32BE(o);
+  o += 4;
+  for (let t = 0; t < topicCount; t++) {
+    const [name, next] = readString(frame, o);
+    const partitions = frame.readInt32BE(next);
+    o = next + 4;
+    for (let p = 0; p < partitions; p++) {
+      keys.push(partitionKey(name, frame.readInt32BE(o)));
+      o = after(o);
+    }
+  }
+  return keys;
 }
 
 function readString(frame: Buffer, o: number): [string, number] {
