@@ -4,11 +4,9 @@ import { FrameReader, readFetchRequest, readProducePartitions, readRequestHeader
 import { parseTarget } from './long-poll-front';
 
 /* The frames are built by kafkajs's own protocol encoders: an independent reference for the layouts. */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const frameOf: (args: unknown) => Promise<{ buffer: Buffer }> = require('kafkajs/src/protocol/request');
 
 async function encode(path: string, args: Record<string, unknown>, correlationId = 7, clientId = 'svc-a'): Promise<Buffer> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const request = require(`kafkajs/src/protocol/requests/${path}/request`)(args);
   return (await frameOf({ correlationId, clientId, request })).buffer;
 }
