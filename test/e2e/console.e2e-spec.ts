@@ -151,9 +151,15 @@ describe('operations console in a browser', { timeout: 900_000 }, () => {
     await importSchema(pipeline, unknownId);
     await row.getByRole('button', { name: 'Redrive' }).click();
     await page.getByText(/Redrive of .*: redriven/).waitFor();
-    await waitFor(async () => (await pipeline.tasks({ correlationId: 'console-poison-1' })).length === 1, {
-      what: 'the redriven event to become a task', timeoutMs: 60000, explain: () => whereIs(pipeline, 'console-poison-1'),
-    });
+    // The dead letter opened an exception task under the same correlation id before the redrive; what the
+    // redrive must produce is the clinical task, and the exception task closed as redriven.
+    const EXCEPTION = 'dead-letter-exception';
+    const tasks = await waitFor(async () => {
+      const all = await pipeline.tasks({ correlationId: 'console-poison-1' });
+      return all.some((t) => t.workflow !== EXCEPTION) && all.find((t) => t.workflow === EXCEPTION)?.state === 'redriven' ? all : undefined;
+    }, { what: 'the redriven event to become a task and its exception task to close', timeoutMs: 60000, explain: () => whereIs(pipeline, 'console-poison-1') });
+    assert.equal(tasks.filter((t) => t.workflow !== EXCEPTION).length, 1, 'one clinical task from the redriven event');
+    assert.deepEqual(tasks.filter((t) => t.workflow === EXCEPTION).map((t) => t.status), ['completed']);
     const [dl] = await pipeline.query('normalization', `SELECT id, status FROM cm_dead_letters WHERE headers->>'${HEADER.correlationId}' = 'console-poison-1'`);
     assert.equal(dl.status, 'redriven');
     const [other] = await pipeline.query('normalization', `SELECT id, status FROM cm_dead_letters WHERE headers->>'${HEADER.correlationId}' = 'console-poison-2'`);
@@ -275,6 +281,8 @@ async function whereIs(pipeline: TestPipeline, correlationId: string): Promise<s
     const consumers = (await pipeline.request(stage, 'GET', '/v1/admin/consumers')).text.slice(0, 600);
     parts.push(`${stage}: ${rows.map((r) => `${r.state} ${r.topic}`).join(', ') || 'nothing in its outbox'}; consumers ${consumers}`);
   }
+  const tasks = await pipeline.tasks({ correlationId });
+  parts.unshift(`tasks of ${correlationId}: ${JSON.stringify(tasks.map((t) => ({ workflow: t.workflow, status: t.status, state: t.state, tier: t.tier })))}`);
   return parts.join(' | ');
 }
 
