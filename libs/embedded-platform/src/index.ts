@@ -1,5 +1,5 @@
 export { startEmbeddedPostgres, findPostgresBin, RunningPostgres, EmbeddedPostgresOptions } from './postgres/embedded-postgres';
-export { startMockCluster, RunningMockCluster, repoRoot } from './kafka/mock-cluster.launcher';
+export { startMockCluster, serviceLongPollFront, RunningMockCluster, repoRoot } from './kafka/mock-cluster.launcher';
 export { loadMockClusterBinding, MockClusterBinding } from './kafka/librdkafka-mock.ffi';
 export { startEmbeddedPlatform, startServices, loadOrCreateSecrets, databaseName, RunningPlatform, RunningServices, PlatformOptions, PlatformSecrets } from './platform/embedded-platform';
 export { ManagedProcess, ManagedProcessOptions } from './platform/managed-process';

@@ -1,3 +1,4 @@
+import { serviceLongPollFront } from '@clinmesh/embedded-platform';
 /**
  * The embedded platform the test runner started (tools/test-runner.js) and
  * passes down in CLINMESH_TEST_* variables. Integration tests refuse to run
@@ -62,8 +63,7 @@ export function serviceProcessEnv(env: TestEnvironment, kafka: { bootstraps: str
     ...process.env,
     NODE_OPTIONS: '',
     KAFKA_BROKERS: kafka.bootstraps,
-    // `KAFKA_LONG_POLL_FRONT=off` in the caller's environment connects straight to the cluster (A/B runs).
-    KAFKA_LONG_POLL_FRONT: process.env.KAFKA_LONG_POLL_FRONT === 'off' ? 'off' : kafka.longPollFront ?? 'off',
+    KAFKA_LONG_POLL_FRONT: serviceLongPollFront(kafka),
     SCHEMA_REGISTRY_URL: env.registryUrl,
     SCHEMA_REGISTRY_BASIC_AUTH: env.registryBasicAuth,
     CLINMESH_TOPIC_PROVISIONING: 'mock',

@@ -27,6 +27,7 @@ import { FrameReader, readFetchRequest, readProducePartitions, readRequestHeader
  * correlation id; clients that need broker order should connect to the cluster directly).
  */
 export const FRONT_PREAMBLE = 'clinmesh-kafka-front';
+const PREAMBLE_LINE = new RegExp(`^${FRONT_PREAMBLE} (localhost|127\\.0\\.0\\.1|\\[?::1\\]?):(\\d{1,5})$`);
 const MAX_PREAMBLE = 256;
 
 export interface LongPollFrontStats {
@@ -298,7 +299,7 @@ class FrontConnection {
 
 /** The broker port a preamble names, if it is one of the cluster's own on loopback. */
 export function parseTarget(line: string, brokerPorts: Set<number>): number | undefined {
-  const match = /^clinmesh-kafka-front (localhost|127\.0\.0\.1|\[?::1\]?):(\d{1,5})$/.exec(line.trim());
+  const match = PREAMBLE_LINE.exec(line.trim());
   if (!match) return undefined;
   const port = Number(match[2]);
   return brokerPorts.has(port) ? port : undefined;

@@ -28,6 +28,15 @@ export function embeddedBrokerCount(env: NodeJS.ProcessEnv): number {
   return n;
 }
 
+/**
+ * `KAFKA_LONG_POLL_FRONT` for a service process on this cluster: its long-poll front, or `off`
+ * (straight to the cluster) when the launching environment says `KAFKA_LONG_POLL_FRONT=off`
+ * (A/B runs) or the cluster has no front.
+ */
+export function serviceLongPollFront(cluster: { longPollFront?: string }, env: NodeJS.ProcessEnv = process.env): string {
+  return env.KAFKA_LONG_POLL_FRONT === 'off' ? 'off' : cluster.longPollFront ?? 'off';
+}
+
 /** Starts mock-cluster.process.js as a child and waits for its ready line. */
 export async function startMockCluster(options: { controlPort?: number; brokers?: number; launcherChild?: boolean } = {}): Promise<RunningMockCluster> {
   const script = resolve(__dirname, 'mock-cluster.process.js');

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { envPrefixOf, LAUNCHED_SERVICE_NAMES, SERVICE_PORTS, ServiceName, SERVICE_NAMES } from './service-catalog';
 import { RunningPostgres, startEmbeddedPostgres } from '../postgres/embedded-postgres';
-import { RunningMockCluster, startMockCluster } from '../kafka/mock-cluster.launcher';
+import { RunningMockCluster, serviceLongPollFront, startMockCluster } from '../kafka/mock-cluster.launcher';
 import { ManagedProcess } from './managed-process';
 import { freePort } from './free-port';
 
@@ -101,8 +101,7 @@ export async function startEmbeddedPlatform(options: PlatformOptions): Promise<R
       return {
         ...process.env,
         KAFKA_BROKERS: kafka.bootstraps,
-        // The long-poll front (kafka/long-poll-front.ts); `KAFKA_LONG_POLL_FRONT=off` connects straight to the cluster.
-        KAFKA_LONG_POLL_FRONT: process.env.KAFKA_LONG_POLL_FRONT === 'off' ? 'off' : kafka.longPollFront,
+        KAFKA_LONG_POLL_FRONT: serviceLongPollFront(kafka),
         SCHEMA_REGISTRY_URL: registryUrl,
         SCHEMA_REGISTRY_BASIC_AUTH: basicAuth,
         CLINMESH_TOPIC_PROVISIONING: 'mock',

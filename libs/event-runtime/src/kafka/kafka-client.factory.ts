@@ -57,6 +57,7 @@ export function frontSocketFactory(front: string): ISocketFactory {
     const socket = connect({ host, port }, onConnect);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60000);
+    // The front's FRONT_PREAMBLE (embedded-platform long-poll-front.ts; the runtime does not depend on that lib).
     socket.write(`clinmesh-kafka-front ${brokerHost}:${brokerPort}\n`);
     return socket;
   };
