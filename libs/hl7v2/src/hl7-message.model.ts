@@ -29,6 +29,24 @@ function nonEmpty(v: string | undefined): string | undefined {
 }
 
 /**
+ * What `.value` of an element gives — its first primitive, unescaped — cut from its text at the first
+ * of each lower delimiter, without splitting it into element objects: mappers read `.value` of most
+ * components they touch, and building the arrays only to take element 0 was most of their parsing cost.
+ * The delimiters are distinct characters, so the first component's first subcomponent is the prefix
+ * before the first of each.
+ */
+function firstPrimitive(raw: string, ctx: Hl7Context, literal: boolean, ...below: string[]): string | undefined {
+  if (raw === '') return undefined;
+  if (literal) return raw;
+  let v = raw;
+  for (const sep of below) {
+    const end = v.indexOf(sep);
+    if (end >= 0) v = v.slice(0, end);
+  }
+  return v === '' ? undefined : unescapeHl7(v, ctx.delimiters, ctx.charset);
+}
+
+/**
  * Common shape of fields, repetitions, components and subcomponents.
  * `raw` is the text exactly as written (escaped); `value` is the first
  * primitive below this element, unescaped (HAPI Terser semantics: `PID-5`
@@ -58,8 +76,7 @@ abstract class Hl7Element {
 /** One subcomponent: a primitive value. */
 export class Hl7Subcomponent extends Hl7Element {
   get value(): string | undefined {
-    if (this.raw === '') return undefined;
-    return this.literal ? this.raw : unescapeHl7(this.raw, this.ctx.delimiters, this.ctx.charset);
+    return firstPrimitive(this.raw, this.ctx, this.literal);
   }
 }
 
@@ -81,7 +98,7 @@ export class Hl7Component extends Hl7Element {
     return this.subcomponents[k - 1] ?? new Hl7Subcomponent('', this.ctx, false);
   }
   get value(): string | undefined {
-    return this.subcomponent(1).value;
+    return firstPrimitive(this.raw, this.ctx, this.literal, this.ctx.delimiters.subcomponent);
   }
 }
 
@@ -103,7 +120,7 @@ export class Hl7Repetition extends Hl7Element {
     return this.components[j - 1] ?? new Hl7Component('', this.ctx, false);
   }
   get value(): string | undefined {
-    return this.component(1).value;
+    return firstPrimitive(this.raw, this.ctx, this.literal, this.ctx.delimiters.component, this.ctx.delimiters.subcomponent);
   }
 }
 
@@ -132,7 +149,8 @@ export class Hl7Field extends Hl7Element {
     return this.repetition(1).component(j);
   }
   get value(): string | undefined {
-    return this.repetition(1).value;
+    const d = this.ctx.delimiters;
+    return firstPrimitive(this.raw, this.ctx, this.literal, d.repetition, d.component, d.subcomponent);
   }
 }
 

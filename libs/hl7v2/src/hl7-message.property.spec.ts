@@ -68,6 +68,28 @@ describe('property: round trips', () => {
       { numRuns: RUNS },
     );
   });
+
+  test('.value of a field, repetition or component is its first subcomponent\'s value, read without splitting (MSH-1/2 literal)', () => {
+    fc.assert(
+      fc.property(delimiters, segments('grapheme'), (d, segs) => {
+        const m = parseHl7Message(build(d, segs));
+        for (const s of m.segments()) {
+          for (let n = 1; n <= s.fieldCount; n++) {
+            const f = s.field(n);
+            const where = `${s.id}-${n}`;
+            // The split path, element by element: what `.value` was before it cut the text.
+            const first = (r: { components: readonly { subcomponents: readonly { value: string | undefined }[] }[] }) => r.components[0].subcomponents[0].value;
+            assert.equal(f.value, f.repetitions.length ? first(f.repetitions[0]) : undefined, where);
+            for (const r of f.repetitions) {
+              assert.equal(r.value, first(r), where);
+              for (const c of r.components) assert.equal(c.value, c.subcomponents[0].value, where);
+            }
+          }
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
 });
 
 function onlyParseErrors(fn: () => void): void {

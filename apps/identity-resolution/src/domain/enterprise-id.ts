@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Enterprise patient ids are opaque and derived from the first source record
@@ -6,5 +6,5 @@ import { createHash } from 'node:crypto';
  * EPID even before the index is consulted.
  */
 export function enterpriseIdFor(sourcePatientKey: string): string {
-  return `EP${createHash('sha256').update(`epid:${sourcePatientKey}`).digest('hex').slice(0, 24).toUpperCase()}`;
+  return `EP${hash('sha256', `epid:${sourcePatientKey}`, 'hex').slice(0, 24).toUpperCase()}`;
 }

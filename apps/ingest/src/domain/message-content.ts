@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Flag on a stored message whose sender had already used its control id for different content. */
 export const CONTROL_ID_REUSE = 'control-id-reuse';
@@ -32,5 +32,5 @@ export function normalisedContent(bytes: Buffer): Buffer {
 
 /** SHA-256 (hex) of {@link normalisedContent}: the content part of the duplicate key (sender, control id, content). */
 export function contentHash(bytes: Buffer): string {
-  return createHash('sha256').update(normalisedContent(bytes)).digest('hex');
+  return hash('sha256', normalisedContent(bytes), 'hex');
 }

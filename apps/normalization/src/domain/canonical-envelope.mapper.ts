@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { CanonicalMapping, listRecords } from '@clinmesh/canonical';
 import type { CanonicalEvent, IdentifiedEvent } from '@clinmesh/schemas';
 
@@ -12,7 +12,7 @@ import type { CanonicalEvent, IdentifiedEvent } from '@clinmesh/schemas';
 export function toCanonicalEvent(identified: IdentifiedEvent, mapping: CanonicalMapping & { mappingVersion: string }): Omit<CanonicalEvent, 'eventId'> {
   const ing = identified.ingested;
   const canonicalId = mapping.primary?.id
-    ?? `msg-${createHash('sha256').update(`${ing.source.system}|${ing.source.facility}|${ing.controlId}`).digest('hex').slice(0, 32)}`;
+    ?? `msg-${hash('sha256', `${ing.source.system}|${ing.source.facility}|${ing.controlId}`, 'hex').slice(0, 32)}`;
   const resourceType = mapping.primary?.type ?? 'Message';
   const records = listRecords(mapping.records);
   return {
@@ -56,5 +56,5 @@ export function toCanonicalEvent(identified: IdentifiedEvent, mapping: Canonical
  */
 export function contentFingerprint(event: Omit<CanonicalEvent, 'eventId'>): string {
   const { supersedesEventId: _ignored, ...content } = event;
-  return createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 24);
+  return hash('sha256', JSON.stringify(content), 'hex').slice(0, 24);
 }

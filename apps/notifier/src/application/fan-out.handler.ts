@@ -57,8 +57,9 @@ export class FanOutHandler {
     const rows: NewDelivery[] = [];
     for (const s of subs) {
       const deliveryId = ctx.deriveEventId(`delivery:${s.id}`);
-      const base: Omit<NewDelivery, 'payload' | 'fhirEventNumber' | 'eventType'> = {
-        deliveryId, subscriptionId: s.id, sourceEventId: d.sourceEventId, correlationId: d.correlationId, tier: d.tier, epid: d.epid,
+      // Every key is in `base`, so the rows below only override: a key added after a leading spread is slow in V8 (~2 µs each).
+      const base: NewDelivery = {
+        deliveryId, eventType: d.type, payload: {}, fhirEventNumber: null, subscriptionId: s.id, sourceEventId: d.sourceEventId, correlationId: d.correlationId, tier: d.tier, epid: d.epid,
         decisionId: d.decisionId, focus: d.focus ? `${d.focus.resourceType}/${d.focus.id}` : null, receivedAt: d.receivedAt,
       };
       if (s.kind === 'fhir' && s.fhir) {

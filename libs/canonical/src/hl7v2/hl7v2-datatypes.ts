@@ -15,7 +15,8 @@ export function reps(seg: Hl7Segment | undefined, field: number): Hl7Repetition[
 
 function comp(rep: Hl7Repetition, j: number, k = 1): string | null {
   const c = rep.component(j);
-  return text(k === 1 && c.subcomponents.length <= 1 ? c.value : c.subcomponent(k).value);
+  // A component's value is its first subcomponent's, read without splitting it.
+  return text(k === 1 ? c.value : c.subcomponent(k).value);
 }
 
 /** CE/CWE/CNE: primary triplet (1–3) and alternate triplet (4–6). */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CanonicalRecords, ChangeType, MappingIssue, UnmappedCode } from '@clinmesh/schemas';
 
 /** Version of the mappers; part of every record's provenance (with the terminology map version). */
@@ -47,7 +47,8 @@ const PREFIX: Readonly<Record<CanonicalRecordType, string>> = {
  * no identifier (PHI) is readable in it.
  */
 export function canonicalId(type: CanonicalRecordType, naturalKey: Array<string | null | undefined>): string {
-  return `${PREFIX[type]}-${createHash('sha256').update(`${type}|${naturalKey.map((p) => p ?? '').join('|')}`).digest('hex').slice(0, 32)}`;
+  // crypto.hash: one-shot, a third of createHash's cost (a mapped message takes a dozen of these ids).
+  return `${PREFIX[type]}-${hash('sha256', `${type}|${naturalKey.map((p) => p ?? '').join('|')}`, 'hex').slice(0, 32)}`;
 }
 
 /** What a mapper returns for one message. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { UnitOfWork, perUnitOfWork } from '@clinmesh/event-runtime';
 import type { CanonicalEvent, UnmappedCode } from '@clinmesh/schemas';
 import { CanonicalStorePort, PreviousPublication, PublishedRecord } from '../../domain/canonical-store.port';
@@ -64,12 +64,12 @@ export class CanonicalChunkStore implements CanonicalStorePort {
       });
       if (r.record !== null) {
         const json = JSON.stringify(r.record);
-        const hash = createHash('sha256').update(json).digest('hex').slice(0, 32);
+        const contentHash = hash('sha256', json, 'hex').slice(0, 32);
         const earlier = this.resources.get(r.id);
         // Content changes within the chunk each count as a version, as they would one by one.
         this.resources.set(r.id, {
-          id: r.id, type: r.type, epid: canonical.epid, eventId: canonical.eventId, json, hash,
-          firstHash: earlier?.firstHash ?? hash, changes: (earlier?.changes ?? 0) + (earlier && earlier.hash !== hash ? 1 : 0),
+          id: r.id, type: r.type, epid: canonical.epid, eventId: canonical.eventId, json, hash: contentHash,
+          firstHash: earlier?.firstHash ?? contentHash, changes: (earlier?.changes ?? 0) + (earlier && earlier.hash !== contentHash ? 1 : 0),
         });
       }
     }

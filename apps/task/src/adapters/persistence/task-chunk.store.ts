@@ -103,7 +103,7 @@ export class TaskChunkStore implements TaskStore {
          UNION ALL
          SELECT false, t.* FROM tk_task t WHERE t.trigger_key = ANY($1::text[])`,
         [keys, refs.map((r) => r.workflow), refs.map((r) => r.canonicalId), refs.map((r) => r.epid)])
-      : (await this.uow.query<Row>('SELECT * FROM tk_task WHERE trigger_key = ANY($1::text[])', [keys])).map((r) => ({ ...r, via_latest: false }));
+      : (await this.uow.query<Row>('SELECT * FROM tk_task WHERE trigger_key = ANY($1::text[])', [keys])).map((r) => Object.assign(r, { via_latest: false }));
     for (const k of keys) this.keys.set(k, null);
     for (const r of refs) this.latest.set(refKey(r), null);
     for (const row of rows) {
@@ -252,7 +252,7 @@ export class TaskChunkStore implements TaskStore {
     this.links = new Map();
     const [written] = await this.uow.query<{ inserted: string[]; updated: number }>(FLUSH_SQL, [
       JSON.stringify(inserts.map(taskRow)),
-      JSON.stringify(updates.map(({ task, expected }) => ({ ...taskRow(task), expected_version: expected }))),
+      JSON.stringify(updates.map(({ task, expected }) => Object.assign(taskRow(task), { expected_version: expected }))),
       JSON.stringify(history.map((h) => ({
         task_id: h.taskId, at: ts(h.at), actor: h.actor, from_state: h.fromState, to_state: h.toState, action: h.action, reason: h.reason, details: h.details ?? {}, event_id: h.eventId,
       }))),
