@@ -102,7 +102,14 @@ const RESTRICTED_ZIP3 = new Set(['036', '059', '063', '102', '203', '556', '692'
  * message ids become per-audience pseudonyms.
  */
 export function safeHarbor(event: CanonicalEvent, secret: string, audience: string): CanonicalEvent {
-  const psn = (v: string | null) => (v ? pseudonym(secret, audience, v) : v);
+  // One HMAC per distinct value: a view repeats its patient, order and report ids in every record.
+  const pseudonyms = new Map<string, string>();
+  const psn = (v: string | null) => {
+    if (!v) return v;
+    let p = pseudonyms.get(v);
+    if (p === undefined) pseudonyms.set(v, (p = pseudonym(secret, audience, v)));
+    return p;
+  };
   const year = (t: number | null | undefined) => (t == null ? t : Date.UTC(new Date(t).getUTCFullYear(), 0, 1));
   const nowYear = new Date().getUTCFullYear();
   const walk = (value: unknown, key = ''): unknown => {
