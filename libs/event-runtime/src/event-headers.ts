@@ -40,13 +40,15 @@ export function readMetadata(headers: Record<string, string>): Partial<EventMeta
   };
 }
 
-export function metadataToHeaders(meta: EventMetadata): Record<string, string> {
+/** `defaultEventType` names the event when its metadata does not (the outbox passes the topic's schema name). */
+export function metadataToHeaders(meta: EventMetadata, defaultEventType?: string): Record<string, string> {
   const out: Record<string, string> = { [HEADER.eventId]: meta.eventId, [HEADER.correlationId]: meta.correlationId };
   if (meta.causationId) out[HEADER.causationId] = meta.causationId;
   if (meta.traceparent) out[HEADER.traceparent] = meta.traceparent;
   if (meta.tier) out[HEADER.tier] = meta.tier;
   if (meta.source) out[HEADER.source] = meta.source;
   if (meta.receivedAt) out[HEADER.receivedAt] = String(meta.receivedAt);
-  if (meta.eventType) out[HEADER.eventType] = meta.eventType;
+  const eventType = meta.eventType || defaultEventType;
+  if (eventType) out[HEADER.eventType] = eventType;
   return out;
 }

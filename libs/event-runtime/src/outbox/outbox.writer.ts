@@ -1,4 +1,4 @@
-import { HEADER, TIER_RANK, Tier } from '@clinmesh/topology';
+import { TIER_RANK, Tier } from '@clinmesh/topology';
 import { EventSchemaName } from '@clinmesh/schemas';
 import { AvroSerde } from '../serde/avro-serde';
 import { UnitOfWork } from '../persistence/unit-of-work';
@@ -78,10 +78,8 @@ export class OutboxWriter {
     for (const e of events) {
       if (e.meta.tier === 'stat') stat = true;
       else other = true;
-      const headers = metadataToHeaders(e.meta);
-      // Named from the topic's schema when the emitter did not (set here, not by copying the metadata: `{ ...meta, key }` is slow in V8).
-      const named = e.meta.eventType ? undefined : this.serde.schemaNameFor(e.topic);
-      if (named) headers[HEADER.eventType] = named;
+      // Named from the topic's schema when the emitter did not.
+      const headers = metadataToHeaders(e.meta, e.meta.eventType ? undefined : this.serde.schemaNameFor(e.topic));
       rows.push({ eventId: e.meta.eventId, topic: e.topic, key: e.key, value: await this.serde.encode(e.topic, e.value), headers, tierRank: TIER_RANK[e.meta.tier] });
       await turns.afterRecord();
     }
