@@ -34,6 +34,12 @@ export interface PipelineBenchResult {
   endToEndOverBareHop: number;
   /** Where the CPU went during the mixed feed: per stage, ms per message (gross, and net of the idle rate). */
   cpuPerMessage: CpuPerMessage;
+  /**
+   * Per consuming stage during the mixed feed: its consumer transactions and the records they handled
+   * (from its inbox: the rows one transaction wrote share its xmin). Each transaction has a fixed cost,
+   * so the fewer records share one, the more of each record's CPU is that cost.
+   */
+  recordsPerTransaction: Record<string, { transactions: number; records: number; mean: number }>;
 }
 
 export interface CpuPerMessage {
@@ -169,6 +175,17 @@ function latencies(webhook: WebhookReceiver, receipts: Map<string, { receivedAt:
   return byTier;
 }
 
+async function recordsPerTransaction(pipeline: TestPipeline, from: number, to: number): Promise<PipelineBenchResult['recordsPerTransaction']> {
+  const out: PipelineBenchResult['recordsPerTransaction'] = {};
+  for (const service of SERVICE_NAMES.filter((s) => s !== 'ingest')) {
+    const [{ transactions, records }] = await pipeline.query(service,
+      `SELECT count(DISTINCT xmin::text)::int AS transactions, count(*)::int AS records FROM cm_inbox
+        WHERE processed_at BETWEEN to_timestamp($1::float8 / 1000) AND to_timestamp($2::float8 / 1000)`, [from, to]);
+    out[service] = { transactions, records, mean: Math.round((records / Math.max(1, transactions)) * 10) / 10 };
+  }
+  return out;
+}
+
 async function sendOverMllp(pipeline: TestPipeline, messages: string[], connections = 8): Promise<void> {
   const clients: MllpClient[] = await Promise.all(Array.from({ length: connections }, () => pipeline.mllpClient()));
   await Promise.all(clients.map(async (client, c) => {
@@ -272,6 +289,8 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
   await waitUntilQueued(pipeline, ids);
   const throughSixAt = Date.now();
   const feedCpu = cpuBetween(feedStart, sample());
+  const perTransaction = await recordsPerTransaction(pipeline, started, throughSixAt);
+  log(`records per consumer transaction during the feed: ${Object.entries(perTransaction).map(([s, t]) => `${s} ${t.mean} (${t.records} in ${t.transactions})`).join(', ')}`);
   const cpu = cpuPerMessage(pipeline, idleCpu, idleSeconds, feedCpu, (performance.now() - feedT0) / 1000, total);
   const deliveredBefore = webhook.deliveries.length;
   await waitFor(() => ids.every((id) => webhook.byCorrelation(id).length > 0), { what: 'mixed feed deliveries', timeoutMs: 1800000, intervalMs: 250 });
@@ -329,5 +348,6 @@ export async function runPipelineBench(pipeline: TestPipeline, log: (line: strin
     normalizationServiceEventsPerSecond: normRate,
     endToEndOverBareHop: Number((e2eRate / bare).toFixed(3)),
     cpuPerMessage: cpu,
+    recordsPerTransaction: perTransaction,
   };
 }

@@ -70,6 +70,13 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
   };
 
+  /** The clinmesh_transaction_records histogram's count and sum for one tier. */
+  const transactionRecords = async (tier: string) => {
+    const values = (await metrics.registry.getSingleMetric('clinmesh_transaction_records')!.get()).values.filter((v) => v.labels.tier === tier);
+    const of = (suffix: string) => values.filter((v) => (v as { metricName?: string }).metricName === `clinmesh_transaction_records_${suffix}`).reduce((n, v) => n + v.value, 0);
+    return { count: of('count'), sum: of('sum') };
+  };
+
   before(async () => {
     dbName = uniqueName('rt');
     const admin = new Client({ connectionString: env.pgUrl });
@@ -237,12 +244,18 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
       await producer.send({ topic: gatherTopic, acks: -1, messages: [{ key: 'g', value: await registry.encode(id, { ...event(1000 + i), eventId: `g-${i}` }), headers: { ...headers(1000 + i), [HEADER.eventId]: `g-${i}` } }] });
     }
     await producer.disconnect();
+    const before = await transactionRecords('routine');
     await gather.resumeFromStored();
     await waitFor(() => gathered.length >= count, { what: 'the gathered backlog', timeoutMs: 60000 });
     assert.deepEqual(gathered, Array.from({ length: count }, (_, i) => i), 'every event once, in offset order');
     const [{ transactions }] = await dataSource.query(
       'SELECT count(DISTINCT processed_at)::int AS transactions FROM cm_inbox WHERE consumer_group = $1', [`${service}.gather`]);
     assert.ok(transactions <= count / 5, `${count} single-record batches were handled in ${transactions} transactions (one per event without gathering)`);
+    // The transaction-size histogram saw them too: every record once, in as few transactions.
+    const observed = await transactionRecords('routine');
+    assert.ok(observed.sum - before.sum >= count, `records observed in transactions: ${observed.sum - before.sum}`);
+    assert.ok(observed.count - before.count >= transactions && (observed.sum - before.sum) / (observed.count - before.count) >= 5,
+      `${observed.count - before.count} transactions observed for ${observed.sum - before.sum} records`);
   });
 
   it('redrives a dead letter in one transaction: handled once, marked redriven, and both steps announced on the operations topic', async () => {

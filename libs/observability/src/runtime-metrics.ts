@@ -20,6 +20,7 @@ export class RuntimeMetrics {
   readonly tierTurns: Counter<'tier'>;
   readonly retries: Counter<'tier' | 'code'>;
   readonly inboxConflicts: Counter<'tier'>;
+  readonly transactionRecords: Histogram<'tier'>;
 
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
@@ -40,6 +41,12 @@ export class RuntimeMetrics {
       labelNames: ['tier'], registers,
     });
     this.retries = new Counter({ name: 'clinmesh_retries_total', help: 'Retriable processing failures retried', labelNames: ['tier', 'code'], registers });
+    // Each consumer transaction has a fixed cost (its round trips, a WAL flush, the relay's publication of its
+    // outbox rows): how many records share it says how much of each record's cost that is.
+    this.transactionRecords = new Histogram({
+      name: 'clinmesh_transaction_records', help: 'Records handled in one consumer transaction (a lane combines chunks of several partitions and tiers; labelled by the most urgent)',
+      labelNames: ['tier'], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], registers,
+    });
     this.inboxConflicts = new Counter({ name: 'clinmesh_inbox_conflicts_total', help: 'Chunks handled before their inbox check whose transaction met an event already handled: rolled back and handled again after the check', labelNames: ['tier'], registers });
   }
 }
