@@ -65,17 +65,16 @@ describe('event runtime (integration)', { timeout: 300_000 }, () => {
     return { registry, id: await registry.getLatestSchemaId(`${topic}-value`) };
   };
   /** The sum of a metric's samples whose labels include `labels`. */
-  const sample = async (of: RuntimeMetrics, name: string, labels: Record<string, string> = {}) => {
+  /** A metric's value summed over the series matching `labels`; for a histogram, `series` picks `_count` or `_sum`. */
+  const sample = async (of: RuntimeMetrics, name: string, labels: Record<string, string> = {}, series?: 'count' | 'sum') => {
     const metric = await of.registry.getSingleMetric(name)?.get();
-    return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
+    return (metric?.values ?? [])
+      .filter((v) => (!series || (v as { metricName?: string }).metricName === `${name}_${series}`) && Object.entries(labels).every(([k, x]) => v.labels[k] === x))
+      .reduce((n, v) => n + v.value, 0);
   };
-
-  /** The clinmesh_transaction_records histogram's count and sum for one tier. */
-  const transactionRecords = async (tier: string) => {
-    const values = (await metrics.registry.getSingleMetric('clinmesh_transaction_records')!.get()).values.filter((v) => v.labels.tier === tier);
-    const of = (suffix: string) => values.filter((v) => (v as { metricName?: string }).metricName === `clinmesh_transaction_records_${suffix}`).reduce((n, v) => n + v.value, 0);
-    return { count: of('count'), sum: of('sum') };
-  };
+  const transactionRecords = async (tier: string) => ({
+    count: await sample(metrics, 'clinmesh_transaction_records', { tier }, 'count'), sum: await sample(metrics, 'clinmesh_transaction_records', { tier }, 'sum'),
+  });
 
   before(async () => {
     dbName = uniqueName('rt');

@@ -1,6 +1,6 @@
 import { KafkaMessage } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { EVENT_TOPICS, TIERS, Tier, deadLetterTopic } from '@clinmesh/topology';
+import { EVENT_TOPICS, Tier, deadLetterTopic, higherTier } from '@clinmesh/topology';
 import type { OperationsEvent } from '@clinmesh/schemas';
 import { ClinmeshError, isRetriable } from '@clinmesh/errors';
 import { Logger, RuntimeMetrics } from '@clinmesh/observability';
@@ -241,7 +241,7 @@ export class BatchProcessor {
     }
     const events = parts.reduce((n, p) => n + p.records.length, 0);
     const secondsPerEvent = Number(process.hrtime.bigint() - started) / 1e9 / Math.max(1, events);
-    const tier = TIERS.find((t) => parts.some((p) => p.processor.tier === t)) ?? parts[0].processor.tier;
+    const tier = parts.reduce((t, p) => higherTier(t, p.processor.tier), parts[0].processor.tier);
     parts[0].processor.deps.metrics.transactionRecords.observe({ tier }, events);
     parts.forEach((part, i) => part.processor.countOutcomes(outcomes[i], secondsPerEvent));
   }
