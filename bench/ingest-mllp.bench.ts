@@ -5,6 +5,7 @@ import { IngestPipeline, adtMessage, oruMessage } from '@clinmesh/testing';
 import type { TestEnvironment } from '@clinmesh/testing';
 import { runHl7ParserBench } from './hl7v2-parser.bench';
 import { isEntryPoint } from './bench-entry';
+import { cpuBetween, sampleCpu } from './process-cpu';
 
 /**
  * MLLP intake throughput of the real ingest process with durable storage:
@@ -56,12 +57,19 @@ export async function runIngestBench(opts: { connections?: number; perConnection
       return nonAa;
     };
     await run(0, warmup);
+    const pgPort = Number(new URL(platform.postgres.superuserUrl).port);
+    const cpu = () => sampleCpu({ ingest: pipeline!.processes.ingest.pid, kafka: pipeline!.kafkaCluster.process.pid }, pgPort);
     const latencies: number[] = [];
+    const cpuStart = cpu();
     const t0 = process.hrtime.bigint();
     const nonAa = await run(warmup, perConnection, latencies);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const spent = cpuBetween(cpuStart, cpu());
     await Promise.all(clients.map((c) => c.close()));
     const [{ n: stored }] = await pipeline.query<{ n: number }>(`SELECT count(*)::int AS n FROM in_message WHERE control_id LIKE 'B-%'`);
+    // Messages that went into one transaction (the rows' xmin): arrivals on several connections share a group commit.
+    const [{ per: perTransaction }] = await pipeline.query<{ per: number }>(
+      `SELECT avg(n)::float AS per FROM (SELECT count(*) AS n FROM in_message WHERE control_id LIKE 'B-%' GROUP BY xmin::text) AS t`);
     latencies.sort((a, b) => a - b);
     const total = connections * perConnection;
     const parser = await runHl7ParserBench({ rounds: 150 });
@@ -72,9 +80,14 @@ export async function runIngestBench(opts: { connections?: number; perConnection
       'messages measured': total,
       'non-AA answers': nonAa,
       'messages stored (incl. warm-up)': stored,
+      'messages per transaction': +perTransaction.toFixed(2),
       'mllp ACK round trips/s': Math.round(total / seconds),
       'ack latency p50 ms': +latencies[Math.floor(latencies.length * 0.5)].toFixed(2),
       'ack latency p99 ms': +latencies[Math.floor(latencies.length * 0.99)].toFixed(2),
+      // CPU per message while measured (/proc): the ingest process, its database's backends, the mock cluster.
+      'cpu ms/message ingest': +((spent.get('ingest') ?? 0) / total).toFixed(3),
+      'cpu ms/message ingest PostgreSQL': +((spent.get(`postgres:${new URL(pipeline.database).pathname.slice(1)}`) ?? 0) / total).toFixed(3),
+      'cpu ms/message kafka cluster': +((spent.get('kafka') ?? 0) / total).toFixed(3),
     };
     for (const row of parser.rows) result[`parser ${row.impl} messages/s`] = row.messagesPerSec;
     result['parser @clinmesh/hl7v2 vs fastest other (x)'] = parser.ratioVsFastest;

@@ -10,6 +10,7 @@ import { SenderRateLimiter } from './domain/rate-limit/sender-rate.limiter';
 import { AcceptHl7MessageHandler } from './application/accept-hl7-message.handler';
 import { AcceptFhirPayloadHandler } from './application/accept-fhir-payload.handler';
 import { IntakeGate } from './application/intake.gate';
+import { AcceptedMessageWriter } from './application/accepted-message.writer';
 import { BulkIntakePacer } from './application/bulk-intake.pacer';
 import { IngestConfig, loadIngestConfig } from './config/ingest.config';
 import { IngestTables1732200000100 } from './adapters/persistence/ingest.tables';
@@ -30,6 +31,7 @@ const triageRules: TriageRules = validateTriageRules(triageRulesData as TriageRu
 
 /** One rate limiter per process, shared by the HL7 v2 (sender = MSH-3^MSH-4) and FHIR (sender = token client) intakes. */
 const RATE_LIMITER = Symbol('RATE_LIMITER');
+const ACCEPTED_WRITER = Symbol('ACCEPTED_WRITER');
 
 @Module({
   controllers: [Hl7v2Controller, FhirController, MessagesController],
@@ -41,12 +43,14 @@ const RATE_LIMITER = Symbol('RATE_LIMITER');
     { provide: RATE_LIMITER, inject: [INGEST_CONFIG], useFactory: (config: IngestConfig) => new SenderRateLimiter(config.rateLimits) },
     { provide: BULK_INTAKE_PACER, inject: [INGEST_CONFIG], useFactory: (config: IngestConfig) => new BulkIntakePacer(config.bulkIntakePacing) },
     { provide: MESSAGES, inject: [DATA_SOURCE], useFactory: (db: DataSource) => new MessageRepository(db) },
+    // One writer for both intakes: HL7 v2 and FHIR messages arriving together share a group commit.
+    { provide: ACCEPTED_WRITER, inject: [MESSAGES, EVENT_RUNTIME], useFactory: (messages: MessageRepository, runtime: EventRuntime) => new AcceptedMessageWriter(messages, runtime) },
     {
       provide: ACCEPT_HL7,
-      inject: [MESSAGES, EVENT_RUNTIME, INGEST_METRICS, INGEST_CONFIG, SERVICE_CONFIG, RATE_LIMITER, BULK_INTAKE_PACER],
-      useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: IngestMetrics, config: IngestConfig, service: ServiceConfig, rateLimiter: SenderRateLimiter,
+      inject: [MESSAGES, ACCEPTED_WRITER, INGEST_METRICS, INGEST_CONFIG, SERVICE_CONFIG, RATE_LIMITER, BULK_INTAKE_PACER],
+      useFactory: (messages: MessageRepository, writer: AcceptedMessageWriter, metrics: IngestMetrics, config: IngestConfig, service: ServiceConfig, rateLimiter: SenderRateLimiter,
         pacer: BulkIntakePacer) =>
-        new AcceptHl7MessageHandler(messages, runtime, metrics, triageRules, {
+        new AcceptHl7MessageHandler(messages, writer, metrics, triageRules, {
           maxMessageBytes: config.maxMessageBytes,
           allowedSenders: config.allowedSenders,
           supportedMessageTypes: new Set(SUPPORTED_TYPES),
@@ -59,9 +63,9 @@ const RATE_LIMITER = Symbol('RATE_LIMITER');
     },
     {
       provide: ACCEPT_FHIR,
-      inject: [MESSAGES, EVENT_RUNTIME, INGEST_METRICS, INGEST_CONFIG, SERVICE_CONFIG, RATE_LIMITER],
-      useFactory: (messages: MessageRepository, runtime: EventRuntime, metrics: IngestMetrics, config: IngestConfig, service: ServiceConfig, rateLimiter: SenderRateLimiter) =>
-        new AcceptFhirPayloadHandler(messages, runtime, metrics, triageRules, {
+      inject: [MESSAGES, ACCEPTED_WRITER, INGEST_METRICS, INGEST_CONFIG, SERVICE_CONFIG, RATE_LIMITER],
+      useFactory: (messages: MessageRepository, writer: AcceptedMessageWriter, metrics: IngestMetrics, config: IngestConfig, service: ServiceConfig, rateLimiter: SenderRateLimiter) =>
+        new AcceptFhirPayloadHandler(messages, writer, metrics, triageRules, {
           maxMessageBytes: config.maxMessageBytes, maxBundleEntries: config.maxBundleEntries, patientKeySecret: service.patientKeySecret, rateLimiter,
           requiredElements: config.fhirRequiredElements,
         }),

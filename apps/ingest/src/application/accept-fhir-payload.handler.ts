@@ -9,7 +9,8 @@ import { intakeMessageId } from './message-identity';
 import { FhirIssue, readFhirIntakeFacts } from '../domain/fhir-intake';
 import { TriageRules, triage } from '../domain/triage/triage.policy';
 import { SenderRateLimiter } from '../domain/rate-limit/sender-rate.limiter';
-import { EventPublisherPort, IntakeMetricsPort, MessageStorePort, StoredMessageRef, messageOrigin } from './intake.ports';
+import { IntakeMetricsPort, MessageStorePort, StoredMessageRef, messageOrigin } from './intake.ports';
+import { AcceptedMessageWriter } from './accepted-message.writer';
 
 export interface FhirArrival {
   bytes: Buffer;
@@ -30,7 +31,7 @@ export interface FhirArrival {
 export class AcceptFhirPayloadHandler {
   constructor(
     private readonly store: MessageStorePort,
-    private readonly events: EventPublisherPort,
+    private readonly writer: AcceptedMessageWriter,
     private readonly metrics: IntakeMetricsPort,
     private readonly rules: TriageRules,
     private readonly options: { maxMessageBytes: number; maxBundleEntries: number; patientKeySecret: string; rateLimiter?: SenderRateLimiter; requiredElements?: 'error' | 'warning' },
@@ -85,13 +86,13 @@ export class AcceptFhirPayloadHandler {
       source: { system: arrival.sender, facility: '', channel: 'HTTP' }, format: 'FHIR_R4', messageType: facts.messageType, controlId,
       version: '4.0.1', sourcePatientKey: key, patientIdentifiers: facts.patientIdentifiers, contentType: 'application/fhir+json', raw: arrival.bytes,
     };
-    const stored = await this.events.inTransaction(messageOrigin(event), async (ctx) => {
-      const row = await this.store.insertAccepted(ctx.uow, {
+    const stored = await this.writer.write({
+      row: {
         messageId, sender: arrival.sender, controlId, contentHash, format: 'FHIR_R4', channel: 'HTTP', messageType: facts.messageType, tier,
         triageRule: ruleId, receivedAt: arrival.receivedAt, raw: arrival.bytes, ack: null,
-      });
-      if (row) ctx.emit({ topic: stageTopic('ingested', tier), key: key || null, value: event });
-      return row;
+      },
+      origin: messageOrigin(event),
+      event: { topic: stageTopic('ingested', tier), key: key || null, value: event },
     });
     if (!stored) {
       // Raced with a copy of the same payload: answer as its duplicate.

@@ -12,7 +12,8 @@ import { intakeMessageId } from './message-identity';
 import { primaryIdentifier, readHl7IntakeFacts } from '../domain/hl7-intake';
 import { TriageRules, triage } from '../domain/triage/triage.policy';
 import { SenderRateLimiter } from '../domain/rate-limit/sender-rate.limiter';
-import { EventPublisherPort, IntakeMetricsPort, MessageStorePort, messageOrigin } from './intake.ports';
+import { IntakeMetricsPort, MessageStorePort, messageOrigin } from './intake.ports';
+import { AcceptedMessageWriter } from './accepted-message.writer';
 import type { BulkIntakePacer } from './bulk-intake.pacer';
 
 export interface AcceptHl7Options {
@@ -64,7 +65,7 @@ type AckOutcome = 'accept' | 'error' | 'reject';
 export class AcceptHl7MessageHandler {
   constructor(
     private readonly store: MessageStorePort,
-    private readonly events: EventPublisherPort,
+    private readonly writer: AcceptedMessageWriter,
     private readonly metrics: IntakeMetricsPort,
     private readonly rules: TriageRules,
     private readonly options: AcceptHl7Options,
@@ -132,13 +133,13 @@ export class AcceptHl7MessageHandler {
       raw: bytes,
     };
     // Dedupe is the unique (sender, control id, content) index: a copy already stored (or racing in now) writes nothing.
-    const stored = await this.events.inTransaction(messageOrigin(event), async (ctx) => {
-      const row = await this.store.insertAccepted(ctx.uow, {
+    const stored = await this.writer.write({
+      row: {
         messageId, sender, controlId: facts.controlId, contentHash, format: 'HL7V2', channel, messageType: facts.messageType,
         tier, triageRule: ruleId, receivedAt: arrival.receivedAt, raw: bytes, ack,
-      });
-      if (row) ctx.emit({ topic: stageTopic('ingested', tier), key: key || null, value: event });
-      return row;
+      },
+      origin: messageOrigin(event),
+      event: { topic: stageTopic('ingested', tier), key: key || null, value: event },
     });
     if (!stored) {
       const existing = await this.store.findDuplicate(null, sender, facts.controlId, contentHash);

@@ -16,19 +16,21 @@ export interface StoredMessageRef {
  * three again is a duplicate; the same sender and control id with other
  * content is a new message, flagged `control-id-reuse`.
  */
+export interface AcceptedMessageRow {
+  messageId: string; sender: string; controlId: string; contentHash: string; format: 'HL7V2' | 'FHIR_R4'; channel: 'MLLP' | 'HTTP';
+  messageType: string; tier: string; triageRule: string; receivedAt: number; raw: Buffer; ack: string | null;
+}
+
 export interface MessageStorePort {
   /** The stored message with this sender, control id and content: the original of a duplicate. */
   findDuplicate(uow: UnitOfWork | null, sender: string, controlId: string, contentHash: string): Promise<StoredMessageRef | undefined>;
   /**
-   * Stores an accepted message and returns its flags (`control-id-reuse` when
-   * the sender used this control id before for other content); `undefined`
-   * (nothing written) when this sender + control id + content is already stored.
+   * Stores accepted messages (one group, in order) and returns each one's flags (`control-id-reuse` when
+   * the sender used this control id before — earlier in the group included — for other content);
+   * `undefined` (nothing written) for one whose sender + control id + content is already stored.
    * Arrivals under one sender + control id are serialised, so the flag holds under races.
    */
-  insertAccepted(uow: UnitOfWork, row: {
-    messageId: string; sender: string; controlId: string; contentHash: string; format: 'HL7V2' | 'FHIR_R4'; channel: 'MLLP' | 'HTTP';
-    messageType: string; tier: string; triageRule: string; receivedAt: number; raw: Buffer; ack: string | null;
-  }): Promise<{ flags: string[] } | undefined>;
+  insertAccepted(uow: UnitOfWork, rows: ReadonlyArray<AcceptedMessageRow>): Promise<Array<{ flags: string[] } | undefined>>;
   insertRejection(row: {
     id: string; sender: string; channel: 'MLLP' | 'HTTP'; messageType: string | null; controlId: string | null; reason: RejectionReason;
     detail: string; raw: Buffer; receivedAt: number; contentHash: string;
@@ -36,11 +38,12 @@ export interface MessageStorePort {
 }
 
 /**
- * The runtime's one publish path as ingest uses it: the message is stored and
- * its ingested event emitted (transactional outbox) in one transaction.
+ * The runtime's one publish path as ingest uses it: accepted messages are stored and
+ * their ingested events emitted (transactional outbox) in one transaction, each event
+ * with its own message's origin.
  */
 export interface EventPublisherPort {
-  inTransaction<T>(origin: EventOrigin, work: (ctx: EventContext) => Promise<T>): Promise<T>;
+  inTransactionEach<T>(origins: readonly EventOrigin[], work: (contexts: EventContext[]) => Promise<T>): Promise<T>;
 }
 
 /** Where an accepted message's events come from: the message itself (its id is the correlation id). */

@@ -78,12 +78,30 @@ describe('ingest message store on PostgreSQL', { timeout: 120_000 }, () => {
     const store = new MessageRepository(db);
     const resent = Buffer.from(tricky.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
     assert.equal((await store.findDuplicate(null, 'APP^FAC', 'OLD-1', contentHash(resent)))?.messageId, 'm-old-1');
-    assert.equal(await inTransaction(db, (uow) => store.insertAccepted(uow, row('OLD-1', resent, 'm-new-dup'))), undefined);
+    assert.deepEqual(await inTransaction(db, (uow) => store.insertAccepted(uow, [row('OLD-1', resent, 'm-new-dup')])), [undefined]);
     const changed = Buffer.from(crOnly.toString('latin1').replace('456', '789'), 'latin1');
-    assert.deepEqual(await inTransaction(db, (uow) => store.insertAccepted(uow, row('OLD-2', changed, 'm-new-reuse'))), { flags: [CONTROL_ID_REUSE] });
-    assert.deepEqual(await inTransaction(db, (uow) => store.insertAccepted(uow, row('NEW-1', crOnly, 'm-new-1'))), { flags: [] });
+    assert.deepEqual(await inTransaction(db, (uow) => store.insertAccepted(uow, [row('OLD-2', changed, 'm-new-reuse')])), [{ flags: [CONTROL_ID_REUSE] }]);
+    assert.deepEqual(await inTransaction(db, (uow) => store.insertAccepted(uow, [row('NEW-1', crOnly, 'm-new-1')])), [{ flags: [] }]);
     const listed = await store.messagesWithControlId({ controlId: 'OLD-2', limit: 10 });
     assert.deepEqual(listed.map((m) => [m.message_id, m.flags]), [['m-old-2', []], ['m-new-reuse', [CONTROL_ID_REUSE]]]);
     assert.deepEqual((await store.message('m-new-reuse'))?.flags, [CONTROL_ID_REUSE]);
+  });
+
+  it('a group in one statement: each row written or not as if alone and in order, bytes kept exactly', async () => {
+    const store = new MessageRepository(db);
+    const a = Buffer.from('MSH|^~\\&|APP|FAC|||20261202||ADT^A01|GRP-A|P|2.5\rPID|1||A1\r');
+    const aOther = Buffer.from('MSH|^~\\&|APP|FAC|||20261202||ADT^A01|GRP-A|P|2.5\rPID|1||A2\r');
+    const b = Buffer.concat([Buffer.from('MSH|^~\\&|APP|FAC|||20261202||ADT^A01|GRP-B|P|2.5\r'), Buffer.from([0x00, 0xff, 0x5c, 0x0d])]);
+    const results = await inTransaction(db, (uow) => store.insertAccepted(uow, [
+      row('GRP-A', a, 'm-grp-a'),
+      row('GRP-A', a, 'm-grp-a'), // the same content again in the same group
+      row('GRP-A', aOther, 'm-grp-a2'), // the same control id, other content, later in the group
+      row('GRP-B', b, 'm-grp-b'),
+      row('OLD-1', tricky, 'm-grp-old-resent'), // stored before this group
+    ]));
+    assert.deepEqual(results, [{ flags: [] }, undefined, { flags: [CONTROL_ID_REUSE] }, { flags: [] }, undefined]);
+    const stored = await db.query(`SELECT message_id, raw FROM in_message WHERE control_id IN ('GRP-A', 'GRP-B') ORDER BY message_id`);
+    assert.deepEqual(stored.map((r: { message_id: string; raw: Buffer }) => [r.message_id, r.raw.toString('hex')]),
+      [['m-grp-a', a.toString('hex')], ['m-grp-a2', aOther.toString('hex')], ['m-grp-b', b.toString('hex')]]);
   });
 });

@@ -18,22 +18,46 @@ export class MessageRepository implements MessageStorePort {
     return r ? { messageId: r.message_id, contentHash: r.content_hash, ack: r.ack, tier: r.tier, flags: r.flags } : undefined;
   }
 
-  async insertAccepted(uow: UnitOfWork, m: Parameters<MessageStorePort['insertAccepted']>[1]): Promise<{ flags: string[] } | undefined> {
-    // Arrivals under one sender + control id take turns (transaction-scoped lock), so the one that comes
-    // second sees the first committed and is flagged even when both race in on two connections.
-    await uow.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CONTROL_ID_LOCK_SPACE, `${m.sender}\u0001${m.controlId}`], { prepared: true });
-    // ON CONFLICT instead of a look-up first: the same content again (a resend) writes nothing.
-    const rows = await uow.query<{ flags: string[] }>(
+  async insertAccepted(uow: UnitOfWork, rows: Parameters<MessageStorePort['insertAccepted']>[1]): Promise<Array<{ flags: string[] } | undefined>> {
+    if (!rows.length) return [];
+    // Arrivals under one sender + control id take turns (transaction-scoped locks), so the one that comes
+    // second sees the first committed and is flagged even when both race in on two connections. Every
+    // transaction takes its locks in the same (hash) order, so two groups never wait on each other in a circle.
+    const lockKeys = [...new Set(rows.map((m) => `${m.sender}\u0001${m.controlId}`))];
+    await uow.query(
+      'SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS keys',
+      [CONTROL_ID_LOCK_SPACE, lockKeys], { prepared: true },
+    );
+    // Inside one group the statement's snapshot cannot see the group's own earlier rows: an earlier row
+    // of the group with the same sender + control id and other content is reuse as well.
+    const reusedInGroup = rows.map((m, i) => rows.slice(0, i).some((e) => e.sender === m.sender && e.controlId === m.controlId && e.contentHash !== m.contentHash));
+    // ON CONFLICT instead of a look-up first: the same content again (a resend, or twice in the group) writes nothing.
+    const inserted = await uow.query<{ message_id: string; flags: string[] }>(
       `INSERT INTO in_message (message_id, sender, control_id, content_hash, format, channel, message_type, tier, triage_rule, received_at, raw, ack, flags)
-       SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,to_timestamp($10 / 1000.0),$11,$12,
-         CASE WHEN EXISTS (SELECT 1 FROM in_message p WHERE p.sender = $2 AND p.control_id = $3 AND p.content_hash <> $4)
-           THEN ARRAY[$13::text] ELSE '{}'::text[] END
+       SELECT r.message_id, r.sender, r.control_id, r.content_hash, r.format, r.channel, r.message_type, r.tier, r.triage_rule,
+         to_timestamp(r.received_at / 1000.0), r.raw, r.ack,
+         CASE WHEN r.reused OR EXISTS (SELECT 1 FROM in_message p WHERE p.sender = r.sender AND p.control_id = r.control_id AND p.content_hash <> r.content_hash)
+           THEN ARRAY[$14::text] ELSE '{}'::text[] END
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+         $10::float8[], $11::bytea[], $12::text[], $13::bool[]) WITH ORDINALITY
+         AS r(message_id, sender, control_id, content_hash, format, channel, message_type, tier, triage_rule, received_at, raw, ack, reused, n)
+       ORDER BY r.n
        ON CONFLICT DO NOTHING
-       RETURNING flags`,
-      [m.messageId, m.sender, m.controlId, m.contentHash, m.format, m.channel, m.messageType, m.tier, m.triageRule, m.receivedAt, m.raw, m.ack, CONTROL_ID_REUSE],
+       RETURNING message_id, flags`,
+      [
+        rows.map((m) => m.messageId), rows.map((m) => m.sender), rows.map((m) => m.controlId), rows.map((m) => m.contentHash),
+        rows.map((m) => m.format), rows.map((m) => m.channel), rows.map((m) => m.messageType), rows.map((m) => m.tier),
+        rows.map((m) => m.triageRule), rows.map((m) => m.receivedAt), rows.map((m) => m.raw), rows.map((m) => m.ack), reusedInGroup, CONTROL_ID_REUSE,
+      ],
       { prepared: true },
     );
-    return rows[0] ? { flags: rows[0].flags } : undefined;
+    const flagsById = new Map(inserted.map((r) => [r.message_id, r.flags]));
+    // The same content twice in the group has one message id: its first arrival was written, the later one is a duplicate.
+    return rows.map((m) => {
+      const flags = flagsById.get(m.messageId);
+      flagsById.delete(m.messageId);
+      return flags ? { flags } : undefined;
+    });
   }
 
   async insertRejection(r: Parameters<MessageStorePort['insertRejection']>[0]): Promise<void> {
