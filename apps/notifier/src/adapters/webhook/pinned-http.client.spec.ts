@@ -2,7 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { PinnedHttpClient, Resolution } from './pinned-http.client';
-import type { AddressAllowlist } from '../../domain/address-guard';
+import { AddressAllowlist, parseAllowlist } from '../../domain/address-guard';
 
 /**
  * A loopback HTTP/1.1 peer written by hand, so the test decides what each connection does: answers
@@ -71,5 +71,30 @@ describe('PinnedHttpClient connections', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('PinnedHttpClient judgement', () => {
+  it('resolves the host on every attempt and judges each answer: a kept judgement never lets a changed answer through', async () => {
+    const answers = [['127.0.0.1'], ['10.0.0.5'], ['127.0.0.1'], ['127.0.0.1', '169.254.169.254']];
+    let resolved = 0;
+    // The resolver is the test's: nothing is looked up or connected to.
+    const client = new PinnedHttpClient(parseAllowlist('127.0.0.0/8'), { httpsOnly: false }, async () => answers[resolved++]);
+    const url = 'http://hooks.example.test:8080/hook';
+    const first = await client.check(url);
+    assert.deepEqual(first.ok && [first.address, first.port], ['127.0.0.1', 8080]);
+    const rebound = await client.check(url);
+    assert.deepEqual(!rebound.ok && rebound.code, 'SSRF.PRIVATE');
+    const back = await client.check(url);
+    assert.equal(back.ok, true);
+    const mixed = await client.check(url);
+    assert.deepEqual(!mixed.ok && mixed.code, 'SSRF.METADATA');
+    assert.equal(resolved, 4, 'one resolution per attempt');
+    for (let i = 0; i < 2; i++) {
+      const refused = await client.check('http://user:secret@hooks.example.test:8080/hook');
+      assert.deepEqual(!refused.ok && refused.code, 'URL.CREDENTIALS', 'a refused URL stays refused');
+    }
+    assert.equal(resolved, 4, 'a refused URL is never resolved');
+    client.close();
   });
 });

@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, LookupFunction } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
-import { AddressAllowlist, EndpointRules, checkEndpointUrl, judgeAddresses } from '../../domain/address-guard';
+import { AddressAllowlist, AddressVerdict, EndpointRules, checkEndpointUrl, judgeAddresses } from '../../domain/address-guard';
 import type { AttemptResult } from '../../domain/retry-schedule';
 
 export type Resolution = { ok: true; url: URL; port: number; address: string; family: 4 | 6 } | { ok: false; code: string; reason: string };
@@ -11,6 +11,8 @@ export type Resolution = { ok: true; url: URL; port: number; address: string; fa
 const IDLE_CONNECTION_MS = 4000;
 /** Connections kept per endpoint address (the worker's per-subscription in-flight cap bounds use too). */
 const CONNECTIONS_PER_ADDRESS = 16;
+/** Judgements of resolved address sets kept (the same few endpoints are judged on every attempt). */
+const VERDICTS_KEPT = 512;
 
 /**
  * The SSRF guard's transport half: resolves the endpoint's host, judges every
@@ -29,6 +31,14 @@ const CONNECTIONS_PER_ADDRESS = 16;
  */
 export class PinnedHttpClient {
   private readonly agents = new Map<string, http.Agent>();
+  /**
+   * The guard's judgement of an address set on a port, kept: it depends only on them and on this client's
+   * fixed allowlist, and judging (range checks per address) was a measurable part of every attempt. The
+   * host is still resolved on every attempt, so a changed DNS answer is judged afresh (rebinding).
+   */
+  private readonly verdicts = new Map<string, AddressVerdict>();
+  /** The URL checks (parse, scheme, credentials) per endpoint URL, kept for the same reason; they depend on the text alone. */
+  private readonly endpoints = new Map<string, ReturnType<typeof checkEndpointUrl>>();
 
   constructor(
     private readonly allowlist: AddressAllowlist,
@@ -37,7 +47,7 @@ export class PinnedHttpClient {
   ) {}
 
   async check(url: string): Promise<Resolution> {
-    const u = checkEndpointUrl(url, this.rules);
+    const u = this.endpoint(url);
     if (!u.ok) return u;
     const host = u.url.hostname.replace(/^\[|\]$/g, '');
     let addresses: string[];
@@ -49,9 +59,30 @@ export class PinnedHttpClient {
         return { ok: false, code: 'SSRF.UNRESOLVABLE', reason: `the host does not resolve (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
       }
     }
-    const verdict = judgeAddresses(addresses, u.port, this.allowlist);
+    const verdict = this.judge(addresses, u.port);
     if (!verdict.ok) return verdict;
     return { ok: true, url: u.url, port: u.port, address: verdict.address, family: verdict.family };
+  }
+
+  private endpoint(url: string): ReturnType<typeof checkEndpointUrl> {
+    let checked = this.endpoints.get(url);
+    if (!checked) {
+      checked = checkEndpointUrl(url, this.rules);
+      if (this.endpoints.size >= VERDICTS_KEPT) this.endpoints.clear();
+      this.endpoints.set(url, checked);
+    }
+    return checked;
+  }
+
+  private judge(addresses: string[], port: number): AddressVerdict {
+    const key = `${port}|${addresses.join(',')}`;
+    let verdict = this.verdicts.get(key);
+    if (!verdict) {
+      verdict = judgeAddresses(addresses, port, this.allowlist);
+      if (this.verdicts.size >= VERDICTS_KEPT) this.verdicts.clear();
+      this.verdicts.set(key, verdict);
+    }
+    return verdict;
   }
 
   /** One POST to the pinned address; 2xx only within `timeoutMs` counts (the caller judges). */
