@@ -51,4 +51,37 @@ describe('SLAs and the facility calendar (America/Chicago, day 07–19, night 19
     assert.equal(short.dueAt(critical, 'stat', 1000), 3000);
     assert.equal(short.rungAt(critical, 3000, 1), 6000);
   });
+
+  it('end of day and end of shift across both DST changes, every 7 minutes, two zones interleaved, read twice: each is the wall time it should be (checked with a fresh formatter)', () => {
+    const berlin: FacilityCalendar = { facility: 'b', timeZone: 'Europe/Berlin', shifts: [{ name: 'early', start: '06:30', end: '14:15' }, { name: 'late', start: '14:15', end: '22:45' }, { name: 'night', start: '22:45', end: '06:30' }], endOfDay: '20:05' };
+    // An independent reading of local time: a new formatter for every call, nothing kept.
+    const wall = (t: number, zone: string) => {
+      const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(new Date(t));
+      const v = (type: string) => parts.find((p) => p.type === type)!.value;
+      return { date: `${v('year')}-${v('month')}-${v('day')}`, time: `${v('hour')}:${v('minute')}` };
+    };
+    const nextDate = (date: string) => new Date(Date.parse(`${date}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    let checked = 0;
+    // Chicago's and Berlin's changes of 2026.
+    for (const transition of [Date.UTC(2026, 2, 8, 8, 0), Date.UTC(2026, 10, 1, 7, 0), Date.UTC(2026, 2, 29, 1, 0), Date.UTC(2026, 9, 25, 1, 0)]) {
+      for (let pass = 0; pass < 2; pass++) {
+        for (let from = transition - 30 * 3_600_000 + 13_000; from < transition + 30 * 3_600_000; from += 7 * 60_000) {
+          for (const cal of [calendar, berlin]) {
+            const at = `${cal.timeZone} from ${new Date(from).toISOString()}`;
+            const eod = endOfDay(cal, from);
+            assert.equal(wall(eod, cal.timeZone).time, cal.endOfDay, `end of day, ${at}`);
+            const today = wall(from, cal.timeZone);
+            const expectedDate = today.time < cal.endOfDay ? today.date : nextDate(today.date);
+            assert.equal(wall(eod, cal.timeZone).date, expectedDate, `end of day, ${at}`);
+            const eos = endOfShift(cal, from);
+            const running = cal.shifts.find((s) => (s.start < s.end ? today.time >= s.start && today.time < s.end : today.time >= s.start || today.time < s.end))!;
+            assert.equal(wall(eos, cal.timeZone).time, running.end, `end of shift, ${at}: ${new Date(eos).toISOString()}`);
+            assert.ok(eos > from && eos - from <= 24 * 3_600_000, `end of shift, ${at}`);
+            checked++;
+          }
+        }
+      }
+    }
+    assert.ok(checked > 2000);
+  });
 });
