@@ -33,6 +33,7 @@ export class AcceptedMessageWriter {
       maxWeight: GROUP_MAX_PIECES,
       weight: (m) => 1 + Math.floor(m.row.raw.length / GROUP_PIECE_BYTES),
       commit: (messages) => events.inTransactionEach(messages.map((m) => m.origin), async (contexts) => {
+        // One transaction: every context carries the same unit of work.
         const stored = await store.insertAccepted(contexts[0].uow, messages.map((m) => m.row));
         stored.forEach((row, i) => {
           if (row) contexts[i].emit(messages[i].event);

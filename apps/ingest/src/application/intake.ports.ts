@@ -10,17 +10,18 @@ export interface StoredMessageRef {
   flags: string[];
 }
 
+/** An accepted message as stored: the raw bytes exactly as received, its identity, triage and ACK. */
+export interface AcceptedMessageRow {
+  messageId: string; sender: string; controlId: string; contentHash: string; format: 'HL7V2' | 'FHIR_R4'; channel: 'MLLP' | 'HTTP';
+  messageType: string; tier: string; triageRule: string; receivedAt: number; raw: Buffer; ack: string | null;
+}
+
 /**
  * Where ingest keeps raw messages, their ACKs and rejections (its own database).
  * A message is identified by sender, control id and content hash: the same
  * three again is a duplicate; the same sender and control id with other
  * content is a new message, flagged `control-id-reuse`.
  */
-export interface AcceptedMessageRow {
-  messageId: string; sender: string; controlId: string; contentHash: string; format: 'HL7V2' | 'FHIR_R4'; channel: 'MLLP' | 'HTTP';
-  messageType: string; tier: string; triageRule: string; receivedAt: number; raw: Buffer; ack: string | null;
-}
-
 export interface MessageStorePort {
   /** The stored message with this sender, control id and content: the original of a duplicate. */
   findDuplicate(uow: UnitOfWork | null, sender: string, controlId: string, contentHash: string): Promise<StoredMessageRef | undefined>;

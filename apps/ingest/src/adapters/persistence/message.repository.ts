@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { UnitOfWork } from '@clinmesh/event-runtime';
-import { MessageStorePort, StoredMessageRef } from '../../application/intake.ports';
+import { AcceptedMessageRow, MessageStorePort, StoredMessageRef } from '../../application/intake.ports';
 import { CONTROL_ID_REUSE } from '../../domain/message-content';
 
 /** First key of ingest's advisory locks (the two-key space, apart from any single-key lock). */
@@ -18,7 +18,7 @@ export class MessageRepository implements MessageStorePort {
     return r ? { messageId: r.message_id, contentHash: r.content_hash, ack: r.ack, tier: r.tier, flags: r.flags } : undefined;
   }
 
-  async insertAccepted(uow: UnitOfWork, rows: Parameters<MessageStorePort['insertAccepted']>[1]): Promise<Array<{ flags: string[] } | undefined>> {
+  async insertAccepted(uow: UnitOfWork, rows: ReadonlyArray<AcceptedMessageRow>): Promise<Array<{ flags: string[] } | undefined>> {
     if (!rows.length) return [];
     // Arrivals under one sender + control id take turns (transaction-scoped locks), so the one that comes
     // second sees the first committed and is flagged even when both race in on two connections. Every
