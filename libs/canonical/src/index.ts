@@ -15,7 +15,7 @@ export {
   TerminologyMaps, parseTerminologyMapData, LOINC, SNOMED, RXNORM, CVX, ICD10CM,
   type TerminologyMapData, type MappedCode, type SourceCoding, type UnmappedReport,
 } from './terminology/terminology-map';
-export { hl7Time, fhirTime, zoneOffsetAt, isValidTimeZone, clinicalTimeIso, UnreadableTimeError } from './time/clinical-time';
+export { hl7Time, fhirTime, zoneOffsetAt, zoneOffsetMinutesAt, isValidTimeZone, clinicalTimeIso, UnreadableTimeError } from './time/clinical-time';
 export { toUcum, quantity, convertUcum, alternateQuantities, type UnitConversionData } from './units/ucum-units';
 import defaultTerminology from './terminology/default-terminology.data.json';
 import { TerminologyMapData } from './terminology/terminology-map';

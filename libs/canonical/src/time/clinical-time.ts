@@ -12,8 +12,8 @@ const PRECISION: Record<string, TimePrecision> = {
  */
 export function zoneOffsetAt(timeZone: string, localUtcMs: number): string {
   // Two passes: the offset at the guessed instant, then at the corrected one (DST edges).
-  const first = offsetMinutesAt(timeZone, localUtcMs);
-  const second = offsetMinutesAt(timeZone, localUtcMs - first * 60000);
+  const first = zoneOffsetMinutesAt(timeZone, localUtcMs);
+  const second = zoneOffsetMinutesAt(timeZone, localUtcMs - first * 60000);
   return formatOffset(second);
 }
 
@@ -30,7 +30,8 @@ const OFFSET_SLOTS = new Map<string, number>();
 const SLOT_MS = 15 * 60_000;
 const MAX_SLOTS = 50_000;
 
-function offsetMinutesAt(timeZone: string, utcMs: number): number {
+/** The UTC offset in minutes of an IANA time zone at an instant (memoised per zone and 15-minute slot, above). */
+export function zoneOffsetMinutesAt(timeZone: string, utcMs: number): number {
   const slot = Math.floor(utcMs / SLOT_MS);
   const key = `${timeZone}|${slot}`;
   const known = OFFSET_SLOTS.get(key);

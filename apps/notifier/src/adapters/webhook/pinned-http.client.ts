@@ -65,24 +65,11 @@ export class PinnedHttpClient {
   }
 
   private endpoint(url: string): ReturnType<typeof checkEndpointUrl> {
-    let checked = this.endpoints.get(url);
-    if (!checked) {
-      checked = checkEndpointUrl(url, this.rules);
-      if (this.endpoints.size >= VERDICTS_KEPT) this.endpoints.clear();
-      this.endpoints.set(url, checked);
-    }
-    return checked;
+    return remembered(this.endpoints, url, () => checkEndpointUrl(url, this.rules));
   }
 
   private judge(addresses: string[], port: number): AddressVerdict {
-    const key = `${port}|${addresses.join(',')}`;
-    let verdict = this.verdicts.get(key);
-    if (!verdict) {
-      verdict = judgeAddresses(addresses, port, this.allowlist);
-      if (this.verdicts.size >= VERDICTS_KEPT) this.verdicts.clear();
-      this.verdicts.set(key, verdict);
-    }
-    return verdict;
+    return remembered(this.verdicts, `${port}|${addresses.join(',')}`, () => judgeAddresses(addresses, port, this.allowlist));
   }
 
   /** One POST to the pinned address; 2xx only within `timeoutMs` counts (the caller judges). */
@@ -156,4 +143,15 @@ function flatten(h: http.IncomingHttpHeaders): Record<string, string | undefined
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(h)) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
+}
+
+/** A kept result, or the computed one kept (the map is emptied when full: it holds a few endpoints' results). */
+function remembered<V>(kept: Map<string, V>, key: string, compute: () => V): V {
+  let value = kept.get(key);
+  if (value === undefined) {
+    value = compute();
+    if (kept.size >= VERDICTS_KEPT) kept.clear();
+    kept.set(key, value);
+  }
+  return value;
 }
