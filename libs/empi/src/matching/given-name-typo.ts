@@ -1,7 +1,7 @@
 import { usNameFrequencySeed } from '../frequency/name-frequency.model';
 import { NICKNAME_CANON, areNicknames } from '../record/name-nickname.data';
 import { phoneticCodes, remembered } from '../record/person-record.normalizer';
-import { withinOneEdit, withinTwoEdits } from './string-similarity.comparator';
+import { jaroWinklerSimilarity, withinOneEdit, withinTwoEdits } from './string-similarity.comparator';
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
@@ -79,15 +79,20 @@ function canMeanTheSameName(a: string, b: string): boolean | 'anything' {
  *   listed name. "davte" (one edit from dave) against "dale" stays unexplained: Dave and Dale may be twins.
  * - A metaphone agreement through an alternate code ("phillim" and "william" both give FLM, "ueoy" and "joe"
  *   both A) is no spelling variant when a typo'd name plainly stands for another name: level `phonetic`
- *   is explained only for two real names (catherine / kathryn) or names that can stand for the same one.
+ *   is explained only for two real names spelt alike (katherine / catherine, kathryn / katherine) or names
+ *   that can stand for the same one.
+ * - Two names of the nickname table that share no group are two names at any level: Timmy and Tommy
+ *   (Timothy, Thomas) are one edit apart and read `jw>=0.92`, yet twins are named so (TS generator seed 1016).
  */
 export function givenNamesExplained(a: string | undefined, b: string | undefined, level: string | undefined): boolean | undefined {
   if (!a || !b || a === b) return undefined;
+  if (level !== 'nickname' && level !== 'initial' && namesOfTwoNicknameGroups(a, b)) return false;
   if (level === 'phonetic') {
     // Two real names agreeing only through an alternate code are two names (Joanne's alternate AN is Anna's
     // primary): twins Joanne and Anna are not one name spelt two ways. Primary codes agreeing (Katherine and
-    // Catherine, Steven and Stephen) are.
-    if (isListedGivenName(a) && isListedGivenName(b)) return samePrimaryCode(a, b);
+    // Catherine, Steven and Stephen) are — when also spelt alike (`spellingVariants`): Jeanette and Juanita,
+    // Kristine and Krystal share a primary code (JNT, KRST) and are two names (second generator: twins).
+    if (isListedGivenName(a) && isListedGivenName(b)) return samePrimaryCode(a, b) && spellingVariants(a, b);
     const same = canMeanTheSameName(a, b);
     // A mangled name proves nothing either way: only the primary codes agreeing count ("ueoy" and "joe"
     // share only joe's alternate code A).
@@ -98,6 +103,19 @@ export function givenNamesExplained(a: string | undefined, b: string | undefined
   if (Math.min(a.length, b.length) < 3 || !withinTwoEdits(a, b)) return false;
   if (isListedGivenName(a) && isListedGivenName(b)) return false;
   return canMeanTheSameName(a, b) !== false;
+}
+
+/**
+ * Spelt alike: at most two edits apart (Steven / Stephen, Mary / Maria), or Jaro-Winkler ≥ 0.9 where the
+ * spellings part further (Kathryn / Katherine, 0.905). Jeanette / Juanita and Kristine / Krystal (0.69) are not.
+ */
+function spellingVariants(a: string, b: string): boolean {
+  return withinTwoEdits(a, b) || jaroWinklerSimilarity(a, b) >= 0.9;
+}
+
+/** Both names belong to the nickname table and to no common group (Timmy of Timothy, Tommy of Thomas). */
+function namesOfTwoNicknameGroups(a: string, b: string): boolean {
+  return NICKNAME_CANON.has(a) && NICKNAME_CANON.has(b) && !areNicknames(a, b);
 }
 
 /**

@@ -7,7 +7,7 @@ import { MISSING, type ComparisonVector } from './record-comparison.comparator';
  * family name, an address, a phone and often a birth date or year; summing
  * those agreements as independent evidence makes two people look like one.
  */
-export type IdentityRuleName = 'given-name-conflict' | 'sex-conflict' | 'household-relative' | 'sibling-identifier-conflict' | 'core-identity-conflict' | 'no-individual-anchor' | 'family-and-address-changed' | 'individual-evidence-conflict';
+export type IdentityRuleName = 'given-name-conflict' | 'sex-conflict' | 'household-relative' | 'sibling-identifier-conflict' | 'core-identity-conflict' | 'no-individual-anchor' | 'family-and-address-changed' | 'individual-evidence-conflict' | 'birth-date-and-name-apart';
 
 export interface IdentityRuleFinding {
   rule: IdentityRuleName;
@@ -98,11 +98,17 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   // a reviewer decides (TS generator seeds 25 and 38; a duplicate keyed by nickname with its phone replaced
   // goes to review too: 13 more review items over 112 seeds, recall −0.0001).
   const phonesApart = familyAgrees && sameBirth && addressAgrees && !sameIndividualId && given === 'nickname' && level(vector, 'phone') === 'else';
-  if (ssnsApart || phonesApart) {
+  // Twins named alike the other way: two real names the levels read as one spelt two ways (Mary and Maria,
+  // Christina and Christine: alike, but not one edit of one name), at one birth date and address with no SSN
+  // tying them — a reviewer decides. Held-out second-generator seeds 4000–4029: false pairs 30 → 22, recall −0.0015.
+  const alikeTwins = familyAgrees && sameBirth && addressAgrees && !sameIndividualId && !givenConflict && pair.differentListedGivenNames && given !== 'nickname' && given !== 'initial';
+  if (ssnsApart || phonesApart || alikeTwins) {
     findings.push({
       rule: 'sibling-identifier-conflict', weight: 0, blocksAutoLink: true,
       reason: !ssnsApart
-        ? 'same family name, birth date and address, given names a name and its nickname, phones different and no SSN agreeing (twins named alike)'
+        ? phonesApart
+          ? 'same family name, birth date and address, given names a name and its nickname, phones different and no SSN agreeing (twins named alike)'
+          : 'same family name, birth date and address, given names two different real names written alike, and no SSN agreeing (twins named alike)'
         : given === 'initial'
           ? 'same family name and birth date, one given name only an initial, and both SSNs present and different (the initial fits a twin as well)'
           : 'same family name and birth date, given names alike but not equal, and both SSNs present and different (twins named alike)',
@@ -138,17 +144,19 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   if (family === 'else' && !addressAgrees && !personalAgrees) {
     findings.push({ rule: 'family-and-address-changed', weight: 0, blocksAutoLink: true, reason: 'family name and address both disagree and neither SSN nor phone agrees: a birth date and a given name alone never auto-link' });
   }
-  // The SSN disagreeing outright, and the sex or the birth date too (beyond a keying error): what is about the
-  // individual says two people, whatever the household's names, address and phone say. One field replaced is
-  // a duplicate's error; two at once are a sibling — Tony and Wallace Chance, born months apart, and twins
-  // Norman and Veronica Bradley, all keyed given/family swapped at one address and phone (second generator
-  // seeds 44 and 59), where the family names disagreeing kept the household rules silent.
-  const birthApart = dob === 'year-only' || dob === 'else';
-  if (nationalId === 'else' && (sexConflict || birthApart)) {
-    findings.push({
-      rule: 'individual-evidence-conflict', weight: 0, blocksAutoLink: true,
-      reason: sexConflict ? 'both SSNs present and different, and the recorded sex disagrees: two people' : 'both SSNs present and different, and the birth dates disagree beyond a keying error: two people',
-    });
+  // The SSN disagreeing outright, and one more thing about the individual too: one field replaced is a
+  // duplicate's error; two at once are a sibling or a stranger — Tony and Wallace Chance, born months apart,
+  // and twins Norman and Veronica Bradley, all keyed given/family swapped at one address and phone (second
+  // generator seeds 44 and 59), where the family names disagreeing kept the household rules silent.
+  const ssnApartReason = nationalId === 'else' ? secondIndividualDifference({ vector, given, dob, family: familyAgrees, address: addressAgrees, sexConflict, givenConflict, pair }) : undefined;
+  if (ssnApartReason) {
+    findings.push({ rule: 'individual-evidence-conflict', weight: 0, blocksAutoLink: true, reason: `both SSNs present and different, and ${ssnApartReason}: two people` });
+  }
+  // The birth dates share only the year and the given names differ: siblings born in one year, or strangers —
+  // with no SSN to tie them, a person decides (Bert and Albert Williamson at one address and phone, second
+  // generator seed 2026; a date keyed wrong beyond one digit and a nickname at once is no duplicate's usual error).
+  if (dob === 'year-only' && !sameIndividualId && given !== 'exact') {
+    findings.push({ rule: 'birth-date-and-name-apart', weight: 0, blocksAutoLink: true, reason: 'the birth dates share only the year and the given names differ, and no SSN ties them' });
   }
   let core = 0;
   for (const field of ['givenName', 'familyName', 'birthDate'] as const) if (vector[IDX[field]] === COMPARISON_LEVELS[field].length - 1) core += 1;
@@ -160,4 +168,38 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
     });
   }
   return findings;
+}
+
+interface SecondDifference {
+  vector: ComparisonVector;
+  given: string | undefined;
+  dob: string | undefined;
+  /** The family names agree (exact, close or alike). */
+  family: boolean;
+  /** The address agrees (street, phone, or number and postcode). */
+  address: boolean;
+  sexConflict: boolean;
+  givenConflict: boolean;
+  pair: PairContext;
+}
+
+/**
+ * With both SSNs present and different: what else about the individual differs, or undefined when nothing
+ * does (then the SSN alone is one replaced field, a duplicate's error — FEBRL's error model replaces SSNs).
+ * Every clause was a false merge on held-out generator seeds (TS 1015–1030, second generator 2000–2029)
+ * and costs FEBRL nothing: a name typo of FEBRL's with a replaced SSN is neither a real name, a nickname nor
+ * an initial, and FEBRL records carry no phone.
+ */
+function secondIndividualDifference(d: SecondDifference): string | undefined {
+  if (d.sexConflict) return 'the recorded sex disagrees';
+  if (d.dob === 'year-only' || d.dob === 'else') return 'the birth dates disagree beyond a keying error';
+  if (level(d.vector, 'phone') === 'else') return 'the phones disagree outright too';
+  // "M" for Michelle or her sister Mary, Billy for William or for his brother Liam's William, Leigh and Lucinda.
+  if (d.given !== undefined && d.given !== 'exact' && !d.givenConflict && (d.pair.differentListedGivenNames || d.given === 'nickname' || d.given === 'initial')) {
+    return 'the given names are two real names, a nickname or an initial, each as fitting for a sibling';
+  }
+  const nearBirth = d.dob === 'one-digit' || d.dob === 'day-month-swapped';
+  if (d.family && d.address && d.given !== 'exact' && nearBirth) return 'in one household the given name and the birth date both differ';
+  if (d.dob !== 'exact' && !d.address) return 'the birth date and the address differ too';
+  return undefined;
 }

@@ -240,7 +240,7 @@ describe('MatchEngine', () => {
     assert.equal(overlay.personId, joanne.personId, 'same MRN: one person, whatever the demographics say');
     const june = await e.match({ recordId: 'j|3', givenName: 'June', familyName: 'Lind', birthDate: '1964-05-15', sex: 'F', ...at, ...ids(['ssa', '226951251', 'SS']) });
     assert.notEqual(june.personId, joanne.personId, june.explanation.reason);
-    assert.ok(june.explanation.candidates.find((c) => c.personId === joanne.personId)?.blockedBy.some((b) => /sibling-identifier-conflict with record j\|1/.test(b)), JSON.stringify(june.explanation.candidates[0]));
+    assert.ok(june.explanation.candidates.find((c) => c.personId === joanne.personId)?.blockedBy.some((b) => /(given-name-conflict|sibling-identifier-conflict) with record j\|1/.test(b)), JSON.stringify(june.explanation.candidates[0]));
   });
 
   it('twins Joanne and Anna, two real names agreeing only through an alternate metaphone code, are two people', async () => {
@@ -311,6 +311,84 @@ describe('MatchEngine', () => {
     const replaced = await e.match({ recordId: 'c|4', givenName: 'Tony', familyName: 'Chance', birthDate: '1997-11-09', sex: 'M', ...at, ...ssn('555123987') });
     assert.ok(!replaced.explanation.candidates.find((c) => c.personId === tony.personId)?.records.some((r) => r.rules.some((x) => x.rule === 'individual-evidence-conflict')),
       'an SSN replaced with everything else agreeing is no such conflict');
+  });
+
+  describe('the SSN disagreeing outright and one more thing about the individual (held-out generator seeds)', () => {
+    const ssn = (value: string) => ({ identifiers: [{ system: 'ssa', value, type: 'SS' }] });
+    const conflictOf = (r: { explanation: { candidates: Array<{ personId: string; records: Array<{ rules: Array<{ rule: string; reason: string; blocksAutoLink: boolean }> }> }> } }, personId: string) =>
+      r.explanation.candidates.find((c) => c.personId === personId)?.records[0].rules.find((x) => x.rule === 'individual-evidence-conflict');
+
+    it('an initial, a birth date a digit off and another SSN: Michelle Jordan\'s sister, not Michelle (TS seed 1030)', async () => {
+      const at = { address: { streetNumber: '1934', street: 'Mill Rd', suburb: 'Phoenix', postcode: '85034', state: 'AZ' } };
+      const { engine: e } = engine();
+      const michelle = await e.match({ recordId: 'm|1', givenName: 'Michelle', familyName: 'Jordan', birthDate: '1967-10-24', sex: 'F', ...at, ...ssn('745196932') });
+      const m = await e.match({ recordId: 'm|2', givenName: 'M', familyName: 'Jordan', birthDate: '1967-10-28', sex: 'F', ...at, ...ssn('748702827') });
+      assert.notEqual(m.decision, 'link', m.explanation.reason);
+      assert.match(conflictOf(m, michelle.personId)?.reason ?? '', /initial/, JSON.stringify(m.explanation.candidates[0]));
+    });
+
+    it('phones apart too: two David Ashleys at one address, born months apart (TS seed 1022)', async () => {
+      const at = { address: { streetNumber: '9987', street: 'Jackson St', suburb: 'Omaha', postcode: '68104', state: 'NE' } };
+      const { engine: e } = engine();
+      const a = await e.match({ recordId: 'd|1', givenName: 'David', familyName: 'Ashley', birthDate: '1971-01-27', sex: 'M', ...at, phone: '964 212 5865', ...ssn('774043880') });
+      const b = await e.match({ recordId: 'd|2', givenName: 'David', familyName: 'Ashley', birthDate: '1971-07-27', sex: 'M', ...at, phone: '734 610 9492', ...ssn('824788714') });
+      assert.notEqual(b.decision, 'link', b.explanation.reason);
+      assert.match(conflictOf(b, a.personId)?.reason ?? '', /phones/);
+    });
+
+    it('a birth date a digit off and another address: two John Crowes (TS seed 1017)', async () => {
+      const { engine: e } = engine();
+      const a = await e.match({ recordId: 'j|1', givenName: 'John', familyName: 'Crowe', birthDate: '1994-01-22', sex: 'M', ...ssn('522599512'),
+        address: { streetNumber: '5677', street: 'Cherry Ln', suburb: 'Austin', postcode: '73301', state: 'TX' } });
+      const b = await e.match({ recordId: 'j|2', givenName: 'John', familyName: 'Crow', birthDate: '1994-10-22', sex: 'M', ...ssn('305799914'), phone: '864 977 6610',
+        address: { streetNumber: '1220', street: 'Hill St', suburb: 'Austin', postcode: '73302', state: 'TX' } });
+      assert.notEqual(b.personId, a.personId);
+      const found = conflictOf(b, a.personId);
+      assert.ok(!found || /address/.test(found.reason), JSON.stringify(b.explanation.candidates[0]));
+      // The same John with the same SSN and a moved address is still John: the SSN alone differing is not enough.
+      const moved = await e.match({ recordId: 'j|3', givenName: 'John', familyName: 'Crowe', birthDate: '1994-01-22', sex: 'M', ...ssn('522599512'),
+        address: { streetNumber: '12', street: 'Elm St', suburb: 'Dallas', postcode: '75201', state: 'TX' } });
+      assert.equal(moved.personId, a.personId);
+    });
+
+    it('another SSN bars a link to a person through any of its records: Liam is not pulled into a person holding Billy\'s SSN (TS seed 1015)', async () => {
+      const at = { address: { streetNumber: '1418', street: 'Union St', suburb: 'Raleigh', postcode: '27649', state: 'NC' } };
+      const { engine: e } = engine();
+      const william = await e.match({ recordId: 'w|1', givenName: 'William', familyName: 'Smith', birthDate: '1981-05-08', sex: 'M', ...at, phone: '971 751 3422' });
+      const billy = await e.match({ recordId: 'w|2', givenName: 'Billy', familyName: 'Smith', birthDate: '1984-05-08', sex: 'M', ...at, ...ssn('571099607') });
+      assert.equal(billy.personId, william.personId, 'a nickname and a year digit off with nothing to tell them apart reads as one man');
+      const liam = await e.match({ recordId: 'w|3', givenName: 'Liam', familyName: 'Smith', birthDate: '1981-05-08', ...at, ...ssn('894426241') });
+      assert.notEqual(liam.personId, william.personId, liam.explanation.reason);
+      const person = liam.explanation.candidates.find((c) => c.personId === william.personId);
+      assert.ok(person?.blockedBy.some((b) => /individual-evidence-conflict with record w\|2/.test(b)), JSON.stringify(person));
+    });
+  });
+
+  it('the birth dates sharing only the year and the given names differing never auto-link: Bert and Albert Williamson', async () => {
+    const at = { phone: '517 362 1378', address: { streetNumber: '7717', street: 'River Rd', suburb: 'Lansing', postcode: '48901', state: 'MI' } };
+    const { engine: e } = engine();
+    const albert = await e.match({ recordId: 'a|1', givenName: 'Albert', familyName: 'Williamson', birthDate: '2009-09-18', sex: 'M', ...at });
+    const bert = await e.match({ recordId: 'a|2', givenName: 'Bert', familyName: 'Williamson', birthDate: '2009-05-28', sex: 'M', ...at, identifiers: [{ system: 'ssa', value: '837381450', type: 'SS' }] });
+    assert.notEqual(bert.personId, albert.personId, bert.explanation.reason);
+    assert.ok(bert.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'birth-date-and-name-apart' && r.blocksAutoLink), JSON.stringify(bert.explanation.candidates[0]));
+    const { engine: fresh } = engine();
+    const albertAlone = await fresh.match({ recordId: 'a|1', givenName: 'Albert', familyName: 'Williamson', birthDate: '2009-09-18', sex: 'M', ...at });
+    const sameDay = await fresh.match({ recordId: 'a|3', givenName: 'Bert', familyName: 'Williamson', birthDate: '2009-09-18', sex: 'M', ...at });
+    assert.equal(sameDay.personId, albertAlone.personId, 'Bert born on Albert\'s day at his address and phone is Albert');
+  });
+
+  it('twins named alike, two real names one does not misspell for the other (Mary and Maria), go to review without an SSN tying them', async () => {
+    const at = { phone: '400 201 2995', address: { streetNumber: '3540', street: 'Sunset Blvd', suburb: 'Miami', postcode: '33101', state: 'FL' } };
+    const born = '1982-11-20';
+    const { engine: e } = engine();
+    const maria = await e.match({ recordId: 'c|1', givenName: 'Maria', familyName: 'Clement', birthDate: born, sex: 'F', ...at, identifiers: [{ system: 'ssa', value: '442944594', type: 'SS' }] });
+    const mary = await e.match({ recordId: 'c|2', givenName: 'Mary', familyName: 'Clement', birthDate: born, sex: 'F', ...at });
+    assert.equal(mary.decision, 'review', mary.explanation.reason);
+    assert.ok(mary.explanation.candidates[0]?.records[0].rules.some((r) => r.rule === 'sibling-identifier-conflict' && /written alike/.test(r.reason)), JSON.stringify(mary.explanation.candidates[0]));
+    assert.notEqual(mary.personId, maria.personId);
+    const briana = await e.match({ recordId: 'c|3', givenName: 'Briana', familyName: 'Radic', birthDate: born, sex: 'F', ...at });
+    const brianna = await e.match({ recordId: 'c|4', givenName: 'Brianna', familyName: 'Radic', birthDate: born, sex: 'F', ...at });
+    assert.equal(brianna.personId, briana.personId, 'one name spelt two ways, one edit apart and pronounced alike, still links');
   });
 
   it('twins Susan and Sue, a name and its nickname, with phones apart and one SSN, go to review; Sue with Susan\'s phone is Susan', async () => {

@@ -13,7 +13,7 @@ import { nameFrequency, usNameFrequencySeed, type NameFrequencySnapshot } from '
 import { ChunkOverlayStore } from '../store/chunk-overlay.store';
 
 /** Findings against any record of a person that forbid linking to it, not only against the best-scoring one. */
-const SIBLING_EVIDENCE: ReadonlySet<string> = new Set(['given-name-conflict', 'sex-conflict', 'sibling-identifier-conflict']);
+const SIBLING_EVIDENCE: ReadonlySet<string> = new Set(['given-name-conflict', 'sex-conflict', 'sibling-identifier-conflict', 'individual-evidence-conflict']);
 
 export type MatchDecision = 'link' | 'review' | 'new';
 export type MatchMethod = 'deterministic-identifier' | 'trusted-identifier' | 'probabilistic' | 'new';
