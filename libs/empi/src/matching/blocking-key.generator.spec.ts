@@ -40,7 +40,18 @@ describe('blocking keys', () => {
 
   it('identifying keys (record id, MRN, identifier, phone) count as two pieces of evidence, the rest as one (sorted identifier digits are shared by strangers)', () => {
     const evidence = Object.fromEntries(keys.map((k) => [k.slice(0, k.indexOf(':')), keyEvidence(k)]));
-    assert.deepEqual(evidence, { r: 2, mr: 2, id: 2, ida: 1, ph: 2, fy: 1, gd: 1, pf: 1, d: 1, nm: 1, ss: 1, st: 1 });
+    assert.deepEqual(evidence, { r: 2, mr: 2, id: 2, ida: 1, ph: 2, fy: 1, gd: 1, pf: 1, d: 1, nm: 1, nmd: 1, ss: 1, st: 1 });
+  });
+
+  it('a duplicate that moved and had its birth year keyed a digit off shares two keys: the names and the names with the birthday', () => {
+    // Ivan Forsythe, 1967-11-19 at 553 Sunset Blvd, and again born "1966-11-19" at 7366 Walnut St with a new phone (second
+    // generator seed 7001): with `nm:` alone (one weak key) he was never a candidate and opened a second person.
+    const at = (streetNumber: string, street: string, postcode: string) => ({ address: { streetNumber, street, suburb: 'Madison', postcode } });
+    const first = normalizeRecord({ recordId: 'a', givenName: 'Ivan', familyName: 'Forsythe', birthDate: '1967-11-19', phone: '885 276 6269', ...at('553', 'Sunset Blvd', '53769') });
+    const again = normalizeRecord({ recordId: 'b', givenName: 'Ivan', familyName: 'Forsythe', birthDate: '1966-11-19', phone: '570 981 8279', ...at('7366', 'Walnut St', '30390') });
+    const shared = blockingKeys(again, DEFAULT_MATCH_CONFIG).filter((k) => blockingKeys(first, DEFAULT_MATCH_CONFIG).includes(k));
+    assert.deepEqual(shared.map((k) => k.slice(0, k.indexOf(':'))).sort(), ['nm', 'nmd']);
+    assert.equal(shared.reduce((sum, k) => sum + keyEvidence(k), 0), DEFAULT_MATCH_CONFIG.candidateMinEvidence);
   });
 
   it('missing fields produce no keys rather than empty ones', () => {

@@ -16,6 +16,8 @@ import type { NormalizedRecord } from '../record/person-record.normalizer';
  *   ph:  phone (last 9 digits)
  *   d:   full date of birth
  *   nm:  sorted metaphones of given and family (catches transposed names)
+ *   nmd: `nm` + birth month and day — with `nm` it makes a record that moved (address, phone and postcode
+ *        all new) and whose birth year was keyed a digit off a candidate, where `nm` alone is one weak key
  *   ss:  street number + street prefix + suburb initial
  *   st:  street number + full street, from either address line (lines get swapped between sources)
  *   ida: identifier digits sorted (one transposition of two digits — a common keying error — keeps the key; weak evidence, see below)
@@ -67,6 +69,7 @@ export function blockingKeys(record: NormalizedRecord, config: Pick<MatchConfig,
   if (record.phone && record.phone.length >= 7) keys.add(`ph:${record.phone.slice(-9)}`);
   if (fullDob) keys.add(`d:${fullDob}`);
   if (famCode && givenCode) keys.add(`nm:${[famCode, givenCode].sort().join('|')}`);
+  if (famCode && givenCode && fullDob) keys.add(`nmd:${[famCode, givenCode].sort().join('|')}|${fullDob.slice(4)}`);
   if (record.streetNumber && record.street && record.suburb) keys.add(`ss:${record.streetNumber}|${record.street.slice(0, 4)}|${record.suburb[0]}`);
   if (record.streetNumber) {
     if (record.street) keys.add(`st:${record.streetNumber}|${record.street}`);
