@@ -21,6 +21,7 @@ describe('blocking keys', () => {
     assert.ok(keys.includes('id:ssn|8638391'));
     assert.ok(keys.includes('ida:ssn|1336889'));
     assert.ok(keys.includes(`fy:${record.familyPhonetic!.metaphone}|1923`));
+    assert.ok(keys.includes(`fy:${record.givenPhonetic!.metaphone}|1923`));
     assert.ok(keys.includes('gd:s|19231114'));
     assert.ok(keys.includes('pf:2372|sne'));
     assert.ok(keys.includes('ph:261234567'));
@@ -51,6 +52,14 @@ describe('blocking keys', () => {
     const again = normalizeRecord({ recordId: 'b', givenName: 'Ivan', familyName: 'Forsythe', birthDate: '1966-11-19', phone: '570 981 8279', ...at('7366', 'Walnut St', '30390') });
     const shared = blockingKeys(again, DEFAULT_MATCH_CONFIG).filter((k) => blockingKeys(first, DEFAULT_MATCH_CONFIG).includes(k));
     assert.deepEqual(shared.map((k) => k.slice(0, k.indexOf(':'))).sort(), ['nm', 'nmd']);
+  });
+
+  it('a duplicate keyed given/family swapped with a typo, moved, shares its birth date and a name code with the birth year', () => {
+    // "gravels, frank" for Frank Graves (second generator seed 7001): the swap and the typo leave no name key in common.
+    const first = normalizeRecord({ recordId: 'a', givenName: 'Frank', familyName: 'Graves', birthDate: '1975-06-27', address: { streetNumber: '9075', street: 'Oak Ave', postcode: '33601' } });
+    const again = normalizeRecord({ recordId: 'b', givenName: 'Gravels', familyName: 'Frank', birthDate: '1975-06-27', address: { streetNumber: '12', street: 'Elm St', postcode: '77002' } });
+    const shared = blockingKeys(again, DEFAULT_MATCH_CONFIG).filter((k) => blockingKeys(first, DEFAULT_MATCH_CONFIG).includes(k));
+    assert.deepEqual(shared.sort(), ['d:19750627', `fy:${first.givenPhonetic!.metaphone}|1975`]);
     assert.equal(shared.reduce((sum, k) => sum + keyEvidence(k), 0), DEFAULT_MATCH_CONFIG.candidateMinEvidence);
   });
 

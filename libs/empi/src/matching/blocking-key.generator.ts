@@ -10,7 +10,8 @@ import type { NormalizedRecord } from '../record/person-record.normalizer';
  *   r:   record id (an update of a record we already hold)
  *   mr:  record identifier (MRN) of an assigning authority
  *   id:  trusted / compared identifier (SSN, national id)
- *   fy:  double-metaphone(family) + birth year
+ *   fy:  metaphone of the family name + birth year, and of the given name + birth year (one kind, so a
+ *        record keyed given/family swapped shares it; the same names and year share two)
  *   gd:  given initial + full date of birth
  *   pf:  postcode + first 3 letters of family name
  *   ph:  phone (last 9 digits)
@@ -63,7 +64,9 @@ export function blockingKeys(record: NormalizedRecord, config: Pick<MatchConfig,
   const fullDob = dob && dob.precision === 'day' && dob.compact.length === 8 ? dob.compact : undefined;
   const famCode = record.familyPhonetic?.metaphone || family;
   const givenCode = record.givenPhonetic?.metaphone || given;
+  // Both names' codes under one kind: a record keyed given/family swapped shares the key with its person.
   if (famCode && dob) keys.add(`fy:${famCode}|${dob.year}`);
+  if (givenCode && dob) keys.add(`fy:${givenCode}|${dob.year}`);
   if (given && fullDob) keys.add(`gd:${given[0]}|${fullDob}`);
   if (family && record.postcode) keys.add(`pf:${record.postcode}|${family.slice(0, 3)}`);
   if (record.phone && record.phone.length >= 7) keys.add(`ph:${record.phone.slice(-9)}`);
