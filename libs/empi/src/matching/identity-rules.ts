@@ -186,15 +186,16 @@ interface SecondDifference {
 /**
  * With both SSNs present and different: what else about the individual differs, or undefined when nothing
  * does (then the SSN alone is one replaced field, a duplicate's error — FEBRL's error model replaces SSNs).
- * Every clause was a false merge on held-out generator seeds (TS 1015–1030, second generator 2000–2029)
- * and costs FEBRL nothing: a name typo of FEBRL's with a replaced SSN is neither a real name, a nickname nor
- * an initial, and FEBRL records carry no phone.
+ * The clauses after sex and birth date each came from a false merge on a sweep of new seeds (TS generator
+ * 1000–1039, second generator 2000–2029), and none costs FEBRL anything: a name typo of FEBRL's with a
+ * replaced SSN is neither a real name, a nickname nor an initial, and FEBRL records carry no phone.
  */
 function secondIndividualDifference(d: SecondDifference): string | undefined {
   if (d.sexConflict) return 'the recorded sex disagrees';
   if (d.dob === 'year-only' || d.dob === 'else') return 'the birth dates disagree beyond a keying error';
   if (level(d.vector, 'phone') === 'else') return 'the phones disagree outright too';
-  // "M" for Michelle or her sister Mary, Billy for William or for his brother Liam's William, Leigh and Lucinda.
+  // An initial or a nickname fits a sibling as well as oneself: "M." with her own SSN against her sister
+  // Michelle's; Liam with his own SSN against his brother Billy's record (both William's nicknames).
   if (d.given !== undefined && d.given !== 'exact' && !d.givenConflict && (d.pair.differentListedGivenNames || d.given === 'nickname' || d.given === 'initial')) {
     return 'the given names are two real names, a nickname or an initial, each as fitting for a sibling';
   }
