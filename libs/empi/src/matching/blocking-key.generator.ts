@@ -71,8 +71,11 @@ export function blockingKeys(record: NormalizedRecord, config: Pick<MatchConfig,
   if (family && record.postcode) keys.add(`pf:${record.postcode}|${family.slice(0, 3)}`);
   if (record.phone && record.phone.length >= 7) keys.add(`ph:${record.phone.slice(-9)}`);
   if (fullDob) keys.add(`d:${fullDob}`);
-  if (famCode && givenCode) keys.add(`nm:${[famCode, givenCode].sort().join('|')}`);
-  if (famCode && givenCode && fullDob) keys.add(`nmd:${[famCode, givenCode].sort().join('|')}|${fullDob.slice(4)}`);
+  if (famCode && givenCode) {
+    const names = [famCode, givenCode].sort().join('|');
+    keys.add(`nm:${names}`);
+    if (fullDob) keys.add(`nmd:${names}|${fullDob.slice(4)}`);
+  }
   if (record.streetNumber && record.street && record.suburb) keys.add(`ss:${record.streetNumber}|${record.street.slice(0, 4)}|${record.suburb[0]}`);
   if (record.streetNumber) {
     if (record.street) keys.add(`st:${record.streetNumber}|${record.street}`);

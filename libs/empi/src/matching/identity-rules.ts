@@ -93,27 +93,27 @@ export function identityRules(vector: ComparisonVector, config: Pick<MatchConfig
   // and two SSNs disagreeing outright: that the names are alike and the dates near proves nothing then.
   const alikeNearSiblings = dob === 'one-digit' && addressAgrees && pair.twoListedGivenNames;
   const ssnsApart = familyAgrees && nationalId === 'else' && !givenConflict && ((sameBirth && (pair.differentListedGivenNames || given === 'initial')) || alikeNearSiblings);
+  // Possible twins with nothing individual tying them: one family, birth date and address, no SSN agreeing.
+  const untiedTwins = familyAgrees && sameBirth && addressAgrees && !sameIndividualId;
   // Twins named a name and its diminutive (Susan and Sue, Mary and Mae): the nickname explains the names as one,
   // yet with no SSN tying the two and their phones disagreeing outright, the household reading is as likely —
   // a reviewer decides (TS generator seeds 25 and 38; a duplicate keyed by nickname with its phone replaced
   // goes to review too: 13 more review items over 112 seeds, recall −0.0001).
-  const phonesApart = familyAgrees && sameBirth && addressAgrees && !sameIndividualId && given === 'nickname' && level(vector, 'phone') === 'else';
+  const phonesApart = untiedTwins && given === 'nickname' && level(vector, 'phone') === 'else';
   // Twins named alike the other way: two real names the levels read as one spelt two ways (Mary and Maria,
-  // Christina and Christine: alike, but not one edit of one name), at one birth date and address with no SSN
-  // tying them — a reviewer decides. Held-out second-generator seeds 4000–4029: false pairs 30 → 22, recall −0.0015.
-  const alikeTwins = familyAgrees && sameBirth && addressAgrees && !sameIndividualId && !givenConflict && pair.differentListedGivenNames && given !== 'nickname' && given !== 'initial';
-  if (ssnsApart || phonesApart || alikeTwins) {
-    findings.push({
-      rule: 'sibling-identifier-conflict', weight: 0, blocksAutoLink: true,
-      reason: !ssnsApart
-        ? phonesApart
-          ? 'same family name, birth date and address, given names a name and its nickname, phones different and no SSN agreeing (twins named alike)'
-          : 'same family name, birth date and address, given names two different real names written alike, and no SSN agreeing (twins named alike)'
-        : given === 'initial'
-          ? 'same family name and birth date, one given name only an initial, and both SSNs present and different (the initial fits a twin as well)'
-          : 'same family name and birth date, given names alike but not equal, and both SSNs present and different (twins named alike)',
-    });
-  }
+  // Christina and Christine: alike, but not one edit of one name) — a reviewer decides. Held-out
+  // second-generator seeds 4000–4029: false pairs 30 → 22, recall −0.0015.
+  const alikeTwins = untiedTwins && !givenConflict && pair.differentListedGivenNames && given !== 'nickname' && given !== 'initial';
+  const siblingReason = ssnsApart
+    ? given === 'initial'
+      ? 'same family name and birth date, one given name only an initial, and both SSNs present and different (the initial fits a twin as well)'
+      : 'same family name and birth date, given names alike but not equal, and both SSNs present and different (twins named alike)'
+    : phonesApart
+      ? 'same family name, birth date and address, given names a name and its nickname, phones different and no SSN agreeing (twins named alike)'
+      : alikeTwins
+        ? 'same family name, birth date and address, given names two different real names written alike, and no SSN agreeing (twins named alike)'
+        : undefined;
+  if (siblingReason) findings.push({ rule: 'sibling-identifier-conflict', weight: 0, blocksAutoLink: true, reason: siblingReason });
   const generation = (pair.birthYearGap ?? 0) >= GENERATION_GAP_YEARS;
   // A birth date one digit off is a keying error — unless that digit moved the year a generation and both
   // SSNs disagree outright: then the two are a parent and a child named alike (Daniel Brown 1948 and 1978
