@@ -15,6 +15,7 @@ import { repoRoot } from '@clinmesh/embedded-platform';
  *   token                               print the development token
  *   identity-parameters estimate [source] | activate <version> | retire <version> | list
  *                                       EM m/u parameter sets of the EMPI (estimate per source, activate, retire, list)
+ *   identity-keys rebuild               re-derive every indexed record's blocking keys (after a key-scheme change)
  */
 interface RuntimeFile {
   endpoints: Record<string, { http?: string; mllp?: string }>;
@@ -82,8 +83,11 @@ async function main(argv: string[]): Promise<void> {
       if (sub === 'list') return print(await call('identity-resolution', 'GET', '/v1/admin/identity/parameters'));
       throw new Error('usage: identity-parameters estimate [source] | activate <version> | retire <version> | list');
     }
+    case 'identity-keys':
+      if (args[0] === 'rebuild') return print(await call('identity-resolution', 'POST', '/v1/admin/identity/blocking-keys/rebuild', {}));
+      throw new Error('usage: identity-keys rebuild');
     default:
-      print('usage: npm run clinmesh -- mllp-send <file> | replay <service> <consumer|tier> earliest|offset <n>|timestamp <iso> | consumers <service> | dead-letters <service> | redrive <service> <id|all> | token | identity-parameters estimate [source]|activate <version>|retire <version>|list');
+      print('usage: npm run clinmesh -- mllp-send <file> | replay <service> <consumer|tier> earliest|offset <n>|timestamp <iso> | consumers <service> | dead-letters <service> | redrive <service> <id|all> | token | identity-parameters estimate [source]|activate <version>|retire <version>|list | identity-keys rebuild');
       process.exitCode = command ? 2 : 0;
   }
 }

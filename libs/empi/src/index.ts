@@ -18,7 +18,7 @@ export { blockingKeys, keyEvidence, IDENTIFYING_KEY_KINDS } from './matching/blo
 export type { CandidateStore } from './store/candidate-store.port';
 export { InMemoryCandidateStore } from './store/in-memory-candidate.store';
 export { PgCandidateStore } from './store/pg-candidate.store';
-export { SqlCandidateStore, advisoryKey, blockingKeyHash, blockingKeyHashes, integerArrayLiteral, CandidateRecordCache, CHUNK_KEY_HITS_SQL, CANDIDATE_RECORDS_SQL, SAVE_RECORDS_SQL, type SqlExecutor } from './store/sql-candidate.store';
+export { SqlCandidateStore, advisoryKey, blockingKeyHash, blockingKeyHashes, integerArrayLiteral, CandidateRecordCache, CHUNK_KEY_HITS_SQL, CANDIDATE_RECORDS_SQL, SAVE_RECORDS_SQL, type RekeyPageResult, type SqlExecutor } from './store/sql-candidate.store';
 export { EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, EMPI_PG_MIGRATION_V3, EMPI_PG_MIGRATIONS } from './store/pg-candidate.migration';
 export {
   MatchEngine,

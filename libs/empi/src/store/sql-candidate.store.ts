@@ -191,6 +191,20 @@ export function saveRecordsParams(entries: Array<{ record: PersonRecord; personI
   })))];
 }
 
+/** What one page of a key rebuild did (`SqlCandidateStore.rekeyPage`). */
+export interface RekeyPageResult {
+  /** The page's last record id (the next page starts after it); null when there was none. */
+  last: string | null;
+  /** Records read and locked. */
+  records: number;
+  /** Records whose key set changed. */
+  rekeyed: number;
+  keysAdded: number;
+  keysRemoved: number;
+  /** Records of the page another transaction held (not rekeyed). */
+  skippedIds: string[];
+}
+
 export class SqlCandidateStore implements CandidateStore {
   constructor(private readonly sql: SqlExecutor, private readonly cache?: CandidateRecordCache) {}
 
@@ -314,6 +328,50 @@ export class SqlCandidateStore implements CandidateStore {
       return;
     }
     await this.run('saveMany', () => this.sql.query(SAVE_RECORDS_SQL, saveRecordsParams(entries)));
+  }
+
+  /**
+   * Re-derives the blocking keys of one page of stored records from their stored demographics (`keysOf`, the
+   * key scheme in force) and replaces the keys of those whose set changed — a key scheme that gained a kind
+   * (`nmd:`, `fy:` on the given name) otherwise reaches only records saved after it. The page is the next
+   * `limit` records after `after` by id, or the given `ids`. Rows another transaction holds are skipped, not
+   * waited for (`FOR UPDATE SKIP LOCKED`: no lock cycle with a chunk that holds records and waits for one of
+   * these): a chunk saving a record writes it with fresh keys anyway, and a merge moving one is retried by the
+   * caller with `ids`. Keys are replaced the way a save replaces them (stale ones deleted through the one
+   * index, only new ones inserted); the record's data and version are untouched, so cached copies stay valid.
+   */
+  async rekeyPage(page: { after: string; limit: number } | { ids: string[] }, keysOf: (record: PersonRecord) => string[]): Promise<RekeyPageResult> {
+    const ids = 'ids' in page
+      ? [...page.ids].sort()
+      : (await this.run('rekeyPage', () => this.sql.query<{ record_id: string }>(
+        'SELECT record_id FROM empi_record WHERE record_id > $1 ORDER BY record_id LIMIT $2', [page.after, page.limit]))).map((r) => r.record_id);
+    if (!ids.length) return { last: null, records: 0, rekeyed: 0, keysAdded: 0, keysRemoved: 0, skippedIds: [] };
+    const rows = await this.run('rekeyPage', () => this.sql.query<{ record_id: string; data: PersonRecord; keys: Array<string | number> | null }>(
+      'SELECT record_id, data, keys FROM empi_record WHERE record_id = ANY($1::text[]) ORDER BY record_id FOR UPDATE SKIP LOCKED', [ids]));
+    const locked = new Set(rows.map((r) => r.record_id));
+    const changed: Array<{ r: string; k: string[] }> = [];
+    let keysAdded = 0;
+    let keysRemoved = 0;
+    for (const row of rows) {
+      const fresh = [...new Set(blockingKeyHashes(keysOf(row.data)))];
+      const stored = new Set((row.keys ?? []).map(String));
+      const added = fresh.filter((k) => !stored.has(k)).length;
+      const removed = stored.size - (fresh.length - added);
+      if (added === 0 && removed === 0) continue;
+      keysAdded += added;
+      keysRemoved += removed;
+      changed.push({ r: row.record_id, k: fresh });
+    }
+    if (changed.length) {
+      const param = [JSON.stringify(changed)];
+      // Both key statements read each record's previous keys from empi_record.keys, so that column is replaced last.
+      await this.run('rekeyPage', async () => {
+        await this.sql.query(SAVE_RECORDS_DEFERRED_SQL.staleKeys, param);
+        await this.sql.query(SAVE_RECORDS_DEFERRED_SQL.newKeys, param);
+        await this.sql.query('UPDATE empi_record e SET keys = i.k FROM jsonb_to_recordset($1::jsonb) AS i(r text, k bigint[]) WHERE e.record_id = i.r', param);
+      });
+    }
+    return { last: ids[ids.length - 1], records: rows.length, rekeyed: changed.length, keysAdded, keysRemoved, skippedIds: ids.filter((id) => !locked.has(id)) };
   }
 
   /** Raw given / family name counts over the index (the input of a frequency snapshot). */

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { inTransaction } from '@clinmesh/event-runtime';
 import { AuditTrail, Principal, SCOPES } from '@clinmesh/security';
 import { AUDIT_TRAIL, DATA_SOURCE, RequireScopes } from '@clinmesh/service-kit';
+import { BlockingKeyRebuild } from '../../application/blocking-key.rebuild';
 import { MasterPatientIndex } from '../../application/master-patient-index';
 import { MatchParameterCommands, type IndexTransaction } from '../../application/match-parameters.commands';
 import { InvalidRequestError } from '../../domain/identity.errors';
@@ -22,6 +23,8 @@ type Req = { principal: Principal; headers: Record<string, string | undefined> }
  *   POST /v1/admin/identity/parameters/{version}/activate makes it the source's active set;
  *   POST /v1/admin/identity/parameters/{version}/retire retires a set (the source falls back);
  *   GET /v1/admin/identity/parameters lists the sets, the active one per source and the default.
+ * - POST /v1/admin/identity/blocking-keys/rebuild re-derives every stored record's blocking keys with the
+ *   key scheme in force (after a release that adds a key kind); links and persons are untouched.
  */
 @Controller('v1/admin/identity')
 export class IdentityAdminController {
@@ -44,6 +47,20 @@ export class IdentityAdminController {
     const snapshot = await inTransaction(this.db, (uow) => this.index.refreshFrequencies(new PersonIndexRepository(uow)));
     await this.record(req, 'refresh-name-frequencies', 'allowed', snapshot);
     return { ...snapshot, parametersVersion: this.index.config.version };
+  }
+
+  @RequireScopes(SCOPES.adminOperate)
+  @Post('blocking-keys/rebuild')
+  @HttpCode(200)
+  async rebuildBlockingKeys(@Req() req: Req) {
+    try {
+      const result = await new BlockingKeyRebuild(this.index).run(this.tx);
+      await this.record(req, 'rebuild-blocking-keys', 'allowed', { ...result });
+      return result;
+    } catch (error) {
+      await this.record(req, 'rebuild-blocking-keys', 'error', { code: (error as { code?: string }).code ?? 'ERROR' });
+      throw error;
+    }
   }
 
   @RequireScopes(SCOPES.adminOperate)

@@ -81,4 +81,20 @@ describe('identity-resolution: EM parameter set commands over HTTP', { timeout: 
     assert.deepEqual([retired.json().status, retired.headers.get('etag')], ['retired', '"3"']);
     assert.deepEqual((await call('GET', '')).json().active, []);
   });
+
+  it('rebuilds the blocking keys of records indexed without them (admin:operate only, audited); a second rebuild changes nothing', async () => {
+    // The LAB-X rows above were written straight into empi_record, without keys: what a key-scheme change leaves behind.
+    const rebuild = (token?: string) => h.request('identity-resolution', 'POST', '/v1/admin/identity/blocking-keys/rebuild', {}, {}, token);
+    assert.equal((await rebuild(await h.token([SCOPES.personsRead], 'reader'))).status, 403);
+    const done = await rebuild();
+    assert.equal(done.status, 200, done.text);
+    const [{ records, keys }] = await h.query('identity-resolution',
+      `SELECT count(DISTINCT r.record_id)::int AS records, count(k.key)::int AS keys FROM empi_record r JOIN empi_key k USING (record_id) WHERE r.source_system = 'LAB-X'`);
+    const [{ stored }] = await h.query('identity-resolution', 'SELECT count(*)::int AS stored FROM empi_record');
+    assert.ok(records === stored && stored > 300, `every stored record is keyed (${records} of ${stored})`);
+    assert.deepEqual(done.json(), { records: stored, rekeyed: stored, keysAdded: keys, keysRemoved: 0, skipped: 0, pages: 1 });
+    assert.deepEqual((await rebuild()).json(), { records: stored, rekeyed: 0, keysAdded: 0, keysRemoved: 0, skipped: 0, pages: 1 });
+    const audit = await h.query('identity-resolution', `SELECT outcome, details->>'rekeyed' AS rekeyed FROM cm_audit WHERE action = 'rebuild-blocking-keys' ORDER BY seq`);
+    assert.deepEqual(audit.map((a) => `${a.outcome}:${a.rekeyed}`), [`allowed:${stored}`, 'allowed:0']);
+  });
 });

@@ -1,0 +1,59 @@
+import type { PersonRecord } from '@clinmesh/empi';
+import type { MasterPatientIndex } from './master-patient-index';
+import type { IndexTransaction } from './match-parameters.commands';
+
+export interface BlockingKeyRebuildResult {
+  /** Records read (each once, unless retried after being held). */
+  records: number;
+  /** Records whose stored key set differed from the scheme in force and was replaced. */
+  rekeyed: number;
+  keysAdded: number;
+  keysRemoved: number;
+  /** Records other transactions still held after the retry (run the command again for them). */
+  skipped: number;
+  /** Transactions used (one per page). */
+  pages: number;
+}
+
+/**
+ * Operator command: brings every stored record's blocking keys to the key scheme in force. A record's keys
+ * are derived when it is saved, so a release that adds a key kind (libs/empi's `nmd:`, `fy:` on the given
+ * name) reaches new and re-sent records only; the records indexed before it stay invisible to the new kind
+ * until this runs. It changes no link and no person — keys only decide which records are compared — so it
+ * emits no identity event; the HTTP adapter audits it.
+ *
+ * Runs beside live matching, one short transaction per page of `pageSize` records, in record-id order:
+ * a page locks its rows with SKIP LOCKED (a chunk saving one of them writes fresh keys itself); the records
+ * held at that moment are retried once at the end and otherwise reported as `skipped`. Idempotent: a
+ * second run finds nothing to change.
+ */
+export class BlockingKeyRebuild {
+  constructor(private readonly index: MasterPatientIndex, private readonly pageSize = 500) {}
+
+  async run(tx: IndexTransaction): Promise<BlockingKeyRebuildResult> {
+    const keysOf = (record: PersonRecord) => this.index.blockingKeysOf(record);
+    const total: BlockingKeyRebuildResult = { records: 0, rekeyed: 0, keysAdded: 0, keysRemoved: 0, skipped: 0, pages: 0 };
+    const held: string[] = [];
+    const add = (page: { records: number; rekeyed: number; keysAdded: number; keysRemoved: number }) => {
+      total.records += page.records;
+      total.rekeyed += page.rekeyed;
+      total.keysAdded += page.keysAdded;
+      total.keysRemoved += page.keysRemoved;
+      total.pages += 1;
+    };
+    for (let after: string | null = ''; after !== null;) {
+      const cursor: string = after;
+      const page = await tx((repo) => repo.candidates.rekeyPage({ after: cursor, limit: this.pageSize }, keysOf));
+      if (page.last === null) break;
+      add(page);
+      held.push(...page.skippedIds);
+      after = page.last;
+    }
+    for (let i = 0; i < held.length; i += this.pageSize) {
+      const page = await tx((repo) => repo.candidates.rekeyPage({ ids: held.slice(i, i + this.pageSize) }, keysOf));
+      add(page);
+      total.skipped += page.skippedIds.length;
+    }
+    return total;
+  }
+}
