@@ -22,7 +22,7 @@ import { FhirController } from './adapters/http/fhir.controller';
 import { MessagesController } from './adapters/http/messages.controller';
 import { ACCEPT_FHIR, ACCEPT_HL7, BULK_INTAKE_PACER, INGEST_CONFIG, INGEST_METRICS, INTAKE_GATE, MESSAGES } from './adapters/http/ingest.tokens';
 import { createIngestMllpListener } from './adapters/mllp/mllp.listener';
-import { ingestLineage } from './adapters/http/ingest.lineage';
+import { ingestLineage } from './adapters/persistence/ingest-lineage.reader';
 
 /** HL7 v2 message types ingest accepts (MSH-9.1); others are refused with AR 200. */
 const SUPPORTED_TYPES = ['ADT', 'ORU', 'ORM', 'OML', 'OUL', 'SIU', 'MDM', 'REF', 'RRI', 'RDE', 'RDS', 'RAS', 'VXU', 'BAR', 'DFT', 'MFN', 'PPR', 'QBP', 'ORL', 'OMG'];

@@ -24,7 +24,7 @@ import { SubscriptionController } from './adapters/http/subscription.controller'
 import { DeliveryController } from './adapters/http/delivery.controller';
 import { DELIVERIES, MANAGE_SUBSCRIPTIONS, NOTIFIER_CONFIG, PINNED_HTTP, SECRET_BOX, SUBSCRIPTIONS } from './adapters/http/notifier.tokens';
 import { notifierConsumers } from './notifier.consumers';
-import { notifierLineage } from './adapters/http/notifier.lineage';
+import { notifierLineage } from './adapters/persistence/notifier-lineage.reader';
 
 @Module({
   controllers: [SubscriptionController, DeliveryController, FhirSubscriptionController],

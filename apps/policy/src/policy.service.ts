@@ -23,7 +23,7 @@ import {
   BREAK_GLASS, CONSENTS, DELIVERY_EVENTS, IDENTITY_EVENTS, POLICY_ADMIN, POLICY_CONFIG, POLICY_STORE, POLICY_STORES, ROUTE_EVENTS, POLICY_METRICS, REJECTIONS,
 } from './adapters/http/policy.tokens';
 import { policyConsumers } from './policy.consumers';
-import { policyLineage } from './adapters/http/policy.lineage';
+import { policyLineage } from './adapters/persistence/policy-lineage.reader';
 
 const SHIPPED = Symbol('SHIPPED_POLICY');
 type Shipped = ReturnType<typeof loadPolicyFiles>;

@@ -16,7 +16,7 @@ import { TaskController } from './adapters/http/task.controller';
 import { TimerWorker } from './adapters/timers/timer.worker';
 import { ACKNOWLEDGE_TASK, FIRE_DUE_TIMERS, RECORD_FEEDBACK, TASK_CONFIG, TASK_LIFECYCLE, TASK_METRICS, TASK_READER, TRANSITION_TASK } from './adapters/http/task.tokens';
 import { taskConsumers } from './task.consumers';
-import { taskLineage } from './adapters/http/task.lineage';
+import { taskLineage } from './adapters/persistence/task-lineage.reader';
 
 const stores = (uow: UnitOfWork) => new PgTaskStore(uow);
 type Deps = [TaskLifecycle, EventRuntime, TaskReader];
