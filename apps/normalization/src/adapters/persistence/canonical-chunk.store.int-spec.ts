@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { DEFAULT_TERMINOLOGY, TerminologyMaps } from '@clinmesh/canonical';
-import { EventRuntimeTables1732200000000, InboundEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
+import { DEFAULT_TERMINOLOGY, TerminologyMaps, RECORD_LISTS } from '@clinmesh/canonical';
+import { EventRuntimeTables1732200000000, InboundEvent, OutgoingEvent, UnitOfWork, eventContext, inTransaction, originOf } from '@clinmesh/event-runtime';
 import { findSchemasDir, type CanonicalEvent, type IdentifiedEvent, type UnmappedCode } from '@clinmesh/schemas';
 import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { NormalizeMessageHandler } from '../../application/normalize-message.handler';
@@ -55,9 +55,9 @@ describe('normalization chunk store on PostgreSQL', { timeout: 180_000 }, () => 
   const database = (label: string) => databases.create(label);
 
   /** As the runtime runs a chunk: prepare, the handlers in order, complete — in one transaction. */
-  const runChunk = (db: DataSource, chunk: Array<InboundEvent<IdentifiedEvent>>) => inTransaction(db, async (uow: UnitOfWork) => {
+  const runChunk = (db: DataSource, chunk: Array<InboundEvent<IdentifiedEvent>>, sink: OutgoingEvent[] = []) => inTransaction(db, async (uow: UnitOfWork) => {
     await CanonicalChunkStore.of(uow).preload(chunk.map((e) => e.value.eventId));
-    for (const e of chunk) await handler.handle(e, eventContext(uow, originOf(e), []));
+    for (const e of chunk) await handler.handle(e, eventContext(uow, originOf(e), sink));
     await CanonicalChunkStore.of(uow).flush();
   });
   const snapshot = async (db: DataSource) => Object.fromEntries(await Promise.all(Object.entries(TABLES).map(async ([t, sql]) => [t, await db.query(sql)] as const)));
@@ -69,8 +69,17 @@ describe('normalization chunk store on PostgreSQL', { timeout: 180_000 }, () => 
     const oneByOne = await database('nz_chunk_ref');
     const chunked = await database('nz_chunk_set');
     for (const e of events) await runChunk(oneByOne, [e]);
-    await runChunk(chunked, events);
+    const emitted: OutgoingEvent[] = [];
+    await runChunk(chunked, events, emitted);
     const [reference, actual] = [await snapshot(oneByOne), await snapshot(chunked)];
+    // Each stored resource is the record as the last event that carried it published it (read back as jsonb).
+    const published = new Map<string, unknown>();
+    for (const out of emitted) {
+      const records = (out.value as CanonicalEvent).records!;
+      for (const list of Object.values(RECORD_LISTS)) for (const r of records[list] as Array<{ id: string }>) published.set(r.id, JSON.parse(JSON.stringify(r)));
+    }
+    assert.equal(actual.nz_canonical_resource.length, published.size);
+    for (const row of actual.nz_canonical_resource as Array<{ canonical_id: string; record: unknown }>) assert.deepEqual(row.record, published.get(row.canonical_id), row.canonical_id);
     assert.ok(reference.nz_canonical_record.length > 20, `the fixtures produce records (${reference.nz_canonical_record.length})`);
     assert.ok(reference.nz_canonical_record.some((r: { revisions: number }) => r.revisions === 2), 'records published twice have two revisions');
     assert.ok(reference.nz_canonical_resource.some((r: { version: number }) => r.version === 2), 'a changed value makes a second version');
