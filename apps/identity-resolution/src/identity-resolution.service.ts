@@ -1,8 +1,11 @@
+import { inTransaction } from '@clinmesh/event-runtime';
 import { SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
 import { IdentityResolutionModule } from './identity-resolution.module';
 import type { IdentityResolutionConfig } from './config/identity-resolution.config';
 import { IDENTITY_RESOLUTION_CONFIG, MASTER_PATIENT_INDEX } from './adapters/http/identity-resolution.tokens';
+import { BlockingKeyRebuild } from './application/blocking-key.rebuild';
 import type { MasterPatientIndex } from './application/master-patient-index';
+import { PersonIndexRepository } from './adapters/persistence/person-index.repository';
 import { IDENTITY_MIGRATIONS } from './adapters/persistence/identity.migrations';
 import { identityConsumers } from './identity.consumers';
 
@@ -17,4 +20,15 @@ export const identityResolutionService: ServiceSpec = {
     app.get<ServiceConfig>(SERVICE_CONFIG).patientKeySecret,
     app.get<IdentityResolutionConfig>(IDENTITY_RESOLUTION_CONFIG).chunkSize,
   ),
+  // An index saved before the key scheme in force (an upgrade that added a key kind) is said at start, once:
+  // its records cannot be found through the new kinds until an operator runs the rebuild.
+  afterStart: async (app, ctx) => {
+    const rebuild = new BlockingKeyRebuild(app.get<MasterPatientIndex>(MASTER_PATIENT_INDEX));
+    try {
+      const { sampled, stale } = await rebuild.check((work) => inTransaction(ctx.dataSource, (uow) => work(new PersonIndexRepository(uow))));
+      if (stale > 0) ctx.logger.warn({ sampled, stale }, 'indexed records carry blocking keys of an older key scheme: run `npm run clinmesh -- identity-keys rebuild`');
+    } catch (err) {
+      ctx.logger.warn({ error: (err as Error).name, code: (err as { code?: string }).code }, 'blocking-key check at start failed');
+    }
+  },
 };

@@ -73,6 +73,11 @@ describe('blocking-key rebuild on PostgreSQL', { timeout: 300_000 }, () => {
     assert.ok(nmd, 'the probe record has an nmd: key');
     assert.deepEqual(await tx((repo) => repo.candidates.findCandidates([nmd], 10)), [], 'the older scheme has no nmd: keys');
 
+    const firstHundred: string[] = (await db.query('SELECT record_id FROM empi_record ORDER BY record_id LIMIT 100')).map((r: { record_id: string }) => r.record_id);
+    const staleAmongThem = firstHundred.filter((id) => expectedKeys(isNewKind).get(id)!.length > 0).length;
+    assert.ok(staleAmongThem > 50);
+    assert.deepEqual(await new BlockingKeyRebuild(index).check(tx, 100), { sampled: 100, stale: staleAmongThem }, 'the start-up check sees the older scheme');
+    assert.deepEqual(await storedKeys(), older, 'and changes nothing');
     const personsBefore = await persons();
     const linksBefore = await links();
     assert.ok(linksBefore.length >= records.length, 'every record has its link');
@@ -89,6 +94,7 @@ describe('blocking-key rebuild on PostgreSQL', { timeout: 300_000 }, () => {
     assert.deepEqual(await persons(), personsBefore, 'no record moved and no record version changed');
     assert.deepEqual(await links(), linksBefore);
 
+    assert.deepEqual(await new BlockingKeyRebuild(index).check(tx, 100), { sampled: 100, stale: 0 });
     const again = await new BlockingKeyRebuild(index, 64).run(tx);
     assert.deepEqual([again.records, again.rekeyed, again.keysAdded, again.keysRemoved, again.skipped], [records.length, 0, 0, 0, 0]);
   });

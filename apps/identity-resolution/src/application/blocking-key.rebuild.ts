@@ -30,6 +30,16 @@ export interface BlockingKeyRebuildResult {
 export class BlockingKeyRebuild {
   constructor(private readonly index: MasterPatientIndex, private readonly pageSize = 500) {}
 
+  /**
+   * Whether the index needs a rebuild, cheaply (the service checks at start): the first `sampleSize` records
+   * by id — an order unrelated to when they were saved — compared with the keys the scheme in force derives.
+   * Reads only.
+   */
+  async check(tx: IndexTransaction, sampleSize = 200): Promise<{ sampled: number; stale: number }> {
+    const page = await tx((repo) => repo.candidates.rekeyPage({ after: '', limit: sampleSize }, (record) => this.index.blockingKeysOf(record), { dryRun: true }));
+    return { sampled: page.records, stale: page.rekeyed };
+  }
+
   async run(tx: IndexTransaction): Promise<BlockingKeyRebuildResult> {
     const keysOf = (record: PersonRecord) => this.index.blockingKeysOf(record);
     const total: BlockingKeyRebuildResult = { records: 0, rekeyed: 0, keysAdded: 0, keysRemoved: 0, skipped: 0, pages: 0 };

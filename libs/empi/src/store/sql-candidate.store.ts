@@ -339,15 +339,18 @@ export class SqlCandidateStore implements CandidateStore {
    * these): a chunk saving a record writes it with fresh keys anyway, and a merge moving one is retried by the
    * caller with `ids`. Keys are replaced the way a save replaces them (stale ones deleted through the one
    * index, only new ones inserted); the record's data and version are untouched, so cached copies stay valid.
+   * `dryRun` locks and writes nothing: it only counts what would change.
    */
-  async rekeyPage(page: { after: string; limit: number } | { ids: string[] }, keysOf: (record: PersonRecord) => string[]): Promise<RekeyPageResult> {
+  async rekeyPage(
+    page: { after: string; limit: number } | { ids: string[] }, keysOf: (record: PersonRecord) => string[], options: { dryRun?: boolean } = {},
+  ): Promise<RekeyPageResult> {
     const ids = 'ids' in page
       ? [...page.ids].sort()
       : (await this.run('rekeyPage', () => this.sql.query<{ record_id: string }>(
         'SELECT record_id FROM empi_record WHERE record_id > $1 ORDER BY record_id LIMIT $2', [page.after, page.limit]))).map((r) => r.record_id);
     if (!ids.length) return { last: null, records: 0, rekeyed: 0, keysAdded: 0, keysRemoved: 0, skippedIds: [] };
     const rows = await this.run('rekeyPage', () => this.sql.query<{ record_id: string; data: PersonRecord; keys: Array<string | number> | null }>(
-      'SELECT record_id, data, keys FROM empi_record WHERE record_id = ANY($1::text[]) ORDER BY record_id FOR UPDATE SKIP LOCKED', [ids]));
+      `SELECT record_id, data, keys FROM empi_record WHERE record_id = ANY($1::text[]) ORDER BY record_id${options.dryRun ? '' : ' FOR UPDATE SKIP LOCKED'}`, [ids]));
     const locked = new Set(rows.map((r) => r.record_id));
     const changed: Array<{ r: string; k: string[] }> = [];
     let keysAdded = 0;
@@ -362,7 +365,7 @@ export class SqlCandidateStore implements CandidateStore {
       keysRemoved += removed;
       changed.push({ r: row.record_id, k: fresh });
     }
-    if (changed.length) {
+    if (changed.length && !options.dryRun) {
       const param = [JSON.stringify(changed)];
       // Both key statements read each record's previous keys from empi_record.keys, so that column is replaced last.
       await this.run('rekeyPage', async () => {
