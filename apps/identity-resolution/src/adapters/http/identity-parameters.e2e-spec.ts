@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SCOPES } from '@clinmesh/security';
 import { ServiceHarness } from '@clinmesh/testing';
 import { DEFAULT_MATCH_CONFIG, generateUsRegistrations } from '@clinmesh/empi';
@@ -82,8 +84,19 @@ describe('identity-resolution: EM parameter set commands over HTTP', { timeout: 
     assert.deepEqual((await call('GET', '')).json().active, []);
   });
 
-  it('rebuilds the blocking keys of records indexed without them (admin:operate only, audited); a second rebuild changes nothing', async () => {
+  it('warns at start over records indexed without their keys, rebuilds them (admin:operate only, audited); a second rebuild changes nothing', async () => {
     // The LAB-X rows above were written straight into empi_record, without keys: what a key-scheme change leaves behind.
+    // Restarted over such an index, the service says so once, naming the command.
+    const service = h.processes['identity-resolution'];
+    const logFile = join(h.env.platformDir, 'logs', h.name, 'identity-resolution.log');
+    await service.kill('SIGTERM');
+    service.start();
+    await h.waitReady(['identity-resolution']);
+    const warning = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('older key scheme')).map((l) => JSON.parse(l));
+    assert.equal(warning.length, 1, 'one warning at start');
+    assert.deepEqual([warning[0].sampled, warning[0].stale, warning[0].level], [200, 200, 'warn']);
+    assert.match(warning[0].msg, /identity-keys rebuild/);
+
     const rebuild = (token?: string) => h.request('identity-resolution', 'POST', '/v1/admin/identity/blocking-keys/rebuild', {}, {}, token);
     assert.equal((await rebuild(await h.token([SCOPES.personsRead], 'reader'))).status, 403);
     const done = await rebuild();
