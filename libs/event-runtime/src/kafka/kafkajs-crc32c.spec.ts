@@ -35,6 +35,18 @@ describe('native CRC-32C for kafkajs record batches', () => {
     assert.equal(nativeHex, stockHex);
   });
 
+  it('leaves the stock function in place when the native binding cannot load', () => {
+    const out = execFileSync(process.execPath, ['-e', `
+      const Module = require('node:module');
+      const load = Module._load;
+      Module._load = function (request, ...rest) { if (request === '@node-rs/crc32') throw new Error('no prebuilt binary'); return load.call(this, request, ...rest); };
+      const used = require(${JSON.stringify(require.resolve('./kafkajs-crc32c'))}).useNativeCrc32c();
+      const crc = require('kafkajs/src/protocol/recordBatch/crc32C');
+      process.stdout.write(used + ' ' + crc(Buffer.alloc(32)).toString(16));
+    `], { encoding: 'utf8' });
+    assert.equal(out, 'false 8a9136aa');
+  });
+
   it('leaves the stock function in place when kafkajs already loaded it', () => {
     const out = execFileSync(process.execPath, ['-e', `
       require('kafkajs/src/protocol/recordBatch/crc32C');

@@ -8,8 +8,8 @@ import Module from 'node:module';
  *
  * kafkajs binds the function when its record-batch module is first loaded — lazily, at the first produce
  * request — so it is swapped in the module cache before that: `createKafkaClient` calls this first thing.
- * If that module was loaded already (a process that produced before making a client this way), the stock
- * function stays and this answers false. Applied to the exact version it was written against.
+ * If that module was loaded already (a process that produced before making a client this way), or the
+ * native binding cannot load on this platform, the stock function stays and this answers false. Applied to the exact version it was written against.
  */
 const CRC_MODULE = 'kafkajs/src/protocol/recordBatch/crc32C/index.js';
 
@@ -21,7 +21,13 @@ export function useNativeCrc32c(): boolean {
   const path = require.resolve(CRC_MODULE);
   const loaded = require.cache[path];
   if (loaded) return native !== undefined && loaded.exports === native;
-  const { crc32c } = require('@node-rs/crc32') as { crc32c(input: Buffer, initialState?: number): number };
+  let crc32c: (input: Buffer, initialState?: number) => number;
+  try {
+    ({ crc32c } = require('@node-rs/crc32') as { crc32c(input: Buffer, initialState?: number): number });
+  } catch {
+    // No prebuilt binary for this platform: the stock JavaScript CRC stays (slower, the same bytes).
+    return false;
+  }
   // The stock module's contract: the CRC of the whole buffer as an unsigned 32-bit number.
   native = (buffer: Buffer) => crc32c(buffer) >>> 0;
   const replacement = new Module(path);
