@@ -66,7 +66,8 @@ export interface TaskQuery {
 export interface TaskReader {
   list(query: TaskQuery): Promise<Task[]>;
   get(taskId: string): Promise<Task | null>;
-  history(taskId: string): Promise<TaskHistoryEntry[]>;
+  /** The task and its history as of one moment (null when there is no such task). */
+  withHistory(taskId: string): Promise<{ task: Task; history: TaskHistoryEntry[] } | null>;
   dueTimers(now: number, limit: number): Promise<DueTimer[]>;
   /** Open tasks by workflow, tier and age bucket. */
   backlogByAge(now: number): Promise<Array<{ workflow: string; tier: string; age: string; n: number }>>;

@@ -79,13 +79,13 @@ export class TaskController {
   @RequireScopes(SCOPES.tasksRead)
   @Get('tasks/:id')
   async get(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Param('id') id: string) {
-    const task = await this.reader.get(id);
+    const found = await this.reader.withHistory(id);
     await this.audit.record({
-      actor: req.principal.subject, action: 'read-task', resource: `task/${id}`, patientRef: task?.epid || null, purpose: req.headers['x-purpose-of-use'] ?? null, outcome: task ? 'allowed' : 'error',
+      actor: req.principal.subject, action: 'read-task', resource: `task/${id}`, patientRef: found?.task.epid || null, purpose: req.headers['x-purpose-of-use'] ?? null, outcome: found ? 'allowed' : 'error',
     });
-    if (!task) throw taskNotFound(id);
-    res.setHeader('ETag', `"${task.version}"`);
-    return { ...taskView(task), history: (await this.reader.history(id)).map(historyView) };
+    if (!found) throw taskNotFound(id);
+    res.setHeader('ETag', `"${found.task.version}"`);
+    return { ...taskView(found.task), history: found.history.map(historyView) };
   }
 
   /** `POST /v1/tasks/{id}/transitions` `{ "to": "<state>", ...fields }` with `If-Match`. */

@@ -103,6 +103,15 @@ export class PgTaskStore implements TaskStore {
 const OPEN = `status NOT IN ('completed','cancelled','failed','entered-in-error','rejected')`;
 
 /** Worklist reads and the timers' due index, outside event transactions. */
+const HISTORY_SQL = 'SELECT * FROM tk_task_history WHERE task_id = $1 ORDER BY seq';
+
+function toHistoryEntry(r: Row): TaskHistoryEntry {
+  return {
+    taskId: r.task_id as string, at: ms(r.at)!, actor: r.actor as string, fromState: (r.from_state as string) ?? null, toState: r.to_state as string,
+    action: r.action as string, reason: (r.reason as string) ?? null, details: (r.details as Record<string, unknown>) ?? {}, eventId: (r.event_id as string) ?? null,
+  };
+}
+
 export class PgTaskReader implements TaskReader {
   constructor(private readonly db: DataSource) {}
 
@@ -135,12 +144,17 @@ export class PgTaskReader implements TaskReader {
     return r ? toTask(r) : null;
   }
 
-  async history(taskId: string): Promise<TaskHistoryEntry[]> {
-    const rows: Row[] = await this.db.query('SELECT * FROM tk_task_history WHERE task_id = $1 ORDER BY seq', [taskId]);
-    return rows.map((r) => ({
-      taskId: r.task_id as string, at: ms(r.at)!, actor: r.actor as string, fromState: (r.from_state as string) ?? null, toState: r.to_state as string,
-      action: r.action as string, reason: (r.reason as string) ?? null, details: (r.details as Record<string, unknown>) ?? {}, eventId: (r.event_id as string) ?? null,
-    }));
+  /**
+   * The task and its history on one snapshot (a read-only REPEATABLE READ transaction): read one after the other,
+   * a change committing in between showed a task older than the history listed with it (its finding before a
+   * correction beside the correction's entry).
+   */
+  async withHistory(taskId: string): Promise<{ task: Task; history: TaskHistoryEntry[] } | null> {
+    return this.db.transaction('REPEATABLE READ', async (m) => {
+      const [r] = await m.query('SELECT * FROM tk_task WHERE task_id = $1', [taskId]);
+      if (!r) return null;
+      return { task: toTask(r), history: ((await m.query(HISTORY_SQL, [taskId])) as Row[]).map(toHistoryEntry) };
+    });
   }
 
   async dueTimers(now: number, limit: number): Promise<DueTimer[]> {
