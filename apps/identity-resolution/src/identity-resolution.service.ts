@@ -1,11 +1,10 @@
-import { inTransaction } from '@clinmesh/event-runtime';
 import { SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
 import { IdentityResolutionModule } from './identity-resolution.module';
 import type { IdentityResolutionConfig } from './config/identity-resolution.config';
 import { IDENTITY_RESOLUTION_CONFIG, MASTER_PATIENT_INDEX } from './adapters/http/identity-resolution.tokens';
 import { BlockingKeyRebuild } from './application/blocking-key.rebuild';
 import type { MasterPatientIndex } from './application/master-patient-index';
-import { PersonIndexRepository } from './adapters/persistence/person-index.repository';
+import { readIndex } from './adapters/http/identity-request.transaction';
 import { IDENTITY_MIGRATIONS } from './adapters/persistence/identity.migrations';
 import { identityConsumers } from './identity.consumers';
 
@@ -25,7 +24,7 @@ export const identityResolutionService: ServiceSpec = {
   afterStart: async (app, ctx) => {
     const rebuild = new BlockingKeyRebuild(app.get<MasterPatientIndex>(MASTER_PATIENT_INDEX));
     try {
-      const { sampled, stale } = await rebuild.check((work) => inTransaction(ctx.dataSource, (uow) => work(new PersonIndexRepository(uow))));
+      const { sampled, stale } = await rebuild.check((work) => readIndex(ctx.dataSource, work));
       if (stale > 0) ctx.logger.warn({ sampled, stale }, 'indexed records carry blocking keys of an older key scheme: run `npm run clinmesh -- identity-keys rebuild`');
     } catch (err) {
       ctx.logger.warn({ error: (err as Error).name, code: (err as { code?: string }).code }, 'blocking-key check at start failed');

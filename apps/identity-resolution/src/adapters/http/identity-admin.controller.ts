@@ -1,7 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
-import { inTransaction } from '@clinmesh/event-runtime';
 import { AuditTrail, Principal, SCOPES } from '@clinmesh/security';
 import { AUDIT_TRAIL, DATA_SOURCE, RequireScopes } from '@clinmesh/service-kit';
 import { BlockingKeyRebuild } from '../../application/blocking-key.rebuild';
@@ -9,7 +8,7 @@ import { MasterPatientIndex } from '../../application/master-patient-index';
 import { MatchParameterCommands, type IndexTransaction } from '../../application/match-parameters.commands';
 import { InvalidRequestError } from '../../domain/identity.errors';
 import { parameterSetView } from '../../domain/parameter-set.model';
-import { PersonIndexRepository } from '../persistence/person-index.repository';
+import { readIndex } from './identity-request.transaction';
 import { MASTER_PATIENT_INDEX } from './identity-resolution.tokens';
 
 type Req = { principal: Principal; headers: Record<string, string | undefined> };
@@ -37,14 +36,14 @@ export class IdentityAdminController {
     @Inject(MASTER_PATIENT_INDEX) private readonly index: MasterPatientIndex,
   ) {
     this.parameters = new MatchParameterCommands(index);
-    this.tx = (work) => inTransaction(this.db, (uow) => work(new PersonIndexRepository(uow)));
+    this.tx = (work) => readIndex(this.db, work);
   }
 
   @RequireScopes(SCOPES.adminOperate)
   @Post('name-frequencies/refresh')
   @HttpCode(200)
   async refreshNameFrequencies(@Req() req: Req) {
-    const snapshot = await inTransaction(this.db, (uow) => this.index.refreshFrequencies(new PersonIndexRepository(uow)));
+    const snapshot = await this.tx((repo) => this.index.refreshFrequencies(repo));
     await this.record(req, 'refresh-name-frequencies', 'allowed', snapshot);
     return { ...snapshot, parametersVersion: this.index.config.version };
   }

@@ -24,7 +24,7 @@ export async function inIdentityTransaction<T>(
   });
 }
 
-/** Read-only access to the index (its own short transaction, consistent snapshot per statement). */
+/** Work on the index in its own short transaction (reads, and the operator commands' writes that emit no event). */
 export function readIndex<T>(db: DataSource, work: (repo: PersonIndexRepository) => Promise<T>): Promise<T> {
   return inTransaction(db, (uow) => work(new PersonIndexRepository(uow)));
 }
