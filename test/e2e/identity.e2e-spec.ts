@@ -175,4 +175,33 @@ describe('identity resolution end to end', { timeout: 600_000 }, () => {
     assert.equal(missing.status, 404);
     assert.equal(missing.json().code, 'PERSON.NOT_FOUND');
   });
+
+  it('refreshes the name frequencies from the index on an operator\'s command (admin:operate, audited); links scored afterwards name the new snapshot', async () => {
+    const refresh = (token?: string) => pipeline.request('identity-resolution', 'POST', '/v1/admin/identity/name-frequencies/refresh', {}, {}, token);
+    assert.equal((await refresh(await pipeline.token(['persons:read'], 'reader'))).status, 403);
+    const done = await refresh();
+    assert.equal(done.status, 200, done.text);
+    const snapshot = done.json();
+    const [{ stored }] = await pipeline.query('identity-resolution', 'SELECT count(*)::int AS stored FROM empi_record');
+    assert.equal(snapshot.records, stored);
+    assert.match(snapshot.version, new RegExp(`^index-.+-n${stored}$`));
+    // The stored snapshot counts the index's names: LINDQVIST is on the two records of the first test.
+    const [row] = await pipeline.query('identity-resolution', 'SELECT version, total, given, family FROM empi_frequency_snapshot ORDER BY created_at DESC, version DESC LIMIT 1');
+    assert.deepEqual([row.version, Number(row.total)], [snapshot.version, stored]);
+    const lindqvist = Object.entries(row.family as Record<string, number>).filter(([name]) => name.toUpperCase() === 'LINDQVIST');
+    assert.deepEqual(lindqvist.map(([, n]) => n), [2]);
+    assert.equal(Object.keys(row.given).length, snapshot.givenNames);
+    const audit = await pipeline.query('identity-resolution', `SELECT outcome, details->>'version' AS version FROM cm_audit WHERE action = 'refresh-name-frequencies'`);
+    assert.deepEqual(audit.map((a) => `${a.outcome}:${a.version}`), [`allowed:${snapshot.version}`]);
+
+    // Scored from now on with this snapshot, and the explanation says so.
+    const a = await pipeline.sendHl7(adtMessage({ controlId: 'TF-A', mrn: 'TF-100', family: 'OYELARAN', given: 'TEMITOPE', birthDate: '19810523' }));
+    const epid = await epidOfTask(a.messageId!);
+    const b = await pipeline.sendHl7(adtMessage({ controlId: 'TF-B', mrn: 'TF-7781', sendingApplication: 'CLINICB', facility: 'CLINB', family: 'OYELARAN', given: 'TEMITOPE', birthDate: '19810523', personKey: 'TF-100' })
+      .replace('^^^TESTHOSP^MR', '^^^CLINB^MR'));
+    assert.equal(await epidOfTask(b.messageId!), epid);
+    const person = await pipeline.request('identity-resolution', 'GET', `/v1/persons/${epid}`);
+    const linked = person.json().records.find((r: any) => r.why?.method === 'probabilistic');
+    assert.equal(linked?.why.explanation.frequencyVersion, snapshot.version, JSON.stringify(person.json().records.map((r: any) => r.why)));
+  });
 });
