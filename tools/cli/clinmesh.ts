@@ -15,7 +15,8 @@ import { repoRoot } from '@clinmesh/embedded-platform';
  *   token                               print the development token
  *   identity-parameters estimate [source] | activate <version> | retire <version> | list
  *                                       EM m/u parameter sets of the EMPI (estimate per source, activate, retire, list)
- *   identity-keys rebuild               re-derive every indexed record's blocking keys (after a key-scheme change)
+ *   identity-keys rebuild               re-derive every indexed record's blocking keys (after a key-scheme change):
+ *                                       starts the job (or follows the one running) and prints its progress until it ends
  */
 interface RuntimeFile {
   endpoints: Record<string, { http?: string; mllp?: string }>;
@@ -42,6 +43,31 @@ async function call(service: string, method: string, path: string, body?: unknow
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
   return text ? JSON.parse(text) : null;
+}
+
+/** Starts the blocking-key rebuild (or, while one runs, follows that one) and prints its progress until it ends. */
+async function followKeyRebuild(print: (v: unknown) => void): Promise<void> {
+  let job: { id: string; state: string; progress: Record<string, number> };
+  try {
+    job = await call('identity-resolution', 'POST', '/v1/admin/identity/blocking-keys/rebuild', {}) as typeof job;
+    print(`rebuild ${job.id} started`);
+  } catch (error) {
+    const running = /→ 409 (.*)$/s.exec((error as Error).message);
+    if (!running) throw error;
+    job = { id: JSON.parse(running[1]).id as string, state: 'running', progress: {} };
+    print(`rebuild ${job.id} is already running; following it`);
+  }
+  let lastPages = -1;
+  while (job.state === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    job = await call('identity-resolution', 'GET', `/v1/admin/identity/blocking-keys/rebuilds/${encodeURIComponent(job.id)}`) as typeof job;
+    if (job.state === 'running' && job.progress.pages !== lastPages) {
+      lastPages = job.progress.pages;
+      print(`  ${job.progress.records} records read, ${job.progress.rekeyed} rekeyed`);
+    }
+  }
+  print(job);
+  if (job.state !== 'done') process.exitCode = 1;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -84,7 +110,7 @@ async function main(argv: string[]): Promise<void> {
       throw new Error('usage: identity-parameters estimate [source] | activate <version> | retire <version> | list');
     }
     case 'identity-keys':
-      if (args[0] === 'rebuild') return print(await call('identity-resolution', 'POST', '/v1/admin/identity/blocking-keys/rebuild', {}));
+      if (args[0] === 'rebuild') return followKeyRebuild(print);
       throw new Error('usage: identity-keys rebuild');
     default:
       print('usage: npm run clinmesh -- mllp-send <file> | replay <service> <consumer|tier> earliest|offset <n>|timestamp <iso> | consumers <service> | dead-letters <service> | redrive <service> <id|all> | token | identity-parameters estimate [source]|activate <version>|retire <version>|list | identity-keys rebuild');

@@ -1,13 +1,20 @@
 import { Module } from '@nestjs/common';
-import { SERVICE_CONFIG, ServiceConfig } from '@clinmesh/service-kit';
+import { DataSource } from 'typeorm';
+import type { Logger } from '@clinmesh/observability';
+import { DATA_SOURCE, LOGGER, SERVICE_CONFIG, ServiceConfig } from '@clinmesh/service-kit';
 import { PersonController } from './adapters/http/person.controller';
 import { ReviewItemController } from './adapters/http/review-item.controller';
 import { IdentityAdminController } from './adapters/http/identity-admin.controller';
-import { IDENTITY_RESOLUTION_CONFIG, MASTER_PATIENT_INDEX } from './adapters/http/identity-resolution.tokens';
+import { IDENTITY_RESOLUTION_CONFIG, KEY_REBUILD_JOBS, MASTER_PATIENT_INDEX } from './adapters/http/identity-resolution.tokens';
+import { readIndex } from './adapters/http/identity-request.transaction';
+import { KeyRebuildJobRepository } from './adapters/persistence/key-rebuild-job.repository';
+import { BlockingKeyRebuild } from './application/blocking-key.rebuild';
+import { BlockingKeyRebuildJobs } from './application/blocking-key-rebuild.jobs';
+import type { MasterPatientIndex } from './application/master-patient-index';
 import { IdentityResolutionConfig, createMasterPatientIndex, loadIdentityResolutionConfig } from './config/identity-resolution.config';
 
 /**
- * HTTP surface of identity-resolution: persons, unmerge, review queue, matcher operator commands. Its one
+ * HTTP surface of identity-resolution: persons, unmerge, review queue, matcher operator commands (the key rebuild as a background job). Its one
  * MasterPatientIndex is shared with the consumers (the composition root takes it from here).
  */
 @Module({
@@ -15,6 +22,12 @@ import { IdentityResolutionConfig, createMasterPatientIndex, loadIdentityResolut
   providers: [
     { provide: IDENTITY_RESOLUTION_CONFIG, inject: [SERVICE_CONFIG], useFactory: (config: ServiceConfig) => loadIdentityResolutionConfig((n) => config.env(n)) },
     { provide: MASTER_PATIENT_INDEX, inject: [IDENTITY_RESOLUTION_CONFIG], useFactory: (config: IdentityResolutionConfig) => createMasterPatientIndex(config) },
+    {
+      provide: KEY_REBUILD_JOBS,
+      inject: [DATA_SOURCE, MASTER_PATIENT_INDEX, LOGGER],
+      useFactory: (db: DataSource, index: MasterPatientIndex, logger: Logger) =>
+        new BlockingKeyRebuildJobs(new BlockingKeyRebuild(index), (work) => readIndex(db, work), new KeyRebuildJobRepository(db), logger),
+    },
   ],
 })
 export class IdentityResolutionModule {}

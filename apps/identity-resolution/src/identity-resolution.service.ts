@@ -1,7 +1,8 @@
 import { SERVICE_CONFIG, ServiceConfig, ServiceSpec } from '@clinmesh/service-kit';
 import { IdentityResolutionModule } from './identity-resolution.module';
 import type { IdentityResolutionConfig } from './config/identity-resolution.config';
-import { IDENTITY_RESOLUTION_CONFIG, MASTER_PATIENT_INDEX } from './adapters/http/identity-resolution.tokens';
+import { IDENTITY_RESOLUTION_CONFIG, KEY_REBUILD_JOBS, MASTER_PATIENT_INDEX } from './adapters/http/identity-resolution.tokens';
+import type { BlockingKeyRebuildJobs } from './application/blocking-key-rebuild.jobs';
 import { BlockingKeyRebuild } from './application/blocking-key.rebuild';
 import type { MasterPatientIndex } from './application/master-patient-index';
 import { readIndex } from './adapters/http/identity-request.transaction';
@@ -29,5 +30,7 @@ export const identityResolutionService: ServiceSpec = {
     } catch (err) {
       ctx.logger.warn({ error: (err as Error).name, code: (err as { code?: string }).code }, 'blocking-key check at start failed');
     }
+    // A rebuild running at a graceful stop ends between pages, recorded as interrupted (start it again to finish).
+    return { stop: () => app.get<BlockingKeyRebuildJobs>(KEY_REBUILD_JOBS).stop() };
   },
 };

@@ -1,18 +1,14 @@
 import type { PersonRecord } from '@clinmesh/empi';
 import type { MasterPatientIndex } from './master-patient-index';
 import type { IndexTransaction } from './match-parameters.commands';
+import { NO_PROGRESS, type BlockingKeyRebuildResult } from '../domain/key-rebuild-job.model';
 
-export interface BlockingKeyRebuildResult {
-  /** Records read (each once, unless retried after being held). */
-  records: number;
-  /** Records whose stored key set differed from the scheme in force and was replaced. */
-  rekeyed: number;
-  keysAdded: number;
-  keysRemoved: number;
-  /** Records other transactions still held after the retry (run the command again for them). */
-  skipped: number;
-  /** Transactions used (one per page). */
-  pages: number;
+export type { BlockingKeyRebuildResult };
+
+/** A run's observers: `onPage` after each committed page (the running total), `signal` to stop between pages (an AbortError). */
+export interface RebuildHooks {
+  onPage?: (total: BlockingKeyRebuildResult) => Promise<void>;
+  signal?: AbortSignal;
 }
 
 /**
@@ -40,9 +36,13 @@ export class BlockingKeyRebuild {
     return { sampled: page.records, stale: page.rekeyed };
   }
 
-  async run(tx: IndexTransaction): Promise<BlockingKeyRebuildResult> {
+  async run(tx: IndexTransaction, hooks: RebuildHooks = {}): Promise<BlockingKeyRebuildResult> {
     const keysOf = (record: PersonRecord) => this.index.blockingKeysOf(record);
-    const total: BlockingKeyRebuildResult = { records: 0, rekeyed: 0, keysAdded: 0, keysRemoved: 0, skipped: 0, pages: 0 };
+    const total: BlockingKeyRebuildResult = { ...NO_PROGRESS };
+    const next = async () => {
+      await hooks.onPage?.({ ...total });
+      hooks.signal?.throwIfAborted();
+    };
     const held: string[] = [];
     const add = (page: { records: number; rekeyed: number; keysAdded: number; keysRemoved: number }) => {
       total.records += page.records;
@@ -51,6 +51,7 @@ export class BlockingKeyRebuild {
       total.keysRemoved += page.keysRemoved;
       total.pages += 1;
     };
+    hooks.signal?.throwIfAborted();
     for (let after: string | null = ''; after !== null;) {
       const cursor: string = after;
       const page = await tx((repo) => repo.candidates.rekeyPage({ after: cursor, limit: this.pageSize }, keysOf));
@@ -58,11 +59,13 @@ export class BlockingKeyRebuild {
       add(page);
       held.push(...page.skippedIds);
       after = page.last;
+      await next();
     }
     for (let i = 0; i < held.length; i += this.pageSize) {
       const page = await tx((repo) => repo.candidates.rekeyPage({ ids: held.slice(i, i + this.pageSize) }, keysOf));
       add(page);
       total.skipped += page.skippedIds.length;
+      await next();
     }
     return total;
   }

@@ -82,3 +82,22 @@ export class ParameterSetRevisionMismatchError extends ClinmeshError {
     super('IDENTITY.PARAMETERS.REVISION_MISMATCH', `parameter set ${version} is at revision ${current} (${status}), not ${expected}`, { status: 412, details: { version, currentRevision: current, status } });
   }
 }
+
+/** A blocking-key rebuild is already running (one at a time): 409 naming it. */
+export class KeyRebuildRunningError extends ClinmeshError {
+  constructor(running: { id: string; startedAt: string; requestedBy: string }) {
+    super('IDENTITY.KEY_REBUILD.RUNNING', `blocking-key rebuild ${running.id} is running (since ${running.startedAt}); follow it instead of starting another`,
+      { status: 409, details: { ...running, location: keyRebuildLocation(running.id) } });
+  }
+}
+
+export class KeyRebuildNotFoundError extends ClinmeshError {
+  constructor(id: string) {
+    super('IDENTITY.KEY_REBUILD.NOT_FOUND', `no blocking-key rebuild ${id}`, { status: 404, details: { id } });
+  }
+}
+
+/** Where a rebuild job is followed. */
+export function keyRebuildLocation(id: string): string {
+  return `/v1/admin/identity/blocking-keys/rebuilds/${encodeURIComponent(id)}`;
+}

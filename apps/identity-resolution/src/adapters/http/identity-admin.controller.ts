@@ -3,13 +3,13 @@ import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { AuditTrail, Principal, SCOPES } from '@clinmesh/security';
 import { AUDIT_TRAIL, DATA_SOURCE, RequireScopes } from '@clinmesh/service-kit';
-import { BlockingKeyRebuild } from '../../application/blocking-key.rebuild';
+import type { BlockingKeyRebuildJobs } from '../../application/blocking-key-rebuild.jobs';
 import { MasterPatientIndex } from '../../application/master-patient-index';
 import { MatchParameterCommands, type IndexTransaction } from '../../application/match-parameters.commands';
-import { InvalidRequestError } from '../../domain/identity.errors';
+import { InvalidRequestError, keyRebuildLocation } from '../../domain/identity.errors';
 import { parameterSetView } from '../../domain/parameter-set.model';
 import { readIndex } from './identity-request.transaction';
-import { MASTER_PATIENT_INDEX } from './identity-resolution.tokens';
+import { KEY_REBUILD_JOBS, MASTER_PATIENT_INDEX } from './identity-resolution.tokens';
 
 type Req = { principal: Principal; headers: Record<string, string | undefined> };
 
@@ -22,8 +22,10 @@ type Req = { principal: Principal; headers: Record<string, string | undefined> }
  *   POST /v1/admin/identity/parameters/{version}/activate makes it the source's active set;
  *   POST /v1/admin/identity/parameters/{version}/retire retires a set (the source falls back);
  *   GET /v1/admin/identity/parameters lists the sets, the active one per source and the default.
- * - POST /v1/admin/identity/blocking-keys/rebuild re-derives every stored record's blocking keys with the
- *   key scheme in force (after a release that adds a key kind); links and persons are untouched.
+ * - POST /v1/admin/identity/blocking-keys/rebuild starts re-deriving every stored record's blocking keys with
+ *   the key scheme in force (after a release that adds a key kind; links and persons are untouched) as a
+ *   background job: 202 with the job and its Location, 409 while one runs;
+ *   GET /v1/admin/identity/blocking-keys/rebuilds/{id} follows it (progress, state, how it ended).
  */
 @Controller('v1/admin/identity')
 export class IdentityAdminController {
@@ -34,6 +36,7 @@ export class IdentityAdminController {
     @Inject(DATA_SOURCE) private readonly db: DataSource,
     @Inject(AUDIT_TRAIL) private readonly audit: AuditTrail,
     @Inject(MASTER_PATIENT_INDEX) private readonly index: MasterPatientIndex,
+    @Inject(KEY_REBUILD_JOBS) private readonly rebuilds: BlockingKeyRebuildJobs,
   ) {
     this.parameters = new MatchParameterCommands(index);
     this.tx = (work) => readIndex(this.db, work);
@@ -50,16 +53,23 @@ export class IdentityAdminController {
 
   @RequireScopes(SCOPES.adminOperate)
   @Post('blocking-keys/rebuild')
-  @HttpCode(200)
-  async rebuildBlockingKeys(@Req() req: Req) {
+  @HttpCode(202)
+  async rebuildBlockingKeys(@Req() req: Req, @Res({ passthrough: true }) res: Response) {
     try {
-      const result = await new BlockingKeyRebuild(this.index).run(this.tx);
-      await this.record(req, 'rebuild-blocking-keys', 'allowed', { ...result });
-      return result;
+      const job = await this.rebuilds.start(req.principal.subject);
+      await this.record(req, 'rebuild-blocking-keys', 'allowed', { job: job.id });
+      res.setHeader('Location', keyRebuildLocation(job.id));
+      return job;
     } catch (error) {
       await this.record(req, 'rebuild-blocking-keys', 'error', { code: (error as { code?: string }).code ?? 'ERROR' });
       throw error;
     }
+  }
+
+  @RequireScopes(SCOPES.adminOperate)
+  @Get('blocking-keys/rebuilds/:id')
+  rebuildJob(@Param('id') id: string) {
+    return this.rebuilds.get(id);
   }
 
   @RequireScopes(SCOPES.adminOperate)

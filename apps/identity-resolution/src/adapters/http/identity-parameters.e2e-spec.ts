@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCOPES } from '@clinmesh/security';
-import { ServiceHarness } from '@clinmesh/testing';
+import { ServiceHarness, waitFor } from '@clinmesh/testing';
 import { DEFAULT_MATCH_CONFIG, generateUsRegistrations } from '@clinmesh/empi';
 
 /**
@@ -84,7 +84,7 @@ describe('identity-resolution: EM parameter set commands over HTTP', { timeout: 
     assert.deepEqual((await call('GET', '')).json().active, []);
   });
 
-  it('warns at start over records indexed without their keys, rebuilds them (admin:operate only, audited); a second rebuild changes nothing', async () => {
+  it('warns at start over records indexed without their keys, rebuilds them in a background job followed over HTTP (admin:operate only, audited); a second rebuild changes nothing', async () => {
     // The LAB-X rows above were written straight into empi_record, without keys: what a key-scheme change leaves behind.
     // Restarted over such an index, the service says so once, naming the command.
     const service = h.processes['identity-resolution'];
@@ -98,16 +98,33 @@ describe('identity-resolution: EM parameter set commands over HTTP', { timeout: 
     assert.match(warning[0].msg, /identity-keys rebuild/);
 
     const rebuild = (token?: string) => h.request('identity-resolution', 'POST', '/v1/admin/identity/blocking-keys/rebuild', {}, {}, token);
-    assert.equal((await rebuild(await h.token([SCOPES.personsRead], 'reader'))).status, 403);
-    const done = await rebuild();
-    assert.equal(done.status, 200, done.text);
+    const reader = await h.token([SCOPES.personsRead], 'reader');
+    assert.equal((await rebuild(reader)).status, 403);
+    // A background job: 202 with where to follow it, followed until it ends.
+    const follow = async (res: Awaited<ReturnType<typeof rebuild>>) => {
+      assert.equal(res.status, 202, res.text);
+      const location = res.headers.get('location')!;
+      assert.equal(location, `/v1/admin/identity/blocking-keys/rebuilds/${res.json().id}`);
+      assert.equal(res.json().requestedBy, 'e2e-tester');
+      return waitFor(async () => {
+        const job = (await h.request('identity-resolution', 'GET', location)).json();
+        return job.state === 'running' ? undefined : job;
+      }, { what: 'the rebuild to end', timeoutMs: 120_000 });
+    };
+    const done = await follow(await rebuild());
     const [{ records, keys }] = await h.query('identity-resolution',
       `SELECT count(DISTINCT r.record_id)::int AS records, count(k.key)::int AS keys FROM empi_record r JOIN empi_key k USING (record_id) WHERE r.source_system = 'LAB-X'`);
     const [{ stored }] = await h.query('identity-resolution', 'SELECT count(*)::int AS stored FROM empi_record');
     assert.ok(records === stored && stored > 300, `every stored record is keyed (${records} of ${stored})`);
-    assert.deepEqual(done.json(), { records: stored, rekeyed: stored, keysAdded: keys, keysRemoved: 0, skipped: 0, pages: 1 });
-    assert.deepEqual((await rebuild()).json(), { records: stored, rekeyed: 0, keysAdded: 0, keysRemoved: 0, skipped: 0, pages: 1 });
-    const audit = await h.query('identity-resolution', `SELECT outcome, details->>'rekeyed' AS rekeyed FROM cm_audit WHERE action = 'rebuild-blocking-keys' ORDER BY seq`);
-    assert.deepEqual(audit.map((a) => `${a.outcome}:${a.rekeyed}`), [`allowed:${stored}`, 'allowed:0']);
+    assert.deepEqual([done.state, done.error], ['done', null]);
+    assert.deepEqual(done.progress, { records: stored, rekeyed: stored, keysAdded: keys, keysRemoved: 0, skipped: 0, pages: 1 });
+    const second = await follow(await rebuild());
+    assert.deepEqual(second.progress, { records: stored, rekeyed: 0, keysAdded: 0, keysRemoved: 0, skipped: 0, pages: 1 });
+    assert.equal((await h.request('identity-resolution', 'GET', `/v1/admin/identity/blocking-keys/rebuilds/${done.id}`, undefined, {}, reader)).status, 403);
+    const unknown = await h.request('identity-resolution', 'GET', '/v1/admin/identity/blocking-keys/rebuilds/no-such-job');
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.json().code, 'IDENTITY.KEY_REBUILD.NOT_FOUND');
+    const audit = await h.query('identity-resolution', `SELECT outcome, details->>'job' AS job FROM cm_audit WHERE action = 'rebuild-blocking-keys' ORDER BY seq`);
+    assert.deepEqual(audit.map((a) => `${a.outcome}:${a.job}`), [`allowed:${done.id}`, `allowed:${second.id}`]);
   });
 });
