@@ -20,14 +20,31 @@ export interface UnitConversionData {
 const DATA = conversionData as UnitConversionData;
 const ucumCache = new Map<string, string | null>();
 
+/**
+ * ucum-lhc reports a unit string it cannot parse with `console.log`, quoting the string. A unit field holds
+ * whatever the sender put there — a shifted field can put a name or an identifier in OBX-6 — so that line
+ * would be PHI in the service's log, and unstructured besides. Its calls run with `console.log` silenced
+ * (synchronous: nothing else runs meanwhile); the outcome is in the returned status.
+ */
+function quietly<T>(work: () => T): T {
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    return work();
+  } finally {
+    console.log = log;
+  }
+}
+
 /** The UCUM code for a unit as sent: a known alias, else the unit itself when UCUM accepts it; null otherwise. */
 export function toUcum(unit: string | null | undefined): string | null {
   if (!unit) return null;
   const u = unit.trim();
   if (ucumCache.has(u)) return ucumCache.get(u)!;
   let code: string | null = DATA.aliases[u] ?? null;
-  if (!code) {
-    const v = ucum.validateUnitString(u);
+  // UCUM has no white space: such a unit is not UCUM, without asking (the parser would throw and log it).
+  if (!code && !/\s/.test(u)) {
+    const v = quietly(() => ucum.validateUnitString(u));
     code = v.status === 'valid' ? (v.ucumCode ?? u) : null;
   }
   if (ucumCache.size < 10_000) ucumCache.set(u, code);
@@ -40,7 +57,7 @@ export function quantity(value: number | null, unit: string | null | undefined, 
 
 /** Converts between UCUM units (mass ↔ substance with a molar mass); null when UCUM says the units are not commensurable. */
 export function convertUcum(value: number, from: string, to: string, molecularWeight?: number): number | null {
-  const r = ucum.convertUnitTo(from, value, to, molecularWeight ? { molecularWeight } : {});
+  const r = quietly(() => ucum.convertUnitTo(from, value, to, molecularWeight ? { molecularWeight } : {}));
   return r.status === 'succeeded' && r.toVal !== null && Number.isFinite(r.toVal) ? r.toVal : null;
 }
 
