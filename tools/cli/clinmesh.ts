@@ -17,6 +17,7 @@ import { repoRoot } from '@clinmesh/embedded-platform';
  *                                       EM m/u parameter sets of the EMPI (estimate per source, activate, retire, list)
  *   identity-keys rebuild               re-derive every indexed record's blocking keys (after a key-scheme change):
  *                                       starts the job (or follows the one running) and prints its progress until it ends
+ *   identity-keys list                  the newest rebuild jobs and how they ended
  */
 interface RuntimeFile {
   endpoints: Record<string, { http?: string; mllp?: string }>;
@@ -111,9 +112,10 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'identity-keys':
       if (args[0] === 'rebuild') return followKeyRebuild(print);
-      throw new Error('usage: identity-keys rebuild');
+      if (args[0] === 'list') return print(await call('identity-resolution', 'GET', '/v1/admin/identity/blocking-keys/rebuilds'));
+      throw new Error('usage: identity-keys rebuild | list');
     default:
-      print('usage: npm run clinmesh -- mllp-send <file> | replay <service> <consumer|tier> earliest|offset <n>|timestamp <iso> | consumers <service> | dead-letters <service> | redrive <service> <id|all> | token | identity-parameters estimate [source]|activate <version>|retire <version>|list | identity-keys rebuild');
+      print('usage: npm run clinmesh -- mllp-send <file> | replay <service> <consumer|tier> earliest|offset <n>|timestamp <iso> | consumers <service> | dead-letters <service> | redrive <service> <id|all> | token | identity-parameters estimate [source]|activate <version>|retire <version>|list | identity-keys rebuild|list');
       process.exitCode = command ? 2 : 0;
   }
 }

@@ -51,6 +51,11 @@ export class BlockingKeyRebuildJobs {
     return job;
   }
 
+  /** The newest jobs (at most `limit`), newest first: the running one, if any, and how the last ones ended. */
+  recent(limit = 20): Promise<KeyRebuildJob[]> {
+    return this.jobs.recent(limit);
+  }
+
   /** Ends this process's running job between pages, as `interrupted` (the service's graceful stop). */
   async stop(): Promise<void> {
     const current = this.current;

@@ -46,4 +46,6 @@ export interface KeyRebuildJobPort {
   progress(id: string, progress: BlockingKeyRebuildResult): Promise<void>;
   finish(id: string, state: Exclude<KeyRebuildState, 'running'>, progress: BlockingKeyRebuildResult, error: string | null): Promise<KeyRebuildJob>;
   get(id: string): Promise<KeyRebuildJob | undefined>;
+  /** The newest `limit` jobs, newest first. */
+  recent(limit: number): Promise<KeyRebuildJob[]>;
 }

@@ -25,7 +25,8 @@ type Req = { principal: Principal; headers: Record<string, string | undefined> }
  * - POST /v1/admin/identity/blocking-keys/rebuild starts re-deriving every stored record's blocking keys with
  *   the key scheme in force (after a release that adds a key kind; links and persons are untouched) as a
  *   background job: 202 with the job and its Location, 409 while one runs;
- *   GET /v1/admin/identity/blocking-keys/rebuilds/{id} follows it (progress, state, how it ended).
+ *   GET /v1/admin/identity/blocking-keys/rebuilds/{id} follows it (progress, state, how it ended);
+ *   GET /v1/admin/identity/blocking-keys/rebuilds lists the newest 20, newest first.
  */
 @Controller('v1/admin/identity')
 export class IdentityAdminController {
@@ -64,6 +65,12 @@ export class IdentityAdminController {
       await this.record(req, 'rebuild-blocking-keys', 'error', { code: (error as { code?: string }).code ?? 'ERROR' });
       throw error;
     }
+  }
+
+  @RequireScopes(SCOPES.adminOperate)
+  @Get('blocking-keys/rebuilds')
+  async rebuildJobs() {
+    return { jobs: await this.rebuilds.recent() };
   }
 
   @RequireScopes(SCOPES.adminOperate)

@@ -121,6 +121,10 @@ describe('identity-resolution: EM parameter set commands over HTTP', { timeout: 
     const second = await follow(await rebuild());
     assert.deepEqual(second.progress, { records: stored, rekeyed: 0, keysAdded: 0, keysRemoved: 0, skipped: 0, pages: 1 });
     assert.equal((await h.request('identity-resolution', 'GET', `/v1/admin/identity/blocking-keys/rebuilds/${done.id}`, undefined, {}, reader)).status, 403);
+    const listed = await h.request('identity-resolution', 'GET', '/v1/admin/identity/blocking-keys/rebuilds');
+    assert.equal(listed.status, 200, listed.text);
+    assert.deepEqual(listed.json().jobs.map((j: { id: string; state: string }) => [j.id, j.state]), [[second.id, 'done'], [done.id, 'done']]);
+    assert.equal((await h.request('identity-resolution', 'GET', '/v1/admin/identity/blocking-keys/rebuilds', undefined, {}, reader)).status, 403);
     const unknown = await h.request('identity-resolution', 'GET', '/v1/admin/identity/blocking-keys/rebuilds/no-such-job');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.json().code, 'IDENTITY.KEY_REBUILD.NOT_FOUND');

@@ -41,6 +41,11 @@ export class KeyRebuildJobRepository implements KeyRebuildJobPort {
       return rows[0] ? toJob(rows[0]) : undefined;
     });
   }
+
+  recent(limit: number): Promise<KeyRebuildJob[]> {
+    return inTransaction(this.db, async (uow) =>
+      (await uow.query<Record<string, unknown>>(`SELECT ${COLUMNS} FROM empi_key_rebuild ORDER BY started_at DESC, id LIMIT $1`, [limit])).map(toJob));
+  }
 }
 
 const COLUMNS = 'id, state, requested_by, started_at, heartbeat_at, finished_at, progress, error';
