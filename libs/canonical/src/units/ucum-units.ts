@@ -42,8 +42,7 @@ export function toUcum(unit: string | null | undefined): string | null {
   const u = unit.trim();
   if (ucumCache.has(u)) return ucumCache.get(u)!;
   let code: string | null = DATA.aliases[u] ?? null;
-  // UCUM has no white space: such a unit is not UCUM, without asking (the parser would throw and log it).
-  if (!code && !/\s/.test(u)) {
+  if (!code) {
     const v = quietly(() => ucum.validateUnitString(u));
     code = v.status === 'valid' ? (v.ucumCode ?? u) : null;
   }

@@ -32,6 +32,8 @@ function values(t: Task): unknown[] {
     JSON.stringify(t.details ?? {}), ts(t.startedAt)];
 }
 
+const TASK_SQL = 'SELECT * FROM tk_task WHERE task_id = $1';
+
 /** The task tables inside one unit of work (the only SQL of the task service's writes). */
 export class PgTaskStore implements TaskStore {
   constructor(private readonly uow: UnitOfWork) {}
@@ -43,7 +45,7 @@ export class PgTaskStore implements TaskStore {
   }
 
   async get(taskId: string): Promise<Task | null> {
-    const [r] = await this.uow.query<Row>('SELECT * FROM tk_task WHERE task_id = $1', [taskId]);
+    const [r] = await this.uow.query<Row>(TASK_SQL, [taskId]);
     return r ? toTask(r) : null;
   }
 
@@ -102,7 +104,6 @@ export class PgTaskStore implements TaskStore {
 
 const OPEN = `status NOT IN ('completed','cancelled','failed','entered-in-error','rejected')`;
 
-/** Worklist reads and the timers' due index, outside event transactions. */
 const HISTORY_SQL = 'SELECT * FROM tk_task_history WHERE task_id = $1 ORDER BY seq';
 
 function toHistoryEntry(r: Row): TaskHistoryEntry {
@@ -112,6 +113,7 @@ function toHistoryEntry(r: Row): TaskHistoryEntry {
   };
 }
 
+/** Worklist reads and the timers' due index, outside event transactions. */
 export class PgTaskReader implements TaskReader {
   constructor(private readonly db: DataSource) {}
 
@@ -140,18 +142,18 @@ export class PgTaskReader implements TaskReader {
   }
 
   async get(taskId: string): Promise<Task | null> {
-    const [r] = await this.db.query('SELECT * FROM tk_task WHERE task_id = $1', [taskId]);
+    const [r] = await this.db.query(TASK_SQL, [taskId]);
     return r ? toTask(r) : null;
   }
 
   /**
-   * The task and its history on one snapshot (a read-only REPEATABLE READ transaction): read one after the other,
+   * The task and its history on one snapshot (one REPEATABLE READ transaction that only reads): read one after the other,
    * a change committing in between showed a task older than the history listed with it (its finding before a
    * correction beside the correction's entry).
    */
   async withHistory(taskId: string): Promise<{ task: Task; history: TaskHistoryEntry[] } | null> {
     return this.db.transaction('REPEATABLE READ', async (m) => {
-      const [r] = await m.query('SELECT * FROM tk_task WHERE task_id = $1', [taskId]);
+      const [r] = await m.query(TASK_SQL, [taskId]);
       if (!r) return null;
       return { task: toTask(r), history: ((await m.query(HISTORY_SQL, [taskId])) as Row[]).map(toHistoryEntry) };
     });
