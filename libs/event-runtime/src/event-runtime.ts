@@ -20,6 +20,7 @@ import { definitionWait, planLanes } from './consumer/lanes';
 import { withTierDefaults } from './consumer/tier-setting';
 import { EventContext, EventOrigin, eventContext } from './publish/event-context';
 import { DeadLetterOperations } from './operations/dead-letter.operations';
+import { RuntimeLineage } from './operations/lineage.operations';
 import { ReplayOperations, ReplayResult, ReplayTarget } from './operations/replay.operations';
 
 export interface EventRuntimeConfig {
@@ -98,6 +99,8 @@ export class EventRuntime {
   readonly serde: AvroSerde;
   readonly governor = new TierGovernor();
   readonly deadLetters: DeadLetterOperations;
+  /** The runtime's part of a message's lineage (events emitted and consumed), for `GET /v1/lineage`. */
+  readonly lineage: RuntimeLineage;
   private readonly replays: ReplayOperations;
   private admin!: Admin;
   private producer!: Producer;
@@ -120,6 +123,7 @@ export class EventRuntime {
     });
     this.serde = new AvroSerde(config.registry, config.catalog);
     this.deadLetters = new DeadLetterOperations(config.dataSource, (group) => [...this.consumers.values()].find((c) => c.groupId === group));
+    this.lineage = new RuntimeLineage(config.dataSource);
     this.replays = new ReplayOperations({ admin: () => this.admin, dataSource: config.dataSource, logger: config.logger, clusterId: () => this.clusterId });
   }
 

@@ -24,7 +24,9 @@ export { HEADER, EventMetadata, headersToRecord, metadataToHeaders, readMetadata
 export { deriveEventId, newEventId, childTraceparent } from './event-id';
 export { KafkaConnectionConfig, createKafkaClient } from './kafka/kafka-client.factory';
 export { TopicProvisioner, KafkaAdminTopicProvisioner, MockControlTopicProvisioner } from './kafka/topic-provisioner';
-export { DeadLetterOperations, DeadLetterView, DeadLetterFilter } from './operations/dead-letter.operations';
+export { DeadLetterOperations, DeadLetterView, DeadLetterFilter, deadLetterView } from './operations/dead-letter.operations';
+export { RuntimeLineage, EmittedEventRecord, ConsumedEvent } from './operations/lineage.operations';
+export type { StoredDeadLetter } from './persistence/runtime.repository';
 export { ReplayTarget, ReplayResult } from './operations/replay.operations';
 export { CONSUMER_DIRECTORY_TOPIC, ConsumerDirectoryReader, ConsumerAnnouncement, announceConsumers } from './kafka/consumer-directory';
 export { BatchProcessor, BatchProcessorDeps } from './consumer/batch-processor';

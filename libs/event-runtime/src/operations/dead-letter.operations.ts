@@ -19,7 +19,11 @@ export interface DeadLetterView {
   redrivenAt: string | null;
   lastRedriveError: string | null;
   correlationId: string | null;
+  eventId: string | null;
 }
+
+/** Dead letters listed per correlation id: one message has a few at most; the bound keeps a runaway one cheap. */
+const DEAD_LETTERS_PER_CORRELATION = 200;
 
 export interface DeadLetterFilter {
   status?: string;
@@ -44,13 +48,22 @@ export class DeadLetterOperations {
 
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetterView[]> {
     const rows = await this.tables.listDeadLetters({ ...filter, limit: Math.min(filter.limit ?? 100, 1000) });
-    return rows.map(toView);
+    return rows.map(deadLetterView);
   }
 
   async get(id: string): Promise<StoredDeadLetter> {
-    const dl = await this.tables.deadLetter(id);
+    const dl = await this.find(id);
     if (!dl) throw new ClinmeshError('DEAD_LETTER.NOT_FOUND', `dead letter ${id} not found`, { status: 404 });
     return dl;
+  }
+
+  find(id: string): Promise<StoredDeadLetter | undefined> {
+    return this.tables.deadLetter(id);
+  }
+
+  /** The dead letters of one message (its correlation id), oldest first. */
+  ofCorrelation(correlationId: string): Promise<StoredDeadLetter[]> {
+    return this.tables.deadLettersOfCorrelation(correlationId, DEAD_LETTERS_PER_CORRELATION);
   }
 
   async redrive(id: string, actor = 'system'): Promise<{ id: string; status: 'redriven' | 'dead'; error?: string }> {
@@ -70,11 +83,12 @@ export class DeadLetterOperations {
   }
 }
 
-function toView(r: StoredDeadLetter): DeadLetterView {
+/** A dead letter as the HTTP answers show it: ISO times, the event's correlation and event ids, no payload. */
+export function deadLetterView(r: StoredDeadLetter): DeadLetterView {
   return {
     id: r.id, consumerGroup: r.consumerGroup, tier: r.tier, topic: r.topic, partition: r.partition, offset: r.offset,
     errorCode: r.errorCode, errorMessage: r.errorMessage, attempts: r.attempts, status: r.status, failedAt: r.failedAt.toISOString(),
     redrivenAt: r.redrivenAt ? r.redrivenAt.toISOString() : null, lastRedriveError: r.lastRedriveError,
-    correlationId: r.headers[HEADER.correlationId] ?? null,
+    correlationId: r.headers[HEADER.correlationId] ?? null, eventId: r.headers[HEADER.eventId] ?? null,
   };
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { DataSource } from 'typeorm';
 import { MigratedDatabases, testEnvironment } from '@clinmesh/testing';
 import { EVENT_RUNTIME_MIGRATIONS } from './migrations';
-import { ChunkClose, RuntimeRepository, isInboxConflict } from './runtime.repository';
+import { HEADER } from '../event-headers';
+import { ChunkClose, RuntimeRepository, isInboxConflict, poolQueries } from './runtime.repository';
 import { UnitOfWork, inTransaction, takeDeferredWrites } from './unit-of-work';
 
 /** A consumer transaction's end with `groups` definitions, `perGroup` events each, two outbox rows per event. */
@@ -260,5 +261,59 @@ describe('runtime repository: stat rows returned by the closing statement', { ti
     const noStat = close('v', 2, 1);
     noStat.outbox = noStat.outbox.filter((r) => r.tierRank !== 0);
     assert.equal(await inTransaction(db, (uow) => new RuntimeRepository(uow).closeChunk({ ...noStat, returnStat: true })), undefined);
+  });
+});
+
+/**
+ * The lineage reads (GET /v1/lineage): rows are put in place with plain SQL, as the relay, the consumer and
+ * the dead-lettering leave them, and read back through the repository.
+ */
+describe('runtime repository: what the runtime recorded for one message (lineage)', { timeout: 120_000 }, () => {
+  const env = testEnvironment();
+  const databases = new MigratedDatabases(env, EVENT_RUNTIME_MIGRATIONS);
+  let db: DataSource;
+  let tables: RuntimeRepository;
+  const headers = (eventId: string, correlationId: string, causationId?: string) =>
+    JSON.stringify({ [HEADER.eventId]: eventId, [HEADER.correlationId]: correlationId, ...(causationId ? { [HEADER.causationId]: causationId } : {}) });
+
+  before(async () => {
+    db = await databases.create('rt_lineage');
+    tables = new RuntimeRepository(poolQueries(db));
+    // Message c-1: consumed as in-1 at 10:00; it caused out-a (published at 10:02, retained) and out-b (still waiting).
+    await db.query(`INSERT INTO cm_inbox (consumer_group, event_id, topic, partition, "offset", processed_at) VALUES
+      ('svc.routine', 'in-1', 'in.routine', 0, 7, '2026-01-01T10:00:00Z'), ('svc.routine', 'in-2', 'in.routine', 0, 8, '2026-01-01T11:00:00Z')`);
+    await db.query(`INSERT INTO cm_outbox_published (id, event_id, topic, message_key, value, headers, tier_rank, created_at, published_at, cluster_id)
+      VALUES (1, 'out-a', 'out.routine', 'k', '\\x01', $1::jsonb, 2, '2026-01-01T10:01:00Z', '2026-01-01T10:02:00Z', 'cluster-a')`, [headers('out-a', 'c-1', 'in-1')]);
+    await db.query(`INSERT INTO cm_outbox (event_id, topic, message_key, value, headers, tier_rank, created_at) VALUES
+      ('out-b', 'out.routine', 'k', '\\x02', $1::jsonb, 2, '2026-01-01T10:03:00Z'), ('out-z', 'out.routine', 'k', '\\x03', $2::jsonb, 2, '2026-01-01T10:04:00Z')`,
+    [headers('out-b', 'c-1', 'in-1'), headers('out-z', 'c-2', 'in-2')]);
+    await tables.writeDeadLetter({ id: 'dl-1', consumerGroup: 'svc.routine', tier: 'routine', topic: 'in.routine', partition: 0, offset: 9, key: null, value: Buffer.from([9]), headers: JSON.parse(headers('in-3', 'c-1')), errorCode: 'X.BAD', errorMessage: 'bad', attempts: 1 });
+  });
+  after(() => databases.dropAll());
+
+  it('lists the events emitted for a correlation id, published (retained) and waiting, oldest first, with when their cause was consumed', async () => {
+    const rows = await tables.emittedOfCorrelation('c-1', 10);
+    assert.deepEqual(rows.map((r) => [r.eventId, r.publishedAt?.toISOString() ?? null, r.causeConsumedAt?.toISOString() ?? null, r.value.toString('hex')]), [
+      ['out-a', '2026-01-01T10:02:00.000Z', '2026-01-01T10:00:00.000Z', '01'],
+      ['out-b', null, '2026-01-01T10:00:00.000Z', '02'],
+    ]);
+    assert.equal((await tables.emittedOfCorrelation('c-1', 1)).length, 1, 'bounded by the limit');
+    assert.deepEqual(await tables.emittedOfCorrelation('c-9', 10), []);
+  });
+
+  it('finds an event\'s correlation id whether it waits, was published or was dead-lettered, and null otherwise', async () => {
+    assert.equal(await tables.correlationOfEvent('out-a'), 'c-1');
+    assert.equal(await tables.correlationOfEvent('out-z'), 'c-2');
+    assert.equal(await tables.correlationOfEvent('in-3'), 'c-1');
+    assert.equal(await tables.correlationOfEvent('in-1'), null, 'consumed only: not emitted here');
+  });
+
+  it('lists a correlation\'s dead letters and the inbox entries of given events', async () => {
+    assert.deepEqual((await tables.deadLettersOfCorrelation('c-1', 10)).map((d) => [d.id, d.errorCode, d.status]), [['dl-1', 'X.BAD', 'dead']]);
+    assert.deepEqual(await tables.deadLettersOfCorrelation('c-2', 10), []);
+    assert.deepEqual((await tables.inboxEntries(['in-2', 'in-1', 'nope'])).map((e) => [e.eventId, e.consumerGroup, e.processedAt.toISOString()]), [
+      ['in-1', 'svc.routine', '2026-01-01T10:00:00.000Z'], ['in-2', 'svc.routine', '2026-01-01T11:00:00.000Z'],
+    ]);
+    assert.deepEqual(await tables.inboxEntries([]), []);
   });
 });

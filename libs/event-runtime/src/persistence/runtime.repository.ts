@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { HEADER } from '../event-headers';
 import { bindDeferred, combinedStatement, type DeferredWrite, type UnitOfWork } from './unit-of-work';
 import { PREPARED, queryPrepared, type StatementOptions } from './prepared-statement';
 
@@ -89,10 +90,30 @@ export interface StoredDeadLetter extends DeadLetterRow {
   lastRedriveError: string | null;
 }
 
+/** An event this service emitted, as its outbox (waiting) or the outbox's retained copy (published) holds it. */
+export interface EmittedRow {
+  eventId: string;
+  topic: string;
+  headers: Record<string, string>;
+  createdAt: Date;
+  publishedAt: Date | null;
+  /** When this service's inbox recorded the event that caused it (the stage's start), if it consumed one. */
+  causeConsumedAt: Date | null;
+  value: Buffer;
+}
+
+/** One inbox entry: a consumer group of this service processed the event. */
+export interface InboxEntry {
+  eventId: string;
+  consumerGroup: string;
+  topic: string;
+  processedAt: Date;
+}
+
 /**
- * All SQL on the runtime's own tables (cm_inbox, cm_consumer_offsets,
- * cm_dead_letters): the consumer, replay and redrive share these statements,
- * inside the caller's transaction when given a UnitOfWork.
+ * All SQL on the runtime's own tables (cm_inbox, cm_consumer_offsets, cm_outbox and its retained copy,
+ * cm_dead_letters): the consumer, replay, redrive and the lineage reads share these statements, inside the
+ * caller's transaction when given a UnitOfWork.
  */
 export class RuntimeRepository {
   constructor(private readonly db: Queries) {}
@@ -215,7 +236,53 @@ export class RuntimeRepository {
   async recordRedriveError(id: string, message: string): Promise<void> {
     await this.db.execute('UPDATE cm_dead_letters SET last_redrive_error = $2 WHERE id = $1', [id, message]);
   }
+
+  /** The dead letters whose event carries `correlationId`, oldest first. */
+  async deadLettersOfCorrelation(correlationId: string, limit: number): Promise<StoredDeadLetter[]> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      'SELECT * FROM cm_dead_letters WHERE headers->>$2 = $1 ORDER BY failed_at, id LIMIT $3',
+      [correlationId, HEADER.correlationId, limit],
+    );
+    return rows.map(toDeadLetter);
+  }
+
+  /** The events emitted for `correlationId`, waiting or published (while retained), oldest first. */
+  async emittedOfCorrelation(correlationId: string, limit: number): Promise<EmittedRow[]> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      `WITH out AS (
+         SELECT event_id, topic, headers, created_at, NULL::timestamptz AS published_at, value FROM cm_outbox WHERE headers->>$2 = $1
+         UNION ALL
+         SELECT event_id, topic, headers, created_at, published_at, value FROM cm_outbox_published WHERE headers->>$2 = $1)
+       SELECT o.*, (SELECT min(i.processed_at) FROM cm_inbox i WHERE i.event_id = o.headers->>$3) AS consumed_at
+         FROM out o ORDER BY o.created_at, o.event_id LIMIT $4`,
+      [correlationId, HEADER.correlationId, HEADER.causationId, limit],
+    );
+    return rows.map((r) => ({
+      eventId: r.event_id as string, topic: r.topic as string, headers: r.headers as Record<string, string>, createdAt: new Date(r.created_at as string),
+      publishedAt: dateOrNull(r.published_at), causeConsumedAt: dateOrNull(r.consumed_at), value: r.value as Buffer,
+    }));
+  }
+
+  /** The correlation id of an event this service emitted (waiting or retained) or dead-lettered. */
+  async correlationOfEvent(eventId: string): Promise<string | null> {
+    const rows = await this.db.query<{ c: string | null }>(
+      `SELECT headers->>$2 AS c FROM cm_outbox WHERE event_id = $1
+       UNION ALL SELECT headers->>$2 FROM cm_outbox_published WHERE event_id = $1
+       UNION ALL SELECT headers->>$2 FROM cm_dead_letters WHERE headers->>$3 = $1 LIMIT 1`,
+      [eventId, HEADER.correlationId, HEADER.eventId],
+    );
+    return rows[0]?.c ?? null;
+  }
+
+  /** The inbox entries of these events, in processing order. */
+  async inboxEntries(eventIds: string[]): Promise<InboxEntry[]> {
+    if (!eventIds.length) return [];
+    const rows = await this.db.query<Record<string, unknown>>('SELECT consumer_group, event_id, topic, processed_at FROM cm_inbox WHERE event_id = ANY($1) ORDER BY processed_at, event_id', [eventIds]);
+    return rows.map((r) => ({ eventId: r.event_id as string, consumerGroup: r.consumer_group as string, topic: r.topic as string, processedAt: new Date(r.processed_at as string) }));
+  }
 }
+
+const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
 
 function toDeadLetter(r: Record<string, unknown>): StoredDeadLetter {
   return {
@@ -233,7 +300,7 @@ function toDeadLetter(r: Record<string, unknown>): StoredDeadLetter {
     attempts: Number(r.attempts),
     status: r.status as 'dead' | 'redriven',
     failedAt: new Date(r.failed_at as string),
-    redrivenAt: r.redriven_at ? new Date(r.redriven_at as string) : null,
+    redrivenAt: dateOrNull(r.redriven_at),
     lastRedriveError: (r.last_redrive_error as string | null) ?? null,
   };
 }

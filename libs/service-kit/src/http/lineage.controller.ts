@@ -1,12 +1,10 @@
 import { Controller, Get, Inject, Param, Query, Req } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { EventRuntime } from '@clinmesh/event-runtime';
+import { EventRuntime, deadLetterView, type StoredDeadLetter } from '@clinmesh/event-runtime';
 import { ClinmeshError } from '@clinmesh/errors';
 import { AuditTrail, Principal, SCOPES } from '@clinmesh/security';
-import { AUDIT_TRAIL, DATA_SOURCE, EVENT_RUNTIME } from './tokens';
+import { AUDIT_TRAIL, EVENT_RUNTIME } from './tokens';
 import { RequireScopes } from './scopes.decorator';
 import { LINEAGE_REGISTRY, LineageRegistry } from '../lineage/lineage.port';
-import { DeadLetterRow, RuntimeLineageRepository } from '../lineage/runtime-lineage.repository';
 
 type Req = { principal: Principal; headers: Record<string, string | undefined> };
 
@@ -24,16 +22,11 @@ type Req = { principal: Principal; headers: Record<string, string | undefined> }
  */
 @Controller('v1/lineage')
 export class LineageController {
-  private readonly tables: RuntimeLineageRepository;
-
   constructor(
     @Inject(EVENT_RUNTIME) private readonly runtime: EventRuntime,
     @Inject(AUDIT_TRAIL) private readonly audit: AuditTrail,
-    @Inject(DATA_SOURCE) dataSource: DataSource,
     @Inject(LINEAGE_REGISTRY) private readonly registry: LineageRegistry,
-  ) {
-    this.tables = new RuntimeLineageRepository(dataSource);
-  }
+  ) {}
 
   @RequireScopes(SCOPES.lineageRead)
   @Get('dead-letters')
@@ -50,7 +43,7 @@ export class LineageController {
   @RequireScopes(SCOPES.lineageRead)
   @Get('dead-letters/:id')
   async deadLetter(@Param('id') id: string, @Req() req: Req) {
-    const [row] = await this.tables.deadLetters({ id });
+    const row = await this.runtime.deadLetters.find(id);
     await this.audit.record({ actor: req.principal.subject, action: 'read-dead-letter', resource: `dead-letter/${id}`, purpose: req.headers['x-purpose-of-use'] ?? null, outcome: row ? 'allowed' : 'error' });
     if (!row) throw new ClinmeshError('DEAD_LETTER.NOT_FOUND', `dead letter ${id} not found`, { status: 404 });
     return { service: this.runtime.service, ...(await this.decodedDeadLetter(row)) };
@@ -60,7 +53,7 @@ export class LineageController {
   @RequireScopes(SCOPES.lineageRead)
   @Get('events/:eventId')
   async eventCorrelation(@Param('eventId') eventId: string) {
-    const correlationId = await this.tables.correlationOfEvent(eventId);
+    const correlationId = await this.runtime.lineage.correlationOfEvent(eventId);
     if (!correlationId) throw new ClinmeshError('LINEAGE.EVENT_NOT_FOUND', `no event ${eventId} in ${this.runtime.service}`, { status: 404 });
     return { service: this.runtime.service, eventId, correlationId };
   }
@@ -69,10 +62,10 @@ export class LineageController {
   @Get(':correlationId')
   async lineage(@Param('correlationId') correlationId: string, @Req() req: Req, @Query('events') events?: string) {
     if (!correlationId || correlationId.length > 200) throw new ClinmeshError('LINEAGE.INVALID_ID', 'correlationId must be 1-200 characters', { status: 400 });
-    const emitted = await this.tables.emitted(correlationId);
-    const dead = await this.tables.deadLetters({ correlationId });
+    const emitted = await this.runtime.lineage.emitted(correlationId);
+    const dead = await this.runtime.deadLetters.ofCorrelation(correlationId);
     const known = (events ?? '').split(',').map((s) => s.trim()).filter(Boolean).slice(0, 200);
-    const consumed = await this.tables.consumedWithoutOutput(known);
+    const consumed = await this.runtime.lineage.consumed(known);
     let items: unknown[] = [];
     let contributionError: string | undefined;
     try {
@@ -95,9 +88,8 @@ export class LineageController {
     };
   }
 
-  private async decodedDeadLetter(row: DeadLetterRow) {
-    const { value, ...rest } = row;
-    return { ...rest, ...(await this.decode(value)) };
+  private async decodedDeadLetter(row: StoredDeadLetter) {
+    return { ...deadLetterView(row), ...(await this.decode(row.value)) };
   }
 
   /** Decodes a stored Avro value through the registry (writer schema by id); never fails the request. */

@@ -1,6 +1,7 @@
 import { MigrationInterface, QueryRunner, DataSource } from 'typeorm';
 import { inTransaction } from '@clinmesh/event-runtime';
 import type { BlockingKeyRebuildResult, KeyRebuildJob, KeyRebuildJobPort, KeyRebuildState } from '../../domain/key-rebuild-job.model';
+import { isoTime, isoTimeOrNull } from './row-times';
 
 /** Blocking-key rebuild jobs in identity-resolution's database; each call is its own short transaction. */
 export class KeyRebuildJobRepository implements KeyRebuildJobPort {
@@ -50,12 +51,11 @@ export class KeyRebuildJobRepository implements KeyRebuildJobPort {
 
 const COLUMNS = 'id, state, requested_by, started_at, heartbeat_at, finished_at, progress, error';
 
-const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
 
 function toJob(r: Record<string, unknown>): KeyRebuildJob {
   return {
-    id: String(r.id), state: r.state as KeyRebuildState, requestedBy: String(r.requested_by), startedAt: iso(r.started_at), heartbeatAt: iso(r.heartbeat_at),
-    finishedAt: r.finished_at === null || r.finished_at === undefined ? null : iso(r.finished_at),
+    id: String(r.id), state: r.state as KeyRebuildState, requestedBy: String(r.requested_by), startedAt: isoTime(r.started_at), heartbeatAt: isoTime(r.heartbeat_at),
+    finishedAt: isoTimeOrNull(r.finished_at),
     progress: r.progress as BlockingKeyRebuildResult, error: (r.error as string | null) ?? null,
   };
 }

@@ -2,6 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 import { advisoryKey, type PersonRecord } from '@clinmesh/empi';
 import type { UnitOfWork } from '@clinmesh/event-runtime';
 import type { NewParameterSet, ParameterSetPort, ParameterSetRow, ParameterSetStatus } from '../../domain/parameter-set.model';
+import { isoTime, isoTimeOrNull } from './row-times';
 
 /** Parameter sets in identity-resolution's database, inside the caller's transaction. */
 export class ParameterSetRepository implements ParameterSetPort {
@@ -68,8 +69,6 @@ export class ParameterSetRepository implements ParameterSetPort {
 const SELECT = `SELECT version, source_system, comparisons, estimate, lambda, iterations, converged, candidate_pairs, random_pairs, records, status, revision,
   created_at, created_by, activated_at, activated_by, retired_at, retired_by FROM empi_parameter_set`;
 
-const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
-const isoOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : iso(v));
 
 function toRow(r: Record<string, unknown>): ParameterSetRow {
   return {
@@ -77,8 +76,8 @@ function toRow(r: Record<string, unknown>): ParameterSetRow {
     comparisons: r.comparisons as ParameterSetRow['comparisons'], estimate: r.estimate as ParameterSetRow['estimate'],
     lambda: Number(r.lambda), iterations: Number(r.iterations), converged: Boolean(r.converged), candidatePairs: Number(r.candidate_pairs),
     randomPairs: Number(r.random_pairs), records: Number(r.records), status: r.status as ParameterSetStatus, revision: Number(r.revision),
-    createdAt: iso(r.created_at), createdBy: String(r.created_by), activatedAt: isoOrNull(r.activated_at), activatedBy: (r.activated_by as string | null) ?? null,
-    retiredAt: isoOrNull(r.retired_at), retiredBy: (r.retired_by as string | null) ?? null,
+    createdAt: isoTime(r.created_at), createdBy: String(r.created_by), activatedAt: isoTimeOrNull(r.activated_at), activatedBy: (r.activated_by as string | null) ?? null,
+    retiredAt: isoTimeOrNull(r.retired_at), retiredBy: (r.retired_by as string | null) ?? null,
   };
 }
 

@@ -3,6 +3,7 @@ import { EMPI_PG_MIGRATION, EMPI_PG_MIGRATION_V2, EMPI_PG_MIGRATION_V3, SqlCandi
 import { PREPARED, type UnitOfWork } from '@clinmesh/event-runtime';
 import { ParameterSetRepository } from './parameter-set.repository';
 import type { ChunkOutcome, MergeRow, PersonIndexPort, PersonRow, PersonStatus, RecordLink, ReviewItemInput, ReviewItemRow, ReviewStatus } from '../../domain/person-index.port';
+import { isoTime, isoTimeOrNull } from './row-times';
 
 // The chunk path's lock and writes run PREPARED. Reads by `= ANY($1)` stay unnamed: their generic plan
 // does not know the array's length (the link read 0.9 ms a call against 0.25 planned each time).
@@ -173,11 +174,9 @@ const LINK_SELECT = 'SELECT l.record_id, l.epid, l.method, l.score, l.contributi
 const REVIEW_SELECT = `SELECT id, record_id, provisional_epid, candidate_epid, candidate_record_id, candidate_epids, score, contributions, thresholds, explanation, status, version,
   created_at, decided_at, decided_by FROM ir_review_item`;
 
-const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
-const isoOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : iso(v));
 
 function toPerson(r: Record<string, unknown>): PersonRow {
-  return { epid: String(r.epid), status: r.status as PersonStatus, mergedInto: (r.merged_into as string | null) ?? null, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at) };
+  return { epid: String(r.epid), status: r.status as PersonStatus, mergedInto: (r.merged_into as string | null) ?? null, createdAt: isoTime(r.created_at), updatedAt: isoTime(r.updated_at) };
 }
 
 function toLink(r: Record<string, unknown>): RecordLink {
@@ -195,14 +194,14 @@ function toReview(r: Record<string, unknown>): ReviewItemRow {
     candidateEpids: (r.candidate_epids as string[] | null)?.length ? (r.candidate_epids as string[]) : [String(r.candidate_epid)],
     thresholds: r.thresholds as { upper: number; lower: number }, explanation: (r.explanation as MatchExplanation | null) ?? null,
     status: r.status as ReviewStatus, version: Number(r.version),
-    createdAt: iso(r.created_at), decidedAt: isoOrNull(r.decided_at), decidedBy: (r.decided_by as string | null) ?? null,
+    createdAt: isoTime(r.created_at), decidedAt: isoTimeOrNull(r.decided_at), decidedBy: (r.decided_by as string | null) ?? null,
   };
 }
 
 function toMerge(r: Record<string, unknown>): MergeRow {
   return {
     id: String(r.id), survivorEpid: String(r.survivor_epid), retiredEpid: String(r.retired_epid), recordIds: r.record_ids as string[],
-    reason: String(r.reason), createdAt: iso(r.created_at), undoneAt: isoOrNull(r.undone_at),
+    reason: String(r.reason), createdAt: isoTime(r.created_at), undoneAt: isoTimeOrNull(r.undone_at),
   };
 }
 
