@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Logger } from '@clinmesh/observability';
-import { DATA_SOURCE, LOGGER, SERVICE_CONFIG, ServiceConfig } from '@clinmesh/service-kit';
+import type { AuditTrail } from '@clinmesh/security';
+import { AUDIT_TRAIL, DATA_SOURCE, LOGGER, SERVICE_CONFIG, ServiceConfig } from '@clinmesh/service-kit';
 import { PersonController } from './adapters/http/person.controller';
 import { ReviewItemController } from './adapters/http/review-item.controller';
 import { IdentityAdminController } from './adapters/http/identity-admin.controller';
@@ -24,9 +25,9 @@ import { IdentityResolutionConfig, createMasterPatientIndex, loadIdentityResolut
     { provide: MASTER_PATIENT_INDEX, inject: [IDENTITY_RESOLUTION_CONFIG], useFactory: (config: IdentityResolutionConfig) => createMasterPatientIndex(config) },
     {
       provide: KEY_REBUILD_JOBS,
-      inject: [DATA_SOURCE, MASTER_PATIENT_INDEX, LOGGER],
-      useFactory: (db: DataSource, index: MasterPatientIndex, logger: Logger) =>
-        new BlockingKeyRebuildJobs(new BlockingKeyRebuild(index), (work) => readIndex(db, work), new KeyRebuildJobRepository(db), logger),
+      inject: [DATA_SOURCE, MASTER_PATIENT_INDEX, AUDIT_TRAIL, LOGGER],
+      useFactory: (db: DataSource, index: MasterPatientIndex, audit: AuditTrail, logger: Logger) =>
+        new BlockingKeyRebuildJobs(new BlockingKeyRebuild(index), (work) => readIndex(db, work), new KeyRebuildJobRepository(db), audit, logger),
     },
   ],
 })

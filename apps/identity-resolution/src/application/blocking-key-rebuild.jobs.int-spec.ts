@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { DataSource } from 'typeorm';
 import { inTransaction } from '@clinmesh/event-runtime';
 import { createLogger } from '@clinmesh/observability';
+import { AuditTrail, AuditTrailTable1732200000001 } from '@clinmesh/security';
 import { TestDatabase, createTestDatabase, testEnvironment, uniqueName, waitFor } from '@clinmesh/testing';
 import { generateUsRegistrations } from '@clinmesh/empi';
 import { PersonIndexRepository } from '../adapters/persistence/person-index.repository';
@@ -19,7 +20,8 @@ import type { IndexTransaction } from './match-parameters.commands';
  * time, also across two job runners over one database (two replicas); a graceful stop ends it between
  * pages as `interrupted`; an error ends it as `failed` with the error's code; a `running` row whose
  * heartbeat is stale (its process crashed) is marked `interrupted` by the next start, which then runs.
- * Pages are held at a gate so each state is seen while it lasts, not raced.
+ * Pages are held at a gate so each state is seen while it lasts, not raced. How each job ended is in the
+ * audit trail (a real one, on the same database) under the operator who started it.
  */
 describe('blocking-key rebuild jobs on PostgreSQL', { timeout: 300_000 }, () => {
   const env = testEnvironment();
@@ -40,11 +42,16 @@ describe('blocking-key rebuild jobs on PostgreSQL', { timeout: 300_000 }, () => 
     return { tx, open: () => open() };
   };
   const runner = (tx: IndexTransaction, options = {}) =>
-    new BlockingKeyRebuildJobs(new BlockingKeyRebuild(index, 50), tx, new KeyRebuildJobRepository(db), logger, options);
+    new BlockingKeyRebuildJobs(new BlockingKeyRebuild(index, 50), tx, new KeyRebuildJobRepository(db), new AuditTrail(db), logger, options);
+  /** The audit entry saying how job `id` ended: actor, outcome, state, records rekeyed. */
+  const endedAudit = async (id: string) =>
+    (await db.query(`SELECT actor, outcome, details->>'state' AS state, (details->>'rekeyed')::int AS rekeyed, details->>'error' AS error
+                       FROM cm_audit WHERE action = 'blocking-key-rebuild-ended' AND resource = $1`, [`identity/blocking-key-rebuilds/${id}`]))
+      .map((a: Record<string, unknown>) => [a.actor, a.outcome, a.state, a.rekeyed, a.error]);
 
   before(async () => {
     testDb = await createTestDatabase(env, uniqueName('ir_rekey_jobs'));
-    db = new DataSource({ type: 'postgres', url: testDb.url, migrationsTableName: 'cm_migrations', extra: { max: 6 }, migrations: IDENTITY_MIGRATIONS });
+    db = new DataSource({ type: 'postgres', url: testDb.url, migrationsTableName: 'cm_migrations', extra: { max: 6 }, migrations: [...IDENTITY_MIGRATIONS, AuditTrailTable1732200000001] });
     await db.initialize();
     await db.runMigrations({ transaction: 'all' });
     await inTransaction(db, async (uow) => {
@@ -78,6 +85,7 @@ describe('blocking-key rebuild jobs on PostgreSQL', { timeout: 300_000 }, () => 
     const [{ keys }] = await db.query('SELECT count(*)::int AS keys FROM empi_key');
     assert.equal(done.progress.keysAdded, keys);
     assert.ok(done.finishedAt && done.error === null);
+    assert.deepEqual(await endedAudit(job.id), [['operator-a', 'allowed', 'done', stored, null]]);
 
     // Nothing runs now: a new start runs, and finds nothing left to change.
     const again = runner(gate.tx);
@@ -97,6 +105,7 @@ describe('blocking-key rebuild jobs on PostgreSQL', { timeout: 300_000 }, () => 
     await stopping;
     const stopped = await jobs.get(job.id);
     assert.deepEqual([stopped.state, stopped.error, stopped.progress.pages, stopped.progress.rekeyed], ['interrupted', 'the service stopped', 1, 50]);
+    assert.deepEqual(await endedAudit(job.id), [['operator-a', 'error', 'interrupted', 50, 'the service stopped']]);
 
     const next = runner(gate.tx);
     const rerun = await next.start('operator-a');
@@ -112,6 +121,7 @@ describe('blocking-key rebuild jobs on PostgreSQL', { timeout: 300_000 }, () => 
     await jobs.whenFinished();
     const failed = await jobs.get(job.id);
     assert.deepEqual([failed.state, failed.error], ['failed', '08006']);
+    assert.deepEqual(await endedAudit(job.id), [['operator-a', 'error', 'failed', 0, '08006']]);
 
     // A crashed process's job: still `running`, its last heartbeat a minute old.
     await db.query(`INSERT INTO empi_key_rebuild (id, requested_by, heartbeat_at) VALUES ('crashed', 'operator-c', now() - interval '1 minute')`);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@clinmesh/observability';
+import type { AuditTrail } from '@clinmesh/security';
 import { KeyRebuildNotFoundError, KeyRebuildRunningError } from '../domain/identity.errors';
 import { NO_PROGRESS, type BlockingKeyRebuildResult, type KeyRebuildJob, type KeyRebuildJobPort } from '../domain/key-rebuild-job.model';
 import type { BlockingKeyRebuild } from './blocking-key.rebuild';
@@ -18,6 +19,8 @@ export interface KeyRebuildJobOptions {
  * following it — on any replica. One runs at a time across replicas; a graceful stop ends the running one
  * as `interrupted` between pages (`stop`), and a crash leaves it `running` until its heartbeat is stale,
  * when the next start marks it `interrupted`. Re-running after either is safe: the rebuild is idempotent.
+ * How a job ended goes into the audit trail under the operator who started it (the start is audited by the
+ * HTTP command), so the trail says what an operator command did, not only that it was asked for.
  */
 export class BlockingKeyRebuildJobs {
   private readonly staleAfterMs: number;
@@ -28,6 +31,7 @@ export class BlockingKeyRebuildJobs {
     private readonly rebuild: BlockingKeyRebuild,
     private readonly tx: IndexTransaction,
     private readonly jobs: KeyRebuildJobPort,
+    private readonly audit: Pick<AuditTrail, 'record'>,
     private readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>,
     options: KeyRebuildJobOptions = {},
   ) {
@@ -41,7 +45,7 @@ export class BlockingKeyRebuildJobs {
     if ('running' in begun) throw new KeyRebuildRunningError(begun.running);
     const job = begun.started;
     const abort = new AbortController();
-    this.current = { id: job.id, abort, finished: this.runJob(job.id, abort.signal) };
+    this.current = { id: job.id, abort, finished: this.runJob(job, abort.signal) };
     return job;
   }
 
@@ -69,7 +73,7 @@ export class BlockingKeyRebuildJobs {
     await this.current?.finished;
   }
 
-  private async runJob(id: string, signal: AbortSignal): Promise<void> {
+  private async runJob({ id, requestedBy }: KeyRebuildJob, signal: AbortSignal): Promise<void> {
     let progress: BlockingKeyRebuildResult = { ...NO_PROGRESS };
     const end = async (state: 'done' | 'failed' | 'interrupted', error: string | null) => {
       try {
@@ -78,6 +82,14 @@ export class BlockingKeyRebuildJobs {
       } catch (err) {
         // The row stays `running` and goes stale: the next start marks it interrupted.
         this.logger.error({ job: id, state, error: (err as Error).name }, 'blocking-key rebuild: could not record how it ended');
+      }
+      try {
+        await this.audit.record({
+          actor: requestedBy, action: 'blocking-key-rebuild-ended', resource: `identity/blocking-key-rebuilds/${id}`,
+          outcome: state === 'done' ? 'allowed' : 'error', details: { job: id, state, error, ...progress },
+        });
+      } catch (err) {
+        this.logger.error({ job: id, state, error: (err as Error).name }, 'blocking-key rebuild: could not audit how it ended');
       }
     };
     this.logger.info({ job: id }, 'blocking-key rebuild started');

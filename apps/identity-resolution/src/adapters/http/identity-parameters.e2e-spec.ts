@@ -130,5 +130,11 @@ describe('identity-resolution: EM parameter set commands over HTTP', { timeout: 
     assert.equal(unknown.json().code, 'IDENTITY.KEY_REBUILD.NOT_FOUND');
     const audit = await h.query('identity-resolution', `SELECT outcome, details->>'job' AS job FROM cm_audit WHERE action = 'rebuild-blocking-keys' ORDER BY seq`);
     assert.deepEqual(audit.map((a) => `${a.outcome}:${a.job}`), [`allowed:${done.id}`, `allowed:${second.id}`]);
+    // The job audits how it ended just after its row says so: wait for the second entry.
+    const ended = await waitFor(async () => {
+      const rows = await h.query('identity-resolution', `SELECT details->>'job' AS job, details->>'state' AS state, (details->>'rekeyed')::int AS rekeyed FROM cm_audit WHERE action = 'blocking-key-rebuild-ended' ORDER BY seq`);
+      return rows.length >= 2 ? rows : undefined;
+    }, { what: 'both jobs\' ends in the audit trail' });
+    assert.deepEqual(ended.map((a) => [a.job, a.state, a.rekeyed]), [[done.id, 'done', stored], [second.id, 'done', 0]], 'how each job ended is audited');
   });
 });
