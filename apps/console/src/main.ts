@@ -6,7 +6,7 @@ import { startConsole } from './adapters/http/console.server';
 async function main(): Promise<void> {
   const config = loadConsoleConfig();
   const logger = createLogger('console');
-  const running = await startConsole(config, { samplerToken: process.env.CONSOLE_SAMPLER_TOKEN || undefined, logger });
+  const running = await startConsole(config, { logger });
   logger.info({ url: running.url }, 'console started');
   const stop = () => void running.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);

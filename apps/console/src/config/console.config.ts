@@ -21,6 +21,11 @@ export interface ConsoleConfig {
   sampleMs: number;
   /** How each API request is logged (CLINMESH_HTTP_ACCESS_LOG, as the services: info, debug or off). */
   accessLog: AccessLogLevel;
+  /**
+   * Bearer token (metrics:read) the pipeline sampler uses from the start (CONSOLE_SAMPLER_TOKEN; `npm start`
+   * issues one); without it the sampler waits for an admin's sign-in and uses that session's token.
+   */
+  samplerToken?: string;
 }
 
 /**
@@ -61,6 +66,7 @@ export function loadConsoleConfig(env: NodeJS.ProcessEnv = process.env, root = p
     secureCookie: get('CONSOLE_SECURE_COOKIE') === 'true',
     sampleMs: int('CONSOLE_SAMPLE_MS', 15_000),
     accessLog: (get('CLINMESH_HTTP_ACCESS_LOG') ?? 'info') as AccessLogLevel,
+    samplerToken: get('CONSOLE_SAMPLER_TOKEN'),
   };
   if (!ACCESS_LOG_LEVELS.includes(config.accessLog)) errors.push(`CLINMESH_HTTP_ACCESS_LOG must be ${ACCESS_LOG_LEVELS.join(', ')} (got "${config.accessLog}")`);
   if (config.idleMs <= 0) errors.push('CONSOLE_IDLE_MINUTES must be at least 1');

@@ -31,14 +31,14 @@ export interface RunningConsole {
  * that aggregates the services' APIs with the user's own token. Admin-only
  * actions are checked here AND by each service's scopes.
  */
-export async function startConsole(config: ConsoleConfig, options: { samplerToken?: string; logger?: Logger } = {}): Promise<RunningConsole> {
+export async function startConsole(config: ConsoleConfig, options: { logger?: Logger } = {}): Promise<RunningConsole> {
   const logger = options.logger ?? createLogger('console');
   const tokens = new AccessTokens(config.authSecret);
   const sessions = new SessionStore(config.idleMs);
   const client = new ServiceClient(config.services);
   const lineage = new LineageComposer(client);
   const monitor = new PipelineMonitor(client, Math.ceil(3_600_000 / Math.max(config.sampleMs, 1000)));
-  let samplerToken = options.samplerToken;
+  let samplerToken = config.samplerToken;
 
   const app = express();
   app.disable('x-powered-by');
