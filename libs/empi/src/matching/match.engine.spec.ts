@@ -376,6 +376,42 @@ describe('MatchEngine', () => {
     assert.equal(sameDay.personId, albertAlone.personId, 'Bert born on Albert\'s day at his address and phone is Albert');
   });
 
+  it('a move and a birth date a keying error apart never auto-link a common full name without an SSN or phone tying them; a rare one links', async () => {
+    const tampa = { address: { streetNumber: '6482', street: 'Washington Ave', suburb: 'Tampa', postcode: '33676', state: 'FL' } };
+    const albuquerque = { phone: '794 222 2795', address: { streetNumber: '3217', street: 'Pleasant St', suburb: 'Albuquerque', postcode: '87170', state: 'NM' } };
+    const pair = (given: string, family: string) => {
+      const { engine: e } = engine();
+      return e.compare(
+        { recordId: 'a', givenName: given, familyName: family, birthDate: '1991-01-28', sex: 'M', ...albuquerque, identifiers: [{ system: 'ssa', value: '825805414', type: 'SS' }] },
+        { recordId: 'b', givenName: given, familyName: family, birthDate: '1991-01-22', sex: 'M', phone: '647 785 1196', ...tampa },
+      );
+    };
+    const common = pair('John', 'Jenkins');
+    assert.ok(common.rules.some((r) => r.rule === 'moved-and-birth-date-near' && r.blocksAutoLink), JSON.stringify(common.rules));
+    assert.ok(common.fsScore >= 12, 'the sum alone would have linked them (the seed 9423 false merge)');
+    const rare = pair('Kirra', 'Menzies');
+    assert.ok(!rare.rules.some((r) => r.rule === 'moved-and-birth-date-near'), 'a rare full name after a move is the same person with a typo');
+    const sameDate = engine().engine.compare(
+      { recordId: 'a', givenName: 'John', familyName: 'Jenkins', birthDate: '1991-01-22', sex: 'M', ...albuquerque },
+      { recordId: 'b', givenName: 'John', familyName: 'Jenkins', birthDate: '1991-01-22', sex: 'M', ...tampa },
+    );
+    assert.ok(!sameDate.rules.some((r) => r.rule === 'moved-and-birth-date-near'), 'an exact birth date is no keying error');
+  });
+
+  it('a street name agreeing with the house number and the postcode both different is no shared address: Johnny James and Jean Brown', () => {
+    const { engine: e } = engine();
+    const evidence = e.compare(
+      { recordId: 'a', givenName: 'Johnny', familyName: 'James', birthDate: '1946-12-21', sex: 'M', phone: '542 818 4045', address: { streetNumber: '4796', street: 'Jefferson St', suburb: 'Denver', postcode: '80266', state: 'CO' } },
+      { recordId: 'b', givenName: 'Jean', familyName: 'Brown', birthDate: '1946-12-21', sex: 'M', phone: '349 851 8317', address: { streetNumber: '7959', street: 'Jefferson St', suburb: 'Denver', postcode: '80254', state: 'CO' } },
+    );
+    assert.ok(evidence.rules.some((r) => r.rule === 'family-and-address-changed' && r.blocksAutoLink), JSON.stringify(evidence.rules));
+    const typo = e.compare(
+      { recordId: 'a', givenName: 'Johnny', familyName: 'James', birthDate: '1946-12-21', sex: 'M', address: { streetNumber: '4796', street: 'Jefferson St', suburb: 'Denver', postcode: '80266', state: 'CO' } },
+      { recordId: 'b', givenName: 'Jean', familyName: 'Brown', birthDate: '1946-12-21', sex: 'M', address: { streetNumber: '4769', street: 'Jefferson St', suburb: 'Denver', postcode: '80266', state: 'CO' } },
+    );
+    assert.ok(!typo.rules.some((r) => r.rule === 'family-and-address-changed'), 'a house number keyed wrong in the same postcode is still the address');
+  });
+
   it('twins named alike, two real names one does not misspell for the other (Mary and Maria), go to review without an SSN tying them', async () => {
     const at = { phone: '400 201 2995', address: { streetNumber: '3540', street: 'Sunset Blvd', suburb: 'Miami', postcode: '33101', state: 'FL' } };
     const born = '1982-11-20';

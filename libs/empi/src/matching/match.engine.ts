@@ -361,7 +361,9 @@ export class MatchEngine {
     if (cmp.vector[gi] === 0) tf.givenName = frequencyOf(cmp.slots.given);
     if (cmp.vector[fi] === 0) tf.familyName = frequencyOf(cmp.slots.family);
     const fsScore = this.weights.score(cmp.vector, tf);
-    const rules = identityRules(cmp.vector, this.config, pairContext(incoming, normalized, cmp));
+    const pair = pairContext(incoming, normalized, cmp);
+    if (tf.givenName !== undefined && tf.familyName !== undefined) pair.fullNameShare = tf.givenName * tf.familyName;
+    const rules = identityRules(cmp.vector, this.config, pair);
     const swapped = this.swappedReadingConflicts(incoming, normalized, cmp.namesTransposed);
     if (swapped.length) rules.push(...swapped);
     let score = fsScore;
