@@ -52,7 +52,7 @@ export const GENERATION_GAP_YEARS = 12;
  * A full name (given × family frequency) this common is carried by one person in 100,000: an index of a
  * million holds ten of them, and one born a keying error away from another is no rarity. Chosen on TS
  * generator seeds 9401–9430 and second-generator seeds 9401–9415 (where the false merges were found): 1e-6
- * cost four times the recall for the same precision, 3e-5 left one of the three; checked on unseen seeds
+ * cost about three times the recall for the same precision, 3e-5 left one of the three; checked on unseen seeds
  * 9501–9530 and 9501–9515: one false pair fewer, recall −0.0004 and −0.0013, review +0.01 and +0.04 points.
  */
 export const COMMON_FULL_NAME_SHARE = 1e-5;
