@@ -150,9 +150,10 @@ function comparedGivenNames(a: NormalizedRecord, b: NormalizedRecord, cmp: Recor
 /**
  * What the identity rules need beyond the comparison vector, from the two records' values — the given names
  * as compared: "warner, diane" against "diane warner" is one name each side, not Warner against Diane (two
- * listed given names, which read as twins and kept a swapped duplicate from its person).
+ * listed given names, which read as twins and kept a swapped duplicate from its person) — and, with both names
+ * agreeing exactly, how common the full name is (`tf`: the shares the score was adjusted with).
  */
-function pairContext(a: NormalizedRecord, b: NormalizedRecord, cmp: RecordComparison): PairContext {
+function pairContext(a: NormalizedRecord, b: NormalizedRecord, cmp: RecordComparison, tf: TermFrequencies = {}): PairContext {
   const vector = cmp.vector;
   const level = vector[GIVEN_NAME_INDEX] < 0 ? undefined : COMPARISON_LEVELS.givenName[vector[GIVEN_NAME_INDEX]];
   const [ga, gb] = comparedGivenNames(a, b, cmp);
@@ -163,6 +164,7 @@ function pairContext(a: NormalizedRecord, b: NormalizedRecord, cmp: RecordCompar
     differentListedGivenNames: differentListedGivenNames(ga, gb),
     twoListedGivenNames: twoListedGivenNames(ga, gb),
     ...(Number.isFinite(ya) && Number.isFinite(yb) ? { birthYearGap: Math.abs(ya - yb) } : {}),
+    ...(tf.givenName !== undefined && tf.familyName !== undefined ? { fullNameShare: tf.givenName * tf.familyName } : {}),
   };
 }
 
@@ -361,9 +363,7 @@ export class MatchEngine {
     if (cmp.vector[gi] === 0) tf.givenName = frequencyOf(cmp.slots.given);
     if (cmp.vector[fi] === 0) tf.familyName = frequencyOf(cmp.slots.family);
     const fsScore = this.weights.score(cmp.vector, tf);
-    const pair = pairContext(incoming, normalized, cmp);
-    if (tf.givenName !== undefined && tf.familyName !== undefined) pair.fullNameShare = tf.givenName * tf.familyName;
-    const rules = identityRules(cmp.vector, this.config, pair);
+    const rules = identityRules(cmp.vector, this.config, pairContext(incoming, normalized, cmp, tf));
     const swapped = this.swappedReadingConflicts(incoming, normalized, cmp.namesTransposed);
     if (swapped.length) rules.push(...swapped);
     let score = fsScore;

@@ -51,7 +51,6 @@ export class KeyRebuildJobRepository implements KeyRebuildJobPort {
 
 const COLUMNS = 'id, state, requested_by, started_at, heartbeat_at, finished_at, progress, error';
 
-
 function toJob(r: Record<string, unknown>): KeyRebuildJob {
   return {
     id: String(r.id), state: r.state as KeyRebuildState, requestedBy: String(r.requested_by), startedAt: isoTime(r.started_at), heartbeatAt: isoTime(r.heartbeat_at),

@@ -69,7 +69,6 @@ export class ParameterSetRepository implements ParameterSetPort {
 const SELECT = `SELECT version, source_system, comparisons, estimate, lambda, iterations, converged, candidate_pairs, random_pairs, records, status, revision,
   created_at, created_by, activated_at, activated_by, retired_at, retired_by FROM empi_parameter_set`;
 
-
 function toRow(r: Record<string, unknown>): ParameterSetRow {
   return {
     version: String(r.version), sourceSystem: (r.source_system as string | null) ?? null,

@@ -174,7 +174,6 @@ const LINK_SELECT = 'SELECT l.record_id, l.epid, l.method, l.score, l.contributi
 const REVIEW_SELECT = `SELECT id, record_id, provisional_epid, candidate_epid, candidate_record_id, candidate_epids, score, contributions, thresholds, explanation, status, version,
   created_at, decided_at, decided_by FROM ir_review_item`;
 
-
 function toPerson(r: Record<string, unknown>): PersonRow {
   return { epid: String(r.epid), status: r.status as PersonStatus, mergedInto: (r.merged_into as string | null) ?? null, createdAt: isoTime(r.created_at), updatedAt: isoTime(r.updated_at) };
 }
